@@ -1,0 +1,28 @@
+# RadPass. Two commands do all the set-up on a fresh Debian machine:
+#   make run    the portal on http://localhost:8080 with a project-local PostgreSQL and demo data
+#   make test   every test (real PostgreSQL, real headless Chromium)
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: run test bench build deps-run deps-test clean
+
+build: deps-run
+	go build -o bin/radpass ./cmd/radpass
+
+run: build
+	RADPASS_DEV=$${RADPASS_DEV:-1} ./bin/radpass serve
+
+test: deps-test
+	bash scripts/test.sh
+
+bench: deps-test
+	bash scripts/bench.sh
+
+deps-run:
+	@bash scripts/deps.sh run
+
+deps-test:
+	@bash scripts/deps.sh test
+
+clean:
+	rm -rf bin static/vendor

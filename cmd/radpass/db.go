@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/localpg"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// openDB connects to RADPASS_DATABASE_URL or, in dev mode without one, to the
+// project-local cluster (created and started on demand). stop shuts that
+// local cluster down again when this process started it.
+func openDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB, stop func(), err error) {
+	stop = func() {}
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		cl, err := localpg.New(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		if err != nil {
+			return nil, stop, err
+		}
+		wasRunning := cl.Running(ctx)
+		if !wasRunning {
+			fmt.Fprintf(out, "starting the project-local PostgreSQL in %s (port %d)\n", cl.Dir, cl.Port)
+		}
+		if err := cl.Start(ctx); err != nil {
+			return nil, stop, err
+		}
+		if !wasRunning {
+			stop = func() {
+				fmt.Fprintln(out, "stopping the project-local PostgreSQL")
+				if err := cl.Stop(context.Background()); err != nil {
+					fmt.Fprintln(out, "radpass:", err)
+				}
+			}
+		}
+		if err := cl.CreateDatabase(ctx, "radpass"); err != nil {
+			stop()
+			return nil, func() {}, err
+		}
+		dsn = cl.DSN("radpass")
+	}
+	db, err = store.Open(ctx, dsn)
+	if err != nil {
+		stop()
+		return nil, func() {}, err
+	}
+	return db, stop, nil
+}

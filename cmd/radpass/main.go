@@ -1,0 +1,93 @@
+// Command radpass is the RadPass server and its admin tool.
+//
+//	radpass serve                 start the portal
+//	radpass migrate up|down|status
+//	radpass seed                  demo data (dev mode only)
+//	radpass user add ...          create a staff user
+//	radpass version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/radpass/radpass/shared/config"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `usage: radpass <command> [arguments]
+
+commands:
+  serve                          start the web server
+  migrate up|down|status         apply, roll back (last group) or list migrations
+  seed                           write demo data (dev mode only, once)
+  user add -username U -role R [-department CODE] [-name N] [-language L]
+                                 create a staff user; password from stdin or prompt
+  version                        print the version
+`
+
+// exitError carries a process exit code (2 = bad usage or configuration).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{2, fmt.Errorf(format, a...)}
+}
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Getenv)
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "radpass:", err)
+	var ee *exitError
+	var ce *config.Error
+	switch {
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	case errors.As(err, &ce):
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return usageErr("no command given")
+	}
+	switch args[0] {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "radpass", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "localpg":
+		return cmdLocalPG(ctx, args[1:], stdout, getenv)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, cfg, stdout)
+	case "migrate":
+		return cmdMigrate(ctx, cfg, args[1:], stdout)
+	case "seed":
+		return cmdSeed(ctx, cfg, args[1:], stdout)
+	case "user":
+		return cmdUser(ctx, cfg, args[1:], stdin, stdout)
+	}
+	return usageErr("unknown command %q (try radpass help)", args[0])
+}

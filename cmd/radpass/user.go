@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"golang.org/x/term"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/store"
+)
+
+func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, out io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usageErr("usage: radpass user add -username U -role staff|admin|servicedesk [-department CODE] [-name N] [-language en|nl|fr|de]")
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(out)
+	username := fs.String("username", "", "sign-in name (lowercase letters, digits, . _ @ -)")
+	role := fs.String("role", store.RoleStaff, "staff, admin or servicedesk")
+	dept := fs.String("department", "", "department code (not for servicedesk)")
+	name := fs.String("name", "", "display name")
+	lang := fs.String("language", "", "display language: en, nl, fr, de (default: browser's)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageErr("%v", err)
+	}
+	u := &store.User{Username: strings.ToLower(strings.TrimSpace(*username)), Role: *role, DisplayName: *name, Language: *lang}
+	switch {
+	case u.Username == "":
+		return usageErr("-username is required")
+	case u.Role != store.RoleStaff && u.Role != store.RoleAdmin && u.Role != store.RoleServiceDesk:
+		return usageErr("-role must be staff, admin or servicedesk")
+	case u.Role == store.RoleServiceDesk && *dept != "":
+		return usageErr("a servicedesk user belongs to no department; leave -department out")
+	case u.Role != store.RoleServiceDesk && *dept == "":
+		return usageErr("-department is required for role %s", u.Role)
+	case u.Language != "" && !i18n.Valid(u.Language):
+		return usageErr("-language must be one of en, nl, fr, de")
+	}
+	pw, err := readPassword(stdin, out)
+	if err != nil {
+		return err
+	}
+	if len([]rune(pw)) < auth.MinPasswordLength {
+		return usageErr("the password must have at least %d characters", auth.MinPasswordLength)
+	}
+	if u.PasswordHash, err = auth.HashPassword(pw); err != nil {
+		return err
+	}
+	db, stop, err := openDB(ctx, cfg, out)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	defer db.Close()
+	if _, err := store.Migrate(ctx, db); err != nil {
+		return err
+	}
+	if *dept != "" {
+		d := new(store.Department)
+		if err := db.NewSelect().Model(d).Where("code = ?", *dept).Scan(ctx); err != nil {
+			return usageErr("no department with code %q", *dept)
+		}
+		u.DepartmentID = &d.ID
+	}
+	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, &audit.Event{Action: audit.UserCreated, ActorKind: "system", ActorName: "cli",
+			DepartmentID: u.DepartmentID, Details: map[string]any{"username": u.Username, "role": u.Role}})
+	})
+	if store.IsUniqueViolation(err) {
+		return &exitError{1, fmt.Errorf("username %q is taken", u.Username)}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "user %s created (%s)\n", u.Username, u.Role)
+	return nil
+}
+
+// readPassword prompts without echo on a terminal, else reads one line.
+func readPassword(stdin io.Reader, out io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(out, "password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(out)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

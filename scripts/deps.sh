@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what `make run` / `make test` need when it is missing (Debian, as root).
+# usage: scripts/deps.sh run|test
+set -euo pipefail
+need=()
+have_pg() { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
+have_pg || need+=(postgresql postgresql-contrib)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+if [ "${1:-run}" = test ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The project's front-end packages (htmx), pinned by package-lock.json.
+if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+mkdir -p static/vendor
+cp -p node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test against a throwaway PostgreSQL cluster (removed afterwards)
+# and a real headless Chromium. Called by `make test` after scripts/deps.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+go build -o bin/radpass ./cmd/radpass
+
+port=55500
+while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+tmp=$(mktemp -d /tmp/radpass-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() { ./bin/radpass localpg stop "$tmp/pg" "$port" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+export RADPASS_TEST_DATABASE_URL=$(./bin/radpass localpg start "$tmp/pg" "$port")
+export RADPASS_TEST_CHROMIUM=${RADPASS_TEST_CHROMIUM:-$(command -v chromium)}
+echo "test PostgreSQL on port $port; browser $RADPASS_TEST_CHROMIUM"
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
+echo "== go vet"
+go vet ./...
+echo "== go test -race"
+go test -race -count=1 -timeout 12m ./... 2>&1 | tee "$tmp/test.log"
+status=${PIPESTATUS[0]}
+if [ -x scripts/fuzz.sh ]; then
+  echo "== fuzz (short)"
+  scripts/fuzz.sh
+fi
+passed=$(grep -c '^ok ' "$tmp/test.log" || true)
+failed=$(grep -c '^FAIL' "$tmp/test.log" || true)
+echo "packages: $passed passed, $failed failed"
+exit "$status"

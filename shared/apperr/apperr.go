@@ -1,0 +1,67 @@
+// Package apperr holds RadPass's error codes and the one table mapping them to
+// HTTP status. An Error carries an i18n message id, never internal text, so
+// handlers can show it to the user as it is.
+package apperr
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Codes.
+const (
+	Invalid      = "invalid"      // the input is wrong; the message says how
+	NotFound     = "not_found"    // nothing there, or nothing the caller may see
+	Forbidden    = "forbidden"    // signed in, but not allowed
+	Unauthorized = "unauthorized" // not signed in
+	Conflict     = "conflict"     // already exists / state does not allow it
+	TooMany      = "too_many"     // throttled
+	TooLarge     = "too_large"    // body or field over the limit
+	Internal     = "internal"     // our fault; details only in the log
+)
+
+var status = map[string]int{
+	Invalid:      http.StatusUnprocessableEntity,
+	NotFound:     http.StatusNotFound,
+	Forbidden:    http.StatusForbidden,
+	Unauthorized: http.StatusUnauthorized,
+	Conflict:     http.StatusConflict,
+	TooMany:      http.StatusTooManyRequests,
+	TooLarge:     http.StatusRequestEntityTooLarge,
+	Internal:     http.StatusInternalServerError,
+}
+
+// Error is a user-facing error: Key is the i18n message id, Args its data.
+type Error struct {
+	Code  string
+	Key   string
+	Args  []any
+	Field string // form field it belongs to, if any
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Key }
+
+// New makes an Error with an i18n key and name/value args.
+func New(code, key string, args ...any) *Error { return &Error{Code: code, Key: key, Args: args} }
+
+// Field makes an Invalid error bound to a form field.
+func Field(field, key string, args ...any) *Error {
+	return &Error{Code: Invalid, Key: key, Args: args, Field: field}
+}
+
+// CodeOf returns the code of err, Internal for anything that is not an *Error.
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// Status maps a code to its HTTP status.
+func Status(code string) int {
+	if s, ok := status[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,149 @@
+// Package config reads RadPass settings from the environment. Every setting has
+// one place here, one README row, and one clear error when its value is wrong.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration of one RadPass process.
+type Config struct {
+	Dev         bool          // RADPASS_DEV: demo data allowed, weak secret tolerated
+	Addr        string        // RADPASS_ADDR: listen address
+	BaseURL     *url.URL      // RADPASS_BASE_URL: public URL; https turns on Secure cookies
+	DatabaseURL string        // RADPASS_DATABASE_URL: empty = project-local PostgreSQL (dev only)
+	DataDir     string        // RADPASS_DATA_DIR: local PostgreSQL cluster, DICOM storage, caches
+	SecretKey   []byte        // RADPASS_SECRET_KEY: HMAC key for reference numbers, OTPs, session ids
+	PGPort      int           // RADPASS_PG_PORT: port of the project-local PostgreSQL
+	IdleTimeout time.Duration // RADPASS_SESSION_IDLE
+	MaxAge      time.Duration // RADPASS_SESSION_MAX
+	LogLevel    string        // RADPASS_LOG_LEVEL: debug, info, warn, error
+}
+
+// Error names the variable at fault so a one-line message is enough to fix it.
+type Error struct {
+	Var, Msg string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Msg }
+
+// devSecret is used only in dev mode when no key is set; it is public, so
+// Load refuses it outside dev mode.
+var devSecret = []byte("radpass-dev-secret-key-not-for-production-use!!")
+
+// Load reads the configuration from getenv (os.Getenv in production, a map in tests).
+func Load(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c := &Config{
+		Addr:        orDefault(getenv("RADPASS_ADDR"), "localhost:8080"),
+		DatabaseURL: getenv("RADPASS_DATABASE_URL"),
+		DataDir:     orDefault(getenv("RADPASS_DATA_DIR"), ".data"),
+		LogLevel:    orDefault(getenv("RADPASS_LOG_LEVEL"), "info"),
+	}
+	var err error
+	if c.Dev, err = parseBool("RADPASS_DEV", getenv("RADPASS_DEV"), false); err != nil {
+		return nil, err
+	}
+	base := orDefault(getenv("RADPASS_BASE_URL"), "http://"+c.Addr)
+	u, perr := url.Parse(base)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &Error{"RADPASS_BASE_URL", fmt.Sprintf("%q is not an absolute http(s) URL", base)}
+	}
+	c.BaseURL = u
+	if c.PGPort, err = parseInt("RADPASS_PG_PORT", getenv("RADPASS_PG_PORT"), 55432, 1024, 65535); err != nil {
+		return nil, err
+	}
+	if c.IdleTimeout, err = parseDuration("RADPASS_SESSION_IDLE", getenv("RADPASS_SESSION_IDLE"), 30*time.Minute); err != nil {
+		return nil, err
+	}
+	if c.MaxAge, err = parseDuration("RADPASS_SESSION_MAX", getenv("RADPASS_SESSION_MAX"), 12*time.Hour); err != nil {
+		return nil, err
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, &Error{"RADPASS_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	key := getenv("RADPASS_SECRET_KEY")
+	switch {
+	case key == "" && c.Dev:
+		c.SecretKey = devSecret
+	case key == "":
+		return nil, &Error{"RADPASS_SECRET_KEY", "missing; set at least 32 random bytes, hex or base64 (e.g. `openssl rand -hex 32`)"}
+	default:
+		b, derr := decodeKey(key)
+		if derr != nil {
+			return nil, &Error{"RADPASS_SECRET_KEY", "must be hex or base64"}
+		}
+		if len(b) < 32 {
+			return nil, &Error{"RADPASS_SECRET_KEY", fmt.Sprintf("is %d bytes; at least 32 random bytes are required", len(b))}
+		}
+		c.SecretKey = b
+	}
+	if c.DatabaseURL == "" && !c.Dev {
+		return nil, &Error{"RADPASS_DATABASE_URL", "missing; only dev mode (RADPASS_DEV=1) starts a project-local PostgreSQL"}
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies must carry the Secure flag and the __Host- prefix.
+func (c *Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawURLEncoding.DecodeString(s)
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return strings.TrimSpace(v)
+}
+
+func parseBool(name, v string, def bool) (bool, error) {
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &Error{name, fmt.Sprintf("%q is not a boolean (use 1 or 0)", v)}
+	}
+	return b, nil
+}
+
+func parseInt(name, v string, def, min, max int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		return 0, &Error{name, fmt.Sprintf("%q is not a whole number from %d to %d", v, min, max)}
+	}
+	return n, nil
+}
+
+func parseDuration(name, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, &Error{name, fmt.Sprintf("%q is not a positive duration such as 30m or 12h", v)}
+	}
+	return d, nil
+}

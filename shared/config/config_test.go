@@ -1,0 +1,69 @@
+package config_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/radpass/radpass/shared/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadErrors(t *testing.T) {
+	strong := strings.Repeat("ab", 32)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{"no secret outside dev", map[string]string{"RADPASS_DATABASE_URL": "postgres://x/y"}, "RADPASS_SECRET_KEY"},
+		{"short secret", map[string]string{"RADPASS_DATABASE_URL": "postgres://x/y", "RADPASS_SECRET_KEY": "abcd"}, "RADPASS_SECRET_KEY"},
+		{"secret not hex nor base64", map[string]string{"RADPASS_DATABASE_URL": "postgres://x/y", "RADPASS_SECRET_KEY": "!!not a key!!"}, "RADPASS_SECRET_KEY"},
+		{"no database outside dev", map[string]string{"RADPASS_SECRET_KEY": strong}, "RADPASS_DATABASE_URL"},
+		{"bad dev flag", map[string]string{"RADPASS_DEV": "maybe"}, "RADPASS_DEV"},
+		{"bad base url", map[string]string{"RADPASS_DEV": "1", "RADPASS_BASE_URL": "ftp://x"}, "RADPASS_BASE_URL"},
+		{"bad port", map[string]string{"RADPASS_DEV": "1", "RADPASS_PG_PORT": "80"}, "RADPASS_PG_PORT"},
+		{"bad idle", map[string]string{"RADPASS_DEV": "1", "RADPASS_SESSION_IDLE": "soon"}, "RADPASS_SESSION_IDLE"},
+		{"negative max", map[string]string{"RADPASS_DEV": "1", "RADPASS_SESSION_MAX": "-1h"}, "RADPASS_SESSION_MAX"},
+		{"bad log level", map[string]string{"RADPASS_DEV": "1", "RADPASS_LOG_LEVEL": "loud"}, "RADPASS_LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(tt.env))
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a config error, got %v", err)
+			}
+			if ce.Var != tt.wantVar {
+				t.Fatalf("error names %s, want %s (%v)", ce.Var, tt.wantVar, err)
+			}
+			if strings.Contains(ce.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", ce.Error())
+			}
+		})
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"RADPASS_DATABASE_URL": "postgres://u@127.0.0.1/db",
+		"RADPASS_SECRET_KEY":   strings.Repeat("01", 32),
+		"RADPASS_BASE_URL":     "https://portal.example.org",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SecureCookies() || len(c.SecretKey) != 32 || c.Dev {
+		t.Fatalf("unexpected config %+v", c)
+	}
+	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.SecureCookies() || dev.Addr != "localhost:8080" || len(dev.SecretKey) < 32 {
+		t.Fatalf("unexpected dev defaults %+v", dev)
+	}
+}

@@ -1,0 +1,97 @@
+// Package server assembles the one Fiber app: middleware order, static files,
+// health checks, and the staff and patient routes.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/recover"
+	"github.com/gofiber/fiber/v3/middleware/requestid"
+	"github.com/gofiber/fiber/v3/middleware/static"
+	"github.com/gofiber/template/html/v2"
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/web"
+	"github.com/radpass/radpass/staff"
+	staticfiles "github.com/radpass/radpass/static"
+	"github.com/radpass/radpass/views"
+)
+
+// Deps are what the server needs from main (or from a test).
+type Deps struct {
+	Config *config.Config
+	DB     *bun.DB
+	Log    *slog.Logger
+}
+
+// App is the assembled server plus the pieces tests reach into.
+type App struct {
+	Fiber         *fiber.App
+	StaffSessions *web.Sessions
+	Staff         *staff.Handlers
+}
+
+// New builds the Fiber app.
+func New(d Deps) (*App, error) {
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFunc("join", strings.Join)
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	app := fiber.New(fiber.Config{
+		AppName:      "RadPass",
+		Views:        engine,
+		ErrorHandler: web.ErrorHandler,
+		BodyLimit:    64 << 20,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 120 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ProxyHeader:  "",
+	})
+	cfg := d.Config
+	secure := cfg.SecureCookies()
+	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
+	staffSessions := web.NewSessions(staffStore)
+	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB), Log: d.Log}
+
+	app.Use(recover.New())
+	app.Use(requestid.New())
+	app.Use(web.AccessLog(d.Log))
+	app.Use(web.SecurityHeaders(secure))
+
+	staticFS, _ := fs.Sub(staticfiles.FS, ".")
+	app.Get("/static*", static.New("", static.Config{FS: staticFS, MaxAge: 3600, Compress: true}))
+	app.Get("/healthz", func(c fiber.Ctx) error { return c.SendString("ok") })
+	app.Get("/readyz", func(c fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.DB.PingContext(ctx); err != nil {
+			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
+		}
+		return c.SendString("ready")
+	})
+
+	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF))
+	app.Use(sh.LoadUser)
+	app.Use(web.Language())
+
+	app.Get("/", home)
+	app.Post("/language", setLanguage(d.DB))
+	sh.Register(app)
+
+	// Anything else is a translated 404 page.
+	app.Use(func(c fiber.Ctx) error { return fiber.ErrNotFound })
+	return &App{Fiber: app, StaffSessions: staffSessions, Staff: sh}, nil
+}
+
+func home(c fiber.Ctx) error {
+	return web.Render(c, http.StatusOK, "patient/home", web.NewPage(c, "home.title", nil))
+}

@@ -1,0 +1,170 @@
+// Package testdb gives each test its own real PostgreSQL database, cloned from
+// a migrated template, so tests and packages run in parallel without sharing rows.
+// `make test` starts a throwaway cluster and sets RADPASS_TEST_DATABASE_URL.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/migrations"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// EnvVar names the admin connection URL of the test cluster.
+const EnvVar = "RADPASS_TEST_DATABASE_URL"
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// AdminURL returns the test cluster's URL or fails the test: tests never skip
+// silently because the database is missing.
+func AdminURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv(EnvVar)
+	if u == "" {
+		tb.Fatalf("%s is not set: run the tests with `make test`, which starts a throwaway PostgreSQL", EnvVar)
+	}
+	return u
+}
+
+// New returns a fresh, migrated database for this test, dropped at cleanup.
+func New(tb testing.TB) *bun.DB {
+	tb.Helper()
+	db, _ := NewWithURL(tb)
+	return db
+}
+
+// NewWithURL is New plus the database's URL (for code that opens its own pool).
+func NewWithURL(tb testing.TB) (*bun.DB, string) {
+	tb.Helper()
+	admin := AdminURL(tb)
+	ctx := context.Background()
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx, admin) })
+	if templateErr != nil {
+		tb.Fatalf("prepare template database: %v", templateErr)
+	}
+	name := "t_" + randomHex(8)
+	adb, err := store.Open(ctx, admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer adb.Close()
+	if _, err := adb.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %q TEMPLATE %q`, name, templateName)); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	dsn := withDB(admin, name)
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		db.Close()
+		adb, err := store.Open(context.Background(), admin)
+		if err != nil {
+			return
+		}
+		defer adb.Close()
+		_, _ = adb.ExecContext(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %q WITH (FORCE)`, name))
+	})
+	return db, dsn
+}
+
+// ensureTemplate creates (once per migration set, across parallel test
+// processes) a database holding the current schema.
+func ensureTemplate(ctx context.Context, admin string) (string, error) {
+	name := "tmpl_" + migrationsHash()
+	adb, err := store.Open(ctx, admin)
+	if err != nil {
+		return "", err
+	}
+	defer adb.Close()
+	conn, err := adb.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	// One process builds the template; the others wait on the lock.
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(727274)`); err != nil {
+		return "", err
+	}
+	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(727274)`) //nolint:errcheck
+	var exists bool
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %q`, name)); err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %q`, name)); err != nil {
+		return "", err
+	}
+	tdb, err := store.Open(ctx, withDB(admin, name))
+	if err != nil {
+		return "", err
+	}
+	if _, err := store.Migrate(ctx, tdb); err != nil {
+		tdb.Close()
+		return "", fmt.Errorf("migrate: %w", err)
+	}
+	tdb.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %q WITH is_template true ALLOW_CONNECTIONS false`, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func migrationsHash() string {
+	h := sha256.New()
+	var names []string
+	for _, m := range migrations.Migrations.Sorted() {
+		names = append(names, m.Name+m.Comment)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		h.Write([]byte(n))
+	}
+	_ = fs.WalkDir(migrations.Files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := fs.ReadFile(migrations.Files, p)
+			h.Write([]byte(p))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func withDB(dsn, db string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

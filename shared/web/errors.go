@@ -1,0 +1,94 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/apperr"
+)
+
+// ErrorData is what the error templates show: a translated message only.
+type ErrorData struct {
+	Status  int
+	Message string
+	Heading string
+}
+
+// ErrorHandler renders every error as a page (or an htmx fragment aimed at the
+// page's alert area). Internal errors are logged with the request id and shown
+// as a generic message: no internal text ever reaches a page.
+func ErrorHandler(c fiber.Ctx, err error) error {
+	status := http.StatusInternalServerError
+	key := "error.internal"
+	var args []any
+	var ae *apperr.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae):
+		status = apperr.Status(ae.Code)
+		key, args = ae.Key, ae.Args
+	case errors.As(err, &fe):
+		status = fe.Code
+		key = keyForStatus(fe.Code)
+	}
+	if status >= 500 {
+		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", c.Path(), "error", err.Error())
+	}
+	// A session that expired under an htmx request: send the browser to sign in.
+	if status == http.StatusUnauthorized && c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", "/staff/signin")
+		return c.SendStatus(http.StatusUnauthorized)
+	}
+	p := NewPage(c, "error.title", nil)
+	p.Data = ErrorData{Status: status, Message: p.T(key, args...), Heading: p.T(keyForStatus(status) + ".heading")}
+	NoStore(c)
+	if p.HTMX {
+		c.Set("HX-Retarget", "#alerts")
+		c.Set("HX-Reswap", "innerHTML")
+		return RenderPartial(c, status, "partials/error", p)
+	}
+	if c.Path() == "" || isPatientPath(c.Path()) {
+		p.Layout = "layouts/patient"
+	}
+	if rerr := Render(c, status, "errors/error", p); rerr != nil {
+		slog.ErrorContext(c.Context(), "error page failed", "request_id", c.RequestID(), "error", rerr.Error())
+		return c.Status(status).SendString(http.StatusText(status))
+	}
+	return nil
+}
+
+func isPatientPath(p string) bool {
+	return p == "/" || (len(p) >= 2 && p[:2] == "/p")
+}
+
+func keyForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "error.notfound"
+	case http.StatusForbidden:
+		return "error.forbidden"
+	case http.StatusUnauthorized:
+		return "error.unauthorized"
+	case http.StatusTooManyRequests:
+		return "error.toomany"
+	case http.StatusRequestEntityTooLarge:
+		return "error.toolarge"
+	case http.StatusMethodNotAllowed:
+		return "error.method"
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return "error.badrequest"
+	}
+	if status >= 500 {
+		return "error.internal"
+	}
+	return "error.badrequest"
+}
+
+// ErrorHandlerCSRF turns a CSRF rejection into the translated 403 page.
+func ErrorHandlerCSRF(c fiber.Ctx, err error) error {
+	slog.InfoContext(c.Context(), "csrf rejected", "request_id", c.RequestID(), "path", c.Path(), "reason", err.Error())
+	return apperr.New(apperr.Forbidden, "error.csrf")
+}

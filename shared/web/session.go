@@ -1,0 +1,95 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
+	"github.com/gorilla/sessions"
+)
+
+// Sessions adapts a gorilla/sessions store to Fiber (which speaks fasthttp):
+// the request is converted to net/http for reading, and the Set-Cookie
+// headers the store writes are copied back into Fiber's response.
+type Sessions struct {
+	Store *PGStore
+	Name  string // cookie name, "__Host-" prefixed when served over HTTPS
+}
+
+// NewSessions names the cookie after kind with the __Host- prefix on HTTPS.
+func NewSessions(store *PGStore) *Sessions {
+	name := "radpass_" + store.Kind
+	if store.Secure {
+		name = "__Host-" + name
+	}
+	return &Sessions{Store: store, Name: name}
+}
+
+type sessionLocalKey string
+
+// Get returns this request's session, loading it once per request.
+func (m *Sessions) Get(c fiber.Ctx) (*sessions.Session, error) {
+	key := sessionLocalKey(m.Name)
+	if s, ok := c.Locals(key).(*sessions.Session); ok {
+		return s, nil
+	}
+	r, err := adaptor.ConvertRequest(c, false)
+	if err != nil {
+		return nil, err
+	}
+	s, err := m.Store.Get(r.WithContext(c.Context()), m.Name)
+	if err != nil {
+		return nil, err
+	}
+	c.Locals(key, s)
+	return s, nil
+}
+
+// Save writes the session and its cookie.
+func (m *Sessions) Save(c fiber.Ctx, s *sessions.Session) error {
+	r, err := adaptor.ConvertRequest(c, false)
+	if err != nil {
+		return err
+	}
+	w := cookieWriter{h: http.Header{}}
+	if err := m.Store.Save(r.WithContext(c.Context()), w, s); err != nil {
+		return err
+	}
+	for _, v := range w.h.Values("Set-Cookie") {
+		c.Response().Header.Add("Set-Cookie", v)
+	}
+	return nil
+}
+
+// Renew starts a fresh session id keeping nothing of the old one (sign-in).
+func (m *Sessions) Renew(c fiber.Ctx) (*sessions.Session, error) {
+	s, err := m.Get(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Store.Regenerate(c.Context(), s); err != nil {
+		return nil, err
+	}
+	for k := range s.Values {
+		delete(s.Values, k)
+	}
+	s.IsNew = true
+	return s, nil
+}
+
+// Destroy deletes the server-side session and expires the cookie (sign-out).
+func (m *Sessions) Destroy(c fiber.Ctx) error {
+	s, err := m.Get(c)
+	if err != nil {
+		return err
+	}
+	s.Options.MaxAge = -1
+	return m.Save(c, s)
+}
+
+// cookieWriter is the minimal http.ResponseWriter a sessions.Store needs.
+type cookieWriter struct{ h http.Header }
+
+func (w cookieWriter) Header() http.Header         { return w.h }
+func (w cookieWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w cookieWriter) WriteHeader(int)             {}

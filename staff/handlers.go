@@ -1,0 +1,33 @@
+// Package staff holds the staff-side handlers, one file per action. Each
+// handler parses its form, validates, stores, then redirects or renders.
+package staff
+
+import (
+	"log/slog"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// Handlers carries what every staff handler needs.
+type Handlers struct {
+	DB       *bun.DB
+	Sessions *web.Sessions
+	Throttle *auth.Throttle
+	Log      *slog.Logger
+}
+
+// Register mounts the staff routes. Everything under /staff except sign-in
+// requires a signed-in, enabled user.
+func (h *Handlers) Register(app *fiber.App) {
+	g := app.Group("/staff")
+	g.Get("/signin", h.SignInForm)
+	g.Post("/signin", h.SignIn)
+	g.Post("/signout", h.SignOut)
+
+	in := app.Group("/staff", h.RequireUser)
+	in.Get("/", h.StudyList)
+}

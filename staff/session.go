@@ -1,0 +1,70 @@
+package staff
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+const sessionUserID = "uid"
+
+// LoadUser puts the signed-in user (if any) into the request; it never fails a
+// request on its own, so public pages still render.
+func (h *Handlers) LoadUser(c fiber.Ctx) error {
+	s, err := h.Sessions.Get(c)
+	if err != nil {
+		return err
+	}
+	id, ok := s.Values[sessionUserID].(int64)
+	if !ok {
+		return c.Next()
+	}
+	u := new(store.User)
+	err = h.DB.NewSelect().Model(u).Relation("Department").Where("u.id = ?", id).Scan(c.Context())
+	if err != nil || u.Disabled {
+		// Deleted or disabled account: its session ends here.
+		_ = h.Sessions.Destroy(c)
+		return c.Next()
+	}
+	c.Locals(web.LocalUser, u)
+	c.Locals(web.LocalLang, web.ResolveLang(c))
+	return c.Next()
+}
+
+// RequireUser sends anonymous requests to the sign-in page.
+func (h *Handlers) RequireUser(c fiber.Ctx) error {
+	if web.CurrentUser(c) != nil {
+		return c.Next()
+	}
+	if c.Method() != fiber.MethodGet {
+		return apperr.New(apperr.Unauthorized, "error.unauthorized")
+	}
+	return web.Redirect(c, "/staff/signin?next="+url.QueryEscape(c.OriginalURL()))
+}
+
+// RequireAdmin allows department admins only.
+func RequireAdmin(c fiber.Ctx) error {
+	if u := web.CurrentUser(c); u != nil && u.IsAdmin() {
+		return c.Next()
+	}
+	return apperr.New(apperr.Forbidden, "error.forbidden")
+}
+
+// safeNext keeps post-sign-in redirects on this site's staff area.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/staff/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/staff/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/staff/"
+	}
+	return next
+}
+
+var errNoUser = errors.New("no such user")

@@ -1,0 +1,117 @@
+package staff
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+type signInData struct {
+	Username string
+	Next     string
+}
+
+// SignInForm shows the sign-in page (or sends a signed-in user on).
+func (h *Handlers) SignInForm(c fiber.Ctx) error {
+	if web.CurrentUser(c) != nil {
+		return web.Redirect(c, "/staff/")
+	}
+	web.NoStore(c)
+	return web.Render(c, http.StatusOK, "staff/signin", web.NewPage(c, "signin.title", signInData{Next: safeNext(c.Query("next"))}))
+}
+
+// SignIn checks the credentials. Every failure (unknown user, wrong password,
+// disabled account) gets the same message; a locked account name says so only
+// as "too many attempts", whether or not it exists.
+func (h *Handlers) SignIn(c fiber.Ctx) error {
+	ctx := c.Context()
+	username := strings.ToLower(strings.TrimSpace(c.FormValue("username")))
+	password := c.FormValue("password")
+	data := signInData{Username: username, Next: safeNext(c.FormValue("next"))}
+	page := web.NewPage(c, "signin.title", data)
+	web.NoStore(c)
+	if username == "" || password == "" || len(username) > 64 || len(password) > 1024 {
+		page.AddError("form", "signin.error.wrong")
+		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
+	}
+	key := "staff:" + username
+	locked, err := h.Throttle.Locked(ctx, key)
+	if err != nil {
+		return err
+	}
+	if locked {
+		h.record(ctx, c, audit.SignInLock, "refused", nil, username)
+		page.AddError("form", "signin.error.locked")
+		return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
+	}
+	u, err := h.checkCredentials(ctx, username, password)
+	if errors.Is(err, errNoUser) {
+		nowLocked, ferr := h.Throttle.Fail(ctx, key)
+		if ferr != nil {
+			return ferr
+		}
+		h.record(ctx, c, audit.SignInFail, "failed", u, username)
+		page.AddError("form", "signin.error.wrong")
+		status := http.StatusUnprocessableEntity
+		if nowLocked {
+			page.AddError("form", "signin.error.locked")
+			status = http.StatusTooManyRequests
+		}
+		return web.Render(c, status, "staff/signin", page)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.Throttle.Reset(ctx, key); err != nil {
+		return err
+	}
+	// A new session id at sign-in: whatever id the browser had is discarded.
+	s, err := h.Sessions.Renew(c)
+	if err != nil {
+		return err
+	}
+	s.Values[sessionUserID] = u.ID
+	if err := h.Sessions.Save(c, s); err != nil {
+		return err
+	}
+	h.record(ctx, c, audit.SignIn, "ok", u, username)
+	return web.Redirect(c, data.Next)
+}
+
+// checkCredentials returns the user when the password matches an enabled
+// account; errNoUser (with the user, if known) otherwise.
+func (h *Handlers) checkCredentials(ctx context.Context, username, password string) (*store.User, error) {
+	u := new(store.User)
+	err := h.DB.NewSelect().Model(u).Where("username = ?", username).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		auth.CheckNoUser(password)
+		return nil, errNoUser
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CheckPassword(password, u.PasswordHash) || u.Disabled {
+		return u, errNoUser
+	}
+	return u, nil
+}
+
+func (h *Handlers) record(ctx context.Context, c fiber.Ctx, action, outcome string, u *store.User, username string) {
+	e := &audit.Event{Action: action, Outcome: outcome, ActorKind: "staff", ActorName: username, IP: c.IP()}
+	if u != nil {
+		e.ActorID = &u.ID
+		e.DepartmentID = u.DepartmentID
+	}
+	if err := audit.Record(ctx, h.DB, e); err != nil {
+		h.Log.ErrorContext(ctx, "audit write failed", "action", action, "error", err.Error())
+	}
+}
