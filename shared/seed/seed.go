@@ -123,8 +123,8 @@ func insertStudies(ctx context.Context, tx bun.Tx, depts []*store.Department, n 
 			sd := today.AddDate(0, 0, -rng.IntN(720))
 			s := &store.Study{
 				DepartmentID: d.ID, PatientID: p.ID,
-				StudyUID:     fmt.Sprintf("2.25.%d%06d%d", 1000+d.ID, i, v),
-				StudyDate:    &sd, StudyTime: fmt.Sprintf("%02d%02d00", 7+rng.IntN(11), rng.IntN(60)),
+				StudyUID:  fmt.Sprintf("2.25.%d%06d%d", 1000+d.ID, i, v),
+				StudyDate: &sd, StudyTime: fmt.Sprintf("%02d%02d00", 7+rng.IntN(11), rng.IntN(60)),
 				Accession: fmt.Sprintf("ACC%s%06d%d", d.Code[4:5], i, v), Description: e.desc, Modalities: []string{e.mod},
 				ReferringPhysician: "Dr. " + familyNames[rng.IntN(len(familyNames))],
 				NumSeries:          1 + rng.IntN(4), ReportStatus: "none",

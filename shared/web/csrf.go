@@ -70,12 +70,12 @@ func (t *CSRFTokens) Get(key string) ([]byte, error) {
 	return nil, nil
 }
 func (t *CSRFTokens) SetWithContext(context.Context, string, []byte, time.Duration) error { return nil }
-func (t *CSRFTokens) Set(string, []byte, time.Duration) error                            { return nil }
-func (t *CSRFTokens) DeleteWithContext(context.Context, string) error                    { return nil }
-func (t *CSRFTokens) Delete(string) error                                                { return nil }
-func (t *CSRFTokens) ResetWithContext(context.Context) error                             { return nil }
-func (t *CSRFTokens) Reset() error                                                       { return nil }
-func (t *CSRFTokens) Close() error                                                       { return nil }
+func (t *CSRFTokens) Set(string, []byte, time.Duration) error                             { return nil }
+func (t *CSRFTokens) DeleteWithContext(context.Context, string) error                     { return nil }
+func (t *CSRFTokens) Delete(string) error                                                 { return nil }
+func (t *CSRFTokens) ResetWithContext(context.Context) error                              { return nil }
+func (t *CSRFTokens) Reset() error                                                        { return nil }
+func (t *CSRFTokens) Close() error                                                        { return nil }
 
 // CSRFField is the hidden form field name; htmx sends the X-Csrf-Token header.
 const CSRFField = "_csrf"
