@@ -30,4 +30,7 @@ func (h *Handlers) Register(app *fiber.App) {
 
 	in := app.Group("/staff", h.RequireUser)
 	in.Get("/", h.StudyList)
+	h.registerStudies(in)
+	h.registerPrint(in)
+	h.registerDICOM(in)
 }

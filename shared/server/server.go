@@ -79,6 +79,10 @@ func New(d Deps) (*App, error) {
 		return c.SendString("ready")
 	})
 
+	if err := registerMachineRoutes(app, d); err != nil {
+		return nil, err
+	}
+
 	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF))
 	app.Use(sh.LoadUser)
 	app.Use(web.Language())
