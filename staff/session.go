@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"database/sql"
 	"errors"
 	"net/url"
 	"strings"
@@ -26,7 +27,10 @@ func (h *Handlers) LoadUser(c fiber.Ctx) error {
 		return c.Next()
 	}
 	u := new(store.User)
-	err = h.DB.NewSelect().Model(u).Relation("Department").Where("u.id = ?", id).Scan(c.Context())
+	err = h.DB.NewSelect().Model(u).Relation("Department").Where("?TableAlias.id = ?", id).Scan(c.Context())
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	if err != nil || u.Disabled {
 		// Deleted or disabled account: its session ends here.
 		_ = h.Sessions.Destroy(c)

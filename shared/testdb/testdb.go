@@ -104,7 +104,7 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	}
 	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(727274)`) //nolint:errcheck
 	var exists bool
-	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)`, name).Scan(&exists); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ? AND datistemplate)`, name).Scan(&exists); err != nil {
 		return "", err
 	}
 	if exists {

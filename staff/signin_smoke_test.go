@@ -1,0 +1,22 @@
+package staff_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testserver"
+)
+
+func TestSignInReachesStudyList(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	c := srv.Client(t)
+	c.SignIn("ann", testserver.Password)
+	doc := c.GetDoc("/staff/", http.StatusOK)
+	if got := doc.Find(`[data-testid="department"]`).Text(); got != d.Name {
+		t.Fatalf("header shows department %q, want %q", got, d.Name)
+	}
+}
