@@ -1,0 +1,81 @@
+package store
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Verification types of a bucket.
+const (
+	VerifySMS   = "sms"
+	VerifyEmail = "email"
+	VerifyDOB   = "dob"
+)
+
+// Scopes of a bucket.
+const (
+	ScopeImages       = "images"
+	ScopeImagesReport = "images_report"
+)
+
+// Bucket states.
+const (
+	BucketActive  = "active"
+	BucketBlocked = "blocked"
+	BucketRevoked = "revoked"
+	BucketExpired = "expired"
+)
+
+// Bucket is what one printed reference number opens. RefHash is the HMAC of
+// the number (refnum.Hash); the plaintext is never stored.
+type Bucket struct {
+	bun.BaseModel `bun:"table:buckets"`
+
+	ID           int64       `bun:"id,pk,autoincrement"`
+	RefHash      []byte      `bun:"ref_hash"`
+	DepartmentID int64       `bun:"department_id"`
+	PatientID    int64       `bun:"patient_id"`
+	Patient      *Patient    `bun:"rel:belongs-to,join:patient_id=id"`
+	Verification string      `bun:"verification"`
+	Destination  string      `bun:"destination"`
+	Scope        string      `bun:"scope"`
+	ValidUntil   time.Time   `bun:"valid_until,type:date"`
+	Reason       string      `bun:"reason"`
+	Language     string      `bun:"language"`
+	Anonymized   bool        `bun:"anonymized"`
+	AnonNumber   string      `bun:"anon_number"`
+	Message      string      `bun:"message"`
+	CreatedBy    int64       `bun:"created_by"`
+	State        string      `bun:"state"`
+	Failures     int         `bun:"failures"`
+	CreatedAt    time.Time   `bun:"created_at,nullzero,default:now()"`
+	Department   *Department `bun:"rel:belongs-to,join:department_id=id"`
+}
+
+// ReportAllowed is the one rule for report access: the scope includes it and
+// the bucket is not anonymized (an anonymized bucket never shows a report).
+func (b *Bucket) ReportAllowed() bool {
+	return b.Scope == ScopeImagesReport && !b.Anonymized
+}
+
+// BucketStudy links a bucket to one of its studies.
+type BucketStudy struct {
+	bun.BaseModel `bun:"table:bucket_studies"`
+
+	BucketID int64   `bun:"bucket_id,pk"`
+	Bucket   *Bucket `bun:"rel:belongs-to,join:bucket_id=id"`
+	StudyID  int64   `bun:"study_id,pk"`
+	Study    *Study  `bun:"rel:belongs-to,join:study_id=id"`
+}
+
+// UserPrintPrefs are the sticky print-form values of one user.
+type UserPrintPrefs struct {
+	bun.BaseModel `bun:"table:user_print_prefs"`
+
+	UserID       int64     `bun:"user_id,pk"`
+	Verification string    `bun:"verification"`
+	SMSRegion    string    `bun:"sms_region"`
+	Language     string    `bun:"language"`
+	UpdatedAt    time.Time `bun:"updated_at,nullzero,default:now()"`
+}
