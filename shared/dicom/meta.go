@@ -1,0 +1,276 @@
+// Package dicom wraps github.com/suyashkumar/dicom: metadata extraction for
+// intake (with PS3.5 character sets decoded) and frame rendering with the
+// LUTs the library leaves to its caller (modality, VOI, MONOCHROME1).
+package dicom
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// Reasons a file is refused. They are stable values so callers (CLI summary,
+// STOW-RS failure reasons) can tell them apart.
+var (
+	ErrNotDICOM   = errors.New("not a DICOM file or broken DICOM")
+	ErrMissingUID = errors.New("missing or invalid study, series or SOP instance UID")
+	ErrTooLarge   = errors.New("pixel data larger than the file")
+)
+
+// PersonName holds the alphabetic components of a PN value.
+type PersonName struct {
+	Family, Given, Middle, Prefix, Suffix string
+}
+
+// Meta is what RadPass stores about one instance.
+type Meta struct {
+	TransferSyntax string
+	SOPClassUID    string
+	SOPInstanceUID string
+	StudyUID       string
+	SeriesUID      string
+
+	PatientID   string
+	PatientName PersonName
+	BirthDate   *time.Time
+	Sex         string
+
+	StudyDate          *time.Time
+	StudyTime          string
+	Accession          string
+	StudyDescription   string
+	ReferringPhysician string
+
+	Modality          string
+	SeriesNumber      *int
+	SeriesDescription string
+	BodyPart          string
+
+	InstanceNumber      *int
+	Rows, Columns       int
+	Frames              int
+	SamplesPerPixel     int
+	BitsAllocated       int
+	BitsStored          int
+	HighBit             int
+	PixelRepresentation int
+	PlanarConfiguration int
+	Photometric         string
+	RescaleSlope        float64
+	RescaleIntercept    float64
+	WindowCenter        string // as in the file, values separated by `\`
+	WindowWidth         string
+	HasPixelData        bool
+}
+
+// ReadMeta parses the header of a DICOM stream of size bytes, skipping pixel
+// data (so memory stays small whatever the file size). It never panics.
+func ReadMeta(r io.Reader, size int64) (m *Meta, err error) {
+	ds, err := parse(r, size, dcm.SkipPixelData())
+	if err != nil {
+		return nil, err
+	}
+	m = metaFrom(ds)
+	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
+		return nil, ErrMissingUID
+	}
+	return m, nil
+}
+
+// parse runs the library with panics turned into ErrNotDICOM: hostile input
+// must never take the server down.
+func parse(r io.Reader, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: parser panic: %v", ErrNotDICOM, p)
+		}
+	}()
+	opts = append(opts, dcm.AllowUnknownSpecificCharacterSet())
+	ds, err = dcm.Parse(r, size, nil, opts...)
+	if err != nil {
+		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+	}
+	if _, err := ds.FindElementByTag(tag.SOPInstanceUID); err != nil {
+		return ds, ErrMissingUID
+	}
+	return ds, nil
+}
+
+var uidRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+
+func validUID(s string) bool { return len(s) <= 64 && uidRe.MatchString(s) }
+
+func metaFrom(ds dcm.Dataset) *Meta {
+	m := &Meta{
+		TransferSyntax:      str(ds, tag.TransferSyntaxUID),
+		SOPClassUID:         str(ds, tag.SOPClassUID),
+		SOPInstanceUID:      str(ds, tag.SOPInstanceUID),
+		StudyUID:            str(ds, tag.StudyInstanceUID),
+		SeriesUID:           str(ds, tag.SeriesInstanceUID),
+		PatientID:           clip(str(ds, tag.PatientID), 64),
+		PatientName:         ParsePersonName(str(ds, tag.PatientName)),
+		BirthDate:           ParseDate(str(ds, tag.PatientBirthDate)),
+		Sex:                 clip(strings.ToUpper(str(ds, tag.PatientSex)), 16),
+		StudyDate:           ParseDate(str(ds, tag.StudyDate)),
+		StudyTime:           clip(str(ds, tag.StudyTime), 16),
+		Accession:           clip(str(ds, tag.AccessionNumber), 64),
+		StudyDescription:    clip(str(ds, tag.StudyDescription), 200),
+		ReferringPhysician:  PersonNameString(str(ds, tag.ReferringPhysicianName)),
+		Modality:            clip(str(ds, tag.Modality), 16),
+		SeriesNumber:        intPtr(ds, tag.SeriesNumber),
+		SeriesDescription:   clip(str(ds, tag.SeriesDescription), 200),
+		BodyPart:            clip(str(ds, tag.BodyPartExamined), 64),
+		InstanceNumber:      intPtr(ds, tag.InstanceNumber),
+		Rows:                num(ds, tag.Rows, 0),
+		Columns:             num(ds, tag.Columns, 0),
+		Frames:              num(ds, tag.NumberOfFrames, 1),
+		SamplesPerPixel:     num(ds, tag.SamplesPerPixel, 1),
+		BitsAllocated:       num(ds, tag.BitsAllocated, 0),
+		BitsStored:          num(ds, tag.BitsStored, 0),
+		HighBit:             num(ds, tag.HighBit, -1),
+		PixelRepresentation: num(ds, tag.PixelRepresentation, 0),
+		PlanarConfiguration: num(ds, tag.PlanarConfiguration, 0),
+		Photometric:         strings.ToUpper(str(ds, tag.PhotometricInterpretation)),
+		RescaleSlope:        flt(ds, tag.RescaleSlope, 1),
+		RescaleIntercept:    flt(ds, tag.RescaleIntercept, 0),
+		WindowCenter:        clip(strings.Join(strs(ds, tag.WindowCenter), `\`), 200),
+		WindowWidth:         clip(strings.Join(strs(ds, tag.WindowWidth), `\`), 200),
+	}
+	if _, err := ds.FindElementByTag(tag.PixelData); err == nil {
+		m.HasPixelData = true
+	}
+	if m.Frames < 1 {
+		m.Frames = 1
+	}
+	if m.BitsStored == 0 {
+		m.BitsStored = m.BitsAllocated
+	}
+	if m.HighBit < 0 {
+		m.HighBit = m.BitsStored - 1
+	}
+	if m.RescaleSlope == 0 {
+		m.RescaleSlope = 1
+	}
+	return m
+}
+
+// strs returns the values of a top-level element as strings ("" values dropped).
+func strs(ds dcm.Dataset, t tag.Tag) []string {
+	e, err := ds.FindElementByTag(t)
+	if err != nil || e.Value == nil {
+		return nil
+	}
+	var out []string
+	switch v := e.Value.GetValue().(type) {
+	case []string:
+		for _, s := range v {
+			if s = strings.Trim(s, " \x00"); s != "" {
+				out = append(out, s)
+			}
+		}
+	case []int:
+		for _, i := range v {
+			out = append(out, strconv.Itoa(i))
+		}
+	case []float64:
+		for _, f := range v {
+			out = append(out, strconv.FormatFloat(f, 'g', -1, 64))
+		}
+	}
+	return out
+}
+
+func str(ds dcm.Dataset, t tag.Tag) string {
+	if v := strs(ds, t); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func num(ds dcm.Dataset, t tag.Tag, def int) int {
+	if p := intPtr(ds, t); p != nil {
+		return *p
+	}
+	return def
+}
+
+func intPtr(ds dcm.Dataset, t tag.Tag) *int {
+	s := str(ds, t)
+	if s == "" {
+		return nil
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		f, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if ferr != nil {
+			return nil
+		}
+		i = int(f)
+	}
+	return &i
+}
+
+func flt(ds dcm.Dataset, t tag.Tag, def float64) float64 {
+	f, err := strconv.ParseFloat(strings.TrimSpace(str(ds, t)), 64)
+	if err != nil {
+		return def
+	}
+	return f
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) > n {
+		r = r[:n]
+	}
+	return string(r)
+}
+
+// ParsePersonName splits a PN value "Family^Given^Middle^Prefix^Suffix",
+// keeping the alphabetic group (before any "=" ideographic/phonetic groups).
+func ParsePersonName(v string) PersonName {
+	if i := strings.IndexByte(v, '='); i >= 0 {
+		v = v[:i]
+	}
+	parts := strings.SplitN(v, "^", 5)
+	for len(parts) < 5 {
+		parts = append(parts, "")
+	}
+	t := func(s string) string { return clip(strings.TrimSpace(s), 100) }
+	return PersonName{Family: t(parts[0]), Given: t(parts[1]), Middle: t(parts[2]), Prefix: t(parts[3]), Suffix: t(parts[4])}
+}
+
+// PersonNameString renders a PN for display: "Prefix Given Middle Family Suffix".
+func PersonNameString(v string) string {
+	p := ParsePersonName(v)
+	var out []string
+	for _, s := range []string{p.Prefix, p.Given, p.Middle, p.Family, p.Suffix} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return clip(strings.Join(out, " "), 200)
+}
+
+// ParseDate reads a DA value (YYYYMMDD, or the old YYYY.MM.DD); nil when absent or wrong.
+func ParseDate(v string) *time.Time {
+	v = strings.ReplaceAll(strings.TrimSpace(v), ".", "")
+	if len(v) != 8 {
+		return nil
+	}
+	t, err := time.Parse("20060102", v)
+	if err != nil || t.Year() < 1800 {
+		return nil
+	}
+	return &t
+}

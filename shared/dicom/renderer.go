@@ -1,0 +1,117 @@
+package dicom
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+
+	"github.com/radpass/radpass/shared/storage"
+)
+
+// renderVersion is part of every cache key: bump it when output changes.
+const renderVersion = "r1"
+
+// Request names one rendering of one stored instance. Staff and patient
+// handlers both build one after their own access checks.
+type Request struct {
+	StorageKey string
+	Frame      int
+	Window     string // "", "auto", a preset name or "center,width"
+	Size       int    // longest side; 0 = original
+	PNG        bool   // lossless output
+	Lang       string // for the "preview not available" placeholder
+}
+
+// Result is an encoded image ready to send.
+type Result struct {
+	Data        []byte
+	ContentType string
+	ETag        string
+	Unavailable bool // the placeholder, not the image
+}
+
+// Renderer renders stored instances and caches the output on disk, keyed by
+// instance, frame, window, size and format.
+type Renderer struct {
+	Store    storage.Store
+	CacheDir string // "" disables the cache
+}
+
+// ErrBadWindow: the window parameter is not "", auto, a preset or "c,w".
+var ErrBadWindow = errors.New("bad window")
+
+// MaxSize bounds the size parameter.
+const MaxSize = 4096
+
+// Render returns the encoded frame, from the cache when it is there.
+func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
+	win, auto, ok := ParseWindow(q.Window)
+	if !ok {
+		return nil, ErrBadWindow
+	}
+	if q.Size < 0 || q.Size > MaxSize {
+		q.Size = 0
+	}
+	ctype := "image/jpeg"
+	if q.PNG {
+		ctype = "image/png"
+	}
+	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%s|%d|%t", renderVersion, q.StorageKey, q.Frame, q.Window, q.Size, q.PNG))
+	ck := hex.EncodeToString(h[:])
+	etag := `"` + ck[:32] + `"`
+	path := ""
+	if r.CacheDir != "" {
+		path = filepath.Join(r.CacheDir, ck[:2], ck)
+		if b, err := os.ReadFile(path); err == nil {
+			return &Result{Data: b, ContentType: ctype, ETag: etag}, nil
+		}
+	}
+	blob, err := r.Store.Open(ctx, q.StorageKey)
+	if err != nil {
+		return nil, err
+	}
+	defer blob.Close()
+	im, err := Decode(blob, blob.Size())
+	var img image.Image
+	if err == nil {
+		img, err = im.Render(Options{Frame: q.Frame, Window: win, Auto: auto, Size: q.Size})
+	}
+	if errors.Is(err, ErrFrame) {
+		return nil, ErrFrame
+	}
+	if err != nil {
+		// Undecodable pixel data: the translated placeholder, never an error page.
+		return &Result{Data: Unavailable(q.Lang, q.Size), ContentType: "image/png",
+			ETag: `"na-` + q.Lang + "-" + itoa(max(q.Size, 0)) + `"`, Unavailable: true}, nil
+	}
+	var buf bytes.Buffer
+	if err := Encode(&buf, img, q.PNG); err != nil {
+		return nil, err
+	}
+	if path != "" {
+		writeCache(path, buf.Bytes())
+	}
+	return &Result{Data: buf.Bytes(), ContentType: ctype, ETag: etag}, nil
+}
+
+// writeCache stores a rendering atomically; failures only cost a re-render.
+func writeCache(path string, b []byte) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
+		os.Remove(tmp.Name())
+	}
+}
