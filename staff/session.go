@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -49,7 +50,15 @@ func (h *Handlers) RequireUser(c fiber.Ctx) error {
 	if c.Method() != fiber.MethodGet {
 		return apperr.New(apperr.Unauthorized, "error.unauthorized")
 	}
-	return web.Redirect(c, "/staff/signin?next="+url.QueryEscape(c.OriginalURL()))
+	// After sign-in, come back to the page the user was on: for an htmx
+	// request that is the page (HX-Current-URL), not the fragment it asked for.
+	next := c.OriginalURL()
+	if web.IsHTMX(c) {
+		if cu, err := url.Parse(c.Get("HX-Current-URL")); err == nil && cu.Path != "" {
+			next = cu.RequestURI()
+		}
+	}
+	return web.Redirect(c, "/staff/signin?next="+url.QueryEscape(safeNext(next)))
 }
 
 // RequireAdmin allows department admins only.
@@ -62,7 +71,7 @@ func RequireAdmin(c fiber.Ctx) error {
 
 // safeNext keeps post-sign-in redirects on this site's staff area.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/staff/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if !strings.HasPrefix(next, "/staff/") || strings.Contains(next, "\\") || strings.IndexFunc(next, unicode.IsControl) >= 0 {
 		return "/staff/"
 	}
 	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {

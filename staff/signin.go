@@ -43,30 +43,27 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		page.AddError("form", "signin.error.wrong")
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
 	}
+	// The try is counted before the password is checked, so parallel guesses
+	// cannot all slip past the limit together.
 	key := "staff:" + username
-	locked, err := h.Throttle.Locked(ctx, key)
+	allowed, locked, err := h.Throttle.Attempt(ctx, key)
 	if err != nil {
 		return err
 	}
-	if locked {
+	if !allowed {
 		h.record(ctx, c, audit.SignInLock, "refused", nil, username)
 		page.AddError("form", "signin.error.locked")
 		return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
 	}
 	u, err := h.checkCredentials(ctx, username, password)
 	if errors.Is(err, errNoUser) {
-		nowLocked, ferr := h.Throttle.Fail(ctx, key)
-		if ferr != nil {
-			return ferr
-		}
 		h.record(ctx, c, audit.SignInFail, "failed", u, username)
-		page.AddError("form", "signin.error.wrong")
-		status := http.StatusUnprocessableEntity
-		if nowLocked {
+		if locked {
 			page.AddError("form", "signin.error.locked")
-			status = http.StatusTooManyRequests
+			return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
 		}
-		return web.Render(c, status, "staff/signin", page)
+		page.AddError("form", "signin.error.wrong")
+		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
 	}
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
 )
 
 func newLogger(cfg *config.Config) *slog.Logger {
@@ -57,6 +58,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	go purgeSessions(ctx, a, log)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- a.Fiber.Listen(cfg.Addr, fiber.ListenConfig{DisableStartupMessage: true})
@@ -74,6 +76,32 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// purgeSessions deletes expired sessions every few minutes until ctx ends.
+// Expired sessions never open anything (the store checks the times on every
+// request); this only keeps the table small.
+func purgeSessions(ctx context.Context, a *server.App, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := a.StaffSessions.Store.PurgeExpired(ctx)
+		if err == nil {
+			var m int64
+			m, err = web.PurgeExpiredSessions(ctx, a.StaffSessions.Store.DB)
+			n += m
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("session purge failed", "error", err.Error())
+			continue
+		}
+		log.Debug("expired sessions purged", "count", n)
+	}
 }
 
 func printDemoUsers(out io.Writer) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -19,6 +20,10 @@ import (
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/store"
 )
+
+// usernameRE is the users.username check of the schema, tested here so a bad
+// name gets a clear message instead of a constraint violation.
+var usernameRE = regexp.MustCompile(`^[a-z0-9._@-]{2,64}$`)
 
 func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, out io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
@@ -38,6 +43,10 @@ func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 	switch {
 	case u.Username == "":
 		return usageErr("-username is required")
+	case !usernameRE.MatchString(u.Username):
+		return usageErr("-username must be 2 to 64 of: lowercase letters, digits, . _ @ -")
+	case len(u.DisplayName) > 200:
+		return usageErr("-name is longer than 200 characters")
 	case u.Role != store.RoleStaff && u.Role != store.RoleAdmin && u.Role != store.RoleServiceDesk:
 		return usageErr("-role must be staff, admin or servicedesk")
 	case u.Role == store.RoleServiceDesk && *dept != "":

@@ -46,6 +46,46 @@ func (t *Throttle) Fail(ctx context.Context, key string) (bool, error) {
 	return locked, err
 }
 
+// Attempt reserves one try for key before the password is checked. The try
+// counts as a failure up front (a success calls Reset), in one atomic upsert,
+// so N parallel requests get at most Max password comparisons per window
+// instead of all passing a Locked check together. allowed says whether this
+// try may compare; locked whether the key is locked after it (the Max-th try
+// is still allowed, and locks the key unless it succeeds). Tries while locked
+// are counted too but never extend the lock.
+func (t *Throttle) Attempt(ctx context.Context, key string) (allowed, locked bool, err error) {
+	var row struct {
+		Failures int  `bun:"failures"`
+		Locked   bool `bun:"locked"`
+	}
+	// held: a lock is in force; fresh: the previous lock ran out or the
+	// window is over, so counting starts again.
+	err = t.DB.NewRaw(`
+		INSERT INTO throttle AS t (key, failures, window_start, locked_until)
+		VALUES (?0, 1, now(), CASE WHEN 1 >= ?2 THEN now() + ?3::interval END)
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE
+				WHEN coalesce(t.locked_until > now(), false) THEN t.failures + 1
+				WHEN t.locked_until IS NOT NULL OR t.window_start < now() - ?1::interval THEN 1
+				ELSE t.failures + 1 END,
+			window_start = CASE
+				WHEN coalesce(t.locked_until > now(), false) THEN t.window_start
+				WHEN t.locked_until IS NOT NULL OR t.window_start < now() - ?1::interval THEN now()
+				ELSE t.window_start END,
+			locked_until = CASE
+				WHEN coalesce(t.locked_until > now(), false) THEN t.locked_until
+				WHEN t.locked_until IS NOT NULL OR t.window_start < now() - ?1::interval THEN
+					CASE WHEN 1 >= ?2 THEN now() + ?3::interval END
+				WHEN t.failures + 1 >= ?2 THEN now() + ?3::interval
+				ELSE NULL END
+		RETURNING failures, coalesce(locked_until > now(), false) AS locked`,
+		key, t.Window.String(), t.Max, t.Lock.String()).Scan(ctx, &row)
+	if err != nil {
+		return false, false, err
+	}
+	return row.Failures <= t.Max, row.Locked, nil
+}
+
 // Reset clears the count after a success.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	_, err := t.DB.NewRaw(`DELETE FROM throttle WHERE key = ?`, key).Exec(ctx)

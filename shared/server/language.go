@@ -1,8 +1,10 @@
 package server
 
 import (
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
@@ -14,7 +16,7 @@ import (
 
 // setLanguage switches the display language: stored on the signed-in staff
 // user, and in a cookie for anyone not signed in (patients, the sign-in page).
-func setLanguage(db *bun.DB) fiber.Handler {
+func setLanguage(db *bun.DB, secure bool) fiber.Handler {
 	return func(c fiber.Ctx) error {
 		lang := c.FormValue("lang")
 		if !i18n.Valid(lang) {
@@ -25,14 +27,26 @@ func setLanguage(db *bun.DB) fiber.Handler {
 				return err
 			}
 		}
+		// Secure follows the configured public URL: behind a TLS proxy the
+		// request itself looks like plain http.
 		c.Cookie(&fiber.Cookie{
 			Name: web.LangCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-			HTTPOnly: true, SameSite: "Lax", Secure: c.Protocol() == "https" || strings.HasPrefix(c.BaseURL(), "https"),
+			HTTPOnly: true, SameSite: "Lax", Secure: secure,
 		})
-		back := c.FormValue("back")
-		if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
-			back = "/"
-		}
-		return web.Redirect(c, back)
+		return web.Redirect(c, safeBack(c.FormValue("back")))
 	}
+}
+
+// safeBack keeps the post-switch redirect on this site: a path, never
+// "//host", "/\\host" or one that browsers turn into those by dropping tabs
+// and newlines.
+func safeBack(back string) string {
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") ||
+		strings.IndexFunc(back, unicode.IsControl) >= 0 {
+		return "/"
+	}
+	if u, err := url.Parse(back); err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return back
 }

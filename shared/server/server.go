@@ -83,12 +83,12 @@ func New(d Deps) (*App, error) {
 		return nil, err
 	}
 
-	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF))
+	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
 	app.Use(sh.LoadUser)
 	app.Use(web.Language())
 
 	app.Get("/", home)
-	app.Post("/language", setLanguage(d.DB))
+	app.Post("/language", setLanguage(d.DB, secure))
 	sh.Register(app)
 
 	// Anything else is a translated 404 page.

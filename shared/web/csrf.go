@@ -82,8 +82,11 @@ const CSRFField = "_csrf"
 
 // CSRF returns Fiber's csrf middleware configured for RadPass: double-submit
 // cookie checked against the form field or header, Origin/Referer checks, and
-// a translated 403 page on failure.
-func CSRF(key []byte, secure bool, onError fiber.ErrorHandler) fiber.Handler {
+// a translated 403 page on failure. trusted lists extra allowed origins
+// ("https://portal.example.org"): behind a TLS-terminating proxy the request
+// looks like http to us while the browser's Origin says https, so the public
+// base URL must be trusted explicitly or every form would be refused.
+func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string) fiber.Handler {
 	tokens := &CSRFTokens{Key: key, MaxAge: 12 * time.Hour, Now: time.Now}
 	name := "radpass_csrf"
 	if secure {
@@ -100,6 +103,7 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler) fiber.Handler {
 		IdleTimeout:    12 * time.Hour,
 		Extractor:      extractors.Chain(extractors.FromHeader(csrf.HeaderName), extractors.FromForm(CSRFField)),
 		ErrorHandler:   onError,
+		TrustedOrigins: trusted,
 		Next: func(c fiber.Ctx) bool {
 			// Machine endpoints authenticate with bearer tokens, not cookies.
 			return strings.HasPrefix(c.Path(), "/dicomweb/") || strings.HasPrefix(c.Path(), "/api/")

@@ -21,18 +21,12 @@ type ErrorData struct {
 // page's alert area). Internal errors are logged with the request id and shown
 // as a generic message: no internal text ever reaches a page.
 func ErrorHandler(c fiber.Ctx, err error) error {
-	status := http.StatusInternalServerError
-	key := "error.internal"
+	status := StatusOf(err)
+	key := keyForStatus(status)
 	var args []any
 	var ae *apperr.Error
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &ae):
-		status = apperr.Status(ae.Code)
+	if errors.As(err, &ae) {
 		key, args = ae.Key, ae.Args
-	case errors.As(err, &fe):
-		status = fe.Code
-		key = keyForStatus(fe.Code)
 	}
 	if status >= 500 {
 		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", c.Path(), "error", err.Error())
@@ -58,6 +52,19 @@ func ErrorHandler(c fiber.Ctx, err error) error {
 		return c.Status(status).SendString(http.StatusText(status))
 	}
 	return nil
+}
+
+// StatusOf is the HTTP status the error handler answers err with.
+func StatusOf(err error) int {
+	var ae *apperr.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae):
+		return apperr.Status(ae.Code)
+	case errors.As(err, &fe):
+		return fe.Code
+	}
+	return http.StatusInternalServerError
 }
 
 func isPatientPath(p string) bool {

@@ -40,9 +40,7 @@ func AccessLog(log *slog.Logger) fiber.Handler {
 		status := c.Response().StatusCode()
 		if err != nil {
 			// The error handler runs after us; record the status it will send.
-			if fe, ok := err.(*fiber.Error); ok {
-				status = fe.Code
-			}
+			status = StatusOf(err)
 		}
 		path := c.Path()
 		if strings.HasPrefix(path, "/static/") {

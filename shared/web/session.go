@@ -73,6 +73,10 @@ func (m *Sessions) Renew(c fiber.Ctx) (*sessions.Session, error) {
 	for k := range s.Values {
 		delete(s.Values, k)
 	}
+	// A session destroyed earlier in this request (e.g. a disabled user's)
+	// must be stored again, not deleted: start from the store's options.
+	opts := m.Store.Options
+	s.Options = &opts
 	s.IsNew = true
 	return s, nil
 }
@@ -82,6 +86,9 @@ func (m *Sessions) Destroy(c fiber.Ctx) error {
 	s, err := m.Get(c)
 	if err != nil {
 		return err
+	}
+	for k := range s.Values {
+		delete(s.Values, k)
 	}
 	s.Options.MaxAge = -1
 	return m.Save(c, s)

@@ -130,10 +130,22 @@ func (s *PGStore) Regenerate(ctx context.Context, sess *sessions.Session) error 
 	return nil
 }
 
-// PurgeExpired deletes sessions past their absolute or idle limit (housekeeping).
+// PurgeExpired deletes this kind's sessions past their absolute or idle limit
+// (housekeeping; New already refuses them). Other kinds have their own idle
+// limit, so they are left to their own store.
 func (s *PGStore) PurgeExpired(ctx context.Context) (int64, error) {
 	now := s.Now()
-	res, err := s.DB.NewRaw(`DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?`, now, now.Add(-s.Idle*2)).Exec(ctx)
+	res, err := s.DB.NewRaw(`DELETE FROM sessions WHERE kind = ? AND (expires_at <= ? OR last_seen_at <= ?)`, s.Kind, now, now.Add(-s.Idle)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// PurgeExpiredSessions deletes every session of any kind past its absolute
+// limit, for a server that does not know all the stores in use.
+func PurgeExpiredSessions(ctx context.Context, db bun.IDB) (int64, error) {
+	res, err := db.NewRaw(`DELETE FROM sessions WHERE expires_at <= now()`).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}
