@@ -1,0 +1,262 @@
+// Package ingest stores DICOM instances: file to content-addressed storage,
+// header parsed from the stored copy, metadata to PostgreSQL in one
+// transaction per instance. An instance is idempotent by SOP Instance UID;
+// a file that fails is removed again, so nothing is ever half-written.
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// Outcome of one instance.
+type Outcome int
+
+// Outcomes.
+const (
+	Added Outcome = iota
+	AlreadyPresent
+	Rejected
+)
+
+// Reason codes of a rejection (STOW-RS maps them to DICOM failure reasons).
+const (
+	ReasonInvalid  = "invalid"  // not DICOM, broken, missing UIDs
+	ReasonMismatch = "mismatch" // wrong study for the request, or another department's study
+	ReasonInternal = "internal" // storage or database failure
+)
+
+// Result describes what happened to one instance.
+type Result struct {
+	Name           string
+	Outcome        Outcome
+	Code           string // reason code when rejected
+	Reason         string // English, for the operator (never shown to patients)
+	SOPClassUID    string
+	SOPInstanceUID string
+	StudyUID       string
+	StudyID        int64
+	NewStudy       bool
+	NewSeries      bool
+	Bytes          int64
+}
+
+// Importer stores instances for one department.
+type Importer struct {
+	DB           *bun.DB
+	Store        storage.Store
+	DepartmentID int64
+	Log          *slog.Logger // optional
+}
+
+var (
+	errAlready     = errors.New("already present")
+	errOtherDept   = errors.New("the study belongs to another department")
+	errOtherStudy  = errors.New("the series belongs to another study")
+	errStudyNotReq = errors.New("the instance is not part of the study named in the request")
+)
+
+// Option narrows what Import accepts.
+type Option func(*options)
+
+type options struct{ studyUID string }
+
+// WithStudy rejects instances of any other study (STOW-RS to /studies/{uid}).
+func WithStudy(uid string) Option { return func(o *options) { o.studyUID = uid } }
+
+// Import stores one instance read from r (streamed to storage, never held in memory).
+func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts ...Option) Result {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	res := Result{Name: name}
+	key, size, created, err := im.Store.Put(ctx, r)
+	if err != nil {
+		return im.reject(res, ReasonInternal, "could not store the file", err)
+	}
+	res.Bytes = size
+	cleanup := func() {
+		if created && !im.referenced(ctx, key) {
+			if err := im.Store.Delete(context.WithoutCancel(ctx), key); err != nil && im.Log != nil {
+				im.Log.Error("ingest cleanup failed", "key", key, "error", err.Error())
+			}
+		}
+	}
+	if size == 0 {
+		cleanup()
+		return im.reject(res, ReasonInvalid, "empty file", nil)
+	}
+	blob, err := im.Store.Open(ctx, key)
+	if err != nil {
+		cleanup()
+		return im.reject(res, ReasonInternal, "could not read the stored file", err)
+	}
+	m, err := dicom.ReadMeta(io.NewSectionReader(blob, 0, size), size)
+	blob.Close()
+	if err != nil {
+		cleanup()
+		reason := dicom.ErrNotDICOM.Error()
+		if errors.Is(err, dicom.ErrMissingUID) {
+			reason = dicom.ErrMissingUID.Error()
+		}
+		return im.reject(res, ReasonInvalid, reason, nil)
+	}
+	res.SOPClassUID, res.SOPInstanceUID, res.StudyUID = m.SOPClassUID, m.SOPInstanceUID, m.StudyUID
+	if o.studyUID != "" && o.studyUID != m.StudyUID {
+		cleanup()
+		return im.reject(res, ReasonMismatch, errStudyNotReq.Error(), nil)
+	}
+	err = store.InTx(ctx, im.DB, func(ctx context.Context, tx bun.Tx) error {
+		return im.save(ctx, tx, m, key, size, &res)
+	})
+	switch {
+	case err == nil:
+		res.Outcome = Added
+		return res
+	case errors.Is(err, errAlready):
+		// The same SOP instance is stored already: keep that one.
+		cleanup()
+		res.Outcome = AlreadyPresent
+		return res
+	case errors.Is(err, errOtherDept), errors.Is(err, errOtherStudy):
+		cleanup()
+		return im.reject(res, ReasonMismatch, err.Error(), nil)
+	}
+	cleanup()
+	return im.reject(res, ReasonInternal, "could not save the metadata", err)
+}
+
+// referenced reports a key some row points at: identical bytes imported
+// concurrently share one file, which must then stay.
+func (im *Importer) referenced(ctx context.Context, key string) bool {
+	ctx = context.WithoutCancel(ctx)
+	n, err := im.DB.NewSelect().Table("instances").Where("storage_key = ?", key).Count(ctx)
+	return err != nil || n > 0
+}
+
+func (im *Importer) reject(res Result, code, reason string, err error) Result {
+	res.Outcome, res.Code, res.Reason = Rejected, code, reason
+	if err != nil && im.Log != nil {
+		im.Log.Error("ingest failed", "file", res.Name, "reason", reason, "error", err.Error())
+	}
+	return res
+}
+
+// save writes patient, study, series and instance rows; counts follow.
+func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key string, size int64, res *Result) error {
+	exists, err := tx.NewSelect().Table("instances").Where("sop_uid = ?", m.SOPInstanceUID).Exists(ctx)
+	if err != nil {
+		return err
+	}
+	if exists {
+		return errAlready
+	}
+	pid := m.PatientID
+	if pid == "" {
+		pid = "UNKNOWN-" + m.StudyUID // no ID in the file: one patient per study
+		if len(pid) > 64 {
+			pid = pid[:64]
+		}
+	}
+	p := &store.Patient{DepartmentID: im.DepartmentID, PatientID: pid, FamilyName: m.PatientName.Family, GivenName: m.PatientName.Given,
+		MiddleName: m.PatientName.Middle, NamePrefix: m.PatientName.Prefix, NameSuffix: m.PatientName.Suffix, BirthDate: m.BirthDate, Sex: m.Sex}
+	// Existing demographics win: the first instance of a patient defines them.
+	if _, err := tx.NewInsert().Model(p).
+		On("CONFLICT (department_id, patient_id) DO UPDATE").Set("patient_id = EXCLUDED.patient_id").
+		Returning("id").Exec(ctx); err != nil {
+		return err
+	}
+
+	study := &store.Study{DepartmentID: im.DepartmentID, PatientID: p.ID, StudyUID: m.StudyUID, StudyDate: m.StudyDate, StudyTime: m.StudyTime,
+		Accession: m.Accession, Description: m.StudyDescription, Modalities: []string{}, ReferringPhysician: m.ReferringPhysician, ReportStatus: "none"}
+	r, err := tx.NewInsert().Model(study).On("CONFLICT (study_uid) DO NOTHING").Returning("id").Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 1 {
+		res.NewStudy = true
+	} else {
+		var cur store.Study
+		if err := tx.NewSelect().Model(&cur).Column("id", "department_id").Where("study_uid = ?", m.StudyUID).For("UPDATE").Scan(ctx); err != nil {
+			return err
+		}
+		if cur.DepartmentID != im.DepartmentID {
+			return errOtherDept
+		}
+		study.ID = cur.ID
+	}
+	res.StudyID = study.ID
+
+	series := &store.Series{StudyID: study.ID, SeriesUID: m.SeriesUID, Modality: m.Modality, Number: m.SeriesNumber,
+		Description: m.SeriesDescription, BodyPart: m.BodyPart}
+	r, err = tx.NewInsert().Model(series).On("CONFLICT (series_uid) DO NOTHING").Returning("id").Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 1 {
+		res.NewSeries = true
+	} else {
+		var cur store.Series
+		if err := tx.NewSelect().Model(&cur).Column("id", "study_id").Where("series_uid = ?", m.SeriesUID).Scan(ctx); err != nil {
+			return err
+		}
+		if cur.StudyID != study.ID {
+			return errOtherStudy
+		}
+		series.ID = cur.ID
+	}
+
+	inst := &store.Instance{SeriesID: series.ID, SOPUID: m.SOPInstanceUID, SOPClassUID: m.SOPClassUID, Number: m.InstanceNumber,
+		Rows: m.Rows, Columns: m.Columns, Frames: m.Frames, TransferSyntax: m.TransferSyntax, BitsAllocated: m.BitsAllocated,
+		BitsStored: m.BitsStored, Photometric: m.Photometric, WindowCenter: m.WindowCenter, WindowWidth: m.WindowWidth,
+		StorageKey: key, SizeBytes: size}
+	r, err = tx.NewInsert().Model(inst).On("CONFLICT (sop_uid) DO NOTHING").Returning("id").Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return errAlready // a concurrent import won the race
+	}
+	if _, err := tx.NewUpdate().Table("series").Set("num_instances = num_instances + 1").Where("id = ?", series.ID).Exec(ctx); err != nil {
+		return err
+	}
+	_, err = tx.NewRaw(`UPDATE studies SET num_instances = num_instances + 1,
+		num_series = (SELECT count(*) FROM series WHERE study_id = ?0),
+		modalities = COALESCE((SELECT array_agg(DISTINCT modality ORDER BY modality) FROM series WHERE study_id = ?0 AND modality <> ''), '{}')
+		WHERE id = ?0`, study.ID).Exec(ctx)
+	return err
+}
+
+// ErrNotFound: no such study in this department.
+var ErrNotFound = errors.New("study not found")
+
+// StudyByUID finds a study of the department (nil, ErrNotFound otherwise).
+func StudyByUID(ctx context.Context, db bun.IDB, deptID int64, uid string) (*store.Study, error) {
+	s := new(store.Study)
+	err := db.NewSelect().Model(s).Where("study_uid = ? AND department_id = ?", uid, deptID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return s, err
+}
+
+// Department looks a department up by code.
+func Department(ctx context.Context, db bun.IDB, code string) (*store.Department, error) {
+	d := new(store.Department)
+	err := db.NewSelect().Model(d).Where("code = ?", code).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no department with code %q", code)
+	}
+	return d, err
+}
