@@ -18,6 +18,7 @@ type Handlers struct {
 	Sessions *web.Sessions
 	Throttle *auth.Throttle
 	Log      *slog.Logger
+	Print    *PrintDeps
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

@@ -61,6 +61,7 @@ func New(d Deps) (*App, error) {
 	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
 	staffSessions := web.NewSessions(staffStore)
 	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB), Log: d.Log}
+	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
 
 	app.Use(recover.New())
 	app.Use(requestid.New())

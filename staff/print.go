@@ -1,0 +1,183 @@
+package staff
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// printView is what STEP 2 shows.
+type printView struct {
+	Sel       *selection
+	Form      printForm
+	Regions   []regionOption
+	Choices   printChoices
+	Today     string // first allowed date is the day after
+	MinDate   string
+	MaxDate   string // "" when the department sets no maximum
+	AnonNote  bool   // anonymize + images and report: the report will never be accessible
+	StudyArgs string // study=1&study=2 for links back to this selection
+}
+
+// PrintForm is STEP 2: the ten parameters, preset with the department's
+// default validity and this user's sticky choices.
+func (h *Handlers) PrintForm(c fiber.Ctx) error {
+	u := web.CurrentUser(c)
+	ids, err := studyIDs(c)
+	if err != nil {
+		return err
+	}
+	sel, err := h.loadSelection(c.Context(), u, ids)
+	if err != nil {
+		return err
+	}
+	f, err := h.defaultPrintForm(c, u, sel)
+	if err != nil {
+		return err
+	}
+	page, err := h.printPage(c, sel, f)
+	if err != nil {
+		return err
+	}
+	web.NoStore(c)
+	return web.Render(c, http.StatusOK, "staff/print", page)
+}
+
+// PrintSubmit is PRINT REFERENCE NUMBER: validate everything, then store it all in
+// one transaction and go to the confirmation (STEP 3). Errors come back as a
+// 422 with the message next to each field: the form alone for htmx, the
+// whole page without JavaScript.
+func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
+	u := web.CurrentUser(c)
+	ids, err := studyIDs(c)
+	if err != nil {
+		return err
+	}
+	sel, err := h.loadSelection(c.Context(), u, ids)
+	if err != nil {
+		return err
+	}
+	f := parsePrintForm(c)
+	ch, err := h.printChoices(c.Context(), sel.Dept.ID)
+	if err != nil {
+		return err
+	}
+	req, errs := f.validate(h.Print.today(), sel.Dept, ch)
+	web.NoStore(c)
+	if len(errs) > 0 {
+		page, err := h.printPage(c, sel, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range errs {
+			page.AddError(e.Field, e.Key, e.Args...)
+		}
+		page.AddError("form", "print.error.form")
+		if page.HTMX {
+			return web.RenderPartial(c, http.StatusUnprocessableEntity, "partials/print_form", page)
+		}
+		return web.Render(c, http.StatusUnprocessableEntity, "staff/print", page)
+	}
+	b, ref, err := h.createBucket(c.Context(), u, c.IP(), sel, req)
+	if err != nil {
+		return err
+	}
+	if err := h.rememberRef(c, b.ID, ref); err != nil {
+		return err
+	}
+	to := "/staff/print/" + strconv.FormatInt(b.ID, 10)
+	if req.PrintNow {
+		to += "?open=1"
+	}
+	return web.Redirect(c, to)
+}
+
+func (h *Handlers) printPage(c fiber.Ctx, sel *selection, f printForm) (*web.Page, error) {
+	ch, err := h.printChoices(c.Context(), sel.Dept.ID)
+	if err != nil {
+		return nil, err
+	}
+	today := h.Print.today()
+	v := &printView{
+		Sel: sel, Form: f, Regions: regionOptions(), Choices: ch,
+		Today:     today.Format("2006-01-02"),
+		MinDate:   today.AddDate(0, 0, 1).Format("2006-01-02"),
+		AnonNote:  f.Anonymize && f.Scope == store.ScopeImagesReport,
+		StudyArgs: studyArgs(sel.IDs),
+	}
+	if max, ok := maxValidity(today, sel.Dept); ok {
+		v.MaxDate = max.Format("2006-01-02")
+	}
+	return web.NewPage(c, "print.title", v), nil
+}
+
+// defaultPrintForm presets the form: sticky verification type, SMS prefix and
+// language of this user's last print; the department's default validity.
+func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *selection) (printForm, error) {
+	f := printForm{
+		Verification: store.VerifySMS,
+		SMSRegion:    regionOfPhone(sel.Dept.Phone),
+		Scope:        store.ScopeImages,
+		Language:     web.Lang(c),
+		ValidUntil:   defaultValidity(h.Print.today(), sel.Dept).Format("2006-01-02"),
+	}
+	prefs := new(store.UserPrintPrefs)
+	err := h.DB.NewSelect().Model(prefs).Where("user_id = ?", u.ID).Scan(c.Context())
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return f, err
+	default:
+		f.Verification = prefs.Verification
+		if validRegion(prefs.SMSRegion) {
+			f.SMSRegion = prefs.SMSRegion
+		}
+		if i18n.Valid(prefs.Language) {
+			f.Language = prefs.Language
+		}
+	}
+	return f, nil
+}
+
+// printChoices loads the labels, users and groups of the department (label administration comes later).
+func (h *Handlers) printChoices(ctx context.Context, deptID int64) (printChoices, error) {
+	var ch printChoices
+	if err := h.DB.NewSelect().Model(&ch.Labels).Where("department_id = ?", deptID).Order("name").Scan(ctx); err != nil {
+		return ch, err
+	}
+	if err := h.DB.NewSelect().Model(&ch.Users).Where("department_id = ? AND NOT disabled", deptID).Order("display_name", "username").Scan(ctx); err != nil {
+		return ch, err
+	}
+	if err := h.DB.NewSelect().Model(&ch.Groups).Where("department_id = ?", deptID).Order("name").Scan(ctx); err != nil {
+		return ch, err
+	}
+	return ch, nil
+}
+
+// regionOfPhone guesses the SMS prefix from the department's own phone number.
+func regionOfPhone(phone string) string {
+	if num, err := phonenumbers.Parse(phone, ""); err == nil {
+		if r := phonenumbers.GetRegionCodeForNumber(num); validRegion(r) {
+			return r
+		}
+	}
+	return smsRegions[0]
+}
+
+func studyArgs(ids []int64) string {
+	q := url.Values{}
+	for _, id := range ids {
+		q.Add("study", strconv.FormatInt(id, 10))
+	}
+	return q.Encode()
+}

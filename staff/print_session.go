@@ -1,0 +1,126 @@
+package staff
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/refnum"
+)
+
+// The plaintext reference number of a fresh print is kept only in the staff
+// user's server-side session, so PRINT THIS INFORMATION can print the same
+// number in another language. It is sealed (AES-GCM under a key derived from
+// the server secret) so even the sessions table holds no readable number, and
+// only the last few prints are kept.
+const (
+	sessionPrintRefs = "print.refs"
+	keepPrintRefs    = 5
+)
+
+func (d *PrintDeps) sealKey() []byte {
+	m := hmac.New(sha256.New, d.Key)
+	m.Write([]byte("print-session-seal"))
+	return m.Sum(nil)
+}
+
+func (d *PrintDeps) seal(bucketID int64, n refnum.Number) (string, error) {
+	block, err := aes.NewCipher(d.sealKey())
+	if err != nil {
+		return "", err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	// The bucket id is the additional data: a sealed number opens only for its bucket.
+	out := gcm.Seal(nonce, nonce, []byte(n.Canonical()), []byte(strconv.FormatInt(bucketID, 10)))
+	return base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+func (d *PrintDeps) open(bucketID int64, sealed string) (refnum.Number, error) {
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil {
+		return refnum.Number{}, err
+	}
+	block, err := aes.NewCipher(d.sealKey())
+	if err != nil {
+		return refnum.Number{}, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return refnum.Number{}, err
+	}
+	if len(b) < gcm.NonceSize() {
+		return refnum.Number{}, errors.New("sealed reference too short")
+	}
+	plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], []byte(strconv.FormatInt(bucketID, 10)))
+	if err != nil {
+		return refnum.Number{}, err
+	}
+	return refnum.Parse(string(plain))
+}
+
+// rememberRef stores the sealed number of bucketID in the session, dropping the oldest beyond keepPrintRefs.
+func (h *Handlers) rememberRef(c fiber.Ctx, bucketID int64, n refnum.Number) error {
+	sealed, err := h.Print.seal(bucketID, n)
+	if err != nil {
+		return err
+	}
+	s, err := h.Sessions.Get(c)
+	if err != nil {
+		return err
+	}
+	refs, _ := s.Values[sessionPrintRefs].(map[string]string)
+	if refs == nil {
+		refs = map[string]string{}
+	}
+	refs[strconv.FormatInt(bucketID, 10)] = strconv.FormatInt(time.Now().UnixNano(), 36) + "|" + sealed
+	for len(refs) > keepPrintRefs {
+		delete(refs, oldestRef(refs))
+	}
+	s.Values[sessionPrintRefs] = refs
+	return h.Sessions.Save(c, s)
+}
+
+func oldestRef(refs map[string]string) string {
+	keys := make([]string, 0, len(refs))
+	for k := range refs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return refs[keys[i]] < refs[keys[j]] })
+	return keys[0]
+}
+
+// recallRef returns the number of bucketID while this session still holds it.
+func (h *Handlers) recallRef(c fiber.Ctx, bucketID int64) (refnum.Number, bool) {
+	s, err := h.Sessions.Get(c)
+	if err != nil {
+		return refnum.Number{}, false
+	}
+	refs, _ := s.Values[sessionPrintRefs].(map[string]string)
+	v, ok := refs[strconv.FormatInt(bucketID, 10)]
+	if !ok {
+		return refnum.Number{}, false
+	}
+	_, sealed, _ := strings.Cut(v, "|")
+	n, err := h.Print.open(bucketID, sealed)
+	if err != nil {
+		return refnum.Number{}, false
+	}
+	return n, true
+}

@@ -1,0 +1,122 @@
+package staff
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// confirmView is STEP 3.
+type confirmView struct {
+	Bucket     *store.Bucket
+	Studies    []*store.Study
+	Ref        string // grouped; "" once the session no longer holds it
+	Dest       string // masked
+	Access     string
+	HowTo      string
+	ValidUntil string
+	CopyText   string
+	LetterURL  string
+	OpenNow    bool
+	StudyArgs  string
+}
+
+// PrintConfirm is STEP 3: what was printed, with PRINT THIS INFORMATION (same
+// number, another language), COPY THIS INFORMATION and PRINT AGAIN. The number
+// shows only while this session holds it; afterwards it cannot be recovered.
+func (h *Handlers) PrintConfirm(c fiber.Ctx) error {
+	b, studies, err := h.loadBucket(c.Context(), web.CurrentUser(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	web.NoStore(c)
+	t := i18n.For(web.Lang(c))
+	lt := i18n.For(b.Language) // the copied text is for the patient, in the letter's language
+	v := &confirmView{
+		Bucket: b, Studies: studies,
+		Dest:       maskedDestination(b),
+		Access:     letter.AccessText(t, b.Scope, b.Anonymized),
+		HowTo:      letter.HowToText(t, b.Verification, b.Destination),
+		ValidUntil: letter.FormatDate(web.Lang(c), b.ValidUntil),
+		LetterURL:  "/staff/print/" + strconv.FormatInt(b.ID, 10) + "/letter?lang=" + b.Language,
+		StudyArgs:  studyArgs(studyIDsOf(studies)),
+	}
+	if n, ok := h.recallRef(c, b.ID); ok {
+		v.Ref = n.Grouped()
+		v.OpenNow = c.Query("open") == "1"
+		v.CopyText = copyText(lt, h.Print.SignInURL, n, b)
+	}
+	return web.Render(c, http.StatusOK, "staff/print_confirm", web.NewPage(c, "print.confirm.title", v))
+}
+
+// copyText is what COPY THIS INFORMATION puts on the clipboard: reference
+// number, validity and how to sign in, ready to paste into an e-mail.
+func copyText(t i18n.Translator, signIn string, n refnum.Number, b *store.Bucket) string {
+	lines := []string{
+		t("letter.ref.label") + ": " + n.Grouped(),
+		t("letter.valid", "Date", letter.FormatDate(b.Language, b.ValidUntil)),
+		t("letter.howto.title") + ":",
+		"1. " + t("letter.howto.open", "URL", letter.QRURL(signIn, n)),
+		"2. " + letter.HowToText(t, b.Verification, b.Destination),
+		letter.AccessText(t, b.Scope, b.Anonymized),
+	}
+	return strings.Join(lines, "\n")
+}
+
+func maskedDestination(b *store.Bucket) string {
+	switch b.Verification {
+	case store.VerifySMS:
+		return letter.MaskPhone(b.Destination)
+	case store.VerifyEmail:
+		return letter.MaskEmail(b.Destination)
+	}
+	return ""
+}
+
+// loadBucket finds a bucket the user may see (404 otherwise) with its patient,
+// department and studies.
+func (h *Handlers) loadBucket(ctx context.Context, u *store.User, idParam string) (*store.Bucket, []*store.Study, error) {
+	id, err := strconv.ParseInt(idParam, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")
+	}
+	b := new(store.Bucket)
+	err = h.DB.NewSelect().Model(b).Relation("Patient").Relation("Department").Where("?TableAlias.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !u.CanSeeDepartment(b.DepartmentID) {
+		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")
+	}
+	var studies []*store.Study
+	err = h.DB.NewSelect().Model(&studies).
+		Where("?TableAlias.id IN (SELECT study_id FROM bucket_studies WHERE bucket_id = ?)", b.ID).
+		OrderExpr("?TableAlias.study_date DESC NULLS LAST, ?TableAlias.id DESC").Scan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, studies, nil
+}
+
+func studyIDsOf(studies []*store.Study) []int64 {
+	ids := make([]int64, len(studies))
+	for i, s := range studies {
+		ids[i] = s.ID
+	}
+	return ids
+}
