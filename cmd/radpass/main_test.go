@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testserver"
+)
+
+var binary string
+
+// TestMain builds the real radpass binary once: exit codes and stderr are
+// checked on the process, as an operator sees them.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "radpass-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "radpass")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build radpass: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// radpass runs the binary with exactly env (no inherited RADPASS_ variables).
+func radpass(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+var strongKey = strings.Repeat("5e", 32)
+
+// A bad or missing setting is one line naming the variable, exit code 2.
+func TestConfigErrorsExitTwo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantVar string
+	}{
+		{"bad boolean", map[string]string{"RADPASS_DEV": "maybe"}, []string{"serve"}, "RADPASS_DEV"},
+		{"bad port", map[string]string{"RADPASS_DEV": "1", "RADPASS_PG_PORT": "99999"}, []string{"serve"}, "RADPASS_PG_PORT"},
+		{"bad base url", map[string]string{"RADPASS_DEV": "1", "RADPASS_BASE_URL": "localhost"}, []string{"migrate", "status"}, "RADPASS_BASE_URL"},
+		{"bad duration", map[string]string{"RADPASS_DEV": "1", "RADPASS_SESSION_IDLE": "0"}, []string{"serve"}, "RADPASS_SESSION_IDLE"},
+		{"no secret outside dev", map[string]string{"RADPASS_DATABASE_URL": "postgres://x@127.0.0.1:1/x"}, []string{"serve"}, "RADPASS_SECRET_KEY"},
+		{"weak secret outside dev", map[string]string{"RADPASS_DATABASE_URL": "postgres://x@127.0.0.1:1/x", "RADPASS_SECRET_KEY": "deadbeef"}, []string{"serve"}, "RADPASS_SECRET_KEY"},
+		{"no database outside dev", map[string]string{"RADPASS_SECRET_KEY": strongKey}, []string{"serve"}, "RADPASS_DATABASE_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := radpass(t, tt.env, "", tt.args...)
+			if r.code != 2 {
+				t.Fatalf("exit code %d, want 2 (stderr %q)", r.code, r.stderr)
+			}
+			if strings.Count(strings.TrimRight(r.stderr, "\n"), "\n") != 0 {
+				t.Fatalf("stderr is not one line: %q", r.stderr)
+			}
+			if !strings.HasPrefix(r.stderr, "radpass: "+tt.wantVar+":") {
+				t.Fatalf("stderr %q does not name %s", r.stderr, tt.wantVar)
+			}
+		})
+	}
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	t.Parallel()
+	if r := radpass(t, nil, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "radpass ") {
+		t.Fatalf("version: %d %q", r.code, r.stdout)
+	}
+	if r := radpass(t, nil, ""); r.code != 2 || !strings.Contains(r.stdout, "usage:") {
+		t.Fatalf("no command: %d %q", r.code, r.stdout)
+	}
+	if r := radpass(t, map[string]string{"RADPASS_DEV": "1"}, "", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
+		t.Fatalf("unknown command: %d %q", r.code, r.stderr)
+	}
+	if r := radpass(t, map[string]string{"RADPASS_DEV": "1"}, "", "migrate", "sideways"); r.code != 2 {
+		t.Fatalf("bad migrate argument: %d %q", r.code, r.stderr)
+	}
+}
+
+// Outside dev mode demo data is refused before any database is touched.
+func TestSeedRefusedOutsideDev(t *testing.T) {
+	t.Parallel()
+	_, dsn := testdb.NewWithURL(t)
+	r := radpass(t, map[string]string{"RADPASS_DATABASE_URL": dsn, "RADPASS_SECRET_KEY": strongKey}, "", "seed")
+	if r.code != 2 || !strings.Contains(r.stderr, "refused outside dev mode") {
+		t.Fatalf("seed outside dev: %d %q", r.code, r.stderr)
+	}
+}
+
+func TestUserAdd(t *testing.T) {
+	t.Parallel()
+	db, dsn := testdb.NewWithURL(t)
+	d := testserver.MustDepartment(t, db, "NORTH")
+	env := map[string]string{"RADPASS_DATABASE_URL": dsn, "RADPASS_SECRET_KEY": strongKey}
+	const pw = "a-long-enough-password"
+
+	r := radpass(t, env, pw+"\n", "user", "add", "-username", " Nora ", "-role", "admin", "-department", d.Code, "-name", "Nora Noord", "-language", "nl")
+	if r.code != 0 || !strings.Contains(r.stdout, "user nora created") {
+		t.Fatalf("user add: %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	u := new(store.User)
+	if err := db.NewSelect().Model(u).Where("username = 'nora'").Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if u.Role != store.RoleAdmin || u.DepartmentID == nil || *u.DepartmentID != d.ID || u.Language != "nl" || u.DisplayName != "Nora Noord" {
+		t.Fatalf("stored user %+v", u)
+	}
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !auth.CheckPassword(pw, u.PasswordHash) {
+		t.Fatalf("password hash %q does not check", u.PasswordHash)
+	}
+	n, err := db.NewSelect().Table("audit_events").Where("action = 'staff.user.created'").Count(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("%d audit rows (%v)", n, err)
+	}
+	// The service desk belongs to no department.
+	if r := radpass(t, env, pw+"\n", "user", "add", "-username", "desk", "-role", "servicedesk"); r.code != 0 {
+		t.Fatalf("servicedesk: %d %q", r.code, r.stderr)
+	}
+
+	bad := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"duplicate username", pw + "\n", []string{"-username", "NORA", "-role", "staff", "-department", d.Code}, 1, "taken"},
+		{"short password", "short\n", []string{"-username", "sam", "-role", "staff", "-department", d.Code}, 2, "at least"},
+		{"no password", "", []string{"-username", "sam", "-role", "staff", "-department", d.Code}, 2, "at least"},
+		{"bad role", pw + "\n", []string{"-username", "sam", "-role", "boss", "-department", d.Code}, 2, "-role"},
+		{"bad username", pw + "\n", []string{"-username", "sam smith!", "-role", "staff", "-department", d.Code}, 2, "-username"},
+		{"missing username", pw + "\n", []string{"-role", "staff", "-department", d.Code}, 2, "-username"},
+		{"staff without department", pw + "\n", []string{"-username", "sam", "-role", "staff"}, 2, "-department"},
+		{"servicedesk with department", pw + "\n", []string{"-username", "sam", "-role", "servicedesk", "-department", d.Code}, 2, "no department"},
+		{"unknown department", pw + "\n", []string{"-username", "sam", "-role", "staff", "-department", "SOUTH"}, 2, "SOUTH"},
+		{"bad language", pw + "\n", []string{"-username", "sam", "-role", "staff", "-department", d.Code, "-language", "es"}, 2, "-language"},
+		{"unknown flag", pw + "\n", []string{"-username", "sam", "-colour", "red"}, 2, "colour"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			r := radpass(t, env, tt.stdin, append([]string{"user", "add"}, tt.args...)...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("exit %d (want %d), stderr %q (want %q)", r.code, tt.code, r.stderr, tt.want)
+			}
+			if strings.Contains(r.stderr, "violates") || strings.Contains(r.stderr, "SQLSTATE") {
+				t.Fatalf("a database error reached the operator: %q", r.stderr)
+			}
+		})
+	}
+	n, err = db.NewSelect().Table("users").Count(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("%d users after the refused adds, want 2 (%v)", n, err)
+	}
+}
+
+func TestMigrateStatusDownUp(t *testing.T) {
+	t.Parallel()
+	db, dsn := testdb.NewWithURL(t)
+	env := map[string]string{"RADPASS_DATABASE_URL": dsn, "RADPASS_SECRET_KEY": strongKey}
+	tableExists := func() bool {
+		var ok bool
+		if err := db.NewRaw(`SELECT to_regclass('public.audit_events') IS NOT NULL`).Scan(context.Background(), &ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	r := radpass(t, env, "", "migrate", "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "applied") || strings.Contains(r.stdout, "pending") {
+		t.Fatalf("status on a migrated database: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "20261127000001") {
+		t.Fatalf("status does not list the foundation migration:\n%s", r.stdout)
+	}
+	if r := radpass(t, env, "", "migrate", "up"); r.code != 0 || !strings.Contains(r.stdout, "up to date") {
+		t.Fatalf("up on a migrated database: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := radpass(t, env, "", "migrate", "down"); r.code != 0 || !strings.Contains(r.stdout, "rolled back") {
+		t.Fatalf("down: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = radpass(t, env, "", "migrate", "status")
+	if !strings.Contains(r.stdout, "pending") {
+		t.Fatalf("nothing pending after down:\n%s", r.stdout)
+	}
+	// Roll back every group, then apply everything again.
+	for i := 0; i < 20 && tableExists(); i++ {
+		if r := radpass(t, env, "", "migrate", "down"); r.code != 0 {
+			t.Fatalf("down: %d %q", r.code, r.stderr)
+		}
+	}
+	if tableExists() {
+		t.Fatal("the foundation tables survived rolling everything back")
+	}
+	if r := radpass(t, env, "", "migrate", "up"); r.code != 0 || !strings.Contains(r.stdout, "migrated to") {
+		t.Fatalf("up: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if !tableExists() {
+		t.Fatal("migrate up did not recreate the tables")
+	}
+	r = radpass(t, env, "", "migrate", "status")
+	if strings.Contains(r.stdout, "pending") {
+		t.Fatalf("still pending after up:\n%s", r.stdout)
+	}
+}
+
+// run() itself refuses a missing command with the usage text.
+func TestRunWithoutArguments(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), nil, strings.NewReader(""), &out, func(string) string { return "" })
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(out.String(), "migrate up|down|status") {
+		t.Fatalf("run(): %v, output %q", err, out.String())
+	}
+}
