@@ -30,7 +30,7 @@ type confirmView struct {
 	CopyText   string
 	LetterURL  string
 	OpenNow    bool
-	StudyArgs  string
+	AgainURL   string // PRINT AGAIN: STEP 2 with the same selection
 }
 
 // PrintConfirm is STEP 3: what was printed, with PRINT THIS INFORMATION (same
@@ -51,7 +51,7 @@ func (h *Handlers) PrintConfirm(c fiber.Ctx) error {
 		HowTo:      letter.HowToText(t, b.Verification, b.Destination),
 		ValidUntil: letter.FormatDate(web.Lang(c), b.ValidUntil),
 		LetterURL:  "/staff/print/" + strconv.FormatInt(b.ID, 10) + "/letter?lang=" + b.Language,
-		StudyArgs:  studyArgs(studyIDsOf(studies)),
+		AgainURL:   "/staff/print?" + studyArgs(studyIDsOf(studies)),
 	}
 	if n, ok := h.recallRef(c, b.ID); ok {
 		v.Ref = n.Grouped()
