@@ -18,6 +18,7 @@ type Handlers struct {
 	Sessions *web.Sessions
 	Throttle *auth.Throttle
 	Log      *slog.Logger
+	DICOM    *DICOMDeps
 	Print    *PrintDeps
 }
 

@@ -1,7 +1,30 @@
 package server
 
-import "github.com/gofiber/fiber/v3"
+import (
+	"path/filepath"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/staff"
+)
+
+// MachineBodyLimit bounds one STOW-RS or report request (the app's BodyLimit
+// is the same, so larger bodies are refused before they are read).
+const MachineBodyLimit = 64 << 20
 
 // registerMachineRoutes mounts the token-authenticated machine endpoints
-// (DICOMweb STOW-RS, report upload). They sit before CSRF and sessions.
-func registerMachineRoutes(app *fiber.App, d Deps) error { return nil }
+// (DICOMweb STOW-RS, report upload). They sit before CSRF and sessions. It
+// also hands the staff handlers the DICOM storage and renderer.
+func registerMachineRoutes(app *fiber.App, d Deps, sh *staff.Handlers) error {
+	st, err := storage.NewFS(filepath.Join(d.Config.DataDir, "dicom"))
+	if err != nil {
+		return err
+	}
+	h := &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit}
+	h.Register(app)
+	sh.DICOM = &staff.DICOMDeps{Store: st, Renderer: &dicom.Renderer{Store: st, CacheDir: filepath.Join(d.Config.DataDir, "cache")}}
+	return nil
+}

@@ -80,7 +80,7 @@ func New(d Deps) (*App, error) {
 		return c.SendString("ready")
 	})
 
-	if err := registerMachineRoutes(app, d); err != nil {
+	if err := registerMachineRoutes(app, d, sh); err != nil {
 		return nil, err
 	}
 
