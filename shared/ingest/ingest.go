@@ -155,11 +155,15 @@ func (im *Importer) reject(res Result, code, reason string, err error) Result {
 
 // save writes patient, study, series and instance rows; counts follow.
 func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key string, size int64, res *Result) error {
-	exists, err := tx.NewSelect().Table("instances").Where("sop_uid = ?", m.SOPInstanceUID).Exists(ctx)
-	if err != nil {
+	var owner []int64
+	if err := tx.NewRaw(`SELECT st.department_id FROM instances i JOIN series se ON se.id = i.series_id
+		JOIN studies st ON st.id = se.study_id WHERE i.sop_uid = ?`, m.SOPInstanceUID).Scan(ctx, &owner); err != nil {
 		return err
 	}
-	if exists {
+	if len(owner) > 0 {
+		if owner[0] != im.DepartmentID {
+			return errOtherDept // and no hint that it exists elsewhere
+		}
 		return errAlready
 	}
 	pid := m.PatientID
