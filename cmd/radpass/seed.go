@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/seed"
@@ -16,6 +19,7 @@ func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writ
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(out)
 	n := fs.Int("patients", 200, "number of demo patients")
+	bulk := fs.Int("studies", 0, "also bulk-load this many fictitious studies with COPY (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)
 	}
@@ -35,14 +39,29 @@ func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writ
 	if err != nil {
 		return err
 	}
-	if has {
+	if has && *bulk == 0 {
 		fmt.Fprintln(out, "demo data is already there; nothing written")
 		return nil
 	}
-	if err := seed.Demo(ctx, db, *n); err != nil {
+	if !has {
+		if err := seed.Demo(ctx, db, *n); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "demo data written: 2 departments, %d patients\n", *n)
+		printDemoUsers(out)
+	}
+	return seedBulk(ctx, db, *bulk, out)
+}
+
+// seedBulk adds n bulk studies (radpass seed --studies N) on top of the demo data.
+func seedBulk(ctx context.Context, db *bun.DB, n int, out io.Writer) error {
+	if n <= 0 {
+		return nil
+	}
+	res, err := seed.Bulk(ctx, db, n, out)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "demo data written: 2 departments, %d patients\n", *n)
-	printDemoUsers(out)
+	fmt.Fprintf(out, "bulk data written: %d studies, %d patients (IDs %s...) in %s\n", res.Studies, res.Patients, res.Prefix, res.Took.Round(100*time.Millisecond))
 	return nil
 }

@@ -1,0 +1,78 @@
+package seed_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/radpass/radpass/shared/seed"
+	"github.com/radpass/radpass/shared/testdb"
+)
+
+func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	first, err := seed.Bulk(ctx, db, 2000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Departments != 2 || first.Studies != 2000 || first.Patients != 800 {
+		t.Fatalf("first run %+v", first)
+	}
+	// Again, on top: a new prefix, the same departments.
+	second, err := seed.Bulk(ctx, db, 500, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Prefix == first.Prefix || second.Departments != 2 {
+		t.Fatalf("second run %+v after %+v", second, first)
+	}
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(`SELECT count(*) FROM studies`); n != 2500 {
+		t.Fatalf("%d studies, want 2500", n)
+	}
+	if n := count(`SELECT count(*) FROM departments`); n != 2 {
+		t.Fatalf("%d departments", n)
+	}
+	// Every study belongs to its patient's department, and is searchable.
+	if n := count(`SELECT count(*) FROM studies s JOIN patients p ON p.id = s.patient_id WHERE s.department_id <> p.department_id`); n != 0 {
+		t.Fatalf("%d studies outside their patient's department", n)
+	}
+	if n := count(`SELECT count(*) FROM studies WHERE search = '' OR search NOT LIKE '%' || lower(accession) || '%'`); n != 0 {
+		t.Fatalf("%d studies without a search text", n)
+	}
+	if n := count(`SELECT count(*) FROM patients p WHERE NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_id = p.id)`); n != 0 {
+		t.Fatalf("%d patients without a study", n)
+	}
+	// Accented demo names fold for search (Müller -> muller).
+	if n := count(`SELECT count(*) FROM studies s JOIN patients p ON p.id = s.patient_id WHERE p.family_name ~ '[^a-zA-Z'' -]' AND s.search ~ '[^a-z0-9 ''.-]'`); n != 0 {
+		t.Fatalf("%d search texts keep accents", n)
+	}
+}
+
+func TestBulkUsesExistingDepartments(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if err := seed.Demo(ctx, db, 10); err != nil {
+		t.Fatal(err)
+	}
+	res, err := seed.Bulk(ctx, db, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Departments != 2 {
+		t.Fatalf("bulk used %d departments, want the 2 demo ones", res.Departments)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT department_id) FROM studies WHERE accession LIKE ?`, res.Prefix+"%").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("bulk studies in %d departments (%v)", n, err)
+	}
+}
