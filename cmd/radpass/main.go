@@ -28,6 +28,12 @@ commands:
   seed                           write demo data (dev mode only, once)
   user add -username U -role R [-department CODE] [-name N] [-language L]
                                  create a staff user; password from stdin or prompt
+  import --department CODE PATH...
+                                 import DICOM files, folders and .zip archives
+  token add --department CODE [--name N] | token list --department CODE | token revoke ID
+                                 API tokens for DICOMweb STOW-RS and report upload
+  report add --department CODE --study UID --status preliminary|final [--available-at T] FILE
+                                 attach a report (UTF-8 text or PDF) to a study
   version                        print the version
 `
 
@@ -88,6 +94,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return cmdSeed(ctx, cfg, args[1:], stdout)
 	case "user":
 		return cmdUser(ctx, cfg, args[1:], stdin, stdout)
+	case "import":
+		return cmdImport(ctx, cfg, args[1:], stdout)
+	case "token":
+		return cmdToken(ctx, cfg, args[1:], stdout)
+	case "report":
+		return cmdReport(ctx, cfg, args[1:], stdout)
 	}
 	return usageErr("unknown command %q (try radpass help)", args[0])
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/ingest"
+	"github.com/radpass/radpass/shared/store"
+)
+
+const tokenUsage = "usage: radpass token add --department CODE [--name NAME] | radpass token list --department CODE | radpass token revoke ID"
+
+// cmdToken manages the per-department API tokens of STOW-RS and report upload.
+func cmdToken(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return usageErr(tokenUsage)
+	}
+	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
+	fs.SetOutput(out)
+	dept := fs.String("department", "", "department code")
+	name := fs.String("name", "", "what the token is for, e.g. the PACS name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageErr("%v", err)
+	}
+	if len(*name) > 100 {
+		return usageErr("--name is longer than 100 characters")
+	}
+	db, stop, err := openDB(ctx, cfg, out)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	defer db.Close()
+	if _, err := store.Migrate(ctx, db); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "add", "list":
+		if *dept == "" {
+			return usageErr(tokenUsage)
+		}
+		d, err := ingest.Department(ctx, db, *dept)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if args[0] == "list" {
+			var toks []dicomweb.APIToken
+			if err := db.NewSelect().Model(&toks).Where("department_id = ?", d.ID).Order("id").Scan(ctx); err != nil {
+				return err
+			}
+			for _, t := range toks {
+				state := "active"
+				if t.RevokedAt != nil {
+					state = "revoked " + t.RevokedAt.UTC().Format("2006-01-02")
+				}
+				fmt.Fprintf(out, "%d\t%s\tcreated %s\t%s\n", t.ID, t.Name, t.CreatedAt.UTC().Format("2006-01-02"), state)
+			}
+			return nil
+		}
+		plain, t, err := dicomweb.CreateToken(ctx, db, d.ID, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "token %d for %s (shown once, store it now; only its hash is kept):\n%s\n", t.ID, d.Code, plain)
+		return nil
+	case "revoke":
+		if fs.NArg() != 1 {
+			return usageErr(tokenUsage)
+		}
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil {
+			return usageErr("token id must be a number")
+		}
+		if err := dicomweb.RevokeToken(ctx, db, id); err != nil {
+			return &exitError{1, fmt.Errorf("token %d: not found or already revoked", id)}
+		}
+		fmt.Fprintf(out, "token %d revoked\n", id)
+		return nil
+	}
+	return usageErr(tokenUsage)
+}
