@@ -85,7 +85,13 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if portBusy(c.Port) {
 		return fmt.Errorf("port %d is taken by another program; set RADPASS_PG_PORT to a free port", c.Port)
 	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB", c.Port, c.Dir)
+	// The unix socket sits in the data folder for psql users, unless the path
+	// is too long for a socket address (108 bytes): RadPass itself uses TCP.
+	socketDir := c.Dir
+	if len(socketDir)+len("/.s.PGSQL.65535") >= 100 || strings.ContainsAny(socketDir, " '\"") {
+		socketDir = "''"
+	}
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB", c.Port, socketDir)
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-l", c.Log, "-o", opts, "-w", "-t", "60", "start"); err != nil {
 		logTail, _ := os.ReadFile(c.Log)
 		return fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, tail(logTail, 2000))

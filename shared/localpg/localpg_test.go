@@ -120,3 +120,26 @@ func TestClusterPortTaken(t *testing.T) {
 		t.Fatalf("error %q does not say how to fix it", err)
 	}
 }
+
+// A clone deep in the file system (a data path longer than a unix socket
+// address may be) still starts: the server then listens on TCP only.
+func TestClusterLongPath(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), strings.Repeat("deep-folder-", 8), "with space", ".data", "pg")
+	cl, err := localpg.New(dir, freePort(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Stop(context.Background()) })
+	if err := cl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.CreateDatabase(ctx, "radpass"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
