@@ -47,6 +47,7 @@ func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writ
 		if err := seed.Demo(ctx, db, *n); err != nil {
 			return err
 		}
+		seedDICOM(ctx, db, cfg, out)
 		fmt.Fprintf(out, "demo data written: 2 departments, %d patients\n", *n)
 		printDemoUsers(out)
 	}

@@ -51,6 +51,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 			if err := seed.Demo(ctx, db, 200); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
+			seedDICOM(ctx, db, cfg, out)
 		}
 		printDemoUsers(out)
 	}
