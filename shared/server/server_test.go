@@ -6,9 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/web"
 )
 
 // Every response carries the security headers, errors and static files included.
@@ -341,5 +345,68 @@ func TestStudyListIsNotCached(t *testing.T) {
 		if !strings.Contains(res.Header.Get("Vary"), "HX-Request") {
 			t.Fatalf("study list %v: Vary %q", h, res.Header.Get("Vary"))
 		}
+	}
+}
+
+// A page is always given a CSRF token with at least 12 hours to live, so a
+// form loaded late in a 12-hour session still posts; a token past its 24
+// hours is refused.
+func TestCSRFTokenRenewal(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	issued := func(ago time.Duration) string {
+		tok := &web.CSRFTokens{Key: srv.Config.SecretKey, MaxAge: 24 * time.Hour, Now: func() time.Time { return time.Now().Add(-ago) }}
+		return tok.Generate()
+	}
+	pageToken := func(cookie string) (string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/staff/signin", nil)
+		req.Header.Set("Cookie", "radpass_csrf="+cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var set string
+		for _, ck := range res.Cookies() {
+			if ck.Name == "radpass_csrf" {
+				set = ck.Value
+			}
+		}
+		doc, err := goquery.NewDocumentFromReader(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := doc.Find(`input[name="_csrf"]`).Attr("value")
+		return v, set
+	}
+	young := issued(time.Hour)
+	if got, set := pageToken(young); got != young || set != young {
+		t.Fatalf("a 1-hour-old token was not reused: page %q cookie %q", got, set)
+	}
+	old := issued(13 * time.Hour)
+	got, set := pageToken(old)
+	if got == old || set != got || got == "" {
+		t.Fatalf("a 13-hour-old token was handed out again: page %q cookie %q", got, set)
+	}
+	post := func(token string) int {
+		t.Helper()
+		form := url.Values{"lang": {"nl"}, "_csrf": {token}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/language", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", "radpass_csrf="+token)
+		req.Header.Set("Origin", srv.URL)
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := post(old); s != http.StatusSeeOther {
+		t.Fatalf("a form with a 13-hour-old token: %d", s)
+	}
+	if s := post(issued(25 * time.Hour)); s != http.StatusForbidden {
+		t.Fatalf("a 25-hour-old token: %d, want 403", s)
 	}
 }

@@ -87,12 +87,16 @@ const CSRFField = "_csrf"
 // looks like http to us while the browser's Origin says https, so the public
 // base URL must be trusted explicitly or every form would be refused.
 func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string) fiber.Handler {
-	tokens := &CSRFTokens{Key: key, MaxAge: 12 * time.Hour, Now: time.Now}
+	// Tokens live 24 h and a page is only ever given one with at least 12 h
+	// left: the middleware reuses the cookie's token on every GET, so a token
+	// living exactly as long as a staff session (12 h) would make forms loaded
+	// late in a shift fail just before it ends.
+	tokens := &CSRFTokens{Key: key, MaxAge: 24 * time.Hour, Now: time.Now}
 	name := "radpass_csrf"
 	if secure {
 		name = "__Host-radpass_csrf"
 	}
-	return csrf.New(csrf.Config{
+	mw := csrf.New(csrf.Config{
 		Storage:        tokens,
 		KeyGenerator:   tokens.Generate,
 		CookieName:     name,
@@ -100,7 +104,7 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		CookieHTTPOnly: true,
 		CookieSameSite: "Lax",
 		CookiePath:     "/",
-		IdleTimeout:    12 * time.Hour,
+		IdleTimeout:    tokens.MaxAge,
 		Extractor:      extractors.Chain(extractors.FromHeader(csrf.HeaderName), extractors.FromForm(CSRFField)),
 		ErrorHandler:   onError,
 		TrustedOrigins: trusted,
@@ -109,6 +113,27 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 			return strings.HasPrefix(c.Path(), "/dicomweb/") || strings.HasPrefix(c.Path(), "/api/")
 		},
 	})
+	return func(c fiber.Ctx) error {
+		// On a safe request, a token past half its life is dropped from the
+		// request so the middleware hands out a fresh one.
+		switch c.Method() {
+		case fiber.MethodGet, fiber.MethodHead:
+			if tok := c.Cookies(name); tok != "" && tokens.Age(tok) > tokens.MaxAge/2 {
+				c.Request().Header.DelCookie(name)
+			}
+		}
+		return mw(c)
+	}
+}
+
+// Age is how long ago token was issued (0 when it is not one of ours).
+func (t *CSRFTokens) Age(token string) time.Duration {
+	if !t.Valid(token) {
+		return 0
+	}
+	body := token[:strings.LastIndexByte(token, '.')]
+	ts, _ := strconv.ParseInt(body[strings.LastIndexByte(body, '.')+1:], 36, 64)
+	return t.Now().Sub(time.Unix(ts, 0))
 }
 
 // CSRFToken returns the token for forms on this request.

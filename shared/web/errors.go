@@ -31,9 +31,14 @@ func ErrorHandler(c fiber.Ctx, err error) error {
 	if status >= 500 {
 		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", c.Path(), "error", err.Error())
 	}
-	// A session that expired under an htmx request: send the browser to sign in.
+	// A session that expired under an htmx request: send the browser to sign
+	// in (patients to their own start page, never to the staff sign-in).
 	if status == http.StatusUnauthorized && c.Get("HX-Request") == "true" {
-		c.Set("HX-Redirect", "/staff/signin")
+		to := "/staff/signin"
+		if isPatientPath(c.Path()) {
+			to = "/"
+		}
+		c.Set("HX-Redirect", to)
 		return c.SendStatus(http.StatusUnauthorized)
 	}
 	p := NewPage(c, "error.title", nil)

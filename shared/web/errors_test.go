@@ -37,6 +37,7 @@ func errorApp(t *testing.T) *fiber.App {
 	app.Get("/toomany", func(c fiber.Ctx) error { return apperr.New(apperr.TooMany, "error.toomany") })
 	app.Get("/fiber404", func(c fiber.Ctx) error { return fiber.ErrNotFound })
 	app.Get("/unauth", func(c fiber.Ctx) error { return apperr.New(apperr.Unauthorized, "error.unauthorized") })
+	app.Get("/p/unauth", func(c fiber.Ctx) error { return apperr.New(apperr.Unauthorized, "error.unauthorized") })
 	return app
 }
 
@@ -110,6 +111,15 @@ func TestErrorHandler(t *testing.T) {
 	}
 	if res.StatusCode != 401 || res.Header.Get("HX-Redirect") != "/staff/signin" {
 		t.Fatalf("htmx 401: %d %q", res.StatusCode, res.Header.Get("HX-Redirect"))
+	}
+	// ... and a patient to the patient start page, never the staff sign-in.
+	req = httptest.NewRequest(http.MethodGet, "/p/unauth", nil)
+	req.Header.Set("HX-Request", "true")
+	if res, err = app.Test(req); err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 401 || res.Header.Get("HX-Redirect") != "/" {
+		t.Fatalf("patient htmx 401: %d %q", res.StatusCode, res.Header.Get("HX-Redirect"))
 	}
 }
 
