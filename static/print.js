@@ -44,12 +44,21 @@
       pending = window.open("", LETTER_WINDOW);
     }
   });
-  document.addEventListener("htmx:afterRequest", function (e) {
-    if (e.detail.elt && e.detail.elt.id === "print-form" && !e.detail.successful && pending) {
+  // The form comes back with errors (422, swapped in place) or the request
+  // fails: no letter is coming, so close the empty tab. beforeSwap runs while
+  // the old form is still in the page, so the event reaches us.
+  function closePending() {
+    if (pending) {
       pending.close();
       pending = null;
     }
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.status >= 400 && e.detail.elt && e.detail.elt.id === "print-form") closePending();
   });
+  document.addEventListener("htmx:sendError", closePending);
+  document.addEventListener("htmx:responseError", closePending);
 
   function autoOpen() {
     var a = document.querySelector("a[data-autoopen]");
@@ -78,6 +87,8 @@
   function fallbackCopy(btn, area) {
     area.hidden = false;
     area.classList.remove("js-hidden");
+    var label = document.querySelector('label[for="' + area.id + '"]');
+    if (label) label.classList.remove("js-hidden");
     area.focus();
     area.select();
     var ok = false;
@@ -103,7 +114,11 @@
     document.querySelectorAll("[data-copy-target]").forEach(function (btn) {
       btn.hidden = false;
       var area = document.querySelector(btn.getAttribute("data-copy-target"));
-      if (area) area.classList.add("js-hidden"); // shown again only if copying fails
+      if (area) {
+        area.classList.add("js-hidden"); // shown again only if copying fails
+        var label = document.querySelector('label[for="' + area.id + '"]');
+        if (label) label.classList.add("js-hidden");
+      }
     });
     autoOpen();
   }

@@ -24,7 +24,6 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/repository"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/gomono"
-	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/radpass/radpass/shared/i18n"
@@ -82,7 +81,6 @@ func init() {
 		AddUTF8FontFromBytes(fontSans, fontstyle.Normal, goregular.TTF).
 		AddUTF8FontFromBytes(fontSans, fontstyle.Bold, gobold.TTF).
 		AddUTF8FontFromBytes(fontMono, fontstyle.Normal, gomono.TTF).
-		AddUTF8FontFromBytes(fontMono, fontstyle.Bold, gomonobold.TTF).
 		Load()
 	if err != nil {
 		panic(err)
@@ -111,6 +109,7 @@ func Render(l *Letter) ([]byte, error) {
 		WithCreator("RadPass", true).
 		WithCreationDate(l.Printed).
 		WithSequentialMode().
+		WithCompression(false).
 		Build()
 	m := maroto.New(cfg)
 
@@ -138,7 +137,7 @@ func Render(l *Letter) ([]byte, error) {
 		}
 		m.AddAutoRow(text.NewCol(12, strings.Join(parts, "   "), small))
 	}
-	m.AddRows(line.NewRow(6))
+	m.AddRows(row.New(2), line.NewRow(4))
 	m.AddAutoRow(text.NewCol(12, t("letter.title"), props.Text{Style: fontstyle.Bold, Size: 16, Bottom: 2}))
 
 	// Who and what.
@@ -170,7 +169,7 @@ func Render(l *Letter) ([]byte, error) {
 	m.AddRows(row.New(42).Add(
 		col.New(8).Add(
 			text.New(t("letter.ref.label"), props.Text{Style: fontstyle.Bold, Top: 4}),
-			text.New(l.Ref.Grouped(), props.Text{Family: fontMono, Style: fontstyle.Bold, Size: 19, Top: 12}),
+			text.New(l.Ref.Grouped(), props.Text{Family: fontMono, Size: 20, Top: 12}),
 			text.New(t("letter.qr"), props.Text{Size: 8.5, Top: 24, Color: small.Color}),
 		),
 		code.NewQrCol(4, QRURL(l.SignInURL, l.Ref), props.Rect{Center: true, Percent: 95}),
