@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -53,6 +54,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.Dev, err = parseBool("RADPASS_DEV", getenv("RADPASS_DEV"), false); err != nil {
 		return nil, err
 	}
+	if _, port, perr := net.SplitHostPort(c.Addr); perr != nil || !validPort(port) {
+		return nil, &Error{"RADPASS_ADDR", fmt.Sprintf("%q is not a listen address such as localhost:8080 or :8080", c.Addr)}
+	}
 	base := orDefault(getenv("RADPASS_BASE_URL"), "http://"+c.Addr)
 	u, perr := url.Parse(base)
 	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -73,7 +77,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, &Error{"RADPASS_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
 	}
-	key := getenv("RADPASS_SECRET_KEY")
+	key := strings.TrimSpace(getenv("RADPASS_SECRET_KEY"))
 	switch {
 	case key == "" && c.Dev:
 		c.SecretKey = devSecret
@@ -97,6 +101,11 @@ func Load(getenv func(string) string) (*Config, error) {
 
 // SecureCookies reports whether cookies must carry the Secure flag and the __Host- prefix.
 func (c *Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
+}
 
 func decodeKey(s string) ([]byte, error) {
 	if b, err := hex.DecodeString(s); err == nil {

@@ -29,6 +29,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad idle", map[string]string{"RADPASS_DEV": "1", "RADPASS_SESSION_IDLE": "soon"}, "RADPASS_SESSION_IDLE"},
 		{"negative max", map[string]string{"RADPASS_DEV": "1", "RADPASS_SESSION_MAX": "-1h"}, "RADPASS_SESSION_MAX"},
 		{"bad log level", map[string]string{"RADPASS_DEV": "1", "RADPASS_LOG_LEVEL": "loud"}, "RADPASS_LOG_LEVEL"},
+		{"address without port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": "localhost"}, "RADPASS_ADDR"},
+		{"address with a bad port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": "localhost:http8080"}, "RADPASS_ADDR"},
+		{"address with a huge port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": ":70000"}, "RADPASS_ADDR"},
+		{"weak secret in dev mode too", map[string]string{"RADPASS_DEV": "1", "RADPASS_SECRET_KEY": "00112233"}, "RADPASS_SECRET_KEY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +62,15 @@ func TestLoadValid(t *testing.T) {
 	}
 	if !c.SecureCookies() || len(c.SecretKey) != 32 || c.Dev {
 		t.Fatalf("unexpected config %+v", c)
+	}
+	// A key read from a file keeps its trailing newline; base64 works too.
+	k, err := config.Load(env(map[string]string{"RADPASS_DATABASE_URL": "postgres://u@h/db",
+		"RADPASS_SECRET_KEY": "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=\n", "RADPASS_ADDR": ":9090"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.SecretKey) != 32 || k.Addr != ":9090" {
+		t.Fatalf("base64 key and bare port: %+v", k)
 	}
 	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1"}))
 	if err != nil {
