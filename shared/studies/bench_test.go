@@ -1,0 +1,169 @@
+package studies_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/seed"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/studies"
+	"github.com/radpass/radpass/shared/testdb"
+)
+
+// benchDB is the database the search benchmark runs on:
+// RADPASS_BENCH_STUDYLIST_DSN names an already seeded one (e.g. `radpass seed
+// --studies 1000000`); otherwise a fresh test database gets
+// RADPASS_BENCH_STUDIES bulk studies (default 50,000, so `go test -bench .`
+// stays quick; scripts/bench-studylist.sh asks for 1,000,000).
+func benchDB(b *testing.B) *bun.DB {
+	b.Helper()
+	ctx := context.Background()
+	if dsn := os.Getenv("RADPASS_BENCH_STUDYLIST_DSN"); dsn != "" {
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		return db
+	}
+	n := 50000
+	if v := os.Getenv("RADPASS_BENCH_STUDIES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("RADPASS_BENCH_STUDIES: %v", err)
+		}
+	}
+	db := testdb.New(b)
+	res, err := seed.Bulk(ctx, db, n, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("bulk-loaded %d studies (%d patients) in %s", res.Studies, res.Patients, res.Took.Round(time.Millisecond))
+	return db
+}
+
+// BenchmarkSearch times studies.Search (the study list's whole database work:
+// main query plus labels) per case, and the bare main query through
+// database/sql, reporting p50/p95/p99 in ms and the p95 ratio.
+func BenchmarkSearch(b *testing.B) {
+	ctx := context.Background()
+	db := benchDB(b)
+	var total int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM studies`).Scan(&total); err != nil {
+		b.Fatal(err)
+	}
+	var deptID int64
+	var pid, acc, family string
+	// A patient from the middle of the data, and one of their studies.
+	err := db.QueryRowContext(ctx, `SELECT s.department_id, p.patient_id, s.accession, p.family_name FROM studies s
+		JOIN patients p ON p.id = s.patient_id WHERE s.id = (SELECT id FROM studies ORDER BY id OFFSET (SELECT count(*)/2 FROM studies) LIMIT 1)`).
+		Scan(&deptID, &pid, &acc, &family)
+	if err != nil {
+		b.Fatal(err)
+	}
+	staff := &store.User{ID: 1, Role: store.RoleStaff, DepartmentID: &deptID}
+	desk := &store.User{ID: 2, Role: store.RoleServiceDesk}
+	first, err := studies.Search(ctx, db, staff, studies.Filter{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	from := time.Now().AddDate(-1, 0, 0)
+	to := time.Now().AddDate(0, -6, 0)
+	cases := []struct {
+		name string
+		u    *store.User
+		f    studies.Filter
+	}{
+		{"list", staff, studies.Filter{}},
+		{"next-page", staff, studies.Filter{After: first.Next}},
+		{"name-full", staff, studies.Filter{Query: family}},
+		{"name-accent", staff, studies.Filter{Query: "Müller"}},
+		{"name-partial", staff, studies.Filter{Query: "mar"}},
+		{"name-and-given", staff, studies.Filter{Query: family + ", emma"}},
+		{"patient-id", staff, studies.Filter{Query: pid}},
+		{"accession", staff, studies.Filter{Query: acc}},
+		{"filters", staff, studies.Filter{Modality: "MR", Report: studies.ReportYes, From: &from, To: &to}},
+		{"name-filters", staff, studies.Filter{Query: "müller", Modality: "CT", Report: studies.ReportNo}},
+		{"rare-modality-range", staff, studies.Filter{Modality: "PT", From: &to}},
+		{"no-match", staff, studies.Filter{Query: "zzzzqqq"}},
+		{"servicedesk-all", desk, studies.Filter{}},
+		{"servicedesk-name", desk, studies.Filter{Query: "müller"}},
+	}
+	b.Logf("%d studies; staff of department %d", total, deptID)
+	for _, c := range cases {
+		query, err := studies.SQL(db, c.u, c.f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			var search, bare []time.Duration
+			var rows int
+			for b.Loop() {
+				t0 := time.Now()
+				p, err := studies.Search(ctx, db, c.u, c.f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := bareQuery(ctx, db.DB, query); err != nil {
+					b.Fatal(err)
+				}
+				search = append(search, t1.Sub(t0))
+				bare = append(bare, time.Since(t1))
+				rows = len(p.Rows)
+			}
+			b.ReportMetric(pct(search, 50), "p50-ms")
+			b.ReportMetric(pct(search, 95), "p95-ms")
+			b.ReportMetric(pct(search, 99), "p99-ms")
+			b.ReportMetric(pct(bare, 95), "sql-p95-ms")
+			b.ReportMetric(pct(search, 95)/pct(bare, 95), "ratio-p95")
+			b.ReportMetric(float64(rows), "rows")
+		})
+	}
+}
+
+// bareQuery runs the SQL text and reads every column of every row as bytes:
+// the floor under Search (no struct mapping, no labels).
+func bareQuery(ctx context.Context, db *sql.DB, query string) error {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// pct is the p-th percentile of ds in milliseconds.
+func pct(ds []time.Duration, p int) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return float64(s[i].Microseconds()) / 1000
+}
