@@ -5,13 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
 	"github.com/radpass/radpass/shared/testserver"
@@ -251,5 +256,59 @@ func TestRunWithoutArguments(t *testing.T) {
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(out.String(), "migrate up|down|status") {
 		t.Fatalf("run(): %v, output %q", err, out.String())
+	}
+}
+
+// The serve loop's housekeeping removes expired sessions and stops with ctx.
+func TestPurgeSessions(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	cfg, err := config.Load(func(k string) string {
+		if k == "RADPASS_DEV" {
+			return "1"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := server.New(server.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = db.ExecContext(ctx, `INSERT INTO sessions (id_hash, kind, data, last_seen_at, expires_at) VALUES
+		('\x01', 'staff', '', now(), now() - interval '1 minute'),          -- past the absolute limit
+		('\x02', 'staff', '', now() - interval '2 hours', now() + interval '1 hour'), -- idle
+		('\x03', 'patient', '', now(), now() - interval '1 minute'),        -- another kind, expired
+		('\x04', 'staff', '', now(), now() + interval '1 hour')`) // alive
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		purgeSessions(ctx, a, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond)
+		close(done)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var left []int
+		if err := db.NewRaw(`SELECT get_byte(id_hash, 0) FROM sessions ORDER BY 1`).Scan(ctx, &left); err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 1 && left[0] == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions left: %v, want only the live one", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("purge loop did not stop with its context")
 	}
 }
