@@ -261,9 +261,21 @@ func addPeriod(d time.Time, n int, unit string) time.Time {
 	case "week":
 		return d.AddDate(0, 0, 7*n)
 	case "year":
-		return d.AddDate(n, 0, 0)
+		return addMonths(d, 12*n)
 	}
-	return d.AddDate(0, n, 0)
+	return addMonths(d, n)
+}
+
+// addMonths clamps to the end of a shorter month (31 January + 1 month is
+// 28 February, not 3 March as time.AddDate would normalise it).
+func addMonths(d time.Time, n int) time.Time {
+	first := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, d.Location()).AddDate(0, n, 0)
+	last := first.AddDate(0, 1, -1).Day()
+	day := d.Day()
+	if day > last {
+		day = last
+	}
+	return time.Date(first.Year(), first.Month(), day, d.Hour(), d.Minute(), d.Second(), d.Nanosecond(), d.Location())
 }
 
 // defaultValidity is today plus the department's default period (1 month unless configured).

@@ -1,0 +1,70 @@
+package staff_test
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testserver"
+)
+
+// BenchmarkPrintEndToEnd is PRINT REFERENCE NUMBER through HTTP on the real
+// server and database, as "Print immediately" does it: the POST (validation,
+// one transaction with bucket, studies, label, preferences and audit), the
+// confirmation page and the letter PDF. Target: median < 30 ms.
+func BenchmarkPrintEndToEnd(b *testing.B) {
+	srv := testserver.New(b)
+	d := testserver.MustDepartment(b, srv.DB, "NORTH")
+	testserver.MustUser(b, srv.DB, "ann", store.RoleStaff, d)
+	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
+	s1 := testserver.MustPatientStudy(b, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
+	s2 := testserver.MustPatientStudy(b, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
+	c := srv.Client(b)
+	c.SignIn("ann", testserver.Password)
+	c.GetDoc("/staff/print?"+studyQuery(s1, s2), http.StatusOK)
+	form := (&printFixture{studies: []*store.Study{s1, s2}}).validForm()
+	form.Set("valid_until", time.Now().AddDate(0, 1, 0).Format("2006-01-02"))
+	form.Set("print_now", "1")
+
+	for _, full := range []bool{false, true} {
+		name := "post-only"
+		if full {
+			name = "post+confirmation+letter"
+		}
+		b.Run(name, func(b *testing.B) {
+			times := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				res, body := c.PostForm("/staff/print", form)
+				if res.StatusCode != http.StatusSeeOther {
+					b.Fatalf("print: %d\n%s", res.StatusCode, body)
+				}
+				if full {
+					loc := res.Header.Get("Location")
+					if r, _ := c.Get(loc); r.StatusCode != http.StatusOK {
+						b.Fatalf("confirmation: %d", r.StatusCode)
+					}
+					id := loc[len("/staff/print/"):]
+					if j := len(id) - len("?open=1"); j > 0 && id[j:] == "?open=1" {
+						id = id[:j]
+					}
+					if _, err := strconv.ParseInt(id, 10, 64); err != nil {
+						b.Fatal(err)
+					}
+					if r, _ := c.Get("/staff/print/" + id + "/letter?lang=fr"); r.StatusCode != http.StatusOK {
+						b.Fatalf("letter: %d", r.StatusCode)
+					}
+				}
+				times = append(times, time.Since(start))
+			}
+			b.StopTimer()
+			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "ms-median")
+			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "ms-p95")
+		})
+	}
+}
