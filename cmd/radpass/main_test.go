@@ -7,15 +7,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
@@ -311,4 +316,138 @@ func TestPurgeSessions(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("purge loop did not stop with its context")
 	}
+}
+
+func freeAddr(t *testing.T) (string, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), ln.Addr().(*net.TCPAddr).Port
+}
+
+// serveUntilReady starts `radpass serve`, waits for /readyz, and returns the
+// process and its output so far.
+func serveUntilReady(t *testing.T, env map[string]string, addr string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Dir = t.TempDir()
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return cmd, out
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never became ready:\n%s", out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func stop(t *testing.T, cmd *exec.Cmd, out *syncBuffer) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not stop on SIGTERM:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "shutting down") {
+		t.Fatalf("no shutdown message:\n%s", out.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// What `make run` does: dev mode without a database URL creates and starts a
+// project-local PostgreSQL, seeds the demo data once, serves, and on SIGTERM
+// stops both. A second run reuses the data.
+func TestServeDevModeWithLocalPostgres(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), ".data")
+	_, pgPort := freeAddr(t)
+	addr, _ := freeAddr(t)
+	env := map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_PG_PORT": fmt.Sprint(pgPort), "RADPASS_ADDR": addr}
+	cl, err := localpg.New(filepath.Join(data, "pg"), pgPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Stop(context.Background()) })
+
+	cmd, out := serveUntilReady(t, env, addr)
+	if !strings.Contains(out.String(), "first run: writing demo data") || !strings.Contains(out.String(), "north.staff") {
+		t.Fatalf("first run output:\n%s", out.String())
+	}
+	if res, err := http.Get("http://" + addr + "/staff/signin"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in page: %v %v", res, err)
+	}
+	stop(t, cmd, out)
+	if cl.Running(context.Background()) {
+		t.Fatal("the local PostgreSQL still runs after SIGTERM")
+	}
+
+	cmd, out = serveUntilReady(t, env, addr)
+	if strings.Contains(out.String(), "first run") {
+		t.Fatalf("second run seeded again:\n%s", out.String())
+	}
+	stop(t, cmd, out)
+	if cl.Running(context.Background()) {
+		t.Fatal("the local PostgreSQL still runs after the second SIGTERM")
+	}
+}
+
+// Against an external PostgreSQL, serve starts no cluster and refuses demo data.
+func TestServeExternalDatabase(t *testing.T) {
+	t.Parallel()
+	db, dsn := testdb.NewWithURL(t)
+	addr, _ := freeAddr(t)
+	env := map[string]string{"RADPASS_DATABASE_URL": dsn, "RADPASS_SECRET_KEY": strongKey, "RADPASS_ADDR": addr}
+	cmd, out := serveUntilReady(t, env, addr)
+	n, err := db.NewSelect().Table("departments").Count(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("%d departments outside dev mode (%v): no demo data allowed", n, err)
+	}
+	if strings.Contains(out.String(), "starting the project-local PostgreSQL") {
+		t.Fatalf("started a local cluster although a URL was given:\n%s", out.String())
+	}
+	stop(t, cmd, out)
 }
