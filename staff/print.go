@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -25,6 +27,7 @@ type printView struct {
 	Today     string // first allowed date is the day after
 	MinDate   string
 	MaxDate   string // "" when the department sets no maximum
+	MaxText   string // MaxDate written the reader's way
 	AnonNote  bool   // anonymize + images and report: the report will never be accessible
 	StudyArgs string // study=1&study=2 for links back to this selection
 }
@@ -80,7 +83,7 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 			return err
 		}
 		for _, e := range errs {
-			page.AddError(e.Field, e.Key, e.Args...)
+			page.AddError(e.Field, e.Key, localArgs(page.Lang, e.Args)...)
 		}
 		page.AddError("form", "print.error.form")
 		if page.HTMX {
@@ -117,6 +120,7 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *selection, f printForm) (*web.Pag
 	}
 	if max, ok := maxValidity(today, sel.Dept); ok {
 		v.MaxDate = max.Format("2006-01-02")
+		v.MaxText = letter.FormatDate(web.Lang(c), max)
 	}
 	return web.NewPage(c, "print.title", v), nil
 }
@@ -172,6 +176,18 @@ func regionOfPhone(phone string) string {
 		}
 	}
 	return smsRegions[0]
+}
+
+// localArgs writes dates in message arguments the way the page's language does.
+func localArgs(lang string, args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if d, ok := a.(time.Time); ok {
+			a = letter.FormatDate(lang, d)
+		}
+		out[i] = a
+	}
+	return out
 }
 
 func studyArgs(ids []int64) string {

@@ -186,7 +186,7 @@ func (f printForm) validate(today time.Time, dept *store.Department, ch printCho
 	} else if !d.After(today) {
 		bad("valid_until", "print.error.valid.past")
 	} else if max, ok := maxValidity(today, dept); ok && d.After(max) {
-		bad("valid_until", "print.error.valid.max", "Date", max.Format("2006-01-02"))
+		bad("valid_until", "print.error.valid.max", "Date", max) // localised by the handler
 	} else {
 		r.ValidUntil = d
 	}

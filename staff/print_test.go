@@ -578,7 +578,7 @@ func TestPrintDepartmentMaximum(t *testing.T) {
 	form := f.validForm()
 	form.Set("valid_until", "2026-06-30")
 	res, body := f.c.PostForm("/staff/print", form)
-	want := i18n.T("nl", "print.error.valid.max", "Date", "2026-06-29")
+	want := i18n.T("nl", "print.error.valid.max", "Date", "29 juni 2026")
 	if res.StatusCode != http.StatusUnprocessableEntity || strings.TrimSpace(testserver.Doc(t, body).Find(`[data-error=valid_until]`).Text()) != want {
 		t.Fatalf("beyond max: %d", res.StatusCode)
 	}
