@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
-	"math/big"
 	"strings"
 )
 
@@ -51,20 +50,29 @@ var (
 // by accident; Grouped and Canonical give the plaintext on purpose.
 type Number struct{ s string }
 
-// New draws a fresh number from crypto/rand.
+// New draws a fresh number from crypto/rand. Each character comes from one
+// random byte below 248 = 8·31 (bytes of 248 and up are redrawn), so every
+// symbol is exactly equally likely.
 func New() (Number, error) {
-	var b strings.Builder
-	b.Grow(Len)
-	max := big.NewInt(int64(modulus))
-	for i := 0; i < DataLen; i++ {
-		n, err := rand.Int(rand.Reader, max) // uniform: rejection sampling inside
-		if err != nil {
+	var out [Len]byte
+	var buf [2 * DataLen]byte
+	for n := 0; n < DataLen; {
+		if _, err := rand.Read(buf[:]); err != nil {
 			return Number{}, err
 		}
-		b.WriteByte(Alphabet[n.Int64()])
+		for _, b := range buf {
+			if b >= 248 {
+				continue
+			}
+			out[n] = Alphabet[int(b)%modulus]
+			n++
+			if n == DataLen {
+				break
+			}
+		}
 	}
-	data := b.String()
-	return Number{data + string(Alphabet[CheckChar(data)])}, nil
+	out[DataLen] = Alphabet[CheckChar(string(out[:DataLen]))]
+	return Number{string(out[:])}, nil
 }
 
 // weight of position i (0-based) is i+1: distinct and non-zero modulo 31 for

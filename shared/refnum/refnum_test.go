@@ -283,3 +283,29 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+// TestSymbolsAreUniform is a chi-square check over 20,000 numbers: a biased
+// draw (e.g. a plain modulo of a byte) would favour the first symbols.
+func TestSymbolsAreUniform(t *testing.T) {
+	counts := make([]int, len(refnum.Alphabet))
+	const numbers = 20000
+	for i := 0; i < numbers; i++ {
+		n, err := refnum.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range n.Canonical()[:refnum.DataLen] {
+			counts[strings.IndexRune(refnum.Alphabet, c)]++
+		}
+	}
+	expected := float64(numbers*refnum.DataLen) / float64(len(counts))
+	chi := 0.0
+	for _, c := range counts {
+		d := float64(c) - expected
+		chi += d * d / expected
+	}
+	// 30 degrees of freedom: p = 0.0001 at about 66.6.
+	if chi > 66.6 {
+		t.Fatalf("chi-square %.1f: symbols are not uniform (%v)", chi, counts)
+	}
+}
