@@ -72,7 +72,7 @@ type Meta struct {
 
 // ReadMeta parses the header of a DICOM stream of size bytes, skipping pixel
 // data (so memory stays small whatever the file size). It never panics.
-func ReadMeta(r io.Reader, size int64) (m *Meta, err error) {
+func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 	ds, err := parse(r, size, dcm.SkipPixelData())
 	if err != nil {
 		return nil, err
@@ -86,14 +86,17 @@ func ReadMeta(r io.Reader, size int64) (m *Meta, err error) {
 
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
-func parse(r io.Reader, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, err error) {
+func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, err error) {
+	if err := checkLengths(r, size); err != nil {
+		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: parser panic: %v", ErrNotDICOM, p)
 		}
 	}()
 	opts = append(opts, dcm.AllowUnknownSpecificCharacterSet())
-	ds, err = dcm.Parse(r, size, nil, opts...)
+	ds, err = dcm.Parse(io.NewSectionReader(r, 0, size), size, nil, opts...)
 	if err != nil {
 		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}

@@ -108,7 +108,7 @@ func (im *Image) Frames() int { return len(im.frames) }
 // pixel data promising more bytes than the file holds is refused before the
 // library allocates for it.
 func Decode(r io.ReaderAt, size int64) (*Image, error) {
-	m, err := ReadMeta(io.NewSectionReader(r, 0, size), size)
+	m, err := ReadMeta(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func Decode(r io.ReaderAt, size int64) (*Image, error) {
 			return nil, ErrTooLarge
 		}
 	}
-	ds, err := parse(io.NewSectionReader(r, 0, size), size)
+	ds, err := parse(r, size)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts .
 		cleanup()
 		return im.reject(res, ReasonInternal, "could not read the stored file", err)
 	}
-	m, err := dicom.ReadMeta(io.NewSectionReader(blob, 0, size), size)
+	m, err := dicom.ReadMeta(blob, size)
 	blob.Close()
 	if err != nil {
 		cleanup()

@@ -1,0 +1,257 @@
+package dicom
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"io"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// The library allocates every value at the length its header claims (up to
+// 4 GB) before reading it. checkLengths walks the element structure first
+// and refuses a file whose lengths point past its end, so hostile or broken
+// input costs a small read instead of gigabytes. When the walk meets
+// something it does not model, it stops and lets the library decide.
+
+var errLength = errors.New("element length beyond the end of the file")
+
+const undefinedLength = 0xFFFFFFFF
+
+type source interface {
+	read(n int) ([]byte, error) // io.EOF only at a clean element boundary
+	skip(n int64) error
+}
+
+type atSource struct {
+	r         io.ReaderAt
+	pos, size int64
+	buf       [12]byte
+}
+
+func (s *atSource) read(n int) ([]byte, error) {
+	if s.pos >= s.size {
+		return nil, io.EOF
+	}
+	if s.pos+int64(n) > s.size {
+		return nil, errLength
+	}
+	b := s.buf[:n]
+	if _, err := s.r.ReadAt(b, s.pos); err != nil {
+		return nil, errLength
+	}
+	s.pos += int64(n)
+	return b, nil
+}
+
+func (s *atSource) skip(n int64) error {
+	if n < 0 || s.pos+n > s.size {
+		return errLength
+	}
+	s.pos += n
+	return nil
+}
+
+type streamSource struct {
+	r   *bufio.Reader
+	buf [12]byte
+}
+
+func (s *streamSource) read(n int) ([]byte, error) {
+	b := s.buf[:n]
+	k, err := io.ReadFull(s.r, b)
+	if k == 0 && err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, errLength
+	}
+	return b, nil
+}
+
+func (s *streamSource) skip(n int64) error {
+	if k, _ := io.CopyN(io.Discard, s.r, n); k != n {
+		return errLength
+	}
+	return nil
+}
+
+// explicit VRs with a 4-byte length (PS3.5 7.1.2).
+func longVR(vr string) bool {
+	switch vr {
+	case "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV":
+		return true
+	}
+	return false
+}
+
+func checkLengths(r io.ReaderAt, size int64) error {
+	var magic [4]byte
+	if size < 132 {
+		return ErrNotDICOM
+	}
+	if _, err := r.ReadAt(magic[:], 128); err != nil || string(magic[:]) != "DICM" {
+		return ErrNotDICOM
+	}
+	src := &atSource{r: r, pos: 132, size: size}
+	// File meta group: explicit VR little endian, always.
+	ts := ""
+	for {
+		start := src.pos
+		b, err := src.read(2)
+		if err != nil {
+			return err
+		}
+		if binary.LittleEndian.Uint16(b) != 0x0002 {
+			src.pos = start
+			break
+		}
+		b, err = src.read(6)
+		if err != nil {
+			return err
+		}
+		elem, vr := binary.LittleEndian.Uint16(b), string(b[2:4])
+		vl := int64(binary.LittleEndian.Uint16(b[4:6]))
+		if longVR(vr) {
+			b, err = src.read(4)
+			if err != nil {
+				return err
+			}
+			vl = int64(binary.LittleEndian.Uint32(b))
+		}
+		if vl == undefinedLength || src.pos+vl > size {
+			return errLength
+		}
+		if elem == 0x0010 && vl <= 64 {
+			v := make([]byte, vl)
+			if _, err := r.ReadAt(v, src.pos); err == nil {
+				ts = string(bytes.TrimRight(v, " \x00"))
+			}
+		}
+		src.pos += vl
+	}
+	w := walker{explicit: true, order: binary.LittleEndian}
+	switch ts {
+	case tsImplicitLE:
+		w.explicit = false
+	case tsExplicitBE:
+		w.order = binary.BigEndian
+	case tsDeflated:
+		fr := flate.NewReader(io.NewSectionReader(r, src.pos, size-src.pos))
+		defer fr.Close()
+		return w.walk(&streamSource{r: bufio.NewReader(fr)})
+	}
+	return w.walk(src)
+}
+
+type walker struct {
+	explicit bool
+	order    binary.ByteOrder
+}
+
+func (w walker) walk(src source) error {
+	for {
+		b, err := src.read(4)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		group, elem := w.order.Uint16(b), w.order.Uint16(b[2:])
+		if group == 0xFFFE { // item and delimiters: always a 4-byte length
+			b, err := src.read(4)
+			if err != nil {
+				return err
+			}
+			vl := w.order.Uint32(b)
+			if elem == 0xE000 && vl != undefinedLength {
+				if err := checkOnly(src, int64(vl)); err != nil {
+					return err
+				}
+			}
+			continue // item contents are elements: walk into them
+		}
+		var vr string
+		var vl uint32
+		if w.explicit {
+			b, err := src.read(4)
+			if err != nil {
+				return err
+			}
+			vr = string(b[:2])
+			if longVR(vr) {
+				b, err = src.read(4)
+				if err != nil {
+					return err
+				}
+				vl = w.order.Uint32(b)
+			} else {
+				vl = uint32(w.order.Uint16(b[2:]))
+			}
+		} else {
+			b, err := src.read(4)
+			if err != nil {
+				return err
+			}
+			vl = w.order.Uint32(b)
+			if info, err := tag.Find(tag.Tag{Group: group, Element: elem}); err == nil && len(info.VRs) > 0 {
+				vr = info.VRs[0]
+			}
+		}
+		isPixel := group == 0x7FE0 && elem == 0x0010
+		switch {
+		case vl == undefinedLength && isPixel:
+			return w.fragments(src)
+		case vl == undefinedLength && vr == "SQ":
+			continue
+		case vl == undefinedLength:
+			return nil // e.g. UN of undefined length: not modelled, let the library judge
+		case vr == "SQ":
+			if err := checkOnly(src, int64(vl)); err != nil {
+				return err
+			}
+		default:
+			if err := src.skip(int64(vl)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// fragments skips encapsulated pixel data items up to the sequence delimiter.
+func (w walker) fragments(src source) error {
+	for {
+		b, err := src.read(8)
+		if err != nil {
+			return err
+		}
+		group, elem, vl := w.order.Uint16(b), w.order.Uint16(b[2:]), w.order.Uint32(b[4:])
+		if group != 0xFFFE {
+			return nil
+		}
+		if elem == 0xE0DD {
+			return w.walk(src)
+		}
+		if vl == undefinedLength {
+			return errLength
+		}
+		if err := src.skip(int64(vl)); err != nil {
+			return err
+		}
+	}
+}
+
+// checkOnly verifies a container length fits without moving past it (its
+// contents are walked as elements next).
+func checkOnly(src source, n int64) error {
+	if s, ok := src.(*atSource); ok {
+		if s.pos+n > s.size {
+			return errLength
+		}
+	}
+	return nil
+}
