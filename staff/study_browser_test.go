@@ -1,0 +1,72 @@
+package staff_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testbrowser"
+	"github.com/radpass/radpass/shared/testserver"
+)
+
+// Real Chromium on the study page: the rendered image and thumbnail load
+// under the CSP, the arrow key (static/viewer.js) moves to the next frame via
+// htmx, and the window menu re-renders with the chosen preset.
+func TestBrowserStudyViewer(t *testing.T) {
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	testserver.MustUser(t, srv.DB, "vera", store.RoleStaff, d)
+	t.Parallel()
+	ct := dicomFixture(t, srv, d)
+	ctx := testbrowser.New(t, 120*time.Second)
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	waitTrue := func(what, expr string) {
+		t.Helper()
+		for i := 0; i < 200; i++ {
+			if eval("String(!!("+expr+"))") == "true" {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("%s: %s stayed false", what, expr)
+	}
+	run("sign in", chromedp.Navigate(srv.URL+"/staff/signin"),
+		chromedp.SendKeys(chromedp.CSS("#username"), "vera"),
+		chromedp.SendKeys(chromedp.CSS("#password"), testserver.Password),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="department"]`)))
+	run("open the study", chromedp.Navigate(fmt.Sprintf("%s/staff/studies/%d", srv.URL, ct)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+	waitTrue("image loads", `document.querySelector('[data-testid="image"]').complete && document.querySelector('[data-testid="image"]').naturalWidth === 512`)
+	waitTrue("thumbnail loads", `document.querySelector('[data-testid="thumb"]').naturalWidth === 128`)
+
+	run("next frame with the arrow key", chromedp.KeyEvent(kb.ArrowDown))
+	waitTrue("frame 2 shown", `(document.querySelector('[data-testid="frame"]')||{}).textContent.includes('2 of 2')`)
+	if loc := eval("location.search"); !strings.Contains(loc, "f=1") {
+		t.Fatalf("URL not pushed: %s", loc)
+	}
+	waitTrue("frame 2 image loads", `document.querySelector('[data-testid="image"]').src.includes('f=1') && document.querySelector('[data-testid="image"]').naturalWidth === 512`)
+
+	run("pick the lung window", chromedp.SetValue(chromedp.CSS(`[data-testid="window"]`), "lung"))
+	waitTrue("lung window rendered", `document.querySelector('[data-testid="image"]').src.includes('w=lung') && document.querySelector('[data-testid="image"]').complete`)
+	if got := eval(`document.querySelector('[data-testid="image"]').naturalWidth + ''`); got != "512" {
+		t.Fatalf("lung image width %s", got)
+	}
+}
