@@ -24,7 +24,7 @@ func BenchmarkPrintEndToEnd(b *testing.B) {
 	s2 := testserver.MustPatientStudy(b, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 	c := srv.Client(b)
 	c.SignIn("ann", testserver.Password)
-	c.GetDoc("/staff/print?"+studyQuery(s1, s2), http.StatusOK)
+	c.GetDoc("/staff/print?"+printStudyQuery(s1, s2), http.StatusOK)
 	form := (&printFixture{studies: []*store.Study{s1, s2}}).validForm()
 	form.Set("valid_until", time.Now().AddDate(0, 1, 0).Format("2006-01-02"))
 	form.Set("print_now", "1")

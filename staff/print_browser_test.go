@@ -128,7 +128,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 			t.Fatalf("%d tabs open after a failed print, want 1", pages())
 		}
 	}
-	if c := count(t, srv, `SELECT count(*) FROM buckets`); c != 0 {
+	if c := printCount(t, srv, `SELECT count(*) FROM buckets`); c != 0 {
 		t.Fatal("a bucket was stored despite the error")
 	}
 
@@ -157,7 +157,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	waitLetters := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
-		for count(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter'`) < want {
+		for printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter'`) < want {
 			if time.Now().After(deadline) {
 				t.Fatalf("the letter tabs did not load %d letters", want)
 			}

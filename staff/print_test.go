@@ -40,7 +40,7 @@ func newPrintFixture(t *testing.T, lang string) *printFixture {
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
 	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	if lang != "" {
-		mustExec(t, srv, `UPDATE users SET language = ? WHERE id = ?`, lang, u.ID)
+		printExec(t, srv, `UPDATE users SET language = ? WHERE id = ?`, lang, u.ID)
 	}
 	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 	s1 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
@@ -50,14 +50,14 @@ func newPrintFixture(t *testing.T, lang string) *printFixture {
 	return &printFixture{srv: srv, dept: d, user: u, c: c, studies: []*store.Study{s1, s2}}
 }
 
-func mustExec(t *testing.T, srv *testserver.Server, q string, args ...any) {
+func printExec(t *testing.T, srv *testserver.Server, q string, args ...any) {
 	t.Helper()
 	if _, err := srv.DB.ExecContext(context.Background(), q, args...); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func count(t *testing.T, srv *testserver.Server, q string, args ...any) int {
+func printCount(t *testing.T, srv *testserver.Server, q string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := srv.DB.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
@@ -66,7 +66,7 @@ func count(t *testing.T, srv *testserver.Server, q string, args ...any) int {
 	return n
 }
 
-func studyQuery(ss ...*store.Study) string {
+func printStudyQuery(ss ...*store.Study) string {
 	q := url.Values{}
 	for _, s := range ss {
 		q.Add("study", strconv.FormatInt(s.ID, 10))
@@ -89,7 +89,7 @@ func (f *printFixture) validForm() url.Values {
 
 func (f *printFixture) openForm(t *testing.T) *goquery.Document {
 	t.Helper()
-	return f.c.GetDoc("/staff/print?"+studyQuery(f.studies...), http.StatusOK)
+	return f.c.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)
 }
 
 // print posts form and returns the bucket id from the redirect (fails unless 303).
@@ -112,7 +112,7 @@ func (f *printFixture) print(t *testing.T, form url.Values) int64 {
 func TestPrintFormShowsTheTenParameters(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "")
-	res, body := f.c.Get("/staff/print?" + studyQuery(f.studies...))
+	res, body := f.c.Get("/staff/print?" + printStudyQuery(f.studies...))
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d\n%s", res.StatusCode, body)
 	}
@@ -194,11 +194,15 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 		b.Anonymized || b.AnonNumber != "" || b.Message != "Bring your card, s’il vous plaît" {
 		t.Fatalf("bucket stored wrongly: %+v", b)
 	}
-	if n := count(t, f.srv, `SELECT count(*) FROM bucket_studies WHERE bucket_id = ?`, id); n != 2 {
+	if n := printCount(t, f.srv, `SELECT count(*) FROM bucket_studies WHERE bucket_id = ?`, id); n != 2 {
 		t.Fatalf("%d bucket studies, want 2", n)
 	}
 
-	doc := f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
+	res, page := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10))
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("confirmation: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	doc := testserver.Doc(t, page)
 	shown := strings.TrimSpace(doc.Find(`[data-testid=refnum]`).Text())
 	n, err := refnum.Parse(shown)
 	if err != nil {
@@ -216,7 +220,7 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 		t.Errorf("copy text lacks number or validity: %q", doc.Find("#copy-text").Text())
 	}
 	again, _ := doc.Find("#print-again").Attr("href")
-	if again != "/staff/print?"+studyQuery(f.studies[1], f.studies[0]) {
+	if again != "/staff/print?"+printStudyQuery(f.studies[1], f.studies[0]) {
 		t.Errorf("PRINT AGAIN goes to %q", again)
 	}
 
@@ -237,7 +241,7 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 		if strings.Count(q, "?") == 3 {
 			args = []any{args[0], args[0], args[0]}
 		}
-		if c := count(t, f.srv, q, args...); c != 0 {
+		if c := printCount(t, f.srv, q, args...); c != 0 {
 			t.Errorf("plaintext number found at rest: %s", q)
 		}
 	}
@@ -352,7 +356,7 @@ func TestPrintValidationRules(t *testing.T) {
 						if n := doc.Find(".field-error").Length(); n != 1 {
 							t.Errorf("%d field errors, want exactly 1", n)
 						}
-						if c := count(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
+						if c := printCount(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
 							t.Fatalf("%d buckets stored after a validation error", c)
 						}
 					}
@@ -389,7 +393,7 @@ func TestPrintAnonymizeAndReportNote(t *testing.T) {
 	if got := doc.Find(`[data-testid=confirm-access]`).Text(); !strings.Contains(got, "not available for anonymized exams") {
 		t.Errorf("confirmation access %q", got)
 	}
-	txt := letterText(t, f, id, "en")
+	txt := printLetterText(t, f, id, "en")
 	if strings.Contains(txt, "Łukasik") || strings.Contains(txt, "CT thorax") || !strings.Contains(txt, "anonymized exams") {
 		t.Errorf("anonymized letter:\n%s", txt)
 	}
@@ -400,7 +404,7 @@ func TestPrintSamePatientRule(t *testing.T) {
 	f := newPrintFixture(t, "de")
 	bd := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 	other := testserver.MustPatientStudy(t, f.srv.DB, f.dept, "P002", "Müller", "Jürgen", &bd)
-	res, body := f.c.Get("/staff/print?" + studyQuery(f.studies[0], other))
+	res, body := f.c.Get("/staff/print?" + printStudyQuery(f.studies[0], other))
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("de", "print.error.patients")) {
 		t.Fatalf("GET with two patients: %d\n%s", res.StatusCode, body)
 	}
@@ -411,7 +415,7 @@ func TestPrintSamePatientRule(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("de", "print.error.patients")) {
 		t.Fatalf("POST with two patients: %d", res.StatusCode)
 	}
-	if c := count(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
+	if c := printCount(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
 		t.Fatal("a bucket was stored for two patients")
 	}
 }
@@ -420,7 +424,7 @@ func TestPrintNeedsBirthDate(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "")
 	s := testserver.MustPatientStudy(t, f.srv.DB, f.dept, "P003", "Nowak", "Jan", nil)
-	res, body := f.c.Get("/staff/print?" + studyQuery(s))
+	res, body := f.c.Get("/staff/print?" + printStudyQuery(s))
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "date of birth of Nowak, Jan is not known") {
 		t.Fatalf("missing birth date: %d\n%s", res.StatusCode, body)
 	}
@@ -432,6 +436,19 @@ func TestPrintNoSelection(t *testing.T) {
 	res, body := f.c.Get("/staff/print")
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("en", "print.error.noselection")) {
 		t.Fatalf("no selection: %d", res.StatusCode)
+	}
+	many := url.Values{}
+	for i := 0; i < 51; i++ {
+		many.Add("study", strconv.FormatInt(f.studies[0].ID, 10))
+	}
+	if res, body := f.c.Get("/staff/print?" + many.Encode()); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("en", "print.error.toomany", "Max", 50)) {
+		t.Fatalf("51 studies: %d", res.StatusCode)
+	}
+	if res, _ := f.c.Get("/staff/print/999999"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown bucket: %d", res.StatusCode)
+	}
+	if res, _ := f.c.Get("/staff/print/999999/letter"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown bucket letter: %d", res.StatusCode)
 	}
 	if res, _ := f.c.Get("/staff/print?study=abc"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("bad id: %d", res.StatusCode)
@@ -448,7 +465,7 @@ func TestPrintDepartmentScoping(t *testing.T) {
 	bd := time.Date(1980, 5, 5, 0, 0, 0, 0, time.UTC)
 	theirs := testserver.MustPatientStudy(t, f.srv.DB, south, "S001", "Dubois", "Marie", &bd)
 
-	if res, _ := f.c.Get("/staff/print?" + studyQuery(theirs)); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.c.Get("/staff/print?" + printStudyQuery(theirs)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET another department's study: %d, want 404", res.StatusCode)
 	}
 	f.openForm(t)
@@ -472,14 +489,14 @@ func TestPrintDepartmentScoping(t *testing.T) {
 	testserver.MustUser(t, f.srv.DB, "desk", store.RoleServiceDesk, nil)
 	dc := f.srv.Client(t)
 	dc.SignIn("desk", testserver.Password)
-	dc.GetDoc("/staff/print?"+studyQuery(theirs), http.StatusOK)
+	dc.GetDoc("/staff/print?"+printStudyQuery(theirs), http.StatusOK)
 	form.Set("reason", "Support request")
 	form.Del("_csrf") // the desk's own token
 	res, body := dc.PostForm("/staff/print", form)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("service desk print: %d\n%s", res.StatusCode, body)
 	}
-	if c := count(t, f.srv, `SELECT count(*) FROM buckets WHERE department_id = ?`, south.ID); c != 1 {
+	if c := printCount(t, f.srv, `SELECT count(*) FROM buckets WHERE department_id = ?`, south.ID); c != 1 {
 		t.Fatalf("service desk bucket not in the study's department")
 	}
 }
@@ -492,9 +509,9 @@ func TestPrintIsAtomic(t *testing.T) {
 	if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mustExec(t, f.srv, `CREATE FUNCTION fail_print_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+	printExec(t, f.srv, `CREATE FUNCTION fail_print_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN IF NEW.action = 'print' THEN RAISE EXCEPTION 'audit down'; END IF; RETURN NEW; END $$`)
-	mustExec(t, f.srv, `CREATE TRIGGER fail_print_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_print_audit()`)
+	printExec(t, f.srv, `CREATE TRIGGER fail_print_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_print_audit()`)
 	f.openForm(t)
 	form := f.validForm()
 	form.Set("add_label", "1")
@@ -508,14 +525,14 @@ func TestPrintIsAtomic(t *testing.T) {
 		t.Error("internal error text shown to the user")
 	}
 	for _, tbl := range []string{"buckets", "bucket_studies", "study_labels", "user_print_prefs"} {
-		if c := count(t, f.srv, `SELECT count(*) FROM `+tbl); c != 0 {
+		if c := printCount(t, f.srv, `SELECT count(*) FROM `+tbl); c != 0 {
 			t.Errorf("%d rows left in %s", c, tbl)
 		}
 	}
 	// With the audit working again, the same print goes through with its label.
-	mustExec(t, f.srv, `DROP TRIGGER fail_print_audit ON audit_events`)
+	printExec(t, f.srv, `DROP TRIGGER fail_print_audit ON audit_events`)
 	f.print(t, form)
-	if c := count(t, f.srv, `SELECT count(*) FROM study_labels WHERE label_id = ? AND user_id = ?`, l.ID, f.user.ID); c != 2 {
+	if c := printCount(t, f.srv, `SELECT count(*) FROM study_labels WHERE label_id = ? AND user_id = ?`, l.ID, f.user.ID); c != 2 {
 		t.Errorf("%d labels set, want one per study", c)
 	}
 }
@@ -557,7 +574,7 @@ func TestPrintStickyValues(t *testing.T) {
 	testserver.MustUser(t, f.srv.DB, "ben", store.RoleStaff, f.dept)
 	bc := f.srv.Client(t)
 	bc.SignIn("ben", testserver.Password)
-	doc = bc.GetDoc("/staff/print?"+studyQuery(f.studies...), http.StatusOK)
+	doc = bc.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)
 	if checked(doc, `[name=verification][checked]`) != "sms" || checked(doc, `[name=language] option[selected]`) != "en" {
 		t.Error("another user's sticky values leaked")
 	}
@@ -566,7 +583,7 @@ func TestPrintStickyValues(t *testing.T) {
 func TestPrintDepartmentMaximum(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "nl")
-	mustExec(t, f.srv, `UPDATE departments SET default_validity_n = 3, default_validity_unit = 'month', max_validity_n = 2, max_validity_unit = 'week' WHERE id = ?`, f.dept.ID)
+	printExec(t, f.srv, `UPDATE departments SET default_validity_n = 3, default_validity_unit = 'month', max_validity_n = 2, max_validity_unit = 'week' WHERE id = ?`, f.dept.ID)
 	doc := f.openForm(t)
 	in := doc.Find(`[name=valid_until]`)
 	if v, _ := in.Attr("max"); v != "2026-06-29" {
@@ -594,14 +611,14 @@ func TestPrintDefaultValidityUnits(t *testing.T) {
 		unit string
 		want string
 	}{{10, "day", "2026-06-25"}, {2, "week", "2026-06-29"}, {1, "month", "2026-07-15"}, {1, "year", "2027-06-15"}} {
-		mustExec(t, f.srv, `UPDATE departments SET default_validity_n = ?, default_validity_unit = ? WHERE id = ?`, tc.n, tc.unit, f.dept.ID)
+		printExec(t, f.srv, `UPDATE departments SET default_validity_n = ?, default_validity_unit = ? WHERE id = ?`, tc.n, tc.unit, f.dept.ID)
 		if v, _ := f.openForm(t).Find(`[name=valid_until]`).Attr("value"); v != tc.want {
 			t.Errorf("%d %s: default %q, want %q", tc.n, tc.unit, v, tc.want)
 		}
 	}
 }
 
-func letterText(t *testing.T, f *printFixture, id int64, lang string) string {
+func printLetterText(t *testing.T, f *printFixture, id int64, lang string) string {
 	t.Helper()
 	res, body := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=" + lang)
 	if res.StatusCode != http.StatusOK {
@@ -634,12 +651,12 @@ func TestPrintLetterSameNumberOtherLanguage(t *testing.T) {
 	doc := f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
 	ref := strings.TrimSpace(doc.Find(`[data-testid=refnum]`).Text())
 	for lang, want := range map[string]string{"en": "Your reference number", "fr": "Votre numéro de référence", "nl": "Uw referentienummer", "de": "Ihre Referenznummer"} {
-		txt := letterText(t, f, id, lang)
+		txt := printLetterText(t, f, id, lang)
 		if !strings.Contains(txt, ref) || !strings.Contains(txt, want) || !strings.Contains(txt, "Łukasik, Zoë") {
 			t.Errorf("letter in %s lacks the number, %q or the name:\n%s", lang, want, txt)
 		}
 	}
-	if c := count(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter' AND bucket_id = ?`, id); c != 4 {
+	if c := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter' AND bucket_id = ?`, id); c != 4 {
 		t.Errorf("%d letter prints audited, want 4", c)
 	}
 	// Another session (even the same user) cannot recover the number.
@@ -681,10 +698,10 @@ func TestPrintNeedsCSRFAndSignIn(t *testing.T) {
 		t.Errorf("forged CSRF: %d", res.StatusCode)
 	}
 	anon := f.srv.Client(t)
-	if res, _ := anon.Get("/staff/print?" + studyQuery(f.studies...)); res.StatusCode != http.StatusSeeOther {
+	if res, _ := anon.Get("/staff/print?" + printStudyQuery(f.studies...)); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("anonymous GET: %d", res.StatusCode)
 	}
-	if c := count(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
+	if c := printCount(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
 		t.Error("bucket stored without CSRF")
 	}
 }
