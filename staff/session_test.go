@@ -7,8 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
@@ -100,7 +104,7 @@ func TestSessionCookieFlagsOnHTTP(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	res, _ := c.Get("/staff/signin")
 	csrf := setCookie(res, "radpass_csrf")
@@ -137,7 +141,7 @@ func TestSessionCookieFlagsOnHTTPS(t *testing.T) {
 	public := "https://radpass.example.test"
 	srv := testserver.New(t, func(c *config.Config) { c.BaseURL, _ = url.Parse(public) })
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 
 	res, body := rawRequest(t, http.MethodGet, srv.URL+"/staff/signin", "", nil)
 	csrfLine := setCookie(res, "__Host-radpass_csrf")
@@ -183,7 +187,7 @@ func TestSessionIDRotatesAtSignIn(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	u, _ := url.Parse(srv.URL)
 
 	// An attacker plants a session id before the victim signs in.
@@ -221,7 +225,7 @@ func TestSessionIDStoredOnlyAsHMAC(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	id := c.Cookie(sessionCookie).Value
@@ -262,7 +266,7 @@ func TestSessionTimeouts(t *testing.T) {
 	}
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exec(t, srv, `DELETE FROM sessions`)
@@ -293,7 +297,7 @@ func TestDisabledUserIsSignedOutOnNextRequest(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	old := c.Cookie(sessionCookie).Value
@@ -364,4 +368,30 @@ func TestCanSeeDepartment(t *testing.T) {
 			}
 		})
 	}
+}
+
+var (
+	hashOnce     sync.Once
+	passwordHash string
+)
+
+// mustUser is testserver.MustUser with the password hash computed once under
+// a sync.Once (testserver's lazy package variable is racy under t.Parallel).
+func mustUser(t *testing.T, db bun.IDB, username, role string, dept *store.Department) *store.User {
+	t.Helper()
+	hashOnce.Do(func() {
+		h, err := auth.HashPassword(testserver.Password)
+		if err != nil {
+			panic(err)
+		}
+		passwordHash = h
+	})
+	u := &store.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: strings.ToUpper(username[:1]) + username[1:]}
+	if dept != nil {
+		u.DepartmentID = &dept.ID
+	}
+	if _, err := db.NewInsert().Model(u).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -31,7 +31,7 @@ func TestSignInSuccess(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	doc := c.GetDoc("/staff/signin", http.StatusOK)
 	if doc.Find(`form[action="/staff/signin"] input[name="_csrf"]`).Length() != 1 {
@@ -74,8 +74,8 @@ func TestSignInFailuresLookAlike(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	off := testserver.MustUser(t, srv.DB, "olga", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	off := mustUser(t, srv.DB, "olga", store.RoleStaff, d)
 	if _, err := srv.DB.NewUpdate().Model(off).Set("disabled = true").WherePK().Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestSignInNormalisesUsername(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("  ANN ", testserver.Password)
 	if res, _ := c.Get("/staff/"); res.StatusCode != http.StatusOK {
@@ -145,7 +145,7 @@ func TestSignInThrottle(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.Get("/staff/signin")
 	spellings := []string{"ann", "ANN", " ann", "Ann ", "aNn"}
@@ -201,7 +201,7 @@ func TestSignInThrottleIsAtomic(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	const n = 20
 	type prepared struct {
 		cookie, token string
@@ -262,7 +262,7 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	tests := []struct{ next, want string }{
 		{"/staff/studies?q=x", "/staff/studies?q=x"},
 		{"", "/staff/"},

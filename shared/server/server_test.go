@@ -5,11 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
 	"github.com/radpass/radpass/shared/web"
@@ -80,7 +83,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	// The database goes away: the process is still up, but not ready, and
 	// pages answer a generic 500 that shows no internal text.
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c.SignIn("ann", testserver.Password)
 	if err := srv.DB.Close(); err != nil {
 		t.Fatal(err)
@@ -121,7 +124,7 @@ func TestErrorPagesFullAndPartial(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 
@@ -176,7 +179,7 @@ func TestCSRFRejections(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	c.GetDoc("/staff/", http.StatusOK)
@@ -237,7 +240,7 @@ func TestLanguageResolution(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	lang := func(c *testserver.Client, path string, h ...string) string {
 		t.Helper()
 		_, body := c.Get(path, h...)
@@ -331,7 +334,7 @@ func TestStudyListIsNotCached(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	for _, h := range [][]string{nil, {"HX-Request", "true"}} {
@@ -409,4 +412,30 @@ func TestCSRFTokenRenewal(t *testing.T) {
 	if s := post(issued(25 * time.Hour)); s != http.StatusForbidden {
 		t.Fatalf("a 25-hour-old token: %d, want 403", s)
 	}
+}
+
+var (
+	hashOnce     sync.Once
+	passwordHash string
+)
+
+// mustUser is testserver.MustUser with the password hash computed once under
+// a sync.Once (testserver's lazy package variable is racy under t.Parallel).
+func mustUser(t *testing.T, db bun.IDB, username, role string, dept *store.Department) *store.User {
+	t.Helper()
+	hashOnce.Do(func() {
+		h, err := auth.HashPassword(testserver.Password)
+		if err != nil {
+			panic(err)
+		}
+		passwordHash = h
+	})
+	u := &store.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: username}
+	if dept != nil {
+		u.DepartmentID = &dept.ID
+	}
+	if _, err := db.NewInsert().Model(u).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
