@@ -388,6 +388,20 @@ func TestCSRFTokenRenewal(t *testing.T) {
 		t.Fatalf("a 1-hour-old token was not reused: page %q cookie %q", got, set)
 	}
 	old := issued(13 * time.Hour)
+	// An htmx fragment keeps the token the page already holds.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/staff/signin", nil)
+	req.Header.Set("Cookie", "radpass_csrf="+old)
+	req.Header.Set("HX-Request", "true")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, ck := range res.Cookies() {
+		if ck.Name == "radpass_csrf" && ck.Value != old {
+			t.Fatal("an htmx request replaced the page's CSRF token")
+		}
+	}
 	got, set := pageToken(old)
 	if got == old || set != got || got == "" {
 		t.Fatalf("a 13-hour-old token was handed out again: page %q cookie %q", got, set)

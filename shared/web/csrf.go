@@ -114,10 +114,14 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		},
 	})
 	return func(c fiber.Ctx) error {
-		// On a safe request, a token past half its life is dropped from the
-		// request so the middleware hands out a fresh one.
+		// On a full page load, a token past half its life is dropped from the
+		// request so the middleware hands out a fresh one. Not under htmx: the
+		// page's hx-headers would keep the old token and no longer match.
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead:
+			if c.Get("HX-Request") == "true" {
+				break
+			}
 			if tok := c.Cookies(name); tok != "" && tokens.Age(tok) > tokens.MaxAge/2 {
 				c.Request().Header.DelCookie(name)
 			}
