@@ -1,0 +1,84 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/requestid"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/web"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// The access log is one JSON object per request with a request id, and
+// never the query string or the body (a searched name, a password).
+func TestAccessLog(t *testing.T) {
+	t.Parallel()
+	var buf lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error { return c.SendStatus(web.StatusOf(err)) }})
+	app.Use(requestid.New())
+	app.Use(web.AccessLog(log))
+	app.Get("/staff/", func(c fiber.Ctx) error { return c.SendString("list") })
+	app.Post("/staff/signin", func(c fiber.Ctx) error { return c.SendStatus(http.StatusSeeOther) })
+	app.Get("/missing", func(c fiber.Ctx) error { return apperr.New(apperr.NotFound, "error.notfound") })
+	app.Get("/static/app.css", func(c fiber.Ctx) error { return c.SendString("css") })
+
+	reqs := []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/staff/?q=Jansen&birth=1961-04-02", nil),
+		httptest.NewRequest(http.MethodPost, "/staff/signin", strings.NewReader(url.Values{"username": {"ann"}, "password": {"s3cret-pass"}}.Encode())),
+		httptest.NewRequest(http.MethodGet, "/missing", nil),
+		httptest.NewRequest(http.MethodGet, "/static/app.css", nil),
+	}
+	reqs[1].Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, r := range reqs {
+		if _, err := app.Test(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := buf.b.String()
+	for _, secret := range []string{"Jansen", "1961", "s3cret", "password"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d log lines, want 3 (static files are not logged):\n%s", len(lines), out)
+	}
+	want := []struct {
+		path   string
+		status float64
+	}{{"/staff/", 200}, {"/staff/signin", 303}, {"/missing", 404}}
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i, err, l)
+		}
+		if id, _ := m["request_id"].(string); len(id) < 8 {
+			t.Errorf("line %d has no request id: %s", i, l)
+		}
+		if m["path"] != want[i].path || m["status"] != want[i].status {
+			t.Errorf("line %d: path %v status %v, want %s %v", i, m["path"], m["status"], want[i].path, want[i].status)
+		}
+	}
+}
