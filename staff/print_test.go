@@ -705,3 +705,33 @@ func TestPrintNeedsCSRFAndSignIn(t *testing.T) {
 		t.Error("bucket stored without CSRF")
 	}
 }
+
+func TestPrintImmediatelyLinksTheLetter(t *testing.T) {
+	t.Parallel()
+	f := newPrintFixture(t, "")
+	form := f.validForm()
+	form.Set("print_now", "1")
+	form.Set("language", "nl")
+	f.openForm(t)
+	res, body := f.c.PostForm("/staff/print", form, "HX-Request", "true")
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("htmx print: %d\n%s", res.StatusCode, body)
+	}
+	to := res.Header.Get("HX-Redirect")
+	if !strings.HasSuffix(to, "?open=1") {
+		t.Fatalf("HX-Redirect %q does not ask to open the letter", to)
+	}
+	doc := f.c.GetDoc(to, http.StatusOK)
+	link := doc.Find(`a[data-autoopen][data-testid=letter-link]`)
+	href, _ := link.Attr("href")
+	target, _ := link.Attr("target")
+	if !regexp.MustCompile(`^/staff/print/\d+/letter\?lang=nl$`).MatchString(href) || target == "" || target == "_self" {
+		t.Fatalf("letter link %q target %q", href, target)
+	}
+	// Without Print immediately, only the confirmation: no auto-open link.
+	form.Del("print_now")
+	id := f.print(t, form)
+	if f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK).Find(`a[data-autoopen]`).Length() != 0 {
+		t.Error("the letter opens without Print immediately")
+	}
+}
