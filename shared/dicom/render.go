@@ -2,6 +2,7 @@ package dicom
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -95,60 +96,90 @@ func ParseWindow(s string) (w *Window, auto, ok bool) {
 // (about 1 GB of 32-bit samples); real images stay far below it.
 const maxSamples = 1 << 28
 
-// Image is a decoded instance: metadata plus its frames.
+// Image is a decoded instance: metadata plus its pixel data, either native
+// sample bytes (decoded here, frame by frame) or encapsulated frames.
 type Image struct {
-	Meta   *Meta
-	frames []*frame.Frame
+	Meta       *Meta
+	raw        []byte         // native pixel data as stored
+	frameBytes int            // bytes per native frame
+	bigEndian  bool           // explicit VR big endian (retired, still seen)
+	frames     []*frame.Frame // encapsulated frames
 }
 
-// Frames is the number of decoded frames.
-func (im *Image) Frames() int { return len(im.frames) }
+// Frames is the number of frames that can be rendered.
+func (im *Image) Frames() int {
+	if im.frameBytes > 0 {
+		return min(max(im.Meta.Frames, 1), len(im.raw)/im.frameBytes)
+	}
+	return len(im.frames)
+}
 
-// Decode parses a whole DICOM object. The header is read first so that
-// pixel data promising more bytes than the file holds is refused before the
-// library allocates for it.
+// Decode parses a whole DICOM object in one pass. Native pixel data is kept
+// as raw bytes (the library's per-sample reader is the slow part of a cold
+// render); checkLengths has already bounded every allocation by the file size.
 func Decode(r io.ReaderAt, size int64) (*Image, error) {
-	m, err := ReadMeta(r, size)
+	ds, err := parse(r, size, dcm.SkipProcessingPixelDataValue())
 	if err != nil {
 		return nil, err
 	}
-	if !m.HasPixelData {
-		return &Image{Meta: m}, ErrNoPreview
+	m := metaFrom(ds)
+	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
+		return nil, ErrMissingUID
 	}
-	if !Renderable(m.TransferSyntax) {
-		return &Image{Meta: m}, ErrNoPreview
+	im := &Image{Meta: m, bigEndian: m.TransferSyntax == tsExplicitBE}
+	if !m.HasPixelData || !Renderable(m.TransferSyntax) {
+		return im, ErrNoPreview
 	}
-	samples := int64(m.Rows) * int64(m.Columns) * int64(max(m.SamplesPerPixel, 1)) * int64(max(m.Frames, 1))
-	if samples > maxSamples {
+	samples := int64(m.Rows) * int64(m.Columns) * int64(max(m.SamplesPerPixel, 1))
+	if samples*int64(max(m.Frames, 1)) > maxSamples {
 		return nil, ErrTooLarge
-	}
-	if m.TransferSyntax != tsJPEGBase {
-		need := samples
-		if m.BitsAllocated >= 8 {
-			need *= int64(m.BitsAllocated / 8)
-		} else {
-			need /= 8
-		}
-		if m.TransferSyntax == tsDeflated {
-			need /= 256 // deflate rarely does better than that
-		}
-		if need > size {
-			return nil, ErrTooLarge
-		}
-	}
-	ds, err := parse(r, size)
-	if err != nil {
-		return nil, err
 	}
 	e, err := ds.FindElementByTag(tag.PixelData)
 	if err != nil {
-		return &Image{Meta: m}, ErrNoPreview
+		return im, ErrNoPreview
 	}
 	info, ok := e.Value.GetValue().(dcm.PixelDataInfo)
-	if !ok || info.ParseErr != nil || len(info.Frames) == 0 {
-		return &Image{Meta: m}, ErrNoPreview
+	switch {
+	case !ok:
+		return im, ErrNoPreview
+	case info.IntentionallyUnprocessed:
+		if m.BitsAllocated != 8 && m.BitsAllocated != 16 && m.BitsAllocated != 32 {
+			return im, ErrNoPreview
+		}
+		im.raw, im.frameBytes = info.UnprocessedValueData, int(samples)*(m.BitsAllocated/8)
+		if im.frameBytes == 0 || len(im.raw) < im.frameBytes {
+			return im, ErrNoPreview
+		}
+	case len(info.Frames) > 0:
+		im.frames = info.Frames
+	default:
+		return im, ErrNoPreview
 	}
-	return &Image{Meta: m, frames: info.Frames}, nil
+	return im, nil
+}
+
+// nativeFrame returns the samples of frame f as []uint8, []uint16 or []uint32.
+func (im *Image) nativeFrame(f int) any {
+	b := im.raw[f*im.frameBytes : (f+1)*im.frameBytes]
+	var order binary.ByteOrder = binary.LittleEndian
+	if im.bigEndian {
+		order = binary.BigEndian
+	}
+	switch im.Meta.BitsAllocated {
+	case 8:
+		return b
+	case 16:
+		out := make([]uint16, len(b)/2)
+		for i := range out {
+			out[i] = order.Uint16(b[2*i:])
+		}
+		return out
+	}
+	out := make([]uint32, len(b)/4)
+	for i := range out {
+		out[i] = order.Uint32(b[4*i:])
+	}
+	return out
 }
 
 // Render turns one frame into an 8-bit image: modality LUT, VOI window,
@@ -159,12 +190,13 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 			img, err = nil, fmt.Errorf("%w: render panic: %v", ErrNoPreview, p)
 		}
 	}()
-	if o.Frame < 0 || o.Frame >= len(im.frames) {
+	if o.Frame < 0 || o.Frame >= im.Frames() {
 		return nil, ErrFrame
 	}
-	f := im.frames[o.Frame]
-	if f.Encapsulated {
-		if im.Meta.TransferSyntax != tsJPEGBase {
+	m := im.Meta
+	if im.frameBytes == 0 {
+		f := im.frames[o.Frame]
+		if m.TransferSyntax != tsJPEGBase {
 			return nil, ErrNoPreview
 		}
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.EncapsulatedData.Data))
@@ -177,24 +209,20 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 		}
 		return fitAny(src, o.Size), nil
 	}
-	nf, err := f.GetNativeFrame()
-	if err != nil {
-		return nil, ErrNoPreview
-	}
-	m := im.Meta
-	rows, cols := nf.Rows(), nf.Cols()
+	rows, cols := m.Rows, m.Columns
 	if rows <= 0 || cols <= 0 {
 		return nil, ErrNoPreview
 	}
-	switch spp := nf.SamplesPerPixel(); {
-	case spp == 1:
-		pix, err := grayPixels(m, nf.RawDataSlice(), rows*cols, o)
+	raw := im.nativeFrame(o.Frame)
+	switch m.SamplesPerPixel {
+	case 1:
+		pix, err := grayPixels(m, raw, rows*cols, o)
 		if err != nil {
 			return nil, err
 		}
 		return fitGray(&image.Gray{Pix: pix, Stride: cols, Rect: image.Rect(0, 0, cols, rows)}, o.Size), nil
-	case spp == 3:
-		pix, err := colorPixels(m, nf.RawDataSlice(), rows*cols)
+	case 3:
+		pix, err := colorPixels(m, raw, rows*cols)
 		if err != nil {
 			return nil, err
 		}
