@@ -1,3 +1,11 @@
+DROP INDEX IF EXISTS patients_patient_id;
+
+--bun:split
+
+DROP INDEX IF EXISTS studies_accession;
+
+--bun:split
+
 DROP INDEX IF EXISTS studies_sort;
 
 --bun:split

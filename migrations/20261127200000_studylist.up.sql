@@ -61,3 +61,12 @@ CREATE INDEX studies_dept_sort ON studies (department_id, (coalesce(study_date, 
 --bun:split
 
 CREATE INDEX studies_sort ON studies ((coalesce(study_date, '-infinity'::date)) DESC, id DESC);
+
+--bun:split
+
+-- Exact patient ID and accession look-ups take these before any trigram work.
+CREATE INDEX studies_accession ON studies (accession);
+
+--bun:split
+
+CREATE INDEX patients_patient_id ON patients (patient_id);

@@ -98,7 +98,7 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	b.Logf("%d studies; staff of department %d", total, deptID)
 	for _, c := range cases {
-		query, err := studies.SQL(db, c.u, c.f)
+		query, err := studies.SQL(ctx, db, c.u, c.f)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,10 +5,13 @@ package studies
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -94,7 +97,11 @@ var ErrCursor = fmt.Errorf("studies: malformed cursor")
 
 // Search returns one page of the studies u may see that match f.
 func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, error) {
-	q, backward, limit, err := query(db, u, f)
+	st, err := chooseStrategy(ctx, db, u, f)
+	if err != nil {
+		return Page{}, err
+	}
+	q, backward, limit, err := query(db, u, f, st)
 	if err != nil {
 		return Page{}, err
 	}
@@ -134,40 +141,146 @@ func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, err
 
 // SQL returns the text of the main query Search runs for f, so a benchmark can
 // time the bare query through database/sql and compare.
-func SQL(db bun.IDB, u *store.User, f Filter) (string, error) {
-	q, _, _, err := query(db, u, f)
+func SQL(ctx context.Context, db bun.IDB, u *store.User, f Filter) (string, error) {
+	st, err := chooseStrategy(ctx, db, u, f)
+	if err != nil {
+		return "", err
+	}
+	q, _, _, err := query(db, u, f, st)
 	if err != nil {
 		return "", err
 	}
 	return q.String(), nil
 }
 
-func query(db bun.IDB, u *store.User, f Filter) (q *bun.SelectQuery, backward bool, limit int, err error) {
-	limit = f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = PageSize
+func pageLimit(f Filter) int {
+	if f.Limit <= 0 || f.Limit > 500 {
+		return PageSize
 	}
-	q = db.NewSelect().
-		TableExpr("studies AS s").
-		Join("JOIN patients AS p ON p.id = s.patient_id").
-		Join("JOIN departments AS d ON d.id = s.department_id").
-		ColumnExpr("s.id, s.department_id, d.name AS department_name, s.patient_id AS patient_row_id").
-		ColumnExpr("p.patient_id, p.family_name, p.given_name, p.birth_date").
-		ColumnExpr("s.study_date, s.modalities, s.description, s.accession, s.num_instances, s.report_status")
+	return f.Limit
+}
 
-	// Scoping first: a department user sees their department whatever the
-	// request says; only the service desk may pick one (or see all).
+// strategy is how the main query finds its rows.
+type strategy int
+
+const (
+	// walk leaves the plan to PostgreSQL: for no search, or a search that
+	// matches many studies, it walks the (sort date, id) index and stops at
+	// the page size.
+	walk strategy = iota
+	// sorted makes PostgreSQL collect the few matching studies through the
+	// trigram index and sort them. Its LIMIT costing otherwise likes walking
+	// the date index past 100,000 rows for a match set of a few hundred.
+	sorted
+	// exact is a search that is a patient ID or accession number as stored.
+	exact
+)
+
+// sortedBelow is the estimated match count under which sorted beats walk.
+// Walking reads about limit*N/m rows to find limit of m matches among N
+// studies, sorting reads m: they cost the same at m = sqrt(limit*N), about
+// 7,000 at a million studies. Below 1,000 matches sorting always wins.
+func sortedBelow(ctx context.Context, db bun.IDB, limit int) (float64, error) {
+	n, err := studyCount(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	return max(1000, math.Sqrt(float64(limit+1)*n)), nil
+}
+
+// studyCount is PostgreSQL's row estimate of studies (pg_class.reltuples),
+// read at most once a minute: an order of magnitude is all sortedBelow needs.
+func studyCount(ctx context.Context, db bun.IDB) (float64, error) {
+	countMu.Lock()
+	defer countMu.Unlock()
+	if time.Since(countAt) < time.Minute {
+		return countVal, nil
+	}
+	var n float64
+	if err := db.NewRaw(`SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'studies'::regclass`).Scan(ctx, &n); err != nil {
+		return 0, err
+	}
+	countVal, countAt = n, time.Now()
+	return n, nil
+}
+
+var (
+	countMu  sync.Mutex
+	countAt  time.Time
+	countVal float64
+)
+
+func chooseStrategy(ctx context.Context, db bun.IDB, u *store.User, f Filter) (strategy, error) {
+	toks := Tokens(f.Query)
+	if len(toks) == 0 {
+		return walk, nil
+	}
+	if len(toks) == 1 && strings.ContainsAny(toks[0], "0123456789") {
+		q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+		ok, err := q.Where(exactCond, bun.In(idForms(toks[0])), bun.In(idForms(toks[0]))).Exists(ctx)
+		if err != nil || ok {
+			return exact, err
+		}
+	}
+	// PostgreSQL's own estimate of the match count (trigram statistics),
+	// which is good to a factor of about two here.
+	q := filtered(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f), f, walk)
+	var plan string
+	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
+		return walk, err
+	}
+	var out []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &out); err != nil || len(out) == 0 {
+		return walk, fmt.Errorf("studies: read estimate: %w", err)
+	}
+	below, err := sortedBelow(ctx, db, pageLimit(f))
+	if err != nil {
+		return walk, err
+	}
+	if out[0].Plan.Rows < below {
+		return sorted, nil
+	}
+	return walk, nil
+}
+
+const exactCond = "(s.accession IN (?) OR s.patient_id = ANY(ARRAY(SELECT id FROM patients WHERE patient_id IN (?))))"
+
+// idForms is an ID as typed and in capitals (IDs are mostly stored so).
+func idForms(tok string) []string {
+	if up := strings.ToUpper(tok); up != tok {
+		return []string{tok, up}
+	}
+	return []string{tok}
+}
+
+// scoped applies the department rule: a department user sees their
+// department whatever the request says; only the service desk may pick one
+// (or see all).
+func scoped(q *bun.SelectQuery, u *store.User, f Filter) *bun.SelectQuery {
 	switch {
 	case !u.IsServiceDesk() && u.DepartmentID != nil:
-		q = q.Where("s.department_id = ?", *u.DepartmentID)
+		return q.Where("s.department_id = ?", *u.DepartmentID)
 	case !u.IsServiceDesk():
-		q = q.Where("false")
+		return q.Where("false")
 	case f.DepartmentID > 0:
-		q = q.Where("s.department_id = ?", f.DepartmentID)
+		return q.Where("s.department_id = ?", f.DepartmentID)
 	}
+	return q
+}
 
-	for _, tok := range Tokens(f.Query) {
-		q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(tok))
+// filtered adds the search and the filters.
+func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
+	if st == exact {
+		tok := Tokens(f.Query)[0]
+		q = q.Where(exactCond, bun.In(idForms(tok)), bun.In(idForms(tok)))
+	} else {
+		for _, tok := range Tokens(f.Query) {
+			q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(tok))
+		}
 	}
 	if f.From != nil {
 		q = q.Where(sortKey+" >= ?::date", f.From.Format(time.DateOnly))
@@ -184,6 +297,25 @@ func query(db bun.IDB, u *store.User, f Filter) (q *bun.SelectQuery, backward bo
 	case ReportNo:
 		q = q.Where("s.report_status = 'none'")
 	}
+	return q
+}
+
+func query(db bun.IDB, u *store.User, f Filter, st strategy) (q *bun.SelectQuery, backward bool, limit int, err error) {
+	limit = pageLimit(f)
+	// "+ 0" hides the sort key from the index so the planner cannot walk it.
+	key := sortKey
+	if st != walk {
+		key = sortKey + " + 0"
+	}
+	q = db.NewSelect().
+		TableExpr("studies AS s").
+		Join("JOIN patients AS p ON p.id = s.patient_id").
+		Join("JOIN departments AS d ON d.id = s.department_id").
+		ColumnExpr("s.id, s.department_id, d.name AS department_name, s.patient_id AS patient_row_id").
+		ColumnExpr("p.patient_id, p.family_name, p.given_name, p.birth_date").
+		ColumnExpr("s.study_date, s.modalities, s.description, s.accession, s.num_instances, s.report_status")
+
+	q = filtered(scoped(q, u, f), f, st)
 
 	switch {
 	case f.Before != "":
@@ -192,17 +324,17 @@ func query(db bun.IDB, u *store.User, f Filter) (q *bun.SelectQuery, backward bo
 			return nil, false, 0, err
 		}
 		backward = true
-		q = q.Where("("+sortKey+", s.id) > (?::date, ?)", day, id).
-			OrderExpr(sortKey + " ASC, s.id ASC")
+		q = q.Where("("+key+", s.id) > (?::date, ?)", day, id).
+			OrderExpr(key + " ASC, s.id ASC")
 	case f.After != "":
 		day, id, err := decodeCursor(f.After)
 		if err != nil {
 			return nil, false, 0, err
 		}
-		q = q.Where("("+sortKey+", s.id) < (?::date, ?)", day, id).
-			OrderExpr(sortKey + " DESC, s.id DESC")
+		q = q.Where("("+key+", s.id) < (?::date, ?)", day, id).
+			OrderExpr(key + " DESC, s.id DESC")
 	default:
-		q = q.OrderExpr(sortKey + " DESC, s.id DESC")
+		q = q.OrderExpr(key + " DESC, s.id DESC")
 	}
 	return q.Limit(limit + 1), backward, limit, nil
 }
