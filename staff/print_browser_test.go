@@ -93,6 +93,32 @@ func TestPrintFlowInBrowser(t *testing.T) {
 		t.Fatalf("the form carries %d studies (%v)", n, err)
 	}
 
+	// Dependent fields follow the choices: e-mail and label selects hidden
+	// until chosen; the anonymize + report note appears only for both.
+	visible := func(sel string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('`+sel+`').offsetParent !== null`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if visible("#email") || visible("#label") || !visible("#phone") || visible("[data-testid=anon-note]") {
+		t.Fatal("initial visibility of the dependent fields is wrong")
+	}
+	do("add label", chromedp.Click(`input[name=add_label]`))
+	if !visible("#label") || !visible("#label_for") {
+		t.Fatal("Add label does not open the label menus")
+	}
+	do("anonymize with report", chromedp.Click(`input[name=scope][value=images_report]`), chromedp.Click(`input[name=anonymize]`))
+	if !visible("[data-testid=anon-note]") {
+		t.Fatal("anonymize + images and report: no note that the report is never accessible")
+	}
+	do("undo", chromedp.Click(`input[name=anonymize]`), chromedp.Click(`input[name=add_label]`), chromedp.Click(`input[name=scope][value=images]`))
+	if visible("[data-testid=anon-note]") || visible("#label") {
+		t.Fatal("the note or the label menus stay after unchecking")
+	}
+
 	// STEP 2 with one mistake: a landline where a mobile number is needed.
 	do("fill the form",
 		chromedp.SendKeys("#phone", "02 555 12 34"),
