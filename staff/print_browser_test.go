@@ -224,6 +224,26 @@ func TestPrintFlowInBrowser(t *testing.T) {
 		}
 	}
 
+	// Where the Clipboard API is missing, the text is shown selected for
+	// copying by hand (and copied with execCommand where that works).
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("reload the confirmation", chromedp.Navigate(loc), chromedp.WaitVisible("#copy-info"))
+	if visible("#copy-text") {
+		t.Fatal("with JavaScript the copy text should wait behind the button")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true}), true`)); err != nil {
+		t.Fatal(err)
+	}
+	do("COPY without the Clipboard API", chromedp.Click("#copy-info"))
+	waitJS("fallback text shown", `document.getElementById('copy-text').offsetParent !== null`)
+	sel, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(a){ return a.value.substring(a.selectionStart, a.selectionEnd) })(document.getElementById('copy-text'))`))
+	if err != nil || !strings.Contains(sel, n.Grouped()) {
+		t.Fatalf("fallback does not select the text to copy: %q (%v)", sel, err)
+	}
+
 	// PRINT AGAIN: back to STEP 2 with the same selection and the sticky values.
 	do("PRINT AGAIN", chromedp.Click("#print-again"), chromedp.WaitVisible("#print-form"))
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#print-form input[name=study]')].map(e => e.value).sort().join(',') + '|' +
