@@ -222,3 +222,56 @@ func TestUndecodableShowsPlaceholder(t *testing.T) {
 		t.Fatalf("download of undecodable instance: %d", res.StatusCode)
 	}
 }
+
+// The report status, text and PDF show on the study page for its department only.
+func TestStudyReportShown(t *testing.T) {
+	srv := testserver.New(t)
+	north := testserver.MustDepartment(t, srv.DB, "NORTH")
+	south := testserver.MustDepartment(t, srv.DB, "SOUTH")
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
+	testserver.MustUser(t, srv.DB, "sam", store.RoleStaff, south)
+	t.Parallel()
+	ctx := context.Background()
+	ct := dicomFixture(t, srv, north)
+	var uid string
+	if err := srv.DB.NewSelect().Table("studies").Column("study_uid").Where("id = ?", ct).Scan(ctx, &uid); err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client(t)
+	c.SignIn("ann", testserver.Password)
+	page := fmt.Sprintf("/staff/studies/%d", ct)
+	if got := c.GetDoc(page, http.StatusOK).Find(`[data-testid="report-status"]`).Text(); !strings.Contains(got, "No report") {
+		t.Fatalf("status before upload %q", got)
+	}
+	if _, err := ingest.AttachReport(ctx, srv.DB, st, north.ID, uid, ingest.Report{Text: "Geen afwijkingen.", Status: "preliminary"}); err != nil {
+		t.Fatal(err)
+	}
+	doc := c.GetDoc(page, http.StatusOK)
+	if got := doc.Find(`[data-testid="report-status"]`).Text(); !strings.Contains(got, "Preliminary report") {
+		t.Fatalf("status %q", got)
+	}
+	if got := doc.Find(`[data-testid="report-text"] pre`).Text(); got != "Geen afwijkingen." {
+		t.Fatalf("report text %q", got)
+	}
+	pdf := "%PDF-1.4\n%%EOF\n"
+	if _, err := ingest.AttachReport(ctx, srv.DB, st, north.ID, uid, ingest.Report{PDF: strings.NewReader(pdf), Status: "final"}); err != nil {
+		t.Fatal(err)
+	}
+	href, ok := c.GetDoc(page, http.StatusOK).Find(`[data-testid="report-pdf"]`).Attr("href")
+	if !ok {
+		t.Fatal("no PDF link")
+	}
+	res, body := c.Get(href)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" || body != pdf || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("PDF: %d %v", res.StatusCode, res.Header)
+	}
+	sam := srv.Client(t)
+	sam.SignIn("sam", testserver.Password)
+	if res, _ := sam.Get(href); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("other department's PDF: %d", res.StatusCode)
+	}
+}

@@ -1,0 +1,43 @@
+package staff
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// StudyReportPDF sends a study's PDF report to staff of its department
+// (the embargo is for patients; staff read reports at once).
+func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
+	if h.DICOM == nil {
+		return fiber.ErrNotFound
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	u := web.CurrentUser(c)
+	s, err := visibleStudy(c.Context(), h.DB, u, id)
+	if err != nil {
+		return err
+	}
+	if s.ReportPDFKey == "" {
+		return fiber.ErrNotFound
+	}
+	blob, err := h.DICOM.Store.Open(c.Context(), s.ReportPDFKey)
+	if err != nil {
+		return err
+	}
+	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: "staff.report.view", ActorKind: "staff", ActorID: &u.ID,
+		ActorName: u.Username, DepartmentID: &s.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": s.ID}}); err != nil {
+		blob.Close()
+		return err
+	}
+	web.NoStore(c)
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="report-`+strconv.FormatInt(s.ID, 10)+`.pdf"`)
+	return c.SendStream(blob, int(blob.Size()))
+}
