@@ -291,6 +291,9 @@ func TestPurgeSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO throttle (key, failures, window_start) VALUES ('staff:gone', 1, now() - interval '1 day')`); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() {
 		purgeSessions(ctx, a, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond)
@@ -302,11 +305,15 @@ func TestPurgeSessions(t *testing.T) {
 		if err := db.NewRaw(`SELECT get_byte(id_hash, 0) FROM sessions ORDER BY 1`).Scan(ctx, &left); err != nil {
 			t.Fatal(err)
 		}
-		if len(left) == 1 && left[0] == 4 {
+		var counters int
+		if err := db.NewRaw(`SELECT count(*) FROM throttle`).Scan(ctx, &counters); err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 1 && left[0] == 4 && counters == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("sessions left: %v, want only the live one", left)
+			t.Fatalf("sessions left: %v, want only the live one; throttle rows %d", left, counters)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

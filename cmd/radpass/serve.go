@@ -79,7 +79,8 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	return nil
 }
 
-// purgeSessions deletes expired sessions every `every` until ctx ends.
+// purgeSessions deletes expired sessions (and spent sign-in counters) every
+// `every` until ctx ends.
 // Expired sessions never open anything (the store checks the times on every
 // request); this only keeps the table small.
 func purgeSessions(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
@@ -96,6 +97,9 @@ func purgeSessions(ctx context.Context, a *server.App, log *slog.Logger, every t
 			var m int64
 			m, err = web.PurgeExpiredSessions(ctx, a.StaffSessions.Store.DB)
 			n += m
+		}
+		if err == nil && a.Staff != nil && a.Staff.Throttle != nil {
+			_, err = a.Staff.Throttle.Purge(ctx)
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Warn("session purge failed", "error", err.Error())

@@ -158,3 +158,28 @@ func TestThrottleFailIsAtomic(t *testing.T) {
 		t.Fatalf("Fail counted %d (locked %v), want 20 and locked", got, locked)
 	}
 }
+
+func TestThrottlePurge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	th := auth.DefaultStaffThrottle(testdb.New(t))
+	_, err := th.DB.ExecContext(ctx, `INSERT INTO throttle (key, failures, window_start, locked_until) VALUES
+		('old', 2, now() - interval '1 hour', NULL),
+		('old-lock-over', 5, now() - interval '1 hour', now() - interval '1 minute'),
+		('old-but-locked', 5, now() - interval '20 minutes', now() + interval '1 minute'),
+		('recent', 1, now(), NULL)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := th.Purge(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("purged %d (%v), want 2", n, err)
+	}
+	var left []string
+	if err := th.DB.NewRaw(`SELECT key FROM throttle ORDER BY key`).Scan(ctx, &left); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(left, ",") != "old-but-locked,recent" {
+		t.Fatalf("left %v", left)
+	}
+}

@@ -86,6 +86,17 @@ func (t *Throttle) Attempt(ctx context.Context, key string) (allowed, locked boo
 	return row.Failures <= t.Max, row.Locked, nil
 }
 
+// Purge deletes counters whose window and lock are over (housekeeping: every
+// name ever tried leaves a row, so random names would grow the table forever).
+func (t *Throttle) Purge(ctx context.Context) (int64, error) {
+	res, err := t.DB.NewRaw(`DELETE FROM throttle WHERE window_start < now() - ?::interval
+		AND (locked_until IS NULL OR locked_until < now())`, t.Window.String()).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // Reset clears the count after a success.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	_, err := t.DB.NewRaw(`DELETE FROM throttle WHERE key = ?`, key).Exec(ctx)
