@@ -28,8 +28,12 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	fs.SetOutput(out)
 	dept := fs.String("department", "", "code of the department the studies belong to")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	workers := fs.Int("workers", 4, "files imported in parallel (1 to 16)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)
+	}
+	if *workers < 1 || *workers > 16 {
+		return usageErr("--workers must be between 1 and 16")
 	}
 	if *dept == "" || fs.NArg() == 0 {
 		return usageErr("usage: radpass import --department CODE PATH... (files, folders, .zip archives)")
@@ -51,7 +55,7 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	if err != nil {
 		return err
 	}
-	im := &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID}
+	im := &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID, Workers: *workers}
 	var progress func(ingest.Progress)
 	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {
 		progress = progressBar(os.Stderr)

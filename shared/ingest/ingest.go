@@ -57,6 +57,7 @@ type Importer struct {
 	Store        storage.Store
 	DepartmentID int64
 	Log          *slog.Logger // optional
+	Workers      int          // parallel files in ImportPaths (1 when 0)
 }
 
 var (

@@ -28,7 +28,7 @@ func setup(t *testing.T) (*bun.DB, *storage.FS, *ingest.Importer, *store.Departm
 		t.Fatal(err)
 	}
 	d := mustDepartment(t, db, "NORTH")
-	return db, st, &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID}, d
+	return db, st, &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID, Workers: 4}, d
 }
 
 func samples(t *testing.T) string {

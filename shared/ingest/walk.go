@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 )
 
 // Rejection names a refused file and why.
@@ -48,8 +50,9 @@ type Progress struct {
 	Done, Total int64 // bytes
 }
 
-// ImportPaths imports files, folders (recursively) and .zip archives, one
-// file at a time so memory stays flat whatever the batch size.
+// ImportPaths imports files, folders (recursively) and .zip archives. A few
+// workers import files in parallel (database round trips dominate), each
+// streaming one file at a time, so memory stays flat whatever the batch size.
 func (im *Importer) ImportPaths(ctx context.Context, paths []string, progress func(Progress)) (*Summary, error) {
 	sum := &Summary{}
 	var total int64
@@ -63,55 +66,88 @@ func (im *Importer) ImportPaths(ctx context.Context, paths []string, progress fu
 			return nil
 		})
 	}
+	var mu sync.Mutex
 	pr := Progress{Total: total}
-	report := func(n int64) {
+	done := func(n int64, f func(*Summary)) {
+		mu.Lock()
+		defer mu.Unlock()
+		f(sum)
 		pr.Files++
 		pr.Done += n
 		if progress != nil {
 			progress(pr)
 		}
 	}
+	type job struct {
+		path string
+		size int64
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for w := 0; w < max(im.Workers, 1); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if isZip(j.path) {
+					part := &Summary{}
+					im.importZip(ctx, j.path, part)
+					done(j.size, func(s *Summary) { s.merge(part) })
+					continue
+				}
+				f, err := os.Open(j.path)
+				if err != nil {
+					done(j.size, func(s *Summary) { s.Rejected = append(s.Rejected, Rejection{j.path, "cannot read: " + cleanErr(err)}) })
+					continue
+				}
+				r := im.Import(ctx, j.path, f)
+				f.Close()
+				done(j.size, func(s *Summary) { s.Add(r) })
+			}
+		}()
+	}
+	var walkErr error
 	for _, p := range paths {
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		walkErr = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
 			if err != nil {
-				sum.Rejected = append(sum.Rejected, Rejection{path, "cannot read: " + cleanErr(err)})
+				done(0, func(s *Summary) { s.Rejected = append(s.Rejected, Rejection{path, "cannot read: " + cleanErr(err)}) })
 				return nil
 			}
 			if d.IsDir() || !d.Type().IsRegular() {
 				return nil
 			}
-			info, _ := d.Info()
-			size := int64(0)
-			if info != nil {
+			var size int64
+			if info, err := d.Info(); err == nil {
 				size = info.Size()
 			}
 			if skipName(d.Name()) {
-				sum.Skipped++
-				report(size)
+				done(size, func(s *Summary) { s.Skipped++ })
 				return nil
 			}
-			if isZip(path) {
-				im.importZip(ctx, path, sum)
-			} else {
-				f, err := os.Open(path)
-				if err != nil {
-					sum.Rejected = append(sum.Rejected, Rejection{path, "cannot read: " + cleanErr(err)})
-				} else {
-					sum.Add(im.Import(ctx, path, f))
-					f.Close()
-				}
-			}
-			report(size)
+			jobs <- job{path, size}
 			return nil
 		})
-		if err != nil {
-			return sum, err
+		if walkErr != nil {
+			break
 		}
 	}
-	return sum, nil
+	close(jobs)
+	wg.Wait()
+	sort.Slice(sum.Rejected, func(i, j int) bool { return sum.Rejected[i].Name < sum.Rejected[j].Name })
+	return sum, walkErr
+}
+
+func (s *Summary) merge(o *Summary) {
+	s.Studies += o.Studies
+	s.Series += o.Series
+	s.Instances += o.Instances
+	s.Already += o.Already
+	s.Skipped += o.Skipped
+	s.Bytes += o.Bytes
+	s.Rejected = append(s.Rejected, o.Rejected...)
 }
 
 func (im *Importer) importZip(ctx context.Context, path string, sum *Summary) {
