@@ -84,9 +84,11 @@ func New(d Deps) (*App, error) {
 		return nil, err
 	}
 
-	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
+	// The user and language come first so that a CSRF refusal is a page in
+	// the user's language with their header (LoadUser only ever ends sessions).
 	app.Use(sh.LoadUser)
 	app.Use(web.Language())
+	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
 
 	app.Get("/", home)
 	app.Post("/language", setLanguage(d.DB, secure))

@@ -453,3 +453,28 @@ func mustUser(t *testing.T, db bun.IDB, username, role string, dept *store.Depar
 	}
 	return u
 }
+
+// A refused form of a signed-in user is explained in the user's language,
+// inside the staff layout.
+func TestCSRFRefusalInUsersLanguage(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	if _, err := srv.DB.NewUpdate().Model(u).Set("language = 'de'").WherePK().Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client(t)
+	c.SignIn("ann", testserver.Password)
+	res, body := c.PostForm("/language", url.Values{"lang": {"fr"}, "_csrf": {"forged"}}, "Accept-Language", "en")
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	doc := testserver.Doc(t, body)
+	if l, _ := doc.Find("html").Attr("lang"); l != "de" {
+		t.Fatalf("403 page in %q, want the user's de", l)
+	}
+	if doc.Find(`[data-testid="signout"]`).Length() != 1 {
+		t.Fatal("403 page of a signed-in user lacks the staff header")
+	}
+}
