@@ -18,7 +18,7 @@ for spec in "BenchmarkSearch ./shared/studies/" "BenchmarkStudyListHTTP ./staff/
   set -- $spec
   go test -run '^$' -bench "^$1\$" -benchtime 300x -count 1 -timeout 30m -v "$2" |
     awk '/bulk-loaded|studies; staff/ { sub(/^[ \t]*[a-z_]+\.go:[0-9]+: /, ""); print "  " $0 }
-         /^Benchmark[A-Za-z]+\/[^ ]+ +[0-9]+ / {
+         /^Benchmark[A-Za-z]+\/[^ \t]+[ \t]+[0-9]+[ \t]/ {
            name = $1; sub(/-[0-9]+$/, "", name)
            delete m
            for (i = 3; i < NF; i++) m[$(i+1)] = $i
