@@ -191,6 +191,7 @@ func TestPixelLayouts(t *testing.T) {
 		last     uint8
 		frame    int
 		isColour bool
+		grey     bool // colour case expecting mid grey
 	}{
 		{name: "unsigned 8-bit", s: rd.Synth{BitsAllocated: 8, Pixel: ramp(0, 255)}, first: 0, last: 255},
 		{name: "unsigned 12-bit in 16", s: rd.Synth{BitsAllocated: 16, BitsStored: 12, Pixel: ramp(0, 4095)}, first: 0, last: 255},
@@ -199,6 +200,8 @@ func TestPixelLayouts(t *testing.T) {
 		{name: "MONOCHROME1 inverted", s: rd.Synth{BitsAllocated: 16, Photometric: "MONOCHROME1", Pixel: ramp(0, 1000)}, window: "auto", first: 255, last: 0},
 		{name: "file window", s: rd.Synth{BitsAllocated: 16, WindowCenter: "100", WindowWidth: "20", Pixel: ramp(0, 1000)}, first: 0, last: 255},
 		{name: "multi-frame picks frame", s: rd.Synth{BitsAllocated: 8, Frames: 3, Pixel: func(f, i, s int) int { return f * 100 }}, window: "0,1000", frame: 2, first: 179, last: 179},
+		{name: "signed 8-bit", s: rd.Synth{BitsAllocated: 8, Signed: true, Pixel: ramp(-128, 127)}, window: "0,256", first: 0, last: 255},
+		{name: "YBR_FULL to RGB", s: rd.Synth{BitsAllocated: 8, SamplesPerPixel: 3, Photometric: "YBR_FULL", Pixel: func(f, i, s int) int { return [3]int{128, 128, 128}[s] }}, isColour: true, grey: true},
 		{name: "RGB planar 0", s: rd.Synth{BitsAllocated: 8, SamplesPerPixel: 3, Photometric: "RGB", Pixel: func(f, i, s int) int { return [3]int{200, 100, 50}[s] }}, isColour: true},
 		{name: "RGB planar 1", s: rd.Synth{BitsAllocated: 8, SamplesPerPixel: 3, Planar: 1, Photometric: "RGB", Pixel: func(f, i, s int) int { return [3]int{200, 100, 50}[s] }}, isColour: true},
 	}
@@ -216,6 +219,12 @@ func TestPixelLayouts(t *testing.T) {
 			}
 			if tc.isColour {
 				r, g, b, _ := img.At(2, 2).RGBA()
+				if tc.grey {
+					if r>>8 != 128 || g>>8 != 128 || b>>8 != 128 {
+						t.Fatalf("YBR grey became %d %d %d", r>>8, g>>8, b>>8)
+					}
+					return
+				}
 				if r>>8 != 200 || g>>8 != 100 || b>>8 != 50 {
 					t.Fatalf("colour %d %d %d, want 200 100 50", r>>8, g>>8, b>>8)
 				}
@@ -361,5 +370,25 @@ func TestRendererCachesAndFallsBack(t *testing.T) {
 	res, err := r.Render(ctx, rd.Request{StorageKey: k2, Lang: "fr", Size: 128})
 	if err != nil || !res.Unavailable || res.ContentType != "image/png" {
 		t.Fatalf("JPEG 2000: %v %+v", err, res)
+	}
+}
+
+// Baseline JPEG (encapsulated) is decoded with image/jpeg, frame by frame.
+func TestEncapsulatedJPEG(t *testing.T) {
+	t.Parallel()
+	im := synth(t, rd.Synth{Rows: 64, Cols: 64, Frames: 2, BitsAllocated: 8, TransferSyntax: "1.2.840.10008.1.2.4.50",
+		Pixel: func(f, i, _ int) int { return (i%64)*4 - f*100 + 100 }})
+	if im.Frames() != 2 {
+		t.Fatalf("%d frames", im.Frames())
+	}
+	for f := 0; f < 2; f++ {
+		img, err := im.Render(rd.Options{Frame: f, Size: 32})
+		if err != nil {
+			t.Fatalf("frame %d: %v", f, err)
+		}
+		if img.Bounds().Dx() != 32 {
+			t.Fatalf("frame %d size %v", f, img.Bounds())
+		}
+		spread(t, "jpeg frame", img)
 	}
 }

@@ -3,6 +3,8 @@ package dicom
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"strconv"
 
 	dcm "github.com/suyashkumar/dicom"
@@ -137,7 +139,33 @@ func (s Synth) Bytes() ([]byte, error) {
 		}
 		frames = append(frames, fr)
 	}
-	add(tag.PixelData, dcm.PixelDataInfo{Frames: frames})
+	if s.TransferSyntax == tsJPEGBase {
+		// Encapsulated baseline JPEG, one fragment per frame (8-bit grey).
+		var enc []*frame.Frame
+		for f := 0; f < s.Frames; f++ {
+			g := image.NewGray(image.Rect(0, 0, s.Cols, s.Rows))
+			for i := range g.Pix {
+				g.Pix[i] = uint8(s.Pixel(f, i, 0))
+			}
+			var jb bytes.Buffer
+			if err := jpeg.Encode(&jb, g, &jpeg.Options{Quality: 95}); err != nil {
+				return nil, err
+			}
+			if jb.Len()%2 == 1 {
+				jb.WriteByte(0)
+			}
+			enc = append(enc, &frame.Frame{Encapsulated: true, EncapsulatedData: frame.EncapsulatedFrame{Data: jb.Bytes()}})
+		}
+		e, err := dcm.NewElement(tag.PixelData, dcm.PixelDataInfo{IsEncapsulated: true, Frames: enc})
+		if err != nil {
+			return nil, err
+		}
+		e.RawValueRepresentation = "OB"
+		e.ValueLength = tag.VLUndefinedLength
+		els = append(els, e)
+	} else {
+		add(tag.PixelData, dcm.PixelDataInfo{Frames: frames})
+	}
 	var buf bytes.Buffer
 	if err := dcm.Write(&buf, dcm.Dataset{Elements: els}, dcm.SkipVRVerification()); err != nil {
 		return nil, err
