@@ -3,6 +3,8 @@
 package auth
 
 import (
+	"sync"
+
 	"github.com/alexedwards/argon2id"
 )
 
@@ -22,8 +24,16 @@ func CheckPassword(pw, hash string) bool {
 }
 
 // dummyHash is compared against when the account does not exist, so an unknown
-// username costs the same time as a wrong password.
-var dummyHash, _ = HashPassword("radpass-timing-equaliser")
+// username costs the same time as a wrong password. It is made on first use,
+// not at start-up: one argon2id hash takes 64 MB, which an idle server (and
+// every CLI command) should not carry.
+var (
+	dummyOnce sync.Once
+	dummyHash string
+)
 
 // CheckNoUser burns the time of a password check for a missing account.
-func CheckNoUser(pw string) { CheckPassword(pw, dummyHash) }
+func CheckNoUser(pw string) {
+	dummyOnce.Do(func() { dummyHash, _ = HashPassword("radpass-timing-equaliser") })
+	CheckPassword(pw, dummyHash)
+}
