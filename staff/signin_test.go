@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
 )
@@ -291,4 +292,32 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkSignIn is one full staff sign-in over HTTP: throttle upsert,
+// argon2id check, session insert, audit row.
+func BenchmarkSignIn(b *testing.B) {
+	srv := testserver.New(b)
+	d := testserver.MustDepartment(b, srv.DB, "NORTH")
+	if _, err := srv.DB.NewInsert().Model(&store.User{Username: "ann", Role: store.RoleStaff, DepartmentID: &d.ID, PasswordHash: benchHash(b)}).Exec(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	c := srv.Client(b)
+	c.Get("/staff/signin")
+	form := url.Values{"username": {"ann"}, "password": {testserver.Password}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, _ := c.PostForm("/staff/signin", form)
+		if res.StatusCode != http.StatusSeeOther {
+			b.Fatalf("sign-in: %d", res.StatusCode)
+		}
+	}
+}
+
+func benchHash(b *testing.B) string {
+	h, err := auth.HashPassword(testserver.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
 }

@@ -172,3 +172,27 @@ func TestPGStoreRegenerateAndDelete(t *testing.T) {
 		t.Fatal("deleted session still opens")
 	}
 }
+
+// BenchmarkPGStoreLoad is the per-request cost of a signed-in request's
+// session: one UPDATE ... RETURNING on the real PostgreSQL plus gob decoding.
+func BenchmarkPGStoreLoad(b *testing.B) {
+	db := testdb.New(b)
+	st := web.NewPGStore(db, "staff", key, 30*time.Minute, 12*time.Hour, false)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	s, _ := st.New(r, "radpass_staff")
+	s.Values["uid"] = int64(1)
+	w := httptest.NewRecorder()
+	if err := st.Save(r, w, s); err != nil {
+		b.Fatal(err)
+	}
+	c := w.Result().Cookies()[0]
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.AddCookie(c)
+		s, err := st.Get(r, c.Name)
+		if err != nil || s.IsNew {
+			b.Fatalf("session lost: %v", err)
+		}
+	}
+}
