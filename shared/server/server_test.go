@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
 	"github.com/radpass/radpass/shared/web"
+	"github.com/radpass/radpass/views"
 )
 
 // Every response carries the security headers, errors and static files included.
@@ -476,5 +479,47 @@ func TestCSRFRefusalInUsersLanguage(t *testing.T) {
 	}
 	if doc.Find(`[data-testid="signout"]`).Length() != 1 {
 		t.Fatal("403 page of a signed-in user lacks the staff header")
+	}
+}
+
+var scriptTag = regexp.MustCompile(`(?i)<script[^>]*>`)
+
+// The CSP forbids inline code; no template may rely on it (it would silently
+// not work in the browser).
+func TestViewsHaveNoInlineCode(t *testing.T) {
+	bad := []*regexp.Regexp{
+		regexp.MustCompile(`(?i)<script(\s[^>]*)?>\s*[^<\s]`), // a script with a body
+		regexp.MustCompile(`(?i)\sstyle\s*=`),
+		regexp.MustCompile(`(?i)<style[\s>]`),
+		regexp.MustCompile(`(?i)\son[a-z]+\s*=\s*["']`),
+		regexp.MustCompile(`(?i)href\s*=\s*["']\s*javascript:`),
+	}
+	var files int
+	err := fs.WalkDir(views.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		files++
+		b, err := fs.ReadFile(views.FS, p)
+		if err != nil {
+			return err
+		}
+		for _, tag := range scriptTag.FindAll(b, -1) {
+			if !strings.Contains(strings.ToLower(string(tag)), "src=") {
+				t.Errorf("%s: inline script %q", p, tag)
+			}
+		}
+		for _, re := range bad {
+			if loc := re.FindIndex(b); loc != nil {
+				t.Errorf("%s: inline code %q (CSP forbids it; use static/*.js and data-* attributes)", p, b[loc[0]:min(loc[1]+20, len(b))])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 5 {
+		t.Fatalf("only %d templates found", files)
 	}
 }
