@@ -151,9 +151,12 @@ func (c *Client) GetDoc(path string, want int) *goquery.Document {
 // _csrf itself) and a same-origin Origin header, as a browser would.
 func (c *Client) PostForm(path string, form url.Values, header ...string) (*http.Response, string) {
 	c.tb.Helper()
-	if form == nil {
-		form = url.Values{}
+	// Work on a copy: a caller may reuse its form with another client.
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = append([]string(nil), v...)
 	}
+	form = f
 	if _, ok := form["_csrf"]; !ok {
 		if c.CSRF == "" {
 			c.Get("/staff/signin") // any page hands out a token
