@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,7 +210,11 @@ func (c *Client) Cookie(name string) *http.Cookie {
 // Password is the password every Must* user gets.
 const Password = "correct-horse-battery"
 
-var passwordHash string
+var (
+	hashOnce     sync.Once
+	passwordHash string
+	hashErr      error
+)
 
 // MustDepartment creates a department with code.
 func MustDepartment(tb testing.TB, db bun.IDB, code string) *store.Department {
@@ -225,12 +230,10 @@ func MustDepartment(tb testing.TB, db bun.IDB, code string) *store.Department {
 // MustUser creates an enabled user with Password; dept is nil for the service desk.
 func MustUser(tb testing.TB, db bun.IDB, username, role string, dept *store.Department) *store.User {
 	tb.Helper()
-	if passwordHash == "" {
-		h, err := auth.HashPassword(Password)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		passwordHash = h
+	// One hash for every test user: argon2id is deliberately slow.
+	hashOnce.Do(func() { passwordHash, hashErr = auth.HashPassword(Password) })
+	if hashErr != nil {
+		tb.Fatal(hashErr)
 	}
 	u := &store.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: strings.ToUpper(username[:1]) + username[1:]}
 	if dept != nil {
