@@ -29,7 +29,7 @@ func BenchmarkStudyListHTTP(b *testing.B) {
 	}
 	srv := testserver.New(b)
 	ctx := context.Background()
-	if _, err := seed.Bulk(ctx, srv.DB, n, nil); err != nil {
+	if _, err := seed.Bulk(ctx, srv.DSN, n, nil); err != nil {
 		b.Fatal(err)
 	}
 	d := new(store.Department)

@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -51,15 +51,24 @@ func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writ
 		fmt.Fprintf(out, "demo data written: 2 departments, %d patients\n", *n)
 		printDemoUsers(out)
 	}
-	return seedBulk(ctx, db, *bulk, out)
+	return seedBulk(ctx, cfg, *bulk, out)
 }
 
-// seedBulk adds n bulk studies (radpass seed --studies N) on top of the demo data.
-func seedBulk(ctx context.Context, db *bun.DB, n int, out io.Writer) error {
+// seedBulk adds n bulk studies (radpass seed --studies N) on top of the demo
+// data, over its own connection to the database openDB opened.
+func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) error {
 	if n <= 0 {
 		return nil
 	}
-	res, err := seed.Bulk(ctx, db, n, out)
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		cl, err := localpg.New(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		if err != nil {
+			return err
+		}
+		dsn = cl.DSN("radpass")
+	}
+	res, err := seed.Bulk(ctx, dsn, n, out)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/radpass/radpass/shared/store"
@@ -34,7 +36,11 @@ const StudiesPerPatient = 2.5
 // creates two when there are none, so it runs on top of the demo data or on an
 // empty database. Every run uses its own patient ID prefix, so it can be
 // repeated. progress (may be nil) gets a line per phase.
-func Bulk(ctx context.Context, db *bun.DB, n int, progress io.Writer) (BulkResult, error) {
+//
+// It opens its own connection to dsn: the application pool's 10-second I/O
+// timeout is too short for COPY on a busy machine, where PostgreSQL can stall
+// for seconds merging the trigram index's pending list.
+func Bulk(ctx context.Context, dsn string, n int, progress io.Writer) (BulkResult, error) {
 	start := time.Now()
 	if progress == nil {
 		progress = io.Discard
@@ -43,6 +49,10 @@ func Bulk(ctx context.Context, db *bun.DB, n int, progress io.Writer) (BulkResul
 	if n <= 0 {
 		return res, nil
 	}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-bulk"),
+		pgdriver.WithReadTimeout(30*time.Minute), pgdriver.WithWriteTimeout(30*time.Minute)))
+	db := bun.NewDB(sqldb, pgdialect.New())
+	defer db.Close()
 	depts, err := bulkDepartments(ctx, db)
 	if err != nil {
 		return res, err

@@ -10,9 +10,9 @@ import (
 
 func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db, dsn := testdb.NewWithURL(t)
 	ctx := context.Background()
-	first, err := seed.Bulk(ctx, db, 2000, nil)
+	first, err := seed.Bulk(ctx, dsn, 2000, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +20,7 @@ func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {
 		t.Fatalf("first run %+v", first)
 	}
 	// Again, on top: a new prefix, the same departments.
-	second, err := seed.Bulk(ctx, db, 500, nil)
+	second, err := seed.Bulk(ctx, dsn, 500, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +59,12 @@ func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {
 
 func TestBulkUsesExistingDepartments(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db, dsn := testdb.NewWithURL(t)
 	ctx := context.Background()
 	if err := seed.Demo(ctx, db, 10); err != nil {
 		t.Fatal(err)
 	}
-	res, err := seed.Bulk(ctx, db, 100, nil)
+	res, err := seed.Bulk(ctx, dsn, 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

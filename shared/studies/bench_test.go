@@ -40,8 +40,8 @@ func benchDB(b *testing.B) *bun.DB {
 			b.Fatalf("RADPASS_BENCH_STUDIES: %v", err)
 		}
 	}
-	db := testdb.New(b)
-	res, err := seed.Bulk(ctx, db, n, nil)
+	db, dsn := testdb.NewWithURL(b)
+	res, err := seed.Bulk(ctx, dsn, n, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
