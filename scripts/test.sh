@@ -39,6 +39,6 @@ if [ -x scripts/fuzz.sh ]; then
   scripts/fuzz.sh || status=1
 fi
 passed=$(grep -c '^ok ' "$tmp/test.log" || true)
-failed=$(grep -c '^FAIL' "$tmp/test.log" || true)
+failed=$(grep -cE '^FAIL\s' "$tmp/test.log" || true)
 echo "packages: $passed passed, $failed failed"
 exit "$status"
