@@ -26,6 +26,9 @@ type Config struct {
 	IdleTimeout time.Duration // RADPASS_SESSION_IDLE
 	MaxAge      time.Duration // RADPASS_SESSION_MAX
 	LogLevel    string        // RADPASS_LOG_LEVEL: debug, info, warn, error
+	// RADPASS_TRUSTED_PROXIES: IPs or CIDRs of reverse proxies whose
+	// X-Real-IP and X-Forwarded-Proto are believed (empty: none).
+	TrustedProxies []string
 }
 
 // Error names the variable at fault so a one-line message is enough to fix it.
@@ -76,6 +79,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	case "debug", "info", "warn", "error":
 	default:
 		return nil, &Error{"RADPASS_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	for _, p := range strings.Split(getenv("RADPASS_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, cerr := net.ParseCIDR(p); cerr != nil && net.ParseIP(p) == nil {
+			return nil, &Error{"RADPASS_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR range (comma-separated list)", p)}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	key := strings.TrimSpace(getenv("RADPASS_SECRET_KEY"))
 	switch {

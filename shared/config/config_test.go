@@ -32,6 +32,8 @@ func TestLoadErrors(t *testing.T) {
 		{"address without port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": "localhost"}, "RADPASS_ADDR"},
 		{"address with a bad port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": "localhost:http8080"}, "RADPASS_ADDR"},
 		{"address with a huge port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": ":70000"}, "RADPASS_ADDR"},
+		{"bad proxy", map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": "10.0.0.1, proxy.local"}, "RADPASS_TRUSTED_PROXIES"},
+		{"bad proxy range", map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": "10.0.0.0/33"}, "RADPASS_TRUSTED_PROXIES"},
 		{"weak secret in dev mode too", map[string]string{"RADPASS_DEV": "1", "RADPASS_SECRET_KEY": "00112233"}, "RADPASS_SECRET_KEY"},
 	}
 	for _, tt := range tests {
@@ -72,11 +74,18 @@ func TestLoadValid(t *testing.T) {
 	if len(k.SecretKey) != 32 || k.Addr != ":9090" {
 		t.Fatalf("base64 key and bare port: %+v", k)
 	}
+	px, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": " 10.0.0.0/8 ,192.0.2.7,, ::1 "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(px.TrustedProxies, "|") != "10.0.0.0/8|192.0.2.7|::1" {
+		t.Fatalf("trusted proxies %q", px.TrustedProxies)
+	}
 	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dev.SecureCookies() || dev.Addr != "localhost:8080" || len(dev.SecretKey) < 32 {
+	if dev.SecureCookies() || dev.Addr != "localhost:8080" || len(dev.SecretKey) < 32 || dev.TrustedProxies != nil {
 		t.Fatalf("unexpected dev defaults %+v", dev)
 	}
 }

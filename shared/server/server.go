@@ -46,7 +46,8 @@ func New(d Deps) (*App, error) {
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
-	app := fiber.New(fiber.Config{
+	cfg := d.Config
+	fcfg := fiber.Config{
 		AppName:      "RadPass",
 		Views:        engine,
 		ErrorHandler: web.ErrorHandler,
@@ -55,8 +56,18 @@ func New(d Deps) (*App, error) {
 		WriteTimeout: 120 * time.Second,
 		IdleTimeout:  120 * time.Second,
 		ProxyHeader:  "",
-	})
-	cfg := d.Config
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		// Only from these proxies: the client IP (audit, per-IP limits) from
+		// X-Real-IP, which the proxy overwrites, never the left end of
+		// X-Forwarded-For, which the client writes; the scheme from
+		// X-Forwarded-Proto.
+		fcfg.TrustProxy = true
+		fcfg.TrustProxyConfig = fiber.TrustProxyConfig{Proxies: cfg.TrustedProxies}
+		fcfg.ProxyHeader = "X-Real-Ip"
+		fcfg.EnableIPValidation = true
+	}
+	app := fiber.New(fcfg)
 	secure := cfg.SecureCookies()
 	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
 	staffSessions := web.NewSessions(staffStore)

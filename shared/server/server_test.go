@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
 	"github.com/radpass/radpass/shared/web"
@@ -521,5 +522,65 @@ func TestViewsHaveNoInlineCode(t *testing.T) {
 	}
 	if files < 5 {
 		t.Fatalf("only %d templates found", files)
+	}
+}
+
+// Behind a trusted reverse proxy the client's address comes from X-Real-IP
+// (which the proxy sets) and never from the client-written left end of
+// X-Forwarded-For; without trusted proxies neither header is believed.
+func TestClientIPBehindProxy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		proxies []string
+		want    string
+	}{
+		{"no trusted proxy", nil, "127.0.0.1"},
+		{"loopback proxy trusted", []string{"127.0.0.0/8"}, "203.0.113.7"},
+		{"another proxy trusted", []string{"192.0.2.1"}, "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.New(t, func(c *config.Config) { c.TrustedProxies = tt.proxies })
+			d := testserver.MustDepartment(t, srv.DB, "NORTH")
+			mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+			c := srv.Client(t)
+			c.Get("/staff/signin")
+			res, _ := c.PostForm("/staff/signin", url.Values{"username": {"ann"}, "password": {testserver.Password}},
+				"X-Real-Ip", "203.0.113.7", "X-Forwarded-For", "6.6.6.6, 203.0.113.7")
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d", res.StatusCode)
+			}
+			var ip string
+			if err := srv.DB.NewRaw(`SELECT ip FROM audit_events WHERE action = 'staff.signin'`).Scan(context.Background(), &ip); err != nil {
+				t.Fatal(err)
+			}
+			if ip != tt.want {
+				t.Fatalf("audited IP %q, want %q", ip, tt.want)
+			}
+		})
+	}
+}
+
+// A TLS-terminating trusted proxy says https in X-Forwarded-Proto: the
+// browser's https Origin then matches the request itself.
+func TestHTTPSOriginBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
+	c := srv.Client(t)
+	c.Get("/")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	res, body := c.PostForm("/language", url.Values{"lang": {"de"}, "back": {"/"}}, "Origin", "https://"+host, "X-Forwarded-Proto", "https")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("https origin via a trusted proxy: %d\n%s", res.StatusCode, body)
+	}
+	// A client that is not the proxy cannot claim https for itself.
+	plain := testserver.New(t)
+	pc := plain.Client(t)
+	pc.Get("/")
+	res, _ = pc.PostForm("/language", url.Values{"lang": {"de"}}, "Origin", "https://"+strings.TrimPrefix(plain.URL, "http://"), "X-Forwarded-Proto", "https")
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("untrusted X-Forwarded-Proto believed: %d", res.StatusCode)
 	}
 }
