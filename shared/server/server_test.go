@@ -584,3 +584,22 @@ func TestHTTPSOriginBehindTrustedProxy(t *testing.T) {
 		t.Fatalf("untrusted X-Forwarded-Proto believed: %d", res.StatusCode)
 	}
 }
+
+// The language switch brings the user back to the same page, query included.
+func TestLanguageSwitchKeepsTheQuery(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	c := srv.Client(t)
+	c.SignIn("ann", testserver.Password)
+	doc := c.GetDoc("/staff/?q=jansen&page=2", http.StatusOK)
+	back, _ := doc.Find(`form[action="/language"] input[name="back"]`).Attr("value")
+	if back != "/staff/?q=jansen&page=2" {
+		t.Fatalf("back %q", back)
+	}
+	res, _ := c.PostForm("/language", url.Values{"lang": {"nl"}, "back": {back}})
+	if res.Header.Get("Location") != back {
+		t.Fatalf("switch returns to %q", res.Header.Get("Location"))
+	}
+}

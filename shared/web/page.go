@@ -26,6 +26,7 @@ type Page struct {
 	Dept      *store.Department
 	HTMX      bool
 	Path      string
+	Back      string // where the language switch returns: this page, query included
 	Flash     string
 	Errors    map[string]string // form field -> translated message
 	Languages []string
@@ -44,9 +45,14 @@ func NewPage(c fiber.Ctx, titleKey string, data any) *Page {
 		CSRFField: CSRFField,
 		HTMX:      IsHTMX(c),
 		Path:      c.Path(),
+		Back:      c.Path(),
 		Languages: i18n.Languages,
 		Data:      data,
 		tr:        i18n.For(lang),
+	}
+	// A page reached by GET comes back with its query (a search stays put).
+	if c.Method() == fiber.MethodGet && !p.HTMX {
+		p.Back = c.OriginalURL()
 	}
 	if u := CurrentUser(c); u != nil {
 		p.User = u
