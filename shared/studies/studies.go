@@ -234,8 +234,11 @@ func chooseStrategy(ctx context.Context, db bun.IDB, u *store.User, f Filter) (s
 			Rows float64 `json:"Plan Rows"`
 		} `json:"Plan"`
 	}
-	if err := json.Unmarshal([]byte(plan), &out); err != nil || len(out) == 0 {
+	if err := json.Unmarshal([]byte(plan), &out); err != nil {
 		return walk, fmt.Errorf("studies: read estimate: %w", err)
+	}
+	if len(out) == 0 {
+		return walk, nil
 	}
 	below, err := sortedBelow(ctx, db, pageLimit(f))
 	if err != nil {
