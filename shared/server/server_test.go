@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -602,4 +603,78 @@ func TestLanguageSwitchKeepsTheQuery(t *testing.T) {
 	if res.Header.Get("Location") != back {
 		t.Fatalf("switch returns to %q", res.Header.Get("Location"))
 	}
+}
+
+// The page refusing a forged form is itself usable: its forms (sign-out,
+// language) carry a fresh valid token.
+func TestCSRFRefusalPageFormsWork(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	c := srv.Client(t)
+	c.SignIn("ann", testserver.Password)
+	res, body := c.PostForm("/language", url.Values{"lang": {"fr"}, "_csrf": {"forged"}})
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged: %d", res.StatusCode)
+	}
+	tok, _ := testserver.Doc(t, body).Find(`form[action="/staff/signout"] input[name="_csrf"]`).Attr("value")
+	if tok == "" || tok == "forged" {
+		t.Fatalf("the 403 page's sign-out form has token %q", tok)
+	}
+	res, body = c.PostForm("/staff/signout", url.Values{"_csrf": {tok}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out from the 403 page: %d\n%s", res.StatusCode, body)
+	}
+}
+
+// Another site's forged form must not replace the user's CSRF cookie (that
+// would break the forms of every page the user has open).
+func TestCrossSiteRefusalKeepsTheCookie(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	res, _ := rawGet(t, srv.URL+"/")
+	var cookie string
+	for _, ck := range res.Cookies() {
+		if ck.Name == "radpass_csrf" {
+			cookie = ck.Value
+		}
+	}
+	form := url.Values{"lang": {"fr"}, "_csrf": {"forged"}}
+	for _, h := range [][]string{
+		{"Origin", "https://evil.example"},
+		{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/language", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(h); i += 2 {
+			req.Header.Set(h[i], h[i+1])
+		}
+		// SameSite=Lax: a cross-site POST arrives without the cookie.
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("%v: %d", h, res.StatusCode)
+		}
+		for _, ck := range res.Cookies() {
+			if ck.Name == "radpass_csrf" && ck.Value != cookie {
+				t.Fatalf("%v: a cross-site request replaced the CSRF cookie", h)
+			}
+		}
+	}
+}
+
+func rawGet(t *testing.T, u string) (*http.Response, string) {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var sb strings.Builder
+	_, _ = io.Copy(&sb, res.Body)
+	return res, sb.String()
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -106,7 +107,23 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		CookiePath:     "/",
 		IdleTimeout:    tokens.MaxAge,
 		Extractor:      extractors.Chain(extractors.FromHeader(csrf.HeaderName), extractors.FromForm(CSRFField)),
-		ErrorHandler:   onError,
+		ErrorHandler: func(c fiber.Ctx, err error) error {
+			// The refusal page carries forms too (language, sign-out): give
+			// them the browser's token, or a new one when it has none valid.
+			// Never for another site's request: it must not be able to replace
+			// the cookie under the user's open pages.
+			tok := c.Cookies(name)
+			if !tokens.Valid(tok) {
+				if crossSite(c, err) {
+					return onError(c, err)
+				}
+				tok = tokens.Generate()
+				c.Cookie(&fiber.Cookie{Name: name, Value: tok, Path: "/", Secure: secure, HTTPOnly: true, SameSite: "Lax",
+					Expires: tokens.Now().Add(tokens.MaxAge)})
+			}
+			c.Locals(localCSRF, tok)
+			return onError(c, err)
+		},
 		TrustedOrigins: trusted,
 		Next: func(c fiber.Ctx) bool {
 			// Machine endpoints authenticate with bearer tokens, not cookies.
@@ -140,5 +157,22 @@ func (t *CSRFTokens) Age(token string) time.Duration {
 	return t.Now().Sub(time.Unix(ts, 0))
 }
 
+// crossSite reports a request the browser or the middleware saw come from
+// another site.
+func crossSite(c fiber.Ctx, err error) bool {
+	return strings.EqualFold(c.Get(fiber.HeaderSecFetchSite), "cross-site") ||
+		errors.Is(err, csrf.ErrOriginNoMatch) || errors.Is(err, csrf.ErrOriginInvalid) ||
+		errors.Is(err, csrf.ErrRefererNoMatch) || errors.Is(err, csrf.ErrRefererInvalid) || errors.Is(err, csrf.ErrFetchSiteInvalid)
+}
+
+// localCSRF holds the token handed to a page that refuses a request.
+const localCSRF = "radpass.csrf"
+
 // CSRFToken returns the token for forms on this request.
-func CSRFToken(c fiber.Ctx) string { return csrf.TokenFromContext(c) }
+func CSRFToken(c fiber.Ctx) string {
+	if t := csrf.TokenFromContext(c); t != "" {
+		return t
+	}
+	t, _ := c.Locals(localCSRF).(string)
+	return t
+}
