@@ -21,7 +21,11 @@ import (
 func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 	connector := pgdriver.NewConnector(
 		pgdriver.WithDSN(dsn),
-		pgdriver.WithTimeout(10*time.Second),
+		// A short dial timeout finds a dead server fast; reads may legitimately
+		// take long (COPY, CREATE INDEX, a big import transaction).
+		pgdriver.WithDialTimeout(10*time.Second),
+		pgdriver.WithReadTimeout(5*time.Minute),
+		pgdriver.WithWriteTimeout(time.Minute),
 		pgdriver.WithApplicationName("radpass"),
 	)
 	sqldb := sql.OpenDB(connector)
