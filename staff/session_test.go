@@ -397,3 +397,29 @@ func mustUser(t *testing.T, db bun.IDB, username, role string, dept *store.Depar
 	}
 	return u
 }
+
+// A browser still holding a disabled user's session signs in as someone
+// else in one request: the old session ends and the new one is stored (not
+// deleted along with the old one).
+func TestSignInOverADisabledUsersSession(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	olga := mustUser(t, srv.DB, "olga", store.RoleStaff, d)
+	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	c := srv.Client(t)
+	c.SignIn("olga", testserver.Password)
+	c.GetDoc("/staff/", http.StatusOK)
+	exec(t, srv, `UPDATE users SET disabled = true WHERE id = ?`, olga.ID)
+	res, body := c.PostForm("/staff/signin", url.Values{"username": {"ann"}, "password": {testserver.Password}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d\n%s", res.StatusCode, body)
+	}
+	doc := c.GetDoc("/staff/", http.StatusOK)
+	if got := doc.Find(`[data-testid="user"]`).Text(); got != "Ann" {
+		t.Fatalf("signed in as %q, want Ann", got)
+	}
+	if n := countSessions(t, srv); n != 1 {
+		t.Fatalf("%d sessions, want only ann's", n)
+	}
+}
