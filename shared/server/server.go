@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/web"
@@ -101,15 +102,12 @@ func New(d Deps) (*App, error) {
 	app.Use(web.Language())
 	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
 
-	app.Get("/", home)
+	ph := &patient.Handlers{}
+	ph.Register(app)
 	app.Post("/language", setLanguage(d.DB, secure))
 	sh.Register(app)
 
 	// Anything else is a translated 404 page.
 	app.Use(func(c fiber.Ctx) error { return fiber.ErrNotFound })
 	return &App{Fiber: app, StaffSessions: staffSessions, Staff: sh}, nil
-}
-
-func home(c fiber.Ctx) error {
-	return web.Render(c, http.StatusOK, "patient/home", web.NewPage(c, "home.title", nil))
 }
