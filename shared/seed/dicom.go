@@ -33,7 +33,6 @@ func DICOM(ctx context.Context, db *bun.DB, storageRoot string) (int, error) {
 		return 0, err
 	}
 	added := 0
-	nextDemo := map[int64]int{}
 	for _, name := range dicom.SampleFiles {
 		d, err := ingest.Department(ctx, db, sampleDepartment[name])
 		if err != nil {
@@ -59,16 +58,14 @@ func DICOM(ctx context.Context, db *bun.DB, storageRoot string) (int, error) {
 			WHERE st.department_id = ? ORDER BY i.id DESC LIMIT 1`, d.ID).Scan(ctx, &studyID, &importedPatient); err != nil {
 			return added, err
 		}
-		var demo []int64
-		if err := db.NewRaw(`SELECT id FROM patients WHERE department_id = ? AND patient_id LIKE 'DEMO%' ORDER BY patient_id OFFSET ? LIMIT 1`,
-			d.ID, nextDemo[d.ID]).Scan(ctx, &demo); err != nil {
+		demo, err := demoPatientFor(ctx, db, d.ID, studyID)
+		if err != nil {
 			return added, err
 		}
-		if len(demo) == 0 {
+		if demo == 0 {
 			continue // no demo patients: keep the imported one
 		}
-		nextDemo[d.ID]++
-		if _, err := db.NewRaw(`UPDATE studies SET patient_id = ? WHERE id = ?`, demo[0], studyID).Exec(ctx); err != nil {
+		if _, err := db.NewRaw(`UPDATE studies SET patient_id = ? WHERE id = ?`, demo, studyID).Exec(ctx); err != nil {
 			return added, err
 		}
 		if _, err := db.NewRaw(`DELETE FROM patients p WHERE p.id = ? AND NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_id = p.id)`,
@@ -77,4 +74,36 @@ func DICOM(ctx context.Context, db *bun.DB, storageRoot string) (int, error) {
 		}
 	}
 	return added, nil
+}
+
+// demoPatientFor picks the demo patient of dept that gets study: the first
+// one without imaged studies yet who was born before the study date. The
+// samples are old (one PET study is from 1960), so when no demo patient is
+// that old, the first free one is made older: a demo patient "born" after
+// their own study is nonsense on screen. It returns 0 when the department
+// has no free demo patient.
+func demoPatientFor(ctx context.Context, db *bun.DB, dept, study int64) (int64, error) {
+	const free = `FROM patients p WHERE p.department_id = ? AND p.patient_id LIKE 'DEMO%'
+		AND NOT EXISTS (SELECT 1 FROM studies s JOIN series se ON se.study_id = s.id WHERE s.patient_id = p.id)`
+	var ids []int64
+	if err := db.NewRaw(`SELECT p.id `+free+`
+		AND (p.birth_date IS NULL OR p.birth_date < (SELECT coalesce(study_date, 'infinity'::date) FROM studies WHERE id = ?))
+		ORDER BY p.patient_id LIMIT 1`, dept, study).Scan(ctx, &ids); err != nil {
+		return 0, err
+	}
+	if len(ids) == 1 {
+		return ids[0], nil
+	}
+	if err := db.NewRaw(`SELECT p.id `+free+` ORDER BY p.patient_id LIMIT 1`, dept).Scan(ctx, &ids); err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	// Born 45 years before the study, on the same day of the year.
+	if _, err := db.NewRaw(`UPDATE patients SET birth_date = (SELECT study_date - interval '45 years' FROM studies WHERE id = ?)::date
+		WHERE id = ?`, study, ids[0]).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return ids[0], nil
 }

@@ -30,6 +30,21 @@ func TestDICOMSamplesAttachToDemoPatients(t *testing.T) {
 	if bad != 0 {
 		t.Fatalf("%d imported studies not attached to a demo patient", bad)
 	}
+	// No demo patient is born on or after the date of their sample study
+	// (the samples go back to 1960, the demo patients to 1935–2014).
+	var unborn int
+	if err := db.NewRaw(`SELECT count(*) FROM studies s JOIN patients p ON p.id = s.patient_id
+		WHERE EXISTS (SELECT 1 FROM series se WHERE se.study_id = s.id) AND p.birth_date >= s.study_date`).Scan(ctx, &unborn); err != nil {
+		t.Fatal(err)
+	}
+	if unborn != 0 {
+		t.Fatalf("%d sample studies dated before their patient's birth", unborn)
+	}
+	var dated int
+	if err := db.NewRaw(`SELECT count(*) FROM studies s JOIN patients p ON p.id = s.patient_id
+		WHERE EXISTS (SELECT 1 FROM series se WHERE se.study_id = s.id) AND p.birth_date IS NOT NULL AND s.study_date IS NOT NULL`).Scan(ctx, &dated); err != nil || dated == 0 {
+		t.Fatalf("no sample study with both dates to compare (%v): the check above checked nothing", err)
+	}
 	var orphans int
 	if err := db.NewRaw(`SELECT count(*) FROM patients p WHERE NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_id = p.id) AND p.patient_id NOT LIKE 'DEMO%'`).Scan(ctx, &orphans); err != nil {
 		t.Fatal(err)
