@@ -82,7 +82,9 @@ func New(tb testing.TB, opts ...Option) *Server {
 }
 
 // Client is a cookie-keeping HTTP client that does not follow redirects, so
-// tests see the 303s themselves.
+// tests see the 303s themselves. It is not safe for concurrent use: every
+// request (Do) rewrites CSRF from the page it got. Give each goroutine its
+// own Client (srv.Client), signed in on its own.
 type Client struct {
 	tb   testing.TB
 	srv  *Server
