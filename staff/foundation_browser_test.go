@@ -22,28 +22,8 @@ func TestBrowserSignInLanguageSignOut(t *testing.T) {
 	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	ctx := testbrowser.New(t, 90*time.Second)
 
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	p := testbrowser.Page{TB: t, Ctx: ctx}
+	run, eval, text := p.Do, p.Eval, p.Text
 
 	// The study list needs a session: the browser lands on the sign-in page.
 	run("open the study list", chromedp.Navigate(srv.URL+"/staff/"), chromedp.WaitVisible(chromedp.CSS("#username")))
@@ -54,12 +34,7 @@ func TestBrowserSignInLanguageSignOut(t *testing.T) {
 		t.Fatalf("htmx did not load (CSP or path): typeof htmx = %s", got)
 	}
 
-	run("sign in",
-		chromedp.SendKeys(chromedp.CSS("#username"), "ann"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testserver.Password),
-		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="department"]`)),
-	)
+	run("sign in", testbrowser.SignInSteps("ann", testserver.Password)...)
 	if got := text(`[data-testid="department"]`); got != d.Name {
 		t.Fatalf("header department %q, want %q", got, d.Name)
 	}

@@ -33,26 +33,8 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	testserver.MustPatientStudy(t, srv.DB, d, "P002", "Müller", "Jürgen", &bd)
 
 	ctx := testbrowser.New(t, 90*time.Second)
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
-	waitJS := func(what, expr string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-	}
+	p := testbrowser.Page{TB: t, Ctx: ctx}
+	do, text, waitJS := p.Do, p.Text, p.WaitTrue
 	letterTab := func(lang string) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
@@ -71,15 +53,8 @@ func TestPrintFlowInBrowser(t *testing.T) {
 		t.Fatalf("no tab opened with the %s letter", lang)
 	}
 
-	// Sign in.
-	do("sign in",
-		chromedp.Navigate(srv.URL+"/staff/signin"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "ann"),
-		chromedp.SendKeys("#password", testserver.Password),
-		chromedp.Submit("#password"),
-		chromedp.WaitVisible("#q"),
-	)
+	p.SignIn(srv.URL, "ann", testserver.Password)
+	do("the study list", chromedp.WaitVisible("#q"))
 
 	// STEP 1: search (accent-free, lower case) and select two studies.
 	do("search", chromedp.SendKeys("#q", "lukasik"))

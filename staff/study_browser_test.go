@@ -24,35 +24,9 @@ func TestBrowserStudyViewer(t *testing.T) {
 	t.Parallel()
 	ct := dicomFixture(t, srv, d)
 	ctx := testbrowser.New(t, 120*time.Second)
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	waitTrue := func(what, expr string) {
-		t.Helper()
-		for i := 0; i < 200; i++ {
-			if eval("String(!!("+expr+"))") == "true" {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("%s: %s stayed false", what, expr)
-	}
-	run("sign in", chromedp.Navigate(srv.URL+"/staff/signin"),
-		chromedp.SendKeys(chromedp.CSS("#username"), "vera"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testserver.Password),
-		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="department"]`)))
+	p := testbrowser.Page{TB: t, Ctx: ctx}
+	run, eval, waitTrue := p.Do, p.Eval, p.WaitTrue
+	p.SignIn(srv.URL, "vera", testserver.Password)
 	run("open the study", chromedp.Navigate(fmt.Sprintf("%s/staff/studies/%d", srv.URL, ct)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
 	waitTrue("image loads", `document.querySelector('[data-testid="image"]').complete && document.querySelector('[data-testid="image"]').naturalWidth === 512`)
 	waitTrue("thumbnail loads", `document.querySelector('[data-testid="thumb"]').naturalWidth === 128`)

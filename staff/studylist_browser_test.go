@@ -30,30 +30,8 @@ func TestBrowserStudyListSelection(t *testing.T) {
 	}
 	ctx := testbrowser.New(t, 120*time.Second)
 
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	waitFor := func(what, expr string) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for eval("String(!!("+expr+"))") != "true" {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s (%s)", what, expr)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	p := testbrowser.Page{TB: t, Ctx: ctx}
+	run, eval, waitFor := p.Do, p.Eval, p.WaitTrue
 	rows := `String(document.querySelectorAll('#results tbody tr').length)`
 	count := `document.getElementById('selection-count').textContent`
 	disabled := `String(document.getElementById('print-button').disabled)`
@@ -62,14 +40,8 @@ func TestBrowserStudyListSelection(t *testing.T) {
 		return chromedp.CSS(`#results input[name="study"][value="` + strconv.FormatInt(s.ID, 10) + `"]`)
 	}
 
-	run("sign in",
-		chromedp.Navigate(srv.URL+"/staff/signin"),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "ann"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testserver.Password),
-		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#q`)),
-	)
+	p.SignIn(srv.URL, "ann", testserver.Password)
+	run("the study list", chromedp.WaitVisible(chromedp.CSS(`#q`)))
 	if got := eval(rows); got != "7" {
 		t.Fatalf("list shows %s rows, want 7", got)
 	}
