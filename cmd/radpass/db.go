@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -51,4 +52,33 @@ func openDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB,
 		return nil, func() {}, err
 	}
 	return db, stop, nil
+}
+
+// openMigratedDB is openDB followed by the migrations, for the subcommands
+// that write data: they need the current schema. done closes the connection
+// and then stops a local cluster this process started.
+func openMigratedDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB, done func(), err error) {
+	db, stop, err := openDB(ctx, cfg, out)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	done = func() {
+		_ = db.Close()
+		stop()
+	}
+	if _, err := store.Migrate(ctx, db); err != nil {
+		done()
+		return nil, func() {}, err
+	}
+	return db, done, nil
+}
+
+// departmentByCode finds the department a --department flag names; a code
+// that matches none is the caller's mistake (a usage error, exit code 2).
+func departmentByCode(ctx context.Context, db bun.IDB, code string) (*store.Department, error) {
+	d, err := ingest.Department(ctx, db, code)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return d, nil
 }

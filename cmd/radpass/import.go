@@ -18,7 +18,6 @@ import (
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // cmdImport: radpass import --department CODE PATH… (files, folders, .zip).
@@ -38,18 +37,14 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	if *dept == "" || fs.NArg() == 0 {
 		return usageErr("usage: radpass import --department CODE PATH... (files, folders, .zip archives)")
 	}
-	db, stop, err := openDB(ctx, cfg, out)
+	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		return err
-	}
-	d, err := ingest.Department(ctx, db, *dept)
+	defer done()
+	d, err := departmentByCode(ctx, db, *dept)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
 	st, err := storage.NewFS(filepath.Join(cfg.DataDir, "dicom"))
 	if err != nil {

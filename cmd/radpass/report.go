@@ -14,7 +14,6 @@ import (
 	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 const reportUsage = "usage: radpass report add --department CODE --study UID --status preliminary|final [--available-at TIME] FILE (.txt UTF-8 or .pdf)"
@@ -53,18 +52,14 @@ func cmdReport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	} else {
 		rep.Text = string(data)
 	}
-	db, stop, err := openDB(ctx, cfg, out)
+	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		return err
-	}
-	d, err := ingest.Department(ctx, db, *dept)
+	defer done()
+	d, err := departmentByCode(ctx, db, *dept)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
 	st, err := storage.NewFS(filepath.Join(cfg.DataDir, "dicom"))
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/store"
 )
 
 func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
@@ -26,15 +25,11 @@ func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writ
 	if !cfg.Dev {
 		return &exitError{2, errors.New("demo data is refused outside dev mode (RADPASS_DEV=1)")}
 	}
-	db, stop, err := openDB(ctx, cfg, out)
+	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		return err
-	}
+	defer done()
 	has, err := seed.HasData(ctx, db)
 	if err != nil {
 		return err

@@ -9,8 +9,6 @@ import (
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/dicomweb"
-	"github.com/radpass/radpass/shared/ingest"
-	"github.com/radpass/radpass/shared/store"
 )
 
 const tokenUsage = "usage: radpass token add --department CODE [--name NAME] | radpass token list --department CODE | radpass token revoke ID"
@@ -30,23 +28,19 @@ func cmdToken(ctx context.Context, cfg *config.Config, args []string, out io.Wri
 	if len(*name) > 100 {
 		return usageErr("--name is longer than 100 characters")
 	}
-	db, stop, err := openDB(ctx, cfg, out)
+	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		return err
-	}
+	defer done()
 	switch args[0] {
 	case "add", "list":
 		if *dept == "" {
 			return usageErr(tokenUsage)
 		}
-		d, err := ingest.Department(ctx, db, *dept)
+		d, err := departmentByCode(ctx, db, *dept)
 		if err != nil {
-			return usageErr("%v", err)
+			return err
 		}
 		if args[0] == "list" {
 			var toks []dicomweb.APIToken

@@ -66,19 +66,15 @@ func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 	if u.PasswordHash, err = auth.HashPassword(pw); err != nil {
 		return err
 	}
-	db, stop, err := openDB(ctx, cfg, out)
+	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		return err
-	}
+	defer done()
 	if *dept != "" {
-		d := new(store.Department)
-		if err := db.NewSelect().Model(d).Where("code = ?", *dept).Scan(ctx); err != nil {
-			return usageErr("no department with code %q", *dept)
+		d, err := departmentByCode(ctx, db, *dept)
+		if err != nil {
+			return err
 		}
 		u.DepartmentID = &d.ID
 	}
