@@ -19,7 +19,7 @@ func TestBrowserSignInLanguageSignOut(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	ctx := testbrowser.New(t, 90*time.Second)
 
 	p := testbrowser.Page{TB: t, Ctx: ctx}

@@ -7,58 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/uptrace/bun"
-
-	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
 )
 
 const sessionCookie = "radpass_staff"
-
-// rawRequest sends one request outside any cookie jar, with the given
-// Cookie header and extra header pairs, and returns the response (body read).
-func rawRequest(t *testing.T, method, u, cookie string, form url.Values, header ...string) (*http.Response, string) {
-	t.Helper()
-	var body *strings.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	} else {
-		body = strings.NewReader("")
-	}
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := res.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return res, sb.String()
-}
 
 // setCookie returns the raw Set-Cookie line for name, or "".
 func setCookie(res *http.Response, name string) string {
@@ -104,7 +60,7 @@ func TestSessionCookieFlagsOnHTTP(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	res, _ := c.Get("/staff/signin")
 	csrf := setCookie(res, "radpass_csrf")
@@ -141,9 +97,9 @@ func TestSessionCookieFlagsOnHTTPS(t *testing.T) {
 	public := "https://radpass.example.test"
 	srv := testserver.New(t, func(c *config.Config) { c.BaseURL, _ = url.Parse(public) })
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 
-	res, body := rawRequest(t, http.MethodGet, srv.URL+"/staff/signin", "", nil)
+	res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/signin", "", nil)
 	csrfLine := setCookie(res, "__Host-radpass_csrf")
 	if csrfLine == "" {
 		t.Fatalf("no __Host- CSRF cookie: %v", res.Header.Values("Set-Cookie"))
@@ -151,7 +107,7 @@ func TestSessionCookieFlagsOnHTTPS(t *testing.T) {
 	token, _ := testserver.Doc(t, body).Find(`input[name="_csrf"]`).Attr("value")
 	cookie := "__Host-radpass_csrf=" + cookieValue(csrfLine)
 	form := url.Values{"_csrf": {token}, "username": {"ann"}, "password": {testserver.Password}}
-	res, body = rawRequest(t, http.MethodPost, srv.URL+"/staff/signin", cookie, form, "Origin", public)
+	res, body = testserver.Raw(t, http.MethodPost, srv.URL+"/staff/signin", cookie, form, "Origin", public)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in over https: %d\n%s", res.StatusCode, body)
 	}
@@ -174,11 +130,11 @@ func TestSessionCookieFlagsOnHTTPS(t *testing.T) {
 		t.Errorf("no HSTS over https: %q", hsts)
 	}
 	cookie += "; __Host-" + sessionCookie + "=" + cookieValue(sess)
-	if res, body := rawRequest(t, http.MethodGet, srv.URL+"/staff/", cookie, nil); res.StatusCode != http.StatusOK {
+	if res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/", cookie, nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("study list with the https cookies: %d\n%s", res.StatusCode, body)
 	}
 	// The un-prefixed name opens nothing on an https deployment.
-	if res, body := rawRequest(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+cookieValue(sess), nil); res.StatusCode == http.StatusOK {
+	if res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+cookieValue(sess), nil); res.StatusCode == http.StatusOK {
 		t.Fatalf("un-prefixed cookie accepted over https\n%s", body)
 	}
 }
@@ -187,7 +143,7 @@ func TestSessionIDRotatesAtSignIn(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	u, _ := url.Parse(srv.URL)
 
 	// An attacker plants a session id before the victim signs in.
@@ -210,7 +166,7 @@ func TestSessionIDRotatesAtSignIn(t *testing.T) {
 	if second == first {
 		t.Fatal("the session id did not change at the second sign-in")
 	}
-	res, body = rawRequest(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+first, nil)
+	res, body = testserver.Raw(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+first, nil)
 	expectSignInRedirect(t, res, body)
 	if n := countSessions(t, srv); n != 1 {
 		t.Fatalf("%d session rows, want 1 (the old one deleted)", n)
@@ -225,7 +181,7 @@ func TestSessionIDStoredOnlyAsHMAC(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	id := c.Cookie(sessionCookie).Value
@@ -245,7 +201,7 @@ func TestSessionIDStoredOnlyAsHMAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{hex.EncodeToString(hash), base64.RawURLEncoding.EncodeToString(hash)} {
-		res, body := rawRequest(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+v, nil)
+		res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+v, nil)
 		expectSignInRedirect(t, res, body)
 	}
 }
@@ -266,7 +222,7 @@ func TestSessionTimeouts(t *testing.T) {
 	}
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exec(t, srv, `DELETE FROM sessions`)
@@ -297,7 +253,7 @@ func TestDisabledUserIsSignedOutOnNextRequest(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	old := c.Cookie(sessionCookie).Value
@@ -309,7 +265,7 @@ func TestDisabledUserIsSignedOutOnNextRequest(t *testing.T) {
 	}
 	// Enabling the account again does not bring the old session back.
 	exec(t, srv, `UPDATE users SET disabled = false WHERE id = ?`, u.ID)
-	res, body = rawRequest(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+old, nil)
+	res, body = testserver.Raw(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+old, nil)
 	expectSignInRedirect(t, res, body)
 	// ... and a fresh sign-in in the same browser works.
 	c.SignIn("ann", testserver.Password)
@@ -372,32 +328,6 @@ func TestCanSeeDepartment(t *testing.T) {
 	}
 }
 
-var (
-	hashOnce     sync.Once
-	passwordHash string
-)
-
-// mustUser is testserver.MustUser with the password hash computed once under
-// a sync.Once (testserver's lazy package variable is racy under t.Parallel).
-func mustUser(t *testing.T, db bun.IDB, username, role string, dept *store.Department) *store.User {
-	t.Helper()
-	hashOnce.Do(func() {
-		h, err := auth.HashPassword(testserver.Password)
-		if err != nil {
-			panic(err)
-		}
-		passwordHash = h
-	})
-	u := &store.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: strings.ToUpper(username[:1]) + username[1:]}
-	if dept != nil {
-		u.DepartmentID = &dept.ID
-	}
-	if _, err := db.NewInsert().Model(u).Exec(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // A browser still holding a disabled user's session signs in as someone
 // else in one request: the old session ends and the new one is stored (not
 // deleted along with the old one).
@@ -405,8 +335,8 @@ func TestSignInOverADisabledUsersSession(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	olga := mustUser(t, srv.DB, "olga", store.RoleStaff, d)
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	olga := testserver.MustUser(t, srv.DB, "olga", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("olga", testserver.Password)
 	c.GetDoc("/staff/", http.StatusOK)

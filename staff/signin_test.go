@@ -32,7 +32,7 @@ func TestSignInSuccess(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	doc := c.GetDoc("/staff/signin", http.StatusOK)
 	if doc.Find(`form[action="/staff/signin"] input[name="_csrf"]`).Length() != 1 {
@@ -75,8 +75,8 @@ func TestSignInFailuresLookAlike(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	off := mustUser(t, srv.DB, "olga", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	off := testserver.MustUser(t, srv.DB, "olga", store.RoleStaff, d)
 	if _, err := srv.DB.NewUpdate().Model(off).Set("disabled = true").WherePK().Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestSignInNormalisesUsername(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("  ANN ", testserver.Password)
 	if res, _ := c.Get("/staff/"); res.StatusCode != http.StatusOK {
@@ -146,7 +146,7 @@ func TestSignInThrottle(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.Get("/staff/signin")
 	spellings := []string{"ann", "ANN", " ann", "Ann ", "aNn"}
@@ -202,14 +202,14 @@ func TestSignInThrottleIsAtomic(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	const n = 20
 	type prepared struct {
 		cookie, token string
 	}
 	var ps []prepared
 	for i := 0; i < n; i++ {
-		res, body := rawRequest(t, http.MethodGet, srv.URL+"/staff/signin", "", nil)
+		res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/signin", "", nil)
 		tok, _ := testserver.Doc(t, body).Find(`input[name="_csrf"]`).Attr("value")
 		ps = append(ps, prepared{"radpass_csrf=" + cookieValue(setCookie(res, "radpass_csrf")), tok})
 	}
@@ -263,7 +263,7 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	tests := []struct{ next, want string }{
 		{"/staff/studies?q=x", "/staff/studies?q=x"},
 		{"", "/staff/"},

@@ -14,7 +14,7 @@ func TestSignOutKillsTheServerSession(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	old := c.Cookie(sessionCookie).Value
@@ -32,7 +32,7 @@ func TestSignOutKillsTheServerSession(t *testing.T) {
 		t.Fatalf("%d session rows after sign-out", n)
 	}
 	// Replaying the old cookie (a copy kept by an attacker) opens nothing.
-	res, body = rawRequest(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+old, nil)
+	res, body = testserver.Raw(t, http.MethodGet, srv.URL+"/staff/", sessionCookie+"="+old, nil)
 	expectSignInRedirect(t, res, body)
 	res, body = c.Get("/staff/")
 	expectSignInRedirect(t, res, body)
@@ -46,7 +46,7 @@ func TestSignOutNeedsPostAndToken(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	if res, _ := c.Get("/staff/signout"); res.StatusCode == http.StatusSeeOther || res.StatusCode == http.StatusOK {

@@ -2,20 +2,14 @@ package server_test
 
 import (
 	"context"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-	"github.com/uptrace/bun"
-
-	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
@@ -88,7 +82,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	// The database goes away: the process is still up, but not ready, and
 	// pages answer a generic 500 that shows no internal text.
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c.SignIn("ann", testserver.Password)
 	if err := srv.DB.Close(); err != nil {
 		t.Fatal(err)
@@ -129,7 +123,7 @@ func TestErrorPagesFullAndPartial(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 
@@ -184,7 +178,7 @@ func TestCSRFRejections(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	c.GetDoc("/staff/", http.StatusOK)
@@ -245,7 +239,7 @@ func TestLanguageResolution(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	lang := func(c *testserver.Client, path string, h ...string) string {
 		t.Helper()
 		_, body := c.Get(path, h...)
@@ -339,7 +333,7 @@ func TestStudyListIsNotCached(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	for _, h := range [][]string{nil, {"HX-Request", "true"}} {
@@ -368,25 +362,9 @@ func TestCSRFTokenRenewal(t *testing.T) {
 	}
 	pageToken := func(cookie string) (string, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/staff/signin", nil)
-		req.Header.Set("Cookie", "radpass_csrf="+cookie)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var set string
-		for _, ck := range res.Cookies() {
-			if ck.Name == "radpass_csrf" {
-				set = ck.Value
-			}
-		}
-		doc, err := goquery.NewDocumentFromReader(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, _ := doc.Find(`input[name="_csrf"]`).Attr("value")
-		return v, set
+		res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/signin", "radpass_csrf="+cookie, nil)
+		v, _ := testserver.Doc(t, body).Find(`input[name="_csrf"]`).Attr("value")
+		return v, testserver.ResponseCookie(res, "radpass_csrf")
 	}
 	young := issued(time.Hour)
 	if got, set := pageToken(young); got != young || set != young {
@@ -394,14 +372,7 @@ func TestCSRFTokenRenewal(t *testing.T) {
 	}
 	old := issued(13 * time.Hour)
 	// An htmx fragment keeps the token the page already holds.
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/staff/signin", nil)
-	req.Header.Set("Cookie", "radpass_csrf="+old)
-	req.Header.Set("HX-Request", "true")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	res, _ := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/signin", "radpass_csrf="+old, nil, "HX-Request", "true")
 	for _, ck := range res.Cookies() {
 		if ck.Name == "radpass_csrf" && ck.Value != old {
 			t.Fatal("an htmx request replaced the page's CSRF token")
@@ -413,16 +384,8 @@ func TestCSRFTokenRenewal(t *testing.T) {
 	}
 	post := func(token string) int {
 		t.Helper()
-		form := url.Values{"lang": {"nl"}, "_csrf": {token}}
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/language", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Cookie", "radpass_csrf="+token)
-		req.Header.Set("Origin", srv.URL)
-		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := testserver.Raw(t, http.MethodPost, srv.URL+"/language", "radpass_csrf="+token,
+			url.Values{"lang": {"nl"}, "_csrf": {token}}, "Origin", srv.URL)
 		return res.StatusCode
 	}
 	if s := post(old); s != http.StatusSeeOther {
@@ -433,39 +396,13 @@ func TestCSRFTokenRenewal(t *testing.T) {
 	}
 }
 
-var (
-	hashOnce     sync.Once
-	passwordHash string
-)
-
-// mustUser is testserver.MustUser with the password hash computed once under
-// a sync.Once (testserver's lazy package variable is racy under t.Parallel).
-func mustUser(t *testing.T, db bun.IDB, username, role string, dept *store.Department) *store.User {
-	t.Helper()
-	hashOnce.Do(func() {
-		h, err := auth.HashPassword(testserver.Password)
-		if err != nil {
-			panic(err)
-		}
-		passwordHash = h
-	})
-	u := &store.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: username}
-	if dept != nil {
-		u.DepartmentID = &dept.ID
-	}
-	if _, err := db.NewInsert().Model(u).Exec(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // A refused form of a signed-in user is explained in the user's language,
 // inside the staff layout.
 func TestCSRFRefusalInUsersLanguage(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	if _, err := srv.DB.NewUpdate().Model(u).Set("language = 'de'").WherePK().Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +482,7 @@ func TestClientIPBehindProxy(t *testing.T) {
 			t.Parallel()
 			srv := testserver.New(t, func(c *config.Config) { c.TrustedProxies = tt.proxies })
 			d := testserver.MustDepartment(t, srv.DB, "NORTH")
-			mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+			testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 			c := srv.Client(t)
 			c.Get("/staff/signin")
 			res, _ := c.PostForm("/staff/signin", url.Values{"username": {"ann"}, "password": {testserver.Password}},
@@ -591,7 +528,7 @@ func TestLanguageSwitchKeepsTheQuery(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	doc := c.GetDoc("/staff/?q=jansen&page=2", http.StatusOK)
@@ -611,7 +548,7 @@ func TestCSRFRefusalPageFormsWork(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	mustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
 	res, body := c.PostForm("/language", url.Values{"lang": {"fr"}, "_csrf": {"forged"}})
@@ -633,29 +570,18 @@ func TestCSRFRefusalPageFormsWork(t *testing.T) {
 func TestCrossSiteRefusalKeepsTheCookie(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
-	res, _ := rawGet(t, srv.URL+"/")
-	var cookie string
-	for _, ck := range res.Cookies() {
-		if ck.Name == "radpass_csrf" {
-			cookie = ck.Value
-		}
+	res, _ := testserver.Raw(t, http.MethodGet, srv.URL+"/", "", nil)
+	cookie := testserver.ResponseCookie(res, "radpass_csrf")
+	if cookie == "" {
+		t.Fatalf("the first page (%d) sets no CSRF cookie", res.StatusCode)
 	}
 	form := url.Values{"lang": {"fr"}, "_csrf": {"forged"}}
 	for _, h := range [][]string{
 		{"Origin", "https://evil.example"},
 		{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/language", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for i := 0; i+1 < len(h); i += 2 {
-			req.Header.Set(h[i], h[i+1])
-		}
 		// SameSite=Lax: a cross-site POST arrives without the cookie.
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := testserver.Raw(t, http.MethodPost, srv.URL+"/language", "", form, h...)
 		if res.StatusCode != http.StatusForbidden {
 			t.Fatalf("%v: %d", h, res.StatusCode)
 		}
@@ -665,16 +591,4 @@ func TestCrossSiteRefusalKeepsTheCookie(t *testing.T) {
 			}
 		}
 	}
-}
-
-func rawGet(t *testing.T, u string) (*http.Response, string) {
-	t.Helper()
-	res, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var sb strings.Builder
-	_, _ = io.Copy(&sb, res.Body)
-	return res, sb.String()
 }
