@@ -35,15 +35,9 @@ func ParseAvailableAt(s string) (*time.Time, error) {
 // text/plain or application/pdf body, ?status=preliminary|final and an
 // optional ?available_at= embargo.
 func (h *Handler) Report(c fiber.Ctx) error {
-	tok, err := h.auth(c)
-	if errors.Is(err, ErrBadToken) {
-		return jsonError(c, http.StatusUnauthorized, "missing or invalid API token")
-	}
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if h.tooLarge(c) {
-		return jsonError(c, http.StatusRequestEntityTooLarge, "the report is too large")
+	tok, ok, err := h.admit(c, "the report is too large")
+	if !ok {
+		return err
 	}
 	at, err := ParseAvailableAt(c.Query("available_at"))
 	if err != nil {

@@ -86,19 +86,30 @@ func (h *Handler) tooLarge(c fiber.Ctx) bool {
 	return h.MaxBytes > 0 && (int64(c.Request().Header.ContentLength()) > h.MaxBytes || int64(len(c.Body())) > h.MaxBytes)
 }
 
+// admit runs the checks every API request starts with: a valid token (401),
+// then the body size (413, saying tooLargeMsg). When ok is false the refusal
+// has been answered and err is what the handler returns.
+func (h *Handler) admit(c fiber.Ctx, tooLargeMsg string) (tok *APIToken, ok bool, err error) {
+	tok, err = h.auth(c)
+	if errors.Is(err, ErrBadToken) {
+		return nil, false, jsonError(c, http.StatusUnauthorized, "missing or invalid API token")
+	}
+	if err != nil {
+		return nil, false, h.internal(c, err)
+	}
+	if h.tooLarge(c) {
+		return nil, false, jsonError(c, http.StatusRequestEntityTooLarge, tooLargeMsg)
+	}
+	return tok, true, nil
+}
+
 // Stow stores the instances of a multipart/related; type="application/dicom"
 // body and answers per PS3.18 10.5: 200 all stored, 202 some failed, 409 none
 // stored, 400 malformed, 401 bad token, 413 too large, 415 wrong media type.
 func (h *Handler) Stow(c fiber.Ctx) error {
-	tok, err := h.auth(c)
-	if errors.Is(err, ErrBadToken) {
-		return jsonError(c, http.StatusUnauthorized, "missing or invalid API token")
-	}
-	if err != nil {
-		return h.internal(c, err)
-	}
-	if h.tooLarge(c) {
-		return jsonError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d bytes", h.MaxBytes))
+	tok, ok, err := h.admit(c, fmt.Sprintf("the request is larger than %d bytes", h.MaxBytes))
+	if !ok {
+		return err
 	}
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != "multipart/related" {
