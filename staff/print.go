@@ -36,11 +36,7 @@ type printView struct {
 // default validity and this user's sticky choices.
 func (h *Handlers) PrintForm(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
-	ids, err := studyIDs(c)
-	if err != nil {
-		return err
-	}
-	sel, err := h.loadSelection(c.Context(), u, ids)
+	sel, err := h.requestSelection(c, u)
 	if err != nil {
 		return err
 	}
@@ -62,11 +58,7 @@ func (h *Handlers) PrintForm(c fiber.Ctx) error {
 // whole page without JavaScript.
 func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
-	ids, err := studyIDs(c)
-	if err != nil {
-		return err
-	}
-	sel, err := h.loadSelection(c.Context(), u, ids)
+	sel, err := h.requestSelection(c, u)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,16 @@ func studyIDs(c fiber.Ctx) ([]int64, error) {
 	return ids, nil
 }
 
+// requestSelection is the selection the request names (study=…), checked
+// against the rules of STEP 1 for u.
+func (h *Handlers) requestSelection(c fiber.Ctx, u *store.User) (*selection, error) {
+	ids, err := studyIDs(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.loadSelection(c.Context(), u, ids)
+}
+
 // loadSelection applies the server-side rules of STEP 1: every study exists
 // and is the user's department's (else 404, as if it did not exist), all
 // belong to one patient, whose date of birth is known.
