@@ -23,6 +23,13 @@ func ct512(b *testing.B) (*rd.Renderer, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return stored(b, data)
+}
+
+// stored puts data in a fresh file store and returns a renderer on it (no
+// render cache) with the key.
+func stored(b *testing.B, data []byte) (*rd.Renderer, string) {
+	b.Helper()
 	st, err := storage.NewFS(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
@@ -32,6 +39,18 @@ func ct512(b *testing.B) (*rd.Renderer, string) {
 		b.Fatal(err)
 	}
 	return &rd.Renderer{Store: st}, key
+}
+
+// renderLoop times b.N renderings of req.
+func renderLoop(b *testing.B, r *rd.Renderer, req rd.Request) {
+	b.Helper()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Render(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // phantom is a CT-like slice in stored values (HU + 1024): air, an
@@ -55,41 +74,23 @@ func phantom(_, i, _ int) int {
 // BenchmarkRender512Cold: read the stored file, parse, LUTs, JPEG encode (no render cache).
 func BenchmarkRender512Cold(b *testing.B) {
 	r, key := ct512(b)
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := r.Render(ctx, rd.Request{StorageKey: key}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	renderLoop(b, r, rd.Request{StorageKey: key})
 }
 
 // BenchmarkRender512Cached: the same request answered from the disk cache.
 func BenchmarkRender512Cached(b *testing.B) {
 	r, key := ct512(b)
 	r.CacheDir = b.TempDir()
-	ctx := context.Background()
-	if _, err := r.Render(ctx, rd.Request{StorageKey: key}); err != nil {
+	if _, err := r.Render(context.Background(), rd.Request{StorageKey: key}); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := r.Render(ctx, rd.Request{StorageKey: key}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	renderLoop(b, r, rd.Request{StorageKey: key})
 }
 
 // BenchmarkRender512Thumbnail: cold render scaled to a 128-pixel thumbnail.
 func BenchmarkRender512Thumbnail(b *testing.B) {
 	r, key := ct512(b)
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := r.Render(ctx, rd.Request{StorageKey: key, Size: 128}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	renderLoop(b, r, rd.Request{StorageKey: key, Size: 128})
 }
 
 // BenchmarkRenderRealCTCold: frame 1 of the real 512×512 16-bit CT sample
@@ -103,20 +104,6 @@ func BenchmarkRenderRealCTCold(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := storage.NewFS(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, _, _, err := st.Put(context.Background(), bytes.NewReader(data))
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := &rd.Renderer{Store: st}
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := r.Render(ctx, rd.Request{StorageKey: key}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	r, key := stored(b, data)
+	renderLoop(b, r, rd.Request{StorageKey: key})
 }
