@@ -181,9 +181,7 @@ func TestSessionIDStoredOnlyAsHMAC(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	id := c.Cookie(sessionCookie).Value
 	var leaks int
 	err := srv.DB.NewRaw(`SELECT count(*) FROM sessions WHERE position(convert_to(?0, 'UTF8') IN id_hash) > 0
@@ -253,9 +251,7 @@ func TestDisabledUserIsSignedOutOnNextRequest(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	u, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	old := c.Cookie(sessionCookie).Value
 	exec(t, srv, `UPDATE users SET disabled = true WHERE id = ?`, u.ID)
 	res, body := c.Get("/staff/")

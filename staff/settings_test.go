@@ -35,9 +35,7 @@ func TestSettingsSaveWithAudit(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "nils", store.RoleAdmin, d)
-	c := srv.Client(t)
-	c.SignIn("nils", testserver.Password)
+	_, c := srv.SignedIn(t, "nils", store.RoleAdmin, d)
 	doc := c.GetDoc("/staff/settings", http.StatusOK)
 	if v := doc.Find(`input[name="name"]`).AttrOr("value", ""); v != d.Name {
 		t.Fatalf("form shows name %q, want %q", v, d.Name)
@@ -85,9 +83,7 @@ func TestSettingsValidation(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "nils", store.RoleAdmin, d)
-	c := srv.Client(t)
-	c.SignIn("nils", testserver.Password)
+	u, c := srv.SignedIn(t, "nils", store.RoleAdmin, d)
 	cases := []struct {
 		name, field, key string
 		args             []any

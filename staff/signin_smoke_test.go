@@ -12,9 +12,7 @@ func TestSignInReachesStudyList(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	doc := c.GetDoc("/staff/", http.StatusOK)
 	if got := doc.Find(`[data-testid="department"]`).Text(); got != d.Name {
 		t.Fatalf("header shows department %q, want %q", got, d.Name)

@@ -14,9 +14,7 @@ func TestSignOutKillsTheServerSession(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	old := c.Cookie(sessionCookie).Value
 	c.GetDoc("/staff/", http.StatusOK) // refreshes the CSRF token from the page
 
@@ -46,9 +44,7 @@ func TestSignOutNeedsPostAndToken(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	if res, _ := c.Get("/staff/signout"); res.StatusCode == http.StatusSeeOther || res.StatusCode == http.StatusOK {
 		t.Fatalf("GET /staff/signout answered %d", res.StatusCode)
 	}

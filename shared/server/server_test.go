@@ -123,9 +123,7 @@ func TestErrorPagesFullAndPartial(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 
 	res, body := c.Get("/staff/no-such-page", "Accept-Language", "de")
 	if res.StatusCode != http.StatusNotFound {
@@ -178,9 +176,7 @@ func TestCSRFRejections(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	u, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	c.GetDoc("/staff/", http.StatusOK)
 	good := c.CSRF
 
@@ -333,9 +329,7 @@ func TestStudyListIsNotCached(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	for _, h := range [][]string{nil, {"HX-Request", "true"}} {
 		res, _ := c.Get("/staff/", h...)
 		if res.StatusCode != http.StatusOK {
@@ -528,9 +522,7 @@ func TestLanguageSwitchKeepsTheQuery(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	doc := c.GetDoc("/staff/?q=jansen&page=2", http.StatusOK)
 	back, _ := doc.Find(`form[action="/language"] input[name="back"]`).Attr("value")
 	if back != "/staff/?q=jansen&page=2" {
@@ -548,9 +540,7 @@ func TestCSRFRefusalPageFormsWork(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
+	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
 	res, body := c.PostForm("/language", url.Values{"lang": {"fr"}, "_csrf": {"forged"}})
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("forged: %d", res.StatusCode)

@@ -268,3 +268,13 @@ func MustPatientStudy(tb testing.TB, db bun.IDB, dept *store.Department, patient
 	s.Patient = p
 	return s
 }
+
+// SignedIn creates an enabled user (MustUser) and returns a fresh client
+// signed in as that user.
+func (s *Server) SignedIn(tb testing.TB, username, role string, dept *store.Department) (*store.User, *Client) {
+	tb.Helper()
+	u := MustUser(tb, s.DB, username, role, dept)
+	c := s.Client(tb)
+	c.SignIn(username, Password)
+	return u, c
+}
