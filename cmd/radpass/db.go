@@ -82,3 +82,7 @@ func departmentByCode(ctx context.Context, db bun.IDB, code string) (*store.Depa
 	}
 	return d, nil
 }
+
+// dicomDir is where the stored DICOM files and reports live; serve reads
+// them from the same place (shared/server/routes_dicom.go).
+func dicomDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "dicom") }

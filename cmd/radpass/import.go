@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,7 +45,7 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	if err != nil {
 		return err
 	}
-	st, err := storage.NewFS(filepath.Join(cfg.DataDir, "dicom"))
+	st, err := storage.NewFS(dicomDir(cfg))
 	if err != nil {
 		return err
 	}
@@ -125,7 +124,7 @@ func progressBar(w io.Writer) func(ingest.Progress) {
 // seedDICOM adds the real sample images to the demo data. Missing sample
 // files (no Go module cache) only cost the images, so it warns, never fails.
 func seedDICOM(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Writer) {
-	n, err := seed.DICOM(ctx, db, filepath.Join(cfg.DataDir, "dicom"))
+	n, err := seed.DICOM(ctx, db, dicomDir(cfg))
 	if err != nil {
 		fmt.Fprintln(out, "radpass: demo images not imported:", err)
 		return

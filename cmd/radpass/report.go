@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/dicomweb"
@@ -61,7 +60,7 @@ func cmdReport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	if err != nil {
 		return err
 	}
-	st, err := storage.NewFS(filepath.Join(cfg.DataDir, "dicom"))
+	st, err := storage.NewFS(dicomDir(cfg))
 	if err != nil {
 		return err
 	}
