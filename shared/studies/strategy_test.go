@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
 )
@@ -40,16 +42,42 @@ func TestStrategiesAgree(t *testing.T) {
 			}
 		}
 	}
-	pages := func(f Filter, st strategy) [][]int64 {
+	// pages runs st page by page. A budget walk's page counts only when
+	// full, a listed one only when the candidates were all collected (else
+	// Search falls back): misses counts those.
+	misses, hits := 0, 0
+	pages := func(f Filter, st strategy, n int) [][]int64 {
 		var out [][]int64
-		for n := 0; n < 50; n++ {
-			q, _, limit, err := query(db, u, f, st)
+		for page := 0; page < 50; page++ {
+			pl := plan{st: st, entries: n}
+			if st == listed {
+				ids, err := candidates(ctx, db, u, f, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pl.ids = ids
+			}
+			q, _, limit, err := query(db, u, f, pl)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var rows []Row
 			if err := q.Scan(ctx, &rows); err != nil {
 				t.Fatal(err)
+			}
+			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n {
+				misses++
+				// What Search would do next: the fallback's pages.
+				q, _, _, err = query(db, u, f, plan{st: sorted})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows = nil
+				if err := q.Scan(ctx, &rows); err != nil {
+					t.Fatal(err)
+				}
+			} else if st == budget || st == listed {
+				hits++
 			}
 			var ids []int64
 			for i, r := range rows {
@@ -70,27 +98,90 @@ func TestStrategiesAgree(t *testing.T) {
 		{Query: "muller", Limit: 4},
 		{Query: "kim", Modality: "CT", Limit: 5},
 		{Query: "schafer", From: ptr(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)), Limit: 3},
+		{Query: "kim", Report: ReportNo, To: ptr(time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)), Limit: 6},
+		{Modality: "MR", Limit: 7},
 	} {
-		a, b := pages(f, walk), pages(f, sorted)
+		a, b := pages(f, walk, 0), pages(f, sorted, 0)
 		if len(a) < 2 || !slices.EqualFunc(a, b, slices.Equal) {
 			t.Fatalf("%+v: walk %v, sorted %v", f, a, b)
 		}
+		// Budgets and caps that serve some pages and not others, and one that
+		// always does.
+		for _, st := range []strategy{budget, listed} {
+			for _, n := range []int{3, 12, 40, 1000} {
+				if c := pages(f, st, n); !slices.EqualFunc(a, c, slices.Equal) {
+					t.Fatalf("%+v: walk %v, %v %d %v", f, a, st, n, c)
+				}
+			}
+		}
+		// And what Search itself runs.
+		var got [][]int64
+		for g := f; ; {
+			p, err := Search(ctx, db, u, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, r := range p.Rows {
+				ids = append(ids, r.ID)
+			}
+			got = append(got, ids)
+			if p.Next == "" {
+				break
+			}
+			g.After = p.Next
+		}
+		if !slices.EqualFunc(a, got, slices.Equal) {
+			t.Fatalf("%+v: walk %v, Search %v", f, a, got)
+		}
+		// Going back from the last page gives the same pages.
+		if len(a) > 1 {
+			g := f
+			last, err := Search(ctx, db, u, Filter{Query: f.Query, Modality: f.Modality, Report: f.Report, From: f.From, To: f.To, Limit: f.Limit, After: cursorOf(t, a[len(a)-2], db)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Before = last.Prev
+			prev, err := Search(ctx, db, u, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, r := range prev.Rows {
+				ids = append(ids, r.ID)
+			}
+			if !slices.Equal(ids, a[len(a)-2]) {
+				t.Fatalf("%+v: back from the last page %v, want %v", f, ids, a[len(a)-2])
+			}
+		}
+	}
+	if misses == 0 || hits == 0 {
+		t.Fatalf("budget walks and lists: %d served pages, %d fallbacks; the test wants both", hits, misses)
 	}
 	// exact: patient ID or accession as stored, any case typed.
 	for q, want := range map[string]int{"ID007": 3, "id007": 3, "AC0071": 1} {
-		st, err := chooseStrategy(ctx, db, u, Filter{Query: q})
-		if err != nil || st != exact {
-			t.Fatalf("%q: strategy %v (%v), want exact", q, st, err)
+		r, err := find(ctx, db, u, Filter{Query: q})
+		if err != nil || r.st != exact {
+			t.Fatalf("%q: strategy %v (%v), want exact", q, r.st, err)
 		}
-		got := pages(Filter{Query: q}, exact)
-		if len(got[0]) != want {
-			t.Fatalf("%q: %d studies, want %d", q, len(got[0]), want)
+		if len(r.rows) != want {
+			t.Fatalf("%q: %d studies, want %d", q, len(r.rows), want)
 		}
 	}
 	// A part of an ID is not exact: it falls back to the trigram search.
-	if st, _ := chooseStrategy(ctx, db, u, Filter{Query: "D00"}); st == exact {
-		t.Fatal("a partial ID was taken as exact")
+	if r, _ := find(ctx, db, u, Filter{Query: "D00"}); r.st == exact || len(r.rows) != 30 {
+		t.Fatalf("a partial ID: strategy %v, %d studies", r.st, len(r.rows))
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// cursorOf is the cursor of the last study of a page.
+func cursorOf(t *testing.T, page []int64, db bun.IDB) string {
+	t.Helper()
+	var s store.Study
+	if err := db.NewSelect().Model(&s).Where("id = ?", page[len(page)-1]).Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return Row{ID: s.ID, StudyDate: s.StudyDate}.Cursor()
+}

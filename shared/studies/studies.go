@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ const (
 var Modalities = []string{"CR", "CT", "DX", "MG", "MR", "NM", "OT", "PT", "RF", "US", "XA"}
 
 // sortKey orders studies newest first with undated ones last; it must match
-// the expression of the studies_dept_sort and studies_sort indexes exactly.
+// the expression of the studies_dept_walk and studies_walk indexes exactly.
 const sortKey = "coalesce(s.study_date, '-infinity'::date)"
 
 // Filter is what the user asked for. Zero values mean "no filter".
@@ -97,24 +96,17 @@ var ErrCursor = fmt.Errorf("studies: malformed cursor")
 
 // Search returns one page of the studies u may see that match f.
 func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, error) {
-	st, err := chooseStrategy(ctx, db, u, f)
+	r, err := find(ctx, db, u, f)
 	if err != nil {
 		return Page{}, err
 	}
-	q, backward, limit, err := query(db, u, f, st)
-	if err != nil {
-		return Page{}, err
-	}
-	var rows []Row
-	if err := q.Scan(ctx, &rows); err != nil {
-		return Page{}, err
-	}
+	rows, limit := r.rows, r.limit
 	more := len(rows) > limit
 	if more {
 		rows = rows[:limit]
 	}
 	var p Page
-	if backward {
+	if r.backward {
 		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
 			rows[i], rows[j] = rows[j], rows[i]
 		}
@@ -139,18 +131,15 @@ func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, err
 	return p, nil
 }
 
-// SQL returns the text of the main query Search runs for f, so a benchmark can
-// time the bare query through database/sql and compare.
+// SQL returns the text of the main query whose rows Search shows for f (the
+// last one it ran), so a benchmark can time the bare query through
+// database/sql and compare.
 func SQL(ctx context.Context, db bun.IDB, u *store.User, f Filter) (string, error) {
-	st, err := chooseStrategy(ctx, db, u, f)
+	r, err := find(ctx, db, u, f)
 	if err != nil {
 		return "", err
 	}
-	q, _, _, err := query(db, u, f, st)
-	if err != nil {
-		return "", err
-	}
-	return q.String(), nil
+	return r.sql, nil
 }
 
 func pageLimit(f Filter) int {
@@ -165,31 +154,159 @@ type strategy int
 
 const (
 	// walk leaves the plan to PostgreSQL: for no search, or a search that
-	// matches many studies, it walks the (sort date, id) index and stops at
-	// the page size.
+	// matches many studies, it walks the covering (sort date, id) index and
+	// stops at the page size.
 	walk strategy = iota
+	// budget walks at most walkBudget index entries newest first (index
+	// only: the index carries every column a filter reads) and keeps the
+	// matches. It is right whenever it fills the page; otherwise the
+	// matches are rare and sorted (or walk) runs.
+	budget
 	// sorted makes PostgreSQL collect the few matching studies through the
 	// trigram index and sort them. Its LIMIT costing otherwise likes walking
 	// the date index past 100,000 rows for a match set of a few hundred.
 	sorted
 	// exact is a search that is a patient ID or accession number as stored.
 	exact
+	// listed orders and filters the studies of a given id list: all that
+	// match the search words when they are few (see fewCap).
+	listed
 )
 
-// sortedBelow is the estimated match count under which sorted beats walk.
-// Walking reads about limit*N/m rows to find limit of m matches among N
-// studies, sorting reads m: they cost the same at m = sqrt(limit*N), about
-// 7,000 at a million studies. Below 1,000 matches sorting always wins.
-func sortedBelow(ctx context.Context, db bun.IDB, limit int) (float64, error) {
+// plan is a strategy with its parameters.
+type plan struct {
+	st      strategy
+	entries int     // budget: index entries to read
+	ids     []int64 // listed: the candidates
+}
+
+// fewCap is the number of studies matching the search words (in scope,
+// after the cursor) up to which they are all collected through the trigram
+// index and sorted in full: a heap visit each, under a millisecond. Most
+// searches are a family name and end here.
+const fewCap = 500
+
+// walkBudget bounds the index entries a budget walk reads: about 2 ms at
+// 0.1 µs an entry. A search it cannot fill a page from matches fewer than
+// one study in 400, about 2,500 per million, which sorted collects in a few
+// ms more. Walking first spares the planner's trigram estimate, which is
+// off by 50 times either way for names on 0.1–1% of the archive.
+const walkBudget = 20000
+
+// find runs the strategies in turn: no search walks; an ID or accession
+// that exists is exact; a search with few matches is listed; else the
+// budget walk, then sorted or walk.
+func find(ctx context.Context, db bun.IDB, u *store.User, f Filter) (result, error) {
+	toks := Tokens(f.Query)
+	if len(toks) == 0 {
+		return run(ctx, db, u, f, plan{st: walk})
+	}
+	if len(toks) == 1 && strings.ContainsAny(toks[0], "0123456789") {
+		q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+		ok, err := q.Where(exactCond, bun.In(idForms(toks[0])), bun.In(idForms(toks[0]))).Exists(ctx)
+		if err != nil {
+			return result{}, err
+		}
+		if ok {
+			return run(ctx, db, u, f, plan{st: exact})
+		}
+	}
+	ids, err := candidates(ctx, db, u, f, fewCap)
+	if err != nil {
+		return result{}, err
+	}
+	if len(ids) <= fewCap {
+		return run(ctx, db, u, f, plan{st: listed, ids: ids})
+	}
+	r, err := run(ctx, db, u, f, plan{st: budget, entries: walkBudget})
+	if err != nil || len(r.rows) > r.limit {
+		return r, err
+	}
+	st, err := fallback(ctx, db, u, f)
+	if err != nil {
+		return result{}, err
+	}
+	return run(ctx, db, u, f, plan{st: st})
+}
+
+// candidates returns up to limit+1 ids of the studies in scope and date
+// range after the cursor that contain the search words, in no order: all of
+// them when there are no more than limit.
+func candidates(ctx context.Context, db bun.IDB, u *store.User, f Filter, limit int) ([]int64, error) {
+	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
+	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
+		if c.cur == "" {
+			continue
+		}
+		day, id, err := decodeCursor(c.cur)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+	}
+	var ids []int64
+	if err := q.Limit(limit+1).Scan(ctx, &ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// result is what one main query gave.
+type result struct {
+	st       strategy
+	rows     []Row
+	sql      string
+	backward bool
+	limit    int
+}
+
+func run(ctx context.Context, db bun.IDB, u *store.User, f Filter, pl plan) (result, error) {
+	q, backward, limit, err := query(db, u, f, pl)
+	if err != nil {
+		return result{}, err
+	}
+	r := result{st: pl.st, sql: q.String(), backward: backward, limit: limit}
+	if err := q.Scan(ctx, &r.rows); err != nil {
+		return result{}, err
+	}
+	return r, nil
+}
+
+// fallback picks sorted or walk for a search the budget walk could not fill
+// a page from. sorted costs a heap visit per trigram match (about 1.5 µs),
+// walk at most the whole covering index (about 0.1 µs an entry): sorted
+// wins below a match count of N/15. PostgreSQL's estimate of the matches is
+// rough but far better than that for the frequent terms that matter here.
+func fallback(ctx context.Context, db bun.IDB, u *store.User, f Filter) (strategy, error) {
+	q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+	q = tokenConds(q, f)
+	var plan string
+	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
+		return walk, err
+	}
+	var out []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &out); err != nil {
+		return walk, fmt.Errorf("studies: read estimate: %w", err)
+	}
+	if len(out) == 0 {
+		return walk, nil
+	}
 	n, err := studyCount(ctx, db)
 	if err != nil {
-		return 0, err
+		return walk, err
 	}
-	return max(1000, math.Sqrt(float64(limit+1)*n)), nil
+	if out[0].Plan.Rows < max(1000, n/15) {
+		return sorted, nil
+	}
+	return walk, nil
 }
 
 // studyCount is PostgreSQL's row estimate of studies (pg_class.reltuples),
-// read at most once a minute: an order of magnitude is all sortedBelow needs.
+// read at most once a minute: an order of magnitude is all fallback needs.
 func studyCount(ctx context.Context, db bun.IDB) (float64, error) {
 	countMu.Lock()
 	defer countMu.Unlock()
@@ -209,46 +326,6 @@ var (
 	countAt  time.Time
 	countVal float64
 )
-
-func chooseStrategy(ctx context.Context, db bun.IDB, u *store.User, f Filter) (strategy, error) {
-	toks := Tokens(f.Query)
-	if len(toks) == 0 {
-		return walk, nil
-	}
-	if len(toks) == 1 && strings.ContainsAny(toks[0], "0123456789") {
-		q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
-		ok, err := q.Where(exactCond, bun.In(idForms(toks[0])), bun.In(idForms(toks[0]))).Exists(ctx)
-		if err != nil || ok {
-			return exact, err
-		}
-	}
-	// PostgreSQL's own estimate of the match count (trigram statistics),
-	// which is good to a factor of about two here.
-	q := filtered(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f), f, walk)
-	var plan string
-	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
-		return walk, err
-	}
-	var out []struct {
-		Plan struct {
-			Rows float64 `json:"Plan Rows"`
-		} `json:"Plan"`
-	}
-	if err := json.Unmarshal([]byte(plan), &out); err != nil {
-		return walk, fmt.Errorf("studies: read estimate: %w", err)
-	}
-	if len(out) == 0 {
-		return walk, nil
-	}
-	below, err := sortedBelow(ctx, db, pageLimit(f))
-	if err != nil {
-		return walk, err
-	}
-	if out[0].Plan.Rows < below {
-		return sorted, nil
-	}
-	return walk, nil
-}
 
 const exactCond = "(s.accession IN (?) OR s.patient_id = ANY(ARRAY(SELECT id FROM patients WHERE patient_id IN (?))))"
 
@@ -275,22 +352,36 @@ func scoped(q *bun.SelectQuery, u *store.User, f Filter) *bun.SelectQuery {
 	return q
 }
 
-// filtered adds the search and the filters.
-func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
-	if st == exact {
-		tok := Tokens(f.Query)[0]
-		q = q.Where(exactCond, bun.In(idForms(tok)), bun.In(idForms(tok)))
-	} else {
-		for _, tok := range Tokens(f.Query) {
-			q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(tok))
-		}
+// tokenConds adds the search words: each must appear in studies.search.
+func tokenConds(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
+	for _, tok := range Tokens(f.Query) {
+		q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(tok))
 	}
+	return q
+}
+
+// dateRange adds the study date filter (on the sort key, so a walk narrows
+// its index range).
+func dateRange(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	if f.From != nil {
 		q = q.Where(sortKey+" >= ?::date", f.From.Format(time.DateOnly))
 	}
 	if f.To != nil {
 		q = q.Where(sortKey+" <= ?::date", f.To.Format(time.DateOnly)).Where("s.study_date IS NOT NULL")
 	}
+	return q
+}
+
+// filtered adds the search and the filters. Every column read here is in
+// the covering sort indexes, so a walk never visits the table.
+func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
+	if st == exact {
+		tok := Tokens(f.Query)[0]
+		q = q.Where(exactCond, bun.In(idForms(tok)), bun.In(idForms(tok)))
+	} else {
+		q = tokenConds(q, f)
+	}
+	q = dateRange(q, f)
 	if f.Modality != "" {
 		q = q.Where("s.modalities @> ARRAY[?]::text[]", f.Modality)
 	}
@@ -303,43 +394,72 @@ func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
 	return q
 }
 
-func query(db bun.IDB, u *store.User, f Filter, st strategy) (q *bun.SelectQuery, backward bool, limit int, err error) {
-	limit = pageLimit(f)
+// query builds the main query: an inner one finds the page's study ids
+// (for walk and budget from the covering index alone), the outer one joins
+// the patient and department for those limit+1 rows only.
+func query(db bun.IDB, u *store.User, f Filter, pl plan) (q *bun.SelectQuery, backward bool, limit int, err error) {
+	limit, st := pageLimit(f), pl.st
 	// "+ 0" hides the sort key from the index so the planner cannot walk it.
 	key := sortKey
-	if st != walk {
+	if st == sorted || st == exact || st == listed {
 		key = sortKey + " + 0"
 	}
+	var cursor string
+	var day string
+	var id int64
+	order := " DESC"
+	switch {
+	case f.Before != "":
+		if day, id, err = decodeCursor(f.Before); err != nil {
+			return nil, false, 0, err
+		}
+		backward, cursor, order = true, ">", " ASC"
+	case f.After != "":
+		if day, id, err = decodeCursor(f.After); err != nil {
+			return nil, false, 0, err
+		}
+		cursor = "<"
+	}
+	sorting := func(q *bun.SelectQuery, key string) *bun.SelectQuery {
+		if cursor != "" {
+			q = q.Where("("+key+", s.id) "+cursor+" (?::date, ?)", day, id)
+		}
+		return q.OrderExpr(key + order + ", s.id" + order)
+	}
+
+	ids := db.NewSelect().ColumnExpr("s.id, s.study_date")
+	if st == budget {
+		// The newest entries in scope (and date range) after the
+		// cursor; the filters then apply to those alone.
+		// The key is passed out as a column so that PostgreSQL sees the
+		// window is already in order and stops at the page size.
+		window := sorting(dateRange(scoped(db.NewSelect().
+			TableExpr("studies AS s").
+			ColumnExpr("s.id, s.study_date, s.search, s.modalities, s.report_status").
+			ColumnExpr(sortKey+" AS sort_key"), u, f), f), sortKey).
+			Limit(pl.entries)
+		ids = ids.TableExpr("(?) AS s", window)
+		ids = filtered(ids, f, st).OrderExpr("s.sort_key" + order + ", s.id" + order)
+	} else {
+		ids = ids.TableExpr("studies AS s")
+		if st == listed {
+			// bun.In of no ids is NULL: no rows, as it should be.
+			ids = ids.Where("s.id IN (?)", bun.In(pl.ids))
+		}
+		ids = sorting(filtered(scoped(ids, u, f), f, st), key)
+	}
+	ids = ids.Limit(limit + 1)
+
 	q = db.NewSelect().
-		TableExpr("studies AS s").
+		TableExpr("(?) AS k", ids).
+		Join("JOIN studies AS s ON s.id = k.id").
 		Join("JOIN patients AS p ON p.id = s.patient_id").
 		Join("JOIN departments AS d ON d.id = s.department_id").
 		ColumnExpr("s.id, s.department_id, d.name AS department_name, s.patient_id AS patient_row_id").
 		ColumnExpr("p.patient_id, p.family_name, p.given_name, p.birth_date").
-		ColumnExpr("s.study_date, s.modalities, s.description, s.accession, s.num_instances, s.report_status")
-
-	q = filtered(scoped(q, u, f), f, st)
-
-	switch {
-	case f.Before != "":
-		day, id, err := decodeCursor(f.Before)
-		if err != nil {
-			return nil, false, 0, err
-		}
-		backward = true
-		q = q.Where("("+key+", s.id) > (?::date, ?)", day, id).
-			OrderExpr(key + " ASC, s.id ASC")
-	case f.After != "":
-		day, id, err := decodeCursor(f.After)
-		if err != nil {
-			return nil, false, 0, err
-		}
-		q = q.Where("("+key+", s.id) < (?::date, ?)", day, id).
-			OrderExpr(key + " DESC, s.id DESC")
-	default:
-		q = q.OrderExpr(key + " DESC, s.id DESC")
-	}
-	return q.Limit(limit + 1), backward, limit, nil
+		ColumnExpr("s.study_date, s.modalities, s.description, s.accession, s.num_instances, s.report_status").
+		OrderExpr(sortKey + order + ", s.id" + order)
+	return q, backward, limit, nil
 }
 
 // Tokens splits a search into the words that must all appear (name parts,

@@ -1,0 +1,17 @@
+ALTER TABLE studies RESET (parallel_workers);
+
+--bun:split
+
+CREATE INDEX IF NOT EXISTS studies_sort ON studies ((coalesce(study_date, '-infinity'::date)) DESC, id DESC);
+
+--bun:split
+
+CREATE INDEX IF NOT EXISTS studies_dept_sort ON studies (department_id, (coalesce(study_date, '-infinity'::date)) DESC, id DESC);
+
+--bun:split
+
+DROP INDEX IF EXISTS studies_walk;
+
+--bun:split
+
+DROP INDEX IF EXISTS studies_dept_walk;
