@@ -74,6 +74,10 @@ func BenchmarkSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	muller, err := studies.Search(ctx, db, staff, studies.Filter{Query: "Müller"})
+	if err != nil {
+		b.Fatal(err)
+	}
 	from := time.Now().AddDate(-1, 0, 0)
 	to := time.Now().AddDate(0, -6, 0)
 	cases := []struct {
@@ -85,12 +89,15 @@ func BenchmarkSearch(b *testing.B) {
 		{"next-page", staff, studies.Filter{After: first.Next}},
 		{"name-full", staff, studies.Filter{Query: family}},
 		{"name-accent", staff, studies.Filter{Query: "Müller"}},
+		{"name-accent-page2", staff, studies.Filter{Query: "Müller", After: muller.Next}},
 		{"name-partial", staff, studies.Filter{Query: "mar"}},
 		{"name-and-given", staff, studies.Filter{Query: family + ", emma"}},
 		{"patient-id", staff, studies.Filter{Query: pid}},
 		{"accession", staff, studies.Filter{Query: acc}},
 		{"filters", staff, studies.Filter{Modality: "MR", Report: studies.ReportYes, From: &from, To: &to}},
 		{"name-filters", staff, studies.Filter{Query: "müller", Modality: "CT", Report: studies.ReportNo}},
+		// A frequent part of a name with a rare modality: few matches among many candidates.
+		{"partial-rare-filter", staff, studies.Filter{Query: "mar", Modality: "PT", Report: studies.ReportYes}},
 		{"rare-modality-range", staff, studies.Filter{Modality: "PT", From: &to}},
 		{"no-match", staff, studies.Filter{Query: "zzzzqqq"}},
 		{"servicedesk-all", desk, studies.Filter{}},
