@@ -17,7 +17,23 @@ import (
 // input costs a small read instead of gigabytes. When the walk meets
 // something it does not model, it stops and lets the library decide.
 
-var errLength = errors.New("element length beyond the end of the file")
+var (
+	errLength   = errors.New("element length beyond the end of the file")
+	errInflated = errors.New("deflated data set inflates beyond the allowed ratio")
+)
+
+// Bounds of the inflated size of a deflated data set: real files compress a
+// few times; a thousandfold ratio is a bomb.
+const (
+	maxDeflateRatio = 32
+	minInflated     = 64 << 20
+	maxInflated     = 1 << 30
+)
+
+func inflateLimit(compressed int64) int64 {
+	n := compressed * maxDeflateRatio
+	return min(max(n, minInflated), maxInflated)
+}
 
 const undefinedLength = 0xFFFFFFFF
 
@@ -140,9 +156,19 @@ func checkLengths(r io.ReaderAt, size int64) error {
 	case tsExplicitBE:
 		w.order = binary.BigEndian
 	case tsDeflated:
+		// A deflate bomb claims a huge element inside a small file: the
+		// lengths fit the inflated stream, so only a cap on the inflated
+		// size (a ratio of the compressed size, within bounds) stops it.
 		fr := flate.NewReader(io.NewSectionReader(r, src.pos, size-src.pos))
 		defer fr.Close()
-		return w.walk(&streamSource{r: bufio.NewReader(fr)})
+		lr := &io.LimitedReader{R: fr, N: inflateLimit(size - src.pos)}
+		if err := w.walk(&streamSource{r: bufio.NewReader(lr)}); err != nil {
+			return err
+		}
+		if lr.N <= 0 {
+			return errInflated
+		}
+		return nil
 	}
 	return w.walk(src)
 }

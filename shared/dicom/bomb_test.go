@@ -1,0 +1,77 @@
+package dicom_test
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/radpass/radpass/shared/dicom"
+)
+
+// deflatedFile builds a Deflated Explicit VR Little Endian file whose data set
+// is one OB element of n zero bytes: tiny on disk, n bytes once inflated.
+func deflatedFile(t *testing.T, n uint32) []byte {
+	t.Helper()
+	var f bytes.Buffer
+	f.Write(make([]byte, 128))
+	f.WriteString("DICM")
+	ts := "1.2.840.10008.1.2.1.99"
+	// File meta group, explicit VR little endian: group length, then (0002,0010).
+	var meta bytes.Buffer
+	ui(&meta, 0x0002, 0x0010, ts)
+	binary.Write(&f, binary.LittleEndian, [2]uint16{0x0002, 0x0000})
+	f.WriteString("UL")
+	binary.Write(&f, binary.LittleEndian, uint16(4))
+	binary.Write(&f, binary.LittleEndian, uint32(meta.Len()))
+	f.Write(meta.Bytes())
+
+	// The data set is otherwise valid (the three UIDs ReadMeta requires).
+	var ds bytes.Buffer
+	ui(&ds, 0x0008, 0x0018, "2.25.1001")
+	ui(&ds, 0x0020, 0x000D, "2.25.1002")
+	ui(&ds, 0x0020, 0x000E, "2.25.1003")
+	binary.Write(&ds, binary.LittleEndian, [2]uint16{0x0011, 0x1010})
+	ds.WriteString("OB\x00\x00")
+	binary.Write(&ds, binary.LittleEndian, n)
+	fw, err := flate.NewWriter(&f, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(ds.Bytes())
+	zeros := make([]byte, 1<<20)
+	for left := int64(n); left > 0; left -= int64(len(zeros)) {
+		fw.Write(zeros[:min(left, int64(len(zeros)))])
+	}
+	fw.Close()
+	return f.Bytes()
+}
+
+// ui writes an explicit-VR UI element, padded to even length.
+func ui(b *bytes.Buffer, group, elem uint16, v string) {
+	if len(v)%2 == 1 {
+		v += "\x00"
+	}
+	binary.Write(b, binary.LittleEndian, [2]uint16{group, elem})
+	b.WriteString("UI")
+	binary.Write(b, binary.LittleEndian, uint16(len(v)))
+	b.WriteString(v)
+}
+
+// A deflate bomb (1 GiB claimed inside about a megabyte) is refused before
+// the DICOM library gets to allocate the claimed length.
+func TestDeflateBombIsRefused(t *testing.T) {
+	b := deflatedFile(t, 1<<30)
+	if len(b) > 4<<20 {
+		t.Fatalf("test file is %d bytes; the bomb should be small", len(b))
+	}
+	if _, err := dicom.ReadMeta(bytes.NewReader(b), int64(len(b))); !errors.Is(err, dicom.ErrNotDICOM) {
+		t.Fatalf("a 1 GiB element in a deflated file of about 1 MB: err = %v, want ErrNotDICOM", err)
+	}
+	// The same file with a small element is a valid object: only the size is refused.
+	ok := deflatedFile(t, 1<<10)
+	if _, err := dicom.ReadMeta(bytes.NewReader(ok), int64(len(ok))); err != nil {
+		t.Fatalf("the same file with a 1 KiB element is refused: %v", err)
+	}
+}
