@@ -17,6 +17,7 @@ const (
 	Conflict     = "conflict"     // already exists / state does not allow it
 	TooMany      = "too_many"     // throttled
 	TooLarge     = "too_large"    // body or field over the limit
+	Unsupported  = "unsupported"  // content type or encoding we do not take
 	Internal     = "internal"     // our fault; details only in the log
 )
 
@@ -28,6 +29,7 @@ var status = map[string]int{
 	Conflict:     http.StatusConflict,
 	TooMany:      http.StatusTooManyRequests,
 	TooLarge:     http.StatusRequestEntityTooLarge,
+	Unsupported:  http.StatusUnsupportedMediaType,
 	Internal:     http.StatusInternalServerError,
 }
 

@@ -79,6 +79,7 @@ func New(d Deps) (*App, error) {
 	app.Use(requestid.New())
 	app.Use(web.AccessLog(d.Log))
 	app.Use(web.SecurityHeaders(secure))
+	app.Use(web.RefuseEncodedBodies)
 
 	staticFS, _ := fs.Sub(staticfiles.FS, ".")
 	app.Get("/static*", static.New("", static.Config{FS: staticFS, MaxAge: 3600, Compress: true}))

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/i18n"
 )
 
 // ErrorData is what the error templates show: a translated message only.
@@ -40,6 +42,11 @@ func ErrorHandler(c fiber.Ctx, err error) error {
 		}
 		c.Set("HX-Redirect", to)
 		return c.SendStatus(http.StatusUnauthorized)
+	}
+	// Machines (PACS, report senders) get JSON, never a staff page.
+	if IsMachinePath(c.Path()) {
+		NoStore(c)
+		return c.Status(status).JSON(fiber.Map{"status": status, "error": i18n.T(i18n.Default, key, args...)})
 	}
 	p := NewPage(c, "error.title", nil)
 	p.Data = ErrorData{Status: status, Message: p.T(key, args...), Heading: p.T(keyForStatus(status) + ".heading")}
@@ -82,6 +89,8 @@ func keyForStatus(status int) string {
 		return "error.notfound"
 	case http.StatusForbidden:
 		return "error.forbidden"
+	case http.StatusUnsupportedMediaType:
+		return "error.unsupported"
 	case http.StatusUnauthorized:
 		return "error.unauthorized"
 	case http.StatusTooManyRequests:
@@ -97,6 +106,21 @@ func keyForStatus(status int) string {
 		return "error.internal"
 	}
 	return "error.badrequest"
+}
+
+// IsMachinePath reports the token-authenticated endpoints for machines.
+func IsMachinePath(p string) bool {
+	return strings.HasPrefix(p, "/dicomweb/") || p == "/dicomweb" || strings.HasPrefix(p, "/api/")
+}
+
+// RefuseEncodedBodies answers 415 to a request body sent with a
+// Content-Encoding: Fiber would inflate it without a limit (a gzip bomb of a
+// few hundred kilobytes takes gigabytes), and browsers never compress bodies.
+func RefuseEncodedBodies(c fiber.Ctx) error {
+	if ce := strings.TrimSpace(c.Get(fiber.HeaderContentEncoding)); ce != "" && !strings.EqualFold(ce, "identity") {
+		return apperr.New(apperr.Unsupported, "error.encoding")
+	}
+	return c.Next()
 }
 
 // ErrorHandlerCSRF turns a CSRF rejection into the translated 403 page.
