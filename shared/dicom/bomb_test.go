@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"errors"
+	"image"
 	"testing"
 
 	"github.com/radpass/radpass/shared/dicom"
@@ -73,5 +74,42 @@ func TestDeflateBombIsRefused(t *testing.T) {
 	ok := deflatedFile(t, 1<<10)
 	if _, err := dicom.ReadMeta(bytes.NewReader(ok), int64(len(ok))); err != nil {
 		t.Fatalf("the same file with a 1 KiB element is refused: %v", err)
+	}
+}
+
+// A baseline JPEG frame must have the size the header gives: a small file
+// whose JPEG claims a huge image is not decoded.
+func TestJPEGFrameMustMatchHeader(t *testing.T) {
+	base := dicom.Synth{
+		StudyUID: "2.25.2001", SeriesUID: "2.25.2002", SOPUID: "2.25.2003",
+		Rows: 32, Cols: 32, BitsAllocated: 8, TransferSyntax: "1.2.840.10008.1.2.4.50",
+		Pixel: func(f, i, s int) int { return i % 256 },
+	}
+	tests := []struct {
+		name    string
+		jpeg    image.Point
+		wantErr bool
+	}{
+		{"matching size", image.Point{}, false},
+		{"JPEG larger than the header", image.Pt(2048, 2048), true},
+		{"JPEG smaller than the header", image.Pt(16, 16), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			s.JPEGSize = tt.jpeg
+			b, err := s.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := dicom.Decode(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = im.Render(dicom.Options{})
+			if gotErr := errors.Is(err, dicom.ErrNoPreview); gotErr != tt.wantErr {
+				t.Fatalf("Render: err = %v, want ErrNoPreview: %v", err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -93,8 +93,8 @@ func ParseWindow(s string) (w *Window, auto, ok bool) {
 }
 
 // maxSamples bounds what one instance may ask the decoder to allocate
-// (about 1 GB of 32-bit samples); real images stay far below it.
-const maxSamples = 1 << 28
+// (64 Mi samples, 256 MB as 32-bit values); real images stay below it.
+const maxSamples = 1 << 26
 
 // Image is a decoded instance: metadata plus its pixel data, either native
 // sample bytes (decoded here, frame by frame) or encapsulated frames.
@@ -200,7 +200,10 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 			return nil, ErrNoPreview
 		}
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.EncapsulatedData.Data))
-		if err != nil || int64(cfg.Width)*int64(cfg.Height) > maxSamples {
+		// The JPEG must be the image the header describes: a tiny file
+		// claiming 16384x16384 would otherwise make the decoder allocate
+		// hundreds of megabytes.
+		if err != nil || cfg.Width != m.Columns || cfg.Height != m.Rows || int64(cfg.Width)*int64(cfg.Height) > maxSamples {
 			return nil, ErrNoPreview
 		}
 		src, err := f.EncapsulatedData.GetImage()

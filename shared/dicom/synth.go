@@ -30,6 +30,9 @@ type Synth struct {
 	Slope, Intercept            string
 	WindowCenter, WindowWidth   string
 	TransferSyntax              string // default explicit VR little endian
+	// JPEGSize, when set, encodes baseline JPEG frames at this size instead
+	// of Cols x Rows (a file whose pixel data disagrees with its header).
+	JPEGSize image.Point
 	// Pixel gives sample s of pixel i of frame f as a stored value
 	// (negative allowed when Signed).
 	Pixel func(f, i, s int) int
@@ -143,9 +146,13 @@ func (s Synth) Bytes() ([]byte, error) {
 		// Encapsulated baseline JPEG, one fragment per frame (8-bit grey).
 		var enc []*frame.Frame
 		for f := 0; f < s.Frames; f++ {
-			g := image.NewGray(image.Rect(0, 0, s.Cols, s.Rows))
+			size := image.Pt(s.Cols, s.Rows)
+			if s.JPEGSize != (image.Point{}) {
+				size = s.JPEGSize
+			}
+			g := image.NewGray(image.Rectangle{Max: size})
 			for i := range g.Pix {
-				g.Pix[i] = uint8(s.Pixel(f, i, 0))
+				g.Pix[i] = uint8(s.Pixel(f, i%(s.Cols*s.Rows), 0))
 			}
 			var jb bytes.Buffer
 			if err := jpeg.Encode(&jb, g, &jpeg.Options{Quality: 95}); err != nil {
