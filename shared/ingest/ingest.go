@@ -61,10 +61,13 @@ type Importer struct {
 }
 
 var (
-	errAlready     = errors.New("already present")
-	errOtherDept   = errors.New("the study belongs to another department")
-	errOtherStudy  = errors.New("the series belongs to another study")
-	errStudyNotReq = errors.New("the instance is not part of the study named in the request")
+	errAlready    = errors.New("already present")
+	errOtherDept  = errors.New("the study belongs to another department")
+	errOtherStudy = errors.New("the series belongs to another study")
+	// An instance naming a known study but another patient is misfiled: it
+	// must not show up in the first patient's letters and viewer.
+	errOtherPatient = errors.New("the study belongs to another patient")
+	errStudyNotReq  = errors.New("the instance is not part of the study named in the request")
 )
 
 // Option narrows what Import accepts.
@@ -130,7 +133,7 @@ func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts .
 		cleanup()
 		res.Outcome = AlreadyPresent
 		return res
-	case errors.Is(err, errOtherDept), errors.Is(err, errOtherStudy):
+	case errors.Is(err, errOtherDept), errors.Is(err, errOtherStudy), errors.Is(err, errOtherPatient):
 		cleanup()
 		return im.reject(res, ReasonMismatch, err.Error(), nil)
 	}
@@ -193,11 +196,14 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 		res.NewStudy = true
 	} else {
 		var cur store.Study
-		if err := tx.NewSelect().Model(&cur).Column("id", "department_id").Where("study_uid = ?", m.StudyUID).For("UPDATE").Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&cur).Column("id", "department_id", "patient_id").Where("study_uid = ?", m.StudyUID).For("UPDATE").Scan(ctx); err != nil {
 			return err
 		}
 		if cur.DepartmentID != im.DepartmentID {
 			return errOtherDept
+		}
+		if cur.PatientID != p.ID {
+			return errOtherPatient
 		}
 		study.ID = cur.ID
 	}
