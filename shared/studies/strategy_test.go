@@ -46,6 +46,7 @@ func TestStrategiesAgree(t *testing.T) {
 	// full, a listed one only when the candidates were all collected (else
 	// Search falls back): misses counts those.
 	misses, hits := 0, 0
+	seen := map[strategy]int{}
 	pages := func(f Filter, st strategy, n int) [][]int64 {
 		var out [][]int64
 		for page := 0; page < 50; page++ {
@@ -114,25 +115,33 @@ func TestStrategiesAgree(t *testing.T) {
 				}
 			}
 		}
-		// And what Search itself runs.
-		var got [][]int64
-		for g := f; ; {
-			p, err := Search(ctx, db, u, g)
-			if err != nil {
-				t.Fatal(err)
+		// And what Search runs, also with small limits that send it on to
+		// the budget walk and the fallback.
+		for _, lim := range []limits{defaults, {2, 3}, {2, 20}, {0, 0}} {
+			var got [][]int64
+			for g := f; ; {
+				r, err := find(ctx, db, u, g, lim)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g.Query != "" {
+					seen[r.st]++
+				}
+				var ids []int64
+				for i, row := range r.rows {
+					if i < r.limit {
+						ids = append(ids, row.ID)
+					}
+				}
+				got = append(got, ids)
+				if len(r.rows) <= r.limit {
+					break
+				}
+				g.After = r.rows[r.limit-1].Cursor()
 			}
-			var ids []int64
-			for _, r := range p.Rows {
-				ids = append(ids, r.ID)
+			if !slices.EqualFunc(a, got, slices.Equal) {
+				t.Fatalf("%+v, limits %v: walk %v, find %v", f, lim, a, got)
 			}
-			got = append(got, ids)
-			if p.Next == "" {
-				break
-			}
-			g.After = p.Next
-		}
-		if !slices.EqualFunc(a, got, slices.Equal) {
-			t.Fatalf("%+v: walk %v, Search %v", f, a, got)
 		}
 		// Going back from the last page gives the same pages.
 		if len(a) > 1 {
@@ -155,12 +164,15 @@ func TestStrategiesAgree(t *testing.T) {
 			}
 		}
 	}
+	if seen[listed] == 0 || seen[budget] == 0 || seen[walk]+seen[sorted] == 0 {
+		t.Fatalf("searches by strategy %v: the test wants listed, budget and a fallback", seen)
+	}
 	if misses == 0 || hits == 0 {
 		t.Fatalf("budget walks and lists: %d served pages, %d fallbacks; the test wants both", hits, misses)
 	}
 	// exact: patient ID or accession as stored, any case typed.
 	for q, want := range map[string]int{"ID007": 3, "id007": 3, "AC0071": 1} {
-		r, err := find(ctx, db, u, Filter{Query: q})
+		r, err := find(ctx, db, u, Filter{Query: q}, defaults)
 		if err != nil || r.st != exact {
 			t.Fatalf("%q: strategy %v (%v), want exact", q, r.st, err)
 		}
@@ -169,7 +181,7 @@ func TestStrategiesAgree(t *testing.T) {
 		}
 	}
 	// A part of an ID is not exact: it falls back to the trigram search.
-	if r, _ := find(ctx, db, u, Filter{Query: "D00"}); r.st == exact || len(r.rows) != 30 {
+	if r, _ := find(ctx, db, u, Filter{Query: "D00"}, defaults); r.st == exact || len(r.rows) != 30 {
 		t.Fatalf("a partial ID: strategy %v, %d studies", r.st, len(r.rows))
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -96,7 +95,7 @@ var ErrCursor = fmt.Errorf("studies: malformed cursor")
 
 // Search returns one page of the studies u may see that match f.
 func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, error) {
-	r, err := find(ctx, db, u, f)
+	r, err := find(ctx, db, u, f, defaults)
 	if err != nil {
 		return Page{}, err
 	}
@@ -135,7 +134,7 @@ func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, err
 // last one it ran), so a benchmark can time the bare query through
 // database/sql and compare.
 func SQL(ctx context.Context, db bun.IDB, u *store.User, f Filter) (string, error) {
-	r, err := find(ctx, db, u, f)
+	r, err := find(ctx, db, u, f, defaults)
 	if err != nil {
 		return "", err
 	}
@@ -193,10 +192,15 @@ const fewCap = 500
 // off by 50 times either way for names on 0.1–1% of the archive.
 const walkBudget = 20000
 
+// limits are fewCap and walkBudget (smaller in tests, to reach every path).
+type limits struct{ few, budget int }
+
+var defaults = limits{fewCap, walkBudget}
+
 // find runs the strategies in turn: no search walks; an ID or accession
 // that exists is exact; a search with few matches is listed; else the
 // budget walk, then sorted or walk.
-func find(ctx context.Context, db bun.IDB, u *store.User, f Filter) (result, error) {
+func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) (result, error) {
 	toks := Tokens(f.Query)
 	if len(toks) == 0 {
 		return run(ctx, db, u, f, plan{st: walk})
@@ -211,14 +215,14 @@ func find(ctx context.Context, db bun.IDB, u *store.User, f Filter) (result, err
 			return run(ctx, db, u, f, plan{st: exact})
 		}
 	}
-	ids, err := candidates(ctx, db, u, f, fewCap)
+	ids, err := candidates(ctx, db, u, f, lim.few)
 	if err != nil {
 		return result{}, err
 	}
-	if len(ids) <= fewCap {
+	if len(ids) <= lim.few {
 		return run(ctx, db, u, f, plan{st: listed, ids: ids})
 	}
-	r, err := run(ctx, db, u, f, plan{st: budget, entries: walkBudget})
+	r, err := run(ctx, db, u, f, plan{st: budget, entries: lim.budget})
 	if err != nil || len(r.rows) > r.limit {
 		return r, err
 	}
@@ -273,16 +277,40 @@ func run(ctx context.Context, db bun.IDB, u *store.User, f Filter, pl plan) (res
 }
 
 // fallback picks sorted or walk for a search the budget walk could not fill
-// a page from. sorted costs a heap visit per trigram match (about 1.5 µs),
-// walk at most the whole covering index (about 0.1 µs an entry): sorted
-// wins below a match count of N/15. PostgreSQL's estimate of the matches is
-// rough but far better than that for the frequent terms that matter here.
+// a page from, on PostgreSQL's estimates: sorted visits the table for each
+// study with the search words (mt, about 2 µs each), walk reads covering
+// index entries (about 0.1 µs each) until it has a page of studies that
+// also pass the filters (mf), at most all n in scope. The estimates are
+// rough, but the two costs differ most where they are good: a frequent part
+// of a name with a rare filter must walk, a rare name must be sorted.
 func fallback(ctx context.Context, db bun.IDB, u *store.User, f Filter) (strategy, error) {
-	q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
-	q = tokenConds(q, f)
+	base := func() *bun.SelectQuery {
+		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+	}
+	n, err := estimate(ctx, db, base())
+	if err != nil {
+		return walk, err
+	}
+	mt, err := estimate(ctx, db, tokenConds(base(), f))
+	if err != nil {
+		return walk, err
+	}
+	mf, err := estimate(ctx, db, filtered(base(), f, walk))
+	if err != nil {
+		return walk, err
+	}
+	entries := min(n, float64(pageLimit(f)+1)*n/max(mf, 1))
+	if 2*mt < 0.1*entries {
+		return sorted, nil
+	}
+	return walk, nil
+}
+
+// estimate is PostgreSQL's estimate of the rows q returns.
+func estimate(ctx context.Context, db bun.IDB, q *bun.SelectQuery) (float64, error) {
 	var plan string
 	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
-		return walk, err
+		return 0, err
 	}
 	var out []struct {
 		Plan struct {
@@ -290,42 +318,13 @@ func fallback(ctx context.Context, db bun.IDB, u *store.User, f Filter) (strateg
 		} `json:"Plan"`
 	}
 	if err := json.Unmarshal([]byte(plan), &out); err != nil {
-		return walk, fmt.Errorf("studies: read estimate: %w", err)
+		return 0, fmt.Errorf("studies: read estimate: %w", err)
 	}
 	if len(out) == 0 {
-		return walk, nil
+		return 0, nil // no estimate: fallback then walks
 	}
-	n, err := studyCount(ctx, db)
-	if err != nil {
-		return walk, err
-	}
-	if out[0].Plan.Rows < max(1000, n/15) {
-		return sorted, nil
-	}
-	return walk, nil
+	return out[0].Plan.Rows, nil
 }
-
-// studyCount is PostgreSQL's row estimate of studies (pg_class.reltuples),
-// read at most once a minute: an order of magnitude is all fallback needs.
-func studyCount(ctx context.Context, db bun.IDB) (float64, error) {
-	countMu.Lock()
-	defer countMu.Unlock()
-	if time.Since(countAt) < time.Minute {
-		return countVal, nil
-	}
-	var n float64
-	if err := db.NewRaw(`SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'studies'::regclass`).Scan(ctx, &n); err != nil {
-		return 0, err
-	}
-	countVal, countAt = n, time.Now()
-	return n, nil
-}
-
-var (
-	countMu  sync.Mutex
-	countAt  time.Time
-	countVal float64
-)
 
 const exactCond = "(s.accession IN (?) OR s.patient_id = ANY(ARRAY(SELECT id FROM patients WHERE patient_id IN (?))))"
 
