@@ -4,6 +4,7 @@
 package letter
 
 import (
+	"github.com/nyaruka/phonenumbers"
 	"strconv"
 	"strings"
 	"time"
@@ -265,13 +266,17 @@ func FormatDate(lang string, d time.Time) string {
 
 // MaskPhone keeps the country code and the last two digits of an E.164
 // number: enough for the patient to recognise it, little for anyone else.
+// The country code comes from the numbering plan (+32, +1, +352…).
 func MaskPhone(e164 string) string {
 	if len(e164) < 6 {
 		return "••••"
 	}
-	cc := 3 // "+32"; good enough for display, the full number is never shown
-	if e164[1] == '1' || e164[1] == '7' {
-		cc = 2
+	cc := 3
+	if n, err := phonenumbers.Parse(e164, ""); err == nil && n.GetCountryCode() > 0 {
+		cc = 1 + len(strconv.Itoa(int(n.GetCountryCode())))
+	}
+	if cc > len(e164)-2 {
+		cc = len(e164) - 2
 	}
 	return e164[:cc] + " " + strings.Repeat("•", len(e164)-cc-2) + e164[len(e164)-2:]
 }

@@ -168,6 +168,11 @@ func TestMasking(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"+32470123489", "+32 •••••••89"},
 		{"+14155550123", "+1 ••••••••23"},
+		{"+352621123456", "+352 •••••••56"}, // three-digit country codes keep all three
+		{"+353851234567", "+353 •••••••67"},
+		{"+358401234567", "+358 •••••••67"},
+		{"+351912345678", "+351 •••••••78"},
+		{"+79161234567", "+7 ••••••••67"},
 	}
 	for _, c := range cases {
 		if got := letter.MaskPhone(c.in); got != c.want {
