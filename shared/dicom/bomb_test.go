@@ -113,3 +113,14 @@ func TestJPEGFrameMustMatchHeader(t *testing.T) {
 		})
 	}
 }
+
+func TestSnapSize(t *testing.T) {
+	tests := []struct{ in, want int }{
+		{-5, 0}, {0, 0}, {1, 64}, {64, 64}, {65, 128}, {200, 256}, {512, 512}, {513, 1024}, {2048, 2048}, {2049, 0}, {4096, 0}, {99999, 0},
+	}
+	for _, tt := range tests {
+		if got := dicom.SnapSize(tt.in); got != tt.want {
+			t.Errorf("SnapSize(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

@@ -346,6 +346,25 @@ func TestRendererCachesAndFallsBack(t *testing.T) {
 	if err != nil || !bytes.Equal(first.Data, second.Data) || first.ETag != second.ETag {
 		t.Fatal("cached rendering differs")
 	}
+	// Spellings of one rendering share one cache entry.
+	for _, alias := range []rd.Request{
+		{StorageKey: key, Size: 60, Lang: "en"},
+		{StorageKey: key, Size: 64, Lang: "fr"},
+	} {
+		if again, err := r.Render(ctx, alias); err != nil || again.ETag != first.ETag {
+			t.Fatalf("size %d: another cache entry for the same rendering", alias.Size)
+		}
+	}
+	soft, err := r.Render(ctx, rd.Request{StorageKey: key, Size: 64, Window: "soft"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same, err := r.Render(ctx, rd.Request{StorageKey: key, Size: 64, Window: "40.0,400"}); err != nil || same.ETag != soft.ETag {
+		t.Fatalf("window 40.0,400 and soft are cached apart: %v", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(cache, "*", "*")); len(files) != 2 {
+		t.Fatalf("%d cache files after aliases, want 2", len(files))
+	}
 	q.PNG = true
 	p, err := r.Render(ctx, q)
 	if err != nil || p.ContentType != "image/png" || p.ETag == first.ETag {

@@ -49,20 +49,46 @@ var ErrBadWindow = errors.New("bad window")
 // MaxSize bounds the size parameter.
 const MaxSize = 4096
 
+// sizes are the output sizes served; any other request rounds up to the
+// next one, so a client cannot make thousands of distinct cache entries.
+var sizes = []int{64, 128, 256, 512, 1024, 2048}
+
+// SnapSize maps a requested size to the size served: 0 (original) for zero,
+// negative or larger than MaxSize, else the next of sizes (original above 2048).
+func SnapSize(n int) int {
+	if n <= 0 || n > MaxSize {
+		return 0
+	}
+	for _, s := range sizes {
+		if n <= s {
+			return s
+		}
+	}
+	return 0
+}
+
 // Render returns the encoded frame, from the cache when it is there.
 func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 	win, auto, ok := ParseWindow(q.Window)
 	if !ok {
 		return nil, ErrBadWindow
 	}
-	if q.Size < 0 || q.Size > MaxSize {
-		q.Size = 0
+	q.Size = SnapSize(q.Size)
+	// One cache entry per distinct rendering, not per spelling of it
+	// ("40,400", "40.0,400" and "soft" are the same window): the cache
+	// cannot be filled by varying the query text.
+	winKey := "file"
+	switch {
+	case auto:
+		winKey = "auto"
+	case win != nil:
+		winKey = fmt.Sprintf("%g,%g", win.Center, win.Width)
 	}
 	ctype := "image/jpeg"
 	if q.PNG {
 		ctype = "image/png"
 	}
-	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%s|%d|%t", renderVersion, q.StorageKey, q.Frame, q.Window, q.Size, q.PNG))
+	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%s|%d|%t", renderVersion, q.StorageKey, q.Frame, winKey, q.Size, q.PNG))
 	ck := hex.EncodeToString(h[:])
 	etag := `"` + ck[:32] + `"`
 	path := ""
