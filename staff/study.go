@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
@@ -58,9 +59,18 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	ctx := c.Context()
-	study, err := visibleStudy(ctx, h.DB, web.CurrentUser(c), id)
+	u := web.CurrentUser(c)
+	study, err := visibleStudy(ctx, h.DB, u, id)
 	if err != nil {
 		return err
+	}
+	// A page load is a view of patient data (requirement 13); the viewer's
+	// htmx steps through frames within that view are not recorded one by one.
+	if c.Get("HX-Request") != "true" {
+		if err := audit.Record(ctx, h.DB, &audit.Event{Action: "staff.study.view", ActorKind: "staff", ActorID: &u.ID,
+			ActorName: u.Username, DepartmentID: &study.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": study.ID}}); err != nil {
+			return err
+		}
 	}
 	var series []*store.Series
 	if err := h.DB.NewSelect().Model(&series).Where("study_id = ?", id).OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil {
