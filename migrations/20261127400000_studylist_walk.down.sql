@@ -1,3 +1,7 @@
+ALTER TABLE studies ALTER COLUMN search SET STATISTICS -1;
+
+--bun:split
+
 ALTER TABLE studies RESET (parallel_workers);
 
 --bun:split
