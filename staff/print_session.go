@@ -22,10 +22,13 @@ import (
 // user's server-side session, so PRINT THIS INFORMATION can print the same
 // number in another language. It is sealed (AES-GCM under a key derived from
 // the server secret) so even the sessions table holds no readable number, and
-// only the last few prints are kept.
+// only the latest print is kept.
 const (
 	sessionPrintRefs = "print.refs"
-	keepPrintRefs    = 5
+	keepPrintRefs    = 1 // a new print closes the previous confirmation
+	// printRefTTL bounds "while the confirmation is open": past it (or once a
+	// new print starts) the number is gone for good; PRINT AGAIN makes a new one.
+	printRefTTL = 30 * time.Minute
 )
 
 func (d *PrintDeps) sealKey() []byte {
@@ -89,7 +92,7 @@ func (h *Handlers) rememberRef(c fiber.Ctx, bucketID int64, n refnum.Number) err
 	if refs == nil {
 		refs = map[string]string{}
 	}
-	refs[strconv.FormatInt(bucketID, 10)] = strconv.FormatInt(time.Now().UnixNano(), 36) + "|" + sealed
+	refs[strconv.FormatInt(bucketID, 10)] = strconv.FormatInt(h.Print.now().UnixNano(), 36) + "|" + sealed
 	for len(refs) > keepPrintRefs {
 		delete(refs, oldestRef(refs))
 	}
@@ -117,7 +120,11 @@ func (h *Handlers) recallRef(c fiber.Ctx, bucketID int64) (refnum.Number, bool) 
 	if !ok {
 		return refnum.Number{}, false
 	}
-	_, sealed, _ := strings.Cut(v, "|")
+	stamp, sealed, _ := strings.Cut(v, "|")
+	at, err := strconv.ParseInt(stamp, 36, 64)
+	if err != nil || h.Print.now().Sub(time.Unix(0, at)) > printRefTTL {
+		return refnum.Number{}, false
+	}
 	n, err := h.Print.open(bucketID, sealed)
 	if err != nil {
 		return refnum.Number{}, false
