@@ -12,8 +12,10 @@ import (
 )
 
 // Image sends one rendered frame: ?f=frame&w=window&size=N&fmt=png.
-// Renderings are cached on disk; the browser keeps them privately and
-// revalidates with the ETag, so the access check runs on every view.
+// Renderings are cached on disk on the server. The browser must not keep
+// them (security requirement 12: files with patient data are no-store, and
+// staff workstations are shared); the ETag still lets a client that asks
+// with If-None-Match get a 304, and the access check runs on every view.
 func (h *Handlers) Image(c fiber.Ctx) error {
 	if h.DICOM == nil {
 		return fiber.ErrNotFound
@@ -42,7 +44,7 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Set(fiber.HeaderETag, res.ETag)
 	c.Vary(fiber.HeaderAcceptLanguage, fiber.HeaderCookie)
 	if c.Get(fiber.HeaderIfNoneMatch) == res.ETag {

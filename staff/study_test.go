@@ -99,9 +99,9 @@ func TestStudyDetailAndImages(t *testing.T) {
 		t.Fatalf("frame 2 image URL %q", src2)
 	}
 
-	// The rendered image: JPEG, private, with an ETag that revalidates.
+	// The rendered image: JPEG, never stored by the browser, with an ETag that revalidates.
 	res, img := c.Get(src)
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/jpeg" || !strings.HasPrefix(res.Header.Get("Cache-Control"), "private") {
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/jpeg" || res.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("image: %d %v", res.StatusCode, res.Header)
 	}
 	if cfg, _, err := image.DecodeConfig(strings.NewReader(img)); err != nil || cfg.Width != 512 {
