@@ -2,7 +2,7 @@ ALTER TABLE studies ALTER COLUMN search SET STATISTICS -1;
 
 --bun:split
 
-ALTER TABLE studies RESET (parallel_workers);
+ALTER TABLE studies RESET (parallel_workers, autovacuum_vacuum_insert_threshold, autovacuum_vacuum_insert_scale_factor);
 
 --bun:split
 

@@ -71,6 +71,12 @@ func Bulk(ctx context.Context, dsn string, n int, progress io.Writer) (BulkResul
 		return res, err
 	}
 	defer conn.Close()
+	// Commit the COPYs durably even where synchronous_commit is off (test
+	// clusters): VACUUM cannot mark rows of a commit not yet flushed all
+	// visible, and the study list's index-only walks need that.
+	if _, err := conn.ExecContext(ctx, `SET synchronous_commit = on`); err != nil {
+		return res, err
+	}
 
 	fmt.Fprintf(progress, "bulk: %d patients (prefix %s) over %d departments\n", npat, prefix, len(depts))
 	rng := mrand.New(mrand.NewPCG(uint64(start.UnixNano()), 7))
