@@ -291,10 +291,16 @@ func defaultValidity(today time.Time, dept *store.Department) time.Time {
 	return d
 }
 
-// maxValidity is the latest allowed validity date, when the department sets one.
+// ceilingYears bounds every validity, also where a department sets no
+// maximum: an access that never ends is a mistake, not a choice (the
+// settings page caps a department maximum at the same 5 years).
+const ceilingYears = 5
+
+// maxValidity is the latest allowed validity date: the department maximum
+// when one is set, else the product ceiling.
 func maxValidity(today time.Time, dept *store.Department) (time.Time, bool) {
 	if dept == nil || dept.MaxValidityN == nil || dept.MaxValidityUnit == nil {
-		return time.Time{}, false
+		return addPeriod(today, ceilingYears, "year"), true
 	}
 	return addPeriod(today, *dept.MaxValidityN, *dept.MaxValidityUnit), true
 }

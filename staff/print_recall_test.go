@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/radpass/radpass/shared/testserver"
 )
 
 // The plaintext number is recoverable only while its confirmation is open:
@@ -36,4 +38,24 @@ func TestPrintNumberIsForgotten(t *testing.T) {
 	if got := letter(second); got != http.StatusNotFound {
 		t.Fatalf("letter 31 minutes later: %d, want 404", got)
 	}
+}
+
+// Without a department maximum a validity is still capped at five years.
+func TestPrintValidityCeiling(t *testing.T) {
+	t.Parallel()
+	f := newPrintFixture(t, "")
+	form := f.validForm()
+	form.Set("valid_until", printToday.AddDate(5, 0, 1).Format("2006-01-02"))
+	res, body := f.c.PostForm("/staff/print", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("validity 5 years and a day ahead: status %d, want 422", res.StatusCode)
+	}
+	if msg := testserver.Doc(t, body).Find(`[data-error="valid_until"]`).Text(); msg == "" {
+		t.Errorf("no message next to the validity field:\n%s", body)
+	}
+	if n := printCount(t, f.srv, `SELECT count(*) FROM buckets`); n != 0 {
+		t.Fatalf("%d buckets stored, want 0", n)
+	}
+	form.Set("valid_until", printToday.AddDate(5, 0, 0).Format("2006-01-02"))
+	f.print(t, form)
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +24,6 @@ import (
 // only the latest print is kept.
 const (
 	sessionPrintRefs = "print.refs"
-	keepPrintRefs    = 1 // a new print closes the previous confirmation
 	// printRefTTL bounds "while the confirmation is open": past it (or once a
 	// new print starts) the number is gone for good; PRINT AGAIN makes a new one.
 	printRefTTL = 30 * time.Minute
@@ -78,7 +76,7 @@ func (d *PrintDeps) open(bucketID int64, sealed string) (refnum.Number, error) {
 	return refnum.Parse(string(plain))
 }
 
-// rememberRef stores the sealed number of bucketID in the session, dropping the oldest beyond keepPrintRefs.
+// rememberRef stores the sealed number of bucketID in the session, replacing any earlier one.
 func (h *Handlers) rememberRef(c fiber.Ctx, bucketID int64, n refnum.Number) error {
 	sealed, err := h.Print.seal(bucketID, n)
 	if err != nil {
@@ -88,25 +86,10 @@ func (h *Handlers) rememberRef(c fiber.Ctx, bucketID int64, n refnum.Number) err
 	if err != nil {
 		return err
 	}
-	refs, _ := s.Values[sessionPrintRefs].(map[string]string)
-	if refs == nil {
-		refs = map[string]string{}
-	}
-	refs[strconv.FormatInt(bucketID, 10)] = strconv.FormatInt(h.Print.now().UnixNano(), 36) + "|" + sealed
-	for len(refs) > keepPrintRefs {
-		delete(refs, oldestRef(refs))
-	}
+	// Only the latest print is kept: a new print closes the previous confirmation.
+	refs := map[string]string{strconv.FormatInt(bucketID, 10): strconv.FormatInt(h.Print.now().UnixNano(), 36) + "|" + sealed}
 	s.Values[sessionPrintRefs] = refs
 	return h.Sessions.Save(c, s)
-}
-
-func oldestRef(refs map[string]string) string {
-	keys := make([]string, 0, len(refs))
-	for k := range refs {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return refs[keys[i]] < refs[keys[j]] })
-	return keys[0]
 }
 
 // recallRef returns the number of bucketID while this session still holds it.

@@ -150,8 +150,9 @@ func TestPrintFormShowsTheTenParameters(t *testing.T) {
 	if v, _ := form.Find(`[name=valid_until]`).Attr("min"); v != "2026-06-16" {
 		t.Errorf("min date %q", v)
 	}
-	if _, ok := form.Find(`[name=valid_until]`).Attr("max"); ok {
-		t.Error("a max date without a department maximum")
+	// Without a department maximum the five-year ceiling applies.
+	if v, _ := form.Find(`[name=valid_until]`).Attr("max"); v != "2031-06-15" {
+		t.Errorf("max date without a department maximum %q, want the five-year ceiling 2031-06-15", v)
 	}
 	if v, _ := form.Find(`[name=language] option[selected]`).Attr("value"); v != "en" {
 		t.Errorf("default letter language %q", v)
@@ -678,11 +679,11 @@ func TestPrintAgainMakesANewNumber(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "")
 	id1 := f.print(t, f.validForm())
+	r1 := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id1, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
 	id2 := f.print(t, f.validForm())
 	if id1 == id2 {
 		t.Fatal("same bucket twice")
 	}
-	r1 := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id1, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
 	r2 := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id2, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
 	if r1 == "" || r1 == r2 {
 		t.Fatalf("PRINT AGAIN reused the number: %q %q", r1, r2)
