@@ -69,6 +69,10 @@
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", window.location.pathname);
     }
+    // Nor may the language switcher, which comes back to this page.
+    document.querySelectorAll('input[name="back"]').forEach(function (b) {
+      b.value = window.location.pathname;
+    });
   }
 
   // COPY THIS INFORMATION: the Clipboard API where available, else select
