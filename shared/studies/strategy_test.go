@@ -142,6 +142,24 @@ func TestStrategiesAgree(t *testing.T) {
 			if !slices.EqualFunc(a, got, slices.Equal) {
 				t.Fatalf("%+v, limits %v: walk %v, find %v", f, lim, a, got)
 			}
+			// Backwards: before each page's first study come the previous
+			// page's studies, nearest first.
+			for i := 1; i < len(a); i++ {
+				g := f
+				g.Before = cursorOf(t, a[i][:1], db)
+				r, err := find(ctx, db, u, g, lim)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.backward || len(r.rows) < len(a[i-1]) {
+					t.Fatalf("%+v, limits %v: back from page %d gave %d rows", f, lim, i, len(r.rows))
+				}
+				for j, row := range r.rows[:len(a[i-1])] {
+					if want := a[i-1][len(a[i-1])-1-j]; row.ID != want {
+						t.Fatalf("%+v, limits %v: back from page %d, row %d is %d, want %d", f, lim, i, j, row.ID, want)
+					}
+				}
+			}
 		}
 		// Going back from the last page gives the same pages.
 		if len(a) > 1 {
