@@ -59,3 +59,20 @@ func TestPrintValidityCeiling(t *testing.T) {
 	form.Set("valid_until", printToday.AddDate(5, 0, 0).Format("2006-01-02"))
 	f.print(t, form)
 }
+
+// Another site cannot make a signed-in user's browser fetch (and audit) a letter.
+func TestPrintLetterRefusesCrossSite(t *testing.T) {
+	t.Parallel()
+	f := newPrintFixture(t, "")
+	id := f.print(t, f.validForm())
+	path := "/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=en"
+	if res, _ := f.c.Get(path, "Sec-Fetch-Site", "cross-site"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site letter: %d, want 403", res.StatusCode)
+	}
+	if n := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter'`); n != 0 {
+		t.Fatalf("%d letter events after a refused cross-site fetch", n)
+	}
+	if res, _ := f.c.Get(path, "Sec-Fetch-Site", "same-origin"); res.StatusCode != http.StatusOK {
+		t.Fatalf("same-origin letter: %d", res.StatusCode)
+	}
+}
