@@ -215,22 +215,55 @@ func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) 
 			return run(ctx, db, u, f, plan{st: exact})
 		}
 	}
-	ids, err := candidates(ctx, db, u, f, lim.few)
+	est, err := estimates(ctx, db, u, f)
 	if err != nil {
 		return result{}, err
 	}
-	if len(ids) <= lim.few {
-		return run(ctx, db, u, f, plan{st: listed, ids: ids})
+	// Each step is tried only when the estimate gives it a fair chance:
+	// estimates are good to a factor of about two, and a step that fails
+	// costs at most a couple of milliseconds.
+	if est.mt <= 4*float64(lim.few) {
+		ids, err := candidates(ctx, db, u, f, lim.few)
+		if err != nil {
+			return result{}, err
+		}
+		if len(ids) <= lim.few {
+			return run(ctx, db, u, f, plan{st: listed, ids: ids})
+		}
 	}
-	r, err := run(ctx, db, u, f, plan{st: budget, entries: lim.budget})
-	if err != nil || len(r.rows) > r.limit {
-		return r, err
+	limit := float64(pageLimit(f) + 1)
+	found := -1.0 // matches the budget walk found, when it ran
+	if est.mf/max(est.n, 1)*float64(lim.budget) >= limit/4 {
+		r, err := run(ctx, db, u, f, plan{st: budget, entries: lim.budget})
+		if err != nil || len(r.rows) > r.limit {
+			return r, err
+		}
+		found = float64(len(r.rows))
 	}
-	st, err := fallback(ctx, db, u, f)
-	if err != nil {
-		return result{}, err
+	return run(ctx, db, u, f, plan{st: fallback(est, found, lim.budget, limit)})
+}
+
+// estimated are PostgreSQL's estimates of the studies in scope (n), of
+// those with the search words (mt) and of those also passing the filters
+// (mf).
+type estimated struct{ n, mt, mf float64 }
+
+func estimates(ctx context.Context, db bun.IDB, u *store.User, f Filter) (estimated, error) {
+	base := func() *bun.SelectQuery {
+		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
 	}
-	return run(ctx, db, u, f, plan{st: st})
+	var e estimated
+	var err error
+	if e.n, err = estimate(ctx, db, base()); err != nil {
+		return e, err
+	}
+	if e.mt, err = estimate(ctx, db, tokenConds(base(), f)); err != nil {
+		return e, err
+	}
+	if e.mf, err = estimate(ctx, db, filtered(base(), f, walk)); err != nil {
+		return e, err
+	}
+	return e, nil
 }
 
 // candidates returns up to limit+1 ids of the studies in scope and date
@@ -276,34 +309,23 @@ func run(ctx context.Context, db bun.IDB, u *store.User, f Filter, pl plan) (res
 	return r, nil
 }
 
-// fallback picks sorted or walk for a search the budget walk could not fill
-// a page from, on PostgreSQL's estimates: sorted visits the table for each
-// study with the search words (mt, about 2 µs each), walk reads covering
-// index entries (about 0.1 µs each) until it has a page of studies that
-// also pass the filters (mf), at most all n in scope. The estimates are
-// rough, but the two costs differ most where they are good: a frequent part
-// of a name with a rare filter must walk, a rare name must be sorted.
-func fallback(ctx context.Context, db bun.IDB, u *store.User, f Filter) (strategy, error) {
-	base := func() *bun.SelectQuery {
-		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+// fallback picks sorted or walk for a search the steps before could not
+// serve. sorted visits the table for each study with the search words (mt,
+// about 2 µs each); walk reads covering index entries (about 0.1 µs each)
+// until it has a page of studies that also pass the filters, at most all n
+// in scope. How many entries that takes comes from the matches the budget
+// walk found among its entries when it ran (a measure, not an estimate),
+// else from the estimate mf. A frequent part of a name with a rare filter
+// walks; a rare name, or one with rare filters, is sorted.
+func fallback(est estimated, found float64, entries int, limit float64) strategy {
+	walkEntries := limit * est.n / max(est.mf, 1)
+	if found >= 0 {
+		walkEntries = limit * float64(entries) / max(found, 0.5)
 	}
-	n, err := estimate(ctx, db, base())
-	if err != nil {
-		return walk, err
+	if 2*est.mt < 0.1*min(est.n, walkEntries) {
+		return sorted
 	}
-	mt, err := estimate(ctx, db, tokenConds(base(), f))
-	if err != nil {
-		return walk, err
-	}
-	mf, err := estimate(ctx, db, filtered(base(), f, walk))
-	if err != nil {
-		return walk, err
-	}
-	entries := min(n, float64(pageLimit(f)+1)*n/max(mf, 1))
-	if 2*mt < 0.1*entries {
-		return sorted, nil
-	}
-	return walk, nil
+	return walk
 }
 
 // estimate is PostgreSQL's estimate of the rows q returns.
