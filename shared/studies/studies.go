@@ -260,6 +260,10 @@ func estimates(ctx context.Context, db bun.IDB, u *store.User, f Filter) (estima
 	if e.mt, err = estimate(ctx, db, tokenConds(base(), f)); err != nil {
 		return e, err
 	}
+	if f.From == nil && f.To == nil && f.Modality == "" && f.Report == ReportAny {
+		e.mf = e.mt // no filters: spare a round trip
+		return e, nil
+	}
 	if e.mf, err = estimate(ctx, db, filtered(base(), f, walk)); err != nil {
 		return e, err
 	}
