@@ -11,6 +11,7 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/localpg"
+	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -86,3 +87,35 @@ func departmentByCode(ctx context.Context, db bun.IDB, code string) (*store.Depa
 // dicomDir is where the stored DICOM files and reports live; serve reads
 // them from the same place (shared/server/routes_dicom.go).
 func dicomDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "dicom") }
+
+// deptStorage is what the DICOM commands work with: the database, one
+// department and the DICOM storage folder.
+type deptStorage struct {
+	DB    *bun.DB
+	Dept  *store.Department
+	Store *storage.FS
+	done  func()
+}
+
+// openDeptStorage opens the migrated database, looks the department up by
+// code and opens the storage folder; Close releases the database.
+func openDeptStorage(ctx context.Context, cfg *config.Config, out io.Writer, code string) (*deptStorage, error) {
+	db, done, err := openMigratedDB(ctx, cfg, out)
+	if err != nil {
+		return nil, err
+	}
+	d, err := departmentByCode(ctx, db, code)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	st, err := storage.NewFS(dicomDir(cfg))
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return &deptStorage{DB: db, Dept: d, Store: st, done: done}, nil
+}
+
+// Close releases the database (and stops a local cluster this process started).
+func (e *deptStorage) Close() { e.done() }

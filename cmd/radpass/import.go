@@ -16,7 +16,6 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/storage"
 )
 
 // cmdImport: radpass import --department CODE PATH… (files, folders, .zip).
@@ -36,19 +35,12 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	if *dept == "" || fs.NArg() == 0 {
 		return usageErr("usage: radpass import --department CODE PATH... (files, folders, .zip archives)")
 	}
-	db, done, err := openMigratedDB(ctx, cfg, out)
+	env, err := openDeptStorage(ctx, cfg, out, *dept)
 	if err != nil {
 		return err
 	}
-	defer done()
-	d, err := departmentByCode(ctx, db, *dept)
-	if err != nil {
-		return err
-	}
-	st, err := storage.NewFS(dicomDir(cfg))
-	if err != nil {
-		return err
-	}
+	defer env.Close()
+	db, d, st := env.DB, env.Dept, env.Store
 	im := &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID, Workers: *workers}
 	var progress func(ingest.Progress)
 	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {

@@ -12,7 +12,6 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/ingest"
-	"github.com/radpass/radpass/shared/storage"
 )
 
 const reportUsage = "usage: radpass report add --department CODE --study UID --status preliminary|final [--available-at TIME] FILE (.txt UTF-8 or .pdf)"
@@ -51,19 +50,12 @@ func cmdReport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	} else {
 		rep.Text = string(data)
 	}
-	db, done, err := openMigratedDB(ctx, cfg, out)
+	env, err := openDeptStorage(ctx, cfg, out, *dept)
 	if err != nil {
 		return err
 	}
-	defer done()
-	d, err := departmentByCode(ctx, db, *dept)
-	if err != nil {
-		return err
-	}
-	st, err := storage.NewFS(dicomDir(cfg))
-	if err != nil {
-		return err
-	}
+	defer env.Close()
+	db, d, st := env.DB, env.Dept, env.Store
 	s, err := ingest.AttachReport(ctx, db, st, d.ID, *study, rep)
 	switch {
 	case errors.Is(err, ingest.ErrNotFound):
