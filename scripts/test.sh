@@ -4,16 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-go build -o bin/radpass ./cmd/radpass
-
-port=55500
-while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
-tmp=$(mktemp -d /tmp/radpass-test.XXXXXX)
-chmod 755 "$tmp"
-cleanup() { ./bin/radpass localpg stop "$tmp/pg" "$port" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-export RADPASS_TEST_DATABASE_URL=$(./bin/radpass localpg start "$tmp/pg" "$port")
+. scripts/throwaway-pg.sh 55500
 export RADPASS_TEST_CHROMIUM=${RADPASS_TEST_CHROMIUM:-$(command -v chromium || true)}
 # Browser tests are never skipped here: no browser is a failure, not a skip.
 if [ -z "$RADPASS_TEST_CHROMIUM" ] || [ ! -x "$RADPASS_TEST_CHROMIUM" ]; then
