@@ -168,3 +168,13 @@ func randomHex(n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Count returns the number of rows in table, failing the test on error.
+func Count(tb testing.TB, db bun.IDB, table string) int {
+	tb.Helper()
+	n, err := db.NewSelect().Table(table).Count(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
