@@ -17,9 +17,11 @@ type Handlers struct {
 	DB       *bun.DB
 	Sessions *web.Sessions
 	Throttle *auth.Throttle
-	Log      *slog.Logger
-	DICOM    *DICOMDeps
-	Print    *PrintDeps
+	// IPThrottle counts failed sign-ins per client address (nil: none).
+	IPThrottle *auth.Throttle
+	Log        *slog.Logger
+	DICOM      *DICOMDeps
+	Print      *PrintDeps
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

@@ -43,6 +43,20 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		page.AddError("form", "signin.error.wrong")
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
 	}
+	// One address guessing across many account names is stopped too; its
+	// refused tries do not count against the accounts it names.
+	ipKey := "staff-ip:" + c.IP()
+	if h.IPThrottle != nil {
+		ipLocked, err := h.IPThrottle.Locked(ctx, ipKey)
+		if err != nil {
+			return err
+		}
+		if ipLocked {
+			h.record(ctx, c, audit.SignInLock, "refused-ip", nil, username)
+			page.AddError("form", "error.toomany")
+			return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
+		}
+	}
 	// The try is counted before the password is checked, so parallel guesses
 	// cannot all slip past the limit together.
 	key := "staff:" + username
@@ -58,6 +72,11 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	u, err := h.checkCredentials(ctx, username, password)
 	if errors.Is(err, errNoUser) {
 		h.record(ctx, c, audit.SignInFail, "failed", u, username)
+		if h.IPThrottle != nil {
+			if _, err := h.IPThrottle.Fail(ctx, ipKey); err != nil {
+				return err
+			}
+		}
 		if locked {
 			page.AddError("form", "signin.error.locked")
 			return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)

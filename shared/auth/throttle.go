@@ -22,6 +22,14 @@ func DefaultStaffThrottle(db bun.IDB) *Throttle {
 	return &Throttle{DB: db, Max: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute}
 }
 
+// DefaultStaffIPThrottle: 50 failed sign-ins from one address in 15 minutes
+// lock that address for 15 minutes. Only failures count, and the bar is
+// high, because a hospital's staff often share one address behind NAT; it
+// stops one machine from guessing across many account names.
+func DefaultStaffIPThrottle(db bun.IDB) *Throttle {
+	return &Throttle{DB: db, Max: 50, Window: 15 * time.Minute, Lock: 15 * time.Minute}
+}
+
 // Locked reports whether key is locked now.
 func (t *Throttle) Locked(ctx context.Context, key string) (bool, error) {
 	var locked bool

@@ -72,7 +72,8 @@ func New(d Deps) (*App, error) {
 	secure := cfg.SecureCookies()
 	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
 	staffSessions := web.NewSessions(staffStore)
-	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB), Log: d.Log}
+	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
+		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log}
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
 
 	app.Use(recover.New())
