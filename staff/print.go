@@ -14,6 +14,7 @@ import (
 
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -83,11 +84,10 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		}
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/print", page)
 	}
-	b, ref, err := h.createBucket(c.Context(), u, c.IP(), sel, req)
+	b, err := h.createBucket(c.Context(), u, c.IP(), sel, req, func(id int64, n refnum.Number) error {
+		return h.rememberRef(c, id, n)
+	})
 	if err != nil {
-		return err
-	}
-	if err := h.rememberRef(c, b.ID, ref); err != nil {
 		return err
 	}
 	to := "/staff/print/" + strconv.FormatInt(b.ID, 10)

@@ -76,3 +76,26 @@ func TestPrintLetterRefusesCrossSite(t *testing.T) {
 		t.Fatalf("same-origin letter: %d", res.StatusCode)
 	}
 }
+
+// Keeping the number for the confirmation is part of the print: when the
+// session cannot be saved, no bucket remains whose number nobody saw.
+func TestPrintRollsBackWhenTheSessionCannotKeepTheNumber(t *testing.T) {
+	t.Parallel()
+	f := newPrintFixture(t, "")
+	printExec(t, f.srv, `CREATE FUNCTION refuse_session_data() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'session store down'; END $$`)
+	printExec(t, f.srv, `CREATE TRIGGER refuse_session_data BEFORE UPDATE ON sessions FOR EACH ROW
+		WHEN (OLD.data IS DISTINCT FROM NEW.data) EXECUTE FUNCTION refuse_session_data()`)
+	res, body := f.c.PostForm("/staff/print", f.validForm())
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("print with a failing session store: status %d, want 500\n%s", res.StatusCode, body)
+	}
+	for _, table := range []string{"buckets", "bucket_studies", "study_labels"} {
+		if n := printCount(t, f.srv, `SELECT count(*) FROM `+table); n != 0 {
+			t.Errorf("%d rows left in %s", n, table)
+		}
+	}
+	if n := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print'`); n != 0 {
+		t.Errorf("%d print audit events left", n)
+	}
+}

@@ -22,11 +22,15 @@ const ActionPrintLetter = "print.letter"
 
 // createBucket stores one print in ONE transaction: the bucket, its studies,
 // the label assignment, the sticky preferences and the audit event (with the
-// reason, never the number). Any failure leaves nothing behind.
-func (h *Handlers) createBucket(ctx context.Context, u *store.User, ip string, sel *selection, r *printRequest) (*store.Bucket, refnum.Number, error) {
+// reason, never the number). Any failure leaves nothing behind. keep runs
+// last inside the transaction with the new bucket's id and number (the
+// confirmation's copy in the session): if it fails, nothing is printed,
+// so no active bucket can exist whose number nobody saw.
+func (h *Handlers) createBucket(ctx context.Context, u *store.User, ip string, sel *selection, r *printRequest,
+	keep func(bucketID int64, n refnum.Number) error) (*store.Bucket, error) {
 	n, err := refnum.New()
 	if err != nil {
-		return nil, refnum.Number{}, err
+		return nil, err
 	}
 	b := &store.Bucket{
 		RefHash:      refnum.Hash(h.Print.Key, n),
@@ -45,7 +49,7 @@ func (h *Handlers) createBucket(ctx context.Context, u *store.User, ip string, s
 	}
 	if r.Anonymize {
 		if b.AnonNumber, err = anonNumber(); err != nil {
-			return nil, refnum.Number{}, err
+			return nil, err
 		}
 	}
 	err = store.InTx(ctx, h.DB, func(ctx context.Context, tx bun.Tx) error {
@@ -91,15 +95,18 @@ func (h *Handlers) createBucket(ctx context.Context, u *store.User, ip string, s
 		if r.LabelID != 0 {
 			details["label_id"] = r.LabelID
 		}
-		return audit.Record(ctx, tx, &audit.Event{
+		if err := audit.Record(ctx, tx, &audit.Event{
 			Action: ActionPrint, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
 			DepartmentID: &sel.Dept.ID, BucketID: &b.ID, IP: ip, Details: details,
-		})
+		}); err != nil {
+			return err
+		}
+		return keep(b.ID, n)
 	})
 	if err != nil {
-		return nil, refnum.Number{}, err
+		return nil, err
 	}
-	return b, n, nil
+	return b, nil
 }
 
 // anonNumber is the 6-digit number that replaces the first name of an anonymized bucket.
