@@ -79,13 +79,14 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	return nil
 }
 
-// purgeSessions deletes expired sessions (and spent sign-in counters) every
-// `every` until ctx ends.
+// purgeSessions deletes expired sessions, spent sign-in counters and month-old
+// renderings every `every` until ctx ends.
 // Expired sessions never open anything (the store checks the times on every
 // request); this only keeps the table small.
 func purgeSessions(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	ticks := 0 // the render cache is walked every 12th round only
 	for {
 		select {
 		case <-ctx.Done():
@@ -100,6 +101,13 @@ func purgeSessions(ctx context.Context, a *server.App, log *slog.Logger, every t
 		}
 		if err == nil && a.Staff != nil && a.Staff.Throttle != nil {
 			_, err = a.Staff.Throttle.Purge(ctx)
+		}
+		ticks++
+		if ticks%12 == 1 && a.Staff != nil && a.Staff.DICOM != nil && a.Staff.DICOM.Renderer != nil {
+			// Renderings are cheap to redo; a month of them is plenty.
+			if _, cerr := a.Staff.DICOM.Renderer.PurgeCache(30 * 24 * time.Hour); cerr != nil {
+				log.Warn("render cache purge failed", "error", cerr.Error())
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Warn("session purge failed", "error", err.Error())

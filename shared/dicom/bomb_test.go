@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"image"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/radpass/radpass/shared/dicom"
 )
@@ -122,5 +125,38 @@ func TestSnapSize(t *testing.T) {
 		if got := dicom.SnapSize(tt.in); got != tt.want {
 			t.Errorf("SnapSize(%d) = %d, want %d", tt.in, got, tt.want)
 		}
+	}
+}
+
+// The render cache forgets renderings by age; a fresh one stays.
+func TestPurgeCacheByAge(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "ab", "old")
+	fresh := filepath.Join(dir, "cd", "fresh")
+	for _, p := range []string{old, fresh} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-40 * 24 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	r := &dicom.Renderer{CacheDir: dir}
+	n, err := r.PurgeCache(30 * 24 * time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeCache: %d removed, err %v; want 1", n, err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the old rendering is still there")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("the fresh rendering was removed")
+	}
+	if n, err := (&dicom.Renderer{CacheDir: filepath.Join(dir, "missing")}).PurgeCache(time.Hour); err != nil || n != 0 {
+		t.Errorf("missing cache folder: %d, %v", n, err)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/radpass/radpass/shared/storage"
 )
@@ -140,4 +142,37 @@ func writeCache(path string, b []byte) {
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
 		os.Remove(tmp.Name())
 	}
+}
+
+// PurgeCache deletes renderings older than maxAge. Every entry can be made
+// again in a few milliseconds, so age alone bounds the cache's size to what
+// the recent weeks asked for.
+func (r *Renderer) PurgeCache(maxAge time.Duration) (int, error) {
+	if r.CacheDir == "" {
+		return 0, nil
+	}
+	cutoff := time.Now().Add(-maxAge)
+	n := 0
+	err := filepath.WalkDir(r.CacheDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		if info.ModTime().Before(cutoff) {
+			if err := os.Remove(p); err == nil {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }
