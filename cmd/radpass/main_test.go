@@ -296,7 +296,7 @@ func TestPurgeSessions(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() {
-		purgeSessions(ctx, a, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond)
+		housekeeping(ctx, a, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond)
 		close(done)
 	}()
 	deadline := time.Now().Add(20 * time.Second)

@@ -59,7 +59,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	go purgeSessions(ctx, a, log, 5*time.Minute)
+	go housekeeping(ctx, a, log, 5*time.Minute)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- a.Fiber.Listen(cfg.Addr, fiber.ListenConfig{DisableStartupMessage: true})
@@ -79,11 +79,11 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	return nil
 }
 
-// purgeSessions deletes expired sessions, spent sign-in counters and month-old
+// housekeeping deletes expired sessions, spent sign-in counters and month-old
 // renderings every `every` until ctx ends.
 // Expired sessions never open anything (the store checks the times on every
 // request); this only keeps the table small.
-func purgeSessions(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
+func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	ticks := 0 // the render cache is walked every 12th round only
