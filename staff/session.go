@@ -4,8 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
-	"strings"
-	"unicode"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -70,14 +68,6 @@ func RequireAdmin(c fiber.Ctx) error {
 }
 
 // safeNext keeps post-sign-in redirects on this site's staff area.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/staff/") || strings.Contains(next, "\\") || strings.IndexFunc(next, unicode.IsControl) >= 0 {
-		return "/staff/"
-	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
-		return "/staff/"
-	}
-	return next
-}
+func safeNext(next string) string { return web.LocalPath(next, "/staff/", "/staff/") }
 
 var errNoUser = errors.New("no such user")

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"net/url"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
@@ -33,20 +30,6 @@ func setLanguage(db *bun.DB, secure bool) fiber.Handler {
 			Name: web.LangCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
 			HTTPOnly: true, SameSite: "Lax", Secure: secure,
 		})
-		return web.Redirect(c, safeBack(c.FormValue("back")))
+		return web.Redirect(c, web.LocalPath(c.FormValue("back"), "/", "/"))
 	}
-}
-
-// safeBack keeps the post-switch redirect on this site: a path, never
-// "//host", "/\\host" or one that browsers turn into those by dropping tabs
-// and newlines.
-func safeBack(back string) string {
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") ||
-		strings.IndexFunc(back, unicode.IsControl) >= 0 {
-		return "/"
-	}
-	if u, err := url.Parse(back); err != nil || u.Scheme != "" || u.Host != "" {
-		return "/"
-	}
-	return back
 }
