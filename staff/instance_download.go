@@ -22,7 +22,7 @@ func (h *Handlers) InstanceDownload(c fiber.Ctx) error {
 		return err
 	}
 	u := web.CurrentUser(c)
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: "staff.instance.download", ActorKind: "staff", ActorID: &u.ID,
+	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.InstanceDownload, ActorKind: "staff", ActorID: &u.ID,
 		ActorName: u.Username, DepartmentID: &ref.DepartmentID, IP: c.IP(),
 		Details: map[string]any{"study_id": ref.StudyID, "instance_id": ref.ID}}); err != nil {
 		blob.Close()

@@ -69,7 +69,7 @@ func TestPrintLetterRefusesCrossSite(t *testing.T) {
 	if res, _ := f.c.Get(path, "Sec-Fetch-Site", "cross-site"); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site letter: %d, want 403", res.StatusCode)
 	}
-	if n := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter'`); n != 0 {
+	if n := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter'`); n != 0 {
 		t.Fatalf("%d letter events after a refused cross-site fetch", n)
 	}
 	if res, _ := f.c.Get(path, "Sec-Fetch-Site", "same-origin"); res.StatusCode != http.StatusOK {
@@ -95,7 +95,7 @@ func TestPrintRollsBackWhenTheSessionCannotKeepTheNumber(t *testing.T) {
 			t.Errorf("%d rows left in %s", n, table)
 		}
 	}
-	if n := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print'`); n != 0 {
+	if n := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.print'`); n != 0 {
 		t.Errorf("%d print audit events left", n)
 	}
 }

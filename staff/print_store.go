@@ -15,10 +15,10 @@ import (
 )
 
 // ActionPrint is the audit action of PRINT REFERENCE NUMBER.
-const ActionPrint = "print"
+const ActionPrint = audit.BucketPrint
 
 // ActionPrintLetter records a letter (re)printed from the confirmation.
-const ActionPrintLetter = "print.letter"
+const ActionPrintLetter = audit.BucketLetter
 
 // createBucket stores one print in ONE transaction: the bucket, its studies,
 // the label assignment, the sticky preferences and the audit event (with the

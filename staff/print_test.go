@@ -228,7 +228,7 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 	// The audit event: action print, with the reason, never the number.
 	var details string
 	var bucketID int64
-	if err := f.srv.DB.QueryRowContext(ctx, `SELECT details::text, bucket_id FROM audit_events WHERE action = 'print'`).Scan(&details, &bucketID); err != nil {
+	if err := f.srv.DB.QueryRowContext(ctx, `SELECT details::text, bucket_id FROM audit_events WHERE action = 'bucket.print'`).Scan(&details, &bucketID); err != nil {
 		t.Fatal(err)
 	}
 	if bucketID != id || !strings.Contains(details, "Patient asked for the images") {
@@ -511,7 +511,7 @@ func TestPrintIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	printExec(t, f.srv, `CREATE FUNCTION fail_print_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN IF NEW.action = 'print' THEN RAISE EXCEPTION 'audit down'; END IF; RETURN NEW; END $$`)
+		BEGIN IF NEW.action = 'bucket.print' THEN RAISE EXCEPTION 'audit down'; END IF; RETURN NEW; END $$`)
 	printExec(t, f.srv, `CREATE TRIGGER fail_print_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_print_audit()`)
 	f.openForm(t)
 	form := f.validForm()
@@ -657,7 +657,7 @@ func TestPrintLetterSameNumberOtherLanguage(t *testing.T) {
 			t.Errorf("letter in %s lacks the number, %q or the name:\n%s", lang, want, txt)
 		}
 	}
-	if c := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter' AND bucket_id = ?`, id); c != 4 {
+	if c := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter' AND bucket_id = ?`, id); c != 4 {
 		t.Errorf("%d letter prints audited, want 4", c)
 	}
 	// Another session (even the same user) cannot recover the number.

@@ -21,7 +21,7 @@ import (
 )
 
 // AuditSettings is the audit action of a department settings change.
-const AuditSettings = "department.settings"
+const AuditSettings = audit.SettingsUpdate
 
 // Validity units, and their length in days for comparing periods. A month
 // counts 30 days and a year 365 here: the comparison "maximum >= default"

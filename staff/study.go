@@ -67,7 +67,7 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 	// A page load is a view of patient data (requirement 13); the viewer's
 	// htmx steps through frames within that view are not recorded one by one.
 	if c.Get("HX-Request") != "true" {
-		if err := audit.Record(ctx, h.DB, &audit.Event{Action: "staff.study.view", ActorKind: "staff", ActorID: &u.ID,
+		if err := audit.Record(ctx, h.DB, &audit.Event{Action: audit.StudyView, ActorKind: "staff", ActorID: &u.ID,
 			ActorName: u.Username, DepartmentID: &study.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": study.ID}}); err != nil {
 			return err
 		}

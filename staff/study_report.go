@@ -31,7 +31,7 @@ func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: "staff.report.view", ActorKind: "staff", ActorID: &u.ID,
+	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.ReportView, ActorKind: "staff", ActorID: &u.ID,
 		ActorName: u.Username, DepartmentID: &s.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": s.ID}}); err != nil {
 		blob.Close()
 		return err

@@ -56,7 +56,7 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 	}
 	elapsed := time.Since(start)
 	printSummary(out, sum, elapsed)
-	if aerr := audit.Record(ctx, db, &audit.Event{Action: "dicom.import", Outcome: outcomeOf(sum), ActorKind: "system", ActorName: "cli",
+	if aerr := audit.Record(ctx, db, &audit.Event{Action: audit.DICOMImport, Outcome: outcomeOf(sum), ActorKind: "system", ActorName: "cli",
 		DepartmentID: &d.ID, Details: map[string]any{"studies_added": sum.Studies, "series_added": sum.Series,
 			"instances_added": sum.Instances, "already_present": sum.Already, "rejected": len(sum.Rejected), "bytes": sum.Bytes}}); aerr != nil {
 		return aerr

@@ -10,15 +10,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Actions recorded.
-const (
-	SignIn      = "staff.signin"
-	SignInFail  = "staff.signin.fail"
-	SignInLock  = "staff.signin.locked"
-	SignOut     = "staff.signout"
-	UserCreated = "staff.user.created"
-)
-
 // Event is one audit row. Details must never hold a secret (reference number,
 // OTP, password, session id).
 type Event struct {

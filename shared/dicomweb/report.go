@@ -67,7 +67,7 @@ func (h *Handler) Report(c fiber.Ctx) error {
 		return h.internal(c, err)
 	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{
-		Action: "report.upload", ActorKind: "api", ActorID: &tok.ID, ActorName: "token:" + tok.Name,
+		Action: audit.ReportUpload, ActorKind: "api", ActorID: &tok.ID, ActorName: "token:" + tok.Name,
 		DepartmentID: &tok.DepartmentID, IP: c.IP(),
 		Details: map[string]any{"study_id": study.ID, "status": study.ReportStatus, "pdf": study.ReportPDFKey != "", "embargo": at != nil},
 	}); err != nil {

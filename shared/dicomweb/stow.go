@@ -180,7 +180,7 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 		status, outcome = http.StatusAccepted, "partial"
 	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{
-		Action: "dicomweb.stow", Outcome: outcome, ActorKind: "api", ActorID: &tok.ID, ActorName: "token:" + tok.Name,
+		Action: audit.DICOMStow, Outcome: outcome, ActorKind: "api", ActorID: &tok.ID, ActorName: "token:" + tok.Name,
 		DepartmentID: &tok.DepartmentID, IP: c.IP(),
 		Details: map[string]any{"instances_added": sum.Instances, "already_present": sum.Already, "failed": len(fails),
 			"studies_added": sum.Studies, "series_added": sum.Series, "bytes": sum.Bytes},
