@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -22,6 +23,7 @@ type Handlers struct {
 	Log        *slog.Logger
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
+	Buckets    *buckets.Service
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

@@ -43,7 +43,7 @@ func (h *Handlers) PrintLetter(c fiber.Ctx) error {
 		return err
 	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{
-		Action: ActionPrintLetter, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
+		Action: audit.BucketLetter, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
 		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(), Details: map[string]any{"language": lang},
 	}); err != nil {
 		return err

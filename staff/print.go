@@ -2,7 +2,6 @@ package staff
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,7 +10,9 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/nyaruka/phonenumbers"
+	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
@@ -21,7 +22,7 @@ import (
 
 // printView is what STEP 2 shows.
 type printView struct {
-	Sel       *selection
+	Sel       *buckets.Selection
 	Form      printForm
 	Regions   []regionOption
 	Choices   printChoices
@@ -84,20 +85,31 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		}
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/print", page)
 	}
-	b, err := h.createBucket(c.Context(), u, c.IP(), sel, req, func(id int64, n refnum.Number) error {
-		return h.rememberRef(c, id, n)
+	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
+		// No bucket whose letter cannot be printed: render it once before storing.
+		Check: func(b *store.Bucket, n refnum.Number) error {
+			_, err := letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n))
+			return err
+		},
+		// The session is written through the print's own transaction: never a
+		// second pool connection while the transaction holds one.
+		Keep: func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error {
+			return h.rememberRef(c, tx, b.ID, n)
+		},
 	})
-	if err != nil {
+	if errors.Is(err, buckets.ErrPrefs) {
+		h.Log.WarnContext(c.Context(), "print preferences not saved", "request_id", c.RequestID(), "error", err.Error())
+	} else if err != nil {
 		return err
 	}
-	to := "/staff/print/" + strconv.FormatInt(b.ID, 10)
-	if req.PrintNow {
+	to := "/staff/print/" + strconv.FormatInt(res.Bucket.ID, 10)
+	if req.PrintNow && !res.Duplicate {
 		to += "?open=1"
 	}
 	return web.Redirect(c, to)
 }
 
-func (h *Handlers) printPage(c fiber.Ctx, sel *selection, f printForm) (*web.Page, error) {
+func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f printForm) (*web.Page, error) {
 	ch, err := h.printChoices(c.Context(), sel.Dept.ID)
 	if err != nil {
 		return nil, err
@@ -110,32 +122,30 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *selection, f printForm) (*web.Pag
 		AnonNote:  f.Anonymize && f.Scope == store.ScopeImagesReport,
 		StudyArgs: studyArgs(sel.IDs),
 	}
-	if max, ok := maxValidity(today, sel.Dept); ok {
-		v.MaxDate = max.Format("2006-01-02")
-		v.MaxText = letter.FormatDate(web.Lang(c), max)
-	}
+	max := buckets.MaxValidity(today, sel.Dept)
+	v.MaxDate = max.Format("2006-01-02")
+	v.MaxText = letter.FormatDate(web.Lang(c), max)
 	return web.NewPage(c, "print.title", v), nil
 }
 
 // defaultPrintForm presets the form: sticky verification type, SMS prefix and
 // language of this user's last print; the department's default validity.
-func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *selection) (printForm, error) {
+func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *buckets.Selection) (printForm, error) {
 	f := printForm{
 		Verification: store.VerifySMS,
 		SMSRegion:    regionOfPhone(sel.Dept.Phone),
 		Scope:        store.ScopeImages,
 		Language:     web.Lang(c),
-		ValidUntil:   defaultValidity(h.Print.today(), sel.Dept).Format("2006-01-02"),
+		ValidUntil:   buckets.DefaultValidity(h.Print.today(), sel.Dept).Format("2006-01-02"),
+		FormToken:    newFormToken(),
 	}
-	prefs := new(store.UserPrintPrefs)
-	err := h.DB.NewSelect().Model(prefs).Where("user_id = ?", u.ID).Scan(c.Context())
+	prefs, err := h.Buckets.Prefs(c.Context(), u.ID)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return f, err
-	default:
+	case prefs != nil:
 		f.Verification = prefs.Verification
-		if validRegion(prefs.SMSRegion) {
+		if buckets.ValidRegion(prefs.SMSRegion) {
 			f.SMSRegion = prefs.SMSRegion
 		}
 		if i18n.Valid(prefs.Language) {
@@ -163,11 +173,11 @@ func (h *Handlers) printChoices(ctx context.Context, deptID int64) (printChoices
 // regionOfPhone guesses the SMS prefix from the department's own phone number.
 func regionOfPhone(phone string) string {
 	if num, err := phonenumbers.Parse(phone, ""); err == nil {
-		if r := phonenumbers.GetRegionCodeForNumber(num); validRegion(r) {
+		if r := phonenumbers.GetRegionCodeForNumber(num); buckets.ValidRegion(r) {
 			return r
 		}
 	}
-	return smsRegions[0]
+	return buckets.SMSRegions[0]
 }
 
 // localArgs writes dates in message arguments the way the page's language does.

@@ -158,7 +158,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	waitLetters := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
-		for printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'print.letter'`) < want {
+		for printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter'`) < want {
 			if time.Now().After(deadline) {
 				t.Fatalf("the letter tabs did not load %d letters", want)
 			}
@@ -167,7 +167,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	}
 	waitLetters(2)
 	var langs string
-	if err := srv.DB.QueryRowContext(context.Background(), `SELECT string_agg(details->>'language', ',' ORDER BY id) FROM audit_events WHERE action = 'print.letter'`).Scan(&langs); err != nil || langs != "en,fr" {
+	if err := srv.DB.QueryRowContext(context.Background(), `SELECT string_agg(details->>'language', ',' ORDER BY id) FROM audit_events WHERE action = 'bucket.letter'`).Scan(&langs); err != nil || langs != "en,fr" {
 		t.Fatalf("letters printed in %q (%v), want en,fr", langs, err)
 	}
 

@@ -11,6 +11,9 @@ type PrintDeps struct {
 	Now       func() time.Time // nil = time.Now; tests move "today"
 }
 
+// Clock is the print clock as a function (the bucket service shares it).
+func (d *PrintDeps) Clock() time.Time { return d.now() }
+
 func (d *PrintDeps) now() time.Time {
 	if d.Now != nil {
 		return d.Now()

@@ -1,6 +1,8 @@
 package staff
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -10,13 +12,10 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/store"
 )
-
-// smsRegions are the country prefixes RadPass sends SMS to (an allow-list
-// against SMS pumping); the form offers exactly these.
-var smsRegions = []string{"BE", "NL", "LU", "FR", "DE", "AT", "CH", "GB", "IE", "ES", "PT", "IT", "DK", "SE", "NO", "FI", "PL"}
 
 // regionOption is one entry of the country-prefix menu.
 type regionOption struct {
@@ -25,20 +24,11 @@ type regionOption struct {
 }
 
 func regionOptions() []regionOption {
-	out := make([]regionOption, len(smsRegions))
-	for i, r := range smsRegions {
+	out := make([]regionOption, len(buckets.SMSRegions))
+	for i, r := range buckets.SMSRegions {
 		out[i] = regionOption{Code: r, Prefix: phonenumbers.GetCountryCodeForRegion(r)}
 	}
 	return out
-}
-
-func validRegion(r string) bool {
-	for _, x := range smsRegions {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // Limits of the free-text fields.
@@ -65,6 +55,7 @@ type printForm struct {
 	Anonymize    bool
 	Message      string
 	PrintNow     bool
+	FormToken    string // one-time token: a second submit of this form creates nothing
 }
 
 func parsePrintForm(c fiber.Ctx) printForm {
@@ -86,6 +77,7 @@ func parsePrintForm(c fiber.Ctx) printForm {
 		Anonymize:    on("anonymize"),
 		Message:      strings.TrimSpace(strings.ReplaceAll(c.FormValue("message"), "\r\n", "\n")),
 		PrintNow:     on("print_now"),
+		FormToken:    formToken(c.FormValue("form_token")),
 	}
 }
 
@@ -96,23 +88,6 @@ type printChoices struct {
 	Groups []*store.Group
 }
 
-// printRequest is a validated form, ready to store.
-type printRequest struct {
-	Verification string
-	Destination  string
-	SMSRegion    string
-	Scope        string
-	Reason       string
-	Language     string
-	ValidUntil   time.Time
-	LabelID      int64
-	LabelUserID  *int64
-	LabelGroupID *int64
-	Anonymize    bool
-	Message      string
-	PrintNow     bool
-}
-
 // fieldErr is one failed rule: form field and i18n key (with args).
 type fieldErr struct {
 	Field, Key string
@@ -121,15 +96,15 @@ type fieldErr struct {
 
 // validate checks every rule of STEP 2 and returns all failures at once, so
 // the form shows each message next to its field.
-func (f printForm) validate(today time.Time, dept *store.Department, ch printChoices) (*printRequest, []fieldErr) {
+func (f printForm) validate(today time.Time, dept *store.Department, ch printChoices) (*buckets.PrintRequest, []fieldErr) {
 	var errs []fieldErr
 	bad := func(field, key string, args ...any) { errs = append(errs, fieldErr{field, key, args}) }
-	r := &printRequest{Reason: f.Reason, Message: f.Message, Anonymize: f.Anonymize, PrintNow: f.PrintNow}
+	r := &buckets.PrintRequest{Reason: f.Reason, Message: f.Message, Anonymize: f.Anonymize, PrintNow: f.PrintNow, FormToken: f.FormToken}
 
 	switch f.Verification {
 	case store.VerifySMS:
 		r.Verification = f.Verification
-		if !validRegion(f.SMSRegion) {
+		if !buckets.ValidRegion(f.SMSRegion) {
 			bad("sms_region", "print.error.region")
 			break
 		}
@@ -185,7 +160,7 @@ func (f printForm) validate(today time.Time, dept *store.Department, ch printCho
 		bad("valid_until", "print.error.valid.format")
 	} else if !d.After(today) {
 		bad("valid_until", "print.error.valid.past")
-	} else if max, ok := maxValidity(today, dept); ok && d.After(max) {
+	} else if max := buckets.MaxValidity(today, dept); d.After(max) {
 		bad("valid_until", "print.error.valid.max", "Date", max) // localised by the handler
 	} else {
 		r.ValidUntil = d
@@ -253,58 +228,6 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(dom, ".") && !strings.HasPrefix(dom, ".") && !strings.HasSuffix(dom, ".")
 }
 
-// addPeriod adds n units (day, week, month, year) to d.
-func addPeriod(d time.Time, n int, unit string) time.Time {
-	switch unit {
-	case "day":
-		return d.AddDate(0, 0, n)
-	case "week":
-		return d.AddDate(0, 0, 7*n)
-	case "year":
-		return addMonths(d, 12*n)
-	}
-	return addMonths(d, n)
-}
-
-// addMonths clamps to the end of a shorter month (31 January + 1 month is
-// 28 February, not 3 March as time.AddDate would normalise it).
-func addMonths(d time.Time, n int) time.Time {
-	first := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, d.Location()).AddDate(0, n, 0)
-	last := first.AddDate(0, 1, -1).Day()
-	day := d.Day()
-	if day > last {
-		day = last
-	}
-	return time.Date(first.Year(), first.Month(), day, d.Hour(), d.Minute(), d.Second(), d.Nanosecond(), d.Location())
-}
-
-// defaultValidity is today plus the department's default period (1 month unless configured).
-func defaultValidity(today time.Time, dept *store.Department) time.Time {
-	n, unit := 1, "month"
-	if dept != nil && dept.DefaultValidityN > 0 {
-		n, unit = dept.DefaultValidityN, dept.DefaultValidityUnit
-	}
-	d := addPeriod(today, n, unit)
-	if max, ok := maxValidity(today, dept); ok && d.After(max) {
-		d = max
-	}
-	return d
-}
-
-// ceilingYears bounds every validity, also where a department sets no
-// maximum: an access that never ends is a mistake, not a choice (the
-// settings page caps a department maximum at the same 5 years).
-const ceilingYears = 5
-
-// maxValidity is the latest allowed validity date: the department maximum
-// when one is set, else the product ceiling.
-func maxValidity(today time.Time, dept *store.Department) (time.Time, bool) {
-	if dept == nil || dept.MaxValidityN == nil || dept.MaxValidityUnit == nil {
-		return addPeriod(today, ceilingYears, "year"), true
-	}
-	return addPeriod(today, *dept.MaxValidityN, *dept.MaxValidityUnit), true
-}
-
 func hasLabel(ls []*store.Label, id int64) bool {
 	for _, l := range ls {
 		if l.ID == id {
@@ -330,4 +253,26 @@ func hasGroup(gs []*store.Group, id int64) bool {
 		}
 	}
 	return false
+}
+
+// newFormToken is the one-time token a print form carries (128 random bits).
+func newFormToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "" // no token: the form still prints, without double-submit protection
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// formToken keeps a well-formed token from the form and drops anything else.
+func formToken(s string) string {
+	if len(s) < 16 || len(s) > 64 {
+		return ""
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return ""
+		}
+	}
+	return s
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/refnum"
 )
@@ -76,8 +77,9 @@ func (d *PrintDeps) open(bucketID int64, sealed string) (refnum.Number, error) {
 	return refnum.Parse(string(plain))
 }
 
-// rememberRef stores the sealed number of bucketID in the session, replacing any earlier one.
-func (h *Handlers) rememberRef(c fiber.Ctx, bucketID int64, n refnum.Number) error {
+// rememberRef stores the sealed number of bucketID in the session, replacing
+// any earlier one, through db (the print's transaction).
+func (h *Handlers) rememberRef(c fiber.Ctx, db bun.IDB, bucketID int64, n refnum.Number) error {
 	sealed, err := h.Print.seal(bucketID, n)
 	if err != nil {
 		return err
@@ -89,7 +91,7 @@ func (h *Handlers) rememberRef(c fiber.Ctx, bucketID int64, n refnum.Number) err
 	// Only the latest print is kept: a new print closes the previous confirmation.
 	refs := map[string]string{strconv.FormatInt(bucketID, 10): strconv.FormatInt(h.Print.now().UnixNano(), 36) + "|" + sealed}
 	s.Values[sessionPrintRefs] = refs
-	return h.Sessions.Save(c, s)
+	return h.Sessions.SaveWith(c, s, db)
 }
 
 // recallRef returns the number of bucketID while this session still holds it.

@@ -2,7 +2,6 @@ package staff
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
@@ -51,7 +51,7 @@ func (h *Handlers) PrintConfirm(c fiber.Ctx) error {
 		HowTo:      letter.HowToText(t, b.Verification, b.Destination),
 		ValidUntil: letter.FormatDate(web.Lang(c), b.ValidUntil),
 		LetterURL:  "/staff/print/" + strconv.FormatInt(b.ID, 10) + "/letter?lang=" + b.Language,
-		AgainURL:   "/staff/print?" + studyArgs(studyIDsOf(studies)),
+		AgainURL:   "/staff/print?" + studyArgs(buckets.StudyIDs(studies)),
 	}
 	if n, ok := h.recallRef(c, b.ID); ok {
 		v.Ref = n.Grouped()
@@ -89,34 +89,19 @@ func maskedDestination(b *store.Bucket) string {
 // department and studies.
 func (h *Handlers) loadBucket(ctx context.Context, u *store.User, idParam string) (*store.Bucket, []*store.Study, error) {
 	id, err := strconv.ParseInt(idParam, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil {
 		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")
 	}
-	b := new(store.Bucket)
-	err = h.DB.NewSelect().Model(b).Relation("Patient").Relation("Department").Where("?TableAlias.id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	b, err := h.Buckets.ForStaff(ctx, u, id)
+	if errors.Is(err, buckets.ErrNotFound) {
 		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if !u.CanSeeDepartment(b.DepartmentID) {
-		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")
-	}
-	var studies []*store.Study
-	err = h.DB.NewSelect().Model(&studies).
-		Where("?TableAlias.id IN (SELECT study_id FROM bucket_studies WHERE bucket_id = ?)", b.ID).
-		OrderExpr("?TableAlias.study_date DESC NULLS LAST, ?TableAlias.id DESC").Scan(ctx)
+	studies, err := h.Buckets.Studies(ctx, b.ID)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, studies, nil
-}
-
-func studyIDsOf(studies []*store.Study) []int64 {
-	ids := make([]int64, len(studies))
-	for i, s := range studies {
-		ids[i] = s.ID
-	}
-	return ids
 }

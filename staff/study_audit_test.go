@@ -34,7 +34,7 @@ func TestStudyViewIsAudited(t *testing.T) {
 		StudyID      int64 `bun:"study_id"`
 	}
 	if err := srv.DB.NewRaw(`SELECT actor_id, department_id, (details->>'study_id')::bigint AS study_id
-		FROM audit_events WHERE action = 'staff.study.view'`).Scan(context.Background(), &rows); err != nil {
+		FROM audit_events WHERE action = 'study.view'`).Scan(context.Background(), &rows); err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 1 {

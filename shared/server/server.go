@@ -19,6 +19,7 @@ import (
 
 	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
@@ -75,6 +76,8 @@ func New(d Deps) (*App, error) {
 	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
 		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log}
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
+	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock}
+	sh.Buckets = bk
 
 	app.Use(recover.New())
 	app.Use(requestid.New())

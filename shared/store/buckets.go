@@ -51,6 +51,29 @@ type Bucket struct {
 	Failures     int         `bun:"failures"`
 	CreatedAt    time.Time   `bun:"created_at,nullzero,default:now()"`
 	Department   *Department `bun:"rel:belongs-to,join:department_id=id"`
+
+	OTPHash       []byte     `bun:"otp_hash"`
+	OTPExpiresAt  *time.Time `bun:"otp_expires_at"`
+	BlockedAt     *time.Time `bun:"blocked_at"`
+	BlockedProbes int        `bun:"blocked_probes"`
+	LastAccessAt  *time.Time `bun:"last_access_at"`
+	FormTokenHash []byte     `bun:"form_token_hash"`
+}
+
+// Expired reports a bucket whose validity date has passed on the given day
+// (the bucket is valid through its valid_until date).
+func (b *Bucket) Expired(today time.Time) bool {
+	y, m, d := today.Date()
+	return b.ValidUntil.Before(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+}
+
+// EffectiveState is the state a person should read: an active bucket past
+// its validity date is expired (the row keeps "active": expiry needs no job).
+func (b *Bucket) EffectiveState(today time.Time) string {
+	if b.State == BucketActive && b.Expired(today) {
+		return BucketExpired
+	}
+	return b.State
 }
 
 // ReportAllowed is the one rule for report access: the scope includes it and

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/gorilla/sessions"
+	"github.com/uptrace/bun"
 )
 
 // Sessions adapts a gorilla/sessions store to Fiber (which speaks fasthttp):
@@ -59,6 +60,14 @@ func (m *Sessions) Save(c fiber.Ctx, s *sessions.Session) error {
 		c.Response().Header.Add("Set-Cookie", v)
 	}
 	return nil
+}
+
+// SaveWith writes the session through db, e.g. the caller's transaction: code
+// inside a transaction must never take a second connection from the pool.
+func (m *Sessions) SaveWith(c fiber.Ctx, s *sessions.Session, db bun.IDB) error {
+	st := *m.Store
+	st.DB = db
+	return (&Sessions{Store: &st, Name: m.Name}).Save(c, s)
 }
 
 // Renew starts a fresh session id keeping nothing of the old one (sign-in).

@@ -1,0 +1,132 @@
+package buckets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/radpass/radpass/shared/store"
+)
+
+// Viewer is whoever asks to see patient data: a staff user, or a patient
+// signed in to one bucket. Exactly one of the two is set.
+type Viewer struct {
+	User   *store.User
+	Bucket *store.Bucket
+}
+
+// Staff and Patient make viewers.
+func Staff(u *store.User) Viewer          { return Viewer{User: u} }
+func Patient(b *store.Bucket) Viewer      { return Viewer{Bucket: b} }
+func (v Viewer) IsPatient() bool          { return v.Bucket != nil }
+func (v Viewer) valid() bool              { return (v.User == nil) != (v.Bucket == nil) }
+func (v Viewer) seesDept(dept int64) bool { return v.User != nil && v.User.CanSeeDepartment(dept) }
+
+// InstanceRef is an instance with what the access check and the image and
+// download handlers need.
+type InstanceRef struct {
+	ID             int64  `bun:"id"`
+	SOPUID         string `bun:"sop_uid"`
+	StorageKey     string `bun:"storage_key"`
+	Frames         int    `bun:"frames"`
+	SizeBytes      int64  `bun:"size_bytes"`
+	SeriesID       int64  `bun:"series_id"`
+	StudyID        int64  `bun:"study_id"`
+	DepartmentID   int64  `bun:"department_id"`
+	TransferSyntax string `bun:"transfer_syntax"`
+}
+
+// inBucket is the SQL condition "study ?study is one of bucket ?".
+const inBucket = `EXISTS (SELECT 1 FROM bucket_studies bs WHERE bs.bucket_id = ? AND bs.study_id = `
+
+// Study loads study id with its patient if v may see it; anything else is
+// ErrNotFound, so ids of other departments or buckets reveal nothing.
+func (s *Service) Study(ctx context.Context, v Viewer, id int64) (*store.Study, error) {
+	if !v.valid() || id <= 0 {
+		return nil, ErrNotFound
+	}
+	st := new(store.Study)
+	q := s.DB.NewSelect().Model(st).Relation("Patient").Where("study.id = ?", id)
+	if v.IsPatient() {
+		q = q.Where(inBucket+"study.id)", v.Bucket.ID)
+	}
+	err := q.Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsPatient() && !v.seesDept(st.DepartmentID) {
+		return nil, ErrNotFound
+	}
+	return st, nil
+}
+
+// Series checks that series id belongs to study studyID (already checked for v).
+func (s *Service) Series(ctx context.Context, studyID, id int64) (*store.Series, error) {
+	se := new(store.Series)
+	err := s.DB.NewSelect().Model(se).Where("id = ? AND study_id = ?", id, studyID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return se, err
+}
+
+// Instance loads instance id if v may see it.
+func (s *Service) Instance(ctx context.Context, v Viewer, id int64) (*InstanceRef, error) {
+	if !v.valid() || id <= 0 {
+		return nil, ErrNotFound
+	}
+	ref := new(InstanceRef)
+	q := `SELECT i.id, i.sop_uid, i.storage_key, i.frames, i.size_bytes, i.series_id, i.transfer_syntax,
+		st.id AS study_id, st.department_id
+		FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
+		WHERE i.id = ?`
+	args := []any{id}
+	if v.IsPatient() {
+		q += ` AND ` + inBucket + `st.id)`
+		args = append(args, v.Bucket.ID)
+	}
+	err := s.DB.NewRaw(q, args...).Scan(ctx, ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsPatient() && !v.seesDept(ref.DepartmentID) {
+		return nil, ErrNotFound
+	}
+	return ref, nil
+}
+
+// ReportAllowed is the one rule for a patient's report: the scope includes
+// it, the bucket is not anonymized, a final report exists (a preliminary one
+// is not released to patients) and its "available for patient" time has
+// passed. Staff of the department read reports at once.
+func ReportAllowed(v Viewer, st *store.Study, now time.Time) bool {
+	if st.ReportText == "" && st.ReportPDFKey == "" {
+		return false
+	}
+	if !v.IsPatient() {
+		return v.seesDept(st.DepartmentID)
+	}
+	if !v.Bucket.ReportAllowed() || st.ReportStatus != "final" {
+		return false
+	}
+	return st.ReportAvailableAt == nil || !st.ReportAvailableAt.After(now)
+}
+
+// Report loads study id for its report, ErrNotFound unless v may read it.
+func (s *Service) Report(ctx context.Context, v Viewer, id int64) (*store.Study, error) {
+	st, err := s.Study(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ReportAllowed(v, st, s.now()) {
+		return nil, ErrNotFound
+	}
+	return st, nil
+}

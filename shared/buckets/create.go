@@ -1,0 +1,207 @@
+package buckets
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// Selection is the studies one print covers: all of one patient.
+type Selection struct {
+	IDs     []int64
+	Studies []*store.Study
+	Patient *store.Patient
+	Dept    *store.Department
+}
+
+// PrintRequest is a validated print form, ready to store.
+type PrintRequest struct {
+	Verification string
+	Destination  string
+	SMSRegion    string
+	Scope        string
+	Reason       string
+	Language     string
+	ValidUntil   time.Time
+	LabelID      int64
+	LabelUserID  *int64
+	LabelGroupID *int64
+	Anonymize    bool
+	Message      string
+	PrintNow     bool
+	// FormToken is the one-time token of the form that was submitted: a
+	// second submit of the same form shows the first print, creating nothing.
+	FormToken string
+}
+
+// Created is the outcome of Create. Duplicate means the form had been
+// submitted before: Bucket is that print's, and Number is zero (the first
+// request kept it in the session).
+type Created struct {
+	Bucket    *store.Bucket
+	Number    refnum.Number
+	Duplicate bool
+}
+
+// Hooks let the caller take part in a print without a second connection:
+// Check runs before the transaction (e.g. render the letter: no bucket whose
+// letter cannot be printed), Keep runs last inside it with the transaction
+// (e.g. keep the sealed number in the session): if either fails, nothing is
+// stored.
+type Hooks struct {
+	Check func(b *store.Bucket, n refnum.Number) error
+	Keep  func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error
+}
+
+// Create stores one print in ONE transaction: the bucket, its studies, the
+// label assignment and the audit event (with the reason, never the number).
+// The sticky print preferences are written after the commit, outside the
+// transaction, so parallel prints by one user never queue on that row.
+func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
+	n, err := refnum.New()
+	if err != nil {
+		return nil, err
+	}
+	b := &store.Bucket{
+		RefHash:      refnum.Hash(s.Key, n),
+		DepartmentID: sel.Dept.ID,
+		Department:   sel.Dept,
+		PatientID:    sel.Patient.ID,
+		Patient:      sel.Patient,
+		Verification: r.Verification,
+		Destination:  r.Destination,
+		Scope:        r.Scope,
+		ValidUntil:   r.ValidUntil,
+		Reason:       r.Reason,
+		Language:     r.Language,
+		Anonymized:   r.Anonymize,
+		Message:      r.Message,
+		CreatedBy:    u.ID,
+		State:        store.BucketActive,
+		CreatedAt:    s.now(),
+	}
+	if r.FormToken != "" {
+		b.FormTokenHash = derive(derive(s.Key, "print-form-token"), r.FormToken)
+	}
+	if r.Anonymize {
+		if b.AnonNumber, err = AnonNumber(); err != nil {
+			return nil, err
+		}
+	}
+	if h.Check != nil {
+		if err := h.Check(b, n); err != nil {
+			return nil, err
+		}
+	}
+	var dup *store.Bucket
+	err = store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		// A repeated form token waits here for the first submit's transaction
+		// (the unique index), then finds its bucket.
+		res, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").
+			On("CONFLICT (created_by, form_token_hash) WHERE form_token_hash IS NOT NULL DO NOTHING").
+			Returning("id, created_at").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert bucket: %w", err)
+		}
+		if rows, _ := res.RowsAffected(); rows == 0 {
+			dup = new(store.Bucket)
+			return tx.NewSelect().Model(dup).Where("created_by = ? AND form_token_hash = ?", u.ID, b.FormTokenHash).Scan(ctx)
+		}
+		links := make([]*store.BucketStudy, len(sel.Studies))
+		for i, st := range sel.Studies {
+			links[i] = &store.BucketStudy{BucketID: b.ID, StudyID: st.ID}
+		}
+		if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
+			return fmt.Errorf("insert bucket studies: %w", err)
+		}
+		if r.LabelID != 0 {
+			labels := make([]*store.StudyLabel, len(sel.Studies))
+			for i, st := range sel.Studies {
+				labels[i] = &store.StudyLabel{StudyID: st.ID, LabelID: r.LabelID, UserID: r.LabelUserID, GroupID: r.LabelGroupID, CreatedBy: &u.ID}
+			}
+			if _, err := tx.NewInsert().Model(&labels).Exec(ctx); err != nil {
+				return fmt.Errorf("insert study labels: %w", err)
+			}
+		}
+		details := map[string]any{
+			"reason":       r.Reason,
+			"studies":      sel.IDs,
+			"patient_id":   sel.Patient.ID,
+			"verification": r.Verification,
+			"scope":        r.Scope,
+			"valid_until":  r.ValidUntil.Format("2006-01-02"),
+			"language":     r.Language,
+			"anonymized":   r.Anonymize,
+			"message":      r.Message != "",
+		}
+		if r.LabelID != 0 {
+			details["label_id"] = r.LabelID
+		}
+		if err := audit.Record(ctx, tx, &audit.Event{
+			Action: audit.BucketPrint, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
+			DepartmentID: &sel.Dept.ID, BucketID: &b.ID, IP: ip, Details: details,
+		}); err != nil {
+			return err
+		}
+		if h.Keep != nil {
+			return h.Keep(ctx, tx, b, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if dup != nil {
+		return &Created{Bucket: dup, Duplicate: true}, nil
+	}
+	if err := s.savePrefs(ctx, u, r); err != nil {
+		// The print is stored and its number kept; losing a preselection is not worth failing it.
+		return &Created{Bucket: b, Number: n}, fmt.Errorf("%w: %v", ErrPrefs, err)
+	}
+	return &Created{Bucket: b, Number: n}, nil
+}
+
+// ErrPrefs wraps a failure to save the sticky preferences after a print that
+// was stored: callers log it and carry on.
+var ErrPrefs = errors.New("buckets: print stored, preferences not saved")
+
+// savePrefs keeps verification type, SMS prefix and language for the user's next print.
+func (s *Service) savePrefs(ctx context.Context, u *store.User, r *PrintRequest) error {
+	prefs := &store.UserPrintPrefs{UserID: u.ID, Verification: r.Verification, SMSRegion: r.SMSRegion, Language: r.Language, UpdatedAt: s.now()}
+	q := s.DB.NewInsert().Model(prefs).On("CONFLICT (user_id) DO UPDATE").
+		Set("verification = EXCLUDED.verification").Set("language = EXCLUDED.language").Set("updated_at = EXCLUDED.updated_at")
+	if r.SMSRegion != "" {
+		q = q.Set("sms_region = EXCLUDED.sms_region") // a dob/email print keeps the last SMS prefix
+	}
+	_, err := q.Exec(ctx)
+	return err
+}
+
+// Prefs returns the user's sticky print preferences (nil when none yet).
+func (s *Service) Prefs(ctx context.Context, userID int64) (*store.UserPrintPrefs, error) {
+	p := new(store.UserPrintPrefs)
+	err := s.DB.NewSelect().Model(p).Where("user_id = ?", userID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// AnonNumber is the 6-digit number that replaces the first name of an anonymized bucket.
+func AnonNumber() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(900000))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", 100000+n.Int64()), nil
+}
