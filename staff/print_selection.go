@@ -51,4 +51,3 @@ func (h *Handlers) requestSelection(c fiber.Ctx, u *store.User) (*buckets.Select
 	}
 	return h.Buckets.Select(c.Context(), u, ids)
 }
-

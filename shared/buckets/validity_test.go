@@ -35,4 +35,3 @@ func TestAddPeriod(t *testing.T) {
 		}
 	}
 }
-
