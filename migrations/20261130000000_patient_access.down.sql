@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS audit_events_view;
 DROP TABLE IF EXISTS otp_sends;
 DROP INDEX IF EXISTS buckets_state;
 DROP INDEX IF EXISTS buckets_form_token;

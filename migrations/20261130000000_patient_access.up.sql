@@ -24,3 +24,7 @@ CREATE TABLE otp_sends (
 );
 CREATE INDEX otp_sends_bucket ON otp_sends (bucket_id, at DESC);
 CREATE INDEX otp_sends_ip ON otp_sends (ip, at DESC);
+
+-- Views of patient data are recorded once per viewer, study/series and half
+-- hour (audit.RecordView), not once per frame: this index finds the last one.
+CREATE INDEX audit_events_view ON audit_events (actor_name, (details->>'view'), at DESC) WHERE (details->>'view') IS NOT NULL;

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -31,6 +32,13 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 	size, err := strconv.Atoi(c.Query("size", "0"))
 	if err != nil || size < 0 || size > dicom.MaxSize {
 		return apperr.New(apperr.Invalid, "dicom.error.size")
+	}
+	// A rendered image is patient data: recorded once per series and half hour.
+	u := web.CurrentUser(c)
+	if err := audit.RecordView(c.Context(), h.DB, &audit.Event{Action: audit.SeriesView, ActorKind: "staff", ActorID: &u.ID,
+		ActorName: u.Username, DepartmentID: &ref.DepartmentID, IP: c.IP(),
+		Details: map[string]any{"study_id": ref.StudyID, "series_id": ref.SeriesID}}, "series:"+strconv.FormatInt(ref.SeriesID, 10)); err != nil {
+		return err
 	}
 	res, err := h.DICOM.Renderer.Render(c.Context(), dicom.Request{
 		StorageKey: ref.StorageKey, Frame: frame, Window: c.Query("w"), Size: size,

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -20,9 +21,9 @@ func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	u := web.CurrentUser(c)
-	s, err := visibleStudy(c.Context(), h.DB, u, id)
+	s, err := h.Buckets.Study(c.Context(), buckets.Staff(u), id)
 	if err != nil {
-		return err
+		return notFound(err)
 	}
 	if s.ReportPDFKey == "" {
 		return fiber.ErrNotFound
