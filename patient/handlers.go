@@ -1,14 +1,60 @@
-// Package patient holds the patient-side handlers, one file per action. The
-// sign-in with reference number, date of birth and one-time password comes
-// with the patient-flow issue; for now the side serves its landing page.
+// Package patient holds the patient-side handlers, one file per action: the
+// sign-in with reference number and date of birth (signin.go), the one-time
+// password (code.go), the bucket's studies (studies.go), the viewer
+// (study.go, image.go), the report (report.go), the download (download.go)
+// and sign-out. Every rule lives in shared/buckets; these are thin callers.
 package patient
 
-import "github.com/gofiber/fiber/v3"
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// Notifier sends a one-time password through a channel ("sms" or "email")
+// in the bucket's language. Implemented over shared/notify by the server.
+type Notifier interface {
+	SendOTP(ctx context.Context, channel, to, lang, code, department string) error
+}
 
 // Handlers carries what every patient handler needs.
-type Handlers struct{}
+type Handlers struct {
+	DB       *bun.DB
+	Buckets  *buckets.Service
+	Sessions *web.Sessions // the patient cookie, its own idle and absolute limits
+	Notify   Notifier
+	Store    storage.Store
+	Renderer *dicom.Renderer
+	Log      *slog.Logger
+	// IPThrottle bounds sign-in and code tries per address (nil: none).
+	IPThrottle *auth.Throttle
+}
 
-// Register mounts the patient routes.
+// Register mounts the patient routes. /p/... pages need a signed-in bucket;
+// the code page needs a bucket whose birth date matched.
 func (h *Handlers) Register(app *fiber.App) {
 	app.Get("/", h.Home)
+	app.Post("/p/signin", h.SignIn)
+	app.Post("/p/signout", h.SignOut)
+
+	pending := app.Group("/p/code", h.RequireStage(stageCode))
+	pending.Get("", h.CodeForm)
+	pending.Post("", h.CheckCode)
+	pending.Post("/resend", h.Resend)
+
+	in := app.Group("/p", h.RequireStage(stageIn))
+	in.Get("/", h.Studies)
+	in.Get("/studies/:id<int>", web.SameOriginOnly, h.Study)
+	in.Get("/studies/:id<int>/report", web.SameOriginOnly, h.Report)
+	in.Get("/studies/:id<int>/report.pdf", web.SameOriginOnly, h.ReportPDF)
+	in.Get("/images/:id<int>", web.SameOriginOnly, h.Image)
+	in.Get("/download", web.SameOriginOnly, h.Download)
 }

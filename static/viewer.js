@@ -22,3 +22,49 @@
     }
   });
 })();
+
+// Touch and pointer helpers for the viewer, for phones: swipe left/right on
+// the image follows next/previous, tapping the image toggles a 2x zoom, the
+// slider jumps on change (its Apply button stays for no-JS use).
+(function () {
+  "use strict";
+  var startX = null, startY = null;
+  document.addEventListener("touchstart", function (e) {
+    if (!e.target.closest || !e.target.closest("[data-swipe]") || e.touches.length !== 1) return;
+    startX = e.touches[0].clientX; startY = e.touches[0].clientY;
+  }, { passive: true });
+  document.addEventListener("touchend", function (e) {
+    if (startX === null) return;
+    var dx = e.changedTouches[0].clientX - startX, dy = e.changedTouches[0].clientY - startY;
+    startX = null;
+    var fig = e.target.closest && e.target.closest("[data-swipe]");
+    if (!fig || fig.classList.contains("zoomed") || Math.abs(dx) < 50 || Math.abs(dx) < 2 * Math.abs(dy)) return;
+    var viewer = fig.closest("[data-viewer]");
+    var link = viewer && viewer.querySelector(dx < 0 ? "[data-viewer-next]" : "[data-viewer-prev]");
+    if (link) link.click();
+  }, { passive: true });
+  document.addEventListener("click", function (e) {
+    var img = e.target.closest && e.target.closest("img[data-zoom]");
+    if (img) img.parentElement.classList.toggle("zoomed");
+    var b = e.target.closest && e.target.closest("[data-dismiss]");
+    if (b) {
+      var box = b.closest("[data-dismissible]");
+      if (box) {
+        box.hidden = true;
+        try { sessionStorage.setItem("dismissed:" + box.getAttribute("data-dismissible"), "1"); } catch (err) { /* private mode */ }
+      }
+    }
+  });
+  function init() {
+    document.querySelectorAll("[data-dismissible]").forEach(function (box) {
+      var done = false;
+      try { done = sessionStorage.getItem("dismissed:" + box.getAttribute("data-dismissible")) === "1"; } catch (err) { /* private mode */ }
+      if (done) box.hidden = true;
+      var b = box.querySelector("[data-dismiss]");
+      if (b) b.hidden = false;
+    });
+    document.querySelectorAll("[data-slider-go]").forEach(function (b) { b.classList.add("js-hidden"); });
+  }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+})();

@@ -72,3 +72,6 @@ type Actor struct {
 	Name   string
 	IP     string
 }
+
+// Time is the service's clock (tests move it).
+func (s *Service) Time() time.Time { return s.now() }

@@ -36,15 +36,25 @@ type Deps struct {
 
 // App is the assembled server plus the pieces tests reach into.
 type App struct {
-	Fiber         *fiber.App
-	StaffSessions *web.Sessions
-	Staff         *staff.Handlers
+	Fiber           *fiber.App
+	StaffSessions   *web.Sessions
+	Staff           *staff.Handlers
+	PatientSessions *web.Sessions
+	Patient         *patient.Handlers
+	Buckets         *buckets.Service
 }
+
+// A patient session ends after 15 idle minutes and at most 2 hours after sign-in.
+const (
+	PatientIdle   = 15 * time.Minute
+	PatientMaxAge = 2 * time.Hour
+)
 
 // New builds the Fiber app.
 func New(d Deps) (*App, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFunc("join", strings.Join)
+	engine.AddFunc("add1", func(i int) int { return i + 1 })
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
@@ -107,12 +117,17 @@ func New(d Deps) (*App, error) {
 	app.Use(web.Language())
 	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
 
-	ph := &patient.Handlers{}
+	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
+	ph := &patient.Handlers{
+		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: newOTPNotifier(cfg, d.DB, d.Log),
+		Store: sh.DICOM.Store, Renderer: sh.DICOM.Renderer, Log: d.Log,
+		IPThrottle: &auth.Throttle{DB: d.DB, Max: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
+	}
 	ph.Register(app)
 	app.Post("/language", setLanguage(d.DB, secure))
 	sh.Register(app)
 
 	// Anything else is a translated 404 page.
 	app.Use(func(c fiber.Ctx) error { return fiber.ErrNotFound })
-	return &App{Fiber: app, StaffSessions: staffSessions, Staff: sh}, nil
+	return &App{Fiber: app, StaffSessions: staffSessions, Staff: sh, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
 }

@@ -11,12 +11,14 @@ import (
 
 // Locals keys set by middleware.
 const (
-	LocalLang = "radpass.lang"
-	LocalUser = "radpass.user"
+	LocalLang   = "radpass.lang"
+	LocalUser   = "radpass.user"
+	LocalBucket = "radpass.bucket"
 )
 
-// Page is what every template receives: translation, CSRF token, the signed-in
-// user, htmx details, flash message, field errors and the handler's Data.
+// Page is what every template receives: translation, CSRF token, who is
+// signed in (a staff User, or a patient's Bucket), htmx details, flash
+// message, field errors and the handler's Data.
 type Page struct {
 	Lang      string
 	TitleKey  string
@@ -24,6 +26,7 @@ type Page struct {
 	CSRFField string
 	User      *store.User
 	Dept      *store.Department
+	Bucket    *store.Bucket // the patient's bucket on patient pages
 	HTMX      bool
 	Path      string
 	Back      string // where the language switch returns: this page, query included
@@ -58,6 +61,7 @@ func NewPage(c fiber.Ctx, titleKey string, data any) *Page {
 		p.User = u
 		p.Dept = u.Department
 	}
+	p.Bucket = CurrentBucket(c)
 	return p
 }
 
@@ -99,6 +103,15 @@ func CurrentUser(c fiber.Ctx) *store.User {
 	u, _ := c.Locals(LocalUser).(*store.User)
 	return u
 }
+
+// CurrentBucket is the bucket of a signed-in patient, or nil.
+func CurrentBucket(c fiber.Ctx) *store.Bucket {
+	b, _ := c.Locals(LocalBucket).(*store.Bucket)
+	return b
+}
+
+// SignedIn reports whether anyone (staff user or patient) is signed in.
+func (p *Page) SignedIn() bool { return p.User != nil || p.Bucket != nil }
 
 // IsHTMX reports an htmx request that wants a fragment: HX-Request but not a
 // boosted navigation (which wants the whole page).

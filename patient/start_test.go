@@ -11,10 +11,10 @@ func TestHomeSpeaksThePatientsLanguage(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	tests := []struct{ accept, want string }{
-		{"en", "Your images online"},
-		{"nl-BE,nl;q=0.9", "Uw beelden online"},
-		{"fr", "Vos images en ligne"},
-		{"de-DE", "Ihre Bilder online"},
+		{"en", "I am a patient (or caregiver)"},
+		{"nl-BE,nl;q=0.9", "Ik ben patiënt (of mantelzorger)"},
+		{"fr", "Je suis patient (ou aidant)"},
+		{"de-DE", "Ich bin Patient (oder Angehöriger)"},
 	}
 	for _, tt := range tests {
 		c := srv.Client(t)

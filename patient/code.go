@@ -1,0 +1,129 @@
+package patient
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// codeView is the one-time-password page.
+type codeView struct {
+	Channel  string // sms or email
+	Masked   string
+	Left     int // attempts left before the block
+	Notice   string
+	Attempts int
+}
+
+func masked(b *store.Bucket) string {
+	if b.Verification == store.VerifySMS {
+		return letter.MaskPhone(b.Destination)
+	}
+	return letter.MaskEmail(b.Destination)
+}
+
+func (h *Handlers) codePage(c fiber.Ctx, b *store.Bucket, notice string) *web.Page {
+	p := web.NewPage(c, "patient.code.title", nil)
+	v := codeView{Channel: b.Verification, Masked: masked(b), Left: buckets.MaxFailures - b.Failures}
+	if notice != "" {
+		v.Notice = p.T(notice)
+	}
+	p.Data = v
+	return p
+}
+
+// CodeForm asks for the code just sent.
+func (h *Handlers) CodeForm(c fiber.Ctx) error {
+	notice := ""
+	if c.Query("notsent") == "1" {
+		notice = "patient.code.notsent"
+	}
+	return web.Render(c, http.StatusOK, "patient/code", h.codePage(c, bucketOf(c), notice))
+}
+
+// CheckCode compares the typed code: right opens the bucket (with a new
+// session id), wrong counts a failure, the fifth blocks.
+func (h *Handlers) CheckCode(c fiber.Ctx) error {
+	b := bucketOf(c)
+	a, err := h.Buckets.CheckOTP(c.Context(), b.ID, c.FormValue("code"), c.IP())
+	if err != nil {
+		return err
+	}
+	switch a.Outcome {
+	case buckets.Open:
+		if err := h.startSession(c, a.Bucket, stageIn); err != nil {
+			return err
+		}
+		return web.Redirect(c, "/p/")
+	case buckets.Blocked, buckets.Expired, buckets.Revoked:
+		return h.renderClosed(c, a.Outcome, a.Bucket)
+	}
+	p := h.codePage(c, a.Bucket, "")
+	p.AddError("code", "patient.error.code", "Left", buckets.MaxFailures-a.Bucket.Failures)
+	if p.HTMX {
+		return web.RenderPartial(c, http.StatusUnprocessableEntity, "partials/patient_code", p)
+	}
+	return web.Render(c, http.StatusUnprocessableEntity, "patient/code", p)
+}
+
+// Resend sends a new code (the old one stops working; the counter stays).
+func (h *Handlers) Resend(c fiber.Ctx) error {
+	b := bucketOf(c)
+	status := http.StatusOK
+	notice := h.send(c, b)
+	if notice == "" {
+		notice = "patient.code.resent"
+	} else {
+		status = http.StatusTooManyRequests
+		if notice == "patient.code.notsent" {
+			status = http.StatusServiceUnavailable
+		}
+	}
+	p := h.codePage(c, b, notice)
+	if p.HTMX {
+		return web.RenderPartial(c, status, "partials/patient_code", p)
+	}
+	return web.Render(c, status, "patient/code", p)
+}
+
+// send issues a code for b and sends it to the destination on file. It
+// returns "" when the code went out, else the i18n key of what to tell the
+// patient; a failed send is logged without the code or the destination.
+func (h *Handlers) send(c fiber.Ctx, b *store.Bucket) string {
+	ctx := c.Context()
+	code, err := h.Buckets.IssueOTP(ctx, b.ID, c.IP())
+	switch {
+	case errors.Is(err, buckets.ErrCooldown):
+		return "patient.code.cooldown"
+	case errors.Is(err, buckets.ErrSendLimit):
+		return "patient.code.daylimit"
+	case errors.Is(err, buckets.ErrIPLimit):
+		return "patient.code.iplimit"
+	case errors.Is(err, buckets.ErrCountry):
+		return "patient.code.country"
+	case err != nil:
+		h.Log.ErrorContext(ctx, "issue code failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", err.Error())
+		return "patient.code.notsent"
+	}
+	dept := ""
+	if b.Department != nil {
+		dept = b.Department.Name
+	}
+	sendErr := h.Notify.SendOTP(ctx, code.Channel, code.Destination, code.Language, code.Plain, dept)
+	if sendErr != nil {
+		h.Log.WarnContext(ctx, "code not sent", "request_id", c.RequestID(), "bucket_id", b.ID, "channel", code.Channel, "error", sendErr.Error())
+	}
+	if err := h.Buckets.SendDone(ctx, code, b.ID, c.IP(), sendErr); err != nil {
+		h.Log.ErrorContext(ctx, "record code send failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", err.Error())
+	}
+	if sendErr != nil {
+		return "patient.code.notsent"
+	}
+	return ""
+}

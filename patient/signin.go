@@ -1,0 +1,160 @@
+package patient
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// signInForm is the form as typed, shown back on errors (never the date of
+// birth of an attempt that failed: the same body for every refusal).
+type signInForm struct {
+	Ref              string
+	Day, Month, Year string
+	Months           []string // month names in the page's language
+	MaxYear          int
+}
+
+func newSignInForm(p *web.Page, ref string) signInForm {
+	f := signInForm{Ref: ref, MaxYear: time.Now().Year()}
+	for m := 1; m <= 12; m++ {
+		f.Months = append(f.Months, p.T("patient.month."+strconv.Itoa(m)))
+	}
+	return f
+}
+
+// Home is the start page: "I am a patient". The letter's QR code opens it
+// with ?ref= (the number, never the birth date) and ?lang= (the letter's language).
+func (h *Handlers) Home(c fiber.Ctx) error {
+	if l := c.Query("lang"); i18n.Valid(l) {
+		c.Locals(web.LocalLang, l)
+		c.Cookie(&fiber.Cookie{Name: web.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: "Lax", Secure: h.Sessions.Store.Secure})
+	}
+	web.NoStore(c)
+	p := web.NewPage(c, "patient.signin.title", nil)
+	ref := c.Query("ref")
+	if len(ref) > 40 {
+		ref = ""
+	}
+	p.Data = newSignInForm(p, ref)
+	return web.Render(c, http.StatusOK, "patient/signin", p)
+}
+
+// SignIn checks reference number and date of birth. A typo the check
+// character catches, or an impossible date, is answered at once and counts
+// no attempt; everything else goes to the bucket's atomic counter.
+func (h *Handlers) SignIn(c fiber.Ctx) error {
+	web.NoStore(c)
+	p := web.NewPage(c, "patient.signin.title", nil)
+	f := newSignInForm(p, strings.TrimSpace(c.FormValue("ref")))
+	f.Day, f.Month, f.Year = strings.TrimSpace(c.FormValue("dob_day")), c.FormValue("dob_month"), strings.TrimSpace(c.FormValue("dob_year"))
+	p.Data = f
+	if len(f.Ref) > 64 {
+		f.Ref = f.Ref[:64]
+		p.Data = f
+	}
+	n, err := refnum.Parse(f.Ref)
+	switch {
+	case f.Ref == "":
+		p.AddError("ref", "patient.error.ref.required")
+	case errors.Is(err, refnum.ErrCheck):
+		p.AddError("ref", "patient.error.ref.check")
+	case err != nil:
+		p.AddError("ref", "patient.error.ref.format")
+	}
+	birth, ok := parseDate(f.Day, f.Month, f.Year, time.Now())
+	if !ok {
+		p.AddError("dob", "patient.error.dob")
+	}
+	if len(p.Errors) > 0 {
+		return h.renderSignIn(c, http.StatusUnprocessableEntity, p)
+	}
+	if h.IPThrottle != nil {
+		allowed, _, err := h.IPThrottle.Attempt(c.Context(), "patient-ip:"+c.IP())
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			return apperr.New(apperr.TooMany, "error.toomany")
+		}
+	}
+	a, err := h.Buckets.SignIn(c.Context(), n, birth, c.IP())
+	if err != nil {
+		return err
+	}
+	switch a.Outcome {
+	case buckets.Open:
+		if err := h.startSession(c, a.Bucket, stageIn); err != nil {
+			return err
+		}
+		return web.Redirect(c, "/p/")
+	case buckets.NeedOTP:
+		if err := h.startSession(c, a.Bucket, stageCode); err != nil {
+			return err
+		}
+		q := ""
+		if h.send(c, a.Bucket) != "" {
+			q = "?notsent=1"
+		}
+		return web.Redirect(c, "/p/code"+q)
+	case buckets.Blocked, buckets.Expired, buckets.Revoked:
+		return h.renderClosed(c, a.Outcome, a.Bucket)
+	}
+	// Unknown number, wrong birth date, blocked with a wrong birth date: one answer.
+	f.Day, f.Month, f.Year = "", "", ""
+	p.Data = f
+	p.AddError("form", "patient.error.refused")
+	return h.renderSignIn(c, http.StatusUnprocessableEntity, p)
+}
+
+func (h *Handlers) renderSignIn(c fiber.Ctx, status int, p *web.Page) error {
+	if p.HTMX {
+		return web.RenderPartial(c, status, "partials/patient_signin", p)
+	}
+	return web.Render(c, status, "patient/signin", p)
+}
+
+// closedView explains, once number and birth date matched, why the access
+// does not open and whom to call.
+type closedView struct {
+	Reason     string // blocked, expired, revoked
+	ValidUntil string
+	Dept       *store.Department
+}
+
+func (h *Handlers) renderClosed(c fiber.Ctx, o buckets.Outcome, b *store.Bucket) error {
+	_ = h.Sessions.Destroy(c)
+	p := web.NewPage(c, "patient.closed.title", nil)
+	p.Data = closedView{Reason: o.String(), ValidUntil: letter.FormatDate(p.Lang, b.ValidUntil), Dept: b.Department}
+	return web.Render(c, http.StatusForbidden, "patient/closed", p)
+}
+
+// parseDate reads a date of birth typed as day, month and year; it must be a
+// real date, not in the future, and not before 1900.
+func parseDate(day, month, year string, now time.Time) (time.Time, bool) {
+	d, err1 := strconv.Atoi(day)
+	m, err2 := strconv.Atoi(month)
+	y, err3 := strconv.Atoi(year)
+	if err1 != nil || err2 != nil || err3 != nil || y < 1900 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d || t.After(now) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,49 @@
+package patient
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// studiesView is the bucket's start page.
+type studiesView struct {
+	Bucket   *store.Bucket
+	Name     string // the patient's name, or "Anonymous 123456"
+	Studies  []*store.Study
+	Ready    bool // at least one image has arrived
+	Download bool
+}
+
+// Studies lists the bucket's studies (never the name of an anonymized bucket).
+func (h *Handlers) Studies(c fiber.Ctx) error {
+	b := bucketOf(c)
+	studies, err := h.Buckets.Studies(c.Context(), b.ID)
+	if err != nil {
+		return err
+	}
+	p := web.NewPage(c, "patient.studies.title", nil)
+	v := studiesView{Bucket: b, Studies: studies, Name: displayName(p, b)}
+	for _, s := range studies {
+		if s.NumInstances > 0 {
+			v.Ready, v.Download = true, true
+		}
+	}
+	p.Data = v
+	return web.Render(c, http.StatusOK, "patient/studies", p)
+}
+
+// displayName is what the patient pages call the patient.
+func displayName(p *web.Page, b *store.Bucket) string {
+	if b.Anonymized {
+		return p.T("patient.anonymous", "Number", b.AnonNumber)
+	}
+	return b.Patient.DisplayName()
+}
+
+// viewer is the patient as a viewer of patient data.
+func viewerOf(c fiber.Ctx) buckets.Viewer { return buckets.Patient(bucketOf(c)) }

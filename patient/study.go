@@ -1,0 +1,91 @@
+package patient
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/viewer"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// patientURLs are the patient side's viewer links for study id (no per-file
+// download: the patient downloads the whole bucket).
+func patientURLs(id int64) viewer.URLs {
+	return viewer.URLs{
+		Study: "/p/studies/" + strconv.FormatInt(id, 10),
+		Image: func(i int64) string { return "/p/images/" + strconv.FormatInt(i, 10) },
+	}
+}
+
+// studyView is a study in the patient viewer.
+type studyView struct {
+	*viewer.StudyView
+	Name   string
+	Report bool // the report route answers for this study
+}
+
+// Study shows one study of the bucket: series thumbnails and one image at a time.
+func (h *Handlers) Study(c fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	ctx := c.Context()
+	b := bucketOf(c)
+	study, err := h.Buckets.Study(ctx, viewerOf(c), id)
+	if err != nil {
+		return notFound(err)
+	}
+	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
+	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
+	if err != nil {
+		return err
+	}
+	if err := h.recordView(c, b, audit.StudyView, "study:"+itoa(study.ID), map[string]any{"study_id": study.ID}); err != nil {
+		return err
+	}
+	if v.Selected != nil {
+		if err := h.recordView(c, b, audit.SeriesView, "series:"+itoa(v.Selected.ID), map[string]any{"study_id": study.ID, "series_id": v.Selected.ID}); err != nil {
+			return err
+		}
+	}
+	p := web.NewPage(c, "patient.study.title", nil)
+	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(viewerOf(c), study, h.Buckets.Time())}
+	return web.Render(c, http.StatusOK, "patient/study", p)
+}
+
+// Image sends one rendered frame of an instance of the bucket.
+func (h *Handlers) Image(c fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	b := bucketOf(c)
+	ref, err := h.Buckets.Instance(c.Context(), viewerOf(c), id)
+	if err != nil {
+		return notFound(err)
+	}
+	if err := h.recordView(c, b, audit.SeriesView, "series:"+itoa(ref.SeriesID), map[string]any{"study_id": ref.StudyID, "series_id": ref.SeriesID}); err != nil {
+		return err
+	}
+	return viewer.SendImage(c, h.Renderer, ref.StorageKey, ref.Frames)
+}
+
+// recordView writes a view of patient data by bucket b, once per key and half hour.
+func (h *Handlers) recordView(c fiber.Ctx, b *store.Bucket, action, key string, details map[string]any) error {
+	return audit.RecordView(c.Context(), h.DB, &audit.Event{Action: action, ActorKind: "patient", ActorName: patientName(b),
+		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(), Details: details}, key)
+}
+
+// notFound maps "not in this bucket" to a 404.
+func notFound(err error) error {
+	if err == buckets.ErrNotFound {
+		return fiber.ErrNotFound
+	}
+	return err
+}
