@@ -21,8 +21,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# The project's front-end packages (htmx), pinned by package-lock.json.
-if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then
+# The project's front-end packages (htmx; axe-core for the accessibility
+# checks of the browser tests), pinned by package-lock.json.
+if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 mkdir -p static/vendor

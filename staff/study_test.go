@@ -24,28 +24,7 @@ import (
 // storage folder and returns the study id of the multi-frame CT (5.dcm).
 func dicomFixture(t *testing.T, srv *testserver.Server, dept *store.Department) (ctStudy int64) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := dicom.SampleDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := &ingest.Importer{DB: srv.DB, Store: st, DepartmentID: dept.ID}
-	var paths []string
-	for _, n := range dicom.SampleFiles {
-		paths = append(paths, filepath.Join(dir, n))
-	}
-	sum, err := im.ImportPaths(ctx, paths, nil)
-	if err != nil || sum.Instances != 6 {
-		t.Fatalf("fixture import: %+v %v", sum, err)
-	}
-	if err := srv.DB.NewRaw(`SELECT st.id FROM studies st JOIN series se ON se.study_id = st.id JOIN instances i ON i.series_id = se.id WHERE i.frames = 2`).Scan(ctx, &ctStudy); err != nil {
-		t.Fatal(err)
-	}
-	return ctStudy
+	return srv.MustImportSamples(t, dept)
 }
 
 func instanceOf(t *testing.T, srv *testserver.Server, studyID int64) int64 {
