@@ -85,7 +85,9 @@ func BenchmarkSignInLoad(b *testing.B) {
 		}
 		return m
 	}
-	okSignIn := func(r *vegeta.Result) bool { return r.Code == http.StatusSeeOther || r.Code == http.StatusUnprocessableEntity }
+	okSignIn := func(r *vegeta.Result) bool {
+		return r.Code == http.StatusSeeOther || r.Code == http.StatusUnprocessableEntity
+	}
 	d := time.Duration(seconds) * time.Second
 
 	b.ResetTimer()
@@ -159,4 +161,3 @@ func mustURL(tb testing.TB, s string) *url.URL {
 	}
 	return u
 }
-
