@@ -56,7 +56,8 @@ func TestBrowserPatientWithBirthDate(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#dob-month"), "3"),
 		chromedp.SendKeys(chromedp.CSS("#dob-year"), "1961"),
 		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="patient-studies"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`))) // one study: straight to the viewer
+	p.Do("the list of studies", chromedp.Click(chromedp.CSS(`[data-testid="all-studies"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="patient-studies"]`)))
 	p.Axe("study list")
 	p.Do("open the study", chromedp.Click(chromedp.CSS(`[data-testid="study-link"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
 	p.WaitTrue("image painted", `document.querySelector('[data-testid="image"]').complete && document.querySelector('[data-testid="image"]').naturalWidth > 0`)

@@ -60,7 +60,7 @@ func (h *Handlers) CheckCode(c fiber.Ctx) error {
 		if err := h.startSession(c, a.Bucket, stageIn); err != nil {
 			return err
 		}
-		return web.Redirect(c, "/p/")
+		return h.toInside(c, a.Bucket)
 	case buckets.Blocked, buckets.Expired, buckets.Revoked:
 		return h.renderClosed(c, a.Outcome, a.Bucket)
 	}

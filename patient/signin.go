@@ -99,7 +99,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		if err := h.startSession(c, a.Bucket, stageIn); err != nil {
 			return err
 		}
-		return web.Redirect(c, "/p/")
+		return h.toInside(c, a.Bucket)
 	case buckets.NeedOTP:
 		if err := h.startSession(c, a.Bucket, stageCode); err != nil {
 			return err
@@ -158,3 +158,17 @@ func parseDate(day, month, year string, now time.Time) (time.Time, bool) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// toInside sends a signed-in patient to their images: straight to the viewer
+// when the bucket holds one study (the first image sooner on a slow phone),
+// else to the list of studies.
+func (h *Handlers) toInside(c fiber.Ctx, b *store.Bucket) error {
+	studies, err := h.Buckets.Studies(c.Context(), b.ID)
+	if err != nil {
+		return err
+	}
+	if len(studies) == 1 && studies[0].NumInstances > 0 {
+		return web.Redirect(c, "/p/studies/"+itoa(studies[0].ID))
+	}
+	return web.Redirect(c, "/p/")
+}
