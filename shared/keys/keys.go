@@ -6,8 +6,7 @@
 // the first bytes of the message:
 //
 //   - Derive(secret, purpose) = HMAC(secret, purpose): a sub-key for one
-//     purpose (e.g. the AES key that seals the print session's number, or the
-//     key of the OTP hashes).
+//     purpose (e.g. the AES key that seals the print session's number).
 //   - Sum(secret, purpose, msg) = HMAC(secret, purpose || msg): a keyed hash
 //     of msg in that purpose's domain. Reference-number and session-id hashes
 //     were stored in this shape before this package existed; it keeps their
@@ -37,8 +36,8 @@ const (
 	// key that seals the plaintext reference number in the staff session
 	// while the print confirmation is open.
 	PrintSessionSeal = "print-session-seal"
-	// OTPHash: Derive(secret, OTPHash) keys the stored hashes of one-time
-	// passwords (otp.Hash).
+	// OTPHash: Sum(secret, OTPHash, bucket id (8 bytes, big endian), code)
+	// is the stored hash of a one-time password (otp.Hash).
 	OTPHash = "otp-hash:v1"
 )
 
