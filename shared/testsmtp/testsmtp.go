@@ -9,10 +9,17 @@ package testsmtp
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -31,9 +38,30 @@ type Server struct {
 	Host    string // 127.0.0.1
 	Port    int    // SMTP port (plain; AUTH PLAIN/LOGIN accepted without TLS)
 	APIBase string // http://127.0.0.1:<port>
+	// RootCAs trusts the server's self-signed certificate (TLS modes only).
+	RootCAs *x509.CertPool
 
 	cmd *exec.Cmd
 }
+
+// Option changes how the server is started.
+type Option func(*options)
+
+type options struct{ tls, user, password string }
+
+// WithAuth makes the server require SMTP AUTH with this user and password
+// (plain text in its password file); without it, any AUTH is accepted and
+// none is required.
+func WithAuth(user, password string) Option {
+	return func(o *options) { o.user, o.password = user, password }
+}
+
+// WithSTARTTLS makes the server offer and require STARTTLS, with a
+// self-signed certificate for 127.0.0.1 that Server.RootCAs trusts.
+func WithSTARTTLS() Option { return func(o *options) { o.tls = "starttls" } }
+
+// WithImplicitTLS makes the server speak TLS from the first byte (SMTPS).
+func WithImplicitTLS() Option { return func(o *options) { o.tls = "tls" } }
 
 // Address is an e-mail address as Mailpit reports it.
 type Address struct {
@@ -49,8 +77,6 @@ type Message struct {
 	Subject string    `json:"Subject"`
 	Text    string    `json:"Text"` // the text/plain part, decoded
 	HTML    string    `json:"HTML"` // the text/html part, decoded
-	// Username is the SMTP AUTH user the client signed in with ("" without AUTH).
-	Username string `json:"Username"`
 }
 
 // Binary finds the Mailpit executable (see the package comment).
@@ -93,8 +119,12 @@ func moduleRoot() (string, error) {
 
 // Start runs a Mailpit for this test and stops it at cleanup. Any problem
 // fails the test.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	bin, err := Binary()
 	if err != nil {
 		tb.Fatal(err)
@@ -103,7 +133,7 @@ func Start(tb testing.TB) *Server {
 	// binds them; another process can take one in between, so retry.
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		s, err := start(tb, bin)
+		s, err := start(tb, bin, o)
 		if err == nil {
 			return s
 		}
@@ -113,7 +143,7 @@ func Start(tb testing.TB) *Server {
 	return nil
 }
 
-func start(tb testing.TB, bin string) (*Server, error) {
+func start(tb testing.TB, bin string, o options) (*Server, error) {
 	smtpPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -124,13 +154,37 @@ func start(tb testing.TB, bin string) (*Server, error) {
 	}
 	dir := tb.TempDir()
 	s := &Server{Host: "127.0.0.1", Port: smtpPort, APIBase: "http://127.0.0.1:" + strconv.Itoa(httpPort)}
-	s.cmd = exec.Command(bin,
+	args := []string{
 		"--smtp", net.JoinHostPort(s.Host, strconv.Itoa(smtpPort)),
 		"--listen", net.JoinHostPort(s.Host, strconv.Itoa(httpPort)),
 		"--database", filepath.Join(dir, "mailpit.db"),
-		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 		"--smtp-disable-rdns", "--disable-version-check", "--quiet",
-	)
+	}
+	if o.user != "" {
+		f := filepath.Join(dir, "smtp-users")
+		if err := os.WriteFile(f, []byte(o.user+":"+o.password+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "--smtp-auth-file", f)
+	} else {
+		args = append(args, "--smtp-auth-accept-any")
+	}
+	if o.tls == "" {
+		args = append(args, "--smtp-auth-allow-insecure")
+	} else {
+		certFile, keyFile, pool, err := selfSigned(dir, s.Host)
+		if err != nil {
+			return nil, err
+		}
+		s.RootCAs = pool
+		args = append(args, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile)
+		if o.tls == "starttls" {
+			args = append(args, "--smtp-require-starttls")
+		} else {
+			args = append(args, "--smtp-require-tls")
+		}
+	}
+	s.cmd = exec.Command(bin, args...)
 	var out syncBuffer
 	s.cmd.Stdout, s.cmd.Stderr = &out, &out
 	if err := s.cmd.Start(); err != nil {
@@ -278,4 +332,47 @@ func (w *syncBuffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// selfSigned writes a certificate and key for host into dir and returns a
+// pool that trusts it.
+func selfSigned(dir, host string) (certFile, keyFile string, pool *x509.CertPool, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: host},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.ParseIP(host)},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return "", "", nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	certFile, keyFile = filepath.Join(dir, "smtp.crt"), filepath.Join(dir, "smtp.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool, nil
 }
