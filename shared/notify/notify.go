@@ -89,6 +89,22 @@ func (n *Notifier) SendEmail(ctx context.Context, m EmailMessage) error {
 	return n.Email.SendEmail(ctx, m)
 }
 
+// SendOTP writes the one-time-password message in lang (OTPMessages) and
+// sends it on channel: ChannelSMS to the E.164 number to, ChannelEmail to the
+// address to. The caller has checked the destination (the one on file;
+// SMSAllowed for SMS), the cooldown and the daily cap.
+func (n *Notifier) SendOTP(ctx context.Context, channel, to, lang, code, departmentName string) error {
+	sms, mail := OTPMessages(lang, code, departmentName)
+	switch channel {
+	case ChannelSMS:
+		return n.SendSMS(ctx, to, sms)
+	case ChannelEmail:
+		mail.To = to
+		return n.SendEmail(ctx, mail)
+	}
+	return fmt.Errorf("notify: unknown channel %q", channel)
+}
+
 // LogStatus says at start where messages go: a warning per channel that
 // cannot send, an info line when the dev outbox receives them.
 func (n *Notifier) LogStatus(log *slog.Logger) {

@@ -141,3 +141,30 @@ func TestNewChoosesBackends(t *testing.T) {
 		t.Fatalf("mixed backends %T %T", n.SMS, n.Email)
 	}
 }
+
+func TestSendOTPPicksTheChannel(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	n := notify.New(load(t, "RADPASS_DEV", "1"), db)
+	if err := n.SendOTP(ctx, notify.ChannelSMS, "+32470123456", "nl", "101010", "Radiologie Noord"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SendOTP(ctx, notify.ChannelEmail, "p@example.org", "fr", "202020", "Radiologie Nord"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SendOTP(ctx, "dob", "x", "en", "303030", ""); err == nil {
+		t.Fatal("an unknown channel was accepted")
+	}
+	got, err := n.Outbox.Recent(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSMS, _ := notify.OTPMessages("nl", "101010", "Radiologie Noord")
+	_, wantFR := notify.OTPMessages("fr", "202020", "Radiologie Nord")
+	if len(got) != 2 || got[1].Channel != notify.ChannelSMS || got[1].To != "+32470123456" || got[1].Text != wantSMS {
+		t.Fatalf("SMS %+v", got)
+	}
+	if e := got[0]; e.Channel != notify.ChannelEmail || e.To != "p@example.org" || e.Subject != wantFR.Subject || e.Text != wantFR.Text || e.HTML != wantFR.HTML {
+		t.Fatalf("e-mail %+v", e)
+	}
+}
