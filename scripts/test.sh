@@ -11,6 +11,7 @@ if [ -z "$RADPASS_TEST_CHROMIUM" ] || [ ! -x "$RADPASS_TEST_CHROMIUM" ]; then
   echo "no Chromium found (scripts/deps.sh test installs it); browser tests cannot run" >&2
   exit 1
 fi
+export RADPASS_TEST_MAILPIT=${RADPASS_TEST_MAILPIT:-$PWD/bin/mailpit}
 export CI=${CI:-true}
 echo "test PostgreSQL on port $port; browser $RADPASS_TEST_CHROMIUM"
 

@@ -3,9 +3,7 @@ package staff
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/keys"
 	"github.com/radpass/radpass/shared/refnum"
 )
 
@@ -30,11 +29,7 @@ const (
 	printRefTTL = 30 * time.Minute
 )
 
-func (d *PrintDeps) sealKey() []byte {
-	m := hmac.New(sha256.New, d.Key)
-	m.Write([]byte("print-session-seal"))
-	return m.Sum(nil)
-}
+func (d *PrintDeps) sealKey() []byte { return keys.Derive(d.Key, keys.PrintSessionSeal) }
 
 func (d *PrintDeps) seal(bucketID int64, n refnum.Number) (string, error) {
 	block, err := aes.NewCipher(d.sealKey())

@@ -3,7 +3,7 @@ package views
 
 import "embed"
 
-// FS holds layouts/, staff/, patient/, partials/ and errors/.
+// FS holds layouts/, staff/, patient/, partials/, errors/ and dev/ (dev-mode pages).
 //
-//go:embed layouts staff patient partials errors
+//go:embed layouts staff patient partials errors dev
 var FS embed.FS

@@ -7,8 +7,6 @@
 package buckets
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"time"
 
@@ -56,13 +54,6 @@ func (s *Service) now() time.Time {
 func (s *Service) Today() time.Time {
 	y, m, d := s.now().UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// derive gives each use of the server secret its own key.
-func derive(secret []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
 }
 
 // Actor is who does something, for the audit trail.

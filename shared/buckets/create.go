@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/keys"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -91,7 +92,7 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 		CreatedAt:    s.now(),
 	}
 	if r.FormToken != "" {
-		b.FormTokenHash = derive(derive(s.Key, "print-form-token"), r.FormToken)
+		b.FormTokenHash = keys.Sum(s.Key, keys.PrintFormToken, []byte(r.FormToken))
 	}
 	if r.Anonymize {
 		if b.AnonNumber, err = AnonNumber(); err != nil {

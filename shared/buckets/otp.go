@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/otp"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -33,21 +33,6 @@ func ValidRegion(r string) bool {
 	return false
 }
 
-// SMSAllowed reports whether an E.164 number lies in an allowed region.
-func SMSAllowed(e164 string, regions []string) bool {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return false
-	}
-	r := phonenumbers.GetRegionCodeForNumber(num)
-	for _, x := range regions {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
 // Code is a freshly issued one-time password, to send to Destination (the
 // one on file, never one from the request) through Channel.
 type Code struct {
@@ -57,8 +42,6 @@ type Code struct {
 	Language    string
 	SendID      int64
 }
-
-func (s *Service) otpKey() []byte { return derive(s.Key, "otp") }
 
 // IssueOTP makes a new code for bucket id (which must be active, and an SMS
 // or e-mail bucket), replacing the previous one, within the send limits: 60 s
@@ -82,7 +65,7 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 		if b.Verification != store.VerifySMS && b.Verification != store.VerifyEmail {
 			return ErrNoOTP
 		}
-		if b.Verification == store.VerifySMS && !SMSAllowed(b.Destination, SMSRegions) {
+		if b.Verification == store.VerifySMS && !notify.SMSAllowed(b.Destination, SMSRegions) {
 			return ErrCountry
 		}
 		now := s.now()
@@ -118,7 +101,7 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 			return err
 		}
 		exp := now.Add(otp.TTL)
-		b.OTPHash, b.OTPExpiresAt = otp.Hash(s.otpKey(), b.ID, plain), &exp
+		b.OTPHash, b.OTPExpiresAt = otp.Hash(s.Key, b.ID, plain), &exp
 		if _, err := tx.NewUpdate().Model(b).Column("otp_hash", "otp_expires_at").WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -150,7 +133,7 @@ func (s *Service) SendDone(ctx context.Context, c *Code, bucketID int64, ip stri
 		if sendErr != nil {
 			// Only this code's hash is cleared: a newer code stays valid.
 			if _, err := tx.NewRaw(`UPDATE buckets SET otp_hash = NULL, otp_expires_at = NULL WHERE id = ? AND otp_hash = ?`,
-				bucketID, otp.Hash(s.otpKey(), bucketID, c.Plain)).Exec(ctx); err != nil {
+				bucketID, otp.Hash(s.Key, bucketID, c.Plain)).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -193,7 +176,7 @@ func (s *Service) CheckOTP(ctx context.Context, id int64, typed, ip string) (*At
 		}
 		code, wellFormed := otp.Normalize(typed)
 		ok := wellFormed && b.OTPHash != nil && b.OTPExpiresAt != nil && s.now().Before(*b.OTPExpiresAt) &&
-			otp.Equal(b.OTPHash, otp.Hash(s.otpKey(), b.ID, code))
+			otp.Equal(b.OTPHash, otp.Hash(s.Key, b.ID, code))
 		if !ok {
 			blocked, err := s.fail(ctx, tx, b)
 			if err != nil {

@@ -29,6 +29,7 @@ type Config struct {
 	// RADPASS_TRUSTED_PROXIES: IPs or CIDRs of reverse proxies whose
 	// X-Real-IP and X-Forwarded-Proto are believed (empty: none).
 	TrustedProxies []string
+	Notify         Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
 }
 
 // Error names the variable at fault so a one-line message is enough to fix it.
@@ -104,6 +105,9 @@ func Load(getenv func(string) string) (*Config, error) {
 			return nil, &Error{"RADPASS_SECRET_KEY", fmt.Sprintf("is %d bytes; at least 32 random bytes are required", len(b))}
 		}
 		c.SecretKey = b
+	}
+	if c.Notify, err = loadNotify(getenv); err != nil {
+		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {
 		return nil, &Error{"RADPASS_DATABASE_URL", "missing; only dev mode (RADPASS_DEV=1) starts a project-local PostgreSQL"}

@@ -1,60 +1,101 @@
-// Package otp makes and checks the one-time passwords sent by SMS or e-mail.
-// (Placeholder API until the notify branch lands: Generate, Hash, Equal, Normalize.)
+// Package otp makes and checks the 6-digit one-time passwords sent to
+// patients by SMS or e-mail. A code is drawn uniformly from crypto/rand, and
+// only its keyed hash, bound to one bucket, is ever stored: a database dump
+// opens nothing, and a code issued for bucket A never matches bucket B.
+//
+// Storage, expiry, single use and the failure counter belong to the bucket
+// store; this package holds the code itself and the rules' constants.
 package otp
 
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
-	"strconv"
+	"io"
 	"strings"
 	"time"
+
+	"github.com/radpass/radpass/shared/keys"
 )
 
-// Rules of security requirement 3 and 7.
 const (
-	Digits         = 6
-	TTL            = 10 * time.Minute
+	// Digits is the length of a code.
+	Digits = 6
+	// TTL is how long a code is valid after it was sent.
+	TTL = 10 * time.Minute
+	// CooldownResend is the least time between two sends for one bucket.
 	CooldownResend = 60 * time.Second
+	// MaxSendsPerDay caps the sends for one bucket in any 24 hours.
 	MaxSendsPerDay = 5
 )
 
-// Generate draws a uniform 6-digit code from crypto/rand.
+// space is the number of codes: 10^Digits.
+const space = 1_000_000
+
+// limit is the largest multiple of space that fits in 32 bits: values at or
+// above it are drawn again, so every code is exactly equally likely.
+const limit = (1 << 32) / space * space
+
+// Generate returns a new code of Digits decimal digits (leading zeros kept).
 func Generate() (string, error) {
+	return generate(rand.Reader)
+}
+
+func generate(r io.Reader) (string, error) {
 	var b [4]byte
 	for {
-		if _, err := rand.Read(b[:]); err != nil {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
 			return "", err
 		}
-		v := binary.BigEndian.Uint32(b[:])
-		if v < 4294000000 { // a multiple of 10^6: no modulo bias
-			return fmt.Sprintf("%06d", v%1000000), nil
+		if v := binary.BigEndian.Uint32(b[:]); v < limit {
+			return format(v % space), nil
 		}
 	}
 }
 
-// Hash binds a code to its bucket under key.
+func format(v uint32) string {
+	var out [Digits]byte
+	for i := Digits - 1; i >= 0; i-- {
+		out[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(out[:])
+}
+
+// Hash is the keyed hash stored for a code: HMAC-SHA256 under the server
+// secret in the keys.OTPHash domain over the bucket id (8 bytes, big endian)
+// and the code. Pass the code as Normalize returned it.
 func Hash(key []byte, bucketID int64, code string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("otp:" + strconv.FormatInt(bucketID, 10) + ":" + code))
-	return m.Sum(nil)
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(bucketID))
+	return keys.Sum(key, keys.OTPHash, id[:], []byte(code))
 }
 
 // Equal compares two hashes in constant time.
-func Equal(a, b []byte) bool { return hmac.Equal(a, b) }
+func Equal(a, b []byte) bool {
+	return hmac.Equal(a, b)
+}
 
-// Normalize accepts spaces and dashes; the result is exactly 6 digits.
-func Normalize(s string) (string, bool) {
-	s = strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(strings.TrimSpace(s))
-	if len(s) != Digits {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+// Normalize reads what the patient typed: spaces and dashes anywhere are
+// ignored ("123 456", "123-456"); the rest must be exactly Digits ASCII
+// digits. It reports false for anything else, without saying why.
+func Normalize(input string) (string, bool) {
+	var b strings.Builder
+	for _, r := range input {
+		switch {
+		case r >= '0' && r <= '9':
+			if b.Len() == Digits {
+				return "", false
+			}
+			b.WriteRune(r)
+		case r == ' ' || r == '\t' || r == '-' || r == '\u00a0' || r == '\u202f' || (r >= '\u2010' && r <= '\u2015') || r == '\u2212':
+			// separators a phone keyboard or a copy-paste may add
+		default:
 			return "", false
 		}
 	}
-	return s, true
+	if b.Len() != Digits {
+		return "", false
+	}
+	return b.String(), true
 }

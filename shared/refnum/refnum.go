@@ -6,12 +6,12 @@
 package refnum
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"strings"
+
+	"github.com/radpass/radpass/shared/keys"
 )
 
 // Alphabet has 31 symbols: digits 2-9 and A-Z without I, L and O (no 0/O,
@@ -192,10 +192,8 @@ func (n Number) String() string { return "refnum(redacted)" }
 func (n Number) LogValue() slog.Value { return slog.StringValue("refnum(redacted)") }
 
 // Hash is the keyed hash stored for lookup: HMAC-SHA256 under the server key
-// with a domain prefix, so it cannot be confused with other HMACs of that key.
+// in the keys.RefnumHash domain, so it cannot be confused with other HMACs of
+// that key. Stored hashes depend on these exact bytes (a test pins a vector).
 func Hash(key []byte, n Number) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("refnum:"))
-	m.Write([]byte(n.s))
-	return m.Sum(nil)
+	return keys.Sum(key, keys.RefnumHash, []byte(n.s))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -117,15 +118,20 @@ func New(d Deps) (*App, error) {
 	app.Use(web.Language())
 	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
 
+	notifier := notify.New(cfg, d.DB)
+	notifier.LogStatus(d.Log)
 	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
 	ph := &patient.Handlers{
-		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: newOTPNotifier(cfg, d.DB, d.Log),
+		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Store: sh.DICOM.Store, Renderer: sh.DICOM.Renderer, Log: d.Log,
 		IPThrottle: &auth.Throttle{DB: d.DB, Max: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 	}
 	ph.Register(app)
 	app.Post("/language", setLanguage(d.DB, secure))
 	sh.Register(app)
+	if cfg.Dev {
+		registerDevOutbox(app, d.DB) // never mounted outside dev mode
+	}
 
 	// Anything else is a translated 404 page.
 	app.Use(func(c fiber.Ctx) error { return fiber.ErrNotFound })

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/extractors"
 	"github.com/gofiber/fiber/v3/middleware/csrf"
+
+	"github.com/radpass/radpass/shared/keys"
 )
 
 // CSRFTokens makes Fiber's csrf middleware stateless across instances: a token
@@ -56,9 +57,7 @@ func (t *CSRFTokens) Valid(token string) bool {
 }
 
 func (t *CSRFTokens) mac(body string) string {
-	m := hmac.New(sha256.New, t.Key)
-	m.Write([]byte("csrf:" + body))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+	return base64.RawURLEncoding.EncodeToString(keys.Sum(t.Key, keys.CSRF, []byte(body))[:18])
 }
 
 // fiber.Storage over the signed tokens: Get answers from the signature, writes are no-ops.

@@ -3,9 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/gob"
@@ -15,6 +13,8 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/keys"
 )
 
 func init() {
@@ -158,10 +158,7 @@ func (s *PGStore) delete(ctx context.Context, id string) error {
 }
 
 func (s *PGStore) hash(id string) []byte {
-	m := hmac.New(sha256.New, s.Key)
-	m.Write([]byte("session:" + s.Kind + ":"))
-	m.Write([]byte(id))
-	return m.Sum(nil)
+	return keys.Sum(s.Key, keys.SessionID, []byte(s.Kind+":"), []byte(id))
 }
 
 func (s *PGStore) cookie(sess *sessions.Session, value string, maxAge int) *http.Cookie {
