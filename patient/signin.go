@@ -25,6 +25,7 @@ type signInForm struct {
 	Day, Month, Year string
 	Months           []string // month names in the page's language
 	MaxYear          int
+	Lang             string // the letter's language from the QR code, kept at sign-in
 }
 
 func newSignInForm(p *web.Page, ref string) signInForm {
@@ -38,9 +39,13 @@ func newSignInForm(p *web.Page, ref string) signInForm {
 // Home is the start page: "I am a patient". The letter's QR code opens it
 // with ?ref= (the number, never the birth date) and ?lang= (the letter's language).
 func (h *Handlers) Home(c fiber.Ctx) error {
-	if l := c.Query("lang"); i18n.Valid(l) {
-		c.Locals(web.LocalLang, l)
-		c.Cookie(&fiber.Cookie{Name: web.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: "Lax", Secure: h.Sessions.Store.Secure})
+	// The page speaks the letter's language; a GET changes nothing, so the
+	// choice is kept (in the language cookie) only when the form is sent.
+	lang := c.Query("lang")
+	if i18n.Valid(lang) {
+		c.Locals(web.LocalLang, lang)
+	} else {
+		lang = ""
 	}
 	web.NoStore(c)
 	p := web.NewPage(c, "patient.signin.title", nil)
@@ -48,7 +53,9 @@ func (h *Handlers) Home(c fiber.Ctx) error {
 	if len(ref) > 40 {
 		ref = ""
 	}
-	p.Data = newSignInForm(p, ref)
+	f := newSignInForm(p, ref)
+	f.Lang = lang
+	p.Data = f
 	return web.Render(c, http.StatusOK, "patient/signin", p)
 }
 
@@ -57,6 +64,10 @@ func (h *Handlers) Home(c fiber.Ctx) error {
 // no attempt; everything else goes to the bucket's atomic counter.
 func (h *Handlers) SignIn(c fiber.Ctx) error {
 	web.NoStore(c)
+	if l := c.FormValue("lang"); i18n.Valid(l) {
+		c.Locals(web.LocalLang, l)
+		c.Cookie(&fiber.Cookie{Name: web.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: "Lax", Secure: h.Sessions.Store.Secure})
+	}
 	p := web.NewPage(c, "patient.signin.title", nil)
 	f := newSignInForm(p, strings.TrimSpace(c.FormValue("ref")))
 	f.Day, f.Month, f.Year = strings.TrimSpace(c.FormValue("dob_day")), c.FormValue("dob_month"), strings.TrimSpace(c.FormValue("dob_year"))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/template/html/v2"
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
@@ -17,16 +16,14 @@ import (
 	"github.com/radpass/radpass/shared/testdb"
 	"github.com/radpass/radpass/shared/testserver"
 	"github.com/radpass/radpass/shared/web"
-	"github.com/radpass/radpass/views"
 )
 
 // outboxApp is a bare app with the real views and the dev outbox page.
 func outboxApp(t *testing.T) (*fiber.App, *notify.Outbox) {
 	t.Helper()
 	db := testdb.New(t)
-	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFunc("join", strings.Join)
-	if err := engine.Load(); err != nil {
+	engine, err := server.Views()
+	if err != nil {
 		t.Fatal(err)
 	}
 	app := fiber.New(fiber.Config{Views: engine, ErrorHandler: web.ErrorHandler})

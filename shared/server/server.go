@@ -51,12 +51,18 @@ const (
 	PatientMaxAge = 2 * time.Hour
 )
 
-// New builds the Fiber app.
-func New(d Deps) (*App, error) {
+// Views loads the embedded templates with the functions they use.
+func Views() (*html.Engine, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFunc("join", strings.Join)
 	engine.AddFunc("add1", func(i int) int { return i + 1 })
-	if err := engine.Load(); err != nil {
+	return engine, engine.Load()
+}
+
+// New builds the Fiber app.
+func New(d Deps) (*App, error) {
+	engine, err := Views()
+	if err != nil {
 		return nil, err
 	}
 	cfg := d.Config
