@@ -167,3 +167,17 @@ func lineText(s string) string {
 	}
 	return s
 }
+
+// UnprintableKey is the message for a field whose text the letter cannot
+// print; its argument "Char" is CharLabel of the character, e.g.
+// p.AddError("message", letter.UnprintableKey, "Char", letter.CharLabel(r)).
+const UnprintableKey = "letterfix.unprintable"
+
+// CharLabel shows a character in an error message: itself when it is
+// visible, else its code point ("U+0007").
+func CharLabel(r rune) string {
+	if unicode.IsGraphic(r) && r != utf8.RuneError {
+		return string(r)
+	}
+	return fmt.Sprintf("U+%04X", r)
+}
