@@ -390,3 +390,15 @@ func darkRows(t *testing.T, pgm []byte, x0, x1 int) int {
 	}
 	return n
 }
+
+// BenchmarkLetterPDFWithLogo is BenchmarkLetterPDF with a 600×200 PNG logo.
+func BenchmarkLetterPDFWithLogo(b *testing.B) {
+	l := sample(b, "fr")
+	l.Logo = pngLogo(b, 600, 200)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := letter.Render(l); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
