@@ -12,6 +12,7 @@ import (
 	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Two fonts only: each embedded font costs about 3 ms per letter (parsing and
@@ -127,8 +128,11 @@ func Check(s string) error {
 	return nil
 }
 
-// SafeText returns s with every character the letter cannot print replaced
-// (by U+FFFD, or '?' if the font lacked it). Printable text is returned as is.
+// SafeText returns s with every character the letter cannot print replaced:
+// by its nearest printable form when it has one (Vietnamese "ễ" becomes
+// "ê", the mathematical "𝐀" becomes "A": compatibility decomposition, then
+// as many of its accents as the font has), else by U+FFFD (or '?' if the
+// font lacked it). Printable text is returned as is.
 func SafeText(s string) string {
 	if _, ok := CheckPrintable(s); ok {
 		return s
@@ -143,13 +147,33 @@ func SafeText(s string) string {
 				continue
 			}
 		}
-		if Printable(r) {
+		switch {
+		case Printable(r):
 			b.WriteRune(r)
-		} else {
+		case nearest(r) != "":
+			b.WriteString(nearest(r))
+		default:
 			b.WriteRune(rep)
 		}
 	}
 	return b.String()
+}
+
+// nearest is the printable approximation of r that SafeText uses, or "".
+// It decomposes r (NFKD: base letter, then accents) and recomposes the
+// longest prefix the font can print.
+func nearest(r rune) string {
+	d := []rune(norm.NFKD.String(string(r)))
+	for n := len(d); n >= 1; n-- {
+		c := norm.NFC.String(string(d[:n]))
+		if c == string(r) {
+			continue
+		}
+		if _, ok := CheckPrintable(c); ok {
+			return c
+		}
+	}
+	return ""
 }
 
 // lineText is SafeText for one printed line: tabs and line breaks become

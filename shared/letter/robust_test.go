@@ -175,8 +175,15 @@ func TestCheckPrintable(t *testing.T) {
 			t.Errorf("SafeText changed printable %q into %q", c.in, safe)
 		}
 	}
-	if got := letter.SafeText("a😀b\x01c"); got != "a\uFFFDb\uFFFDc" {
-		t.Errorf("SafeText = %q", got)
+	for in, want := range map[string]string{
+		"a😀b\x01c":       "a\uFFFDb\uFFFDc",
+		"Nguyễn Thị Ánh": "Nguyên Thi Ánh", // the marks the font lacks go, the rest stays
+		"𝐀lice":          "Alice",
+		"王 \xff":         "\uFFFD \uFFFD",
+	} {
+		if got := letter.SafeText(in); got != want {
+			t.Errorf("SafeText(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -191,7 +198,7 @@ func TestUnprintableTextStillRenders(t *testing.T) {
 		want string
 	}{
 		{"message", func(l *letter.Letter) { l.Message = "Bring your card 😀 please" }, "Bring your card � please"},
-		{"patient name", func(l *letter.Letter) { l.PatientName = "𝐀lice, Smith" }, "�lice, Smith"},
+		{"patient name", func(l *letter.Letter) { l.PatientName = "𝐀lice, Smith 😀" }, "Alice, Smith �"},
 		{"department name", func(l *letter.Letter) { l.Department.Name = "Radiology 🏥 North" }, "Radiology � North"},
 		{"contact", func(l *letter.Letter) { l.Department.Contact = "the desk 📞 upstairs" }, "the desk � upstairs"},
 		{"address", func(l *letter.Letter) { l.Department.Address = "Main Street 1\x07 Town" }, "Main Street 1� Town"},
