@@ -409,3 +409,11 @@ func BenchmarkLetterPDFWithLogo(b *testing.B) {
 		}
 	}
 }
+
+// Render turns a panic inside it into an error (here: no letter at all).
+func TestRenderRecovers(t *testing.T) {
+	pdf, err := letter.Render(nil)
+	if err == nil || pdf != nil {
+		t.Fatalf("Render(nil) = %d bytes, %v; want an error", len(pdf), err)
+	}
+}
