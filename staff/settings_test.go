@@ -97,6 +97,12 @@ func TestSettingsValidation(t *testing.T) {
 		{"email", "email", "settings.error.email", nil, map[string]string{"email": "not-an-address"}},
 		{"email with a name", "email", "settings.error.email", nil, map[string]string{"email": "Desk <desk@example.org>"}},
 		{"contact too long", "contact", "settings.error.toolong", []any{"Max", 300}, map[string]string{"contact": strings.Repeat("b", 301)}},
+		// Issue 9 item 3: one emoji in the settings broke every letter.
+		{"emoji in contact", "contact", "letterfix.unprintable", []any{"Char", "😀"}, map[string]string{"contact": "the desk 😀"}},
+		{"math letter in name", "name", "letterfix.unprintable", []any{"Char", "𝐀"}, map[string]string{"name": "𝐀 Radiology"}},
+		{"no glyph in address", "address", "letterfix.unprintable", []any{"Char", "王"}, map[string]string{"address": "Street 1, 王"}},
+		{"control in address", "address", "letterfix.unprintable", []any{"Char", "U+0007"}, map[string]string{"address": "Street\a 1"}},
+		{"emoji in email", "email", "letterfix.unprintable", []any{"Char", "😀"}, map[string]string{"email": "desk😀@example.org"}},
 		{"default not a number", "default_n", "settings.error.number", nil, map[string]string{"default_n": "two"}},
 		{"default zero", "default_n", "settings.error.number", nil, map[string]string{"default_n": "0"}},
 		{"default unit", "default_unit", "settings.error.unit", nil, map[string]string{"default_unit": "fortnight"}},

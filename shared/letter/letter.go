@@ -4,7 +4,7 @@
 package letter
 
 import (
-	"github.com/nyaruka/phonenumbers"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -12,19 +12,18 @@ import (
 	"github.com/johnfercher/maroto/v2"
 	"github.com/johnfercher/maroto/v2/pkg/components/code"
 	"github.com/johnfercher/maroto/v2/pkg/components/col"
+	"github.com/johnfercher/maroto/v2/pkg/components/image"
 	"github.com/johnfercher/maroto/v2/pkg/components/line"
 	"github.com/johnfercher/maroto/v2/pkg/components/row"
 	"github.com/johnfercher/maroto/v2/pkg/components/text"
 	"github.com/johnfercher/maroto/v2/pkg/config"
 	"github.com/johnfercher/maroto/v2/pkg/consts/align"
 	"github.com/johnfercher/maroto/v2/pkg/consts/border"
-	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
+	"github.com/johnfercher/maroto/v2/pkg/consts/extension"
 	"github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
-	"github.com/johnfercher/maroto/v2/pkg/core/entity"
+	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/props"
-	"github.com/johnfercher/maroto/v2/pkg/repository"
-	"golang.org/x/image/font/gofont/gomonobold"
-	"golang.org/x/image/font/gofont/goregular"
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/refnum"
@@ -66,30 +65,13 @@ type Letter struct {
 	Scope        string
 	ValidUntil   time.Time
 	Message      string
+	// Logo is the department's logo (PNG or JPEG, re-encoded by the caller,
+	// see CheckLogo), drawn in the header within LogoMaxWidth × LogoMaxHeight
+	// mm with its aspect kept. Empty: no logo, and the header is as before.
+	Logo []byte
 }
-
-// Two fonts only: each embedded font costs about 3 ms per letter (parsing and
-// subsetting), and the PDF must stay under 10 ms. Headings stand out by size
-// and colour instead of a bold face; the reference number is Go Mono Bold.
-const (
-	fontSans = "go"
-	fontMono = "gomonobold"
-)
 
 var ink = &props.Color{Red: 23, Green: 50, Blue: 77}
-
-var fonts []*entity.CustomFont
-
-func init() {
-	var err error
-	fonts, err = repository.New().
-		AddUTF8FontFromBytes(fontSans, fontstyle.Normal, goregular.TTF).
-		AddUTF8FontFromBytes(fontMono, fontstyle.Normal, gomonobold.TTF).
-		Load()
-	if err != nil {
-		panic(err)
-	}
-}
 
 // QRURL is what the QR code opens: the sign-in page with the reference
 // number filled in, and nothing else (never a date of birth or a code).
@@ -101,8 +83,26 @@ func QRURL(signIn string, n refnum.Number) string {
 	return signIn + sep + "ref=" + n.Canonical()
 }
 
-// Render returns the PDF bytes.
-func Render(l *Letter) ([]byte, error) {
+// Render returns the PDF bytes. It never panics: a failure inside the PDF
+// library comes back as an error. Every text is passed through SafeText
+// first, so an unprintable character prints as a replacement character
+// instead of failing the letter (callers still refuse such text where a
+// person typed it, with CheckPrintable).
+func Render(l *Letter) (pdf []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pdf, err = nil, fmt.Errorf("letter: rendering failed: %v", r)
+		}
+	}()
+	var ext extension.Type
+	if len(l.Logo) > 0 {
+		if ext, err = logoType(l.Logo); err != nil {
+			return nil, err
+		}
+	}
+	fs, fonts := takeFonts()
+	defer putFonts(fs)
+
 	t := i18n.For(l.Lang)
 	cfg := config.NewBuilder().
 		WithPageSize(pagesize.A4).
@@ -122,14 +122,20 @@ func Render(l *Letter) ([]byte, error) {
 
 	// Header: department, address, phone; date on the right.
 	d := l.Department
+	if len(l.Logo) > 0 {
+		m.AddRows(
+			row.New(LogoMaxHeight).Add(image.NewFromBytesCol(logoCols, l.Logo, ext, props.Rect{Percent: 100})),
+			row.New(2),
+		)
+	}
 	m.AddRows(
 		row.New().Add(
-			text.NewCol(8, d.Name, props.Text{Size: 15, Color: ink}),
-			text.NewCol(4, FormatDate(l.Lang, l.Printed), props.Text{Align: align.Right, Top: 1}),
+			textCol(8, d.Name, props.Text{Size: 15, Color: ink}),
+			textCol(4, FormatDate(l.Lang, l.Printed), props.Text{Align: align.Right, Top: 1}),
 		),
 	)
 	if d.Address != "" {
-		m.AddAutoRow(text.NewCol(12, d.Address, small))
+		m.AddAutoRow(textCol(12, d.Address, small))
 	}
 	if d.Phone != "" || d.Email != "" {
 		var parts []string
@@ -139,30 +145,30 @@ func Render(l *Letter) ([]byte, error) {
 		if d.Email != "" {
 			parts = append(parts, t("letter.email", "Email", d.Email))
 		}
-		m.AddAutoRow(text.NewCol(12, strings.Join(parts, "   "), small))
+		m.AddAutoRow(textCol(12, strings.Join(parts, "   "), small))
 	}
 	m.AddRows(row.New(2), line.NewRow(4))
-	m.AddAutoRow(text.NewCol(12, t("letter.title"), props.Text{Size: 18, Bottom: 2, Color: ink}))
+	m.AddAutoRow(textCol(12, t("letter.title"), props.Text{Size: 18, Bottom: 2, Color: ink}))
 
 	// Who and what.
 	if l.Anonymized {
-		m.AddAutoRow(text.NewCol(12, t("letter.anonymized"), props.Text{Top: 2, Bottom: 2}))
+		m.AddAutoRow(textCol(12, t("letter.anonymized"), props.Text{Top: 2, Bottom: 2}))
 	} else {
 		m.AddAutoRow(
-			text.NewCol(6, t("letter.patient", "Name", l.PatientName), props.Text{Size: 11.5, Top: 2}),
-			text.NewCol(6, t("letter.birthdate", "Date", FormatDate(l.Lang, l.BirthDate)), props.Text{Top: 2}),
+			textCol(6, t("letter.patient", "Name", l.PatientName), props.Text{Size: 11.5, Top: 2}),
+			textCol(6, t("letter.birthdate", "Date", FormatDate(l.Lang, l.BirthDate)), props.Text{Top: 2}),
 		)
 		if len(l.Exams) > 0 {
-			m.AddAutoRow(text.NewCol(12, t("letter.exams"), heading))
+			m.AddAutoRow(textCol(12, t("letter.exams"), heading))
 			for _, e := range l.Exams {
 				date := ""
 				if e.Date != nil {
 					date = FormatDate(l.Lang, *e.Date)
 				}
 				m.AddAutoRow(
-					text.NewCol(3, date, props.Text{Top: 1}),
-					text.NewCol(2, e.Modality, props.Text{Top: 1}),
-					text.NewCol(7, e.Description, props.Text{Top: 1}),
+					textCol(3, date, props.Text{Top: 1}),
+					textCol(2, e.Modality, props.Text{Top: 1}),
+					textCol(7, e.Description, props.Text{Top: 1}),
 				)
 			}
 		}
@@ -172,15 +178,15 @@ func Render(l *Letter) ([]byte, error) {
 	m.AddRows(row.New(4))
 	m.AddRows(row.New(42).Add(
 		col.New(8).Add(
-			text.New(t("letter.ref.label"), props.Text{Size: 12, Top: 4, Color: ink}),
-			text.New(l.Ref.Grouped(), props.Text{Family: fontMono, Size: 20, Top: 12}),
-			text.New(t("letter.qr"), props.Text{Size: 8.5, Top: 24, Color: small.Color}),
+			textNew(t("letter.ref.label"), props.Text{Size: 12, Top: 4, Color: ink}),
+			textNew(l.Ref.Grouped(), props.Text{Family: fontMono, Size: 20, Top: 12}),
+			textNew(t("letter.qr"), props.Text{Size: 8.5, Top: 24, Color: small.Color}),
 		),
 		code.NewQrCol(4, QRURL(l.SignInURL, l.Ref), props.Rect{Center: true, Percent: 95}),
 	).WithStyle(&props.Cell{BorderType: border.Full, BorderThickness: 0.3, BorderColor: &props.Color{Red: 150, Green: 160, Blue: 170}}))
 
 	// How to sign in.
-	m.AddAutoRow(text.NewCol(12, t("letter.howto.title"), heading))
+	m.AddAutoRow(textCol(12, t("letter.howto.title"), heading))
 	steps := []string{
 		t("letter.howto.open", "URL", l.SignInURL),
 		t("letter.howto.enter"),
@@ -194,22 +200,31 @@ func Render(l *Letter) ([]byte, error) {
 		steps = append(steps, t("letter.howto.dob"))
 	}
 	for i, s := range steps {
-		m.AddAutoRow(text.NewCol(12, strconv.Itoa(i+1)+". "+s, props.Text{Top: 1, Left: 2}))
+		m.AddAutoRow(textCol(12, strconv.Itoa(i+1)+". "+s, props.Text{Top: 1, Left: 2}))
 	}
-	m.AddAutoRow(text.NewCol(12, t("letter.howto.blocked"), props.Text{Top: 1, Size: 9}))
+	m.AddAutoRow(textCol(12, t("letter.howto.blocked"), props.Text{Top: 1, Size: 9}))
 
 	// What access includes, and until when.
-	m.AddAutoRow(text.NewCol(12, t("letter.access.title"), heading))
-	m.AddAutoRow(text.NewCol(12, AccessText(t, l.Scope, l.Anonymized), props.Text{Top: 1}))
-	m.AddAutoRow(text.NewCol(12, t("letter.valid", "Date", FormatDate(l.Lang, l.ValidUntil)), props.Text{Top: 1, Size: 11.5, Color: ink}))
+	m.AddAutoRow(textCol(12, t("letter.access.title"), heading))
+	m.AddAutoRow(textCol(12, AccessText(t, l.Scope, l.Anonymized), props.Text{Top: 1}))
+	m.AddAutoRow(textCol(12, t("letter.valid", "Date", FormatDate(l.Lang, l.ValidUntil)), props.Text{Top: 1, Size: 11.5, Color: ink}))
 
 	if msg := strings.TrimSpace(l.Message); msg != "" {
-		m.AddAutoRow(text.NewCol(12, t("letter.message"), heading))
-		m.AddAutoRow(text.NewCol(12, msg, props.Text{Top: 1}))
+		m.AddAutoRow(textCol(12, t("letter.message"), heading))
+		for i, line := range strings.Split(strings.ReplaceAll(msg, "\r\n", "\n"), "\n") {
+			top := 1.0
+			if i > 0 {
+				top = 0
+			}
+			if line = strings.TrimSpace(line); line == "" {
+				line = " "
+			}
+			m.AddAutoRow(textCol(12, line, props.Text{Top: top}))
+		}
 	}
 
 	// Whom to contact.
-	m.AddAutoRow(text.NewCol(12, t("letter.contact.title"), heading))
+	m.AddAutoRow(textCol(12, t("letter.contact.title"), heading))
 	contact := d.Contact
 	if contact == "" {
 		contact = d.Name
@@ -221,14 +236,25 @@ func Render(l *Letter) ([]byte, error) {
 	if d.Email != "" {
 		c += " " + t("letter.email", "Email", d.Email)
 	}
-	m.AddAutoRow(text.NewCol(12, c, props.Text{Top: 1}))
-	m.AddAutoRow(text.NewCol(12, t("letter.keep"), props.Text{Top: 4, Size: 9, Color: ink}))
+	m.AddAutoRow(textCol(12, c, props.Text{Top: 1}))
+	m.AddAutoRow(textCol(12, t("letter.keep"), props.Text{Top: 4, Size: 9, Color: ink}))
 
 	doc, err := m.Generate()
 	if err != nil {
 		return nil, err
 	}
 	return doc.GetBytes(), nil
+}
+
+// textCol and textNew are maroto's text constructors with the text made
+// printable (SafeText, one line): the last line of defence against a
+// character gofpdf cannot draw.
+func textCol(size int, s string, ps props.Text) core.Col {
+	return text.NewCol(size, lineText(s), ps)
+}
+
+func textNew(s string, ps props.Text) core.Component {
+	return text.New(lineText(s), ps)
 }
 
 // AccessText says what the reference number opens.
