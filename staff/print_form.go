@@ -14,6 +14,7 @@ import (
 
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -190,6 +191,8 @@ func (f printForm) validate(today time.Time, dept *store.Department, ch printCho
 
 	if utf8.RuneCountInString(f.Message) > messageMax {
 		bad("message", "print.error.message", "Max", messageMax)
+	} else if r, ok := letter.CheckPrintable(f.Message); !ok {
+		bad("message", letter.UnprintableKey, "Char", letter.CharLabel(r))
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -285,6 +285,8 @@ func TestPrintValidationRules(t *testing.T) {
 		{"validity today", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("valid_until", "2026-06-15") }, "valid_until", "print.error.valid.past", nil},
 		{"validity in the past", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("valid_until", "2025-01-01") }, "valid_until", "print.error.valid.past", nil},
 		{"patient did not agree", func(t *testing.T, v url.Values, _ *printFixture) { v.Del("agreed") }, "agreed", "print.error.agreed", nil},
+		{"emoji in the message", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("message", "Get well 😀") }, "message", "letterfix.unprintable", []any{"Char", "😀"}},
+		{"math letter in the message", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("message", "𝐀 bold") }, "message", "letterfix.unprintable", []any{"Char", "𝐀"}},
 		{"label missing", func(t *testing.T, v url.Values, f *printFixture) {
 			v.Set("add_label", "1")
 			v.Set("label_for", "u:"+strconv.FormatInt(f.user.ID, 10))

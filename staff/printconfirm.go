@@ -68,7 +68,7 @@ func copyText(t i18n.Translator, signIn string, n refnum.Number, b *store.Bucket
 		t("letter.ref.label") + ": " + n.Grouped(),
 		t("letter.valid", "Date", letter.FormatDate(b.Language, b.ValidUntil)),
 		t("letter.howto.title") + ":",
-		"1. " + t("letter.howto.open", "URL", letter.QRURL(signIn, n)),
+		"1. " + t("letter.howto.open", "URL", letter.QRURL(signIn, n, b.Language)),
 		"2. " + letter.HowToText(t, b.Verification, b.Destination),
 		letter.AccessText(t, b.Scope, b.Anonymized),
 	}

@@ -74,13 +74,18 @@ type Letter struct {
 var ink = &props.Color{Red: 23, Green: 50, Blue: 77}
 
 // QRURL is what the QR code opens: the sign-in page with the reference
-// number filled in, and nothing else (never a date of birth or a code).
-func QRURL(signIn string, n refnum.Number) string {
+// number filled in and the letter's language, and nothing else (never a
+// date of birth or a code).
+func QRURL(signIn string, n refnum.Number, lang string) string {
 	sep := "?"
 	if strings.Contains(signIn, "?") {
 		sep = "&"
 	}
-	return signIn + sep + "ref=" + n.Canonical()
+	u := signIn + sep + "ref=" + n.Canonical()
+	if lang != "" {
+		u += "&lang=" + lang
+	}
+	return u
 }
 
 // Render returns the PDF bytes. It never panics: a failure inside the PDF
@@ -182,7 +187,7 @@ func Render(l *Letter) (pdf []byte, err error) {
 			textNew(l.Ref.Grouped(), props.Text{Family: fontMono, Size: 20, Top: 12}),
 			textNew(t("letter.qr"), props.Text{Size: 8.5, Top: 24, Color: small.Color}),
 		),
-		code.NewQrCol(4, QRURL(l.SignInURL, l.Ref), props.Rect{Center: true, Percent: 95}),
+		code.NewQrCol(4, QRURL(l.SignInURL, l.Ref, l.Lang), props.Rect{Center: true, Percent: 95}),
 	).WithStyle(&props.Cell{BorderType: border.Full, BorderThickness: 0.3, BorderColor: &props.Color{Red: 150, Green: 160, Blue: 170}}))
 
 	// How to sign in.

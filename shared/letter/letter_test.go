@@ -158,8 +158,8 @@ func TestLetterMessageAndVerificationVariants(t *testing.T) {
 
 func TestQRURLCarriesOnlyTheReference(t *testing.T) {
 	n, _ := refnum.New()
-	got := letter.QRURL("https://x.example/", n)
-	if got != "https://x.example/?ref="+n.Canonical() {
+	got := letter.QRURL("https://x.example/", n, "nl")
+	if got != "https://x.example/?ref="+n.Canonical()+"&lang=nl" {
 		t.Fatalf("QR URL %q", got)
 	}
 }
