@@ -31,7 +31,10 @@ import (
 // (used as is for plain downloads; anonymized downloads take the keys from
 // the de-identified file instead). StoreItem fills it from the store models.
 type Item struct {
-	// Open opens the stored file and returns its size in bytes.
+	// Open opens the stored file and returns its size in bytes. For
+	// anonymized downloads the reader must also be an io.ReaderAt (as
+	// storage.Blob is): the file's element lengths are checked before it
+	// is parsed.
 	Open func(ctx context.Context) (io.ReadCloser, int64, error)
 
 	PatientID   string
@@ -241,7 +244,11 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, path []string, meth
 	}
 	// Parse and de-identify before the entry exists, so a file that cannot
 	// be de-identified never leaves a partial (or raw) entry behind.
-	ds, err := deid.Read(ctxReader{ctx, rc}, size)
+	ra, ok := rc.(io.ReaderAt)
+	if !ok {
+		return rec, errors.New("an anonymized download needs files opened as io.ReaderAt (storage.Blob is one)")
+	}
+	ds, err := deid.ReadAt(ctxReaderAt{ctx, ra}, size)
 	if err != nil {
 		return rec, err
 	}
@@ -307,4 +314,16 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }

@@ -1,9 +1,11 @@
 package deid
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 
+	rd "github.com/radpass/radpass/shared/dicom"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 	"github.com/suyashkumar/dicom/pkg/uid"
@@ -15,7 +17,16 @@ import (
 // table is written back empty (the library does not keep it; an empty
 // table is valid, PS3.5 A.4). A deflated file is marked explicit VR little
 // endian (the same data set, uncompressed): the library cannot write deflate.
+//
+// Read trusts the element lengths of the file (the library allocates what
+// a header claims); ReadAt checks them first and is the one to use on
+// stored files. Read refuses at least a stream without the DICM prefix.
 func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(132); err != nil || string(head[128:]) != "DICM" {
+		return nil, fmt.Errorf("deid: %w", rd.ErrNotDICOM)
+	}
+	r = br
 	defer func() {
 		if p := recover(); p != nil {
 			ds, err = nil, fmt.Errorf("deid: parser panic: %v", p)
@@ -35,6 +46,16 @@ func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
 		}
 	}
 	return ds, nil
+}
+
+// ReadAt is Read after the checks intake runs (rd.ReadMeta: element
+// lengths within the file, UIDs present), so a damaged or hostile file
+// costs a small read instead of gigabytes of allocation.
+func ReadAt(r io.ReaderAt, size int64) (*dcm.Dataset, error) {
+	if _, err := rd.ReadMeta(r, size); err != nil {
+		return nil, fmt.Errorf("deid: %w", err)
+	}
+	return Read(io.NewSectionReader(r, 0, size), size)
 }
 
 // Write writes ds as a DICOM Part 10 file.

@@ -152,7 +152,7 @@ func TestHierarchyAndOffsets(t *testing.T) {
 		"PATIENT P2", " STUDY 2.1", "  SERIES 2.1.1", "   IMAGE 2.1.1.1",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("tree:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Fatalf("tree:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	img := roots[0].Children[0].Children[0].Children[2]
 	for tg, w := range map[tag.Tag]string{
