@@ -565,13 +565,11 @@ func TestConstantMemory(t *testing.T) {
 			if last > base+4<<20 {
 				t.Errorf("live heap grew from %d KB to %d KB over %d files", base>>10, last>>10, n)
 			}
-			// HeapSys never shrinks: it bounds the peak inside a file too
-			// (an anonymized file is held a few times while it is rewritten).
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			t.Logf("heap obtained from the OS: %d MB", ms.HeapSys>>20)
-			if ms.HeapSys > 128<<20 {
-				t.Errorf("heap reached %d MB for files of %d MB", ms.HeapSys>>20, len(tmpl)>>20)
+			// Inside a file (an anonymized one is held a few times while it
+			// is rewritten) the heap, garbage included, stays small too.
+			t.Logf("peak heap while writing: %d KB", cw.peak>>10)
+			if cw.peak > 64<<20 {
+				t.Errorf("heap reached %d MB while writing files of %d MB", cw.peak>>20, len(tmpl)>>20)
 			}
 		})
 	}
@@ -582,9 +580,22 @@ type blob struct{ *bytes.Reader }
 
 func (blob) Close() error { return nil }
 
-type countWriter struct{ n int64 }
+// countWriter counts the bytes of the zip and samples the heap (garbage
+// included) every 64 writes.
+type countWriter struct {
+	n, writes int64
+	peak      uint64
+}
 
-func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if c.writes++; c.writes%64 == 0 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		c.peak = max(c.peak, ms.HeapAlloc)
+	}
+	return len(p), nil
+}
 
 // distinctive: a value long enough that finding it in the output is not
 // chance. New UIDs are random digits, so a short number (sample 5's patient

@@ -25,6 +25,11 @@ const (
 	MethodCodeMeaning = "Basic Application Confidentiality Profile"
 	// MethodText is written into De-identification Method (0012,0063).
 	MethodText = "DICOM PS3.15 Annex E Basic Application Confidentiality Profile (RadPass)"
+	// ImplementationClassUID and ImplementationVersionName name RadPass as
+	// the implementation that wrote the de-identified file (PS3.10 7.1);
+	// the same values as package dicomdir's.
+	ImplementationClassUID    = "2.25.129795574263245735006311960402744062291"
+	ImplementationVersionName = "RADPASS_1"
 )
 
 // UIDMap gives each original UID one new UID, the same every time it is
@@ -117,13 +122,16 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 		}
 	}
 	for _, e := range ds.Elements {
-		if e.Tag == tag.MediaStorageSOPInstanceUID {
+		var err error
+		switch e.Tag {
+		case tag.MediaStorageSOPInstanceUID:
 			if sop == "" {
 				sop = mapStrings(e, opt.UIDs)
 			}
-			if err := setStrings(e, sop); err != nil {
-				return err
-			}
+			err = setStrings(e, sop)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	set := func(t tag.Tag, v any) error {
@@ -133,6 +141,12 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 		}
 		ds.Elements = upsert(ds.Elements, e)
 		return nil
+	}
+	if err := set(tag.ImplementationClassUID, []string{ImplementationClassUID}); err != nil {
+		return err
+	}
+	if err := set(tag.ImplementationVersionName, []string{ImplementationVersionName}); err != nil {
+		return err
 	}
 	if err := set(tag.PatientName, []string{opt.PatientName}); err != nil {
 		return err

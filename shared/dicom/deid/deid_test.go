@@ -211,6 +211,9 @@ func TestRewriteSynthetic(t *testing.T) {
 			t.Errorf("%v = %q, map says %q", tg, got, n)
 		}
 	}
+	if c, _ := str(&ds, tag.ImplementationClassUID); c != deid.ImplementationClassUID {
+		t.Errorf("implementation class UID %q", c)
+	}
 	if c, _ := str(&ds, tag.SOPClassUID); c != "1.2.840.10008.5.1.4.1.1.7" {
 		t.Errorf("SOP class changed: %q", c)
 	}

@@ -39,7 +39,9 @@ var Basic = map[tag.Tag]Action{
 	t(0x0008, 0x0013): Remove,     // Instance Creation Time (X/Z/D)
 	t(0x0008, 0x0014): ReplaceUID, // Instance Creator UID
 	t(0x0008, 0x0015): Remove,     // Instance Coercion DateTime
+	t(0x0008, 0x0017): ReplaceUID, // Acquisition UID
 	t(0x0008, 0x0018): ReplaceUID, // SOP Instance UID
+	t(0x0008, 0x0019): ReplaceUID, // Pyramid UID
 	t(0x0008, 0x0020): Empty,      // Study Date
 	t(0x0008, 0x0021): Remove,     // Series Date (X/D)
 	t(0x0008, 0x0022): Remove,     // Acquisition Date (X/D)
@@ -174,6 +176,7 @@ var Basic = map[tag.Tag]Action{
 	t(0x0020, 0x0010): Empty,      // Study ID
 	t(0x0020, 0x0052): ReplaceUID, // Frame of Reference UID
 	t(0x0020, 0x0200): ReplaceUID, // Synchronization Frame of Reference UID
+	t(0x0020, 0x0242): ReplaceUID, // SOP Instance UID of Concatenation Source
 	t(0x0020, 0x3401): Remove,     // Modifying Device ID
 	t(0x0020, 0x3404): Remove,     // Modifying Device Manufacturer
 	t(0x0020, 0x3406): Remove,     // Modified Image Description
@@ -296,6 +299,8 @@ var Basic = map[tag.Tag]Action{
 	t(0x3006, 0x0024): ReplaceUID, // Referenced Frame of Reference UID
 	t(0x3006, 0x00C2): ReplaceUID, // Related Frame of Reference UID
 	t(0x300A, 0x0013): ReplaceUID, // Dose Reference UID
+	t(0x300A, 0x0650): ReplaceUID, // Patient Setup UID
+	t(0x300A, 0x0700): ReplaceUID, // Treatment Session UID
 	t(0x3010, 0x0006): ReplaceUID, // Conceptual Volume UID
 
 	t(0x0400, 0x0100): Remove, // Digital Signature UID
