@@ -502,7 +502,10 @@ func TestErrors(t *testing.T) {
 func TestReadmeLanguages(t *testing.T) {
 	seen := map[string]bool{}
 	for _, l := range []string{"en", "nl", "fr", "de"} {
-		r := dicomzip.Readme(l, 12, dicomzip.Options{Anonymize: true, Number: "123456"})
+		r := dicomzip.Readme(l, 12, 0, dicomzip.Options{Anonymize: true, Number: "123456"})
+		if sk := dicomzip.Readme(l, 12, 3, dicomzip.Options{Anonymize: true, Number: "123456"}); len(sk) <= len(r) || strings.Count(sk, "3") <= strings.Count(r, "3") {
+			t.Errorf("%s: no line about the 3 files left out:\n%s", l, sk)
+		}
 		if seen[r] || !strings.Contains(r, "12") || !strings.Contains(r, "123456") || !strings.Contains(r, "DICOMDIR") ||
 			strings.Contains(r, "download.readme") {
 			t.Errorf("%s:\n%s", l, r)
@@ -605,4 +608,55 @@ func distinctive(v string) bool {
 		return len(v) >= 8
 	}
 	return len(v) >= 4
+}
+
+// An instance with burned-in annotation is left out of an anonymized
+// download (the basic profile does not clean pixels), and said so; a plain
+// download keeps it.
+func TestBurnedInLeftOut(t *testing.T) {
+	mk := func(sop string, burned bool) fixture {
+		raw, err := rd.Synth{StudyUID: "1.2.9", SeriesUID: "1.2.9.1", SOPUID: sop, PatientID: "BURN-778899", PatientName: "Claes^Ward",
+			Modality: "US", Rows: 8, Cols: 8, BitsAllocated: 8, Pixel: func(f, p, c int) int { return p }}.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if burned {
+			ds, err := dcm.Parse(bytes.NewReader(raw), int64(len(raw)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, _ := dcm.NewElement(tag.BurnedInAnnotation, []string{"YES"})
+			for i, x := range ds.Elements {
+				if x.Tag.Compare(e.Tag) > 0 {
+					ds.Elements = append(ds.Elements[:i], append([]*dcm.Element{e}, ds.Elements[i:]...)...)
+					break
+				}
+			}
+			var b bytes.Buffer
+			if err := dcm.Write(&b, ds, dcm.SkipVRVerification()); err != nil {
+				t.Fatal(err)
+			}
+			raw = b.Bytes()
+		}
+		return readMeta(t, sop, raw)
+	}
+	fs := []fixture{mk("1.2.9.1.1", false), mk("1.2.9.1.2", true)}
+	var left []string
+	zr, _ := build(t, fs, dicomzip.Options{Anonymize: true, Number: "654321", Lang: "en",
+		OnSkip: func(it dicomzip.Item, err error) { left = append(left, it.SOPInstanceUID) }})
+	files := entries(t, zr)
+	if _, ok := files["DICOM/S0001/I0002"]; ok || len(files) != 3 {
+		t.Errorf("burned-in file in the anonymized zip: %d entries", len(files))
+	}
+	if len(left) != 1 || left[0] != "1.2.9.1.2" {
+		t.Errorf("OnSkip heard %v", left)
+	}
+	if !strings.Contains(string(files[dicomzip.ReadmeName]), "Left out: 1 ") {
+		t.Errorf("README:\n%s", files[dicomzip.ReadmeName])
+	}
+	checkAgainstFiles(t, dicomdirRecords(t, files[dicomzip.DicomdirName]), files, 1)
+	zr, _ = build(t, fs, dicomzip.Options{})
+	if n := len(entries(t, zr)); n != 4 {
+		t.Errorf("plain download has %d entries, want 4", n)
+	}
 }

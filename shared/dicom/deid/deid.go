@@ -96,6 +96,16 @@ type Options struct {
 	UIDs *UIDMap
 }
 
+// ErrBurnedIn marks an instance whose pixels carry burned-in annotation
+// (0028,0301) = YES: the basic profile does not clean pixel data, so such
+// an instance must be left out of a de-identified set.
+var ErrBurnedIn = errors.New("deid: burned-in annotation in the pixel data")
+
+// BurnedIn reports Burned In Annotation (0028,0301) = YES.
+func BurnedIn(ds *dcm.Dataset) bool {
+	return strings.EqualFold(strings.TrimSpace(String(ds, tag.BurnedInAnnotation)), "YES")
+}
+
 // PseudonymName is the Patient's Name of an anonymized bucket: Anonymous^<number>.
 func PseudonymName(number string) string { return "Anonymous^" + number }
 
@@ -121,19 +131,6 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 			sop = v[0]
 		}
 	}
-	for _, e := range ds.Elements {
-		var err error
-		switch e.Tag {
-		case tag.MediaStorageSOPInstanceUID:
-			if sop == "" {
-				sop = mapStrings(e, opt.UIDs)
-			}
-			err = setStrings(e, sop)
-		}
-		if err != nil {
-			return err
-		}
-	}
 	set := func(t tag.Tag, v any) error {
 		e, err := dcm.NewElement(t, v)
 		if err != nil {
@@ -141,6 +138,11 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 		}
 		ds.Elements = upsert(ds.Elements, e)
 		return nil
+	}
+	if sop != "" {
+		if err := set(tag.MediaStorageSOPInstanceUID, []string{sop}); err != nil {
+			return err
+		}
 	}
 	if err := set(tag.ImplementationClassUID, []string{ImplementationClassUID}); err != nil {
 		return err
@@ -209,10 +211,6 @@ func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error)
 			continue
 		}
 		a := ActionFor(e.Tag)
-		if e.Tag.Group == 0x0002 && a != Remove {
-			out = append(out, e) // file meta: only the AE titles are removed; SOP UID handled in Apply
-			continue
-		}
 		switch a {
 		case Remove:
 			continue

@@ -26,12 +26,14 @@ func t(g, e uint16) tag.Tag { return tag.Tag{Group: g, Element: e} }
 // curve (50xx) and overlay comments/data (60xx,3000/4000) are handled in
 // ActionFor. Sequences not listed are kept and processed recursively.
 var Basic = map[tag.Tag]Action{
-	// file meta information that names the sending system
-	t(0x0002, 0x0016): Remove, // Source Application Entity Title
-	t(0x0002, 0x0017): Remove, // Sending Application Entity Title
-	t(0x0002, 0x0018): Remove, // Receiving Application Entity Title
-	t(0x0002, 0x0100): Remove, // Private Information Creator UID
-	t(0x0002, 0x0102): Remove, // Private Information
+	// file meta information: the instance UID (Apply also sets it to the
+	// new SOP Instance UID) and what names the sending system
+	t(0x0002, 0x0003): ReplaceUID, // Media Storage SOP Instance UID
+	t(0x0002, 0x0016): Remove,     // Source Application Entity Title
+	t(0x0002, 0x0017): Remove,     // Sending Application Entity Title
+	t(0x0002, 0x0018): Remove,     // Receiving Application Entity Title
+	t(0x0002, 0x0100): Remove,     // Private Information Creator UID
+	t(0x0002, 0x0102): Remove,     // Private Information
 
 	t(0x0004, 0x1511): ReplaceUID, // Referenced SOP Instance UID in File
 
