@@ -252,7 +252,7 @@ func hierarchy(instances []Instance, opt Options) ([]*record, error) {
 		if p == nil {
 			var b bytes.Buffer
 			charset(&b, in.PatientName, pid)
-			putElem(&b, 0x0010, 0x0010, "PN", text(clip(in.PatientName, 64*5)))
+			putElem(&b, 0x0010, 0x0010, "PN", text(clip(in.PatientName, 64)))
 			putElem(&b, 0x0010, 0x0020, "LO", text(clip(pid, 64)))
 			p = &record{typ: "PATIENT", els: b.Bytes()}
 			pIdx[pkey] = p
