@@ -10,6 +10,7 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${1:-run}" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v dcmdump >/dev/null 2>&1 || need+=(dcmtk)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,328 @@
+// Package deid de-identifies one parsed DICOM dataset per the Basic
+// Application Level Confidentiality Profile of DICOM PS3.15 Annex E: the
+// profile's actions (profile.go) applied recursively through sequences,
+// private attributes removed, every instance UID replaced through a UIDMap
+// shared by all files of one download so references stay consistent, and
+// the de-identification attributes of the Patient module set.
+package deid
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// Code of the Basic Application Confidentiality Profile (PS3.16 CID 7050).
+const (
+	MethodCodeValue   = "113100"
+	MethodCodeScheme  = "DCM"
+	MethodCodeMeaning = "Basic Application Confidentiality Profile"
+	// MethodText is written into De-identification Method (0012,0063).
+	MethodText = "DICOM PS3.15 Annex E Basic Application Confidentiality Profile (RadPass)"
+	// ImplementationClassUID and ImplementationVersionName name RadPass as
+	// the implementation that wrote the de-identified file (PS3.10 7.1);
+	// the same values as package dicomdir's.
+	ImplementationClassUID    = "2.25.129795574263245735006311960402744062291"
+	ImplementationVersionName = "RADPASS_1"
+)
+
+// UIDMap gives each original UID one new UID, the same every time it is
+// asked for, so the Study, Series and Frame of Reference UIDs and every
+// reference between files of one download stay consistent. New UIDs are
+// 2.25.<decimal of a random 128-bit UUID> (PS3.5 B.2). Safe for concurrent use.
+type UIDMap struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// NewUIDMap returns an empty map; use one per download.
+func NewUIDMap() *UIDMap { return &UIDMap{m: map[string]string{}} }
+
+// Map returns the replacement of uid ("" stays "").
+func (u *UIDMap) Map(uid string) string {
+	uid = strings.TrimRight(uid, "\x00 ")
+	if uid == "" {
+		return ""
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if n, ok := u.m[uid]; ok {
+		return n
+	}
+	n := NewUID()
+	u.m[uid] = n
+	return n
+}
+
+// Lookup returns the replacement of uid if one was made.
+func (u *UIDMap) Lookup(uid string) (string, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n, ok := u.m[strings.TrimRight(uid, "\x00 ")]
+	return n, ok
+}
+
+// Len is the number of UIDs replaced so far.
+func (u *UIDMap) Len() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.m)
+}
+
+// NewUID returns 2.25.<decimal of a random (version 4) UUID>.
+func NewUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return "2.25." + new(big.Int).SetBytes(b[:]).String()
+}
+
+// Options are the replacement values of one download.
+type Options struct {
+	// PatientName replaces Patient's Name, e.g. PseudonymName("123456").
+	PatientName string
+	// PatientID replaces Patient ID, e.g. the same 6-digit number.
+	PatientID string
+	// UIDs is shared by every file of one download (required).
+	UIDs *UIDMap
+}
+
+// ErrBurnedIn marks an instance whose pixels carry burned-in annotation
+// (0028,0301) = YES: the basic profile does not clean pixel data, so such
+// an instance must be left out of a de-identified set.
+var ErrBurnedIn = errors.New("deid: burned-in annotation in the pixel data")
+
+// BurnedIn reports Burned In Annotation (0028,0301) = YES.
+func BurnedIn(ds *dcm.Dataset) bool {
+	return strings.EqualFold(strings.TrimSpace(String(ds, tag.BurnedInAnnotation)), "YES")
+}
+
+// PseudonymName is the Patient's Name of an anonymized bucket: Anonymous^<number>.
+func PseudonymName(number string) string { return "Anonymous^" + number }
+
+// Apply de-identifies ds in place. ds should be parsed with
+// dicom.SkipProcessingPixelDataValue (or fully): pixel data is not touched.
+// The file meta group's Media Storage SOP Instance UID follows the new SOP
+// Instance UID.
+func Apply(ds *dcm.Dataset, opt Options) error {
+	if opt.UIDs == nil {
+		return errors.New("deid: Options.UIDs is required")
+	}
+	if opt.PatientName == "" || opt.PatientID == "" {
+		return errors.New("deid: a replacement patient name and ID are required")
+	}
+	els, err := process(ds.Elements, opt, 0)
+	if err != nil {
+		return err
+	}
+	ds.Elements = els
+	sop := ""
+	if e, err := ds.FindElementByTag(tag.SOPInstanceUID); err == nil {
+		if v, ok := e.Value.GetValue().([]string); ok && len(v) > 0 {
+			sop = v[0]
+		}
+	}
+	set := func(t tag.Tag, v any) error {
+		e, err := dcm.NewElement(t, v)
+		if err != nil {
+			return fmt.Errorf("deid: %v: %w", t, err)
+		}
+		ds.Elements = upsert(ds.Elements, e)
+		return nil
+	}
+	if sop != "" {
+		if err := set(tag.MediaStorageSOPInstanceUID, []string{sop}); err != nil {
+			return err
+		}
+	}
+	if err := set(tag.ImplementationClassUID, []string{ImplementationClassUID}); err != nil {
+		return err
+	}
+	if err := set(tag.ImplementationVersionName, []string{ImplementationVersionName}); err != nil {
+		return err
+	}
+	if err := set(tag.PatientName, []string{opt.PatientName}); err != nil {
+		return err
+	}
+	if err := set(tag.PatientID, []string{opt.PatientID}); err != nil {
+		return err
+	}
+	if err := set(tag.PatientIdentityRemoved, []string{"YES"}); err != nil {
+		return err
+	}
+	if err := set(tag.DeidentificationMethod, []string{MethodText}); err != nil {
+		return err
+	}
+	code := func(t tag.Tag, v string) *dcm.Element {
+		e, err := dcm.NewElement(t, []string{v})
+		if err != nil {
+			panic(err)
+		}
+		return e
+	}
+	item := []*dcm.Element{
+		code(tag.CodeValue, MethodCodeValue),
+		code(tag.CodingSchemeDesignator, MethodCodeScheme),
+		code(tag.CodeMeaning, MethodCodeMeaning),
+	}
+	seq, err := dcm.NewElement(tag.DeidentificationMethodCodeSequence, [][]*dcm.Element{item})
+	if err != nil {
+		return err
+	}
+	seq.ValueLength = tag.VLUndefinedLength
+	ds.Elements = upsert(ds.Elements, seq)
+	// Dates were emptied or removed (no "retain longitudinal" option).
+	return set(tag.LongitudinalTemporalInformationModified, []string{"REMOVED"})
+}
+
+// upsert replaces the element with e's tag, or inserts e in tag order.
+func upsert(els []*dcm.Element, e *dcm.Element) []*dcm.Element {
+	for i, x := range els {
+		if x.Tag == e.Tag {
+			els[i] = e
+			return els
+		}
+		if x.Tag.Compare(e.Tag) > 0 {
+			els = append(els, nil)
+			copy(els[i+1:], els[i:])
+			els[i] = e
+			return els
+		}
+	}
+	return append(els, e)
+}
+
+func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error) {
+	if depth > 64 {
+		return nil, errors.New("deid: sequences nested too deeply")
+	}
+	out := els[:0]
+	for _, e := range els {
+		if e == nil {
+			continue
+		}
+		a := ActionFor(e.Tag)
+		switch a {
+		case Remove:
+			continue
+		case Empty:
+			if err := empty(e); err != nil {
+				return nil, err
+			}
+		case Dummy:
+			if err := dummy(e); err != nil {
+				return nil, err
+			}
+		case ReplaceUID:
+			mapStrings(e, opt.UIDs)
+		}
+		if a != Empty && e.Value != nil && e.Value.ValueType() == dcm.Sequences {
+			items := e.Value.GetValue().([]*dcm.SequenceItemValue)
+			rebuilt := make([][]*dcm.Element, 0, len(items))
+			for _, item := range items {
+				kept, err := process(item.GetValue().([]*dcm.Element), opt, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				rebuilt = append(rebuilt, kept)
+			}
+			v, err := dcm.NewValue(rebuilt)
+			if err != nil {
+				return nil, err
+			}
+			e.Value = v
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// mapStrings replaces every UID value of e through m and returns the first.
+func mapStrings(e *dcm.Element, m *UIDMap) string {
+	if e.Value == nil || e.Value.ValueType() != dcm.Strings {
+		return ""
+	}
+	vals := e.Value.GetValue().([]string)
+	nv := make([]string, len(vals))
+	for i, v := range vals {
+		nv[i] = m.Map(v)
+	}
+	e.Value, _ = dcm.NewValue(nv)
+	if len(nv) == 0 {
+		return ""
+	}
+	return nv[0]
+}
+
+func setStrings(e *dcm.Element, vals ...string) error {
+	v, err := dcm.NewValue(vals)
+	if err != nil {
+		return err
+	}
+	e.Value = v
+	return nil
+}
+
+// empty gives e a zero-length value of its own kind (Z).
+func empty(e *dcm.Element) error {
+	if e.Value == nil {
+		return nil
+	}
+	var data any
+	switch e.Value.ValueType() {
+	case dcm.Strings:
+		data = []string{}
+	case dcm.Bytes:
+		data = []byte{}
+	case dcm.Ints:
+		data = []int{}
+	case dcm.Floats:
+		data = []float64{}
+	case dcm.Sequences:
+		data = [][]*dcm.Element{}
+	default:
+		return fmt.Errorf("deid: cannot empty %v", e.Tag)
+	}
+	v, err := dcm.NewValue(data)
+	if err != nil {
+		return err
+	}
+	e.Value = v
+	return nil
+}
+
+// dummy gives e a non-identifying value consistent with its VR (D).
+func dummy(e *dcm.Element) error {
+	if e.Value == nil || e.Value.ValueType() != dcm.Strings {
+		return empty(e)
+	}
+	var d string
+	switch e.RawValueRepresentation {
+	case "PN":
+		d = "Anonymous"
+	case "DA":
+		d = "19000101"
+	case "TM":
+		d = "000000"
+	case "DT":
+		d = "19000101000000"
+	case "UI":
+		d = NewUID()
+	case "AS":
+		d = "000Y"
+	case "DS", "IS":
+		d = "0"
+	default:
+		d = "ANONYMIZED"
+	}
+	return setStrings(e, d)
+}

@@ -1,0 +1,93 @@
+package deid
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	rd "github.com/radpass/radpass/shared/dicom"
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/suyashkumar/dicom/pkg/uid"
+)
+
+// Read parses one DICOM Part 10 file of size bytes from r for Apply.
+// Pixel data is kept as parsed, without decoding: native pixel bytes stay
+// identical; encapsulated fragments stay identical and the basic offset
+// table is written back empty (the library does not keep it; an empty
+// table is valid, PS3.5 A.4). A deflated file is marked explicit VR little
+// endian (the same data set, uncompressed): the library cannot write deflate.
+//
+// Read trusts the element lengths of the file (the library allocates what
+// a header claims); ReadAt checks them first and is the one to use on
+// stored files. Read refuses at least a stream without the DICM prefix.
+func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(132); err != nil || string(head[128:]) != "DICM" {
+		return nil, fmt.Errorf("deid: %w", rd.ErrNotDICOM)
+	}
+	r = br
+	defer func() {
+		if p := recover(); p != nil {
+			ds, err = nil, fmt.Errorf("deid: parser panic: %v", p)
+		}
+	}()
+	parsed, err := dcm.Parse(r, size, nil,
+		dcm.SkipProcessingPixelDataValue(), dcm.AllowUnknownSpecificCharacterSet())
+	if err != nil {
+		return nil, fmt.Errorf("deid: parse: %w", err)
+	}
+	ds = &parsed
+	if e, err := ds.FindElementByTag(tag.TransferSyntaxUID); err == nil {
+		if v, _ := e.Value.GetValue().([]string); len(v) > 0 && v[0] == uid.DeflatedExplicitVRLittleEndian {
+			if err := setStrings(e, uid.ExplicitVRLittleEndian); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ds, nil
+}
+
+// ReadAt is Read after the checks intake runs (rd.ReadMeta: element
+// lengths within the file, UIDs present), so a damaged or hostile file
+// costs a small read instead of gigabytes of allocation.
+func ReadAt(r io.ReaderAt, size int64) (*dcm.Dataset, error) {
+	if _, err := rd.ReadMeta(r, size); err != nil {
+		return nil, fmt.Errorf("deid: %w", err)
+	}
+	return Read(io.NewSectionReader(r, 0, size), size)
+}
+
+// Write writes ds as a DICOM Part 10 file.
+func Write(w io.Writer, ds *dcm.Dataset) error {
+	if err := dcm.Write(w, *ds, dcm.SkipVRVerification()); err != nil {
+		return fmt.Errorf("deid: write: %w", err)
+	}
+	return nil
+}
+
+// Rewrite is Read, Apply and Write: one file de-identified from r to w. It
+// returns the de-identified dataset (the caller reads the DICOMDIR keys
+// from it, then drops it).
+func Rewrite(w io.Writer, r io.Reader, size int64, opt Options) (*dcm.Dataset, error) {
+	ds, err := Read(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := Apply(ds, opt); err != nil {
+		return nil, err
+	}
+	return ds, Write(w, ds)
+}
+
+// String is the first value of the string element t of ds ("" if absent).
+func String(ds *dcm.Dataset, t tag.Tag) string {
+	e, err := ds.FindElementByTag(t)
+	if err != nil || e.Value == nil {
+		return ""
+	}
+	if v, ok := e.Value.GetValue().([]string); ok && len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package dicomzip_test
+
+const raceEnabled = false
