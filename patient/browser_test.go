@@ -2,6 +2,8 @@ package patient_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +82,69 @@ func TestBrowserPatientWithBirthDate(t *testing.T) {
 		t.Fatalf("%d patient view events (%v)", views, err)
 	}
 
+}
+
+// An e-mail bucket on a phone: the code is read from the dev outbox page
+// (as a new user of the make run demo would), typed, the images open and
+// the DICOM download answers a ZIP. A second bucket is locked out by five
+// wrong codes. axe-core checks the code page and its error state.
+func TestBrowserPatientEmailCodeAndLockout(t *testing.T) {
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	ct := srv.MustImportSamples(t, d)
+	ctx := context.Background()
+	if _, err := srv.DB.ExecContext(ctx, `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
+		t.Fatal(err)
+	}
+	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+	_, locked := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "max@example.org"})
+
+	bctx := testbrowser.New(t, 180*time.Second)
+	p := testbrowser.Page{TB: t, Ctx: bctx}
+	phone(p)
+	signIn := func(ref string) {
+		p.Do("sign in with the birth date",
+			chromedp.Navigate(srv.URL+"/?ref="+ref),
+			chromedp.WaitVisible(chromedp.CSS("#dob-day")),
+			chromedp.SendKeys(chromedp.CSS("#dob-day"), "9"),
+			chromedp.SetValue(chromedp.CSS("#dob-month"), "3"),
+			chromedp.SendKeys(chromedp.CSS("#dob-year"), "1961"),
+			chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="code"]`)))
+	}
+	signIn(n.Canonical())
+	p.Axe("code page")
+	// The dev outbox, in another tab as a tester would.
+	tab, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	q := testbrowser.Page{TB: t, Ctx: tab}
+	q.Do("open the dev outbox", chromedp.Navigate(srv.URL+"/dev/outbox"), chromedp.WaitVisible(chromedp.CSS(`[data-to="zoe@example.org"] [data-testid="outbox-text"]`)))
+	code := sixDigits.FindString(q.Text(`[data-to="zoe@example.org"] [data-testid="outbox-text"]`))
+	if code == "" {
+		t.Fatal("no code in the dev outbox")
+	}
+	p.Do("type the code", chromedp.SendKeys(chromedp.CSS(`[data-testid="code"]`), code), chromedp.Click(chromedp.CSS(`[data-testid="code-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+	p.WaitTrue("image painted", `document.querySelector('[data-testid="image"]').complete && document.querySelector('[data-testid="image"]').naturalWidth > 0`)
+	// The download link, fetched by the page itself (with its cookie).
+	if got := p.Eval(`(function(){var x=new XMLHttpRequest();x.open('GET',document.querySelector('[data-testid="all-studies"]')?'/p/download':'',false);x.send();return x.status+' '+x.getResponseHeader('content-type')})()`); got != "200 application/zip" {
+		t.Fatalf("download answered %q", got)
+	}
+
+	signIn(locked.Canonical())
+	for i := 0; i < 5; i++ {
+		p.Do("a wrong code", chromedp.SetValue(chromedp.CSS(`[data-testid="code"]`), "000000"), chromedp.Click(chromedp.CSS(`[data-testid="code-submit"]`)))
+		if i < 4 {
+			p.WaitTrue("error announced", `(document.querySelector('[data-testid="code-error"]')||{}).textContent && document.querySelector('[data-testid="code-error"]').textContent.includes(': `+strconv.Itoa(4-i)+`')`)
+			if i == 0 {
+				p.Axe("code error")
+			}
+		}
+	}
+	p.WaitTrue("blocked page", `!!document.querySelector('[data-testid="closed"]')`)
+	if got := p.Text(`[data-testid="closed-reason"]`); !strings.Contains(got, "blocked") {
+		t.Fatalf("lockout page says %q", got)
+	}
+	p.Axe("blocked page")
 }
