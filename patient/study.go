@@ -35,28 +35,37 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 	if err != nil {
 		return fiber.ErrNotFound
 	}
-	ctx := c.Context()
-	b := bucketOf(c)
-	study, err := h.Buckets.Study(ctx, viewerOf(c), id)
+	p, err := h.studyPage(c, bucketOf(c), id)
 	if err != nil {
-		return notFound(err)
+		return err
+	}
+	return web.Render(c, http.StatusOK, "patient/study", p)
+}
+
+// studyPage builds the viewer page of study id for bucket b, recording the
+// view (study, and the series shown).
+func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page, error) {
+	ctx := c.Context()
+	study, err := h.Buckets.Study(ctx, buckets.Patient(b), id)
+	if err != nil {
+		return nil, notFound(err)
 	}
 	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
 	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := h.recordView(c, b, audit.StudyView, "study:"+itoa(study.ID), map[string]any{"study_id": study.ID}); err != nil {
-		return err
+		return nil, err
 	}
 	if v.Selected != nil {
 		if err := h.recordView(c, b, audit.SeriesView, "series:"+itoa(v.Selected.ID), map[string]any{"study_id": study.ID, "series_id": v.Selected.ID}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	p := web.NewPage(c, "patient.study.title", nil)
-	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(viewerOf(c), study, h.Buckets.Time())}
-	return web.Render(c, http.StatusOK, "patient/study", p)
+	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(buckets.Patient(b), study, h.Buckets.Time())}
+	return p, nil
 }
 
 // Image sends one rendered frame of an instance of the bucket.
