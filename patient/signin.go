@@ -23,15 +23,18 @@ import (
 type signInForm struct {
 	Ref              string
 	Day, Month, Year string
-	Months           []string // month names in the page's language
+	Months           []month // the months, named in the page's language
 	MaxYear          int
 	Lang             string // the letter's language from the QR code, kept at sign-in
 }
 
+// month is one entry of the month menu: a number sent, a name shown.
+type month struct{ Value, Name string }
+
 func newSignInForm(p *web.Page, ref string) signInForm {
 	f := signInForm{Ref: ref, MaxYear: time.Now().Year()}
 	for m := 1; m <= 12; m++ {
-		f.Months = append(f.Months, p.T("patient.month."+strconv.Itoa(m)))
+		f.Months = append(f.Months, month{Value: strconv.Itoa(m), Name: p.T("patient.month." + strconv.Itoa(m))})
 	}
 	return f
 }

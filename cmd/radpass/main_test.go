@@ -159,7 +159,7 @@ func TestUserAdd(t *testing.T) {
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !auth.CheckPassword(pw, u.PasswordHash) {
 		t.Fatalf("password hash %q does not check", u.PasswordHash)
 	}
-	n, err := db.NewSelect().Table("audit_events").Where("action = 'staff.user.created'").Count(context.Background())
+	n, err := db.NewSelect().Table("audit_events").Where("action = 'user.create'").Count(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("%d audit rows (%v)", n, err)
 	}

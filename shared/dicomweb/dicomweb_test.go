@@ -175,7 +175,7 @@ func TestStowHappyPathAndIdempotent(t *testing.T) {
 		ActorKind string         `bun:"actor_kind"`
 		Details   map[string]any `bun:"details,type:jsonb"`
 	}
-	if err := e.db.NewRaw(`SELECT actor_kind, details FROM audit_events WHERE action = 'dicomweb.stow' ORDER BY id LIMIT 1`).Scan(context.Background(), &ev); err != nil {
+	if err := e.db.NewRaw(`SELECT actor_kind, details FROM audit_events WHERE action = 'dicom.stow' ORDER BY id LIMIT 1`).Scan(context.Background(), &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.ActorKind != "api" || ev.Details["instances_added"] != float64(3) {

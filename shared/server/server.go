@@ -55,7 +55,6 @@ const (
 func Views() (*html.Engine, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFunc("join", strings.Join)
-	engine.AddFunc("add1", func(i int) int { return i + 1 })
 	return engine, engine.Load()
 }
 
