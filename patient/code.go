@@ -57,10 +57,7 @@ func (h *Handlers) CheckCode(c fiber.Ctx) error {
 	}
 	switch a.Outcome {
 	case buckets.Open:
-		if err := h.startSession(c, a.Bucket, stageIn); err != nil {
-			return err
-		}
-		return h.toInside(c, a.Bucket)
+		return h.open(c, a.Bucket)
 	case buckets.Blocked, buckets.Expired, buckets.Revoked:
 		return h.renderClosed(c, a.Outcome, a.Bucket)
 	}

@@ -110,10 +110,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	}
 	switch a.Outcome {
 	case buckets.Open:
-		if err := h.startSession(c, a.Bucket, stageIn); err != nil {
-			return err
-		}
-		return h.toInside(c, a.Bucket)
+		return h.open(c, a.Bucket)
 	case buckets.NeedOTP:
 		if err := h.startSession(c, a.Bucket, stageCode); err != nil {
 			return err
@@ -172,6 +169,14 @@ func parseDate(day, month, year string, now time.Time) (time.Time, bool) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// open signs the patient in to b (a new session id) and shows the images.
+func (h *Handlers) open(c fiber.Ctx, b *store.Bucket) error {
+	if err := h.startSession(c, b, stageIn); err != nil {
+		return err
+	}
+	return h.toInside(c, b)
+}
 
 // toInside sends a signed-in patient to their images: straight to the viewer
 // when the bucket holds one study (the first image sooner on a slow phone),
