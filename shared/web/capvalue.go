@@ -1,0 +1,23 @@
+package web
+
+import "unicode/utf8"
+
+// MaxShownValue is how many bytes of a submitted value a page ever shows back
+// (a refused form re-displays what was typed): no form field of RadPass is
+// longer, so a huge value is never echoed to the browser in full.
+const MaxShownValue = 4096
+
+// CapValue cuts s to at most MaxShownValue bytes on a rune boundary, for
+// showing a submitted value back in a form. Validation must still refuse the
+// value itself; this only bounds the page. It is the "capvalue" template
+// function.
+func CapValue(s string) string {
+	if len(s) <= MaxShownValue {
+		return s
+	}
+	cut := MaxShownValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
