@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
@@ -36,6 +37,8 @@ const (
 	// transaction); the parts past it fail with 0xA700 (out of resources)
 	// and the PACS sends them again in another request.
 	DefaultMaxParts = 1000
+	// MachineReadTimeout bounds reading one authenticated request's body.
+	MachineReadTimeout = 10 * time.Minute
 )
 
 // Register mounts the routes. They must sit before CSRF and sessions: a
@@ -110,6 +113,12 @@ func (h *Handler) admit(c fiber.Ctx, tooLargeMsg string) (tok *APIToken, body *w
 	body, ok = web.LimitedBody(c, h.maxBytes())
 	if !ok {
 		return nil, nil, false, jsonError(c, http.StatusRequestEntityTooLarge, tooLargeMsg)
+	}
+	// The body is read while it is stored (each part in its own transaction),
+	// so the server's read timeout, meant for anonymous requests, would cut a
+	// large push from a busy PACS short: an authenticated one gets longer.
+	if conn := c.RequestCtx().Conn(); conn != nil {
+		_ = conn.SetReadDeadline(time.Now().Add(MachineReadTimeout))
 	}
 	return tok, body, true, nil
 }
