@@ -180,8 +180,8 @@ func TestStowHappyPathAndIdempotent(t *testing.T) {
 	e := start(t, 64<<20)
 	ctype, body := multipartRelated(sample(t, "1.dcm"), sample(t, "3.dcm"), sample(t, "5.dcm"))
 	res, out := post(t, e.url+"/dicomweb/studies", e.token, ctype, body)
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/dicom+json" {
-		t.Fatalf("status %d %s: %v", res.StatusCode, res.Header.Get("Content-Type"), out)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/dicom+json" || res.Close {
+		t.Fatalf("status %d %s (connection close %v): %v", res.StatusCode, res.Header.Get("Content-Type"), res.Close, out)
 	}
 	refs := seq(out, "00081199")
 	if len(refs) != 3 || len(seq(out, "00081198")) != 0 {

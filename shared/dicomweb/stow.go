@@ -207,6 +207,11 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 			fails = append(fails, item)
 		}
 	}
+	if !malformed && !tooMany {
+		// The epilogue after the closing boundary: read to the end so the
+		// connection can serve the PACS's next request.
+		_, _ = io.CopyN(io.Discard, body, 64<<10)
+	}
 	if body.TooLarge() {
 		// Past the limit in the middle of the body (a chunked body has no
 		// Content-Length to refuse it by): what was stored before stays,
