@@ -21,6 +21,10 @@ import (
 // chunked when declared < 0), then only the given body bytes, and reads the
 // answer. The read deadline only guards against a server waiting for a body
 // that never comes (the bug); it measures nothing.
+//
+// The response's Close field reports that the server ended the connection
+// after the answer (checked by reading on: only for refusals, a kept
+// connection would block until the deadline).
 func sendRaw(t *testing.T, srvURL, path string, header []string, declared int64, body []byte) (*http.Response, string, error) {
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srvURL, "http://"))
 	if err != nil {
@@ -52,12 +56,17 @@ func sendRaw(t *testing.T, srvURL, path string, header []string, declared int64,
 		_, _ = conn.Write(body)
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("no answer while the declared body is incomplete: %w", err)
 	}
-	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !res.Close && res.StatusCode >= 400 {
+		_, err := br.ReadByte()
+		res.Close = err == io.EOF
+	}
 	return res, string(b), nil
 }
 

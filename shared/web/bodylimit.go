@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -89,7 +92,7 @@ func ReadBodyLimited(c fiber.Ctx, max int64) error {
 		return tooLarge(c)
 	}
 	if err != nil {
-		c.Response().SetConnectionClose()
+		CloseAfterAnswer(c)
 		return apperr.New(apperr.Invalid, "error.badrequest")
 	}
 	req.SetBody(buf.Bytes())
@@ -97,8 +100,47 @@ func ReadBodyLimited(c fiber.Ctx, max int64) error {
 }
 
 func tooLarge(c fiber.Ctx) error {
-	c.Response().SetConnectionClose()
+	CloseAfterAnswer(c)
 	return apperr.New(apperr.TooLarge, "error.toolarge")
+}
+
+// Lingering close: after answering a request whose body stays unread, the
+// server stops sending (TCP half-close) and discards what the client still
+// sends for a short while, at most LingerBytes, before closing. A plain
+// close with unread data makes the kernel send a reset, and a client still
+// busy sending its body then never sees the 401 or 413 (Go's net/http
+// server does the same). Nothing is kept in memory.
+const (
+	LingerTime  = 500 * time.Millisecond
+	LingerBytes = 4 << 20
+)
+
+type closeWriter interface{ CloseWrite() error }
+
+// CloseAfterAnswer ends the connection once the answer is written, without
+// reading the rest of the request body (see LingerTime).
+func CloseAfterAnswer(c fiber.Ctx) {
+	rc := c.RequestCtx()
+	raw := rc.Conn()
+	cw, ok := raw.(closeWriter)
+	if !ok || raw == nil {
+		c.Response().SetConnectionClose()
+		return
+	}
+	// fasthttp hands a connection over only when the answer does not say
+	// Connection: close, which a client needs to hear (or it reuses the
+	// connection): so the answer is written here, with that header.
+	rc.HijackSetNoResponse(true)
+	rc.Hijack(func(conn net.Conn) {
+		rc.Response.SetConnectionClose()
+		bw := bufio.NewWriter(conn)
+		if rc.Response.Write(bw) != nil || bw.Flush() != nil {
+			return
+		}
+		_ = cw.CloseWrite()
+		_ = raw.SetReadDeadline(time.Now().Add(LingerTime))
+		_, _ = io.CopyN(io.Discard, conn, LingerBytes)
+	})
 }
 
 // LimitedBody returns the request body as a stream that fails with
@@ -108,7 +150,7 @@ func tooLarge(c fiber.Ctx) error {
 func LimitedBody(c fiber.Ctx, max int64) (*LimitReader, bool) {
 	req := c.Request()
 	if int64(req.Header.ContentLength()) > max {
-		c.Response().SetConnectionClose()
+		CloseAfterAnswer(c)
 		return nil, false
 	}
 	var r io.Reader
@@ -172,10 +214,10 @@ func (l *LimitReader) N() int64 { return l.n }
 // TooLarge reports that the body went past the limit.
 func (l *LimitReader) TooLarge() bool { return errors.Is(l.err, ErrBodyTooLarge) }
 
-// FinishBody closes the connection after the answer unless the body was read
+// FinishBody closes the connection after the answer (CloseAfterAnswer) unless the body was read
 // to its end (an unread rest would otherwise be parsed as the next request).
 func FinishBody(c fiber.Ctx, l *LimitReader) {
 	if l == nil || !l.eof {
-		c.Response().SetConnectionClose()
+		CloseAfterAnswer(c)
 	}
 }
