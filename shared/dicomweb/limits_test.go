@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -170,16 +171,45 @@ func storedBlobs(t *testing.T, e *env) int {
 	return n
 }
 
+// bigDICOM is a valid 24 MiB instance: a synthesised 1 MiB frame, declared
+// as 24 frames with the pixel data grown to match (synthesising 24 MiB pixel
+// by pixel takes over a minute under -race).
+func bigDICOM(t *testing.T) []byte {
+	t.Helper()
+	b, err := dicom.Synth{StudyUID: "1.2.826.0.1.99.1", SeriesUID: "1.2.826.0.1.99.1.1", SOPUID: "1.2.826.0.1.99.1.1.1", PatientID: "BIG",
+		Rows: 1024, Cols: 1024, BitsAllocated: 8, Pixel: func(_, i, _ int) int { return i & 0xff }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := []byte("\x28\x00\x08\x00IS\x02\x001 ")
+	i := bytes.Index(b, frames)
+	if i < 0 {
+		t.Fatal("no NumberOfFrames \"1 \" in the synthesised file")
+	}
+	copy(b[i+len(frames)-2:], "24")
+	j := bytes.LastIndex(b, []byte("\xe0\x7f\x10\x00O"))
+	const frame = 1024 * 1024
+	if j < 0 || j+12+frame != len(b) || binary.LittleEndian.Uint32(b[j+8:]) != frame {
+		t.Fatal("the pixel data is not the last element, of one frame")
+	}
+	binary.LittleEndian.PutUint32(b[j+8:], 24*frame)
+	out := make([]byte, len(b)+23*frame)
+	copy(out, b)
+	for k := len(b); k < len(out); k += frame {
+		copy(out[k:], b[j+12:])
+	}
+	if _, err := dicom.ReadMeta(bytes.NewReader(out), int64(len(out))); err != nil {
+		t.Fatalf("the grown file: %v", err)
+	}
+	return out
+}
+
 // An authenticated 24 MiB push is streamed to storage, never held in memory:
 // the whole process allocates far less than the body while storing it. (Not
 // parallel: the allocation counter is the process's.)
 func TestStowStreamsLargeBody(t *testing.T) {
 	e := start(t, 64<<20)
-	big, err := dicom.Synth{StudyUID: "1.2.826.0.1.99.1", SeriesUID: "1.2.826.0.1.99.1.1", SOPUID: "1.2.826.0.1.99.1.1.1", PatientID: "BIG",
-		Rows: 2048, Cols: 2048, Frames: 6, BitsAllocated: 8, Pixel: func(f, i, _ int) int { return (f + i) & 0xff }}.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	big := bigDICOM(t)
 	const boundary = "radpass-big-boundary"
 	head := fmt.Sprintf("--%s\r\nContent-Type: application/dicom\r\n\r\n", boundary)
 	tail := fmt.Sprintf("\r\n--%s--\r\n", boundary)
