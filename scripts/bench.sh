@@ -12,3 +12,10 @@ for s in scripts/bench-*.sh; do
   echo "== $s"
   "$s"
 done
+
+# ---- stress: request bodies (issue 9 item 4b) --------------------------------
+# Peak RSS of a real `radpass serve` under 20 parallel 60 MiB anonymous POSTs
+# to /dicomweb/studies (target < 400 MiB) and 20 authenticated STOW-RS pushes.
+echo "== stress: request bodies"
+scripts/stress-bodies.sh
+# ---- end stress: request bodies ----------------------------------------------

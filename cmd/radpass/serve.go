@@ -14,8 +14,10 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/server"
+	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -80,7 +82,8 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 }
 
 // housekeeping deletes expired sessions, spent sign-in counters and month-old
-// renderings every `every` until ctx ends.
+// renderings every `every` until ctx ends, and once a day stored files that
+// nothing names any more.
 // Expired sessions never open anything (the store checks the times on every
 // request); this only keeps the table small.
 func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
@@ -109,11 +112,39 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 				log.Warn("render cache purge failed", "error", cerr.Error())
 			}
 		}
+		if ticks%288 == 1 {
+			sweepStorage(ctx, a, log) // daily: it walks the whole store
+		}
 		if err != nil && ctx.Err() == nil {
 			log.Warn("session purge failed", "error", err.Error())
 			continue
 		}
 		log.Debug("expired sessions purged", "count", n)
+	}
+}
+
+// sweepStorage removes stored files no row names (a crash between a file and
+// its row, report PDFs replaced before replacing removed them) once they are
+// older than ingest.OrphanGrace, and Put's temporary files left by a crash.
+func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
+	if a.Staff == nil || a.Staff.DICOM == nil {
+		return
+	}
+	st, ok := a.Staff.DICOM.Store.(storage.Lister)
+	if !ok {
+		return
+	}
+	n, err := ingest.SweepOrphans(ctx, a.Staff.DB, st, ingest.OrphanGrace)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("storage sweep failed", "error", err.Error())
+	}
+	if fs, ok := st.(*storage.FS); ok {
+		if _, err := fs.PurgeTemp(ingest.OrphanGrace); err != nil && ctx.Err() == nil {
+			log.Warn("storage temp purge failed", "error", err.Error())
+		}
+	}
+	if n > 0 {
+		log.Info("orphaned stored files removed", "count", n)
 	}
 }
 

@@ -1,8 +1,8 @@
 package dicomweb
 
 import (
-	"bytes"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/ingest"
+	"github.com/radpass/radpass/shared/web"
 )
 
 // ParseAvailableAt reads the embargo time: RFC 3339, or a date (midnight UTC).
@@ -35,7 +36,8 @@ func ParseAvailableAt(s string) (*time.Time, error) {
 // text/plain or application/pdf body, ?status=preliminary|final and an
 // optional ?available_at= embargo.
 func (h *Handler) Report(c fiber.Ctx) error {
-	tok, ok, err := h.admit(c, "the report is too large")
+	tok, body, ok, err := h.admit(c, "the report is too large")
+	defer web.FinishBody(c, body)
 	if !ok {
 		return err
 	}
@@ -50,9 +52,19 @@ func (h *Handler) Report(c fiber.Ctx) error {
 		if cs := strings.ToLower(params["charset"]); cs != "" && cs != "utf-8" && cs != "us-ascii" {
 			return jsonError(c, http.StatusUnsupportedMediaType, "text reports must be UTF-8")
 		}
-		rep.Text = string(c.Body())
+		// One byte over the text limit is enough to refuse it.
+		text, err := io.ReadAll(io.LimitReader(body, ingest.MaxReportText+1))
+		if err != nil && !body.TooLarge() {
+			return jsonError(c, http.StatusBadRequest, "the report could not be read to its end")
+		}
+		if body.TooLarge() {
+			return jsonError(c, http.StatusRequestEntityTooLarge, "the report is too large")
+		}
+		rep.Text = string(text)
 	case "application/pdf":
-		rep.PDF = bytes.NewReader(c.Body())
+		// Streamed to storage; a body cut short or over the limit fails the
+		// copy, and nothing is kept.
+		rep.PDF = body
 	default:
 		return jsonError(c, http.StatusUnsupportedMediaType, "send text/plain; charset=utf-8 or application/pdf")
 	}
@@ -60,6 +72,10 @@ func (h *Handler) Report(c fiber.Ctx) error {
 	switch {
 	case errors.Is(err, ingest.ErrNotFound):
 		return jsonError(c, http.StatusNotFound, "no such study")
+	case body.TooLarge():
+		return jsonError(c, http.StatusRequestEntityTooLarge, "the report is too large")
+	case errors.Is(err, ingest.ErrReportRead):
+		return jsonError(c, http.StatusBadRequest, "the report could not be read to its end")
 	case errors.Is(err, ingest.ErrReportStatus), errors.Is(err, ingest.ErrReportEmpty),
 		errors.Is(err, ingest.ErrReportText), errors.Is(err, ingest.ErrReportPDF):
 		return jsonError(c, http.StatusBadRequest, err.Error())

@@ -1,7 +1,6 @@
 package dicomweb
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
@@ -18,6 +18,7 @@ import (
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/web"
 )
 
 // Handler serves the token-authenticated machine endpoints.
@@ -25,8 +26,20 @@ type Handler struct {
 	DB       *bun.DB
 	Store    storage.Store
 	Log      *slog.Logger
-	MaxBytes int64 // request body limit (413 above it)
+	MaxBytes int64 // request body limit (413 above it); DefaultMaxBytes when 0
+	MaxParts int   // DICOM parts per STOW-RS request; DefaultMaxParts when 0
 }
+
+// Limits of one machine request.
+const (
+	DefaultMaxBytes = 64 << 20
+	// DefaultMaxParts bounds the instances of one STOW-RS request (each is a
+	// transaction); the parts past it fail with 0xA700 (out of resources)
+	// and the PACS sends them again in another request.
+	DefaultMaxParts = 1000
+	// MachineReadTimeout bounds reading one authenticated request's body.
+	MachineReadTimeout = 10 * time.Minute
+)
 
 // Register mounts the routes. They must sit before CSRF and sessions: a
 // PACS has neither.
@@ -45,6 +58,7 @@ const (
 	tagFailureReason        = "00081197"
 	tagWarningReason        = "00081196"
 	failureProcessing       = 0x0110 // processing failure
+	failureOutOfResources   = 0xA700 // refused: out of resources (too many parts)
 	failureCannotUnderstand = 0xC000 // cannot understand (not DICOM, broken)
 	failureStudyMismatch    = 0xC409 // study instance UID does not match / not ours
 )
@@ -82,32 +96,53 @@ func (h *Handler) auth(c fiber.Ctx) (*APIToken, error) {
 	return t, err
 }
 
-func (h *Handler) tooLarge(c fiber.Ctx) bool {
-	return h.MaxBytes > 0 && (int64(c.Request().Header.ContentLength()) > h.MaxBytes || int64(len(c.Body())) > h.MaxBytes)
-}
-
 // admit runs the checks every API request starts with: a valid token (401),
-// then the body size (413, saying tooLargeMsg). When ok is false the refusal
-// has been answered and err is what the handler returns.
-func (h *Handler) admit(c fiber.Ctx, tooLargeMsg string) (tok *APIToken, ok bool, err error) {
+// then the declared body size (413, saying tooLargeMsg). Nothing of the body
+// is read before the token is checked. When ok is false the refusal has been
+// answered and err is what the handler returns; otherwise body reads the
+// request body up to MaxBytes (web.ErrBodyTooLarge past it). The caller
+// defers web.FinishBody(c, body) so an unread body closes the connection.
+func (h *Handler) admit(c fiber.Ctx, tooLargeMsg string) (tok *APIToken, body *web.LimitReader, ok bool, err error) {
 	tok, err = h.auth(c)
 	if errors.Is(err, ErrBadToken) {
-		return nil, false, jsonError(c, http.StatusUnauthorized, "missing or invalid API token")
+		return nil, nil, false, jsonError(c, http.StatusUnauthorized, "missing or invalid API token")
 	}
 	if err != nil {
-		return nil, false, h.internal(c, err)
+		return nil, nil, false, h.internal(c, err)
 	}
-	if h.tooLarge(c) {
-		return nil, false, jsonError(c, http.StatusRequestEntityTooLarge, tooLargeMsg)
+	body, ok = web.LimitedBody(c, h.maxBytes())
+	if !ok {
+		return nil, nil, false, jsonError(c, http.StatusRequestEntityTooLarge, tooLargeMsg)
 	}
-	return tok, true, nil
+	// The body is read while it is stored (each part in its own transaction),
+	// so the server's read timeout, meant for anonymous requests, would cut a
+	// large push from a busy PACS short: an authenticated one gets longer.
+	if conn := c.RequestCtx().Conn(); conn != nil {
+		_ = conn.SetReadDeadline(time.Now().Add(MachineReadTimeout))
+	}
+	return tok, body, true, nil
+}
+
+func (h *Handler) maxBytes() int64 {
+	if h.MaxBytes > 0 {
+		return h.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+func (h *Handler) maxParts() int {
+	if h.MaxParts > 0 {
+		return h.MaxParts
+	}
+	return DefaultMaxParts
 }
 
 // Stow stores the instances of a multipart/related; type="application/dicom"
 // body and answers per PS3.18 10.5: 200 all stored, 202 some failed, 409 none
 // stored, 400 malformed, 401 bad token, 413 too large, 415 wrong media type.
 func (h *Handler) Stow(c fiber.Ctx) error {
-	tok, ok, err := h.admit(c, fmt.Sprintf("the request is larger than %d bytes", h.MaxBytes))
+	tok, body, ok, err := h.admit(c, fmt.Sprintf("the request is larger than %d bytes", h.maxBytes()))
+	defer web.FinishBody(c, body)
 	if !ok {
 		return err
 	}
@@ -129,8 +164,8 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 	}
 	var refs, fails []dataset
 	var sum ingest.Summary
-	mr := multipart.NewReader(bytes.NewReader(c.Body()), params["boundary"])
-	parts, malformed := 0, false
+	mr := multipart.NewReader(body, params["boundary"])
+	parts, malformed, tooMany := 0, false, false
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
@@ -138,6 +173,13 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 		}
 		if err != nil {
 			malformed = true
+			h.logWarn(c, "stow: malformed or truncated multipart body", err)
+			break
+		}
+		if parts == h.maxParts() {
+			// The rest stays unread (the connection is closed after the answer).
+			tooMany = true
+			p.Close()
 			break
 		}
 		parts++
@@ -165,12 +207,27 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 			fails = append(fails, item)
 		}
 	}
+	if !malformed && !tooMany {
+		// The epilogue after the closing boundary: read to the end so the
+		// connection can serve the PACS's next request.
+		_, _ = io.CopyN(io.Discard, body, 64<<10)
+	}
+	if body.TooLarge() {
+		// Past the limit in the middle of the body (a chunked body has no
+		// Content-Length to refuse it by): what was stored before stays,
+		// and is stored already when the PACS sends it again.
+		return jsonError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d bytes", h.maxBytes()))
+	}
 	if parts == 0 {
 		return jsonError(c, http.StatusBadRequest, "malformed multipart body: no DICOM part found")
 	}
 	if malformed {
 		fails = append(fails, dataset{tagFailureReason: us(failureCannotUnderstand)})
 		sum.Rejected = append(sum.Rejected, ingest.Rejection{Name: "body", Reason: "malformed multipart"})
+	}
+	if tooMany {
+		fails = append(fails, dataset{tagFailureReason: us(failureOutOfResources)})
+		sum.Rejected = append(sum.Rejected, ingest.Rejection{Name: "body", Reason: fmt.Sprintf("more than %d parts", h.maxParts())})
 	}
 	status, outcome := http.StatusOK, "ok"
 	switch {
@@ -187,14 +244,14 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 	}); err != nil {
 		h.logError(c, "audit stow", err)
 	}
-	body := dataset{}
+	out := dataset{}
 	if len(refs) > 0 {
-		body[tagReferencedSOPSeq] = sq(refs)
+		out[tagReferencedSOPSeq] = sq(refs)
 	}
 	if len(fails) > 0 {
-		body[tagFailedSOPSeq] = sq(fails)
+		out[tagFailedSOPSeq] = sq(fails)
 	}
-	return c.Status(status).JSON(body, "application/dicom+json")
+	return c.Status(status).JSON(out, "application/dicom+json")
 }
 
 func failureReason(code string) int {
@@ -210,6 +267,12 @@ func failureReason(code string) int {
 func (h *Handler) internal(c fiber.Ctx, err error) error {
 	h.logError(c, "machine request failed", err)
 	return jsonError(c, http.StatusInternalServerError, "internal error")
+}
+
+func (h *Handler) logWarn(c fiber.Ctx, msg string, err error) {
+	if h.Log != nil {
+		h.Log.WarnContext(c.Context(), msg, "request_id", c.RequestID(), "path", c.Path(), "error", err.Error())
+	}
 }
 
 func (h *Handler) logError(c fiber.Ctx, msg string, err error) {

@@ -49,6 +49,22 @@ type Result struct {
 	NewStudy       bool
 	NewSeries      bool
 	Bytes          int64
+	Err            error // the reader's own error when the file could not be read
+}
+
+// sourceReader remembers an error of the reader Import was given, to tell a
+// broken upload from a storage failure.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }
 
 // Importer stores instances for one department.
@@ -62,7 +78,6 @@ type Importer struct {
 
 var (
 	errAlready    = errors.New("already present")
-	errOtherDept  = errors.New("the study belongs to another department")
 	errOtherStudy = errors.New("the series belongs to another study")
 	// An instance naming a known study but another patient is misfiled: it
 	// must not show up in the first patient's letters and viewer.
@@ -85,16 +100,27 @@ func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts .
 		f(&o)
 	}
 	res := Result{Name: name}
-	key, size, created, err := im.Store.Put(ctx, r)
+	src := &sourceReader{r: r}
+	key, size, created, err := im.Store.Put(ctx, src)
+	if err != nil && src.err != nil && ctx.Err() == nil {
+		// The sender's fault (a truncated upload, a body over its limit), not
+		// ours: nothing was stored, and it is no server error.
+		if im.Log != nil {
+			im.Log.Warn("ingest: the file could not be read to its end", "file", name, "error", src.err.Error())
+		}
+		res.Err = src.err
+		return im.reject(res, ReasonInvalid, "the file ended early or could not be read", nil)
+	}
 	if err != nil {
 		return im.reject(res, ReasonInternal, "could not store the file", err)
 	}
 	res.Bytes = size
 	cleanup := func() {
-		if created && !im.referenced(ctx, key) {
-			if err := im.Store.Delete(context.WithoutCancel(ctx), key); err != nil && im.Log != nil {
-				im.Log.Error("ingest cleanup failed", "key", key, "error", err.Error())
-			}
+		if !created {
+			return
+		}
+		if _, err := DeleteUnreferenced(ctx, im.DB, im.Store, key, 0); err != nil && im.Log != nil {
+			im.Log.Error("ingest cleanup failed", "key", key, "error", err.Error())
 		}
 	}
 	if size == 0 {
@@ -133,20 +159,12 @@ func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts .
 		cleanup()
 		res.Outcome = AlreadyPresent
 		return res
-	case errors.Is(err, errOtherDept), errors.Is(err, errOtherStudy), errors.Is(err, errOtherPatient):
+	case errors.Is(err, errOtherStudy), errors.Is(err, errOtherPatient):
 		cleanup()
 		return im.reject(res, ReasonMismatch, err.Error(), nil)
 	}
 	cleanup()
 	return im.reject(res, ReasonInternal, "could not save the metadata", err)
-}
-
-// referenced reports a key some row points at: identical bytes imported
-// concurrently share one file, which must then stay.
-func (im *Importer) referenced(ctx context.Context, key string) bool {
-	ctx = context.WithoutCancel(ctx)
-	n, err := im.DB.NewSelect().Table("instances").Where("storage_key = ?", key).Count(ctx)
-	return err != nil || n > 0
 }
 
 func (im *Importer) reject(res Result, code, reason string, err error) Result {
@@ -158,17 +176,28 @@ func (im *Importer) reject(res Result, code, reason string, err error) Result {
 }
 
 // save writes patient, study, series and instance rows; counts follow.
+//
+// UIDs are a namespace per department: a study, series or instance UID that
+// another department holds is no conflict here, and nothing of that
+// department is looked at, so a department's token learns nothing about
+// another's (the same study sent to two departments is stored for each; the
+// identical files are stored once). Within the department the UIDs stay
+// unique: an advisory lock per (department, UID) serialises concurrent
+// imports of the same instance and of the same series.
 func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key string, size int64, res *Result) error {
-	var owner []int64
-	if err := tx.NewRaw(`SELECT st.department_id FROM instances i JOIN series se ON se.id = i.series_id
-		JOIN studies st ON st.id = se.study_id WHERE i.sop_uid = ?`, m.SOPInstanceUID).Scan(ctx, &owner); err != nil {
+	if err := lockUID(ctx, tx, "sop", im.DepartmentID, m.SOPInstanceUID); err != nil {
 		return err
 	}
-	if len(owner) > 0 {
-		if owner[0] != im.DepartmentID {
-			return errOtherDept // and no hint that it exists elsewhere
-		}
+	var have []int64
+	if err := tx.NewRaw(`SELECT i.id FROM instances i JOIN series se ON se.id = i.series_id
+		JOIN studies st ON st.id = se.study_id WHERE i.sop_uid = ? AND st.department_id = ?`, m.SOPInstanceUID, im.DepartmentID).Scan(ctx, &have); err != nil {
+		return err
+	}
+	if len(have) > 0 {
 		return errAlready
+	}
+	if err := lockBlob(ctx, tx, im.Store, key); err != nil {
+		return err
 	}
 	pid := m.PatientID
 	if pid == "" {
@@ -188,7 +217,7 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 
 	study := &store.Study{DepartmentID: im.DepartmentID, PatientID: p.ID, StudyUID: m.StudyUID, StudyDate: m.StudyDate, StudyTime: m.StudyTime,
 		Accession: m.Accession, Description: m.StudyDescription, Modalities: []string{}, ReferringPhysician: m.ReferringPhysician, ReportStatus: "none"}
-	r, err := tx.NewInsert().Model(study).On("CONFLICT (study_uid) DO NOTHING").Returning("id").Exec(ctx)
+	r, err := tx.NewInsert().Model(study).On("CONFLICT (department_id, study_uid) DO NOTHING").Returning("id").Exec(ctx)
 	if err != nil {
 		return err
 	}
@@ -196,11 +225,9 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 		res.NewStudy = true
 	} else {
 		var cur store.Study
-		if err := tx.NewSelect().Model(&cur).Column("id", "department_id", "patient_id").Where("study_uid = ?", m.StudyUID).For("UPDATE").Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&cur).Column("id", "patient_id").
+			Where("department_id = ? AND study_uid = ?", im.DepartmentID, m.StudyUID).For("UPDATE").Scan(ctx); err != nil {
 			return err
-		}
-		if cur.DepartmentID != im.DepartmentID {
-			return errOtherDept
 		}
 		if cur.PatientID != p.ID {
 			return errOtherPatient
@@ -209,35 +236,38 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 	}
 	res.StudyID = study.ID
 
-	series := &store.Series{StudyID: study.ID, SeriesUID: m.SeriesUID, Modality: m.Modality, Number: m.SeriesNumber,
-		Description: m.SeriesDescription, BodyPart: m.BodyPart}
-	r, err = tx.NewInsert().Model(series).On("CONFLICT (series_uid) DO NOTHING").Returning("id").Exec(ctx)
-	if err != nil {
+	if err := lockUID(ctx, tx, "series", im.DepartmentID, m.SeriesUID); err != nil {
 		return err
 	}
-	if n, _ := r.RowsAffected(); n == 1 {
-		res.NewSeries = true
-	} else {
-		var cur store.Series
-		if err := tx.NewSelect().Model(&cur).Column("id", "study_id").Where("series_uid = ?", m.SeriesUID).Scan(ctx); err != nil {
+	series := &store.Series{StudyID: study.ID, SeriesUID: m.SeriesUID, Modality: m.Modality, Number: m.SeriesNumber,
+		Description: m.SeriesDescription, BodyPart: m.BodyPart}
+	var cur []store.Series
+	if err := tx.NewRaw(`SELECT se.id, se.study_id FROM series se JOIN studies st ON st.id = se.study_id
+		WHERE se.series_uid = ? AND st.department_id = ?`, m.SeriesUID, im.DepartmentID).Scan(ctx, &cur); err != nil {
+		return err
+	}
+	switch {
+	case len(cur) > 0 && cur[0].StudyID != study.ID:
+		return errOtherStudy
+	case len(cur) > 0:
+		series.ID = cur[0].ID
+	default:
+		if _, err := tx.NewInsert().Model(series).Returning("id").Exec(ctx); err != nil {
 			return err
 		}
-		if cur.StudyID != study.ID {
-			return errOtherStudy
-		}
-		series.ID = cur.ID
+		res.NewSeries = true
 	}
 
 	inst := &store.Instance{SeriesID: series.ID, SOPUID: m.SOPInstanceUID, SOPClassUID: m.SOPClassUID, Number: m.InstanceNumber,
 		Rows: m.Rows, Columns: m.Columns, Frames: m.Frames, TransferSyntax: m.TransferSyntax, BitsAllocated: m.BitsAllocated,
 		BitsStored: m.BitsStored, Photometric: m.Photometric, WindowCenter: m.WindowCenter, WindowWidth: m.WindowWidth,
 		StorageKey: key, SizeBytes: size}
-	r, err = tx.NewInsert().Model(inst).On("CONFLICT (sop_uid) DO NOTHING").Returning("id").Exec(ctx)
+	r, err = tx.NewInsert().Model(inst).On("CONFLICT (series_id, sop_uid) DO NOTHING").Returning("id").Exec(ctx)
 	if err != nil {
 		return err
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return errAlready // a concurrent import won the race
+		return errAlready // cannot happen under the lock; kept as the last guard
 	}
 	if _, err := tx.NewUpdate().Table("series").Set("num_instances = num_instances + 1").Where("id = ?", series.ID).Exec(ctx); err != nil {
 		return err
@@ -246,6 +276,14 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 		num_series = (SELECT count(*) FROM series WHERE study_id = ?0),
 		modalities = COALESCE((SELECT array_agg(DISTINCT modality ORDER BY modality) FROM series WHERE study_id = ?0 AND modality <> ''), '{}')
 		WHERE id = ?0`, study.ID).Exec(ctx)
+	return err
+}
+
+// lockUID serialises, until the transaction ends, the imports of one UID of
+// one kind in one department.
+func lockUID(ctx context.Context, tx bun.Tx, kind string, deptID int64, uid string) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		fmt.Sprintf("%s:%d:%s", kind, deptID, uid))
 	return err
 }
 

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"os"
@@ -192,33 +193,103 @@ func TestBrokenFilesRejectedRestStays(t *testing.T) {
 	}
 }
 
-func TestOtherDepartmentStudyRejected(t *testing.T) {
+// UIDs are a namespace per department (issue 9 item 13): what another
+// department holds is neither a conflict nor visible. The same study pushed
+// by two departments is stored for each, the identical file once.
+func TestUIDsArePerDepartment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, st, im, _ := setup(t)
-	path := filepath.Join(samples(t), "3.dcm")
-	f, _ := os.Open(path)
-	if r := im.Import(ctx, "3.dcm", f); r.Outcome != ingest.Added {
-		t.Fatalf("first: %+v", r)
+	db, st, im, d := setup(t)
+	raw, err := os.ReadFile(filepath.Join(samples(t), "3.dcm"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.Close()
+	first := im.Import(ctx, "3.dcm", bytes.NewReader(raw))
+	if first.Outcome != ingest.Added {
+		t.Fatalf("first: %+v", first)
+	}
 	south := mustDepartment(t, db, "SOUTH")
 	other := &ingest.Importer{DB: db, Store: st, DepartmentID: south.ID}
-	// A different instance of the same study, pushed by another department.
-	b, _ := dicom.Synth{StudyUID: mustStudyUID(t, db), SeriesUID: "1.2.3.9", SOPUID: "1.2.3.9.1", PatientID: "Z", Rows: 2, Cols: 2, BitsAllocated: 8,
-		Pixel: func(_, i, _ int) int { return i }}.Bytes()
-	r := other.Import(ctx, "x.dcm", strings.NewReader(string(b)))
-	if r.Outcome != ingest.Rejected || r.Code != ingest.ReasonMismatch {
-		t.Fatalf("other department: %+v", r)
+	// The very same instance from another department: stored for it, as if
+	// nobody had it.
+	r := other.Import(ctx, "3.dcm", bytes.NewReader(raw))
+	if r.Outcome != ingest.Added || !r.NewStudy || !r.NewSeries || r.StudyID == first.StudyID {
+		t.Fatalf("same instance, other department: %+v", r)
 	}
-	if count(t, db, "instances") != 1 || storedFiles(t, st) != 1 {
-		t.Fatal("rejected instance was stored")
+	// Again: already present, for that department only.
+	if r := other.Import(ctx, "3.dcm", bytes.NewReader(raw)); r.Outcome != ingest.AlreadyPresent {
+		t.Fatalf("second push by the other department: %+v", r)
+	}
+	// A different instance of the same study UID, another patient: fine in
+	// SOUTH (its study), while in NORTH it names the study of another patient.
+	b, _ := dicom.Synth{StudyUID: first.StudyUID, SeriesUID: "1.2.3.9", SOPUID: "1.2.3.9.1", PatientID: "Z", Rows: 2, Cols: 2, BitsAllocated: 8,
+		Pixel: func(_, i, _ int) int { return i }}.Bytes()
+	if r := im.Import(ctx, "x.dcm", bytes.NewReader(b)); r.Outcome != ingest.Rejected || r.Code != ingest.ReasonMismatch {
+		t.Fatalf("another patient in the own department: %+v", r)
+	}
+	third := &ingest.Importer{DB: db, Store: st, DepartmentID: mustDepartment(t, db, "WEST").ID}
+	if r := third.Import(ctx, "x.dcm", bytes.NewReader(b)); r.Outcome != ingest.Added {
+		t.Fatalf("study UID of other departments: %+v", r)
+	}
+	perDept := func(dept int64) int {
+		n, err := db.NewSelect().TableExpr("instances i").Join("JOIN series se ON se.id = i.series_id").
+			Join("JOIN studies s ON s.id = se.study_id").Where("s.department_id = ?", dept).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if perDept(d.ID) != 1 || perDept(south.ID) != 1 || perDept(third.DepartmentID) != 1 {
+		t.Fatalf("instances per department %d/%d/%d", perDept(d.ID), perDept(south.ID), perDept(third.DepartmentID))
+	}
+	if n := storedFiles(t, st); n != 2 {
+		t.Fatalf("%d files stored, want 2 (the shared 3.dcm and x.dcm)", n)
 	}
 	// WithStudy refuses an instance of another study.
-	f, _ = os.Open(filepath.Join(samples(t), "6.dcm"))
+	f, _ := os.Open(filepath.Join(samples(t), "6.dcm"))
 	defer f.Close()
 	if r := im.Import(ctx, "6.dcm", f, ingest.WithStudy("1.2.3")); r.Outcome != ingest.Rejected || r.Code != ingest.ReasonMismatch {
 		t.Fatalf("study mismatch: %+v", r)
+	}
+}
+
+// Two departments pushing the same instance at once both store it; within a
+// department it is stored once (the advisory lock per department and UID).
+func TestConcurrentSameInstanceTwoDepartments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, st, im, _ := setup(t)
+	south := &ingest.Importer{DB: db, Store: st, DepartmentID: mustDepartment(t, db, "SOUTH").ID}
+	raw, err := os.ReadFile(filepath.Join(samples(t), "4.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make([]ingest.Result, 16)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			who := im
+			if i%2 == 1 {
+				who = south
+			}
+			results[i] = who.Import(ctx, "4.dcm", bytes.NewReader(raw))
+		}()
+	}
+	wg.Wait()
+	added := 0
+	for _, r := range results {
+		switch r.Outcome {
+		case ingest.Added:
+			added++
+		case ingest.AlreadyPresent:
+		default:
+			t.Fatalf("parallel push: %+v", r)
+		}
+	}
+	if added != 2 || count(t, db, "instances") != 2 || count(t, db, "studies") != 2 || storedFiles(t, st) != 1 {
+		t.Fatalf("%d added, %d instances, %d studies, %d files", added, count(t, db, "instances"), count(t, db, "studies"), storedFiles(t, st))
 	}
 }
 

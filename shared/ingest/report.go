@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ var (
 	ErrReportEmpty  = errors.New("the report is empty")
 	ErrReportText   = errors.New("the report text is not UTF-8 or too long")
 	ErrReportPDF    = errors.New("the file is not a PDF")
+	ErrReportRead   = errors.New("the report could not be read to its end")
 )
 
 // Report is one report upload: Text or PDF (not both).
@@ -62,7 +64,11 @@ func AttachReport(ctx context.Context, db *bun.DB, st storage.Store, deptID int6
 		if !bytes.Equal(head, []byte("%PDF-")) {
 			return nil, ErrReportPDF
 		}
-		if pdfKey, _, created, err = st.Put(ctx, br); err != nil {
+		src := &sourceReader{r: br}
+		if pdfKey, _, created, err = st.Put(ctx, src); err != nil {
+			if src.err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrReportRead, src.err)
+			}
 			return nil, err
 		}
 	} else {
@@ -79,15 +85,34 @@ func AttachReport(ctx context.Context, db *bun.DB, st storage.Store, deptID int6
 		u := rep.AvailableAt.UTC()
 		at = &u
 	}
-	_, err = db.NewUpdate().Model(study).
-		Set("report_text = ?", text).Set("report_pdf_key = ?", pdfKey).
-		Set("report_status = ?", rep.Status).Set("report_available_at = ?", at).
-		WherePK().Exec(ctx)
+	// The replaced PDF is removed once nothing names it any more (another
+	// study may hold the same file); a failed update removes the new one.
+	oldKey := ""
+	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if pdfKey != "" {
+			if err := lockBlob(ctx, tx, st, pdfKey); err != nil {
+				return err
+			}
+		}
+		if err := tx.NewSelect().Model((*store.Study)(nil)).Column("report_pdf_key").
+			Where("id = ?", study.ID).For("UPDATE").Scan(ctx, &oldKey); err != nil {
+			return err
+		}
+		_, err := tx.NewUpdate().Model(study).
+			Set("report_text = ?", text).Set("report_pdf_key = ?", pdfKey).
+			Set("report_status = ?", rep.Status).Set("report_available_at = ?", at).
+			WherePK().Exec(ctx)
+		return err
+	})
 	if err != nil {
 		if created {
-			_ = st.Delete(context.WithoutCancel(ctx), pdfKey)
+			_, _ = DeleteUnreferenced(ctx, db, st, pdfKey, 0)
 		}
 		return nil, err
+	}
+	if oldKey != "" && oldKey != pdfKey {
+		// Best effort: the orphan sweep removes it later if this fails.
+		_, _ = DeleteUnreferenced(ctx, db, st, oldKey, 0)
 	}
 	study.ReportText, study.ReportPDFKey, study.ReportStatus, study.ReportAvailableAt = text, pdfKey, rep.Status, at
 	return study, nil

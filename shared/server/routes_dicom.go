@@ -11,8 +11,8 @@ import (
 	"github.com/radpass/radpass/staff"
 )
 
-// MachineBodyLimit bounds one STOW-RS or report request (the app's BodyLimit
-// is the same, so larger bodies are refused before they are read).
+// MachineBodyLimit bounds one STOW-RS or report request. The body is read
+// only after the API token is checked, streamed part by part to storage.
 const MachineBodyLimit = 64 << 20
 
 // registerMachineRoutes mounts the token-authenticated machine endpoints

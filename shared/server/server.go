@@ -54,7 +54,9 @@ const (
 // Views loads the embedded templates with the functions they use.
 func Views() (*html.Engine, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFunc("join", strings.Join)
+	for name, fn := range web.TemplateFuncs() {
+		engine.AddFunc(name, fn)
+	}
 	return engine, engine.Load()
 }
 
@@ -69,12 +71,17 @@ func New(d Deps) (*App, error) {
 		AppName:      "RadPass",
 		Views:        engine,
 		ErrorHandler: web.ErrorHandler,
-		BodyLimit:    64 << 20,
+		BodyLimit:    MachineBodyLimit,
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 120 * time.Second,
 		IdleTimeout:  120 * time.Second,
 		ProxyHeader:  "",
 	}
+	// Bodies are streamed: nothing is read before a handler asks, so no
+	// anonymous request is buffered. Each route reads through its own limit
+	// (web.BodyLimit below, web.LimitedBody in the machine API); BodyLimit
+	// then only bounds what fasthttp pre-reads (8 KiB at most).
+	fcfg.StreamRequestBody, fcfg.DisablePreParseMultipartForm = true, true
 	if len(cfg.TrustedProxies) > 0 {
 		// Only from these proxies: the client IP (audit, per-IP limits) from
 		// X-Real-IP, which the proxy overwrites, never the left end of
@@ -116,6 +123,15 @@ func New(d Deps) (*App, error) {
 	if err := registerMachineRoutes(app, d, sh); err != nil {
 		return nil, err
 	}
+	// Every other route: the body in memory, at most a form's worth (a
+	// sign-in form much less), before anything reads it (CSRF reads _csrf).
+	app.Use(web.BodyLimit(web.BodyLimitConfig{Default: web.FormBodyLimit, Paths: map[string]int64{
+		"/staff/signin":  web.SignInBodyLimit,
+		"/p/signin":      web.SignInBodyLimit,
+		"/p/code":        web.SignInBodyLimit,
+		"/p/code/resend": web.SignInBodyLimit,
+		"/p/signout":     web.SignInBodyLimit,
+	}}))
 
 	// The user and language come first so that a CSRF refusal is a page in
 	// the user's language with their header (LoadUser only ever ends sessions).

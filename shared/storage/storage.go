@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"time"
 )
 
 // ErrNotFound is returned for a key that is not stored.
@@ -82,6 +84,10 @@ func (s *FS) Put(ctx context.Context, r io.Reader) (string, int64, bool, error) 
 	key := hex.EncodeToString(h.Sum(nil))
 	dst := s.Path(key)
 	if _, err := os.Stat(dst); err == nil {
+		// Fresh again: the orphan sweep leaves young files alone, so it never
+		// removes a file whose row is about to be written.
+		now := time.Now()
+		_ = os.Chtimes(dst, now, now)
 		return key, n, false, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
@@ -123,6 +129,87 @@ func (s *FS) Delete(_ context.Context, key string) error {
 		return nil
 	}
 	return err
+}
+
+// Lister is a Store whose blobs can be listed, for the orphan sweep.
+type Lister interface {
+	Store
+	// Walk calls fn for every stored key with the time it was last written.
+	Walk(ctx context.Context, fn func(key string, modTime time.Time) error) error
+	// ModTime is when key was last written (or put again), ErrNotFound if absent.
+	ModTime(ctx context.Context, key string) (time.Time, error)
+}
+
+// Walk lists the stored blobs (not the temporary files of Put).
+func (s *FS) Walk(ctx context.Context, fn func(key string, modTime time.Time) error) error {
+	return filepath.WalkDir(s.Root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil // removed meanwhile
+			}
+			return err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if d.IsDir() {
+			if path != s.Root && filepath.Dir(path) == s.Root && d.Name() == "tmp" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		key := d.Name()
+		if !ValidKey(key) || s.Path(key) != path {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fn(key, info.ModTime())
+	})
+}
+
+// ModTime is the last write (or repeated Put) of key.
+func (s *FS) ModTime(_ context.Context, key string) (time.Time, error) {
+	if !ValidKey(key) {
+		return time.Time{}, ErrNotFound
+	}
+	info, err := os.Stat(s.Path(key))
+	if errors.Is(err, os.ErrNotExist) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.ModTime(), nil
+}
+
+// PurgeTemp removes temporary files of Put older than age (left by a crash
+// in the middle of a copy). It returns how many it removed.
+func (s *FS) PurgeTemp(age time.Duration) (int, error) {
+	dir := filepath.Join(s.Root, "tmp")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), "put-") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < age {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 type fileBlob struct {

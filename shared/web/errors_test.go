@@ -22,7 +22,9 @@ import (
 func errorApp(t *testing.T) *fiber.App {
 	t.Helper()
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFunc("join", strings.Join)
+	for name, fn := range web.TemplateFuncs() {
+		engine.AddFunc(name, fn)
+	}
 	if err := engine.Load(); err != nil {
 		t.Fatal(err)
 	}
