@@ -234,7 +234,7 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, path []string, meth
 		if err != nil {
 			return rec, err
 		}
-		n, err := io.Copy(fw, ctxReader{ctx, io.LimitReader(rc, size)})
+		n, err := io.Copy(fw, storage.ContextReader(ctx, io.LimitReader(rc, size)))
 		if err != nil {
 			return rec, err
 		}
@@ -324,19 +324,6 @@ func Readme(lang string, n, skipped int, opt Options) string {
 	}
 	parts = append(parts, t("download.readme.diagnosis"), t("download.readme.privacy"))
 	return strings.Join(parts, "\r\n\r\n") + "\r\n"
-}
-
-// ctxReader stops a long copy when the request is gone.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 type ctxReaderAt struct {

@@ -219,6 +219,9 @@ type fileBlob struct {
 
 func (b *fileBlob) Size() int64 { return b.size }
 
+// ContextReader stops a long copy when ctx (a request, a command) ends.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 // ctxReader stops a long copy when the request or command is cancelled.
 type ctxReader struct {
 	ctx context.Context
