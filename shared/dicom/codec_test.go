@@ -353,3 +353,16 @@ func TestNativeLayouts(t *testing.T) {
 		})
 	}
 }
+
+// dcmdump checks that dcmtk reads b (the acceptance bar for import).
+func dcmdump(t testing.TB, b []byte) {
+	t.Helper()
+	needTool(t, "dcmdump")
+	p := filepath.Join(t.TempDir(), "x.dcm")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("dcmdump", "-q", p).CombinedOutput(); err != nil {
+		t.Fatalf("dcmdump refuses the test file: %v\n%s", err, out)
+	}
+}

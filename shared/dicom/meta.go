@@ -87,8 +87,16 @@ func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
 func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, err error) {
-	if err := checkLengths(r, size); err != nil {
+	r, size, ok := withFileMeta(r, size)
+	if !ok {
+		return ds, ErrNotDICOM
+	}
+	patches, err := checkAndPatch(r, size)
+	if err != nil {
 		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+	}
+	if len(patches) > 0 {
+		r = &patchedReader{r: r, patches: patches}
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -113,6 +113,11 @@ func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 	if errors.Is(err, ErrFrame) {
 		return nil, ErrFrame
 	}
+	if err != nil && im != nil && !im.Meta.HasPixelData {
+		// A report, structure set, waveform…: nothing to draw, say so.
+		return &Result{Data: NoPixels(q.Lang, q.Size), ContentType: "image/png",
+			ETag: `"np-` + q.Lang + "-" + itoa(max(q.Size, 0)) + `"`, Unavailable: true}, nil
+	}
 	if err != nil {
 		// Undecodable pixel data: the translated placeholder, never an error page.
 		return &Result{Data: Unavailable(q.Lang, q.Size), ContentType: "image/png",
