@@ -382,3 +382,12 @@ func clampStored(cf *codec.Frame, m *Meta) {
 		cf.Pix[i] = uint16(min(max(v, lo), hi) & mask)
 	}
 }
+
+// EncodedFrame returns the compressed bytes of encapsulated frame f
+// (fragments joined); ok is false for native pixel data.
+func (im *Image) EncodedFrame(f int) (b []byte, ok bool) {
+	if f < 0 || f >= len(im.enc) {
+		return nil, false
+	}
+	return im.enc[f], true
+}
