@@ -366,3 +366,38 @@ func dcmdump(t testing.TB, b []byte) {
 		t.Fatalf("dcmdump refuses the test file: %v\n%s", err, out)
 	}
 }
+
+// TestPixelAspect: non-square pixels are rendered at their physical
+// proportions, stretched on the short side, then fitted.
+func TestPixelAspect(t *testing.T) {
+	for _, tc := range []struct {
+		spacing      string
+		size, wW, wH int
+	}{
+		{"", 0, 64, 32},
+		{"1\\1", 0, 64, 32},
+		{"2\\1", 0, 64, 64},    // pixels twice as tall as wide
+		{"0.5\\1", 0, 128, 32}, // twice as wide as tall
+		{"2\\1", 32, 32, 32},
+		{"0.5\\1", 64, 64, 16},
+		{"0\\1", 0, 64, 32}, // nonsense: square
+	} {
+		s := rd.Synth{StudyUID: "1.2", SeriesUID: "1.2.3", SOPUID: "1.2.3.4", PatientID: "A", Rows: 32, Cols: 64,
+			BitsAllocated: 8, PixelSpacing: tc.spacing, Pixel: func(_, i, _ int) int { return i % 256 }}
+		b, err := s.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := rd.Decode(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := im.Render(rd.Options{Size: tc.size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := img.Bounds().Size(); got.X != tc.wW || got.Y != tc.wH {
+			t.Errorf("spacing %q size %d: %v, want %dx%d", tc.spacing, tc.size, got, tc.wW, tc.wH)
+		}
+	}
+}

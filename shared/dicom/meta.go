@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,6 +69,10 @@ type Meta struct {
 	WindowCenter        string // as in the file, values separated by `\`
 	WindowWidth         string
 	HasPixelData        bool
+	// PixelAspect is the height of a pixel over its width, from Pixel
+	// Spacing, Imager Pixel Spacing or Pixel Aspect Ratio; 1 when square
+	// or not stated. Renderings are stretched to it.
+	PixelAspect float64
 }
 
 // ReadMeta parses the header of a DICOM stream of size bytes, skipping pixel
@@ -157,6 +162,7 @@ func metaFrom(ds dcm.Dataset) *Meta {
 	if _, err := ds.FindElementByTag(tag.PixelData); err == nil {
 		m.HasPixelData = true
 	}
+	m.PixelAspect = pixelAspect(ds)
 	if m.Frames < 1 {
 		m.Frames = 1
 	}
@@ -284,4 +290,30 @@ func ParseDate(v string) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// pixelAspect is row spacing / column spacing (PS3.3 C.7.6.3.1.7: Pixel
+// Spacing is `row\column`, i.e. vertical then horizontal), else the
+// Pixel Aspect Ratio `vertical\horizontal`; 1 when absent or implausible.
+func pixelAspect(ds dcm.Dataset) float64 {
+	for _, t := range []tag.Tag{tag.PixelSpacing, tag.ImagerPixelSpacing, tag.PixelAspectRatio} {
+		v := strs(ds, t)
+		if len(v) != 2 {
+			continue
+		}
+		a, err1 := strconv.ParseFloat(strings.TrimSpace(v[0]), 64)
+		b, err2 := strconv.ParseFloat(strings.TrimSpace(v[1]), 64)
+		if err1 != nil || err2 != nil || a <= 0 || b <= 0 {
+			continue
+		}
+		r := a / b
+		if r < 0.1 || r > 10 || math.IsNaN(r) {
+			return 1
+		}
+		if math.Abs(r-1) < 0.01 {
+			return 1
+		}
+		return r
+	}
+	return 1
 }

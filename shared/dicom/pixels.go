@@ -294,7 +294,7 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoPreview, err)
 		}
-		return fitAny(src, o.Size), nil
+		return fitAny(src, o.Size, m.PixelAspect), nil
 	} else {
 		raw, m, err = im.decodedFrame(o.Frame)
 		if err != nil {
@@ -307,13 +307,13 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 		if err != nil {
 			return nil, err
 		}
-		return fitGray(&image.Gray{Pix: pix, Stride: cols, Rect: image.Rect(0, 0, cols, rows)}, o.Size), nil
+		return fitGray(&image.Gray{Pix: pix, Stride: cols, Rect: image.Rect(0, 0, cols, rows)}, o.Size, m.PixelAspect), nil
 	case 3:
 		pix, err := colorPixels(m, raw, rows*cols)
 		if err != nil {
 			return nil, err
 		}
-		return fitRGBA(&image.RGBA{Pix: pix, Stride: cols * 4, Rect: image.Rect(0, 0, cols, rows)}, o.Size), nil
+		return fitRGBA(&image.RGBA{Pix: pix, Stride: cols * 4, Rect: image.Rect(0, 0, cols, rows)}, o.Size, m.PixelAspect), nil
 	}
 	return nil, ErrNoPreview
 }

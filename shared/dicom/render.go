@@ -340,10 +340,20 @@ func colorPixels(m *Meta, raw any, n int) ([]uint8, error) {
 	return out, nil
 }
 
-// target is the size of a w×h image fitted in size×size (never enlarged).
-func target(w, h, size int) (int, int, bool) {
+// target is the size of a w×h image whose pixels are aspect times as tall
+// as wide, fitted in size×size (never enlarged beyond the corrected size;
+// size 0 keeps the corrected size).
+func target(w, h, size int, aspect float64) (int, int, bool) {
+	if aspect > 0 && aspect != 1 {
+		// Stretch the shorter physical pixel side: never lose resolution.
+		if aspect > 1 {
+			h = max(1, int(float64(h)*aspect+0.5))
+		} else {
+			w = max(1, int(float64(w)/aspect+0.5))
+		}
+	}
 	if size <= 0 || (w <= size && h <= size) {
-		return w, h, false
+		return w, h, true
 	}
 	if w >= h {
 		return size, max(1, h*size/w), true
@@ -388,29 +398,29 @@ func boxScale(src []uint8, sw, sh, sstride, ch int, dw, dh int) []uint8 {
 	return dst
 }
 
-func fitGray(g *image.Gray, size int) image.Image {
+func fitGray(g *image.Gray, size int, aspect float64) image.Image {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	dw, dh, scale := target(w, h, size)
-	if !scale {
+	dw, dh, _ := target(w, h, size, aspect)
+	if dw == w && dh == h {
 		return g
 	}
 	return &image.Gray{Pix: boxScale(g.Pix, w, h, g.Stride, 1, dw, dh), Stride: dw, Rect: image.Rect(0, 0, dw, dh)}
 }
 
-func fitRGBA(g *image.RGBA, size int) image.Image {
+func fitRGBA(g *image.RGBA, size int, aspect float64) image.Image {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	dw, dh, scale := target(w, h, size)
-	if !scale {
+	dw, dh, _ := target(w, h, size, aspect)
+	if dw == w && dh == h {
 		return g
 	}
 	return &image.RGBA{Pix: boxScale(g.Pix, w, h, g.Stride, 4, dw, dh), Stride: dw * 4, Rect: image.Rect(0, 0, dw, dh)}
 }
 
 // fitAny converts a decoded JPEG (often YCbCr) before scaling.
-func fitAny(src image.Image, size int) image.Image {
+func fitAny(src image.Image, size int, aspect float64) image.Image {
 	b := src.Bounds()
 	if g, ok := src.(*image.Gray); ok && b.Min == (image.Point{}) {
-		return fitGray(g, size)
+		return fitGray(g, size, aspect)
 	}
 	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	for y := 0; y < b.Dy(); y++ {
@@ -418,7 +428,7 @@ func fitAny(src image.Image, size int) image.Image {
 			rgba.Set(x, y, src.At(b.Min.X+x, b.Min.Y+y))
 		}
 	}
-	return fitRGBA(rgba, size)
+	return fitRGBA(rgba, size, aspect)
 }
 
 // Encode writes img as PNG (lossless) or JPEG.

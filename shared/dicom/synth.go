@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/jpeg"
 	"strconv"
+	"strings"
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/frame"
@@ -30,6 +31,7 @@ type Synth struct {
 	Slope, Intercept            string
 	WindowCenter, WindowWidth   string
 	TransferSyntax              string // default explicit VR little endian
+	PixelSpacing                string // `row\column` in mm, e.g. `0.5\0.25`; "" for none
 	// JPEGSize, when set, encodes baseline JPEG frames at this size instead
 	// of Cols x Rows (a file whose pixel data disagrees with its header).
 	JPEGSize image.Point
@@ -95,6 +97,9 @@ func (s Synth) Bytes() ([]byte, error) {
 		add(tag.PlanarConfiguration, []int{s.Planar})
 	}
 	add(tag.NumberOfFrames, []string{strconv.Itoa(s.Frames)})
+	if s.PixelSpacing != "" {
+		add(tag.PixelSpacing, strings.Split(s.PixelSpacing, `\`))
+	}
 	add(tag.Rows, []int{s.Rows})
 	add(tag.Columns, []int{s.Cols})
 	add(tag.BitsAllocated, []int{s.BitsAllocated})
