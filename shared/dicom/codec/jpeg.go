@@ -260,6 +260,11 @@ func (d *decoder) run() (*Frame, error) {
 			if d.sof == 0 {
 				return nil, corrupt("jpeg: scan before frame header")
 			}
+			if scans >= len(d.comps) {
+				// Sequential and lossless frames have at most one scan per
+				// component: more is a stream built to burn CPU.
+				return nil, corrupt("jpeg: more scans than components")
+			}
 			end, err := d.readScan(seg, p+l)
 			if err != nil {
 				return nil, err
