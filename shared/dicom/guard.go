@@ -109,15 +109,23 @@ func checkLengths(r io.ReaderAt, size int64) error {
 	return err
 }
 
-// checkAndPatch is checkLengths that also returns the patches that make
-// undefined-length UN elements readable (see unPatch).
-func checkAndPatch(r io.ReaderAt, size int64) ([]patch, error) {
-	var patches []patch
-	err := checkLengthsInto(r, size, &patches)
-	return patches, err
+// walkInfo is what the length walk learns on the way.
+type walkInfo struct {
+	// patches make undefined-length UN elements readable (see patchedReader).
+	patches []patch
+	// bot is the Basic Offset Table of the last encapsulated pixel data
+	// (the image's own, after any icon): frame offsets into the fragments.
+	bot []uint32
 }
 
-func checkLengthsInto(r io.ReaderAt, size int64, patches *[]patch) error {
+// checkAndPatch is checkLengths that also returns what the walk learnt.
+func checkAndPatch(r io.ReaderAt, size int64) (*walkInfo, error) {
+	info := &walkInfo{}
+	err := checkLengthsInto(r, size, info)
+	return info, err
+}
+
+func checkLengthsInto(r io.ReaderAt, size int64, info *walkInfo) error {
 	var magic [4]byte
 	if size < 132 {
 		return ErrNotDICOM
@@ -162,7 +170,7 @@ func checkLengthsInto(r io.ReaderAt, size int64, patches *[]patch) error {
 		}
 		src.pos += vl
 	}
-	w := walker{explicit: true, order: binary.LittleEndian, patches: patches}
+	w := walker{explicit: true, order: binary.LittleEndian, info: info}
 	switch ts {
 	case tsImplicitLE:
 		w.explicit = false
@@ -189,7 +197,7 @@ func checkLengthsInto(r io.ReaderAt, size int64, patches *[]patch) error {
 type walker struct {
 	explicit bool
 	order    binary.ByteOrder
-	patches  *[]patch
+	info     *walkInfo
 }
 
 func (w walker) walk(src source) error {
@@ -248,7 +256,7 @@ func (w walker) walk(src source) error {
 			return w.fragments(src)
 		case vl == undefinedLength && vr == "SQ":
 			continue
-		case vl == undefinedLength && vr == "UN" && w.patches != nil && w.order == binary.LittleEndian:
+		case vl == undefinedLength && vr == "UN" && w.info != nil && w.order == binary.LittleEndian:
 			// Contents in implicit VR (PS3.5 6.2.2): the library would read
 			// them as explicit. Give the element its length instead, so it
 			// is kept as opaque bytes.
@@ -263,7 +271,7 @@ func (w walker) walk(src source) error {
 			if n >= undefinedLength {
 				return errLength
 			}
-			*w.patches = append(*w.patches, patch{off: s.pos - 4, val: uint32(n)})
+			w.info.patches = append(w.info.patches, patch{off: s.pos - 4, val: uint32(n)})
 			s.pos += n
 		case vl == undefinedLength:
 			return nil // not modelled, let the library judge
@@ -281,7 +289,7 @@ func (w walker) walk(src source) error {
 
 // fragments skips encapsulated pixel data items up to the sequence delimiter.
 func (w walker) fragments(src source) error {
-	for {
+	for first := true; ; first = false {
 		b, err := src.read(8)
 		if err != nil {
 			return err
@@ -295,6 +303,18 @@ func (w walker) fragments(src source) error {
 		}
 		if vl == undefinedLength {
 			return errLength
+		}
+		if s, ok := src.(*atSource); ok && first && w.info != nil {
+			// The Basic Offset Table: read it (bounded by the file, checked below).
+			w.info.bot = nil
+			if vl%4 == 0 && s.pos+int64(vl) <= s.size && vl <= 1<<24 {
+				raw := make([]byte, vl)
+				if _, err := s.r.ReadAt(raw, s.pos); err == nil {
+					for i := 0; i+4 <= len(raw); i += 4 {
+						w.info.bot = append(w.info.bot, w.order.Uint32(raw[i:]))
+					}
+				}
+			}
 		}
 		if err := src.skip(int64(vl)); err != nil {
 			return err

@@ -78,7 +78,7 @@ type Meta struct {
 // ReadMeta parses the header of a DICOM stream of size bytes, skipping pixel
 // data (so memory stays small whatever the file size). It never panics.
 func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
-	ds, err := parse(r, size, dcm.SkipPixelData())
+	ds, _, err := parse(r, size, dcm.SkipPixelData())
 	if err != nil {
 		return nil, err
 	}
@@ -91,17 +91,17 @@ func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
-func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, err error) {
+func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
 	r, size, ok := withFileMeta(r, size)
 	if !ok {
-		return ds, ErrNotDICOM
+		return ds, nil, ErrNotDICOM
 	}
-	patches, err := checkAndPatch(r, size)
+	info, err = checkAndPatch(r, size)
 	if err != nil {
-		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}
-	if len(patches) > 0 {
-		r = &patchedReader{r: r, patches: patches}
+	if len(info.patches) > 0 {
+		r = &patchedReader{r: r, patches: info.patches}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -111,12 +111,12 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	opts = append(opts, dcm.AllowUnknownSpecificCharacterSet())
 	ds, err = dcm.Parse(io.NewSectionReader(r, 0, size), size, nil, opts...)
 	if err != nil {
-		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}
 	if _, err := ds.FindElementByTag(tag.SOPInstanceUID); err != nil {
-		return ds, ErrMissingUID
+		return ds, nil, ErrMissingUID
 	}
-	return ds, nil
+	return ds, info, nil
 }
 
 var uidRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"math"
 	"strings"
 
 	dcm "github.com/suyashkumar/dicom"
@@ -82,7 +83,7 @@ func (im *Image) Frames() int {
 // as raw bytes (the library's per-sample reader is the slow part of a cold
 // render); checkLengths has already bounded every allocation by the file size.
 func Decode(r io.ReaderAt, size int64) (*Image, error) {
-	ds, err := parse(r, size, dcm.SkipProcessingPixelDataValue())
+	ds, walked, err := parse(r, size, dcm.SkipProcessingPixelDataValue())
 	if err != nil {
 		return nil, err
 	}
@@ -128,20 +129,23 @@ func Decode(r io.ReaderAt, size int64) (*Image, error) {
 		for i, f := range info.Frames {
 			frags[i] = f.EncapsulatedData.Data
 		}
-		im.enc = groupFragments(frags, m.Frames, m.TransferSyntax)
+		im.enc = groupFragments(frags, m.Frames, m.TransferSyntax, walked.bot)
 	default:
 		return im, ErrNoPreview
 	}
 	return im, nil
 }
 
-// groupFragments joins the fragments of encapsulated pixel data into frames.
-// The library skips the Basic Offset Table, so frames are found the way
-// the standard lets a reader do without one (PS3.5 A.4): one fragment per
-// frame when the counts agree, everything in one frame for a single-frame
-// image, else a new frame at each fragment that starts a codestream (JPEG
-// SOI, JPEG 2000 SOC; an RLE frame is always one fragment).
-func groupFragments(frags [][]byte, frames int, ts string) [][]byte {
+// groupFragments joins the fragments of encapsulated pixel data into frames
+// (PS3.5 A.4): by the Basic Offset Table when it has one offset per frame
+// that falls on fragment boundaries; else one fragment per frame when the
+// counts agree, everything in one frame for a single-frame image, else a
+// new frame at each fragment that starts a codestream (JPEG SOI, JPEG 2000
+// SOC; an RLE frame is always one fragment).
+func groupFragments(frags [][]byte, frames int, ts string, bot []uint32) [][]byte {
+	if out := byOffsetTable(frags, frames, bot); out != nil {
+		return out
+	}
 	if len(frags) == frames || ts == tsRLE {
 		return frags
 	}
@@ -159,6 +163,46 @@ func groupFragments(frags [][]byte, frames int, ts string) [][]byte {
 			continue
 		}
 		out[len(out)-1] = append(out[len(out)-1], f...)
+	}
+	return out
+}
+
+// byOffsetTable groups fragments by the Basic Offset Table: offsets[i] is
+// the byte offset of frame i's first fragment item from the first fragment
+// item (8 bytes of item header per fragment). nil when the table is absent
+// or does not fit the fragments.
+func byOffsetTable(frags [][]byte, frames int, bot []uint32) [][]byte {
+	if len(bot) == 0 || len(bot) != frames || bot[0] != 0 {
+		return nil
+	}
+	out := make([][]byte, 0, frames)
+	pos := uint64(0)
+	k := 0
+	for i := range bot {
+		if uint64(bot[i]) != pos {
+			return nil
+		}
+		end := uint64(math.MaxUint64)
+		if i+1 < len(bot) {
+			end = uint64(bot[i+1])
+		}
+		var fr [][]byte
+		for k < len(frags) && pos < end {
+			fr = append(fr, frags[k])
+			pos += 8 + uint64(len(frags[k]))
+			k++
+		}
+		if len(fr) == 0 || (i+1 < len(bot) && pos != end) {
+			return nil
+		}
+		if len(fr) == 1 {
+			out = append(out, fr[0])
+		} else {
+			out = append(out, bytes.Join(fr, nil))
+		}
+	}
+	if k != len(frags) {
+		return nil
 	}
 	return out
 }
