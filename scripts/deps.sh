@@ -7,10 +7,21 @@ have_pg() { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/in
 have_pg || need+=(postgresql postgresql-contrib)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# Image decoders (shared/dicom/codec): cgo over OpenJPEG and CharLS. The
+# build needs the -dev packages (headers, pkg-config files, a C compiler);
+# a deployed binary needs only libopenjp2-7 and libcharls2.
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+pkg-config --exists libopenjp2 2>/dev/null || need+=(libopenjp2-7-dev)
+pkg-config --exists charls 2>/dev/null || need+=(libcharls-dev)
 if [ "${1:-run}" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-  command -v dcmdump >/dev/null 2>&1 || need+=(dcmtk)
+  # dcmtk (DICOMDIR and download checks too), GDCM and OpenJPEG tools: the
+  # reference encoders/decoders the codec tests and benchmarks compare with.
+  command -v dcmcjpls >/dev/null 2>&1 || need+=(dcmtk)
+  command -v gdcmconv >/dev/null 2>&1 || need+=(libgdcm-tools)
+  command -v opj_decompress >/dev/null 2>&1 || need+=(libopenjp2-tools)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

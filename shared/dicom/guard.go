@@ -105,6 +105,27 @@ func longVR(vr string) bool {
 }
 
 func checkLengths(r io.ReaderAt, size int64) error {
+	_, err := checkAndPatch(r, size)
+	return err
+}
+
+// walkInfo is what the length walk learns on the way.
+type walkInfo struct {
+	// patches make undefined-length UN elements readable (see patchedReader).
+	patches []patch
+	// bot is the Basic Offset Table of the last encapsulated pixel data
+	// (the image's own, after any icon): frame offsets into the fragments.
+	bot []uint32
+}
+
+// checkAndPatch is checkLengths that also returns what the walk learnt.
+func checkAndPatch(r io.ReaderAt, size int64) (*walkInfo, error) {
+	info := &walkInfo{}
+	err := checkLengthsInto(r, size, info)
+	return info, err
+}
+
+func checkLengthsInto(r io.ReaderAt, size int64, info *walkInfo) error {
 	var magic [4]byte
 	if size < 132 {
 		return ErrNotDICOM
@@ -149,7 +170,7 @@ func checkLengths(r io.ReaderAt, size int64) error {
 		}
 		src.pos += vl
 	}
-	w := walker{explicit: true, order: binary.LittleEndian}
+	w := walker{explicit: true, order: binary.LittleEndian, info: info}
 	switch ts {
 	case tsImplicitLE:
 		w.explicit = false
@@ -176,6 +197,7 @@ func checkLengths(r io.ReaderAt, size int64) error {
 type walker struct {
 	explicit bool
 	order    binary.ByteOrder
+	info     *walkInfo
 }
 
 func (w walker) walk(src source) error {
@@ -234,8 +256,25 @@ func (w walker) walk(src source) error {
 			return w.fragments(src)
 		case vl == undefinedLength && vr == "SQ":
 			continue
+		case vl == undefinedLength && vr == "UN" && w.info != nil && w.order == binary.LittleEndian:
+			// Contents in implicit VR (PS3.5 6.2.2): the library would read
+			// them as explicit. Give the element its length instead, so it
+			// is kept as opaque bytes.
+			s, ok := src.(*atSource)
+			if !ok {
+				return nil
+			}
+			n, err := implicitSeqLen(s.r, s.pos, s.size)
+			if err != nil {
+				return err
+			}
+			if n >= undefinedLength {
+				return errLength
+			}
+			w.info.patches = append(w.info.patches, patch{off: s.pos - 4, val: uint32(n)})
+			s.pos += n
 		case vl == undefinedLength:
-			return nil // e.g. UN of undefined length: not modelled, let the library judge
+			return nil // not modelled, let the library judge
 		case vr == "SQ":
 			if err := checkOnly(src, int64(vl)); err != nil {
 				return err
@@ -250,7 +289,7 @@ func (w walker) walk(src source) error {
 
 // fragments skips encapsulated pixel data items up to the sequence delimiter.
 func (w walker) fragments(src source) error {
-	for {
+	for first := true; ; first = false {
 		b, err := src.read(8)
 		if err != nil {
 			return err
@@ -264,6 +303,18 @@ func (w walker) fragments(src source) error {
 		}
 		if vl == undefinedLength {
 			return errLength
+		}
+		if s, ok := src.(*atSource); ok && first && w.info != nil {
+			// The Basic Offset Table: read it (bounded by the file, checked below).
+			w.info.bot = nil
+			if vl%4 == 0 && s.pos+int64(vl) <= s.size && vl <= 1<<24 {
+				raw := make([]byte, vl)
+				if _, err := s.r.ReadAt(raw, s.pos); err == nil {
+					for i := 0; i+4 <= len(raw); i += 4 {
+						w.info.bot = append(w.info.bot, w.order.Uint32(raw[i:]))
+					}
+				}
+			}
 		}
 		if err := src.skip(int64(vl)); err != nil {
 			return err
@@ -280,4 +331,67 @@ func checkOnly(src source, n int64) error {
 		}
 	}
 	return nil
+}
+
+// patch replaces the 4-byte little-endian value at off.
+type patch struct {
+	off int64
+	val uint32
+}
+
+type patchedReader struct {
+	r       io.ReaderAt
+	patches []patch
+}
+
+func (p *patchedReader) ReadAt(b []byte, off int64) (int, error) {
+	n, err := p.r.ReadAt(b, off)
+	for _, pt := range p.patches {
+		var v [4]byte
+		binary.LittleEndian.PutUint32(v[:], pt.val)
+		for i := int64(0); i < 4; i++ {
+			if j := pt.off + i - off; j >= 0 && j < int64(n) {
+				b[j] = v[i]
+			}
+		}
+	}
+	return n, err
+}
+
+// implicitSeqLen is the length of an undefined-length sequence in
+// implicit VR little endian starting at pos, up to and including its
+// sequence delimitation item.
+func implicitSeqLen(r io.ReaderAt, pos, size int64) (int64, error) {
+	start := pos
+	depth := 0
+	var b [8]byte
+	for {
+		if pos+8 > size {
+			return 0, errLength
+		}
+		if _, err := r.ReadAt(b[:], pos); err != nil {
+			return 0, errLength
+		}
+		pos += 8
+		group, elem := binary.LittleEndian.Uint16(b[0:]), binary.LittleEndian.Uint16(b[2:])
+		vl := binary.LittleEndian.Uint32(b[4:])
+		switch {
+		case group == 0xFFFE && elem == 0xE0DD:
+			if depth == 0 {
+				return pos - start, nil
+			}
+			depth--
+		case group == 0xFFFE && elem == 0xE000 && vl != undefinedLength:
+			pos += int64(vl) // a defined-length item: skip it whole
+		case group == 0xFFFE:
+			// undefined-length item or item delimiter: walk on
+		case vl == undefinedLength:
+			depth++ // a nested sequence
+		default:
+			pos += int64(vl)
+		}
+		if pos > size {
+			return 0, errLength
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,12 +69,16 @@ type Meta struct {
 	WindowCenter        string // as in the file, values separated by `\`
 	WindowWidth         string
 	HasPixelData        bool
+	// PixelAspect is the height of a pixel over its width, from Pixel
+	// Spacing, Imager Pixel Spacing or Pixel Aspect Ratio; 1 when square
+	// or not stated. Renderings are stretched to it.
+	PixelAspect float64
 }
 
 // ReadMeta parses the header of a DICOM stream of size bytes, skipping pixel
 // data (so memory stays small whatever the file size). It never panics.
 func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
-	ds, err := parse(r, size, dcm.SkipPixelData())
+	ds, _, err := parse(r, size, dcm.SkipPixelData())
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +91,17 @@ func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
-func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, err error) {
-	if err := checkLengths(r, size); err != nil {
-		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
+	r, size, ok := withFileMeta(r, size)
+	if !ok {
+		return ds, nil, ErrNotDICOM
+	}
+	info, err = checkAndPatch(r, size)
+	if err != nil {
+		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+	}
+	if len(info.patches) > 0 {
+		r = &patchedReader{r: r, patches: info.patches}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -98,12 +111,12 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	opts = append(opts, dcm.AllowUnknownSpecificCharacterSet())
 	ds, err = dcm.Parse(io.NewSectionReader(r, 0, size), size, nil, opts...)
 	if err != nil {
-		return ds, fmt.Errorf("%w: %v", ErrNotDICOM, err)
+		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}
 	if _, err := ds.FindElementByTag(tag.SOPInstanceUID); err != nil {
-		return ds, ErrMissingUID
+		return ds, nil, ErrMissingUID
 	}
-	return ds, nil
+	return ds, info, nil
 }
 
 var uidRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
@@ -149,6 +162,7 @@ func metaFrom(ds dcm.Dataset) *Meta {
 	if _, err := ds.FindElementByTag(tag.PixelData); err == nil {
 		m.HasPixelData = true
 	}
+	m.PixelAspect = pixelAspect(ds)
 	if m.Frames < 1 {
 		m.Frames = 1
 	}
@@ -276,4 +290,30 @@ func ParseDate(v string) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// pixelAspect is row spacing / column spacing (PS3.3 C.7.6.3.1.7: Pixel
+// Spacing is `row\column`, i.e. vertical then horizontal), else the
+// Pixel Aspect Ratio `vertical\horizontal`; 1 when absent or implausible.
+func pixelAspect(ds dcm.Dataset) float64 {
+	for _, t := range []tag.Tag{tag.PixelSpacing, tag.ImagerPixelSpacing, tag.PixelAspectRatio} {
+		v := strs(ds, t)
+		if len(v) != 2 {
+			continue
+		}
+		a, err1 := strconv.ParseFloat(strings.TrimSpace(v[0]), 64)
+		b, err2 := strconv.ParseFloat(strings.TrimSpace(v[1]), 64)
+		if err1 != nil || err2 != nil || a <= 0 || b <= 0 {
+			continue
+		}
+		r := a / b
+		if r < 0.1 || r > 10 || math.IsNaN(r) {
+			return 1
+		}
+		if math.Abs(r-1) < 0.01 {
+			return 1
+		}
+		return r
+	}
+	return 1
 }

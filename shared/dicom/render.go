@@ -1,10 +1,7 @@
 package dicom
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -14,10 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	dcm "github.com/suyashkumar/dicom"
-	"github.com/suyashkumar/dicom/pkg/frame"
-	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
 var (
@@ -27,24 +20,6 @@ var (
 	// ErrFrame: the frame number is out of range.
 	ErrFrame = errors.New("no such frame")
 )
-
-// Transfer syntaxes whose pixel data we can turn into an image.
-const (
-	tsImplicitLE = "1.2.840.10008.1.2"
-	tsExplicitLE = "1.2.840.10008.1.2.1"
-	tsDeflated   = "1.2.840.10008.1.2.1.99"
-	tsExplicitBE = "1.2.840.10008.1.2.2"
-	tsJPEGBase   = "1.2.840.10008.1.2.4.50" // 8-bit baseline JPEG: image/jpeg decodes it
-)
-
-// Renderable reports whether frames of this transfer syntax can be rendered.
-func Renderable(ts string) bool {
-	switch ts {
-	case "", tsImplicitLE, tsExplicitLE, tsDeflated, tsExplicitBE, tsJPEGBase:
-		return true
-	}
-	return false
-}
 
 // Window is a VOI window (center/width in modality units, e.g. HU for CT).
 type Window struct{ Center, Width float64 }
@@ -90,148 +65,6 @@ func ParseWindow(s string) (w *Window, auto, ok bool) {
 		return nil, false, false
 	}
 	return &Window{cf, wf}, false, true
-}
-
-// maxSamples bounds what one instance may ask the decoder to allocate
-// (64 Mi samples, 256 MB as 32-bit values); real images stay below it.
-const maxSamples = 1 << 26
-
-// Image is a decoded instance: metadata plus its pixel data, either native
-// sample bytes (decoded here, frame by frame) or encapsulated frames.
-type Image struct {
-	Meta       *Meta
-	raw        []byte         // native pixel data as stored
-	frameBytes int            // bytes per native frame
-	bigEndian  bool           // explicit VR big endian (retired, still seen)
-	frames     []*frame.Frame // encapsulated frames
-}
-
-// Frames is the number of frames that can be rendered.
-func (im *Image) Frames() int {
-	if im.frameBytes > 0 {
-		return min(max(im.Meta.Frames, 1), len(im.raw)/im.frameBytes)
-	}
-	return len(im.frames)
-}
-
-// Decode parses a whole DICOM object in one pass. Native pixel data is kept
-// as raw bytes (the library's per-sample reader is the slow part of a cold
-// render); checkLengths has already bounded every allocation by the file size.
-func Decode(r io.ReaderAt, size int64) (*Image, error) {
-	ds, err := parse(r, size, dcm.SkipProcessingPixelDataValue())
-	if err != nil {
-		return nil, err
-	}
-	m := metaFrom(ds)
-	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
-		return nil, ErrMissingUID
-	}
-	im := &Image{Meta: m, bigEndian: m.TransferSyntax == tsExplicitBE}
-	if !m.HasPixelData || !Renderable(m.TransferSyntax) {
-		return im, ErrNoPreview
-	}
-	samples := int64(m.Rows) * int64(m.Columns) * int64(max(m.SamplesPerPixel, 1))
-	if samples*int64(max(m.Frames, 1)) > maxSamples {
-		return nil, ErrTooLarge
-	}
-	e, err := ds.FindElementByTag(tag.PixelData)
-	if err != nil {
-		return im, ErrNoPreview
-	}
-	info, ok := e.Value.GetValue().(dcm.PixelDataInfo)
-	switch {
-	case !ok:
-		return im, ErrNoPreview
-	case info.IntentionallyUnprocessed:
-		if m.BitsAllocated != 8 && m.BitsAllocated != 16 && m.BitsAllocated != 32 {
-			return im, ErrNoPreview
-		}
-		im.raw, im.frameBytes = info.UnprocessedValueData, int(samples)*(m.BitsAllocated/8)
-		if im.frameBytes == 0 || len(im.raw) < im.frameBytes {
-			return im, ErrNoPreview
-		}
-	case len(info.Frames) > 0:
-		im.frames = info.Frames
-	default:
-		return im, ErrNoPreview
-	}
-	return im, nil
-}
-
-// nativeFrame returns the samples of frame f as []uint8, []uint16 or []uint32.
-func (im *Image) nativeFrame(f int) any {
-	b := im.raw[f*im.frameBytes : (f+1)*im.frameBytes]
-	var order binary.ByteOrder = binary.LittleEndian
-	if im.bigEndian {
-		order = binary.BigEndian
-	}
-	switch im.Meta.BitsAllocated {
-	case 8:
-		return b
-	case 16:
-		out := make([]uint16, len(b)/2)
-		for i := range out {
-			out[i] = order.Uint16(b[2*i:])
-		}
-		return out
-	}
-	out := make([]uint32, len(b)/4)
-	for i := range out {
-		out[i] = order.Uint32(b[4*i:])
-	}
-	return out
-}
-
-// Render turns one frame into an 8-bit image: modality LUT, VOI window,
-// MONOCHROME1 inversion, colour conversion, then a box downscale to Size.
-func (im *Image) Render(o Options) (img image.Image, err error) {
-	defer func() {
-		if p := recover(); p != nil { // malformed frames must not crash a request
-			img, err = nil, fmt.Errorf("%w: render panic: %v", ErrNoPreview, p)
-		}
-	}()
-	if o.Frame < 0 || o.Frame >= im.Frames() {
-		return nil, ErrFrame
-	}
-	m := im.Meta
-	if im.frameBytes == 0 {
-		f := im.frames[o.Frame]
-		if m.TransferSyntax != tsJPEGBase {
-			return nil, ErrNoPreview
-		}
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.EncapsulatedData.Data))
-		// The JPEG must be the image the header describes: a tiny file
-		// claiming 16384x16384 would otherwise make the decoder allocate
-		// hundreds of megabytes.
-		if err != nil || cfg.Width != m.Columns || cfg.Height != m.Rows || int64(cfg.Width)*int64(cfg.Height) > maxSamples {
-			return nil, ErrNoPreview
-		}
-		src, err := f.EncapsulatedData.GetImage()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNoPreview, err)
-		}
-		return fitAny(src, o.Size), nil
-	}
-	rows, cols := m.Rows, m.Columns
-	if rows <= 0 || cols <= 0 {
-		return nil, ErrNoPreview
-	}
-	raw := im.nativeFrame(o.Frame)
-	switch m.SamplesPerPixel {
-	case 1:
-		pix, err := grayPixels(m, raw, rows*cols, o)
-		if err != nil {
-			return nil, err
-		}
-		return fitGray(&image.Gray{Pix: pix, Stride: cols, Rect: image.Rect(0, 0, cols, rows)}, o.Size), nil
-	case 3:
-		pix, err := colorPixels(m, raw, rows*cols)
-		if err != nil {
-			return nil, err
-		}
-		return fitRGBA(&image.RGBA{Pix: pix, Stride: cols * 4, Rect: image.Rect(0, 0, cols, rows)}, o.Size), nil
-	}
-	return nil, ErrNoPreview
 }
 
 // storedValue decodes one raw sample: bits above BitsStored masked off, two's
@@ -507,10 +340,20 @@ func colorPixels(m *Meta, raw any, n int) ([]uint8, error) {
 	return out, nil
 }
 
-// target is the size of a w×h image fitted in size×size (never enlarged).
-func target(w, h, size int) (int, int, bool) {
+// target is the size of a w×h image whose pixels are aspect times as tall
+// as wide, fitted in size×size (never enlarged beyond the corrected size;
+// size 0 keeps the corrected size).
+func target(w, h, size int, aspect float64) (int, int, bool) {
+	if aspect > 0 && aspect != 1 {
+		// Stretch the shorter physical pixel side: never lose resolution.
+		if aspect > 1 {
+			h = max(1, int(float64(h)*aspect+0.5))
+		} else {
+			w = max(1, int(float64(w)/aspect+0.5))
+		}
+	}
 	if size <= 0 || (w <= size && h <= size) {
-		return w, h, false
+		return w, h, true
 	}
 	if w >= h {
 		return size, max(1, h*size/w), true
@@ -555,29 +398,29 @@ func boxScale(src []uint8, sw, sh, sstride, ch int, dw, dh int) []uint8 {
 	return dst
 }
 
-func fitGray(g *image.Gray, size int) image.Image {
+func fitGray(g *image.Gray, size int, aspect float64) image.Image {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	dw, dh, scale := target(w, h, size)
-	if !scale {
+	dw, dh, _ := target(w, h, size, aspect)
+	if dw == w && dh == h {
 		return g
 	}
 	return &image.Gray{Pix: boxScale(g.Pix, w, h, g.Stride, 1, dw, dh), Stride: dw, Rect: image.Rect(0, 0, dw, dh)}
 }
 
-func fitRGBA(g *image.RGBA, size int) image.Image {
+func fitRGBA(g *image.RGBA, size int, aspect float64) image.Image {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
-	dw, dh, scale := target(w, h, size)
-	if !scale {
+	dw, dh, _ := target(w, h, size, aspect)
+	if dw == w && dh == h {
 		return g
 	}
 	return &image.RGBA{Pix: boxScale(g.Pix, w, h, g.Stride, 4, dw, dh), Stride: dw * 4, Rect: image.Rect(0, 0, dw, dh)}
 }
 
 // fitAny converts a decoded JPEG (often YCbCr) before scaling.
-func fitAny(src image.Image, size int) image.Image {
+func fitAny(src image.Image, size int, aspect float64) image.Image {
 	b := src.Bounds()
 	if g, ok := src.(*image.Gray); ok && b.Min == (image.Point{}) {
-		return fitGray(g, size)
+		return fitGray(g, size, aspect)
 	}
 	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	for y := 0; y < b.Dy(); y++ {
@@ -585,7 +428,7 @@ func fitAny(src image.Image, size int) image.Image {
 			rgba.Set(x, y, src.At(b.Min.X+x, b.Min.Y+y))
 		}
 	}
-	return fitRGBA(rgba, size)
+	return fitRGBA(rgba, size, aspect)
 }
 
 // Encode writes img as PNG (lossless) or JPEG.

@@ -17,7 +17,7 @@ import (
 )
 
 // renderVersion is part of every cache key: bump it when output changes.
-const renderVersion = "r1"
+const renderVersion = "r2"
 
 // Request names one rendering of one stored instance. Staff and patient
 // handlers both build one after their own access checks.
@@ -112,6 +112,11 @@ func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 	}
 	if errors.Is(err, ErrFrame) {
 		return nil, ErrFrame
+	}
+	if err != nil && im != nil && !im.Meta.HasPixelData {
+		// A report, structure set, waveform…: nothing to draw, say so.
+		return &Result{Data: NoPixels(q.Lang, q.Size), ContentType: "image/png",
+			ETag: `"np-` + q.Lang + "-" + itoa(max(q.Size, 0)) + `"`, Unavailable: true}, nil
 	}
 	if err != nil {
 		// Undecodable pixel data: the translated placeholder, never an error page.

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/jpeg"
 	"strconv"
+	"strings"
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/frame"
@@ -30,12 +31,16 @@ type Synth struct {
 	Slope, Intercept            string
 	WindowCenter, WindowWidth   string
 	TransferSyntax              string // default explicit VR little endian
+	PixelSpacing                string // `row\column` in mm, e.g. `0.5\0.25`; "" for none
 	// JPEGSize, when set, encodes baseline JPEG frames at this size instead
 	// of Cols x Rows (a file whose pixel data disagrees with its header).
 	JPEGSize image.Point
 	// Pixel gives sample s of pixel i of frame f as a stored value
 	// (negative allowed when Signed).
 	Pixel func(f, i, s int) int
+	// Raw, when set, is written as the pixel data as is (e.g. bit-packed
+	// BitsAllocated 1 or YBR_FULL_422 samples); Pixel is then unused.
+	Raw []byte
 }
 
 // Bytes writes the instance as a DICOM Part 10 file.
@@ -92,11 +97,14 @@ func (s Synth) Bytes() ([]byte, error) {
 		add(tag.PlanarConfiguration, []int{s.Planar})
 	}
 	add(tag.NumberOfFrames, []string{strconv.Itoa(s.Frames)})
+	if s.PixelSpacing != "" {
+		add(tag.PixelSpacing, strings.Split(s.PixelSpacing, `\`))
+	}
 	add(tag.Rows, []int{s.Rows})
 	add(tag.Columns, []int{s.Cols})
 	add(tag.BitsAllocated, []int{s.BitsAllocated})
 	add(tag.BitsStored, []int{s.BitsStored})
-	add(tag.HighBit, []int{s.BitsStored - 1})
+	add(tag.HighBit, []int{max(s.BitsStored-1, 0)})
 	rep := 0
 	if s.Signed {
 		rep = 1
@@ -119,6 +127,14 @@ func (s Synth) Bytes() ([]byte, error) {
 		}
 		return k / s.SamplesPerPixel, k % s.SamplesPerPixel
 	}
+	if s.Raw != nil {
+		add(tag.PixelData, dcm.PixelDataInfo{IntentionallyUnprocessed: true, UnprocessedValueData: s.Raw})
+		var buf bytes.Buffer
+		if err := dcm.Write(&buf, dcm.Dataset{Elements: els}, dcm.SkipVRVerification()); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
 	var frames []*frame.Frame
 	for f := 0; f < s.Frames; f++ {
 		fr := &frame.Frame{}
@@ -135,6 +151,13 @@ func (s Synth) Bytes() ([]byte, error) {
 			for i := range nf.RawData {
 				p, c := at(i)
 				nf.RawData[i] = uint16(s.Pixel(f, p, c) & mask)
+			}
+			fr.NativeData = nf
+		case 32:
+			nf := frame.NewNativeFrame[uint32](32, s.Rows, s.Cols, n, s.SamplesPerPixel)
+			for i := range nf.RawData {
+				p, c := at(i)
+				nf.RawData[i] = uint32(s.Pixel(f, p, c) & mask)
 			}
 			fr.NativeData = nf
 		default:

@@ -26,17 +26,28 @@ var (
 // (pixel data in a transfer syntax we cannot decode). It is drawn once per
 // language and size, with the Go font so accents render.
 func Unavailable(lang string, size int) []byte {
+	return placeholder(lang, size, "dicom.preview.unavailable")
+}
+
+// NoPixels returns a PNG saying, in lang, that this kind of object (a
+// report, structure set, waveform…) has no image to preview; the object
+// itself is stored and can be downloaded.
+func NoPixels(lang string, size int) []byte {
+	return placeholder(lang, size, "dicom.preview.nopixels")
+}
+
+func placeholder(lang string, size int, msg string) []byte {
 	if size <= 0 || size > 1024 {
 		size = 512
 	}
 	size = max(size, 64)
-	key := lang + "|" + itoa(size)
+	key := msg + "|" + lang + "|" + itoa(size)
 	if b, ok := naCache.Load(key); ok {
 		return b.([]byte)
 	}
 	img := image.NewGray(image.Rect(0, 0, size, size))
 	draw.Draw(img, img.Bounds(), &image.Uniform{color.Gray{Y: 40}}, image.Point{}, draw.Src)
-	drawCentered(img, i18n.T(lang, "dicom.preview.unavailable"), float64(size)/14)
+	drawCentered(img, i18n.T(lang, msg), float64(size)/14)
 	var buf bytes.Buffer
 	if err := Encode(&buf, img, true); err != nil {
 		return nil

@@ -1,15 +1,19 @@
 package seed
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/store"
 )
 
 // sampleDepartment spreads the six real sample files over the demo departments.
@@ -18,11 +22,19 @@ var sampleDepartment = map[string]string{
 	"2.dcm": "RAD-SOUTH", "4.dcm": "RAD-SOUTH", "6.dcm": "RAD-SOUTH",
 }
 
-// DICOM imports the real DICOM files of the suyashkumar/dicom module's
-// testdata folder (read from the Go module cache, never copied into the
-// repository) into storageRoot and attaches each new study to a demo patient
-// of its department, so a new user sees real images. It returns the number
-// of instances added; running it again adds nothing.
+// demoSalt makes the UIDs of the demo copies: new UIDs, the same on every
+// run, so seeding again adds nothing.
+const demoSalt = "radpass-demo"
+
+// DICOM imports demo copies of the real DICOM files of the
+// suyashkumar/dicom module's testdata folder (read from the Go module
+// cache, never copied into the repository) into storageRoot. Each copy is
+// made for a demo patient of its department: the file's patient name, ID,
+// birth date and sex are the demo patient's and its study, series and
+// instance UIDs are new (dicom.DerivedUID), so a downloaded file tells the
+// truth and a PACS pushing the original samples does not collide with the
+// demo. It returns the number of instances added; running it again adds
+// nothing.
 func DICOM(ctx context.Context, db *bun.DB, storageRoot string) (int, error) {
 	dir, err := dicom.SampleDir()
 	if err != nil {
@@ -38,57 +50,63 @@ func DICOM(ctx context.Context, db *bun.DB, storageRoot string) (int, error) {
 		if err != nil {
 			return added, err
 		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return added, err
+		}
+		orig, err := dicom.ReadMeta(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return added, fmt.Errorf("sample %s: %w", name, err)
+		}
+		n, err := db.NewSelect().Table("instances").Where("sop_uid = ?", dicom.DerivedUID(demoSalt, orig.SOPInstanceUID)).Count(ctx)
+		if err != nil {
+			return added, err
+		}
+		if n > 0 {
+			continue // seeded before
+		}
+		id := dicom.Identity{PatientID: orig.PatientID, Name: orig.PatientName, BirthDate: orig.BirthDate, Sex: orig.Sex}
+		demo, err := demoPatientFor(ctx, db, d.ID, orig.StudyDate)
+		if err != nil {
+			return added, err
+		}
+		if demo != 0 {
+			var p store.Patient
+			if err := db.NewSelect().Model(&p).Where("id = ?", demo).Scan(ctx); err != nil {
+				return added, err
+			}
+			id = dicom.Identity{PatientID: p.PatientID, BirthDate: p.BirthDate, Sex: p.Sex,
+				Name: dicom.PersonName{Family: p.FamilyName, Given: p.GivenName, Middle: p.MiddleName, Prefix: p.NamePrefix, Suffix: p.NameSuffix}}
+		}
+		c, err := dicom.Copy(bytes.NewReader(b), int64(len(b)), id, demoSalt)
+		if err != nil {
+			return added, fmt.Errorf("sample %s: %w", name, err)
+		}
 		im := &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID}
-		sum, err := im.ImportPaths(ctx, []string{filepath.Join(dir, name)}, nil)
-		if err != nil {
-			return added, err
-		}
-		if len(sum.Rejected) > 0 {
-			return added, fmt.Errorf("sample %s: %s", name, sum.Rejected[0].Reason)
-		}
-		added += sum.Instances
-		if sum.Studies == 0 {
-			continue
-		}
-		// The study arrived with its own (TCIA) patient: hand it to the next
-		// demo patient of the department and drop the imported patient row.
-		var studyID, importedPatient int64
-		if err := db.NewRaw(`SELECT st.id, st.patient_id FROM studies st JOIN series se ON se.study_id = st.id
-			JOIN instances i ON i.series_id = se.id
-			WHERE st.department_id = ? ORDER BY i.id DESC LIMIT 1`, d.ID).Scan(ctx, &studyID, &importedPatient); err != nil {
-			return added, err
-		}
-		demo, err := demoPatientFor(ctx, db, d.ID, studyID)
-		if err != nil {
-			return added, err
-		}
-		if demo == 0 {
-			continue // no demo patients: keep the imported one
-		}
-		if _, err := db.NewRaw(`UPDATE studies SET patient_id = ? WHERE id = ?`, demo, studyID).Exec(ctx); err != nil {
-			return added, err
-		}
-		if _, err := db.NewRaw(`DELETE FROM patients p WHERE p.id = ? AND NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_id = p.id)`,
-			importedPatient).Exec(ctx); err != nil {
-			return added, err
+		res := im.Import(ctx, name, bytes.NewReader(c))
+		switch res.Outcome {
+		case ingest.Added:
+			added++
+		case ingest.Rejected:
+			return added, fmt.Errorf("sample %s: %s", name, res.Reason)
 		}
 	}
 	return added, nil
 }
 
-// demoPatientFor picks the demo patient of dept that gets study: the first
+// demoPatientFor picks the demo patient of dept for a study of studyDate: the first
 // one without imaged studies yet who was born before the study date. The
 // samples are old (one PET study is from 1960), so when no demo patient is
 // that old, the first free one is made older: a demo patient "born" after
 // their own study is nonsense on screen. It returns 0 when the department
 // has no free demo patient.
-func demoPatientFor(ctx context.Context, db *bun.DB, dept, study int64) (int64, error) {
+func demoPatientFor(ctx context.Context, db *bun.DB, dept int64, studyDate *time.Time) (int64, error) {
 	const free = `FROM patients p WHERE p.department_id = ? AND p.patient_id LIKE 'DEMO%'
 		AND NOT EXISTS (SELECT 1 FROM studies s JOIN series se ON se.study_id = s.id WHERE s.patient_id = p.id)`
 	var ids []int64
 	if err := db.NewRaw(`SELECT p.id `+free+`
-		AND (p.birth_date IS NULL OR p.birth_date < (SELECT coalesce(study_date, 'infinity'::date) FROM studies WHERE id = ?))
-		ORDER BY p.patient_id LIMIT 1`, dept, study).Scan(ctx, &ids); err != nil {
+		AND (p.birth_date IS NULL OR p.birth_date < coalesce(?::date, 'infinity'::date))
+		ORDER BY p.patient_id LIMIT 1`, dept, studyDate).Scan(ctx, &ids); err != nil {
 		return 0, err
 	}
 	if len(ids) == 1 {
@@ -101,8 +119,8 @@ func demoPatientFor(ctx context.Context, db *bun.DB, dept, study int64) (int64, 
 		return 0, nil
 	}
 	// Born 45 years before the study, on the same day of the year.
-	if _, err := db.NewRaw(`UPDATE patients SET birth_date = (SELECT study_date - interval '45 years' FROM studies WHERE id = ?)::date
-		WHERE id = ?`, study, ids[0]).Exec(ctx); err != nil {
+	if _, err := db.NewRaw(`UPDATE patients SET birth_date = (?::date - interval '45 years')::date
+		WHERE id = ?`, studyDate, ids[0]).Exec(ctx); err != nil {
 		return 0, err
 	}
 	return ids[0], nil

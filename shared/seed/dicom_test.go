@@ -1,10 +1,15 @@
 package seed_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/seed"
+	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/testdb"
 )
 
@@ -55,6 +60,58 @@ func TestDICOMSamplesAttachToDemoPatients(t *testing.T) {
 	var depts int
 	if err := db.NewRaw(`SELECT count(DISTINCT s.department_id) FROM studies s JOIN series se ON se.study_id = s.id`).Scan(ctx, &depts); err != nil || depts != 2 {
 		t.Fatalf("images in %d departments (%v), want 2", depts, err)
+	}
+	// The stored files are copies for the demo patients: their patient
+	// attributes are the demo patient's, their UIDs none of the samples'.
+	dir, err := dicom.SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sampleUIDs := map[string]bool{}
+	for _, name := range dicom.SampleFiles {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := dicom.ReadMeta(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sampleUIDs[m.SOPInstanceUID], sampleUIDs[m.StudyUID], sampleUIDs[m.SeriesUID] = true, true, true
+	}
+	var rows []struct {
+		Key    string `bun:"storage_key"`
+		PID    string `bun:"patient_id"`
+		Family string `bun:"family_name"`
+		Given  string `bun:"given_name"`
+	}
+	if err := db.NewRaw(`SELECT i.storage_key, p.patient_id, p.family_name, p.given_name FROM instances i
+		JOIN series se ON se.id = i.series_id JOIN studies s ON s.id = se.study_id JOIN patients p ON p.id = s.patient_id`).Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.NewFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		blob, err := st.Open(ctx, r.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := dicom.ReadMeta(blob, blob.Size())
+		blob.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.PatientID != r.PID || m.PatientName.Family != r.Family || m.PatientName.Given != r.Given {
+			t.Errorf("file says %s %+v, the study belongs to %s %s^%s", m.PatientID, m.PatientName, r.PID, r.Family, r.Given)
+		}
+		if sampleUIDs[m.SOPInstanceUID] || sampleUIDs[m.StudyUID] || sampleUIDs[m.SeriesUID] {
+			t.Errorf("demo copy %s reuses a sample UID", m.SOPInstanceUID)
+		}
+	}
+	if len(rows) != 6 {
+		t.Fatalf("%d stored instances, want 6", len(rows))
 	}
 	// Running it again adds nothing.
 	if n, err := seed.DICOM(ctx, db, root); err != nil || n != 0 {
