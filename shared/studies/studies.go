@@ -47,13 +47,24 @@ type Filter struct {
 	After        string // cursor: rows after this one (next page)
 	Before       string // cursor: rows before this one (previous page)
 	Limit        int    // 0 = PageSize
+	// LabelIDs ("Contains labels"): only studies carrying one of these
+	// labels for the user or one of their groups.
+	LabelIDs []int64
+
+	viewer int64 // the user whose labels count (set by find)
 }
+
+// MaxLabels bounds the labels one filter names.
+const MaxLabels = 10
 
 // Label is a label shown on a study row.
 type Label struct {
-	StudyID int64  `bun:"study_id"`
-	Name    string `bun:"name"`
-	Color   string `bun:"color"`
+	ID        int64  `bun:"id"` // the study_labels row (to take it off)
+	StudyID   int64  `bun:"study_id"`
+	LabelID   int64  `bun:"label_id"`
+	Name      string `bun:"name"`
+	Color     string `bun:"color"`
+	GroupName string `bun:"group_name"` // "" when set for the user
 }
 
 // Row is one line of the study list.
@@ -201,6 +212,25 @@ var defaults = limits{fewCap, walkBudget}
 // that exists is exact; a search with few matches is listed; else the
 // budget walk, then sorted or walk.
 func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) (result, error) {
+	f.viewer = u.ID
+	if len(f.LabelIDs) > MaxLabels {
+		f.LabelIDs = f.LabelIDs[:MaxLabels]
+	}
+	if len(f.LabelIDs) > 0 {
+		// Labelled studies are usually few: collect them from the label
+		// index and sort; only a label on a large share of the archive
+		// leaves it to the date walk (which then meets one soon).
+		n, ids, err := labelled(ctx, db, f, lim.few, labelSortCap)
+		if err != nil {
+			return result{}, err
+		}
+		switch {
+		case len(ids) <= lim.few:
+			return run(ctx, db, u, f, plan{st: listed, ids: ids})
+		case n <= labelSortCap:
+			return run(ctx, db, u, f, plan{st: sorted})
+		}
+	}
 	toks := Tokens(f.Query)
 	if len(toks) == 0 {
 		return run(ctx, db, u, f, plan{st: walk})
@@ -260,7 +290,7 @@ func estimates(ctx context.Context, db bun.IDB, u *store.User, f Filter) (estima
 	if e.mt, err = estimate(ctx, db, tokenConds(base(), f)); err != nil {
 		return e, err
 	}
-	if f.From == nil && f.To == nil && f.Modality == "" && f.Report == ReportAny {
+	if f.From == nil && f.To == nil && f.Modality == "" && f.Report == ReportAny && len(f.LabelIDs) == 0 {
 		e.mf = e.mt // no filters: spare a round trip
 		return e, nil
 	}
@@ -397,9 +427,43 @@ func dateRange(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	return q
 }
 
+// labelSortCap is the number of labelled studies up to which a label filter
+// collects and sorts them (a few ms); above it, at least 2% of a million
+// studies carry the label and walking the date index finds a page fast.
+const labelSortCap = 20000
+
+// labelledCond keeps the studies carrying one of f.LabelIDs for the viewer
+// or one of their groups (the study_labels_label index answers it).
+const labelledCond = "s.id IN (SELECT sl.study_id FROM study_labels AS sl WHERE sl.label_id IN (?) AND " + concerns + ")"
+
+// concerns matches labels set for user ? or one of their groups.
+const concerns = "(sl.user_id = ? OR sl.group_id IN (SELECT gm.group_id FROM group_members AS gm WHERE gm.user_id = ?))"
+
+// labelled counts the studies carrying f's labels for the viewer (up to
+// limit+1) and returns their ids when there are no more than few (few+1
+// otherwise).
+func labelled(ctx context.Context, db bun.IDB, f Filter, few, limit int) (int, []int64, error) {
+	q := db.NewSelect().TableExpr("study_labels AS sl").ColumnExpr("DISTINCT sl.study_id").
+		Where("sl.label_id IN (?)", bun.In(f.LabelIDs)).Where(concerns, f.viewer, f.viewer)
+	var ids []int64
+	if err := q.Limit(few+1).Scan(ctx, &ids); err != nil {
+		return 0, nil, err
+	}
+	if len(ids) <= few {
+		return len(ids), ids, nil
+	}
+	var n int
+	err := db.NewSelect().TableExpr("(?) AS x", q.Limit(limit+1)).ColumnExpr("count(*)").Scan(ctx, &n)
+	return n, ids, err
+}
+
 // filtered adds the search and the filters. Every column read here is in
-// the covering sort indexes, so a walk never visits the table.
+// the covering sort indexes, so a walk never visits the table (the label
+// filter reads the label index).
 func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
+	if len(f.LabelIDs) > 0 {
+		q = q.Where(labelledCond, bun.In(f.LabelIDs), f.viewer, f.viewer)
+	}
 	if st == exact {
 		tok := Tokens(f.Query)[0]
 		q = q.Where(exactCond, bun.In(idForms(tok)), bun.In(idForms(tok)))
@@ -501,8 +565,8 @@ func Tokens(q string) []string {
 	return f
 }
 
-// attachLabels loads the labels of the rows: department users see the labels
-// set for them or for one of their groups; admins and the service desk see all.
+// attachLabels loads the labels of the rows that concern u: those set for u
+// or for one of u's groups (for every role: a label is meant for someone).
 func attachLabels(ctx context.Context, db bun.IDB, u *store.User, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -516,12 +580,11 @@ func attachLabels(ctx context.Context, db bun.IDB, u *store.User, rows []Row) er
 	q := db.NewSelect().
 		TableExpr("study_labels AS sl").
 		Join("JOIN labels AS l ON l.id = sl.label_id").
-		ColumnExpr("DISTINCT sl.study_id, l.name, l.color").
+		Join("LEFT JOIN groups AS g ON g.id = sl.group_id").
+		ColumnExpr("sl.id, sl.study_id, sl.label_id, l.name, l.color, coalesce(g.name, '') AS group_name").
 		Where("sl.study_id IN (?)", bun.In(ids)).
-		OrderExpr("sl.study_id, l.name")
-	if !u.IsServiceDesk() && !u.IsAdmin() {
-		q = q.Where("(sl.user_id = ? OR sl.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?))", u.ID, u.ID)
-	}
+		Where(concerns, u.ID, u.ID).
+		OrderExpr("sl.study_id, lower(l.name), sl.id")
 	var labels []Label
 	if err := q.Scan(ctx, &labels); err != nil {
 		return err
@@ -598,4 +661,14 @@ func decodeCursor(c string) (day string, id int64, err error) {
 		return "", 0, ErrCursor
 	}
 	return t.Format(time.DateOnly), id, nil
+}
+
+// LabelsOf returns the labels of study id that concern u (as the study list
+// shows them), for refreshing one row's labels.
+func LabelsOf(ctx context.Context, db bun.IDB, u *store.User, id int64) ([]Label, error) {
+	rows := []Row{{ID: id}}
+	if err := attachLabels(ctx, db, u, rows); err != nil {
+		return nil, err
+	}
+	return rows[0].Labels, nil
 }
