@@ -38,7 +38,7 @@ const maxPeriodDays = 5*365 + 1
 type settingsForm struct {
 	Name, Address, Phone, Email, Contact string
 	DefaultN, DefaultUnit, MaxN, MaxUnit string
-	extraForm // SMS and verification settings (settings_extra.go)
+	extraForm                            // SMS and verification settings (settings_extra.go)
 }
 
 type settingsData struct {
@@ -48,7 +48,7 @@ type settingsData struct {
 	ServiceDesk bool
 	Departments []store.Department
 	Saved       bool
-	extraData // logo and choices (settings_extra.go)
+	extraData   // logo and choices (settings_extra.go)
 }
 
 var phoneRe = regexp.MustCompile(`^[0-9+()./ -]*$`)

@@ -18,6 +18,9 @@ import (
 // extraForm is the part of the settings form for the OTP sender and the
 // verification types staff may choose.
 type extraForm struct {
+	// Present is false for a POST without these fields (a client of the
+	// form before them): the stored values are kept.
+	Present       bool
 	SMSPrefixes   string
 	SMSSender     string
 	Verifications []string
@@ -35,7 +38,8 @@ type extraData struct {
 func (f extraForm) Checked(v string) bool { return slices.Contains(f.Verifications, v) }
 
 func readExtraForm(c fiber.Ctx) extraForm {
-	f := extraForm{SMSPrefixes: strings.TrimSpace(c.FormValue("sms_prefixes")), SMSSender: strings.TrimSpace(c.FormValue("sms_sender"))}
+	f := extraForm{Present: c.FormValue("extra") == "1",
+		SMSPrefixes: strings.TrimSpace(c.FormValue("sms_prefixes")), SMSSender: strings.TrimSpace(c.FormValue("sms_sender"))}
 	for _, v := range c.Request().PostArgs().PeekMulti("verification") {
 		f.Verifications = append(f.Verifications, string(v))
 	}
@@ -43,12 +47,15 @@ func readExtraForm(c fiber.Ctx) extraForm {
 }
 
 func extraFromDept(d *store.Department) extraForm {
-	return extraForm{SMSPrefixes: departments.FormatPrefixes(d.SMSPrefixes), SMSSender: d.SMSSender,
+	return extraForm{Present: true, SMSPrefixes: departments.FormatPrefixes(d.SMSPrefixes), SMSSender: d.SMSSender,
 		Verifications: append([]string(nil), d.Verifications...)}
 }
 
 // validateExtra checks the SMS and verification settings into next.
 func validateExtra(p *web.Page, next *store.Department, f extraForm) {
+	if !f.Present {
+		return
+	}
 	if len(f.SMSPrefixes) > 400 {
 		p.AddError("sms_prefixes", "settings.error.toolong", "Max", 400)
 	} else if codes, bad := departments.ParsePrefixes(f.SMSPrefixes); bad != "" {
@@ -181,4 +188,3 @@ func readUpload(c fiber.Ctx, field string, max int) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-

@@ -154,7 +154,7 @@ func TestSettingsAtomic(t *testing.T) {
 	ctx := context.Background()
 	for _, q := range []string{
 		`CREATE FUNCTION fail_settings_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-		 BEGIN IF NEW.action = 'department.settings' THEN RAISE EXCEPTION 'audit down'; END IF; RETURN NEW; END $$`,
+		 BEGIN IF NEW.action = 'department.update' THEN RAISE EXCEPTION 'audit down'; END IF; RETURN NEW; END $$`,
 		`CREATE TRIGGER fail_settings_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_settings_audit()`,
 	} {
 		if _, err := srv.DB.ExecContext(ctx, q); err != nil {

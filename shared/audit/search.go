@@ -21,14 +21,14 @@ const PageSize = 50
 
 // Query is a search of the audit trail. Zero values mean "any".
 type Query struct {
-	From, To  *time.Time // At in [From, To)
-	Actor     string     // actor name, exact (case-insensitive)
-	Action    string     // one of Actions
-	Patient   string     // DICOM patient ID (resolved within the scope)
-	Study     string     // accession number or study instance UID
-	BucketID  int64
-	After     string // cursor: events older than this one
-	Limit     int    // 0 = PageSize
+	From, To *time.Time // At in [From, To)
+	Actor    string     // actor name, exact (case-insensitive)
+	Action   string     // one of Actions
+	Patient  string     // DICOM patient ID (resolved within the scope)
+	Study    string     // accession number or study instance UID
+	BucketID int64
+	After    string // cursor: events older than this one
+	Limit    int    // 0 = PageSize
 	// Departments scopes the search: nil = every department (the service
 	// desk only), else events of these departments.
 	Departments []int64

@@ -45,7 +45,9 @@ func (v Invalid) Error() string {
 	return "invalid: " + v[0].Field + ": " + v[0].Key
 }
 
-func (v *Invalid) add(field, key string, args ...any) { *v = append(*v, apperr.Field(field, key, args...)) }
+func (v *Invalid) add(field, key string, args ...any) {
+	*v = append(*v, apperr.Field(field, key, args...))
+}
 
 // AsInvalid returns the field problems in err, if it is an Invalid.
 func AsInvalid(err error) (Invalid, bool) {
