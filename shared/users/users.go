@@ -148,9 +148,6 @@ func MayManage(actor *store.User, dept *int64) bool {
 // (actor.User nil) may create anything.
 func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.User, error) {
 	n.Normalize()
-	if v := n.Validate(); len(v) > 0 {
-		return nil, v
-	}
 	if a := actor.User; a != nil {
 		if !a.IsAdmin() && !a.IsServiceDesk() {
 			return nil, apperr.New(apperr.Forbidden, "error.forbidden")
@@ -158,6 +155,11 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.U
 		if n.Role == store.RoleServiceDesk && !a.IsServiceDesk() {
 			return nil, Invalid{apperr.Field("role", "users.error.role")}
 		}
+	}
+	if v := n.Validate(); len(v) > 0 {
+		return nil, v
+	}
+	if a := actor.User; a != nil {
 		if n.DepartmentID != nil && !MayManage(a, n.DepartmentID) {
 			return nil, apperr.New(apperr.NotFound, "error.notfound")
 		}
