@@ -203,10 +203,11 @@ const fewCap = 500
 // off by 50 times either way for names on 0.1–1% of the archive.
 const walkBudget = 20000
 
-// limits are fewCap and walkBudget (smaller in tests, to reach every path).
-type limits struct{ few, budget int }
+// limits are fewCap, walkBudget and labelSortCap (smaller in tests, to
+// reach every path).
+type limits struct{ few, budget, labelSort int }
 
-var defaults = limits{fewCap, walkBudget}
+var defaults = limits{fewCap, walkBudget, labelSortCap}
 
 // find runs the strategies in turn: no search walks; an ID or accession
 // that exists is exact; a search with few matches is listed; else the
@@ -220,14 +221,14 @@ func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) 
 		// Labelled studies are usually few: collect them from the label
 		// index and sort; only a label on a large share of the archive
 		// leaves it to the date walk (which then meets one soon).
-		n, ids, err := labelled(ctx, db, f, lim.few, labelSortCap)
+		n, ids, err := labelled(ctx, db, f, lim.few, lim.labelSort)
 		if err != nil {
 			return result{}, err
 		}
 		switch {
 		case len(ids) <= lim.few:
 			return run(ctx, db, u, f, plan{st: listed, ids: ids})
-		case n <= labelSortCap:
+		case n <= lim.labelSort:
 			return run(ctx, db, u, f, plan{st: sorted})
 		}
 	}
