@@ -117,10 +117,10 @@ func TestAdminRoutesAuthorization(t *testing.T) {
 	t.Parallel()
 	f := newAdminFixture(t)
 	type role struct {
-		name    string
-		user    *store.User
-		client  *testserver.Client
-		seesA   bool // may see department A's data
+		name   string
+		user   *store.User
+		client *testserver.Client
+		seesA  bool // may see department A's data
 	}
 	ann, annC := f.srv.SignedIn(t, "ann", store.RoleStaff, f.a)
 	adam, adamC := f.srv.SignedIn(t, "adam", store.RoleAdmin, f.a)

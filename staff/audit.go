@@ -3,9 +3,11 @@ package staff
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,7 +215,7 @@ func detailsText(d map[string]any) string {
 	for k := range d {
 		keys = append(keys, k)
 	}
-	slicesSort(keys)
+	slices.Sort(keys)
 	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {
@@ -224,4 +226,16 @@ func detailsText(d map[string]any) string {
 		b.WriteString(jsonText(d[k]))
 	}
 	return b.String()
+}
+
+// jsonText renders one details value compactly.
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

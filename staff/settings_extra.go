@@ -53,6 +53,9 @@ func extraFromDept(d *store.Department) extraForm {
 
 // validateExtra checks the SMS and verification settings into next.
 func validateExtra(p *web.Page, next *store.Department, f extraForm) {
+	if next.SMSPrefixes == nil {
+		next.SMSPrefixes = []string{} // stored as '{}', never NULL
+	}
 	if !f.Present {
 		return
 	}

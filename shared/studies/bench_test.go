@@ -243,7 +243,7 @@ func BenchmarkLabelFilter(b *testing.B) {
 		}
 		if os.Getenv("RADPASS_BENCH_EXPLAIN") != "" {
 			var plan []string
-			if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) " + query).Scan(ctx, &plan); err != nil {
+			if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+query).Scan(ctx, &plan); err != nil {
 				b.Fatal(err)
 			}
 			b.Logf("%s:\n%s", c.name, strings.Join(plan, "\n"))
