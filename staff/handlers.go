@@ -33,10 +33,12 @@ func (h *Handlers) Register(app *fiber.App) {
 	g.Get("/signin", h.SignInForm)
 	g.Post("/signin", h.SignIn)
 	g.Post("/signout", h.SignOut)
+	h.registerPasswordChange(g)
 
 	in := app.Group("/staff", h.RequireUser)
 	in.Get("/", h.StudyList)
 	h.registerStudies(in)
 	h.registerPrint(in)
 	h.registerDICOM(in)
+	h.registerAdmin(in)
 }

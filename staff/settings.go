@@ -39,6 +39,7 @@ const maxPeriodDays = 5*365 + 1
 type settingsForm struct {
 	Name, Address, Phone, Email, Contact string
 	DefaultN, DefaultUnit, MaxN, MaxUnit string
+	extraForm                            // SMS and verification settings (settings_extra.go)
 }
 
 type settingsData struct {
@@ -48,6 +49,7 @@ type settingsData struct {
 	ServiceDesk bool
 	Departments []store.Department
 	Saved       bool
+	extraData   // logo and choices (settings_extra.go)
 }
 
 var phoneRe = regexp.MustCompile(`^[0-9+()./ -]*$`)
@@ -80,6 +82,7 @@ func (h *Handlers) SaveSettings(c fiber.Ctx) error {
 		Contact:  strings.TrimSpace(c.FormValue("contact")),
 		DefaultN: strings.TrimSpace(c.FormValue("default_n")), DefaultUnit: c.FormValue("default_unit"),
 		MaxN: strings.TrimSpace(c.FormValue("max_n")), MaxUnit: c.FormValue("max_unit"),
+		extraForm: readExtraForm(c),
 	}
 	page := web.NewPage(c, "settings.title", nil)
 	next, ok := validateSettings(page, d, form)
@@ -89,7 +92,8 @@ func (h *Handlers) SaveSettings(c fiber.Ctx) error {
 	err = store.InTx(c.Context(), h.DB, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model(next).
 			Column("name", "address", "phone", "email", "contact",
-				"default_validity_n", "default_validity_unit", "max_validity_n", "max_validity_unit").
+				"default_validity_n", "default_validity_unit", "max_validity_n", "max_validity_unit",
+				"sms_prefixes", "sms_sender", "verifications").
 			WherePK().Exec(ctx)
 		if err != nil {
 			return err
@@ -150,6 +154,9 @@ func (h *Handlers) renderSettings(c fiber.Ctx, u *store.User, status int, page *
 			return err
 		}
 	}
+	if err := h.loadExtraData(c, &data); err != nil {
+		return err
+	}
 	page.Data = data
 	return web.Render(c, status, "staff/settings", page)
 }
@@ -160,6 +167,7 @@ func formFromDept(d *store.Department) settingsForm {
 	if d.MaxValidityN != nil && d.MaxValidityUnit != nil {
 		f.MaxN, f.MaxUnit = strconv.Itoa(*d.MaxValidityN), *d.MaxValidityUnit
 	}
+	f.extraForm = extraFromDept(d)
 	return f
 }
 
@@ -219,6 +227,7 @@ func validateSettings(p *web.Page, d *store.Department, f settingsForm) (*store.
 			}
 		}
 	}
+	validateExtra(p, &next, f.extraForm)
 	return &next, len(p.Errors) == 0
 }
 
@@ -261,6 +270,7 @@ func settingsChanges(old, next *store.Department) map[string]any {
 	add("contact", old.Contact, next.Contact)
 	add("default_validity", period(&old.DefaultValidityN, &old.DefaultValidityUnit), period(&next.DefaultValidityN, &next.DefaultValidityUnit))
 	add("max_validity", period(old.MaxValidityN, old.MaxValidityUnit), period(next.MaxValidityN, next.MaxValidityUnit))
+	extraChanges(add, old, next)
 	return map[string]any{"changed": ch}
 }
 

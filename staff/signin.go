@@ -90,6 +90,11 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	if err := h.Throttle.Reset(ctx, key); err != nil {
 		return err
 	}
+	if u.MustChangePassword {
+		// After a password reset: a new password first, then signed in.
+		h.record(ctx, c, audit.SignIn, "password_change_required", u, username)
+		return h.mustChangePassword(c, u.ID, data.Next)
+	}
 	// A new session id at sign-in: whatever id the browser had is discarded.
 	s, err := h.Sessions.Renew(c)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
+	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
@@ -20,6 +21,7 @@ import (
 // studyListForm is the search form as the user typed it (echoed back).
 type studyListForm struct {
 	Q, From, To, Modality, Report, Department string
+	Label                                     string // "Contains labels": a label id
 }
 
 // studyRow is a study row with its display strings ready for the template.
@@ -31,6 +33,7 @@ type studyRow struct {
 	Modalities string
 	ReportKey  string
 	Checked    bool
+	Cell       labelCell
 }
 
 type studyListData struct {
@@ -47,6 +50,10 @@ type studyListData struct {
 	NextHX      string // without it: htmx adds the live selection (hx-include)
 	PrevHX      string
 	Searched    bool
+	// Labels are those the user may filter on and put on studies; Groups
+	// the "for" choices besides the user.
+	Labels []store.Label
+	Groups []store.Group
 }
 
 var modalityRe = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -64,6 +71,7 @@ func (h *Handlers) StudyList(c fiber.Ctx) error {
 		Modality:   strings.ToUpper(strings.TrimSpace(c.Query("modality"))),
 		Report:     c.Query("report"),
 		Department: strings.TrimSpace(c.Query("department")),
+		Label:      strings.TrimSpace(c.Query("label")),
 	}
 	if len(form.Q) > studies.MaxQueryLen {
 		form.Q = form.Q[:studies.MaxQueryLen]
@@ -102,6 +110,10 @@ func (h *Handlers) StudyList(c fiber.Ctx) error {
 		}
 	}
 
+	if err := h.studyListLabels(c, u, &f, &data); err != nil {
+		return err
+	}
+
 	res, err := studies.Search(c.Context(), h.DB, u, f)
 	if errors.Is(err, studies.ErrCursor) {
 		// A hand-edited cursor: show the first page rather than an error.
@@ -125,7 +137,9 @@ func (h *Handlers) StudyList(c fiber.Ctx) error {
 	onPage := map[int64]bool{}
 	for _, r := range res.Rows {
 		onPage[r.ID] = true
-		data.Rows = append(data.Rows, newStudyRow(r, checked[r.ID]))
+		row := newStudyRow(r, checked[r.ID])
+		row.Cell = labelCell{Page: page, StudyID: r.ID, Labels: r.Labels, CanLabel: len(data.Labels) > 0}
+		data.Rows = append(data.Rows, row)
 	}
 	for _, s := range sel {
 		if !onPage[s.ID] {
@@ -199,7 +213,7 @@ func listSelectionIDs(c fiber.Ctx) []int64 {
 
 func filterValues(f studyListForm) url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"q": f.Q, "from": f.From, "to": f.To, "modality": f.Modality, "report": f.Report, "department": f.Department} {
+	for k, s := range map[string]string{"q": f.Q, "from": f.From, "to": f.To, "modality": f.Modality, "report": f.Report, "department": f.Department, "label": f.Label} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -220,4 +234,26 @@ func pageURLs(base url.Values, key, cursor string, selected []int64) (hx, plain 
 		v.Add("study", strconv.FormatInt(id, 10))
 	}
 	return hx, "/staff/?" + v.Encode()
+}
+
+// studyListLabels loads the labels the user may filter on and set, and reads
+// the "Contains labels" filter (an unknown label is dropped, not an error).
+func (h *Handlers) studyListLabels(c fiber.Ctx, u *store.User, f *studies.Filter, data *studyListData) error {
+	var err error
+	if data.Labels, err = labels.Visible(c.Context(), h.DB, u, f.DepartmentID); err != nil {
+		return err
+	}
+	if data.Groups, err = labels.Targets(c.Context(), h.DB, u); err != nil {
+		return err
+	}
+	if data.Form.Label == "" {
+		return nil
+	}
+	id, err := strconv.ParseInt(data.Form.Label, 10, 64)
+	if err == nil && slices.ContainsFunc(data.Labels, func(l store.Label) bool { return l.ID == id }) {
+		f.LabelIDs = []int64{id}
+		return nil
+	}
+	data.Form.Label = ""
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/localpg"
@@ -159,7 +160,7 @@ func TestUserAdd(t *testing.T) {
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !auth.CheckPassword(pw, u.PasswordHash) {
 		t.Fatalf("password hash %q does not check", u.PasswordHash)
 	}
-	n, err := db.NewSelect().Table("audit_events").Where("action = 'user.create'").Count(context.Background())
+	n, err := db.NewSelect().Table("audit_events").Where("action = ?", audit.UserCreated).Count(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("%d audit rows (%v)", n, err)
 	}

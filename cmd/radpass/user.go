@@ -8,22 +8,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 
-	"github.com/uptrace/bun"
 	"golang.org/x/term"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/users"
 )
-
-// usernameRE is the users.username check of the schema, tested here so a bad
-// name gets a clear message instead of a constraint violation.
-var usernameRE = regexp.MustCompile(`^[a-z0-9._@-]{2,64}$`)
 
 func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, out io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
@@ -39,32 +35,25 @@ func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr("%v", err)
 	}
-	u := &store.User{Username: strings.ToLower(strings.TrimSpace(*username)), Role: *role, DisplayName: *name, Language: *lang}
-	switch {
-	case u.Username == "":
-		return usageErr("-username is required")
-	case !usernameRE.MatchString(u.Username):
-		return usageErr("-username must be 2 to 64 of: lowercase letters, digits, . _ @ -")
-	case len(u.DisplayName) > 200:
-		return usageErr("-name is longer than 200 characters")
-	case u.Role != store.RoleStaff && u.Role != store.RoleAdmin && u.Role != store.RoleServiceDesk:
-		return usageErr("-role must be staff, admin or servicedesk")
-	case u.Role == store.RoleServiceDesk && *dept != "":
-		return usageErr("a servicedesk user belongs to no department; leave -department out")
-	case u.Role != store.RoleServiceDesk && *dept == "":
-		return usageErr("-department is required for role %s", u.Role)
-	case u.Language != "" && !i18n.Valid(u.Language):
-		return usageErr("-language must be one of en, nl, fr, de")
+	n := users.New{Username: *username, Role: *role, DisplayName: *name, Language: *lang}
+	n.Normalize()
+	if *dept != "" {
+		var placeholder int64 // the code is resolved once the database is open
+		n.DepartmentID = &placeholder
+	}
+	// The password is checked after the flags, so a bad flag is reported
+	// before anyone types a password.
+	n.Password = strings.Repeat("x", auth.MinPasswordLength)
+	if v := n.Validate(); len(v) > 0 {
+		return usageErr("%s", cliMessage(v[0], n.Role))
 	}
 	pw, err := readPassword(stdin, out)
 	if err != nil {
 		return err
 	}
-	if len([]rune(pw)) < auth.MinPasswordLength {
-		return usageErr("the password must have at least %d characters", auth.MinPasswordLength)
-	}
-	if u.PasswordHash, err = auth.HashPassword(pw); err != nil {
-		return err
+	n.Password = pw
+	if e := users.CheckPassword(pw); e != nil {
+		return usageErr("%s", cliMessage(e, n.Role))
 	}
 	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
@@ -76,23 +65,45 @@ func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 		if err != nil {
 			return err
 		}
-		u.DepartmentID = &d.ID
+		n.DepartmentID = &d.ID
 	}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
-			return err
+	u, err := users.Create(ctx, db, audit.CLI(), n)
+	if v, ok := users.AsInvalid(err); ok && len(v) > 0 {
+		if v[0].Key == "users.error.username.taken" {
+			return &exitError{1, fmt.Errorf("username %q is taken", n.Username)}
 		}
-		return audit.Record(ctx, tx, &audit.Event{Action: audit.UserCreated, ActorKind: "system", ActorName: "cli",
-			DepartmentID: u.DepartmentID, Details: map[string]any{"username": u.Username, "role": u.Role}})
-	})
-	if store.IsUniqueViolation(err) {
-		return &exitError{1, fmt.Errorf("username %q is taken", u.Username)}
+		return usageErr("%s", cliMessage(v[0], n.Role))
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "user %s created (%s)\n", u.Username, u.Role)
 	return nil
+}
+
+// cliMessage words a users rule for the command line (flag names, English).
+func cliMessage(e *apperr.Error, role string) string {
+	switch e.Key {
+	case "users.error.username.required":
+		return "-username is required"
+	case "users.error.username.format":
+		return "-username must be 2 to 64 of: lowercase letters, digits, . _ @ -"
+	case "users.error.toolong":
+		return fmt.Sprintf("-name is longer than %d characters", users.MaxDisplayName)
+	case "users.error.role":
+		return "-role must be staff, admin or servicedesk"
+	case "users.error.department.required":
+		return "-department is required for role " + role
+	case "users.error.department.servicedesk":
+		return "a servicedesk user belongs to no department; leave -department out"
+	case "users.error.language":
+		return "-language must be one of en, nl, fr, de"
+	case "users.error.password.short":
+		return fmt.Sprintf("the password must have at least %d characters", auth.MinPasswordLength)
+	case "users.error.password.long":
+		return fmt.Sprintf("the password must have at most %d characters", users.MaxPassword)
+	}
+	return i18n.T("en", e.Key, e.Args...)
 }
 
 // readPassword prompts without echo on a terminal, else reads one line.

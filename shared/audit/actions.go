@@ -13,17 +13,26 @@ const (
 	UserDisable = "user.disable"
 	UserEnable  = "user.enable"
 	UserReset   = "user.password_reset"
-	GroupCreate = "group.create"
-	GroupUpdate = "group.update"
-	GroupDelete = "group.delete"
-	LabelCreate = "label.create"
-	LabelUpdate = "label.update"
-	LabelDelete = "label.delete"
-	LabelAdd    = "label.add"
-	LabelRemove = "label.remove"
+	// UserPasswordChange is a user choosing a new password (after a reset).
+	UserPasswordChange = "user.password_change"
+	GroupMemberAdd     = "group.member_add"
+	GroupMemberRemove  = "group.member_remove"
+	GroupCreate        = "group.create"
+	GroupUpdate        = "group.update"
+	GroupDelete        = "group.delete"
+	LabelCreate        = "label.create"
+	LabelUpdate        = "label.update"
+	LabelDelete        = "label.delete"
+	LabelAdd           = "label.add"
+	LabelRemove        = "label.remove"
 
 	// Department settings.
 	SettingsUpdate = "department.update"
+	LogoUpdate     = "department.logo_update"
+	LogoDelete     = "department.logo_delete"
+
+	// The audit trail itself: a CSV export is recorded with its filter.
+	AuditExport = "audit.export"
 
 	// Buckets (what a reference number opens).
 	BucketPrint       = "bucket.print"
@@ -53,3 +62,26 @@ const (
 	DICOMStow    = "dicom.stow"
 	ReportUpload = "report.upload"
 )
+
+// Actions lists every action, in the order the audit page offers them.
+var Actions = []string{
+	SignIn, SignInFail, SignInLock, SignOut,
+	UserCreated, UserUpdate, UserDisable, UserEnable, UserReset, UserPasswordChange,
+	GroupCreate, GroupUpdate, GroupDelete, GroupMemberAdd, GroupMemberRemove,
+	LabelCreate, LabelUpdate, LabelDelete, LabelAdd, LabelRemove,
+	SettingsUpdate, LogoUpdate, LogoDelete, AuditExport,
+	BucketPrint, BucketLetter, BucketUnlock, BucketRevoke, BucketExtend, BucketRemoveStudy, BucketBlock,
+	PatientSignIn, PatientSignInFail, PatientOTPSend, PatientOTPFail, PatientSignOut,
+	StudyView, SeriesView, ReportView, StudyDownload, InstanceDownload,
+	DICOMImport, DICOMStow, ReportUpload,
+}
+
+// KnownAction reports whether a is one of Actions.
+func KnownAction(a string) bool {
+	for _, x := range Actions {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}

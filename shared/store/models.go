@@ -17,18 +17,46 @@ const (
 type Department struct {
 	bun.BaseModel `bun:"table:departments"`
 
-	ID                  int64     `bun:"id,pk,autoincrement"`
-	Code                string    `bun:"code"`
-	Name                string    `bun:"name"`
-	Address             string    `bun:"address"`
-	Phone               string    `bun:"phone"`
-	Email               string    `bun:"email"`
-	Contact             string    `bun:"contact"`
-	DefaultValidityN    int       `bun:"default_validity_n"`
-	DefaultValidityUnit string    `bun:"default_validity_unit"`
-	MaxValidityN        *int      `bun:"max_validity_n"`
-	MaxValidityUnit     *string   `bun:"max_validity_unit"`
-	CreatedAt           time.Time `bun:"created_at,nullzero,default:now()"`
+	ID                  int64   `bun:"id,pk,autoincrement"`
+	Code                string  `bun:"code"`
+	Name                string  `bun:"name"`
+	Address             string  `bun:"address"`
+	Phone               string  `bun:"phone"`
+	Email               string  `bun:"email"`
+	Contact             string  `bun:"contact"`
+	DefaultValidityN    int     `bun:"default_validity_n"`
+	DefaultValidityUnit string  `bun:"default_validity_unit"`
+	MaxValidityN        *int    `bun:"max_validity_n"`
+	MaxValidityUnit     *string `bun:"max_validity_unit"`
+	// SMSPrefixes are the country calling codes (digits, no "+") an OTP SMS
+	// may go to; SMSSender is Vonage's "from" ("" = the server default);
+	// Verifications are the types staff may choose (sms, email, dob). The
+	// letter logo is in DepartmentLogo (LoadLogo).
+	SMSPrefixes   []string  `bun:"sms_prefixes,array,nullzero"`
+	SMSSender     string    `bun:"sms_sender"`
+	Verifications []string  `bun:"verifications,array,nullzero"`
+	CreatedAt     time.Time `bun:"created_at,nullzero,default:now()"`
+}
+
+// AllowsVerification reports whether staff may choose verification type v.
+func (d *Department) AllowsVerification(v string) bool {
+	for _, x := range d.Verifications {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsSMSPrefix reports whether an SMS may go to country calling code cc
+// (digits, without "+").
+func (d *Department) AllowsSMSPrefix(cc string) bool {
+	for _, x := range d.SMSPrefixes {
+		if x == cc {
+			return true
+		}
+	}
+	return false
 }
 
 // User is a staff member, department admin or service desk user.
@@ -45,7 +73,10 @@ type User struct {
 	Language     string      `bun:"language"`
 	PasswordHash string      `bun:"password_hash"`
 	Disabled     bool        `bun:"disabled"`
-	CreatedAt    time.Time   `bun:"created_at,nullzero,default:now()"`
+	// MustChangePassword sends the user to the change-password page at the
+	// next sign-in, before anything else (set by a password reset).
+	MustChangePassword bool      `bun:"must_change_password"`
+	CreatedAt          time.Time `bun:"created_at,nullzero,default:now()"`
 }
 
 // IsServiceDesk reports a user who works across all departments.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,4 +174,102 @@ func pct(ds []time.Duration, p int) float64 {
 		i--
 	}
 	return float64(s[i].Microseconds()) / 1000
+}
+
+// BenchmarkLabelFilter times "Contains labels" in a department of the bench
+// data: a rare label (200 studies, listed), a frequent one (every 40th study
+// of the department, sorted or walked) and each with a name search, with the
+// p95 ratio to the bare main query. It adds a user, a group and the labels
+// to the database once (they are kept for the next run).
+func BenchmarkLabelFilter(b *testing.B) {
+	ctx := context.Background()
+	db := benchDB(b)
+	var deptID int64
+	if err := db.QueryRowContext(ctx, `SELECT department_id FROM studies GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&deptID); err != nil {
+		b.Fatal(err)
+	}
+	var deptStudies int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM studies WHERE department_id = ?`, deptID).Scan(&deptStudies); err != nil {
+		b.Fatal(err)
+	}
+	u := &store.User{Username: "bench.labels", Role: store.RoleStaff, DepartmentID: &deptID, PasswordHash: "x"}
+	if err := db.NewSelect().Model(u).Where("username = ?", u.Username).Scan(ctx); err != nil {
+		if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	label := func(name, sel string) int64 {
+		l := &store.Label{DepartmentID: deptID, Name: name, Color: "#c0392b"}
+		if err := db.NewSelect().Model(l).Where("department_id = ? AND name = ?", deptID, name).Scan(ctx); err == nil {
+			return l.ID
+		}
+		if _, err := db.NewInsert().Model(l).Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO study_labels (study_id, label_id, user_id) `+sel, l.ID, u.ID, deptID); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `ANALYZE study_labels`); err != nil {
+			b.Fatal(err)
+		}
+		return l.ID
+	}
+	rare := label("bench-rare", `SELECT id, ?::bigint, ?::bigint FROM studies WHERE department_id = ? ORDER BY md5(id::text) LIMIT 200`)
+	common := label("bench-common", `SELECT id, ?::bigint, ?::bigint FROM studies WHERE department_id = ? AND id % 40 = 0`)
+	var commonN int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM study_labels WHERE label_id = ?`, common).Scan(&commonN); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("department %d: %d studies; rare label 200, common label %d", deptID, deptStudies, commonN)
+	first, err := studies.Search(ctx, db, u, studies.Filter{LabelIDs: []int64{common}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		f    studies.Filter
+	}{
+		{"rare", studies.Filter{LabelIDs: []int64{rare}}},
+		{"common", studies.Filter{LabelIDs: []int64{common}}},
+		{"common-page2", studies.Filter{LabelIDs: []int64{common}, After: first.Next}},
+		{"rare-and-name", studies.Filter{LabelIDs: []int64{rare}, Query: "müller"}},
+		{"common-and-name", studies.Filter{LabelIDs: []int64{common}, Query: "müller"}},
+		{"both-labels-modality", studies.Filter{LabelIDs: []int64{rare, common}, Modality: "CT"}},
+	}
+	for _, c := range cases {
+		query, err := studies.SQL(ctx, db, u, c.f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if os.Getenv("RADPASS_BENCH_EXPLAIN") != "" {
+			var plan []string
+			if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+query).Scan(ctx, &plan); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s:\n%s", c.name, strings.Join(plan, "\n"))
+		}
+		b.Run(c.name, func(b *testing.B) {
+			var search, bare []time.Duration
+			var rows int
+			for b.Loop() {
+				t0 := time.Now()
+				p, err := studies.Search(ctx, db, u, c.f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := bareQuery(ctx, db.DB, query); err != nil {
+					b.Fatal(err)
+				}
+				search = append(search, t1.Sub(t0))
+				bare = append(bare, time.Since(t1))
+				rows = len(p.Rows)
+			}
+			b.ReportMetric(pct(search, 50), "p50-ms")
+			b.ReportMetric(pct(search, 95), "p95-ms")
+			b.ReportMetric(pct(bare, 95), "sql-p95-ms")
+			b.ReportMetric(pct(search, 95)/pct(bare, 95), "ratio-p95")
+			b.ReportMetric(float64(rows), "rows")
+		})
+	}
 }

@@ -117,7 +117,7 @@ func TestStrategiesAgree(t *testing.T) {
 		}
 		// And what Search runs, also with small limits that send it on to
 		// the budget walk and the fallback.
-		for _, lim := range []limits{defaults, {2, 3}, {2, 20}, {0, 0}} {
+		for _, lim := range []limits{defaults, {2, 3, labelSortCap}, {2, 20, labelSortCap}, {0, 0, labelSortCap}} {
 			var got [][]int64
 			for g := f; ; {
 				r, err := find(ctx, db, u, g, lim)

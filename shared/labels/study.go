@@ -1,0 +1,151 @@
+package labels
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// Target is whom a label on a study is for: one user or one group.
+type Target struct {
+	UserID, GroupID *int64
+}
+
+// ParseTarget reads "u:ID" or "g:ID" (the form value of the "for" choice);
+// "" or "me" is u itself.
+func ParseTarget(u *store.User, v string) (Target, bool) {
+	if v == "" || v == "me" {
+		return Target{UserID: &u.ID}, true
+	}
+	kind, num, _ := strings.Cut(v, ":")
+	id, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || id <= 0 {
+		return Target{}, false
+	}
+	switch kind {
+	case "u":
+		return Target{UserID: &id}, true
+	case "g":
+		return Target{GroupID: &id}, true
+	}
+	return Target{}, false
+}
+
+// Concerns is the SQL condition "this study_labels row (alias sl) is for
+// user ? or one of their groups": the labels a user sees.
+const Concerns = "(sl.user_id = ? OR sl.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?))"
+
+// study loads the study if u may see it (NotFound otherwise).
+func study(ctx context.Context, db bun.IDB, u *store.User, id int64) (*store.Study, error) {
+	s := new(store.Study)
+	err := db.NewSelect().Model(s).Column("id", "department_id").Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.CanSeeDepartment(s.DepartmentID)) {
+		return nil, apperr.New(apperr.NotFound, "error.notfound")
+	}
+	return s, err
+}
+
+// checkTarget: the user or group must be of the study's department (the
+// service desk may put a label for itself, having no department).
+func checkTarget(ctx context.Context, db bun.IDB, u *store.User, dept int64, t Target) error {
+	var ok bool
+	var err error
+	switch {
+	case t.UserID != nil && *t.UserID == u.ID:
+		return nil
+	case t.UserID != nil:
+		ok, err = db.NewSelect().Model((*store.User)(nil)).Where("id = ? AND department_id = ?", *t.UserID, dept).Exists(ctx)
+	case t.GroupID != nil:
+		ok, err = db.NewSelect().Model((*store.Group)(nil)).Where("id = ? AND department_id = ?", *t.GroupID, dept).Exists(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.Field("label_for", "labels.error.target")
+	}
+	return nil
+}
+
+// AddToStudy puts label labelID on study studyID for t. Any staff user of
+// the study's department may; the label must be that department's. Putting
+// the same label for the same target twice changes nothing.
+func AddToStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID, labelID int64, t Target) error {
+	u := actor.User
+	s, err := study(ctx, db, u, studyID)
+	if err != nil {
+		return err
+	}
+	l, err := Get(ctx, db, u, labelID)
+	if err != nil || l.DepartmentID != s.DepartmentID {
+		return apperr.Field("label", "labels.error.label")
+	}
+	if err := checkTarget(ctx, db, u, s.DepartmentID, t); err != nil {
+		return err
+	}
+	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		// Serialise adds of this label to this study, so two clicks make one row.
+		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, ?)", int32(s.ID), int32(l.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		exists, err := tx.NewSelect().Model((*store.StudyLabel)(nil)).
+			Where("study_id = ? AND label_id = ?", s.ID, l.ID).
+			Where("user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?", t.UserID, t.GroupID).Exists(ctx)
+		if err != nil || exists {
+			return err
+		}
+		sl := &store.StudyLabel{StudyID: s.ID, LabelID: l.ID, UserID: t.UserID, GroupID: t.GroupID, CreatedBy: &u.ID}
+		if _, err := tx.NewInsert().Model(sl).Exec(ctx); err != nil {
+			return err
+		}
+		d := map[string]any{"study_id": s.ID, "label_id": l.ID, "label": l.Name}
+		if t.UserID != nil {
+			d["user_id"] = *t.UserID
+		} else {
+			d["group_id"] = *t.GroupID
+		}
+		return actor.Record(ctx, tx, audit.LabelAdd, &s.DepartmentID, d)
+	})
+}
+
+// RemoveFromStudy takes the label row id off its study. The user must see the
+// row (it is for them or one of their groups) and the study.
+func RemoveFromStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID, id int64) error {
+	u := actor.User
+	s, err := study(ctx, db, u, studyID)
+	if err != nil {
+		return err
+	}
+	sl := new(store.StudyLabel)
+	err = db.NewSelect().Model(sl).Where("id = ? AND study_id = ?", id, s.ID).
+		Where(strings.ReplaceAll(Concerns, "sl.", ""), u.ID, u.ID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "error.notfound")
+	}
+	if err != nil {
+		return err
+	}
+	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model(sl).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return actor.Record(ctx, tx, audit.LabelRemove, &s.DepartmentID, map[string]any{"study_id": s.ID, "label_id": sl.LabelID})
+	})
+}
+
+// Targets are the choices of the "for" menu: the user and the department's groups.
+func Targets(ctx context.Context, db bun.IDB, u *store.User) ([]store.Group, error) {
+	var out []store.Group
+	if u.DepartmentID == nil {
+		return nil, nil
+	}
+	return out, db.NewSelect().Model(&out).Where("department_id = ?", *u.DepartmentID).OrderExpr("lower(name), id").Scan(ctx)
+}

@@ -1,0 +1,64 @@
+package staff
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/web"
+)
+
+type groupData struct {
+	Group     *store.Group
+	Name      string
+	Members   []store.User
+	Candidate []store.User // department users not in the group
+}
+
+// GroupShow shows a group: rename, delete, members.
+func (h *Handlers) GroupShow(c fiber.Ctx) error {
+	page := web.NewPage(c, "groups.group.title", nil)
+	flash(c, page)
+	return h.renderGroup(c, http.StatusOK, page, nil)
+}
+
+func (h *Handlers) renderGroup(c fiber.Ctx, status int, page *web.Page, name *string) error {
+	web.NoStore(c)
+	u := web.CurrentUser(c)
+	if err := adminOnly(u); err != nil {
+		return err
+	}
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	g, err := users.GetGroup(c.Context(), h.DB, u, id)
+	if err != nil {
+		return err
+	}
+	members, err := users.Members(c.Context(), h.DB, g)
+	if err != nil {
+		return err
+	}
+	all, err := users.List(c.Context(), h.DB, u, &g.DepartmentID)
+	if err != nil {
+		return err
+	}
+	in := map[int64]bool{}
+	for _, m := range members {
+		in[m.ID] = true
+	}
+	data := groupData{Group: g, Name: g.Name, Members: members}
+	if name != nil {
+		data.Name = *name
+	}
+	for _, a := range all {
+		if !in[a.ID] && !a.Disabled {
+			data.Candidate = append(data.Candidate, a)
+		}
+	}
+	page.Data = data
+	return web.Render(c, status, "staff/group", page)
+}

@@ -1,0 +1,67 @@
+package staff
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/web"
+)
+
+type groupsData struct {
+	Dept        *store.Department
+	Groups      []store.Group
+	Name        string
+	ServiceDesk bool
+	Departments []store.Department
+}
+
+// GroupsList lists a department's groups with the create form (admins their
+// own department; the service desk chooses).
+func (h *Handlers) GroupsList(c fiber.Ctx) error {
+	page := web.NewPage(c, "groups.title", nil)
+	flash(c, page)
+	return h.renderGroups(c, http.StatusOK, page, c.Query("department"), "")
+}
+
+// GroupCreate creates a group.
+func (h *Handlers) GroupCreate(c fiber.Ctx) error {
+	u := web.CurrentUser(c)
+	d, err := h.settingsDept(c, u, c.FormValue("department"))
+	if err != nil {
+		return err
+	}
+	g, err := users.CreateGroup(c.Context(), h.DB, actor(c), d.ID, c.FormValue("name"))
+	page := web.NewPage(c, "groups.title", nil)
+	if fieldErrors(page, err) {
+		return h.renderGroups(c, http.StatusUnprocessableEntity, page, c.FormValue("department"), c.FormValue("name"))
+	}
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, "/staff/groups/"+strconv.FormatInt(g.ID, 10)+"?done=created")
+}
+
+func (h *Handlers) renderGroups(c fiber.Ctx, status int, page *web.Page, asked, name string) error {
+	web.NoStore(c)
+	u := web.CurrentUser(c)
+	d, err := h.settingsDept(c, u, asked)
+	if err != nil {
+		return err
+	}
+	groups, err := users.Groups(c.Context(), h.DB, d.ID)
+	if err != nil {
+		return err
+	}
+	data := groupsData{Dept: d, Groups: groups, Name: name, ServiceDesk: u.IsServiceDesk()}
+	if data.ServiceDesk {
+		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+			return err
+		}
+	}
+	page.Data = data
+	return web.Render(c, status, "staff/groups", page)
+}

@@ -1,0 +1,34 @@
+package staff
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// UserDisable disables an account; its sessions end at once.
+func (h *Handlers) UserDisable(c fiber.Ctx) error { return h.setDisabled(c, true) }
+
+// UserEnable enables a disabled account again.
+func (h *Handlers) UserEnable(c fiber.Ctx) error { return h.setDisabled(c, false) }
+
+func (h *Handlers) setDisabled(c fiber.Ctx, disabled bool) error {
+	if err := adminOnly(web.CurrentUser(c)); err != nil {
+		return err
+	}
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := users.SetDisabled(c.Context(), h.DB, actor(c), id, disabled); err != nil {
+		return err
+	}
+	done := "enabled"
+	if disabled {
+		done = "disabled"
+	}
+	return web.Redirect(c, "/staff/users/"+strconv.FormatInt(id, 10)+"?done="+done)
+}

@@ -1,0 +1,32 @@
+package staff
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// UserReset sets a new starting password: the user's sessions end and they
+// must choose their own password at the next sign-in.
+func (h *Handlers) UserReset(c fiber.Ctx) error {
+	if err := adminOnly(web.CurrentUser(c)); err != nil {
+		return err
+	}
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	_, err = users.ResetPassword(c.Context(), h.DB, actor(c), id, c.FormValue("password"))
+	page := web.NewPage(c, "users.account.title", nil)
+	if fieldErrors(page, err) {
+		return h.renderUser(c, http.StatusUnprocessableEntity, page)
+	}
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, "/staff/users/"+strconv.FormatInt(id, 10)+"?done=reset")
+}

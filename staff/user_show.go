@@ -1,0 +1,46 @@
+package staff
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/web"
+)
+
+type userData struct {
+	Account *store.User
+	Groups  []store.Group
+	Self    bool
+}
+
+// UserShow shows one account: state, groups, disable/enable and password reset.
+func (h *Handlers) UserShow(c fiber.Ctx) error {
+	page := web.NewPage(c, "users.account.title", nil)
+	flash(c, page)
+	return h.renderUser(c, http.StatusOK, page)
+}
+
+func (h *Handlers) renderUser(c fiber.Ctx, status int, page *web.Page) error {
+	web.NoStore(c)
+	u := web.CurrentUser(c)
+	if err := adminOnly(u); err != nil {
+		return err
+	}
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	acc, err := users.Get(c.Context(), h.DB, u, id)
+	if err != nil {
+		return err
+	}
+	groups, err := users.GroupsOf(c.Context(), h.DB, acc.ID)
+	if err != nil {
+		return err
+	}
+	page.Data = userData{Account: acc, Groups: groups, Self: acc.ID == u.ID}
+	return web.Render(c, status, "staff/user", page)
+}
