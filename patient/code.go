@@ -8,6 +8,7 @@ import (
 
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -108,11 +109,7 @@ func (h *Handlers) send(c fiber.Ctx, b *store.Bucket) string {
 		h.Log.ErrorContext(ctx, "issue code failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", err.Error())
 		return "patient.code.notsent"
 	}
-	dept := ""
-	if b.Department != nil {
-		dept = b.Department.Name
-	}
-	sendErr := h.Notify.SendOTP(ctx, code.Channel, code.Destination, code.Language, code.Plain, dept)
+	sendErr := h.Notify.SendOTP(notify.WithSender(ctx, code.Sender), code.Channel, code.Destination, code.Language, code.Plain, code.Department)
 	if sendErr != nil {
 		h.Log.WarnContext(ctx, "code not sent", "request_id", c.RequestID(), "bucket_id", b.ID, "channel", code.Channel, "error", sendErr.Error())
 	}

@@ -33,7 +33,11 @@ func (h *Handlers) PrintLetter(c fiber.Ctx) error {
 	if !ok {
 		return apperr.New(apperr.NotFound, "print.error.gone")
 	}
-	pdf, err := letter.Render(letterFor(b, studies, lang, h.Print.now(), h.Print.SignInURL, n))
+	logo, err := store.LoadLogo(c.Context(), h.DB, b.DepartmentID)
+	if err != nil {
+		return err
+	}
+	pdf, err := letter.Render(letterFor(b, studies, lang, h.Print.now(), h.Print.SignInURL, n, logo))
 	if err != nil {
 		return err
 	}
@@ -50,7 +54,7 @@ func (h *Handlers) PrintLetter(c fiber.Ctx) error {
 }
 
 // letterFor maps a bucket to what the letter prints.
-func letterFor(b *store.Bucket, studies []*store.Study, lang string, now time.Time, signIn string, n refnum.Number) *letter.Letter {
+func letterFor(b *store.Bucket, studies []*store.Study, lang string, now time.Time, signIn string, n refnum.Number, logo []byte) *letter.Letter {
 	d := b.Department
 	l := &letter.Letter{
 		Lang:         lang,
@@ -64,6 +68,7 @@ func letterFor(b *store.Bucket, studies []*store.Study, lang string, now time.Ti
 		Scope:        b.Scope,
 		ValidUntil:   b.ValidUntil,
 		Message:      b.Message,
+		Logo:         logo,
 	}
 	if !b.Anonymized {
 		l.PatientName = b.Patient.DisplayName()

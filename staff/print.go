@@ -85,10 +85,14 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		}
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/print", page)
 	}
+	logo, err := store.LoadLogo(c.Context(), h.DB, sel.Dept.ID)
+	if err != nil {
+		return err
+	}
 	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
 		// No bucket whose letter cannot be printed: render it once before storing.
 		Check: func(b *store.Bucket, n refnum.Number) error {
-			_, err := letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n))
+			_, err := letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
 			return err
 		},
 		// The session is written through the print's own transaction: never a
@@ -116,7 +120,7 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f printForm) (
 	}
 	today := h.Print.today()
 	v := &printView{
-		Sel: sel, Form: f, Regions: regionOptions(), Choices: ch,
+		Sel: sel, Form: f, Regions: regionOptions(sel.Dept), Choices: ch,
 		Today:     today.Format("2006-01-02"),
 		MinDate:   today.AddDate(0, 0, 1).Format("2006-01-02"),
 		AnonNote:  f.Anonymize && f.Scope == store.ScopeImagesReport,
@@ -151,6 +155,9 @@ func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *buckets.Sel
 		if i18n.Valid(prefs.Language) {
 			f.Language = prefs.Language
 		}
+	}
+	if !sel.Dept.AllowsVerification(f.Verification) && len(sel.Dept.Verifications) > 0 {
+		f.Verification = sel.Dept.Verifications[0]
 	}
 	return f, nil
 }

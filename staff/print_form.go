@@ -24,12 +24,23 @@ type regionOption struct {
 	Prefix int
 }
 
-func regionOptions() []regionOption {
-	out := make([]regionOption, len(buckets.SMSRegions))
-	for i, r := range buckets.SMSRegions {
-		out[i] = regionOption{Code: r, Prefix: phonenumbers.GetCountryCodeForRegion(r)}
+// regionOptions are the SMS prefixes RadPass sends to that the department allows.
+func regionOptions(dept *store.Department) []regionOption {
+	var out []regionOption
+	for _, r := range buckets.SMSRegions {
+		if regionAllowed(dept, r) {
+			out = append(out, regionOption{Code: r, Prefix: phonenumbers.GetCountryCodeForRegion(r)})
+		}
 	}
 	return out
+}
+
+// regionAllowed: a region RadPass sends SMS to, whose calling code the department allows.
+func regionAllowed(dept *store.Department, r string) bool {
+	if !buckets.ValidRegion(r) {
+		return false
+	}
+	return dept == nil || len(dept.SMSPrefixes) == 0 || dept.AllowsSMSPrefix(strconv.Itoa(phonenumbers.GetCountryCodeForRegion(r)))
 }
 
 // Limits of the free-text fields.
@@ -102,10 +113,13 @@ func (f printForm) validate(today time.Time, dept *store.Department, ch printCho
 	bad := func(field, key string, args ...any) { errs = append(errs, fieldErr{field, key, args}) }
 	r := &buckets.PrintRequest{Reason: f.Reason, Message: f.Message, Anonymize: f.Anonymize, PrintNow: f.PrintNow, FormToken: f.FormToken}
 
+	if !dept.AllowsVerification(f.Verification) {
+		f.Verification = "" // a type the department does not offer is no choice at all
+	}
 	switch f.Verification {
 	case store.VerifySMS:
 		r.Verification = f.Verification
-		if !buckets.ValidRegion(f.SMSRegion) {
+		if !regionAllowed(dept, f.SMSRegion) {
 			bad("sms_region", "print.error.region")
 			break
 		}

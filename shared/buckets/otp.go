@@ -41,6 +41,24 @@ type Code struct {
 	Destination string
 	Language    string
 	SendID      int64
+	Sender      string // the department's SMS sender id ("" = the configured one)
+	Department  string // named in the message
+}
+
+// SMSAllowed is the rule against SMS pumping: a mobile number whose country
+// calling code the department allows (and RadPass sends to at all).
+func SMSAllowed(d *store.Department, e164 string) bool {
+	if !notify.SMSAllowed(e164, SMSRegions) {
+		return false
+	}
+	if d == nil || len(d.SMSPrefixes) == 0 {
+		return true
+	}
+	prefixes := make([]string, len(d.SMSPrefixes))
+	for i, p := range d.SMSPrefixes {
+		prefixes[i] = "+" + p
+	}
+	return notify.SMSAllowed(e164, prefixes)
 }
 
 // IssueOTP makes a new code for bucket id (which must be active, and an SMS
@@ -52,7 +70,7 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 	var code *Code
 	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		b := new(store.Bucket)
-		err := tx.NewSelect().Model(b).Where("id = ?", id).For("UPDATE").Scan(ctx)
+		err := tx.NewSelect().Model(b).Relation("Department").Where("bucket.id = ?", id).For("UPDATE OF bucket").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -65,7 +83,7 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 		if b.Verification != store.VerifySMS && b.Verification != store.VerifyEmail {
 			return ErrNoOTP
 		}
-		if b.Verification == store.VerifySMS && !notify.SMSAllowed(b.Destination, SMSRegions) {
+		if b.Verification == store.VerifySMS && !SMSAllowed(b.Department, b.Destination) {
 			return ErrCountry
 		}
 		now := s.now()
@@ -110,7 +128,8 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 			b.ID, now, ip, b.Verification).Scan(ctx, &sendID); err != nil {
 			return err
 		}
-		code = &Code{Plain: plain, Channel: b.Verification, Destination: b.Destination, Language: b.Language, SendID: sendID}
+		code = &Code{Plain: plain, Channel: b.Verification, Destination: b.Destination, Language: b.Language, SendID: sendID,
+			Sender: b.Department.SMSSender, Department: b.Department.Name}
 		return nil
 	})
 	if err != nil {

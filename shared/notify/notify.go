@@ -129,3 +129,21 @@ func (u unconfigured) SendSMS(context.Context, string, string) error {
 func (u unconfigured) SendEmail(context.Context, EmailMessage) error {
 	return fmt.Errorf("%w: %s (set %s)", ErrNotConfigured, u.channel, u.variable)
 }
+
+type senderKey struct{}
+
+// WithSender names the SMS sender for the sends under ctx (a department's
+// own sender id); without it the configured RADPASS_SMS_FROM is used.
+func WithSender(ctx context.Context, sender string) context.Context {
+	if sender == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, senderKey{}, sender)
+}
+
+func senderOf(ctx context.Context, fallback string) string {
+	if s, ok := ctx.Value(senderKey{}).(string); ok && s != "" {
+		return s
+	}
+	return fallback
+}

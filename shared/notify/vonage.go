@@ -64,7 +64,7 @@ func (v *Vonage) SendSMS(ctx context.Context, to, text string) error {
 	form := url.Values{
 		"api_key":    {v.APIKey},
 		"api_secret": {v.APISecret},
-		"from":       {v.From},
+		"from":       {senderOf(ctx, v.From)},
 		"to":         {dest},
 		"text":       {text},
 	}
