@@ -22,7 +22,7 @@ func openDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB,
 	stop = func() {}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
-		cl, err := localpg.New(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
 		if err != nil {
 			return nil, stop, err
 		}

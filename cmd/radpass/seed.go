@@ -57,7 +57,7 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 	}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
-		cl, err := localpg.New(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
 		if err != nil {
 			return err
 		}
