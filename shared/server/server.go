@@ -20,6 +20,7 @@ import (
 	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -88,7 +89,7 @@ func New(d Deps) (*App, error) {
 	app.Get("/readyz", func(c fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
 		defer cancel()
-		if err := d.DB.PingContext(ctx); err != nil {
+		if err := store.Ready(ctx, d.DB); err != nil { // a fresh connection, not a pooled one
 			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
 		}
 		return c.SendString("ready")
