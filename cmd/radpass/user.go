@@ -16,7 +16,6 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -25,9 +24,11 @@ import (
 // name gets a clear message instead of a constraint violation.
 var usernameRE = regexp.MustCompile(`^[a-z0-9._@-]{2,64}$`)
 
-func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, out io.Writer) error {
+const userUsage = "usage: radpass user add -username U -role staff|admin|servicedesk [-department CODE] [-name N] [-language en|nl|fr|de]\n\nthe password is read from stdin or prompted"
+
+func cmdUser(ctx context.Context, load configLoader, args []string, stdin io.Reader, out io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
-		return usageErr("usage: radpass user add -username U -role staff|admin|servicedesk [-department CODE] [-name N] [-language en|nl|fr|de]")
+		return usageErr(userUsage)
 	}
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -55,6 +56,12 @@ func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 		return usageErr("-department is required for role %s", u.Role)
 	case u.Language != "" && !i18n.Valid(u.Language):
 		return usageErr("-language must be one of en, nl, fr, de")
+	case fs.NArg() > 0:
+		return usageErr(userUsage)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
 	}
 	pw, err := readPassword(stdin, out)
 	if err != nil {
