@@ -427,6 +427,15 @@ func TestServeDevModeWithLocalPostgres(t *testing.T) {
 	if res, err := http.Get("http://" + addr + "/staff/signin"); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in page: %v %v", res, err)
 	}
+	// The dev cluster is reachable through its private socket only, and the
+	// dev key was made for this data folder.
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", pgPort), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the dev PostgreSQL listens on TCP port %d", pgPort)
+	}
+	if fi, err := os.Stat(filepath.Join(data, config.DevKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dev key file: %v %v", fi, err)
+	}
 	stop(t, cmd, out)
 	if cl.Running(context.Background()) {
 		t.Fatal("the local PostgreSQL still runs after SIGTERM")
