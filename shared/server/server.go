@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/recover"
-	"github.com/gofiber/fiber/v3/middleware/requestid"
 	"github.com/gofiber/fiber/v3/middleware/static"
 	"github.com/gofiber/template/html/v2"
 	"github.com/uptrace/bun"
@@ -78,13 +77,13 @@ func New(d Deps) (*App, error) {
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
 
 	app.Use(recover.New())
-	app.Use(requestid.New())
+	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it
 	app.Use(web.AccessLog(d.Log))
 	app.Use(web.SecurityHeaders(secure))
 	app.Use(web.RefuseEncodedBodies)
 
 	staticFS, _ := fs.Sub(staticfiles.FS, ".")
-	app.Get("/static*", static.New("", static.Config{FS: staticFS, MaxAge: 3600, Compress: true}))
+	app.Get("/static*", static.New("", static.Config{FS: web.AssetFS(staticFS), MaxAge: 3600, Compress: true})) // assets only, never embed.go
 	app.Get("/healthz", func(c fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/readyz", func(c fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
