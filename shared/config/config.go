@@ -5,8 +5,8 @@ package config
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"

@@ -68,7 +68,9 @@ func NewPrivate(dir string, port int) (*Cluster, error) {
 	return c, nil
 }
 
-func (c *Cluster) socketPath() string { return filepath.Join(c.Dir, fmt.Sprintf(".s.PGSQL.%d", c.Port)) }
+func (c *Cluster) socketPath() string {
+	return filepath.Join(c.Dir, fmt.Sprintf(".s.PGSQL.%d", c.Port))
+}
 
 // findBin locates initdb/pg_ctl: PATH first, then Debian's versioned folders.
 func findBin() (string, error) {
