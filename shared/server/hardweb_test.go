@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/radpass/radpass/shared/testserver"
@@ -33,5 +36,35 @@ func TestStaticAssetsOnlyAndServerRequestID(t *testing.T) {
 	res, _ := c.Get("/healthz", "X-Request-Id", "forged-id-1")
 	if id := res.Header.Get("X-Request-Id"); id == "" || id == "forged-id-1" {
 		t.Fatalf("response request id %q: the client's was taken", id)
+	}
+}
+
+// A NUL byte or invalid UTF-8 in a form field is refused with a translated
+// 422 page naming the field, and nothing reaches the audit trail.
+func TestFormTextRefusedAndNotAudited(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	c := srv.Client(t)
+	c.Get("/staff/signin")
+	for _, tt := range []struct {
+		lang, username, want string
+	}{
+		{"en", "ann\x00", "field username"},
+		{"nl", "\xff\xfeann", "veld username"},
+	} {
+		res, body := c.PostForm("/staff/signin", url.Values{"username": {tt.username}, "password": {"wrong-password"}}, "Accept-Language", tt.lang)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("%q: status %d, want 422", tt.username, res.StatusCode)
+		}
+		if msg := testserver.Doc(t, body).Find("main").Text(); !strings.Contains(msg, tt.want) {
+			t.Fatalf("%s page does not name the field (%q):\n%.400s", tt.lang, tt.want, msg)
+		}
+	}
+	var n int
+	if err := srv.DB.NewRaw(`SELECT count(*) FROM audit_events`).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d audit rows written for refused forms", n)
 	}
 }

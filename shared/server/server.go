@@ -103,6 +103,7 @@ func New(d Deps) (*App, error) {
 	app.Use(sh.LoadUser)
 	app.Use(web.Language())
 	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
+	app.Use(web.RefuseBadFormText) // invalid UTF-8 or NUL in a form field: 422, never stored
 
 	ph := &patient.Handlers{}
 	ph.Register(app)
