@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
 )
 
@@ -66,5 +67,45 @@ func TestFormTextRefusedAndNotAudited(t *testing.T) {
 	}
 	if n != 0 {
 		t.Fatalf("%d audit rows written for refused forms", n)
+	}
+}
+
+// The CSRF token is bound to the staff session: a token from before sign-in
+// (or one planted in the browser) is refused once signed in, another user's
+// token is refused, the signed-in page hands out a new one that works, and
+// `Origin: null` is refused whatever the token.
+func TestCSRFBoundToSessionAndNullOrigin(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	_, other := srv.SignedIn(t, "bob", store.RoleStaff, d)
+	c := srv.Client(t)
+	c.Get("/staff/signin")
+	before := c.CSRF
+	c.SignIn("ann", testserver.Password)
+	after := c.CSRF
+	if after == "" || after == before {
+		t.Fatalf("the token was not renewed at sign-in (%q)", after)
+	}
+	session := c.Cookie("radpass_staff").Value
+	post := func(token, origin string) int {
+		cookie := "radpass_staff=" + session + "; radpass_csrf=" + token
+		res, _ := testserver.Raw(t, http.MethodPost, srv.URL+"/language", cookie,
+			url.Values{"lang": {"nl"}, "back": {"/staff/"}, "_csrf": {token}}, "Origin", origin)
+		return res.StatusCode
+	}
+	for _, tt := range []struct {
+		name, token, origin string
+		want                int
+	}{
+		{"token from before sign-in", before, srv.URL, http.StatusForbidden},
+		{"another user's token", other.CSRF, srv.URL, http.StatusForbidden},
+		{"Origin: null", after, "null", http.StatusForbidden},
+		{"the session's token", after, srv.URL, http.StatusSeeOther},
+	} {
+		if got := post(tt.token, tt.origin); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }

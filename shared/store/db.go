@@ -106,9 +106,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 	return db, nil
 }
 
-// Ready checks PostgreSQL over a new connection, never a pooled one: a pool
-// may still hold connections of a server that restarted, which says nothing
-// about whether PostgreSQL is up now.
+// Ready checks PostgreSQL over a new connection first, not only a pooled one:
+// a pool may still hold connections of a server that restarted, which says
+// nothing about whether PostgreSQL is up now. Then the pool itself.
 func Ready(ctx context.Context, db *bun.DB) error {
 	c, ok := connectors.Load(db.DB)
 	if !ok {
@@ -118,8 +118,14 @@ func Ready(ctx context.Context, db *bun.DB) error {
 	if err != nil {
 		return err
 	}
-	defer cn.Close()
-	return cn.(driver.Pinger).Ping(ctx)
+	err = cn.(driver.Pinger).Ping(ctx)
+	cn.Close()
+	if err != nil {
+		return err
+	}
+	// The pool must serve too (it drops connections the server closed, so
+	// after a restart this dials afresh instead of failing).
+	return db.PingContext(ctx)
 }
 
 // closedByServer peeks at an idle connection without blocking: between
