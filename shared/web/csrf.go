@@ -76,11 +76,33 @@ func (t *CSRFTokens) mac(body, binding string) string {
 // are no-ops. The middleware passes the request as ctx, so the binding the
 // CSRF wrapper put in Locals is at hand.
 func (t *CSRFTokens) GetWithContext(ctx context.Context, key string) ([]byte, error) {
-	binding, _ := ctx.Value(localCSRFBinding).(string)
-	if t.ValidFor(key, binding) {
+	b, _ := ctx.Value(localCSRFBinding).(bindings)
+	if b.valid(t, key) {
 		return []byte{1}, nil
 	}
 	return nil, nil
+}
+
+// bindings are the sessions a request's token may be bound to: the first is
+// what new tokens get; a signed-out request also accepts a token bound to
+// the session cookie it still sends (a page loaded before that session
+// ended), which protects nothing less: only that browser knows the cookie.
+type bindings []string
+
+func (b bindings) valid(t *CSRFTokens, token string) bool {
+	for _, v := range b {
+		if t.ValidFor(token, v) {
+			return true
+		}
+	}
+	return len(b) == 0 && t.ValidFor(token, "")
+}
+
+func (b bindings) primary() string {
+	if len(b) == 0 {
+		return ""
+	}
+	return b[0]
 }
 func (t *CSRFTokens) Get(key string) ([]byte, error) {
 	// The middleware stores entries under the token itself.
@@ -122,13 +144,13 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		// them the browser's token, or a new one when it has none valid.
 		// Never for another site's request: it must not be able to replace
 		// the cookie under the user's open pages.
-		binding := csrfBinding(c, secure)
+		b := csrfBindings(c, secure)
 		tok := c.Cookies(name)
-		if !tokens.ValidFor(tok, binding) {
+		if !b.valid(tokens, tok) {
 			if crossSite(c, err) {
 				return onError(c, err)
 			}
-			tok = tokens.GenerateFor(binding)
+			tok = tokens.GenerateFor(b.primary())
 			c.Cookie(&fiber.Cookie{Name: name, Value: tok, Path: "/", Secure: secure, HTTPOnly: true, SameSite: "Lax",
 				Expires: tokens.Now().Add(tokens.MaxAge)})
 		}
@@ -153,8 +175,8 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		if isMachine(c) {
 			return c.Next()
 		}
-		binding := csrfBinding(c, secure)
-		c.Locals(localCSRFBinding, binding)
+		b := csrfBindings(c, secure)
+		c.Locals(localCSRFBinding, b)
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
 			// A token not bound to this session (none yet, one from before
@@ -163,9 +185,9 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 			// full page load, a token past half its life is replaced too; not
 			// under htmx: the page's hx-headers would keep the old token.
 			tok := c.Cookies(name)
-			if !tokens.ValidFor(tok, binding) ||
-				(c.Get("HX-Request") != "true" && tokens.Age(tok, binding) > tokens.MaxAge/2) {
-				c.Request().Header.SetCookie(name, tokens.GenerateFor(binding))
+			if !tokens.ValidFor(tok, b.primary()) ||
+				(c.Get("HX-Request") != "true" && tokens.Age(tok, b.primary()) > tokens.MaxAge/2) {
+				c.Request().Header.SetCookie(name, tokens.GenerateFor(b.primary()))
 			}
 		default:
 			// "null" is the origin of sandboxed frames, data: URLs and some
@@ -184,18 +206,23 @@ func isMachine(c fiber.Ctx) bool {
 	return strings.HasPrefix(c.Path(), "/dicomweb/") || strings.HasPrefix(c.Path(), "/api/")
 }
 
-// csrfBinding is what this request's tokens are bound to: the staff session
-// cookie of a signed-in user ("" when signed out, or when the cookie names a
-// session that has ended: LoadUser, which runs first, found no user).
-func csrfBinding(c fiber.Ctx, secure bool) string {
-	if CurrentUser(c) == nil {
-		return ""
-	}
+// csrfBindings is what this request's tokens are bound to: the staff session
+// cookie of a signed-in user; when signed out (no cookie, or one naming a
+// session that has ended: LoadUser, which runs first, found no user) no
+// session, or the cookie the browser still sends.
+func csrfBindings(c fiber.Ctx, secure bool) bindings {
 	name := "radpass_staff" // NewSessions' name for the "staff" store
 	if secure {
 		name = "__Host-" + name
 	}
-	return c.Cookies(name)
+	cookie := c.Cookies(name)
+	if CurrentUser(c) != nil && cookie != "" {
+		return bindings{cookie}
+	}
+	if cookie != "" {
+		return bindings{"", cookie}
+	}
+	return bindings{""}
 }
 
 // localCSRFBinding holds the request's binding for the token storage.
