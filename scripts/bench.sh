@@ -12,3 +12,7 @@ for s in scripts/bench-*.sh; do
   echo "== $s"
   "$s"
 done
+echo "== stress"
+# Peak RSS of a real `radpass serve` under bursts of anonymous requests
+# (issue 9, item 4); each program prints its figures and its target.
+go run ./scripts/stress-signin -bin bin/radpass -db "$RADPASS_TEST_DATABASE_URL" -n 80
