@@ -221,3 +221,37 @@ func TestThrottleSlowdown(t *testing.T) {
 		t.Fatalf("no ceiling configured: delay %v", d)
 	}
 }
+
+// A refunded try that had set the lock lifts it: the tries that remain are
+// below the limit. A lock earned by Max real failures stays.
+func TestThrottleRefundLiftsItsOwnLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	th := auth.DefaultStaffThrottle(testdb.New(t))
+	th.Max = 3
+	for i := 0; i < 3; i++ {
+		if _, _, err := th.Attempt(ctx, "ip"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, locked := failures(t, th, "ip"); !locked {
+		t.Fatal("not locked after Max tries")
+	}
+	if err := th.Refund(ctx, "ip"); err != nil { // the third try succeeded
+		t.Fatal(err)
+	}
+	if n, locked := failures(t, th, "ip"); n != 2 || locked {
+		t.Fatalf("after a refund: %d tries, locked %v; want 2, unlocked", n, locked)
+	}
+	for i := 0; i < 2; i++ { // two more real failures: 4 tries, locked
+		if _, _, err := th.Attempt(ctx, "ip"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := th.Refund(ctx, "ip"); err != nil { // one success among them
+		t.Fatal(err)
+	}
+	if n, locked := failures(t, th, "ip"); n != 3 || !locked {
+		t.Fatalf("3 real failures: %d tries, locked %v; want 3, locked", n, locked)
+	}
+}

@@ -150,9 +150,12 @@ func (t *Throttle) DelayFor(n int) time.Duration {
 
 // Refund gives back one try reserved by Attempt or Slowdown that turned out
 // not to be a failure (a success, or a try the server was too busy to check).
-// A lock already in force stays.
+// A lock that this very try set (the count is below Max without it) goes
+// too: 50 colleagues signing in at once behind one address must not lock it.
 func (t *Throttle) Refund(ctx context.Context, key string) error {
-	_, err := t.DB.NewRaw(`UPDATE throttle SET failures = greatest(failures - 1, 0) WHERE key = ?`, key).Exec(ctx)
+	_, err := t.DB.NewRaw(`UPDATE throttle SET failures = greatest(failures - 1, 0),
+		locked_until = CASE WHEN ?0 > 0 AND failures - 1 < ?0 THEN NULL ELSE locked_until END
+		WHERE key = ?1`, t.Max, key).Exec(ctx)
 	return err
 }
 
