@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
@@ -132,6 +133,9 @@ func Ready(ctx context.Context, db *bun.DB) error {
 // queries nothing is due from the server, so readable data (an error such as
 // 57P01 sent before closing) or end of file means the server is gone.
 func closedByServer(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn() // with TLS, any record waiting (an alert, an error) counts
+	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return false
