@@ -53,7 +53,13 @@ func TestRequestTimeouts(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE lockme (id int PRIMARY KEY, v int); INSERT INTO lockme VALUES (1, 0)`); err != nil {
 		t.Fatal(err)
 	}
-	holder, err := db.BeginTx(ctx, nil)
+	// The lock holder has no timeouts of its own: only the waiter's count.
+	plain, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	holder, err := plain.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +71,24 @@ func TestRequestTimeouts(t *testing.T) {
 	if got := sqlState(err); got != "55P03" {
 		t.Fatalf("update of a locked row: %v (SQLSTATE %q), want lock_not_available 55P03", err, got)
 	}
-	// The holder is now idle in its transaction past the timeout.
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	// A transaction of the pool left idle past the timeout is ended, and
+	// its row lock goes with it.
+	idle, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Rollback() //nolint:errcheck
+	if _, err := idle.ExecContext(ctx, `UPDATE lockme SET v = 3 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Second)
-	if _, err := holder.ExecContext(ctx, `SELECT 1`); err == nil {
+	if _, err := idle.ExecContext(ctx, `SELECT 1`); err == nil {
 		t.Fatal("a transaction idle past idle_in_transaction_session_timeout still runs")
 	}
-	// Its lock went with it.
-	if _, err := db.ExecContext(ctx, `UPDATE lockme SET v = 3 WHERE id = 1`); err != nil {
+	if _, err := plain.ExecContext(ctx, `UPDATE lockme SET v = 4 WHERE id = 1`); err != nil {
 		t.Fatalf("lock still held after the idle transaction was ended: %v", err)
 	}
 	_, err = db.ExecContext(ctx, `SELECT pg_sleep(5)`)
