@@ -268,9 +268,13 @@ func TestRunWithoutArguments(t *testing.T) {
 func TestPurgeSessions(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
+	data := t.TempDir() // dev mode keeps its generated key there
 	cfg, err := config.Load(func(k string) string {
-		if k == "RADPASS_DEV" {
+		switch k {
+		case "RADPASS_DEV":
 			return "1"
+		case "RADPASS_DATA_DIR":
+			return data
 		}
 		return ""
 	})

@@ -76,14 +76,16 @@ func TestLoadValid(t *testing.T) {
 	if len(k.SecretKey) != 32 || k.Addr != ":9090" {
 		t.Fatalf("base64 key and bare port: %+v", k)
 	}
-	px, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": " 10.0.0.0/8 ,192.0.2.7,, ::1 "}))
+	// Dev mode keeps its key in the data folder: a temporary one here.
+	data := t.TempDir()
+	px, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_TRUSTED_PROXIES": " 10.0.0.0/8 ,192.0.2.7,, ::1 "}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(px.TrustedProxies, "|") != "10.0.0.0/8|192.0.2.7|::1" {
 		t.Fatalf("trusted proxies %q", px.TrustedProxies)
 	}
-	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1"}))
+	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data}))
 	if err != nil {
 		t.Fatal(err)
 	}
