@@ -19,3 +19,7 @@ done
 echo "== stress: request bodies"
 scripts/stress-bodies.sh
 # ---- end stress: request bodies ----------------------------------------------
+echo "== stress"
+# Peak RSS of a real `radpass serve` under bursts of anonymous requests
+# (issue 9, item 4); each program prints its figures and its target.
+go run ./scripts/stress-signin -bin bin/radpass -db "$RADPASS_TEST_DATABASE_URL" -n 80

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -43,23 +44,27 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		page.AddError("form", "signin.error.wrong")
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
 	}
-	// One address guessing across many account names is stopped too; its
+	// Every limit reserves its try before the password is checked (one
+	// atomic upsert each), so parallel guesses cannot all slip past a limit
+	// together, and 80 parallel sign-ins from one address cannot all hash.
+	// One address guessing across many account names is stopped first; its
 	// refused tries do not count against the accounts it names.
-	ipKey := "staff-ip:" + c.IP()
+	ip := c.IP()
+	ipKey := auth.StaffIPKey(ip)
 	if h.IPThrottle != nil {
-		ipLocked, err := h.IPThrottle.Locked(ctx, ipKey)
+		allowed, _, err := h.IPThrottle.Attempt(ctx, ipKey)
 		if err != nil {
 			return err
 		}
-		if ipLocked {
+		if !allowed {
 			h.record(ctx, c, audit.SignInLock, "refused-ip", nil, username)
 			page.AddError("form", "error.toomany")
 			return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
 		}
 	}
-	// The try is counted before the password is checked, so parallel guesses
-	// cannot all slip past the limit together.
-	key := "staff:" + username
+	// The lock is per account name and address: wrong passwords typed
+	// elsewhere never lock a radiographer out at their own workstation.
+	key := auth.StaffPairKey(username, ip)
 	allowed, locked, err := h.Throttle.Attempt(ctx, key)
 	if err != nil {
 		return err
@@ -69,14 +74,31 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		page.AddError("form", "signin.error.locked")
 		return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
 	}
+	// Across all addresses an account is only slowed down, never locked.
+	acctKey := auth.StaffAccountKey(username)
+	delay, err := h.Throttle.Slowdown(ctx, acctKey)
+	if err != nil {
+		return err
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 	u, err := h.checkCredentials(ctx, username, password)
+	if errors.Is(err, auth.ErrBusy) {
+		// Not a failure of the user's: give every reserved try back.
+		h.refund(ctx, ipKey, key, acctKey)
+		c.Set(fiber.HeaderRetryAfter, "5")
+		page.AddError("form", "signin.error.busy")
+		return web.Render(c, http.StatusServiceUnavailable, "staff/signin", page)
+	}
 	if errors.Is(err, errNoUser) {
 		h.record(ctx, c, audit.SignInFail, "failed", u, username)
-		if h.IPThrottle != nil {
-			if _, err := h.IPThrottle.Fail(ctx, ipKey); err != nil {
-				return err
-			}
-		}
 		if locked {
 			page.AddError("form", "signin.error.locked")
 			return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
@@ -87,6 +109,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.refund(ctx, ipKey, acctKey)
 	if err := h.Throttle.Reset(ctx, key); err != nil {
 		return err
 	}
@@ -114,16 +137,37 @@ func (h *Handlers) checkCredentials(ctx context.Context, username, password stri
 	u := new(store.User)
 	err := h.DB.NewSelect().Model(u).Where("username = ?", username).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		auth.CheckNoUser(password)
+		if err := auth.VerifyNoUser(ctx, password, auth.HashWait); err != nil {
+			return nil, err
+		}
 		return nil, errNoUser
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !auth.CheckPassword(password, u.PasswordHash) || u.Disabled {
+	ok, err := auth.Verify(ctx, password, u.PasswordHash, auth.HashWait)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || u.Disabled {
 		return u, errNoUser
 	}
 	return u, nil
+}
+
+// refund gives reserved tries back (a success, or a try never checked).
+// The answer does not depend on it, so a failure is only logged.
+func (h *Handlers) refund(ctx context.Context, ipKey, key string, more ...string) {
+	if h.IPThrottle != nil {
+		if err := h.IPThrottle.Refund(ctx, ipKey); err != nil {
+			h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
+		}
+	}
+	for _, k := range append([]string{key}, more...) {
+		if err := h.Throttle.Refund(ctx, k); err != nil {
+			h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
+		}
+	}
 }
 
 func (h *Handlers) record(ctx context.Context, c fiber.Ctx, action, outcome string, u *store.User, username string) {

@@ -168,7 +168,7 @@ func TestSignInThrottle(t *testing.T) {
 		t.Fatalf("right password while locked: %d\n%s", res.StatusCode, body)
 	}
 	var until string
-	if err := srv.DB.NewRaw(`SELECT (locked_until - now())::text FROM throttle WHERE key = 'staff:ann'`).Scan(context.Background(), &until); err != nil {
+	if err := srv.DB.NewRaw(`SELECT (locked_until - now())::text FROM throttle WHERE key = 'staff:ann|127.0.0.1'`).Scan(context.Background(), &until); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(until, "00:14:") && !strings.HasPrefix(until, "00:15:") {
@@ -188,10 +188,10 @@ func TestSignInThrottle(t *testing.T) {
 		t.Fatalf("unknown name after 6 failures: %d", res.StatusCode)
 	}
 	// Fifteen minutes later the right password works and clears the count.
-	exec(t, srv, `UPDATE throttle SET locked_until = now() - interval '1 second', window_start = now() - interval '16 minutes' WHERE key = 'staff:ann'`)
+	exec(t, srv, `UPDATE throttle SET locked_until = now() - interval '1 second', window_start = now() - interval '16 minutes' WHERE key = 'staff:ann|127.0.0.1'`)
 	c.SignIn("ann", testserver.Password)
 	var left int
-	if err := srv.DB.NewRaw(`SELECT count(*) FROM throttle WHERE key = 'staff:ann'`).Scan(context.Background(), &left); err != nil || left != 0 {
+	if err := srv.DB.NewRaw(`SELECT count(*) FROM throttle WHERE key = 'staff:ann|127.0.0.1'`).Scan(context.Background(), &left); err != nil || left != 0 {
 		t.Fatalf("throttle row left after success: %d (%v)", left, err)
 	}
 }
@@ -243,7 +243,7 @@ func TestSignInThrottleIsAtomic(t *testing.T) {
 		t.Fatalf("statuses %v, want 4x422 and 16x429", count)
 	}
 	var failures int
-	if err := srv.DB.NewRaw(`SELECT failures FROM throttle WHERE key = 'staff:ann'`).Scan(context.Background(), &failures); err != nil {
+	if err := srv.DB.NewRaw(`SELECT failures FROM throttle WHERE key = 'staff:ann|127.0.0.1'`).Scan(context.Background(), &failures); err != nil {
 		t.Fatal(err)
 	}
 	if failures != n {

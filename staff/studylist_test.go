@@ -186,10 +186,33 @@ func TestStudyListDepartmentIsolation(t *testing.T) {
 	for _, user := range []string{"ann", "adam"} {
 		c := srv.Client(t)
 		c.SignIn(user, testserver.Password)
-		for _, path := range []string{"/staff/", "/staff/?department=" + bid, "/staff/?q=IN-B", "/staff/?q=janssens&department=" + bid,
-			"/staff/?study=" + strconv.FormatInt(sb.ID, 10)} {
-			_, body := c.Get(path)
+		// Each page must be the study list itself (an error page shows no
+		// foreign study either) with the own department's study where the
+		// query matches it.
+		for _, tt := range []struct {
+			path    string
+			wantOwn bool
+		}{
+			{"/staff/", true},
+			{"/staff/?department=" + bid, true},
+			{"/staff/?q=IN-B", false},
+			{"/staff/?q=janssens&department=" + bid, true},
+			{"/staff/?study=" + strconv.FormatInt(sb.ID, 10), true},
+		} {
+			path := tt.path
+			res, body := c.Get(path)
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("%s at %s: status %d, want 200", user, path, res.StatusCode)
+				continue
+			}
 			doc := testserver.Doc(t, body)
+			rows := listRows(doc)
+			if doc.Find(`tbody`).Length() == 0 && len(rows) == 0 && tt.wantOwn {
+				t.Errorf("%s at %s: no study list on the page", user, path)
+			}
+			if got := strings.Join(rows, ","); tt.wantOwn && got != "IN-A" {
+				t.Errorf("%s at %s sees %q, want the own department's IN-A", user, path, got)
+			}
 			if strings.Contains(strings.Join(listRows(doc), ","), "IN-B") || strings.Contains(body, "Bert") {
 				t.Errorf("%s sees department B's study at %s", user, path)
 			}

@@ -18,11 +18,12 @@ import (
 // openDB connects to RADPASS_DATABASE_URL or, in dev mode without one, to the
 // project-local cluster (created and started on demand). stop shuts that
 // local cluster down again when this process started it.
-func openDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB, stop func(), err error) {
+// opts go to store.Open (serve passes store.RequestTimeouts).
+func openDB(ctx context.Context, cfg *config.Config, out io.Writer, opts ...store.Option) (db *bun.DB, stop func(), err error) {
 	stop = func() {}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
-		cl, err := localpg.New(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
 		if err != nil {
 			return nil, stop, err
 		}
@@ -47,7 +48,7 @@ func openDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB,
 		}
 		dsn = cl.DSN("radpass")
 	}
-	db, err = store.Open(ctx, dsn)
+	db, err = store.Open(ctx, dsn, opts...)
 	if err != nil {
 		stop()
 		return nil, func() {}, err

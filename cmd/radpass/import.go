@@ -20,7 +20,9 @@ import (
 
 // cmdImport: radpass import --department CODE PATH… (files, folders, .zip).
 // Exit code 1 when any file was rejected.
-func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
+const importUsage = "usage: radpass import --department CODE [--workers N] [--quiet] PATH... (files, folders, .zip archives)"
+
+func cmdImport(ctx context.Context, load configLoader, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(out)
 	dept := fs.String("department", "", "code of the department the studies belong to")
@@ -33,7 +35,11 @@ func cmdImport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 		return usageErr("--workers must be between 1 and 16")
 	}
 	if *dept == "" || fs.NArg() == 0 {
-		return usageErr("usage: radpass import --department CODE PATH... (files, folders, .zip archives)")
+		return usageErr(importUsage)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
 	}
 	env, err := openDeptStorage(ctx, cfg, out, *dept)
 	if err != nil {

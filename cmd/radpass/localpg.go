@@ -9,11 +9,13 @@ import (
 	"github.com/radpass/radpass/shared/localpg"
 )
 
+const localpgUsage = "usage: radpass localpg start|stop DIR PORT\n\na throwaway PostgreSQL cluster for tests and benchmarks (TCP on 127.0.0.1, no durability)"
+
 // cmdLocalPG starts or stops a throwaway cluster (used by `make test`):
 // radpass localpg start|stop DIR PORT. start prints the admin URL.
 func cmdLocalPG(ctx context.Context, args []string, out io.Writer, _ func(string) string) error {
 	if len(args) != 3 || (args[0] != "start" && args[0] != "stop") {
-		return usageErr("usage: radpass localpg start|stop DIR PORT")
+		return usageErr(localpgUsage)
 	}
 	port, err := strconv.Atoi(args[2])
 	if err != nil {

@@ -78,28 +78,72 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	u, known := commandUsage[args[0]]
+	if !known {
+		return usageErr("unknown command %q (try radpass help)", args[0])
+	}
+	// --help prints the command's usage with no configuration at all.
+	if wantsHelp(args[1:]) {
+		fmt.Fprintln(stdout, u)
+		return nil
+	}
+	// Every command checks its arguments first and only then reads the
+	// configuration (and starts or opens a database): a typo is a usage
+	// error, never a PostgreSQL started for nothing.
+	load := func() (*config.Config, error) { return config.Load(getenv) }
+	switch args[0] {
 	case "localpg":
 		return cmdLocalPG(ctx, args[1:], stdout, getenv)
-	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	switch args[0] {
 	case "serve":
+		if len(args) > 1 {
+			return usageErr("usage: radpass serve (it takes no arguments)")
+		}
+		cfg, err := load()
+		if err != nil {
+			return err
+		}
 		return cmdServe(ctx, cfg, stdout)
 	case "migrate":
-		return cmdMigrate(ctx, cfg, args[1:], stdout)
+		return cmdMigrate(ctx, load, args[1:], stdout)
 	case "seed":
-		return cmdSeed(ctx, cfg, args[1:], stdout)
+		return cmdSeed(ctx, load, args[1:], stdout)
 	case "user":
-		return cmdUser(ctx, cfg, args[1:], stdin, stdout)
+		return cmdUser(ctx, load, args[1:], stdin, stdout)
 	case "import":
-		return cmdImport(ctx, cfg, args[1:], stdout)
+		return cmdImport(ctx, load, args[1:], stdout)
 	case "token":
-		return cmdToken(ctx, cfg, args[1:], stdout)
+		return cmdToken(ctx, load, args[1:], stdout)
 	case "report":
-		return cmdReport(ctx, cfg, args[1:], stdout)
+		return cmdReport(ctx, load, args[1:], stdout)
 	}
 	return usageErr("unknown command %q (try radpass help)", args[0])
+}
+
+// configLoader reads the configuration once a command's arguments are valid.
+type configLoader func() (*config.Config, error)
+
+// commandUsage is what `radpass COMMAND --help` prints.
+var commandUsage = map[string]string{
+	"serve":   "usage: radpass serve\n\nstarts the web server (applies pending migrations first); settings come from RADPASS_* variables",
+	"migrate": migrateUsage,
+	"seed":    "usage: radpass seed [--patients N] [--studies N]\n\nwrites demo data (dev mode only, once); --studies adds N bulk studies by COPY",
+	"user":    userUsage,
+	"import":  importUsage,
+	"token":   tokenUsage,
+	"report":  reportUsage,
+	"localpg": localpgUsage,
+}
+
+// wantsHelp reports -h, -help or --help among a command's arguments.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
 }

@@ -269,9 +269,13 @@ func TestRunWithoutArguments(t *testing.T) {
 func TestPurgeSessions(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
+	data := t.TempDir() // dev mode keeps its generated key there
 	cfg, err := config.Load(func(k string) string {
-		if k == "RADPASS_DEV" {
+		switch k {
+		case "RADPASS_DEV":
 			return "1"
+		case "RADPASS_DATA_DIR":
+			return data
 		}
 		return ""
 	})
@@ -428,6 +432,15 @@ func TestServeDevModeWithLocalPostgres(t *testing.T) {
 	if res, err := http.Get("http://" + addr + "/staff/signin"); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in page: %v %v", res, err)
 	}
+	// The dev cluster is reachable through its private socket only, and the
+	// dev key was made for this data folder.
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", pgPort), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the dev PostgreSQL listens on TCP port %d", pgPort)
+	}
+	if fi, err := os.Stat(filepath.Join(data, config.DevKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dev key file: %v %v", fi, err)
+	}
 	stop(t, cmd, out)
 	if cl.Running(context.Background()) {
 		t.Fatal("the local PostgreSQL still runs after SIGTERM")
@@ -458,4 +471,54 @@ func TestServeExternalDatabase(t *testing.T) {
 		t.Fatalf("started a local cluster although a URL was given:\n%s", out.String())
 	}
 	stop(t, cmd, out)
+}
+
+// Arguments are checked before the configuration is read or a database
+// started, and `--help` of every command prints its usage and exits 0 with
+// no configuration at all.
+func TestHelpAndArgumentsBeforeConfig(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"serve", "migrate", "seed", "user", "import", "token", "report", "localpg"} {
+		for _, flag := range []string{"--help", "-h"} {
+			args := []string{cmd, flag}
+			if cmd == "user" || cmd == "report" || cmd == "token" {
+				args = []string{cmd, "add", flag}
+			}
+			r := radpass(t, nil, "", args...)
+			if r.code != 0 || !strings.Contains(r.stdout, "usage: radpass "+cmd) || r.stderr != "" {
+				t.Errorf("radpass %s: exit %d, stdout %q, stderr %q; want the usage and 0", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+	// A wrong argument is refused before anything is started or written.
+	dataDir := t.TempDir()
+	dev := map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": dataDir, "RADPASS_PG_PORT": "1"}
+	for _, args := range [][]string{
+		{"migrate", "sideways"},
+		{"migrate"},
+		{"import"},
+		{"import", "--department", "X"},
+		{"token", "frobnicate"},
+		{"token", "revoke", "abc"},
+		{"token", "add"},
+		{"report", "add", "--department", "X"},
+		{"serve", "extra"},
+		{"seed", "extra"},
+		{"user", "add"},
+	} {
+		r := radpass(t, dev, "", args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "usage") && !strings.Contains(r.stderr, "must") && !strings.Contains(r.stderr, "required") {
+			t.Errorf("radpass %s: exit %d, stderr %q; want a usage error", strings.Join(args, " "), r.code, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, "PostgreSQL") || strings.Contains(r.stderr, "RADPASS_") {
+			t.Errorf("radpass %s went past its arguments: %q %q", strings.Join(args, " "), r.stdout, r.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dataDir); len(entries) != 0 {
+		t.Fatalf("refused commands wrote to the data folder: %v", entries)
+	}
+	// Without any configuration, a bad argument is still a usage error.
+	if r := radpass(t, nil, "", "import"); r.code != 2 || strings.Contains(r.stderr, "RADPASS_SECRET_KEY") {
+		t.Fatalf("import without arguments or configuration: %d %q", r.code, r.stderr)
+	}
 }

@@ -5,13 +5,18 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/store"
 )
 
-func cmdMigrate(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
-	if len(args) != 1 {
-		return usageErr("usage: radpass migrate up|down|status")
+const migrateUsage = "usage: radpass migrate up|down|status"
+
+func cmdMigrate(ctx context.Context, load configLoader, args []string, out io.Writer) error {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+		return usageErr(migrateUsage)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
 	}
 	db, stop, err := openDB(ctx, cfg, out)
 	if err != nil {
@@ -60,8 +65,6 @@ func cmdMigrate(ctx context.Context, cfg *config.Config, args []string, out io.W
 			}
 			fmt.Fprintf(out, "%-8s %s %s\n", state, mg.Name, mg.Comment)
 		}
-	default:
-		return usageErr("usage: radpass migrate up|down|status")
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/ingest"
 )
@@ -17,7 +16,7 @@ import (
 const reportUsage = "usage: radpass report add --department CODE --study UID --status preliminary|final [--available-at TIME] FILE (.txt UTF-8 or .pdf)"
 
 // cmdReport attaches a report to a study, as the report API does.
-func cmdReport(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
+func cmdReport(ctx context.Context, load configLoader, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
 		return usageErr(reportUsage)
 	}
@@ -49,6 +48,10 @@ func cmdReport(ctx context.Context, cfg *config.Config, args []string, out io.Wr
 		rep.PDF = bytes.NewReader(data)
 	} else {
 		rep.Text = string(data)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
 	}
 	env, err := openDeptStorage(ctx, cfg, out, *dept)
 	if err != nil {

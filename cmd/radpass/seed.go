@@ -14,13 +14,20 @@ import (
 	"github.com/radpass/radpass/shared/seed"
 )
 
-func cmdSeed(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
+func cmdSeed(ctx context.Context, load configLoader, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(out)
 	n := fs.Int("patients", 200, "number of demo patients")
 	bulk := fs.Int("studies", 0, "also bulk-load this many fictitious studies with COPY (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)
+	}
+	if fs.NArg() > 0 || *n < 1 || *bulk < 0 {
+		return usageErr("usage: radpass seed [--patients N] [--studies N] (N > 0)")
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
 	}
 	if !cfg.Dev {
 		return &exitError{2, errors.New("demo data is refused outside dev mode (RADPASS_DEV=1)")}
@@ -57,7 +64,7 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 	}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
-		cl, err := localpg.New(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
 		if err != nil {
 			return err
 		}

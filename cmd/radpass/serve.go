@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/ingest"
@@ -34,29 +35,23 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	db, stopDB, err := openDB(ctx, cfg, out)
+	// Migrations and the demo data run over a pool without the request
+	// timeouts (an index build may take minutes); requests get their own.
+	adm, stopDB, err := openDB(ctx, cfg, out)
 	if err != nil {
 		return err
 	}
 	defer stopDB()
+	if err := prepareDB(ctx, adm, cfg, out); err != nil {
+		adm.Close()
+		return err
+	}
+	adm.Close()
+	db, _, err := openDB(ctx, cfg, out, store.RequestTimeouts())
+	if err != nil {
+		return err
+	}
 	defer db.Close()
-	if _, err := store.Migrate(ctx, db); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if cfg.Dev {
-		has, err := seed.HasData(ctx, db)
-		if err != nil {
-			return err
-		}
-		if !has {
-			fmt.Fprintln(out, "first run: writing demo data")
-			if err := seed.Demo(ctx, db, 200); err != nil {
-				return fmt.Errorf("seed: %w", err)
-			}
-			seedDICOM(ctx, db, cfg, out)
-		}
-		printDemoUsers(out)
-	}
 	a, err := server.New(server.Deps{Config: cfg, DB: db, Log: log})
 	if err != nil {
 		return err
@@ -77,6 +72,29 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	defer scancel()
 	if err := a.Fiber.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	return nil
+}
+
+// prepareDB applies pending migrations and, in dev mode, writes the demo data
+// on the first run.
+func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Writer) error {
+	if _, err := store.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.Dev {
+		has, err := seed.HasData(ctx, db)
+		if err != nil {
+			return err
+		}
+		if !has {
+			fmt.Fprintln(out, "first run: writing demo data")
+			if err := seed.Demo(ctx, db, 200); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+			seedDICOM(ctx, db, cfg, out)
+		}
+		printDemoUsers(out)
 	}
 	return nil
 }

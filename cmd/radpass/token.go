@@ -7,14 +7,13 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/dicomweb"
 )
 
 const tokenUsage = "usage: radpass token add --department CODE [--name NAME] | radpass token list --department CODE | radpass token revoke ID"
 
 // cmdToken manages the per-department API tokens of STOW-RS and report upload.
-func cmdToken(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error {
+func cmdToken(ctx context.Context, load configLoader, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return usageErr(tokenUsage)
 	}
@@ -28,6 +27,28 @@ func cmdToken(ctx context.Context, cfg *config.Config, args []string, out io.Wri
 	if len(*name) > 100 {
 		return usageErr("--name is longer than 100 characters")
 	}
+	var revokeID int64
+	switch args[0] {
+	case "add", "list":
+		if *dept == "" || fs.NArg() != 0 {
+			return usageErr(tokenUsage)
+		}
+	case "revoke":
+		if fs.NArg() != 1 {
+			return usageErr(tokenUsage)
+		}
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil {
+			return usageErr("token id must be a number")
+		}
+		revokeID = id
+	default:
+		return usageErr(tokenUsage)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
 	db, done, err := openMigratedDB(ctx, cfg, out)
 	if err != nil {
 		return err
@@ -35,9 +56,6 @@ func cmdToken(ctx context.Context, cfg *config.Config, args []string, out io.Wri
 	defer done()
 	switch args[0] {
 	case "add", "list":
-		if *dept == "" {
-			return usageErr(tokenUsage)
-		}
 		d, err := departmentByCode(ctx, db, *dept)
 		if err != nil {
 			return err
@@ -63,13 +81,7 @@ func cmdToken(ctx context.Context, cfg *config.Config, args []string, out io.Wri
 		fmt.Fprintf(out, "token %d for %s (shown once, store it now; only its hash is kept):\n%s\n", t.ID, d.Code, plain)
 		return nil
 	case "revoke":
-		if fs.NArg() != 1 {
-			return usageErr(tokenUsage)
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil {
-			return usageErr("token id must be a number")
-		}
+		id := revokeID
 		if err := dicomweb.RevokeToken(ctx, db, id); err != nil {
 			return &exitError{1, fmt.Errorf("token %d: not found or already revoked", id)}
 		}

@@ -15,15 +15,16 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/users"
 )
 
-func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, out io.Writer) error {
+const userUsage = "usage: radpass user add -username U -role staff|admin|servicedesk [-department CODE] [-name N] [-language en|nl|fr|de]\n\nthe password is read from stdin or prompted"
+
+func cmdUser(ctx context.Context, load configLoader, args []string, stdin io.Reader, out io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
-		return usageErr("usage: radpass user add -username U -role staff|admin|servicedesk [-department CODE] [-name N] [-language en|nl|fr|de]")
+		return usageErr(userUsage)
 	}
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -46,6 +47,14 @@ func cmdUser(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 	n.Password = strings.Repeat("x", auth.MinPasswordLength)
 	if v := n.Validate(); len(v) > 0 {
 		return usageErr("%s", cliMessage(v[0], n.Role))
+	}
+	if fs.NArg() > 0 {
+		return usageErr(userUsage)
+	}
+	// Arguments first, configuration after: a bad flag needs no database.
+	cfg, err := load()
+	if err != nil {
+		return err
 	}
 	pw, err := readPassword(stdin, out)
 	if err != nil {

@@ -183,3 +183,75 @@ func TestThrottlePurge(t *testing.T) {
 		t.Fatalf("left %v", left)
 	}
 }
+
+// Slowdown never locks: it counts every try and, past the ceiling, asks for
+// a growing wait that stops at MaxDelay; Refund gives a try back.
+func TestThrottleSlowdown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	th := auth.DefaultStaffThrottle(testdb.New(t))
+	th.Ceiling, th.Step, th.MaxDelay = 3, time.Second, 2*time.Second
+	want := []time.Duration{0, 0, 0, time.Second, 2 * time.Second, 2 * time.Second}
+	for i, w := range want {
+		d, err := th.Slowdown(ctx, "acct")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d != w {
+			t.Fatalf("try %d: delay %v, want %v", i+1, d, w)
+		}
+	}
+	if n, locked := failures(t, th, "acct"); n != len(want) || locked {
+		t.Fatalf("%d tries counted (locked %v), want %d and never locked", n, locked, len(want))
+	}
+	if err := th.Refund(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := failures(t, th, "acct"); n != len(want)-1 {
+		t.Fatalf("after a refund %d tries, want %d", n, len(want)-1)
+	}
+	// A window later the count starts again.
+	if _, err := th.DB.NewRaw(`UPDATE throttle SET window_start = now() - interval '16 minutes' WHERE key = 'acct'`).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := th.Slowdown(ctx, "acct"); err != nil || d != 0 {
+		t.Fatalf("new window: delay %v err %v", d, err)
+	}
+	if d := (&auth.Throttle{}).DelayFor(1000); d != 0 {
+		t.Fatalf("no ceiling configured: delay %v", d)
+	}
+}
+
+// A refunded try that had set the lock lifts it: the tries that remain are
+// below the limit. A lock earned by Max real failures stays.
+func TestThrottleRefundLiftsItsOwnLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	th := auth.DefaultStaffThrottle(testdb.New(t))
+	th.Max = 3
+	for i := 0; i < 3; i++ {
+		if _, _, err := th.Attempt(ctx, "ip"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, locked := failures(t, th, "ip"); !locked {
+		t.Fatal("not locked after Max tries")
+	}
+	if err := th.Refund(ctx, "ip"); err != nil { // the third try succeeded
+		t.Fatal(err)
+	}
+	if n, locked := failures(t, th, "ip"); n != 2 || locked {
+		t.Fatalf("after a refund: %d tries, locked %v; want 2, unlocked", n, locked)
+	}
+	for i := 0; i < 2; i++ { // two more real failures: 4 tries, locked
+		if _, _, err := th.Attempt(ctx, "ip"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := th.Refund(ctx, "ip"); err != nil { // one success among them
+		t.Fatal(err)
+	}
+	if n, locked := failures(t, th, "ip"); n != 3 || !locked {
+		t.Fatalf("3 real failures: %d tries, locked %v; want 3, locked", n, locked)
+	}
+}

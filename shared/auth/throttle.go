@@ -7,20 +7,41 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Throttle counts failures per key (e.g. "staff:alice") in PostgreSQL, so every
-// server instance sees the same counts. After Max failures within Window the
-// key is locked for Lock.
+// Throttle counts failures per key (e.g. "staff:alice|10.0.0.7") in
+// PostgreSQL, so every server instance sees the same counts. After Max
+// failures within Window the key is locked for Lock.
+//
+// Slowdown is the other rule, for keys that must never lock (an account name
+// alone: anyone could lock a radiographer out): past Ceiling failures in
+// Window every try waits Step per failure over the ceiling, at most MaxDelay.
 type Throttle struct {
 	DB     bun.IDB
 	Max    int
 	Window time.Duration
 	Lock   time.Duration
+
+	Ceiling  int
+	Step     time.Duration
+	MaxDelay time.Duration
 }
 
-// DefaultStaffThrottle: 5 failures in 15 minutes lock the account name for 15 minutes.
+// DefaultStaffThrottle: 5 failures in 15 minutes for one account from one
+// address lock that pair for 15 minutes; across all addresses, more than 20
+// failures in 15 minutes slow every further try of the account down (1 s per
+// failure over 20, at most 10 s) instead of locking it.
 func DefaultStaffThrottle(db bun.IDB) *Throttle {
-	return &Throttle{DB: db, Max: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute}
+	return &Throttle{DB: db, Max: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute,
+		Ceiling: 20, Step: time.Second, MaxDelay: 10 * time.Second}
 }
+
+// StaffPairKey is the throttle key of one account name tried from one address.
+func StaffPairKey(username, ip string) string { return "staff:" + username + "|" + ip }
+
+// StaffAccountKey is the key of the account-wide ceiling (Slowdown).
+func StaffAccountKey(username string) string { return "staff-acct:" + username }
+
+// StaffIPKey is the key of the per-address limit.
+func StaffIPKey(ip string) string { return "staff-ip:" + ip }
 
 // DefaultStaffIPThrottle: 50 failed sign-ins from one address in 15 minutes
 // lock that address for 15 minutes. Only failures count, and the bar is
@@ -92,6 +113,50 @@ func (t *Throttle) Attempt(ctx context.Context, key string) (allowed, locked boo
 		return false, false, err
 	}
 	return row.Failures <= t.Max, row.Locked, nil
+}
+
+// Slowdown counts one try of key up front, in one atomic upsert, and returns
+// how long the try must wait before the password is checked: 0 up to Ceiling
+// tries in Window, then Step per try over the ceiling, at most MaxDelay. It
+// never locks. A success gives its try back with Refund.
+func (t *Throttle) Slowdown(ctx context.Context, key string) (time.Duration, error) {
+	if t.Ceiling <= 0 {
+		return 0, nil
+	}
+	var failures int
+	err := t.DB.NewRaw(`
+		INSERT INTO throttle AS t (key, failures, window_start) VALUES (?0, 1, now())
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN t.window_start < now() - ?1::interval THEN 1 ELSE t.failures + 1 END,
+			window_start = CASE WHEN t.window_start < now() - ?1::interval THEN now() ELSE t.window_start END
+		RETURNING failures`, key, t.Window.String()).Scan(ctx, &failures)
+	if err != nil {
+		return 0, err
+	}
+	return t.DelayFor(failures), nil
+}
+
+// DelayFor is Slowdown's wait for the n-th try in a window.
+func (t *Throttle) DelayFor(n int) time.Duration {
+	if t.Ceiling <= 0 || n <= t.Ceiling {
+		return 0
+	}
+	d := time.Duration(n-t.Ceiling) * t.Step
+	if t.MaxDelay > 0 && d > t.MaxDelay {
+		d = t.MaxDelay
+	}
+	return d
+}
+
+// Refund gives back one try reserved by Attempt or Slowdown that turned out
+// not to be a failure (a success, or a try the server was too busy to check).
+// A lock that this very try set (the count is below Max without it) goes
+// too: 50 colleagues signing in at once behind one address must not lock it.
+func (t *Throttle) Refund(ctx context.Context, key string) error {
+	_, err := t.DB.NewRaw(`UPDATE throttle SET failures = greatest(failures - 1, 0),
+		locked_until = CASE WHEN ?0 > 0 AND failures - 1 < ?0 THEN NULL ELSE locked_until END
+		WHERE key = ?1`, t.Max, key).Exec(ctx)
+	return err
 }
 
 // Purge deletes counters whose window and lock are over (housekeeping: every

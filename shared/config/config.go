@@ -3,12 +3,15 @@
 package config
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -39,9 +42,56 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Var + ": " + e.Msg }
 
-// devSecret is used only in dev mode when no key is set; it is public, so
-// Load refuses it outside dev mode.
-var devSecret = []byte("radpass-dev-secret-key-not-for-production-use!!")
+// DevKeyFile is where dev mode keeps its secret key when RADPASS_SECRET_KEY is
+// not set: random per data folder, made on first use, readable by its owner
+// only. A built-in key would be public, and anyone who reaches the dev
+// database could unseal the reference numbers kept in sessions.
+const DevKeyFile = "secret.key"
+
+// devSecret reads the data folder's key, or makes one.
+func devSecret(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, DevKeyFile)
+	if b, err := os.ReadFile(path); err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 32 {
+			return nil, fmt.Errorf("%s is not a hex key of 32 bytes or more; delete it to make a new one", path)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	// Written aside and linked into place: a second process starting at the
+	// same moment reads either no file or the whole key, never half of one.
+	f, err := os.CreateTemp(dataDir, ".secret-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, os.ErrExist) {
+		return devSecret(dataDir) // another process made it first
+	} else if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
 
 // Load reads the configuration from getenv (os.Getenv in production, a map in tests).
 func Load(getenv func(string) string) (*Config, error) {
@@ -93,7 +143,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	key := strings.TrimSpace(getenv("RADPASS_SECRET_KEY"))
 	switch {
 	case key == "" && c.Dev:
-		c.SecretKey = devSecret
+		k, kerr := devSecret(c.DataDir)
+		if kerr != nil {
+			return nil, &Error{"RADPASS_DATA_DIR", "dev mode keeps its secret key there: " + kerr.Error()}
+		}
+		c.SecretKey = k
 	case key == "":
 		return nil, &Error{"RADPASS_SECRET_KEY", "missing; set at least 32 random bytes, hex or base64 (e.g. `openssl rand -hex 32`)"}
 	default:

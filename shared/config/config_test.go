@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,18 +76,72 @@ func TestLoadValid(t *testing.T) {
 	if len(k.SecretKey) != 32 || k.Addr != ":9090" {
 		t.Fatalf("base64 key and bare port: %+v", k)
 	}
-	px, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": " 10.0.0.0/8 ,192.0.2.7,, ::1 "}))
+	// Dev mode keeps its key in the data folder: a temporary one here.
+	data := t.TempDir()
+	px, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_TRUSTED_PROXIES": " 10.0.0.0/8 ,192.0.2.7,, ::1 "}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(px.TrustedProxies, "|") != "10.0.0.0/8|192.0.2.7|::1" {
 		t.Fatalf("trusted proxies %q", px.TrustedProxies)
 	}
-	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1"}))
+	dev, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dev.SecureCookies() || dev.Addr != "localhost:8080" || len(dev.SecretKey) < 32 || dev.TrustedProxies != nil {
 		t.Fatalf("unexpected dev defaults %+v", dev)
+	}
+}
+
+// Dev mode without RADPASS_SECRET_KEY uses a random key kept in the data
+// folder (0600): the same folder gives the same key, another folder another
+// one, and never a key built into the binary.
+func TestDevSecretIsRandomPerDataFolder(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	load := func(dir string) []byte {
+		t.Helper()
+		c, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": dir}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.SecretKey) < 32 {
+			t.Fatalf("dev key of %d bytes", len(c.SecretKey))
+		}
+		return c.SecretKey
+	}
+	ka := load(a)
+	if string(ka) != string(load(a)) {
+		t.Fatal("the same data folder gave two keys")
+	}
+	if string(ka) == string(load(b)) {
+		t.Fatal("two data folders share one key")
+	}
+	if strings.Contains(string(ka), "radpass") {
+		t.Fatal("the dev key is the public built-in one")
+	}
+	fi, err := os.Stat(filepath.Join(a, config.DevKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	// A set key wins and nothing is written.
+	c := t.TempDir()
+	cfg, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": c, "RADPASS_SECRET_KEY": strings.Repeat("ab", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(c, config.DevKeyFile)); !os.IsNotExist(err) || len(cfg.SecretKey) != 32 {
+		t.Fatalf("a key file was written although RADPASS_SECRET_KEY is set (%v)", err)
+	}
+	// A damaged key file is a clear error, not a silent new key.
+	if err := os.WriteFile(filepath.Join(b, config.DevKeyFile), []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ce *config.Error
+	if _, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": b})); !errors.As(err, &ce) || ce.Var != "RADPASS_DATA_DIR" {
+		t.Fatalf("damaged key file: %v", err)
 	}
 }

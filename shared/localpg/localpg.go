@@ -19,11 +19,16 @@ import (
 	"time"
 )
 
-// Cluster is one local PostgreSQL data directory served on 127.0.0.1:Port.
+// Cluster is one local PostgreSQL data directory. A test cluster (New) serves
+// on 127.0.0.1:Port without passwords and without durability: it is thrown
+// away. A private cluster (NewPrivate, what `make run` and dev mode start)
+// listens only on a unix socket inside its 0700 data folder, so no other OS
+// user can reach it, and runs as durably as a real deployment.
 type Cluster struct {
-	Dir  string // data directory (created by initdb)
-	Port int
-	Log  string // server log file
+	Dir     string // data directory (created by initdb)
+	Port    int
+	Log     string // server log file
+	Private bool   // unix socket in Dir only, fsync and synchronous commit on
 
 	bin    string
 	asUser string // system user that owns and runs the cluster ("" = current user)
@@ -49,6 +54,24 @@ func New(dir string, port int) (*Cluster, error) {
 	return c, nil
 }
 
+// NewPrivate describes the dev cluster: no TCP listener at all, connections
+// over the socket in the data folder (0700) only, durable settings.
+func NewPrivate(dir string, port int) (*Cluster, error) {
+	c, err := New(dir, port)
+	if err != nil {
+		return nil, err
+	}
+	c.Private = true
+	if len(c.socketPath()) >= 100 || strings.ContainsAny(c.Dir, " '\"?&#%") {
+		return nil, fmt.Errorf("the data folder %s is too long (or has spaces or quotes) for the PostgreSQL socket kept inside it; set RADPASS_DATA_DIR to a shorter plain path", c.Dir)
+	}
+	return c, nil
+}
+
+func (c *Cluster) socketPath() string {
+	return filepath.Join(c.Dir, fmt.Sprintf(".s.PGSQL.%d", c.Port))
+}
+
 // findBin locates initdb/pg_ctl: PATH first, then Debian's versioned folders.
 func findBin() (string, error) {
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
@@ -65,8 +88,27 @@ func findBin() (string, error) {
 
 // DSN is the connection URL of database db on this cluster.
 func (c *Cluster) DSN(db string) string {
+	if c.Private {
+		return fmt.Sprintf("postgres://postgres@/%s?host=%s&sslmode=disable", db, c.socketPath())
+	}
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, db)
 }
+
+// psqlHost is psql's -h: the socket folder of a private cluster.
+func (c *Cluster) psqlHost() string {
+	if c.Private {
+		return c.Dir
+	}
+	return "127.0.0.1"
+}
+
+// Settings of the two kinds of cluster. The test and bench clusters trade
+// durability for speed; the dev cluster keeps PostgreSQL's durable defaults
+// (a power cut must not lose or corrupt prints and audit rows).
+const (
+	fastSettings    = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	durableSettings = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+)
 
 // Start creates the cluster when it does not exist yet and starts it when it is
 // not already running. It returns once PostgreSQL accepts connections.
@@ -75,23 +117,39 @@ func (c *Cluster) Start(ctx context.Context) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(c.Dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		if out, err := c.run(ctx, "initdb", "-D", c.Dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+		args := []string{"-D", c.Dir, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"}
+		if c.Private {
+			// Socket connections only (the folder's 0700 is the guard); TCP
+			// is refused even if someone turns a listener on.
+			args = append(args, "--auth-local=trust", "--auth-host=reject")
+		} else {
+			args = append(args, "--auth=trust", "--no-sync")
+		}
+		if out, err := c.run(ctx, "initdb", args...); err != nil {
 			return fmt.Errorf("initdb: %v: %s", err, out)
 		}
 	}
 	if c.Running(ctx) {
 		return nil
 	}
-	if portBusy(c.Port) {
-		return fmt.Errorf("port %d is taken by another program; set RADPASS_PG_PORT to a free port", c.Port)
+	var opts string
+	if c.Private {
+		if _, err := os.Stat(c.socketPath()); err == nil && !c.Running(ctx) {
+			_ = os.Remove(c.socketPath()) // left by a crash; pg_ctl would refuse
+		}
+		opts = fmt.Sprintf("-c listen_addresses='' -p %d -k %s %s -c max_connections=200 -c shared_buffers=256MB", c.Port, c.Dir, durableSettings)
+	} else {
+		if portBusy(c.Port) {
+			return fmt.Errorf("port %d is taken by another program; set RADPASS_PG_PORT to a free port", c.Port)
+		}
+		// The unix socket sits in the data folder for psql users, unless the
+		// path is too long for a socket address (108 bytes): clients use TCP.
+		socketDir := c.Dir
+		if len(socketDir)+len("/.s.PGSQL.65535") >= 100 || strings.ContainsAny(socketDir, " '\"") {
+			socketDir = "''"
+		}
+		opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s %s -c max_connections=200 -c shared_buffers=256MB", c.Port, socketDir, fastSettings)
 	}
-	// The unix socket sits in the data folder for psql users, unless the path
-	// is too long for a socket address (108 bytes): RadPass itself uses TCP.
-	socketDir := c.Dir
-	if len(socketDir)+len("/.s.PGSQL.65535") >= 100 || strings.ContainsAny(socketDir, " '\"") {
-		socketDir = "''"
-	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB", c.Port, socketDir)
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-l", c.Log, "-o", opts, "-w", "-t", "60", "start"); err != nil {
 		logTail, _ := os.ReadFile(c.Log)
 		return fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, tail(logTail, 2000))
@@ -118,7 +176,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 
 // CreateDatabase creates db unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, db string) error {
-	out, err := exec.CommandContext(ctx, "psql", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres",
+	out, err := exec.CommandContext(ctx, "psql", "-h", c.psqlHost(), "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres",
 		"-v", "ON_ERROR_STOP=1", "-tAc", fmt.Sprintf("SELECT 1 FROM pg_database WHERE datname = '%s'", db)).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("psql: %v: %s", err, out)
@@ -126,7 +184,7 @@ func (c *Cluster) CreateDatabase(ctx context.Context, db string) error {
 	if strings.TrimSpace(string(out)) == "1" {
 		return nil
 	}
-	out, err = exec.CommandContext(ctx, "psql", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres",
+	out, err = exec.CommandContext(ctx, "psql", "-h", c.psqlHost(), "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres",
 		"-v", "ON_ERROR_STOP=1", "-c", fmt.Sprintf(`CREATE DATABASE "%s"`, db)).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("create database %s: %v: %s", db, err, out)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +142,84 @@ func TestClusterLongPath(t *testing.T) {
 	}
 	if err := cl.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The dev cluster (`make run`) is private and durable: no TCP listener at
+// all, the socket inside the 0700 data folder, fsync, synchronous commit and
+// full-page writes on. The throwaway test cluster keeps TCP and speed.
+func TestPrivateClusterIsPrivateAndDurable(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	root, err := os.MkdirTemp("/tmp", "pgp") // short: the socket path is limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	port := freePort(t)
+	cl, err := localpg.NewPrivate(filepath.Join(root, "pg"), port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Stop(context.Background()) })
+	if err := cl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.CreateDatabase(ctx, "radpass"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the private cluster listens on TCP port %d", port)
+	}
+	if strings.Contains(cl.DSN("radpass"), "127.0.0.1") {
+		t.Fatalf("DSN %s goes over TCP", cl.DSN("radpass"))
+	}
+	fi, err := os.Stat(cl.Dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data folder mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	}
+	db, err := store.Open(ctx, cl.DSN("radpass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, name := range []string{"fsync", "synchronous_commit", "full_page_writes"} {
+		var v string
+		if err := db.NewRaw("SELECT current_setting(?)", name).Scan(ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v != "on" {
+			t.Errorf("%s = %s in the dev cluster, want on", name, v)
+		}
+	}
+}
+
+// The test cluster `radpass localpg start` makes stays as it was: TCP on
+// loopback for every test and helper, and fast (fsync off).
+func TestTestClusterStaysFast(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl, err := localpg.New(filepath.Join(t.TempDir(), "pg"), freePort(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Stop(context.Background()) })
+	if err := cl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cl.DSN("postgres"), "@127.0.0.1:") {
+		t.Fatalf("test cluster DSN %s", cl.DSN("postgres"))
+	}
+	db, err := store.Open(ctx, cl.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.NewRaw("SELECT current_setting('fsync')").Scan(ctx, &v); err != nil || v != "off" {
+		t.Fatalf("fsync = %q (%v) in the test cluster, want off", v, err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/recover"
-	"github.com/gofiber/fiber/v3/middleware/requestid"
 	"github.com/gofiber/fiber/v3/middleware/static"
 	"github.com/gofiber/template/html/v2"
 	"github.com/uptrace/bun"
@@ -22,6 +21,7 @@ import (
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
+	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -103,18 +103,18 @@ func New(d Deps) (*App, error) {
 	sh.Buckets = bk
 
 	app.Use(recover.New())
-	app.Use(requestid.New())
+	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it
 	app.Use(web.AccessLog(d.Log))
 	app.Use(web.SecurityHeaders(secure))
 	app.Use(web.RefuseEncodedBodies)
 
 	staticFS, _ := fs.Sub(staticfiles.FS, ".")
-	app.Get("/static*", static.New("", static.Config{FS: staticFS, MaxAge: 3600, Compress: true}))
+	app.Get("/static*", static.New("", static.Config{FS: web.AssetFS(staticFS), MaxAge: 3600, Compress: true})) // assets only, never embed.go
 	app.Get("/healthz", func(c fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/readyz", func(c fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
 		defer cancel()
-		if err := d.DB.PingContext(ctx); err != nil {
+		if err := store.Ready(ctx, d.DB); err != nil { // a fresh connection, not a pooled one
 			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
 		}
 		return c.SendString("ready")
@@ -138,6 +138,7 @@ func New(d Deps) (*App, error) {
 	app.Use(sh.LoadUser)
 	app.Use(web.Language())
 	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
+	app.Use(web.RefuseBadFormText) // invalid UTF-8 or NUL in a form field: 422, never stored
 
 	notifier := notify.New(cfg, d.DB)
 	notifier.LogStatus(d.Log)

@@ -4,9 +4,15 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -17,8 +23,48 @@ import (
 	"github.com/radpass/radpass/migrations"
 )
 
+// Timeouts PostgreSQL enforces on a server pool (RequestTimeouts), so no
+// request can wait minutes: on a statement, on a lock, or on a transaction
+// that sits idle holding its locks and its connection.
+const (
+	StatementTimeout         = 30 * time.Second
+	LockTimeout              = 5 * time.Second
+	IdleInTransactionTimeout = 30 * time.Second
+)
+
+// Option adjusts how Open connects.
+type Option func(*openConfig)
+
+type openConfig struct {
+	params map[string]any
+}
+
+// RequestTimeouts sets the statement, lock and idle-in-transaction timeouts
+// on every connection of the pool (for `radpass serve`; migrations, imports
+// and bulk loads open without them, their statements may run long).
+func RequestTimeouts() Option {
+	return WithTimeouts(StatementTimeout, LockTimeout, IdleInTransactionTimeout)
+}
+
+// WithTimeouts sets the three timeouts to any values (0: none).
+func WithTimeouts(statement, lock, idleInTx time.Duration) Option {
+	return func(o *openConfig) {
+		o.params["statement_timeout"] = strconv.FormatInt(statement.Milliseconds(), 10)
+		o.params["lock_timeout"] = strconv.FormatInt(lock.Milliseconds(), 10)
+		o.params["idle_in_transaction_session_timeout"] = strconv.FormatInt(idleInTx.Milliseconds(), 10)
+	}
+}
+
+// connectors remembers the connector of every pool Open made, so Ready can
+// dial a fresh connection with the same settings.
+var connectors sync.Map // *sql.DB -> *pgdriver.Connector
+
 // Open connects to dsn and checks the connection.
-func Open(ctx context.Context, dsn string) (*bun.DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
+	oc := &openConfig{params: map[string]any{}}
+	for _, o := range opts {
+		o(oc)
+	}
 	connector := pgdriver.NewConnector(
 		pgdriver.WithDSN(dsn),
 		// A short dial timeout finds a dead server fast; reads may legitimately
@@ -27,6 +73,24 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		pgdriver.WithReadTimeout(5*time.Minute),
 		pgdriver.WithWriteTimeout(time.Minute),
 		pgdriver.WithApplicationName("radpass"),
+		func(conf *pgdriver.Config) { // added to the DSN's parameters, not instead
+			if len(oc.params) > 0 && conf.ConnParams == nil {
+				conf.ConnParams = map[string]any{}
+			}
+			for k, v := range oc.params {
+				conf.ConnParams[k] = v
+			}
+		},
+		// A pooled connection that the server closed meanwhile (a restart:
+		// 57P01 admin shutdown) is dropped before anything is sent on it, and
+		// database/sql retries on another or a new connection. Nothing was
+		// sent, so the retry is safe even for a transaction's BEGIN.
+		pgdriver.WithResetSessionFunc(func(_ context.Context, cn *pgdriver.Conn) error {
+			if closedByServer(cn.Conn()) {
+				return driver.ErrBadConn
+			}
+			return nil
+		}),
 	)
 	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(32)
@@ -39,7 +103,64 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
+	connectors.Store(sqldb, connector)
 	return db, nil
+}
+
+// Ready checks PostgreSQL over a new connection first, not only a pooled one:
+// a pool may still hold connections of a server that restarted, which says
+// nothing about whether PostgreSQL is up now. Then the pool itself.
+func Ready(ctx context.Context, db *bun.DB) error {
+	c, ok := connectors.Load(db.DB)
+	if !ok {
+		return db.PingContext(ctx)
+	}
+	cn, err := c.(*pgdriver.Connector).Connect(ctx)
+	if err != nil {
+		return err
+	}
+	err = cn.(driver.Pinger).Ping(ctx)
+	cn.Close()
+	if err != nil {
+		return err
+	}
+	// The pool must serve too (it drops connections the server closed, so
+	// after a restart this dials afresh instead of failing).
+	return db.PingContext(ctx)
+}
+
+// closedByServer peeks at an idle connection without blocking: between
+// queries nothing is due from the server, so readable data (an error such as
+// 57P01 sent before closing) or end of file means the server is gone.
+func closedByServer(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn() // with TLS, any record waiting (an alert, an error) counts
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	closed := false
+	rerr := raw.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case n > 0:
+			closed = true // unsolicited data: an error or notice before closing
+		case n == 0 && err == nil:
+			closed = true // end of file
+		case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
+			// idle and open
+		case err != nil:
+			closed = true
+		}
+		return true
+	})
+	return closed || rerr != nil
 }
 
 // Migrator returns bun's migrator over the embedded SQL files. A migration is

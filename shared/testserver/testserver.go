@@ -196,6 +196,9 @@ func (c *Client) SignIn(username, password string) {
 	if res.StatusCode != http.StatusSeeOther {
 		c.tb.Fatalf("sign-in as %s: status %d\n%s", username, res.StatusCode, body)
 	}
+	// Follow the redirect as a browser does: CSRF tokens are bound to the
+	// session, so the signed-in page hands out the token forms must send.
+	c.Get(res.Header.Get("Location"))
 }
 
 // Cookie returns the named cookie the client holds for the server, or nil.

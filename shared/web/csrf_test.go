@@ -58,3 +58,30 @@ func TestCSRFTokens(t *testing.T) {
 		})
 	}
 }
+
+// A token is bound to the session it was made for: it is refused for another
+// session and for none, and a signed-out token is refused once signed in.
+func TestCSRFTokensBoundToSession(t *testing.T) {
+	tok := &web.CSRFTokens{Key: []byte("0123456789abcdef0123456789abcdef"), MaxAge: 12 * time.Hour, Now: time.Now}
+	anon, a, b := tok.GenerateFor(""), tok.GenerateFor("session-a"), tok.GenerateFor("session-b")
+	tests := []struct {
+		token, binding string
+		want           bool
+	}{
+		{anon, "", true},
+		{anon, "session-a", false},
+		{a, "session-a", true},
+		{a, "session-b", false},
+		{a, "", false},
+		{b, "session-a", false},
+		{b, "session-b", true},
+	}
+	for i, tt := range tests {
+		if got := tok.ValidFor(tt.token, tt.binding); got != tt.want {
+			t.Errorf("case %d: ValidFor(token, %q) = %v, want %v", i, tt.binding, got, tt.want)
+		}
+	}
+	if tok.Valid(a) {
+		t.Error("a session's token passes as a signed-out one")
+	}
+}

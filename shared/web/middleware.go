@@ -46,14 +46,18 @@ func AccessLog(log *slog.Logger) fiber.Handler {
 		if strings.HasPrefix(path, "/static/") {
 			return err
 		}
-		log.LogAttrs(c.Context(), slog.LevelInfo, "request",
+		attrs := []slog.Attr{
 			slog.String("request_id", c.RequestID()),
 			slog.String("method", c.Method()),
 			slog.String("path", path),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("ip", c.IP()),
-		)
+		}
+		if cid := ClientRequestID(c); cid != "" {
+			attrs = append(attrs, slog.String("client_request_id", cid))
+		}
+		log.LogAttrs(c.Context(), slog.LevelInfo, "request", attrs...)
 		return err
 	}
 }
