@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/testserver"
 )
@@ -159,5 +161,67 @@ func TestSealedNumberIsBoundToItsBucket(t *testing.T) {
 	}
 	if got := letter(mine); got != http.StatusNotFound {
 		t.Fatalf("own letter after its number was moved away: %d", got)
+	}
+}
+
+// No table holds a printed number in plaintext, in any spelling, after
+// prints through the real handlers: text columns as text, bytea columns
+// (the session data among them) as raw bytes.
+func TestNoPlaintextNumberAtRest(t *testing.T) {
+	t.Parallel()
+	f := newPrintFixture(t, "")
+	var numbers []string
+	for _, lang := range []string{"en", "fr"} {
+		form := f.validForm()
+		form.Set("language", lang)
+		id := f.print(t, form)
+		ref := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
+		n, err := refnum.Parse(ref)
+		if err != nil {
+			t.Fatalf("confirmation shows %q: %v", ref, err)
+		}
+		numbers = append(numbers, n.Canonical(), n.Grouped())
+		// The letter was fetched too (it writes an audit row).
+		if res, _ := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=" + lang); res.StatusCode != http.StatusOK {
+			t.Fatalf("letter: %d", res.StatusCode)
+		}
+	}
+	ctx := context.Background()
+	var cols []struct {
+		Table  string `bun:"table_name"`
+		Column string `bun:"column_name"`
+		Type   string `bun:"data_type"`
+	}
+	if err := f.srv.DB.NewRaw(`SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+		JOIN information_schema.tables t USING (table_schema, table_name)
+		WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'`).Scan(ctx, &cols); err != nil {
+		t.Fatal(err)
+	}
+	var dump bytes.Buffer
+	sessions := 0
+	for _, c := range cols {
+		var vals [][]byte
+		expr := "?::text"
+		if c.Type == "bytea" {
+			expr = "?"
+		}
+		if err := f.srv.DB.NewRaw(`SELECT `+expr+` FROM ? WHERE ? IS NOT NULL`, bun.Ident(c.Column), bun.Ident(c.Table), bun.Ident(c.Column)).Scan(ctx, &vals); err != nil {
+			t.Fatalf("dump %s.%s: %v", c.Table, c.Column, err)
+		}
+		for _, v := range vals {
+			dump.Write(bytes.ToUpper(v))
+			dump.WriteByte('\n')
+			if c.Table == "sessions" && c.Column == "data" {
+				sessions++
+			}
+		}
+	}
+	if sessions == 0 || !bytes.Contains(dump.Bytes(), []byte("PATIENT ASKED FOR THE IMAGES")) {
+		t.Fatal("the dump lacks the prints or the sessions (the check would prove nothing)")
+	}
+	for _, n := range numbers {
+		if bytes.Contains(dump.Bytes(), []byte(strings.ToUpper(n))) {
+			t.Fatalf("a printed number is stored in plaintext (%d columns dumped)", len(cols))
+		}
 	}
 }
