@@ -16,12 +16,13 @@ import (
 	"github.com/radpass/radpass/shared/testserver"
 )
 
-// wedgeLimit is far above any healthy request (tens of milliseconds, half a
-// second under -race on a busy machine) and far below the wedge of issue 9
-// item 1 (requests stuck until the driver's five-minute read timeout): a
-// request slower than this is stuck, not slow. It is a bound against a
-// deadlock, not a speed target (BenchmarkPrintEndToEnd measures speed).
-var wedgeLimit = map[bool]time.Duration{false: 30 * time.Second, true: 60 * time.Second}[raceDetector]
+// wedgeLimit is far above any healthy request and far below the wedge of
+// issue 9 item 1 (requests stuck until the driver's five-minute read
+// timeout): a request slower than this is stuck, not slow. It is a bound
+// against a deadlock, not a speed target (BenchmarkPrintEndToEnd measures
+// speed): on a 2-core machine shared by other test runs (load 15-20) the
+// slowest of 256 parallel prints took 35 s, of 200 by one user 25 s.
+var wedgeLimit = map[bool]time.Duration{false: 60 * time.Second, true: 90 * time.Second}[raceDetector]
 
 // loadSize is the burst of TestParallelPrintsDoNotWedgeTheServer: the issue's
 // 200 prints by one user and 64 users x 4 prints. Under -race a print costs
