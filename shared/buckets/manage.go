@@ -107,7 +107,10 @@ func (s *Service) Extend(ctx context.Context, u *store.User, id int64, ip, reaso
 				return ErrValidity
 			}
 			b.ValidUntil = until
-			_, err := tx.NewUpdate().Model(b).Column("valid_until").WherePK().Exec(ctx)
+			if b.State == store.BucketActive {
+				b.BlockedProbes = 0 // an expired bucket extended opens again, truthfully
+			}
+			_, err := tx.NewUpdate().Model(b).Column("valid_until", "blocked_probes").WherePK().Exec(ctx)
 			return err
 		})
 }

@@ -108,7 +108,7 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 			return err
 		}
 		var perIP int
-		if err := tx.NewRaw(`SELECT count(*) FROM otp_sends WHERE ip = ? AND at > ?`, ip, now.Add(-time.Hour)).Scan(ctx, &perIP); err != nil {
+		if err := tx.NewRaw(`SELECT count(*) FROM otp_sends WHERE ip = ? AND at > ? AND outcome <> 'failed'`, ip, now.Add(-time.Hour)).Scan(ctx, &perIP); err != nil {
 			return err
 		}
 		if perIP >= MaxSendsPerIPHour {
@@ -194,7 +194,8 @@ func (s *Service) CheckOTP(ctx context.Context, id int64, typed, ip string) (*At
 			return s.record(ctx, tx, b, audit.PatientOTPFail, "expired", ip, nil)
 		}
 		code, wellFormed := otp.Normalize(typed)
-		ok := wellFormed && b.OTPHash != nil && b.OTPExpiresAt != nil && s.now().Before(*b.OTPExpiresAt) &&
+		// Valid through its expiry instant (10 min 0 s after issue), not after.
+		ok := wellFormed && b.OTPHash != nil && b.OTPExpiresAt != nil && !s.now().After(*b.OTPExpiresAt) &&
 			otp.Equal(b.OTPHash, otp.Hash(s.Key, b.ID, code))
 		if !ok {
 			blocked, err := s.fail(ctx, tx, b)

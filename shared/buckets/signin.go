@@ -71,16 +71,21 @@ func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, 
 				a.Outcome, a.Bucket = Blocked, b
 			}
 			return s.record(ctx, tx, b, audit.PatientSignInFail, "blocked", ip, nil)
-		case b.State == store.BucketRevoked:
-			if match {
-				a.Outcome, a.Bucket = Revoked, b
+		case b.State == store.BucketRevoked, b.Expired(s.Today()):
+			// As for a blocked bucket: a few truthful answers, then only the
+			// generic one, so a withdrawn letter is no birth-date oracle.
+			reason, outcome := "expired", Expired
+			if b.State == store.BucketRevoked {
+				reason, outcome = "revoked", Revoked
 			}
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "revoked", ip, nil)
-		case b.Expired(s.Today()):
-			if match {
-				a.Outcome, a.Bucket = Expired, b
+			b.BlockedProbes++
+			if _, err := tx.NewUpdate().Model(b).Column("blocked_probes").WherePK().Exec(ctx); err != nil {
+				return err
 			}
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, nil)
+			if match && b.BlockedProbes <= MaxBlockedProbes {
+				a.Outcome, a.Bucket = outcome, b
+			}
+			return s.record(ctx, tx, b, audit.PatientSignInFail, reason, ip, nil)
 		case !match:
 			blocked, err := s.fail(ctx, tx, b)
 			if err != nil {

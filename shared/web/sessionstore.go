@@ -24,6 +24,9 @@ func init() {
 	gob.Register(map[string]string{})
 }
 
+// touchEvery is how stale last_seen_at may get before a request renews it.
+const touchEvery = time.Minute
+
 // PGStore is a gorilla/sessions Store kept in PostgreSQL: server-side,
 // revocable, shared by every RadPass instance. The cookie carries 256 random
 // bits; the table holds only their HMAC, so a database dump opens no session.
@@ -68,13 +71,22 @@ func (s *PGStore) New(r *http.Request, name string) (*sessions.Session, error) {
 		Data       []byte    `bun:"data"`
 		LastSeenAt time.Time `bun:"last_seen_at"`
 	}
-	err = s.DB.NewRaw(`UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND kind = ? AND expires_at > ? AND last_seen_at > ?
-		RETURNING data, last_seen_at`, now, s.hash(c.Value), s.Kind, now, now.Add(-s.Idle)).Scan(r.Context(), &row)
+	hash := s.hash(c.Value)
+	err = s.DB.NewRaw(`SELECT data, last_seen_at FROM sessions WHERE id_hash = ? AND kind = ? AND expires_at > ? AND last_seen_at > ?`,
+		hash, s.Kind, now, now.Add(-s.Idle)).Scan(r.Context(), &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sess, nil
 	}
 	if err != nil {
 		return sess, err
+	}
+	// The idle clock is kept to the minute: most requests only read, so the
+	// parallel requests of one session do not queue on its row.
+	if now.Sub(row.LastSeenAt) >= touchEvery {
+		if _, err := s.DB.NewRaw(`UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?`,
+			now, hash, now).Exec(r.Context()); err != nil {
+			return sess, err
+		}
 	}
 	if err := gob.NewDecoder(bytes.NewReader(row.Data)).Decode(&sess.Values); err != nil {
 		return sess, nil // unreadable old data: start afresh
