@@ -39,4 +39,5 @@ func (h *Handlers) Register(app *fiber.App) {
 	h.registerStudies(in)
 	h.registerPrint(in)
 	h.registerDICOM(in)
+	h.registerStatusForwarding(in)
 }
