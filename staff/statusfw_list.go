@@ -202,7 +202,8 @@ func parseID(s string) int64 {
 	return n
 }
 
-// StatusForwardingRow re-renders one row (the "cancel" of an action form).
+// StatusForwardingRow renders one row alone (the "cancel" of an action
+// form opened in the row by htmx).
 func (h *Handlers) StatusForwardingRow(c fiber.Ctx) error {
 	web.NoStore(c)
 	u := web.CurrentUser(c)
@@ -212,8 +213,5 @@ func (h *Handlers) StatusForwardingRow(c fiber.Ctx) error {
 	}
 	page := web.NewPage(c, "statusfw.title", nil)
 	page.Data = sfRowView{P: page, R: h.sfRowOf(u, row), ServiceDesk: u.IsServiceDesk()}
-	if !web.IsHTMX(c) {
-		return web.Redirect(c, "/staff/status")
-	}
 	return web.RenderPartial(c, http.StatusOK, "partials/statusfw_row", page)
 }
