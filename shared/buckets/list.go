@@ -114,6 +114,18 @@ func decodeListCursor(s string) (cursor, error) {
 // see their department, the service desk every department (or the one in
 // f.Department). A department u may not see gives an empty page.
 func (s *Service) List(ctx context.Context, u *store.User, f ListFilter) (*ListPage, error) {
+	return s.list(ctx, u, f, nil)
+}
+
+// ListSQL runs List and returns the SQL of every statement it ran, in
+// order (the benchmark times the same statements bare).
+func (s *Service) ListSQL(ctx context.Context, u *store.User, f ListFilter) ([]string, error) {
+	var out []string
+	_, err := s.list(ctx, u, f, &out)
+	return out, err
+}
+
+func (s *Service) list(ctx context.Context, u *store.User, f ListFilter, rec *[]string) (*ListPage, error) {
 	if u == nil {
 		return &ListPage{}, nil
 	}
@@ -166,7 +178,7 @@ func (s *Service) List(ctx context.Context, u *store.User, f ListFilter) (*ListP
 		if cur != nil && cur.blocked == ph.blocked {
 			after = cur
 		}
-		got, err := s.listPhase(ctx, dept, f, ph.blocked, after, today, limit+1-len(rows))
+		got, err := s.listPhase(ctx, dept, f, ph.blocked, after, today, limit+1-len(rows), rec)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +193,7 @@ func (s *Service) List(ctx context.Context, u *store.User, f ListFilter) (*ListP
 		last := page.Rows[limit-1]
 		page.Next = cursor{blocked: last.Blocked, at: last.CreatedAt, id: last.ID}.encode()
 	}
-	if err := s.listStudies(ctx, page.Rows); err != nil {
+	if err := s.listStudies(ctx, page.Rows, rec); err != nil {
 		return nil, err
 	}
 	for _, r := range page.Rows {
@@ -192,7 +204,7 @@ func (s *Service) List(ctx context.Context, u *store.User, f ListFilter) (*ListP
 }
 
 // listPhase reads up to n rows of one phase (blocked or not) in order.
-func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, blocked bool, after *cursor, today time.Time, n int) ([]*ListRow, error) {
+func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, blocked bool, after *cursor, today time.Time, n int, rec *[]string) ([]*ListRow, error) {
 	var rows []*ListRow
 	q := s.DB.NewSelect().TableExpr("buckets AS b").
 		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
@@ -255,7 +267,11 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, block
 	if after != nil {
 		q = q.Where("(b.created_at, b.id) < (?, ?)", after.at, after.id)
 	}
-	err := q.OrderExpr("b.created_at DESC, b.id DESC").Limit(n).Scan(ctx, &rows)
+	q = q.OrderExpr("b.created_at DESC, b.id DESC").Limit(n)
+	if rec != nil {
+		*rec = append(*rec, q.String())
+	}
+	err := q.Scan(ctx, &rows)
 	return rows, err
 }
 
@@ -272,7 +288,7 @@ func isSixDigits(s string) bool {
 }
 
 // listStudies fills the studies of the page's rows in one query.
-func (s *Service) listStudies(ctx context.Context, rows []*ListRow) error {
+func (s *Service) listStudies(ctx context.Context, rows []*ListRow, rec *[]string) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -283,13 +299,15 @@ func (s *Service) listStudies(ctx context.Context, rows []*ListRow) error {
 		byID[r.ID] = r
 	}
 	var studies []ListStudy
-	err := s.DB.NewSelect().TableExpr("bucket_studies AS bs").
+	q := s.DB.NewSelect().TableExpr("bucket_studies AS bs").
 		ColumnExpr("bs.bucket_id, st.id, st.study_date, st.description, st.modalities").
 		Join("JOIN studies AS st ON st.id = bs.study_id").
 		Where("bs.bucket_id IN (?)", bun.In(ids)).
-		OrderExpr("bs.bucket_id, st.study_date DESC NULLS LAST, st.id DESC").
-		Scan(ctx, &studies)
-	if err != nil {
+		OrderExpr("bs.bucket_id, st.study_date DESC NULLS LAST, st.id DESC")
+	if rec != nil {
+		*rec = append(*rec, q.String())
+	}
+	if err := q.Scan(ctx, &studies); err != nil {
 		return err
 	}
 	for _, st := range studies {
@@ -325,7 +343,7 @@ func (s *Service) Row(ctx context.Context, u *store.User, id int64) (*ListRow, e
 	if len(rows) != 1 {
 		return nil, ErrNotFound
 	}
-	if err := s.listStudies(ctx, rows); err != nil {
+	if err := s.listStudies(ctx, rows, nil); err != nil {
 		return nil, err
 	}
 	sb := store.Bucket{State: rows[0].State, ValidUntil: rows[0].ValidUntil}
