@@ -245,9 +245,9 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, block
 	if f.Label != 0 {
 		q = q.Where("EXISTS (SELECT 1 FROM bucket_studies bs JOIN study_labels sl ON sl.study_id = bs.study_id WHERE bs.bucket_id = b.id AND sl.label_id = ?)", f.Label)
 	}
-	if pq := strings.TrimSpace(f.Patient); pq != "" {
-		if len(pq) > 100 {
-			pq = pq[:100]
+	if pq := strings.TrimSpace(strings.ToValidUTF8(f.Patient, "")); pq != "" {
+		if r := []rune(pq); len(r) > 100 {
+			pq = string(r[:100]) // whole characters: rp_fold refuses a cut one
 		}
 		// A patient is found through the study list's folded trigram index
 		// (name, patient ID); an anonymized bucket only by its number.

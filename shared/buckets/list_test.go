@@ -2,6 +2,7 @@ package buckets_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,8 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 		{"patient ID", f.staffN, buckets.ListFilter{Patient: "N2"}, 1, []int64{peeters.ID}, []int64{anon.ID}},
 		{"anonymized by its number only", f.staffN, buckets.ListFilter{Patient: anon.AnonNumber}, 1, []int64{anon.ID}, nil},
 		{"LIKE wildcards are literal", f.staffN, buckets.ListFilter{Patient: "%"}, 0, nil, nil},
+		{"invalid UTF-8", f.staffN, buckets.ListFilter{Patient: "m\xffuller"}, 7, nil, nil},
+		{"long query cut on a character", f.staffN, buckets.ListFilter{Patient: strings.Repeat("ü", 150)}, 0, nil, nil},
 		{"creator", f.staffN, buckets.ListFilter{CreatedBy: f.adminS.ID}, 0, nil, nil},
 		{"label", f.staffN, buckets.ListFilter{Label: lbl.ID}, 2, []int64{peeters.ID, anon.ID}, nil},
 		{"date range", f.staffN, buckets.ListFilter{From: day("2020-05-01"), To: day("2020-05-05")}, 1, []int64{north[4].ID}, nil},
