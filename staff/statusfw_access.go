@@ -155,4 +155,3 @@ func csvSafe(cells []string) []string {
 	}
 	return cells
 }
-

@@ -139,7 +139,7 @@ func BenchmarkStatusForwarding(b *testing.B) {
 		if os.Getenv("RADPASS_BENCH_EXPLAIN") != "" {
 			for _, q := range queries {
 				var plan []string
-				if err := srv.DB.NewRaw("EXPLAIN (ANALYZE, BUFFERS) " + q).Scan(ctx, &plan); err != nil {
+				if err := srv.DB.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+q).Scan(ctx, &plan); err != nil {
 					b.Fatal(err)
 				}
 				b.Logf("%s:\n%s\n  %s", c.name, q, strings.Join(plan, "\n  "))
