@@ -133,7 +133,7 @@ func (h *Handlers) sfActionSubmit(a *sfAction) fiber.Handler {
 			if err != nil {
 				return notFound(err)
 			}
-			v := sfRowView{P: page, R: h.sfRowOf(u, row), ServiceDesk: u.IsServiceDesk(), Done: page.T(a.doneKey, "ID", b.ID)}
+			v := sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk(), Done: page.T(a.doneKey, "ID", b.ID)}
 			page.Data = v
 			return web.RenderPartial(c, http.StatusOK, "partials/statusfw_row", page)
 		}
@@ -193,7 +193,7 @@ func (h *Handlers) sfRenderForm(c fiber.Ctx, status int, page *web.Page, u *stor
 		return notFound(err)
 	}
 	st.Title = page.T(st.Action.titleKey)
-	v := sfRowView{P: page, R: h.sfRowOf(u, row), ServiceDesk: u.IsServiceDesk(), Form: st}
+	v := sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk(), Form: st}
 	if web.IsHTMX(c) {
 		page.Data = v
 		return web.RenderPartial(c, status, "partials/statusfw_row", page)

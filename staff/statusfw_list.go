@@ -26,27 +26,52 @@ type sfOption struct {
 }
 
 // sfRow is a bucket row with its display strings ready for the template.
+// Its fields are copied flat, not embedded: text/template looks fields of
+// an embedded struct up by a slow reflective search, on every row.
 type sfRow struct {
-	*buckets.ListRow
+	ID             int64
+	DepartmentName string
+	Anonymized     bool
+	AnonNumber     string
+	PatientName    string
+	PatientNumber  string
+	CreatedByName  string
+	Failures       int
+	Effective      string // active, blocked, revoked, expired
 	// Ref names the bucket: only the HMAC of its reference number is
 	// stored (the plaintext is on the letter alone), so the row shows the
 	// bucket id and the print date, which the letter also carries.
-	Ref        string
-	Printed    string
-	Studies    []string
-	ValidUntil string
-	LastAccess string
-	CanManage  bool
+	Ref          string
+	Printed      string // translated "printed <date>"
+	Studies      []string
+	NumStudies   int
+	ValidUntil   string
+	LastAccess   string
+	StateLabel   string
+	Verification string // translated
+	Scope        string // translated
+	CanManage    bool
 }
 
 // sfRowView is what partials/statusfw_row renders: one row, the page (for
 // translations and the CSRF token), and an action form opened in the row.
 type sfRowView struct {
 	P           *web.Page
+	L           *sfLabels
 	R           sfRow
 	ServiceDesk bool
 	Form        *sfActionState
 	Done        string // translated message after a successful action
+}
+
+// sfLabels are the words every row repeats, translated once per page.
+type sfLabels struct {
+	Anonymous, Never, Unlock, Extend, Remove, Revoke string
+}
+
+func newSFLabels(p *web.Page) *sfLabels {
+	return &sfLabels{Anonymous: p.T("statusfw.anonymous"), Never: p.T("statusfw.never"), Unlock: p.T("statusfw.unlock"),
+		Extend: p.T("statusfw.extend"), Remove: p.T("statusfw.remove"), Revoke: p.T("statusfw.revoke")}
 }
 
 type sfData struct {
@@ -106,8 +131,9 @@ func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
 	if err := h.sfOptions(c, u, &data); err != nil {
 		return err
 	}
+	labels := newSFLabels(page)
 	for _, r := range res.Rows {
-		data.Rows = append(data.Rows, sfRowView{P: page, R: h.sfRowOf(u, r), ServiceDesk: data.ServiceDesk})
+		data.Rows = append(data.Rows, sfRowView{P: page, L: labels, R: h.sfRowOf(page, u, r), ServiceDesk: data.ServiceDesk})
 	}
 	q := sfQuery(form)
 	if res.Next != "" {
@@ -153,11 +179,18 @@ func (h *Handlers) sfOptions(c fiber.Ctx, u *store.User, d *sfData) error {
 		Where(w, args...).OrderExpr("2, 1").Limit(1000).Scan(ctx, &d.Labels)
 }
 
-// sfRowOf prepares one row for display.
-func (h *Handlers) sfRowOf(u *store.User, r *buckets.ListRow) sfRow {
-	row := sfRow{ListRow: r, Ref: "#" + strconv.FormatInt(r.ID, 10), Printed: r.CreatedAt.UTC().Format("2006-01-02 15:04"),
-		ValidUntil: r.ValidUntil.Format(time.DateOnly),
-		CanManage:  buckets.CanManage(u, &store.Bucket{DepartmentID: r.DepartmentID})}
+// sfRowOf prepares one row for display in the page's language.
+func (h *Handlers) sfRowOf(p *web.Page, u *store.User, r *buckets.ListRow) sfRow {
+	row := sfRow{ID: r.ID, DepartmentName: r.DepartmentName, Anonymized: r.Anonymized, AnonNumber: r.AnonNumber,
+		PatientName: r.PatientName, PatientNumber: r.PatientNumber, CreatedByName: r.CreatedByName, Failures: r.Failures,
+		Effective: r.Effective, Ref: "#" + strconv.FormatInt(r.ID, 10),
+		Printed:      p.T("statusfw.printed", "Date", r.CreatedAt.UTC().Format("2006-01-02 15:04")),
+		ValidUntil:   r.ValidUntil.Format(time.DateOnly),
+		StateLabel:   p.T("statusfw.state." + r.Effective),
+		Verification: p.T("statusfw.verification." + r.Verification),
+		Scope:        p.T("statusfw.scope." + r.Scope),
+		NumStudies:   len(r.Studies),
+		CanManage:    buckets.CanManage(u, &store.Bucket{DepartmentID: r.DepartmentID})}
 	if r.LastAccessAt != nil {
 		row.LastAccess = r.LastAccessAt.UTC().Format("2006-01-02 15:04")
 	}
@@ -212,6 +245,6 @@ func (h *Handlers) StatusForwardingRow(c fiber.Ctx) error {
 		return notFound(err)
 	}
 	page := web.NewPage(c, "statusfw.title", nil)
-	page.Data = sfRowView{P: page, R: h.sfRowOf(u, row), ServiceDesk: u.IsServiceDesk()}
+	page.Data = sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk()}
 	return web.RenderPartial(c, http.StatusOK, "partials/statusfw_row", page)
 }
