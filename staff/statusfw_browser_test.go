@@ -38,6 +38,8 @@ func TestBrowserServiceDeskUnlocks(t *testing.T) {
 	p.Do("open Status Forwarding", chromedp.Click(`[data-testid="nav-status"]`), chromedp.WaitVisible(`[data-testid="buckets"]`))
 	p.WaitTrue("blocked bucket first", `document.querySelector('tr[data-bucket]').id === '`+row[1:]+`' && document.querySelector('`+row+`').dataset.state === 'blocked'`)
 	p.Axe("status forwarding")
+	p.Eval(`(() => { const s = document.querySelector('[data-testid="filter-state"]'); s.value = 'blocked'; s.dispatchEvent(new Event('change', {bubbles: true})); return '' })()`)
+	p.WaitTrue("filtered to the blocked bucket by htmx", `document.querySelectorAll('tr[data-bucket]').length === 1 && location.search.includes('state=blocked')`)
 	p.Do("open the unlock form", chromedp.Click(row+` [data-testid="unlock"]`), chromedp.WaitVisible(row+` [data-testid="reason"]`))
 	p.Do("give a reason and confirm",
 		chromedp.SendKeys(row+` [data-testid="reason"]`, "patient called, identity checked"),
