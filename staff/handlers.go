@@ -41,4 +41,5 @@ func (h *Handlers) Register(app *fiber.App) {
 	h.registerPrint(in)
 	h.registerDICOM(in)
 	h.registerAdmin(in)
+	h.registerStatusForwarding(in)
 }

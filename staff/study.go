@@ -25,6 +25,7 @@ func staffURLs(id int64) viewer.URLs {
 // that include the study.
 type StudyPage struct {
 	*viewer.StudyView
+	Access *StudyAccess // buckets with the study and who accessed it (statusfw_access.go)
 }
 
 // Study shows a study: header, series thumbnails and a simple image view.
@@ -63,7 +64,13 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 			return err
 		}
 	}
-	return web.Render(c, http.StatusOK, "staff/study", web.NewPage(c, "dicom.study.title", &StudyPage{StudyView: v}))
+	page := web.NewPage(c, "dicom.study.title", nil)
+	access, err := h.studyAccess(ctx, page, study.ID)
+	if err != nil {
+		return err
+	}
+	page.Data = &StudyPage{StudyView: v, Access: access}
+	return web.Render(c, http.StatusOK, "staff/study", page)
 }
 
 // notFound maps the domain's "not visible" to a 404.

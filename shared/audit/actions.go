@@ -33,6 +33,8 @@ const (
 
 	// The audit trail itself: a CSV export is recorded with its filter.
 	AuditExport = "audit.export"
+	// StudyAccessExport: a study's access log exported (a patient's GDPR request).
+	StudyAccessExport = "study.access_export"
 
 	// Buckets (what a reference number opens).
 	BucketPrint       = "bucket.print"
@@ -69,7 +71,7 @@ var Actions = []string{
 	UserCreated, UserUpdate, UserDisable, UserEnable, UserReset, UserPasswordChange,
 	GroupCreate, GroupUpdate, GroupDelete, GroupMemberAdd, GroupMemberRemove,
 	LabelCreate, LabelUpdate, LabelDelete, LabelAdd, LabelRemove,
-	SettingsUpdate, LogoUpdate, LogoDelete, AuditExport,
+	SettingsUpdate, LogoUpdate, LogoDelete, AuditExport, StudyAccessExport,
 	BucketPrint, BucketLetter, BucketUnlock, BucketRevoke, BucketExtend, BucketRemoveStudy, BucketBlock,
 	PatientSignIn, PatientSignInFail, PatientOTPSend, PatientOTPFail, PatientSignOut,
 	StudyView, SeriesView, ReportView, StudyDownload, InstanceDownload,

@@ -1,0 +1,451 @@
+package buckets
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// ListLimit is the page size of Status Forwarding.
+const ListLimit = 50
+
+// ListFilter is what Status Forwarding filters on. Zero values filter nothing.
+type ListFilter struct {
+	// Department limits to one department; 0 means every department the
+	// user may see (the service desk: all; anyone else: their own).
+	Department int64
+	State      string     // active, blocked, revoked, expired ("" any)
+	From, To   *time.Time // print date, inclusive calendar days (UTC)
+	Patient    string     // patient name or ID; an anonymized bucket matches its 6-digit number only
+	CreatedBy  int64      // user id of the staff member who printed
+	Label      int64      // a label on one of the bucket's studies
+	After      string     // cursor of the last row of the previous page
+	Limit      int        // ListLimit when 0
+}
+
+// ListStudy is one study of a listed bucket.
+type ListStudy struct {
+	BucketID    int64      `bun:"bucket_id"`
+	ID          int64      `bun:"id"`
+	StudyDate   *time.Time `bun:"study_date"`
+	Description string     `bun:"description"`
+	Modalities  []string   `bun:"modalities,array"`
+}
+
+// ListRow is one bucket as Status Forwarding shows it. Only the HMAC of the
+// reference number is stored, so a row is named by its id and print date.
+type ListRow struct {
+	ID             int64       `bun:"id"`
+	DepartmentID   int64       `bun:"department_id"`
+	DepartmentName string      `bun:"department_name"`
+	PatientRowID   int64       `bun:"patient_id"`
+	PatientName    string      `bun:"patient_name"` // empty for anonymized buckets
+	PatientNumber  string      `bun:"patient_number"`
+	Anonymized     bool        `bun:"anonymized"`
+	AnonNumber     string      `bun:"anon_number"`
+	CreatedByID    int64       `bun:"created_by"`
+	CreatedByName  string      `bun:"created_by_name"`
+	CreatedAt      time.Time   `bun:"created_at"`
+	Verification   string      `bun:"verification"`
+	Scope          string      `bun:"scope"`
+	ValidUntil     time.Time   `bun:"valid_until"`
+	State          string      `bun:"state"`    // as stored
+	Effective      string      `bun:"-"`        // what a person reads: expired computed from ValidUntil
+	Failures       int         `bun:"failures"` // consecutive failed checks
+	LastAccessAt   *time.Time  `bun:"last_access_at"`
+	Blocked        bool        `bun:"blocked"`
+	Studies        []ListStudy `bun:"-"`
+}
+
+// ListPage is one page of Status Forwarding.
+type ListPage struct {
+	Rows []*ListRow
+	Next string // cursor of the next page, "" on the last
+}
+
+// ErrCursor is a cursor that this code did not write.
+var ErrCursor = errors.New("buckets: bad cursor")
+
+// The order is blocked buckets first, then the rest, each newest print
+// first: (blocked DESC, created_at DESC, id DESC). A cursor carries the
+// phase and the (created_at, id) of the last row; each phase is one index
+// range walk (buckets_sf_* indexes), so a page costs the same at any depth
+// and at a million buckets.
+type cursor struct {
+	blocked bool
+	at      time.Time
+	id      int64
+}
+
+func (c cursor) encode() string {
+	ph := "r"
+	if c.blocked {
+		ph = "b"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(ph + "." + strconv.FormatInt(c.at.UnixMicro(), 10) + "." + strconv.FormatInt(c.id, 10)))
+}
+
+func decodeListCursor(s string) (cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, ErrCursor
+	}
+	parts := strings.Split(string(raw), ".")
+	if len(parts) != 3 || (parts[0] != "b" && parts[0] != "r") {
+		return cursor{}, ErrCursor
+	}
+	us, err1 := strconv.ParseInt(parts[1], 10, 64)
+	id, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return cursor{}, ErrCursor
+	}
+	return cursor{blocked: parts[0] == "b", at: time.UnixMicro(us).UTC(), id: id}, nil
+}
+
+// List is one page of the buckets u may see, filtered by f. Staff and admins
+// see their department, the service desk every department (or the one in
+// f.Department). A department u may not see gives an empty page.
+func (s *Service) List(ctx context.Context, u *store.User, f ListFilter) (*ListPage, error) {
+	return s.list(ctx, u, f, nil)
+}
+
+// ListSQL runs List and returns the SQL of every statement it ran, in
+// order (the benchmark times the same statements bare).
+func (s *Service) ListSQL(ctx context.Context, u *store.User, f ListFilter) ([]string, error) {
+	var out []string
+	_, err := s.list(ctx, u, f, &out)
+	return out, err
+}
+
+func (s *Service) list(ctx context.Context, u *store.User, f ListFilter, rec *[]string) (*ListPage, error) {
+	if u == nil {
+		return &ListPage{}, nil
+	}
+	var dept int64 // 0: all departments (service desk only)
+	switch {
+	case u.IsServiceDesk():
+		dept = f.Department
+	case u.DepartmentID != nil:
+		dept = *u.DepartmentID
+		if f.Department != 0 && f.Department != dept {
+			return &ListPage{}, nil
+		}
+	default:
+		return &ListPage{}, nil
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = ListLimit
+	}
+	var cur *cursor
+	if f.After != "" {
+		c, err := decodeListCursor(f.After)
+		if err != nil {
+			return nil, err
+		}
+		cur = &c
+	}
+	today := s.Today()
+
+	// Phases: with a state filter there is one (blocked or not); without,
+	// blocked rows come first, then the others.
+	type phase struct{ blocked bool }
+	var phases []phase
+	switch f.State {
+	case store.BucketBlocked:
+		phases = []phase{{true}}
+	case "":
+		phases = []phase{{true}, {false}}
+	case store.BucketActive, store.BucketRevoked, store.BucketExpired:
+		phases = []phase{{false}}
+	default:
+		return &ListPage{}, nil
+	}
+	var rows []*ListRow
+	for _, ph := range phases {
+		if cur != nil && cur.blocked != ph.blocked && ph.blocked {
+			continue // the cursor is already past the blocked rows
+		}
+		var after *cursor
+		if cur != nil && cur.blocked == ph.blocked {
+			after = cur
+		}
+		got, err := s.listPhase(ctx, dept, f, ph.blocked, after, today, limit+1-len(rows), rec)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
+		if len(rows) > limit {
+			break
+		}
+	}
+	page := &ListPage{Rows: rows}
+	if len(rows) > limit {
+		page.Rows = rows[:limit]
+		last := page.Rows[limit-1]
+		page.Next = cursor{blocked: last.Blocked, at: last.CreatedAt, id: last.ID}.encode()
+	}
+	if err := s.listStudies(ctx, page.Rows, rec); err != nil {
+		return nil, err
+	}
+	for _, r := range page.Rows {
+		b := store.Bucket{State: r.State, ValidUntil: r.ValidUntil}
+		r.Effective = b.EffectiveState(today)
+	}
+	return page, nil
+}
+
+// listPhase reads up to n rows of one phase (blocked or not) in order.
+func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, blocked bool, after *cursor, today time.Time, n int, rec *[]string) ([]*ListRow, error) {
+	var rows []*ListRow
+	q := s.DB.NewSelect().TableExpr("buckets AS b").
+		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
+		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE concat_ws(', ', nullif(p.family_name, ''), nullif(p.given_name, '')) END AS patient_name").
+		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE p.patient_id END AS patient_number").
+		ColumnExpr("b.anonymized, b.anon_number, b.created_by, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
+		ColumnExpr("b.created_at, b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at").
+		ColumnExpr("b.state = 'blocked' AS blocked").
+		Join("JOIN patients AS p ON p.id = b.patient_id").
+		Join("JOIN departments AS d ON d.id = b.department_id").
+		Join("JOIN users AS u ON u.id = b.created_by")
+	if dept != 0 {
+		q = q.Where("b.department_id = ?", dept)
+	}
+	switch {
+	case blocked:
+		q = q.Where("b.state = 'blocked'")
+	case f.State == store.BucketActive:
+		q = q.Where("b.state = 'active' AND b.valid_until >= ?", today)
+	case f.State == store.BucketExpired:
+		q = q.Where("b.state = 'active' AND b.valid_until < ?", today)
+	case f.State == store.BucketRevoked:
+		q = q.Where("b.state = 'revoked'")
+	default:
+		// Blocked buckets are few: the walk stays on (department_id,
+		// created_at, id) and skips them.
+		q = q.Where("b.state <> 'blocked'")
+	}
+	if f.From != nil {
+		q = q.Where("b.created_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("b.created_at < ?", f.To.AddDate(0, 0, 1))
+	}
+	if f.CreatedBy != 0 {
+		q = q.Where("b.created_by = ?", f.CreatedBy)
+	}
+	if f.Label != 0 {
+		q = q.Where("EXISTS (SELECT 1 FROM bucket_studies bs JOIN study_labels sl ON sl.study_id = bs.study_id WHERE bs.bucket_id = b.id AND sl.label_id = ?)", f.Label)
+	}
+	if pq := strings.TrimSpace(strings.ToValidUTF8(f.Patient, "")); pq != "" {
+		if r := []rune(pq); len(r) > 100 {
+			pq = string(r[:100]) // whole characters: rp_fold refuses a cut one
+		}
+		// A patient is found through the study list's folded trigram index
+		// (name, patient ID); an anonymized bucket only by its number.
+		sub := s.DB.NewSelect().TableExpr("studies AS st").ColumnExpr("st.patient_id").
+			Where("st.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(pq))
+		if dept != 0 {
+			sub = sub.Where("st.department_id = ?", dept)
+		}
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			q = q.Where("NOT b.anonymized AND b.patient_id IN (?)", sub)
+			if isSixDigits(pq) {
+				q = q.WhereOr("b.anonymized AND b.anon_number = ?", pq)
+			}
+			return q
+		})
+	}
+	if after != nil {
+		q = q.Where("(b.created_at, b.id) < (?, ?)", after.at, after.id)
+	}
+	q = q.OrderExpr("b.created_at DESC, b.id DESC").Limit(n)
+	if rec != nil {
+		*rec = append(*rec, q.String())
+	}
+	err := q.Scan(ctx, &rows)
+	return rows, err
+}
+
+func isSixDigits(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// listStudies fills the studies of the page's rows in one query.
+func (s *Service) listStudies(ctx context.Context, rows []*ListRow, rec *[]string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	byID := make(map[int64]*ListRow, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+		byID[r.ID] = r
+	}
+	var studies []ListStudy
+	q := s.DB.NewSelect().TableExpr("bucket_studies AS bs").
+		ColumnExpr("bs.bucket_id, st.id, st.study_date, st.description, st.modalities").
+		Join("JOIN studies AS st ON st.id = bs.study_id").
+		Where("bs.bucket_id IN (?)", bun.In(ids)).
+		OrderExpr("bs.bucket_id, st.study_date DESC NULLS LAST, st.id DESC")
+	if rec != nil {
+		*rec = append(*rec, q.String())
+	}
+	if err := q.Scan(ctx, &studies); err != nil {
+		return err
+	}
+	for _, st := range studies {
+		if r := byID[st.BucketID]; r != nil {
+			r.Studies = append(r.Studies, st)
+		}
+	}
+	return nil
+}
+
+// Row is one bucket as a Status Forwarding row, if u may see it
+// (ErrNotFound otherwise): what an action re-renders.
+func (s *Service) Row(ctx context.Context, u *store.User, id int64) (*ListRow, error) {
+	b, err := s.ForStaff(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*ListRow
+	q := s.DB.NewSelect().TableExpr("buckets AS b").
+		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
+		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE concat_ws(', ', nullif(p.family_name, ''), nullif(p.given_name, '')) END AS patient_name").
+		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE p.patient_id END AS patient_number").
+		ColumnExpr("b.anonymized, b.anon_number, b.created_by, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
+		ColumnExpr("b.created_at, b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at").
+		ColumnExpr("b.state = 'blocked' AS blocked").
+		Join("JOIN patients AS p ON p.id = b.patient_id").
+		Join("JOIN departments AS d ON d.id = b.department_id").
+		Join("JOIN users AS u ON u.id = b.created_by").
+		Where("b.id = ?", b.ID)
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	if len(rows) != 1 {
+		return nil, ErrNotFound
+	}
+	if err := s.listStudies(ctx, rows, nil); err != nil {
+		return nil, err
+	}
+	sb := store.Bucket{State: rows[0].State, ValidUntil: rows[0].ValidUntil}
+	rows[0].Effective = sb.EffectiveState(s.Today())
+	return rows[0], nil
+}
+
+// StudyBucket is a bucket that includes a given study, for the study page.
+type StudyBucket struct {
+	ID           int64      `bun:"id"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	CreatedBy    string     `bun:"created_by_name"`
+	Verification string     `bun:"verification"`
+	Scope        string     `bun:"scope"`
+	ValidUntil   time.Time  `bun:"valid_until"`
+	State        string     `bun:"state"`
+	Effective    string     `bun:"-"`
+	Failures     int        `bun:"failures"`
+	LastAccessAt *time.Time `bun:"last_access_at"`
+	Anonymized   bool       `bun:"anonymized"`
+	AnonNumber   string     `bun:"anon_number"`
+}
+
+// ForStudy lists the buckets that include study studyID, newest first. The
+// caller has checked that the viewer may see the study.
+func (s *Service) ForStudy(ctx context.Context, studyID int64) ([]*StudyBucket, error) {
+	var out []*StudyBucket
+	err := s.DB.NewSelect().TableExpr("bucket_studies AS bs").
+		ColumnExpr("b.id, b.created_at, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
+		ColumnExpr("b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at, b.anonymized, b.anon_number").
+		Join("JOIN buckets AS b ON b.id = bs.bucket_id").
+		Join("JOIN users AS u ON u.id = b.created_by").
+		Where("bs.study_id = ?", studyID).
+		OrderExpr("b.created_at DESC, b.id DESC").Limit(500).
+		Scan(ctx, &out)
+	today := s.Today()
+	for _, b := range out {
+		sb := store.Bucket{State: b.State, ValidUntil: b.ValidUntil}
+		b.Effective = sb.EffectiveState(today)
+	}
+	return out, err
+}
+
+// AccessActions are the audit actions that show a study's patient data:
+// images (study page, series), the report, downloads.
+var AccessActions = []string{audit.StudyView, audit.SeriesView, audit.ReportView, audit.StudyDownload, audit.InstanceDownload}
+
+// Access is one access to a study from the audit trail.
+type Access struct {
+	ID        int64     `bun:"id"`
+	At        time.Time `bun:"at"`
+	Action    string    `bun:"action"`
+	ActorKind string    `bun:"actor_kind"` // staff or patient
+	ActorName string    `bun:"actor_name"` // staff: username
+	BucketID  *int64    `bun:"bucket_id"`  // patient: the bucket they signed in to
+	SeriesID  string    `bun:"series_id"`
+	IP        string    `bun:"ip"`
+}
+
+// AccessPageLimit bounds the access log shown on the study page (the CSV
+// export has everything).
+const AccessPageLimit = 200
+
+// accessQuery selects the accesses to studyID, newest first. Views and staff
+// downloads carry details.study_id; a patient's download lists
+// details.studies. Both are indexed (migration 20261130600000).
+func (s *Service) accessQuery(studyID int64) *bun.SelectQuery {
+	id := strconv.FormatInt(studyID, 10)
+	return s.DB.NewSelect().TableExpr("audit_events AS e").
+		ColumnExpr("e.id, e.at, e.action, e.actor_kind, e.actor_name, e.bucket_id, coalesce(e.details->>'series_id', '') AS series_id, e.ip").
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("e.details->>'study_id' = ? AND e.action IN (?)", id, bun.In(AccessActions)).
+				WhereOr("e.action = ? AND e.details->'studies' @> ?::jsonb", audit.StudyDownload, "["+id+"]")
+		}).
+		Where("e.outcome = 'ok'").
+		OrderExpr("e.at DESC, e.id DESC")
+}
+
+// StudyAccess lists the latest accesses to study studyID (at most limit).
+// The caller has checked that the viewer may see the study.
+func (s *Service) StudyAccess(ctx context.Context, studyID int64, limit int) ([]*Access, error) {
+	var out []*Access
+	err := s.accessQuery(studyID).Limit(limit).Scan(ctx, &out)
+	return out, err
+}
+
+// EachStudyAccess calls fn for every access to study studyID, newest first,
+// reading rows as they come (the CSV export streams them).
+func (s *Service) EachStudyAccess(ctx context.Context, studyID int64, fn func(*Access) error) error {
+	rows, err := s.accessQuery(studyID).Rows(ctx)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a := new(Access)
+		if err := s.DB.ScanRow(ctx, rows, a); err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,230 @@
+package buckets_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testserver"
+)
+
+type listFixture struct {
+	svc                     *buckets.Service
+	north, south            *store.Department
+	staffN, adminS, desk    *store.User
+	studyN, studyN2, studyS *store.Study
+}
+
+func newListFixture(t *testing.T) *listFixture {
+	t.Helper()
+	db := testdb.New(t)
+	f := &listFixture{svc: &buckets.Service{DB: db, Key: make([]byte, 32)}}
+	f.north = testserver.MustDepartment(t, db, "NORTH")
+	f.south = testserver.MustDepartment(t, db, "SOUTH")
+	f.staffN = testserver.MustUser(t, db, "nstaff", store.RoleStaff, f.north)
+	f.adminS = testserver.MustUser(t, db, "sadmin", store.RoleAdmin, f.south)
+	f.desk = testserver.MustUser(t, db, "desk", store.RoleServiceDesk, nil)
+	bd := time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
+	f.studyN = testserver.MustPatientStudy(t, db, f.north, "N1", "Müller", "Anna", &bd)
+	f.studyN2 = testserver.MustPatientStudy(t, db, f.north, "N2", "Peeters", "Jan", &bd)
+	f.studyS = testserver.MustPatientStudy(t, db, f.south, "S1", "Dubois", "Marc", &bd)
+	return f
+}
+
+func (f *listFixture) print(t *testing.T, u *store.User, st *store.Study, anon bool) *store.Bucket {
+	t.Helper()
+	ctx := context.Background()
+	sel, err := f.svc.Select(ctx, u, []int64{st.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.Create(ctx, u, "127.0.0.1", sel, &buckets.PrintRequest{Verification: store.VerifyDOB, Scope: store.ScopeImages,
+		Reason: "test print", Language: "en", ValidUntil: f.svc.Today().AddDate(0, 1, 0), Anonymize: anon}, buckets.Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Bucket
+}
+
+func ids(p *buckets.ListPage) []int64 {
+	var out []int64
+	for _, r := range p.Rows {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func TestListScopeFiltersAndPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	db := f.svc.DB
+	var north []*store.Bucket
+	for i := 0; i < 7; i++ {
+		north = append(north, f.print(t, f.staffN, f.studyN, false))
+	}
+	peeters := f.print(t, f.staffN, f.studyN2, false)
+	anon := f.print(t, f.staffN, f.studyN2, true)
+	south := f.print(t, f.adminS, f.studyS, false)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE buckets SET state = 'blocked', failures = 5 WHERE id IN (?, ?)`, north[0].ID, north[3].ID)
+	exec(`UPDATE buckets SET state = 'revoked' WHERE id = ?`, north[1].ID)
+	exec(`UPDATE buckets SET valid_until = current_date - 1 WHERE id = ?`, north[2].ID)
+	exec(`UPDATE buckets SET created_at = '2020-05-05 10:00+00' WHERE id = ?`, north[4].ID)
+	lbl := &store.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
+	if _, err := db.NewInsert().Model(lbl).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec(`INSERT INTO study_labels (study_id, label_id, user_id) VALUES (?, ?, ?)`, f.studyN2.ID, lbl.ID, f.staffN.ID)
+	day := func(s string) *time.Time { d, _ := time.Parse(time.DateOnly, s); return &d }
+
+	for _, tc := range []struct {
+		name string
+		u    *store.User
+		f    buckets.ListFilter
+		want int
+		has  []int64
+		not  []int64
+	}{
+		{"staff: own department, blocked first", f.staffN, buckets.ListFilter{}, 9, []int64{north[3].ID, north[0].ID}, []int64{south.ID}},
+		{"other admin: never NORTH", f.adminS, buckets.ListFilter{}, 1, []int64{south.ID}, nil},
+		{"other admin asking for NORTH", f.adminS, buckets.ListFilter{Department: f.north.ID}, 0, nil, nil},
+		{"service desk: all", f.desk, buckets.ListFilter{}, 10, nil, nil},
+		{"service desk: one department", f.desk, buckets.ListFilter{Department: f.south.ID}, 1, []int64{south.ID}, nil},
+		{"blocked", f.staffN, buckets.ListFilter{State: store.BucketBlocked}, 2, nil, nil},
+		{"revoked", f.staffN, buckets.ListFilter{State: store.BucketRevoked}, 1, []int64{north[1].ID}, nil},
+		{"expired", f.staffN, buckets.ListFilter{State: store.BucketExpired}, 1, []int64{north[2].ID}, nil},
+		{"active", f.staffN, buckets.ListFilter{State: store.BucketActive}, 5, nil, []int64{north[2].ID}},
+		{"unknown state", f.staffN, buckets.ListFilter{State: "gone"}, 0, nil, nil},
+		{"patient name, unaccented", f.staffN, buckets.ListFilter{Patient: "muller"}, 7, nil, []int64{peeters.ID}},
+		{"patient ID", f.staffN, buckets.ListFilter{Patient: "N2"}, 1, []int64{peeters.ID}, []int64{anon.ID}},
+		{"anonymized by its number only", f.staffN, buckets.ListFilter{Patient: anon.AnonNumber}, 1, []int64{anon.ID}, nil},
+		{"LIKE wildcards are literal", f.staffN, buckets.ListFilter{Patient: "%"}, 0, nil, nil},
+		{"invalid UTF-8", f.staffN, buckets.ListFilter{Patient: "m\xffuller"}, 7, nil, nil},
+		{"long query cut on a character", f.staffN, buckets.ListFilter{Patient: strings.Repeat("ü", 150)}, 0, nil, nil},
+		{"creator", f.staffN, buckets.ListFilter{CreatedBy: f.adminS.ID}, 0, nil, nil},
+		{"label", f.staffN, buckets.ListFilter{Label: lbl.ID}, 2, []int64{peeters.ID, anon.ID}, nil},
+		{"date range", f.staffN, buckets.ListFilter{From: day("2020-05-01"), To: day("2020-05-05")}, 1, []int64{north[4].ID}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := f.svc.List(ctx, tc.u, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ids(p)
+			if len(got) != tc.want {
+				t.Fatalf("%d rows %v, want %d", len(got), got, tc.want)
+			}
+			for i, id := range tc.has {
+				if tc.name == "staff: own department, blocked first" {
+					if got[i] != id {
+						t.Fatalf("row %d is %d, want blocked %d first", i, got[i], id)
+					}
+				}
+				if !contains(got, id) {
+					t.Fatalf("%d missing from %v", id, got)
+				}
+			}
+			for _, id := range tc.not {
+				if contains(got, id) {
+					t.Fatalf("%d listed in %v", id, got)
+				}
+			}
+			for _, r := range p.Rows {
+				if r.Anonymized && (r.PatientName != "" || r.PatientNumber != "") {
+					t.Fatalf("anonymized row carries the patient: %+v", r)
+				}
+			}
+		})
+	}
+
+	// Pages of 2 walk all 9 NORTH buckets once each, blocked first.
+	var walked []int64
+	after := ""
+	for {
+		p, err := f.svc.List(ctx, f.staffN, buckets.ListFilter{Limit: 2, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		walked = append(walked, ids(p)...)
+		if p.Next == "" {
+			break
+		}
+		after = p.Next
+	}
+	if len(walked) != 9 || walked[0] != north[3].ID || walked[1] != north[0].ID {
+		t.Fatalf("pages walked %v", walked)
+	}
+	seen := map[int64]bool{}
+	for _, id := range walked {
+		if seen[id] {
+			t.Fatalf("%d twice in %v", id, walked)
+		}
+		seen[id] = true
+	}
+	for _, bad := range []string{"x", "Yi54LjI", "ci4xLi0x"} {
+		if _, err := f.svc.List(ctx, f.staffN, buckets.ListFilter{After: bad}); err != buckets.ErrCursor {
+			t.Fatalf("cursor %q: %v", bad, err)
+		}
+	}
+	// Row: visible to its department, ErrNotFound elsewhere.
+	if _, err := f.svc.Row(ctx, f.adminS, north[0].ID); err != buckets.ErrNotFound {
+		t.Fatalf("other department's row: %v", err)
+	}
+	if r, err := f.svc.Row(ctx, f.staffN, north[2].ID); err != nil || r.Effective != store.BucketExpired {
+		t.Fatalf("row: %+v %v", r, err)
+	}
+}
+
+func contains(s []int64, v int64) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestStudyAccessAndBuckets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	b := f.print(t, f.staffN, f.studyN, false)
+	other := f.print(t, f.staffN, f.studyN2, false)
+	rec := func(e *audit.Event) {
+		t.Helper()
+		if err := audit.Record(ctx, f.svc.DB, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec(&audit.Event{Action: audit.StudyView, ActorKind: "patient", ActorName: "bucket:1", BucketID: &b.ID, Details: map[string]any{"study_id": f.studyN.ID}})
+	rec(&audit.Event{Action: audit.SeriesView, ActorKind: "staff", ActorName: "nstaff", Details: map[string]any{"study_id": f.studyN.ID, "series_id": 77}})
+	rec(&audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: "bucket:1", BucketID: &b.ID, Details: map[string]any{"studies": []int64{f.studyN2.ID, f.studyN.ID}}})
+	rec(&audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: "bucket:2", BucketID: &other.ID, Details: map[string]any{"studies": []int64{f.studyN2.ID}}})
+	rec(&audit.Event{Action: audit.BucketPrint, ActorKind: "staff", ActorName: "nstaff", Details: map[string]any{"study_id": f.studyN.ID}})
+	got, err := f.svc.StudyAccess(ctx, f.studyN.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Action != audit.StudyDownload || got[1].SeriesID != "77" || got[2].BucketID == nil || *got[2].BucketID != b.ID {
+		t.Fatalf("accesses %+v", got)
+	}
+	var n int
+	if err := f.svc.EachStudyAccess(ctx, f.studyN.ID, func(*buckets.Access) error { n++; return nil }); err != nil || n != 3 {
+		t.Fatalf("streamed %d (%v)", n, err)
+	}
+	bs, err := f.svc.ForStudy(ctx, f.studyN.ID)
+	if err != nil || len(bs) != 1 || bs[0].ID != b.ID || bs[0].Effective != store.BucketActive {
+		t.Fatalf("buckets of the study: %+v %v", bs, err)
+	}
+}

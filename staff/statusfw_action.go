@@ -1,0 +1,203 @@
+package staff
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// sfAction is one Status Forwarding action: its name in the URL, its
+// messages and the domain call. Each action's own file defines it.
+type sfAction struct {
+	name     string
+	titleKey string // form heading and button
+	doneKey  string // message after success ("ID")
+	stateKey string // message when the bucket's state does not allow it
+	// allowed reports whether the row offers the action.
+	allowed func(effective string) bool
+	run     func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in sfInput) (*store.Bucket, error)
+}
+
+// sfActions are the actions in the order rows show them.
+var sfActions = []*sfAction{&sfUnlock, &sfExtend, &sfRemoveStudy, &sfRevoke}
+
+func sfActionByName(name string) *sfAction {
+	for _, a := range sfActions {
+		if a.name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// sfInput is what an action form sends.
+type sfInput struct {
+	Reason string
+	Until  string // extend: yyyy-mm-dd
+	Study  string // remove: study id
+}
+
+// sfActionState is an action form as shown: its input, limits and error.
+type sfActionState struct {
+	Action  *sfAction
+	Name    string
+	Title   string
+	Input   sfInput
+	Error   string
+	MinDate string // extend: tomorrow
+	MaxDate string // extend: the department maximum
+	Studies []sfOption
+}
+
+// sfActionPage is the no-JavaScript page of one action form.
+type sfActionPage struct {
+	Row sfRowView
+}
+
+// sfTarget loads the bucket of the URL for an action: 404 unless the user's
+// department (or the service desk), 403 unless they may manage it, whatever
+// the request says.
+func (h *Handlers) sfTarget(c fiber.Ctx) (*store.User, *store.Bucket, error) {
+	u := web.CurrentUser(c)
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, nil, fiber.ErrNotFound
+	}
+	b, err := h.Buckets.ForStaff(c.Context(), u, id)
+	if err != nil {
+		return nil, nil, notFound(err)
+	}
+	if !buckets.CanManage(u, b) {
+		return nil, nil, apperr.New(apperr.Forbidden, "statusfw.error.forbidden")
+	}
+	return u, b, nil
+}
+
+// sfActionForm shows the form of action a: within the row for htmx, as a
+// page of its own without JavaScript.
+func (h *Handlers) sfActionForm(a *sfAction) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		web.NoStore(c)
+		u, b, err := h.sfTarget(c)
+		if err != nil {
+			return err
+		}
+		page := web.NewPage(c, a.titleKey, nil)
+		st, err := h.sfState(c, a, b, sfInput{})
+		if err != nil {
+			return err
+		}
+		return h.sfRenderForm(c, http.StatusOK, page, u, b, st)
+	}
+}
+
+// sfActionSubmit runs action a with its reason: one transaction with its
+// audit event in the domain. htmx gets the row re-rendered, a plain form a
+// redirect back to the list (post-redirect-get); a refusal re-shows the
+// form with a translated message (422).
+func (h *Handlers) sfActionSubmit(a *sfAction) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		web.NoStore(c)
+		u, b, err := h.sfTarget(c)
+		if err != nil {
+			return err
+		}
+		in := sfInput{Reason: strings.TrimSpace(c.FormValue("reason")), Until: strings.TrimSpace(c.FormValue("valid_until")),
+			Study: strings.TrimSpace(c.FormValue("study"))}
+		page := web.NewPage(c, a.titleKey, nil)
+		_, err = a.run(c.Context(), h, u, b, c.IP(), in)
+		if err != nil {
+			key, args, ok := sfErrorKey(a, err)
+			if !ok {
+				return notFound(err)
+			}
+			st, serr := h.sfState(c, a, b, in)
+			if serr != nil {
+				return serr
+			}
+			st.Error = page.T(key, args...)
+			return h.sfRenderForm(c, http.StatusUnprocessableEntity, page, u, b, st)
+		}
+		if web.IsHTMX(c) {
+			row, err := h.Buckets.Row(c.Context(), u, b.ID)
+			if err != nil {
+				return notFound(err)
+			}
+			v := sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk(), Done: page.T(a.doneKey, "ID", b.ID)}
+			page.Data = v
+			return web.RenderPartial(c, http.StatusOK, "partials/statusfw_row", page)
+		}
+		return web.Redirect(c, "/staff/status?done="+a.name+"&bucket="+strconv.FormatInt(b.ID, 10))
+	}
+}
+
+// sfErrorKey maps what the domain refuses to a translated message; ok is
+// false for errors that are not the user's input (404, 403, internal).
+func sfErrorKey(a *sfAction, err error) (string, []any, bool) {
+	var ae *apperr.Error
+	switch {
+	case errors.Is(err, buckets.ErrState):
+		return a.stateKey, nil, true
+	case errors.Is(err, buckets.ErrValidity):
+		return "statusfw.error.validity", nil, true
+	case errors.As(err, &ae) && ae.Code == apperr.Invalid:
+		return ae.Key, ae.Args, true
+	}
+	return "", nil, false
+}
+
+// sfState builds the form of action a for bucket b.
+func (h *Handlers) sfState(c fiber.Ctx, a *sfAction, b *store.Bucket, in sfInput) (*sfActionState, error) {
+	st := &sfActionState{Action: a, Name: a.name, Input: in}
+	if a.name == sfExtend.name {
+		today := h.Buckets.Today()
+		st.MinDate = today.AddDate(0, 0, 1).Format(time.DateOnly)
+		st.MaxDate = buckets.MaxValidity(today, b.Department).Format(time.DateOnly)
+		if st.Input.Until == "" {
+			st.Input.Until = b.ValidUntil.Format(time.DateOnly)
+		}
+	}
+	if a.name == sfRemoveStudy.name {
+		studies, err := h.Buckets.Studies(c.Context(), b.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range studies {
+			name := strings.Join(s.Modalities, "/")
+			if s.Description != "" {
+				name += " · " + s.Description
+			}
+			if s.StudyDate != nil {
+				name = s.StudyDate.Format(time.DateOnly) + " " + name
+			}
+			st.Studies = append(st.Studies, sfOption{ID: s.ID, Name: name})
+		}
+	}
+	return st, nil
+}
+
+// sfRenderForm renders the row with the form open (htmx) or the form page.
+func (h *Handlers) sfRenderForm(c fiber.Ctx, status int, page *web.Page, u *store.User, b *store.Bucket, st *sfActionState) error {
+	row, err := h.Buckets.Row(c.Context(), u, b.ID)
+	if err != nil {
+		return notFound(err)
+	}
+	st.Title = page.T(st.Action.titleKey)
+	v := sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk(), Form: st}
+	if web.IsHTMX(c) {
+		page.Data = v
+		return web.RenderPartial(c, status, "partials/statusfw_row", page)
+	}
+	page.Data = sfActionPage{Row: v}
+	return web.Render(c, status, "staff/statusfw_action", page)
+}

@@ -1,0 +1,23 @@
+package staff
+
+import (
+	"context"
+	"time"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// sfExtend moves the validity date, never past the department maximum
+// (buckets.ValidDate, checked in the domain's transaction).
+var sfExtend = sfAction{
+	name: "extend", titleKey: "statusfw.extend", doneKey: "statusfw.done.extend", stateKey: "statusfw.error.revoked",
+	allowed: func(state string) bool { return state != store.BucketRevoked },
+	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in sfInput) (*store.Bucket, error) {
+		until, err := time.Parse(time.DateOnly, in.Until)
+		if err != nil {
+			return nil, apperr.Field("valid_until", "statusfw.error.date")
+		}
+		return h.Buckets.Extend(ctx, u, b.ID, ip, in.Reason, until)
+	},
+}

@@ -1,0 +1,250 @@
+package staff
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/web"
+)
+
+// sfForm is the Status Forwarding filter form as typed (echoed back).
+type sfForm struct {
+	State, From, To, Patient, Creator, Label, Department string
+}
+
+// sfOption is one choice of a filter select.
+type sfOption struct {
+	ID   int64
+	Name string
+}
+
+// sfRow is a bucket row with its display strings ready for the template.
+// Its fields are copied flat, not embedded: text/template looks fields of
+// an embedded struct up by a slow reflective search, on every row.
+type sfRow struct {
+	ID             int64
+	DepartmentName string
+	Anonymized     bool
+	AnonNumber     string
+	PatientName    string
+	PatientNumber  string
+	CreatedByName  string
+	Failures       int
+	Effective      string // active, blocked, revoked, expired
+	// Ref names the bucket: only the HMAC of its reference number is
+	// stored (the plaintext is on the letter alone), so the row shows the
+	// bucket id and the print date, which the letter also carries.
+	Ref          string
+	Printed      string // translated "printed <date>"
+	Studies      []string
+	NumStudies   int
+	ValidUntil   string
+	LastAccess   string
+	StateLabel   string
+	Verification string // translated
+	Scope        string // translated
+	CanManage    bool
+}
+
+// sfRowView is what partials/statusfw_row renders: one row, the page (for
+// translations and the CSRF token), and an action form opened in the row.
+type sfRowView struct {
+	P           *web.Page
+	L           *sfLabels
+	R           sfRow
+	ServiceDesk bool
+	Form        *sfActionState
+	Done        string // translated message after a successful action
+}
+
+// sfLabels are the words every row repeats, translated once per page.
+type sfLabels struct {
+	Anonymous, Never, Unlock, Extend, Remove, Revoke string
+}
+
+func newSFLabels(p *web.Page) *sfLabels {
+	return &sfLabels{Anonymous: p.T("statusfw.anonymous"), Never: p.T("statusfw.never"), Unlock: p.T("statusfw.unlock"),
+		Extend: p.T("statusfw.extend"), Remove: p.T("statusfw.remove"), Revoke: p.T("statusfw.revoke")}
+}
+
+type sfData struct {
+	Form        sfForm
+	ServiceDesk bool
+	States      []string
+	Departments []sfOption
+	Creators    []sfOption
+	Labels      []sfOption
+	Rows        []sfRowView
+	NextURL     string
+	FirstURL    string
+	Done        string
+}
+
+var sfStates = []string{store.BucketActive, store.BucketBlocked, store.BucketRevoked, store.BucketExpired}
+
+// StatusForwarding lists the buckets the user may see: blocked first, then
+// newest print first, filtered, one keyset page at a time. Plain staff see
+// every column but no action buttons.
+func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
+	web.NoStore(c)
+	u := web.CurrentUser(c)
+	page := web.NewPage(c, "statusfw.title", nil)
+	form := sfForm{
+		State: c.Query("state"), From: strings.TrimSpace(c.Query("from")), To: strings.TrimSpace(c.Query("to")),
+		Patient: strings.TrimSpace(c.Query("patient")), Creator: c.Query("creator"), Label: c.Query("label"),
+		Department: c.Query("department"),
+	}
+	f := buckets.ListFilter{Patient: form.Patient, After: c.Query("after")}
+	switch form.State {
+	case "", store.BucketActive, store.BucketBlocked, store.BucketRevoked, store.BucketExpired:
+		f.State = form.State
+	default:
+		page.AddError("state", "statusfw.error.state")
+		form.State = ""
+	}
+	f.From = parseDay(page, "from", form.From)
+	f.To = parseDay(page, "to", form.To)
+	if f.From != nil && f.To != nil && f.To.Before(*f.From) {
+		page.AddError("to", "studylist.error.range")
+		f.To = nil
+	}
+	f.CreatedBy = parseID(form.Creator)
+	f.Label = parseID(form.Label)
+	if u.IsServiceDesk() {
+		f.Department = parseID(form.Department)
+	}
+	res, err := h.Buckets.List(c.Context(), u, f)
+	if err == buckets.ErrCursor {
+		return fiber.ErrBadRequest
+	}
+	if err != nil {
+		return err
+	}
+	data := sfData{Form: form, ServiceDesk: u.IsServiceDesk(), States: sfStates}
+	if err := h.sfOptions(c, u, &data); err != nil {
+		return err
+	}
+	labels := newSFLabels(page)
+	for _, r := range res.Rows {
+		data.Rows = append(data.Rows, sfRowView{P: page, L: labels, R: h.sfRowOf(page, u, r), ServiceDesk: data.ServiceDesk})
+	}
+	q := sfQuery(form)
+	if res.Next != "" {
+		nq := cloneValues(q)
+		nq.Set("after", res.Next)
+		data.NextURL = "/staff/status?" + nq.Encode()
+	}
+	if f.After != "" {
+		data.FirstURL = "/staff/status?" + q.Encode()
+	}
+	if done := c.Query("done"); done != "" {
+		if a := sfActionByName(done); a != nil {
+			data.Done = page.T(a.doneKey, "ID", parseID(c.Query("bucket")))
+		}
+	}
+	page.Data = data
+	return web.Render(c, http.StatusOK, "staff/statusfw", page)
+}
+
+// sfOptions fills the filter choices: departments (service desk), the
+// staff who printed and the labels of the departments the user sees.
+func (h *Handlers) sfOptions(c fiber.Ctx, u *store.User, d *sfData) error {
+	ctx := c.Context()
+	scope := func(col string) (string, []any) {
+		if u.IsServiceDesk() {
+			return "TRUE", nil
+		}
+		return col + " = ?", []any{u.DepartmentID}
+	}
+	if u.IsServiceDesk() {
+		if err := h.DB.NewSelect().TableExpr("departments").ColumnExpr("id, name").Order("name").Scan(ctx, &d.Departments); err != nil {
+			return err
+		}
+	}
+	w, args := scope("department_id")
+	if err := h.DB.NewSelect().TableExpr("users").ColumnExpr("id, coalesce(nullif(display_name, ''), username) AS name").
+		Where(w, args...).Where("role <> 'servicedesk' OR ?", u.IsServiceDesk()).OrderExpr("2, 1").Limit(1000).Scan(ctx, &d.Creators); err != nil {
+		return err
+	}
+	w, args = scope("l.department_id")
+	return h.DB.NewSelect().TableExpr("labels AS l").Join("JOIN departments AS d ON d.id = l.department_id").
+		ColumnExpr("l.id, CASE WHEN ? THEN l.name || ' (' || d.code || ')' ELSE l.name END AS name", u.IsServiceDesk()).
+		Where(w, args...).OrderExpr("2, 1").Limit(1000).Scan(ctx, &d.Labels)
+}
+
+// sfRowOf prepares one row for display in the page's language.
+func (h *Handlers) sfRowOf(p *web.Page, u *store.User, r *buckets.ListRow) sfRow {
+	row := sfRow{ID: r.ID, DepartmentName: r.DepartmentName, Anonymized: r.Anonymized, AnonNumber: r.AnonNumber,
+		PatientName: r.PatientName, PatientNumber: r.PatientNumber, CreatedByName: r.CreatedByName, Failures: r.Failures,
+		Effective: r.Effective, Ref: "#" + strconv.FormatInt(r.ID, 10),
+		Printed:      p.T("statusfw.printed", "Date", r.CreatedAt.UTC().Format("2006-01-02 15:04")),
+		ValidUntil:   r.ValidUntil.Format(time.DateOnly),
+		StateLabel:   p.T("statusfw.state." + r.Effective),
+		Verification: p.T("statusfw.verification." + r.Verification),
+		Scope:        p.T("statusfw.scope." + r.Scope),
+		NumStudies:   len(r.Studies),
+		CanManage:    buckets.CanManage(u, &store.Bucket{DepartmentID: r.DepartmentID})}
+	if r.LastAccessAt != nil {
+		row.LastAccess = r.LastAccessAt.UTC().Format("2006-01-02 15:04")
+	}
+	for _, st := range r.Studies {
+		s := strings.Join(st.Modalities, "/")
+		if st.Description != "" {
+			s = strings.TrimPrefix(s+" · "+st.Description, " · ")
+		}
+		if st.StudyDate != nil {
+			s = st.StudyDate.Format(time.DateOnly) + " " + s
+		}
+		row.Studies = append(row.Studies, s)
+	}
+	return row
+}
+
+func sfQuery(f sfForm) url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"state": f.State, "from": f.From, "to": f.To, "patient": f.Patient,
+		"creator": f.Creator, "label": f.Label, "department": f.Department} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// parseID reads a positive id, 0 when absent or malformed.
+func parseID(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// StatusForwardingRow renders one row alone (the "cancel" of an action
+// form opened in the row by htmx).
+func (h *Handlers) StatusForwardingRow(c fiber.Ctx) error {
+	web.NoStore(c)
+	u := web.CurrentUser(c)
+	row, err := h.Buckets.Row(c.Context(), u, parseID(c.Params("id")))
+	if err != nil {
+		return notFound(err)
+	}
+	page := web.NewPage(c, "statusfw.title", nil)
+	page.Data = sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk()}
+	return web.RenderPartial(c, http.StatusOK, "partials/statusfw_row", page)
+}

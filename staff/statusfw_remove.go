@@ -1,0 +1,28 @@
+package staff
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/store"
+)
+
+// sfRemoveStudy takes one study out of a bucket (never the last: revoke).
+var sfRemoveStudy = sfAction{
+	name: "remove", titleKey: "statusfw.remove", doneKey: "statusfw.done.remove", stateKey: "statusfw.error.laststudy",
+	allowed: func(state string) bool { return state != store.BucketRevoked },
+	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in sfInput) (*store.Bucket, error) {
+		id, err := strconv.ParseInt(in.Study, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, apperr.Field("study", "statusfw.error.study")
+		}
+		out, err := h.Buckets.RemoveStudy(ctx, u, b.ID, id, ip, in.Reason)
+		if err == buckets.ErrNotFound {
+			// The bucket was checked visible before: the study is not in it.
+			return nil, apperr.Field("study", "statusfw.error.study")
+		}
+		return out, err
+	},
+}
