@@ -131,6 +131,9 @@ func New(d Deps) (*App, error) {
 		"/p/code":        web.SignInBodyLimit,
 		"/p/code/resend": web.SignInBodyLimit,
 		"/p/signout":     web.SignInBodyLimit,
+		// A logo may be up to 2 MiB (shared/departments): its form a little
+		// more, so the page can say "too large" in words up to 3 MiB.
+		"/staff/settings/logo": 3 << 20,
 	}}))
 
 	// The user and language come first so that a CSRF refusal is a page in
