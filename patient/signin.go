@@ -72,23 +72,26 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		c.Cookie(&fiber.Cookie{Name: web.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: "Lax", Secure: h.Sessions.Store.Secure})
 	}
 	p := web.NewPage(c, "patient.signin.title", nil)
-	f := newSignInForm(p, strings.TrimSpace(c.FormValue("ref")))
-	f.Day, f.Month, f.Year = strings.TrimSpace(c.FormValue("dob_day")), c.FormValue("dob_month"), strings.TrimSpace(c.FormValue("dob_year"))
-	p.Data = f
-	if len(f.Ref) > 64 {
-		f.Ref = f.Ref[:64]
-		p.Data = f
+	ref := strings.TrimSpace(c.FormValue("ref"))
+	if len(ref) > 64 {
+		ref = ref[:64]
 	}
-	n, err := refnum.Parse(f.Ref)
+	f := newSignInForm(p, strings.ToValidUTF8(ref, ""))
+	// Only the parsed values are checked; what is shown back in the inputs
+	// is clipped to their size, so a 60 MB field is not sent back whole.
+	day, year := strings.TrimSpace(c.FormValue("dob_day")), strings.TrimSpace(c.FormValue("dob_year"))
+	f.Day, f.Month, f.Year = echo(day, 8), echo(c.FormValue("dob_month"), 8), echo(year, 8)
+	p.Data = f
+	n, err := refnum.Parse(ref)
 	switch {
-	case f.Ref == "":
+	case ref == "":
 		p.AddError("ref", "patient.error.ref.required")
 	case errors.Is(err, refnum.ErrCheck):
 		p.AddError("ref", "patient.error.ref.check")
 	case err != nil:
 		p.AddError("ref", "patient.error.ref.format")
 	}
-	birth, ok := parseDate(f.Day, f.Month, f.Year, time.Now())
+	birth, ok := parseDate(day, c.FormValue("dob_month"), year, time.Now())
 	if !ok {
 		p.AddError("dob", "patient.error.dob")
 	}
@@ -172,6 +175,14 @@ func parseDate(day, month, year string, now time.Time) (time.Time, bool) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// echo is s as shown back in a form field: at most n bytes, valid UTF-8.
+func echo(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
+}
 
 // toInside sends a signed-in patient to their images: straight to the viewer
 // when the bucket holds one study (the first image sooner on a slow phone),
