@@ -98,18 +98,29 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	if len(p.Errors) > 0 {
 		return h.renderSignIn(c, http.StatusUnprocessableEntity, p)
 	}
+	// One address is stopped after IPThrottle.Max refused tries. Only
+	// refusals count (as for staff): patients in a waiting room or behind a
+	// mobile carrier's NAT share one address, and counting their successful
+	// sign-ins locked them all out after 30 in a quarter of an hour. The
+	// bucket's own counter is what bounds the guesses on one bucket.
+	ipKey := "patient-ip:" + c.IP()
 	if h.IPThrottle != nil {
-		allowed, _, err := h.IPThrottle.Attempt(c.Context(), "patient-ip:"+c.IP())
+		locked, err := h.IPThrottle.Locked(c.Context(), ipKey)
 		if err != nil {
 			return err
 		}
-		if !allowed {
+		if locked {
 			return apperr.New(apperr.TooMany, "error.toomany")
 		}
 	}
 	a, err := h.Buckets.SignIn(c.Context(), n, birth, c.IP())
 	if err != nil {
 		return err
+	}
+	if a.Outcome == buckets.Refused && h.IPThrottle != nil {
+		if _, err := h.IPThrottle.Fail(c.Context(), ipKey); err != nil {
+			return err
+		}
 	}
 	switch a.Outcome {
 	case buckets.Open:
