@@ -56,7 +56,7 @@ func (h *Handlers) Home(c fiber.Ctx) error {
 	if len(ref) > 40 {
 		ref = ""
 	}
-	f := newSignInForm(p, ref)
+	f := newSignInForm(p, strings.ToValidUTF8(ref, ""))
 	f.Lang = lang
 	p.Data = f
 	return web.Render(c, http.StatusOK, "patient/signin", p)

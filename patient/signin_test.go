@@ -217,4 +217,9 @@ func TestSignInEchoesNoHugeOrInvalidInput(t *testing.T) {
 			}
 		})
 	}
+	// The start page prefills the number from the QR code's link.
+	res, body := f.srv.Client(t).Get("/?ref=AB%FF%FE%00CD")
+	if res.StatusCode != http.StatusOK || !utf8.ValidString(body) {
+		t.Fatalf("start page with a broken ?ref= answered %d, valid UTF-8: %v", res.StatusCode, utf8.ValidString(body))
+	}
 }
