@@ -132,9 +132,12 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		if err := h.startSession(c, a.Bucket, stageCode); err != nil {
 			return err
 		}
+		// Say why no code came: a sign-in within a minute of the last one
+		// (a double tap on a slow phone) meets the cooldown, and "could not
+		// be sent" would be wrong: the code sent a moment ago still works.
 		q := ""
-		if h.send(c, a.Bucket) != "" {
-			q = "?notsent=1"
+		if notice := h.send(c, a.Bucket); notice != "" {
+			q = "?notice=" + strings.TrimPrefix(notice, "patient.code.")
 		}
 		return web.Redirect(c, "/p/code"+q)
 	case buckets.Blocked, buckets.Expired, buckets.Revoked:
