@@ -42,8 +42,9 @@ func (h *Handlers) codePage(c fiber.Ctx, b *store.Bucket, notice string) *web.Pa
 // CodeForm asks for the code just sent.
 func (h *Handlers) CodeForm(c fiber.Ctx) error {
 	notice := ""
-	if c.Query("notsent") == "1" {
-		notice = "patient.code.notsent"
+	switch n := c.Query("notice"); n {
+	case "notsent", "cooldown", "daylimit", "iplimit", "country":
+		notice = "patient.code." + n
 	}
 	return web.Render(c, http.StatusOK, "patient/code", h.codePage(c, bucketOf(c), notice))
 }

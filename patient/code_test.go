@@ -221,10 +221,10 @@ func TestSMSCodeThroughVonage(t *testing.T) {
 	c := srv.Client(t)
 	c.Get("/")
 	res, _ := c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
-	if loc := res.Header.Get("Location"); loc != "/p/code?notsent=1" {
+	if loc := res.Header.Get("Location"); loc != "/p/code?notice=notsent" {
 		t.Fatalf("refused send: redirected to %q", loc)
 	}
-	doc := c.GetDoc("/p/code?notsent=1", http.StatusOK)
+	doc := c.GetDoc("/p/code?notice=notsent", http.StatusOK)
 	if !strings.Contains(doc.Find("[data-testid=code-notice]").Text(), "could not be sent") {
 		t.Fatal("the patient is not told the code could not be sent")
 	}
@@ -247,5 +247,27 @@ func TestSMSCodeThroughVonage(t *testing.T) {
 	code := sixDigits.FindString(last.Get("text"))
 	if res, _ := c.PostForm("/p/code", url.Values{"code": {code}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("code from the SMS answered %d", res.StatusCode)
+	}
+}
+
+// A second sign-in within the cooldown (a double tap on a slow phone) says
+// a code was sent a moment ago, not that it could not be sent, and that
+// code still opens the bucket.
+func TestSecondSignInWithinCooldownKeepsTheCode(t *testing.T) {
+	f := newFixture(t)
+	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+	c := f.srv.Client(t)
+	c.Get("/")
+	c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
+	code := lastOutboxCode(t, f.srv, "zoe@example.org")
+	c = f.srv.Client(t)
+	c.Get("/")
+	res, _ := c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
+	res, body := c.Get(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "less than a minute ago") || strings.Contains(body, "could not be sent") {
+		t.Fatalf("code page after a second sign-in answered %d: %s", res.StatusCode, testserver.Doc(t, body).Find("main").Text())
+	}
+	if res, _ := c.PostForm("/p/code", url.Values{"code": {code}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the code of the first sign-in answered %d", res.StatusCode)
 	}
 }

@@ -34,7 +34,7 @@ type Handlers struct {
 	Store    storage.Store
 	Renderer *dicom.Renderer
 	Log      *slog.Logger
-	// IPThrottle bounds sign-in and code tries per address (nil: none).
+	// IPThrottle bounds refused sign-in tries per address (nil: none).
 	IPThrottle *auth.Throttle
 }
 

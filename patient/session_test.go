@@ -70,3 +70,20 @@ func TestSignInPerAddressLimit(t *testing.T) {
 		t.Fatalf("31st try answered %d", last.StatusCode)
 	}
 }
+
+// Successful sign-ins do not count against the address: a hospital's
+// waiting room or a mobile carrier's NAT puts many patients behind one
+// address, and the 31st patient of a quarter of an hour used to be refused
+// (and everyone else after them, for 15 minutes).
+func TestSignInPerAddressLimitCountsOnlyRefusals(t *testing.T) {
+	f := newFixture(t)
+	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
+	for i := 0; i < 35; i++ {
+		c := f.srv.Client(t)
+		c.Get("/")
+		res, _ := c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in %d from the shared address answered %d", i+1, res.StatusCode)
+		}
+	}
+}

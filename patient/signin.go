@@ -56,7 +56,7 @@ func (h *Handlers) Home(c fiber.Ctx) error {
 	if len(ref) > 40 {
 		ref = ""
 	}
-	f := newSignInForm(p, ref)
+	f := newSignInForm(p, strings.ToValidUTF8(ref, ""))
 	f.Lang = lang
 	p.Data = f
 	return web.Render(c, http.StatusOK, "patient/signin", p)
@@ -72,41 +72,55 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		c.Cookie(&fiber.Cookie{Name: web.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: "Lax", Secure: h.Sessions.Store.Secure})
 	}
 	p := web.NewPage(c, "patient.signin.title", nil)
-	f := newSignInForm(p, strings.TrimSpace(c.FormValue("ref")))
-	f.Day, f.Month, f.Year = strings.TrimSpace(c.FormValue("dob_day")), c.FormValue("dob_month"), strings.TrimSpace(c.FormValue("dob_year"))
-	p.Data = f
-	if len(f.Ref) > 64 {
-		f.Ref = f.Ref[:64]
-		p.Data = f
+	ref := strings.TrimSpace(c.FormValue("ref"))
+	if len(ref) > 64 {
+		ref = ref[:64]
 	}
-	n, err := refnum.Parse(f.Ref)
+	f := newSignInForm(p, strings.ToValidUTF8(ref, ""))
+	// Only the parsed values are checked; what is shown back in the inputs
+	// is clipped to their size, so a 60 MB field is not sent back whole.
+	day, year := strings.TrimSpace(c.FormValue("dob_day")), strings.TrimSpace(c.FormValue("dob_year"))
+	f.Day, f.Month, f.Year = echo(day, 8), echo(c.FormValue("dob_month"), 8), echo(year, 8)
+	p.Data = f
+	n, err := refnum.Parse(ref)
 	switch {
-	case f.Ref == "":
+	case ref == "":
 		p.AddError("ref", "patient.error.ref.required")
 	case errors.Is(err, refnum.ErrCheck):
 		p.AddError("ref", "patient.error.ref.check")
 	case err != nil:
 		p.AddError("ref", "patient.error.ref.format")
 	}
-	birth, ok := parseDate(f.Day, f.Month, f.Year, time.Now())
+	birth, ok := parseDate(day, c.FormValue("dob_month"), year, time.Now())
 	if !ok {
 		p.AddError("dob", "patient.error.dob")
 	}
 	if len(p.Errors) > 0 {
 		return h.renderSignIn(c, http.StatusUnprocessableEntity, p)
 	}
+	// One address is stopped after IPThrottle.Max refused tries. Only
+	// refusals count (as for staff): patients in a waiting room or behind a
+	// mobile carrier's NAT share one address, and counting their successful
+	// sign-ins locked them all out after 30 in a quarter of an hour. The
+	// bucket's own counter is what bounds the guesses on one bucket.
+	ipKey := "patient-ip:" + c.IP()
 	if h.IPThrottle != nil {
-		allowed, _, err := h.IPThrottle.Attempt(c.Context(), "patient-ip:"+c.IP())
+		locked, err := h.IPThrottle.Locked(c.Context(), ipKey)
 		if err != nil {
 			return err
 		}
-		if !allowed {
+		if locked {
 			return apperr.New(apperr.TooMany, "error.toomany")
 		}
 	}
 	a, err := h.Buckets.SignIn(c.Context(), n, birth, c.IP())
 	if err != nil {
 		return err
+	}
+	if a.Outcome == buckets.Refused && h.IPThrottle != nil {
+		if _, err := h.IPThrottle.Fail(c.Context(), ipKey); err != nil {
+			return err
+		}
 	}
 	switch a.Outcome {
 	case buckets.Open:
@@ -115,9 +129,12 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		if err := h.startSession(c, a.Bucket, stageCode); err != nil {
 			return err
 		}
+		// Say why no code came: a sign-in within a minute of the last one
+		// (a double tap on a slow phone) meets the cooldown, and "could not
+		// be sent" would be wrong: the code sent a moment ago still works.
 		q := ""
-		if h.send(c, a.Bucket) != "" {
-			q = "?notsent=1"
+		if notice := h.send(c, a.Bucket); notice != "" {
+			q = "?notice=" + strings.TrimPrefix(notice, "patient.code.")
 		}
 		return web.Redirect(c, "/p/code"+q)
 	case buckets.Blocked, buckets.Expired, buckets.Revoked:
@@ -176,6 +193,14 @@ func (h *Handlers) open(c fiber.Ctx, b *store.Bucket) error {
 		return err
 	}
 	return h.toInside(c, b)
+}
+
+// echo is s as shown back in a form field: at most n bytes, valid UTF-8.
+func echo(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
 }
 
 // toInside sends a signed-in patient to their images: straight to the viewer

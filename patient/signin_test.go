@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/store"
@@ -178,4 +179,49 @@ func patientEvents(t *testing.T, srv *testserver.Server) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Oversized and malformed fields get the usual 422 with the form, but are
+// not sent back whole (a 60 MB day came back as a 60 MB page) nor as invalid
+// UTF-8 (security requirement 15).
+func TestSignInEchoesNoHugeOrInvalidInput(t *testing.T) {
+	f := newFixture(t)
+	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
+	huge := strings.Repeat("1", 6<<10) // under the sign-in body limit (8 KiB; larger bodies get 413)
+	tests := []struct {
+		name string
+		form url.Values
+	}{
+		{"huge day", url.Values{"ref": {n.Canonical()}, "dob_day": {huge}, "dob_month": {"3"}, "dob_year": {"1961"}}},
+		{"huge year", url.Values{"ref": {n.Canonical()}, "dob_day": {"9"}, "dob_month": {"3"}, "dob_year": {huge}}},
+		{"huge month", url.Values{"ref": {""}, "dob_day": {"9"}, "dob_month": {huge}, "dob_year": {"1961"}}},
+		{"huge number", url.Values{"ref": {huge}, "dob_day": {"9"}, "dob_month": {"3"}, "dob_year": {"1961"}}},
+		{"invalid UTF-8 and NUL", url.Values{"ref": {"ABC\xff\xfe\x00D"}, "dob_day": {"9\xff"}, "dob_month": {"3"}, "dob_year": {"19\x0061"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := f.srv.Client(t)
+			c.Get("/")
+			res, body := c.PostForm("/p/signin", tt.form)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("answered %d", res.StatusCode)
+			}
+			if len(body) > 32<<10 || strings.Contains(body, huge[:256]) {
+				t.Fatalf("a %d-byte answer: the field was sent back whole", len(body))
+			}
+			if !utf8.ValidString(body) {
+				t.Fatal("the answer is not valid UTF-8")
+			}
+			// Invalid UTF-8 and NUL are refused before the handler (a 422
+			// naming the field, web.RefuseBadFormText); the rest get the form.
+			if tt.name != "invalid UTF-8 and NUL" && testserver.Doc(t, body).Find("#ref").Length() != 1 {
+				t.Fatal("no sign-in form in the answer")
+			}
+		})
+	}
+	// The start page prefills the number from the QR code's link.
+	res, body := f.srv.Client(t).Get("/?ref=AB%FF%FE%00CD")
+	if res.StatusCode != http.StatusOK || !utf8.ValidString(body) {
+		t.Fatalf("start page with a broken ?ref= answered %d, valid UTF-8: %v", res.StatusCode, utf8.ValidString(body))
+	}
 }

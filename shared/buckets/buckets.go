@@ -17,10 +17,9 @@ import (
 // block a bucket until a service desk user or a department admin unlocks it.
 const MaxFailures = 5
 
-// MaxBlockedProbes is how many birth-date checks a blocked, revoked or
-// expired bucket answers truthfully ("blocked, call ..."); after that every
-// answer is the generic refusal, so a closed bucket cannot be used to guess
-// the birth date.
+// MaxBlockedProbes is how many birth-date checks a blocked or revoked bucket
+// answers truthfully ("blocked, call ..."); after that every answer is the
+// generic refusal, so a closed bucket cannot be used to guess the birth date.
 const MaxBlockedProbes = 5
 
 // Errors of the domain; handlers map them to pages.

@@ -62,30 +62,36 @@ func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, 
 		}
 		match := b.Patient.BirthDate != nil && sameDate(*b.Patient.BirthDate, birth)
 		switch {
-		case b.State == store.BucketBlocked:
+		case b.State == store.BucketBlocked || b.State == store.BucketRevoked:
+			// A closed bucket compares birth dates only MaxBlockedProbes
+			// times: else "blocked"/"revoked" against the one refusal would be
+			// an unlimited birth-date oracle.
 			b.BlockedProbes++
 			if _, err := tx.NewUpdate().Model(b).Column("blocked_probes").WherePK().Exec(ctx); err != nil {
 				return err
 			}
 			if match && b.BlockedProbes <= MaxBlockedProbes {
 				a.Outcome, a.Bucket = Blocked, b
+				if b.State == store.BucketRevoked {
+					a.Outcome = Revoked
+				}
 			}
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "blocked", ip, nil)
-		case b.State == store.BucketRevoked, b.Expired(s.Today()):
-			// As for a blocked bucket: a few truthful answers, then only the
-			// generic one, so a withdrawn letter is no birth-date oracle.
-			reason, outcome := "expired", Expired
-			if b.State == store.BucketRevoked {
-				reason, outcome = "revoked", Revoked
+			return s.record(ctx, tx, b, audit.PatientSignInFail, b.State, ip, nil)
+		case b.Expired(s.Today()):
+			if match {
+				a.Outcome, a.Bucket = Expired, b
+				return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, nil)
 			}
-			b.BlockedProbes++
-			if _, err := tx.NewUpdate().Model(b).Column("blocked_probes").WherePK().Exec(ctx); err != nil {
+			// A wrong birth date counts as on an open bucket ("expired"
+			// against the refusal tells a right date from a wrong one), so
+			// an expired bucket is no free birth-date oracle; a later
+			// extension does not undo the failures.
+			blocked, err := s.fail(ctx, tx, b)
+			if err != nil {
 				return err
 			}
-			if match && b.BlockedProbes <= MaxBlockedProbes {
-				a.Outcome, a.Bucket = outcome, b
-			}
-			return s.record(ctx, tx, b, audit.PatientSignInFail, reason, ip, nil)
+			a.JustBlocked = blocked
+			return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, map[string]any{"failures": b.Failures})
 		case !match:
 			blocked, err := s.fail(ctx, tx, b)
 			if err != nil {

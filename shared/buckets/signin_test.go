@@ -222,32 +222,3 @@ func TestBirthDateSuccessResetsOnlyDOBBuckets(t *testing.T) {
 		t.Fatalf("after the right code: %d failures, last access %v", got.Failures, got.LastAccessAt)
 	}
 }
-
-// Revoked and expired buckets are no birth-date oracle either: the right
-// birth date is explained only for the first MaxBlockedProbes probes.
-func TestClosedBucketsLimitTruthfulAnswers(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name  string
-		close func(f *fixture, id int64)
-		want  buckets.Outcome
-	}{
-		{"revoked", func(f *fixture, id int64) { f.exec(`UPDATE buckets SET state = 'revoked' WHERE id = ?`, id) }, buckets.Revoked},
-		{"expired", func(f *fixture, id int64) { f.exec(`UPDATE buckets SET valid_until = '2020-01-01' WHERE id = ?`, id) }, buckets.Expired},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
-			p := f.print(store.VerifyDOB, nil, nil)
-			tc.close(f, p.b.ID)
-			for i := 1; i <= buckets.MaxBlockedProbes+2; i++ {
-				want := tc.want
-				if i > buckets.MaxBlockedProbes {
-					want = buckets.Refused
-				}
-				if a := f.signIn(p.n, birth); a.Outcome != want {
-					t.Fatalf("probe %d: %v, want %v", i, a.Outcome, want)
-				}
-			}
-		})
-	}
-}
