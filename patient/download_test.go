@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -137,5 +138,44 @@ func TestDownloadAnonymizedIsDeidentified(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no DICOM file checked")
+	}
+}
+
+// Many anonymized downloads at once all complete (a few de-identify at a
+// time, the others wait): every answer is a whole ZIP.
+func TestParallelAnonymizedDownloads(t *testing.T) {
+	srv, c, _, _ := downloadFixture(t, true)
+	const n = 12
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					errs <- fmt.Errorf("%v", r)
+				}
+			}()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/p/download", nil)
+			res, err := c.HTTP.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if _, err := zip.NewReader(bytes.NewReader(body), int64(len(body))); err != nil || res.StatusCode != http.StatusOK {
+				errs <- fmt.Errorf("status %d, zip: %v", res.StatusCode, err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
