@@ -10,35 +10,8 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/dicomtest"
 )
-
-// Reference tools (scripts/deps.sh test installs them): dcmtk and GDCM.
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s not installed (run scripts/deps.sh test): %v", name, err)
-	}
-}
-
-// run runs a converter that reads in and writes out, both in dir.
-func convert(t testing.TB, in []byte, tool string, args ...string) []byte {
-	t.Helper()
-	needTool(t, tool)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "in.dcm"), filepath.Join(dir, "out.dcm")
-	if err := os.WriteFile(src, in, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(tool, append(append([]string{}, args...), src, dst)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
-	}
-	b, err := os.ReadFile(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // kinds of synthetic images: known pixels in the layouts PACS send.
 type kind struct {
@@ -176,7 +149,7 @@ func TestCodecs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				b := convert(t, in, e.tool, e.args...)
+				b := dicomtest.Convert(t, in, e.tool, e.args...)
 				im, got := decodeAll(t, b)
 				if im.Meta.TransferSyntax != e.ts {
 					t.Fatalf("transfer syntax %s, want %s", im.Meta.TransferSyntax, e.ts)
@@ -186,11 +159,11 @@ func TestCodecs(t *testing.T) {
 				}
 				var ref [][]int
 				if e.ref != "" {
-					_, ref = decodeAll(t, convert(t, b, e.ref, e.refArgs...))
+					_, ref = decodeAll(t, dicomtest.Convert(t, b, e.ref, e.refArgs...))
 				}
 				if ref != nil && k.syn.SamplesPerPixel == 3 {
 					// The reference converts YCbCr to RGB: compare the renderings.
-					refIm, _ := decodeAll(t, convert(t, b, e.ref, e.refArgs...))
+					refIm, _ := decodeAll(t, dicomtest.Convert(t, b, e.ref, e.refArgs...))
 					a, _ := im.Render(rd.Options{})
 					c, _ := refIm.Render(rd.Options{})
 					ap, cp := a.(*image.RGBA).Pix, c.(*image.RGBA).Pix
@@ -267,7 +240,7 @@ func TestCodecsOnSamples(t *testing.T) {
 		_, want := decodeAll(t, orig)
 		for _, tool := range tools {
 			t.Run(fmt.Sprint(name, "/", tool.name, tool.args), func(t *testing.T) {
-				_, got := decodeAll(t, convert(t, orig, tool.name, tool.args...))
+				_, got := decodeAll(t, dicomtest.Convert(t, orig, tool.name, tool.args...))
 				if len(got) != len(want) {
 					t.Fatalf("%d frames, want %d", len(got), len(want))
 				}
@@ -357,7 +330,7 @@ func TestNativeLayouts(t *testing.T) {
 // dcmdump checks that dcmtk reads b (the acceptance bar for import).
 func dcmdump(t testing.TB, b []byte) {
 	t.Helper()
-	needTool(t, "dcmdump")
+	dicomtest.NeedTool(t, "dcmdump")
 	p := filepath.Join(t.TempDir(), "x.dcm")
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)

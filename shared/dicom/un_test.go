@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/dicomtest"
 )
 
 // withUNSequence inserts before Patient Name (0010,0010) a private
@@ -45,7 +46,7 @@ func TestUndefinedLengthUN(t *testing.T) {
 		b    []byte
 	}{
 		{"native", withUNSequence(t, in)},
-		{"jpeg-lossless", withUNSequence(t, convert(t, in, "dcmcjpeg", "+e1"))},
+		{"jpeg-lossless", withUNSequence(t, dicomtest.Convert(t, in, "dcmcjpeg", "+e1"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dcmdump(t, tc.b)
