@@ -81,7 +81,7 @@ type poster struct {
 	form url.Values
 }
 
-func newPoster(t *testing.T, f *printFixture, c *testserver.Client) poster {
+func newPoster(t testing.TB, f *printFixture, c *testserver.Client) poster {
 	t.Helper()
 	c.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)
 	form := f.validForm()

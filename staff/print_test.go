@@ -33,7 +33,7 @@ type printFixture struct {
 	studies []*store.Study // two studies of one patient
 }
 
-func newPrintFixture(t *testing.T, lang string) *printFixture {
+func newPrintFixture(t testing.TB, lang string) *printFixture {
 	t.Helper()
 	srv := testserver.New(t)
 	srv.App.Staff.Print.Now = func() time.Time { return printToday }
@@ -50,7 +50,7 @@ func newPrintFixture(t *testing.T, lang string) *printFixture {
 	return &printFixture{srv: srv, dept: d, user: u, c: c, studies: []*store.Study{s1, s2}}
 }
 
-func printExec(t *testing.T, srv *testserver.Server, q string, args ...any) {
+func printExec(t testing.TB, srv *testserver.Server, q string, args ...any) {
 	t.Helper()
 	if _, err := srv.DB.ExecContext(context.Background(), q, args...); err != nil {
 		t.Fatal(err)
