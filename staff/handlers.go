@@ -24,6 +24,7 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
+	letters    freshLetters // rendered in a print, for its Print immediately
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

@@ -33,13 +33,15 @@ func (h *Handlers) PrintLetter(c fiber.Ctx) error {
 	if !ok {
 		return apperr.New(apperr.NotFound, "print.error.gone")
 	}
-	logo, err := store.LoadLogo(c.Context(), h.DB, b.DepartmentID)
-	if err != nil {
-		return err
-	}
-	pdf, err := letter.Render(letterFor(b, studies, lang, h.Print.now(), h.Print.SignInURL, n, logo))
-	if err != nil {
-		return err
+	pdf, ok := h.letters.take(b.ID, lang, h.Print.now())
+	if !ok {
+		logo, err := store.LoadLogo(c.Context(), h.DB, b.DepartmentID)
+		if err != nil {
+			return err
+		}
+		if pdf, err = letter.Render(letterFor(b, studies, lang, h.Print.now(), h.Print.SignInURL, n, logo)); err != nil {
+			return err
+		}
 	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{
 		Action: audit.BucketLetter, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,

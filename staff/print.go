@@ -89,10 +89,12 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	var pdf []byte
 	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
 		// No bucket whose letter cannot be printed: render it once before storing.
 		Check: func(b *store.Bucket, n refnum.Number) error {
-			_, err := letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
+			var err error
+			pdf, err = letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
 			return err
 		},
 		// The session is written through the print's own transaction: never a
@@ -108,6 +110,7 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	}
 	to := "/staff/print/" + strconv.FormatInt(res.Bucket.ID, 10)
 	if req.PrintNow && !res.Duplicate {
+		h.letters.put(res.Bucket.ID, res.Bucket.Language, pdf, h.Print.now())
 		to += "?open=1"
 	}
 	return web.Redirect(c, to)

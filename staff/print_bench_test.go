@@ -84,7 +84,7 @@ func BenchmarkPrintEndToEnd(b *testing.B) {
 					if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 						b.Fatal(err)
 					}
-					if r := send(http.MethodGet, "/staff/print/"+id+"/letter?lang=fr", nil); r.StatusCode != http.StatusOK {
+					if r := send(http.MethodGet, "/staff/print/"+id+"/letter?lang="+form.Get("language") /* the letter Print immediately opens */, nil); r.StatusCode != http.StatusOK {
 						b.Fatalf("letter: %d", r.StatusCode)
 					}
 				}
