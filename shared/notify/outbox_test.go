@@ -66,7 +66,8 @@ func TestOutboxReportsDatabaseErrors(t *testing.T) {
 
 func load(t *testing.T, kv ...string) *config.Config {
 	t.Helper()
-	m := map[string]string{}
+	// Dev mode keeps a secret key in the data folder: never the source tree.
+	m := map[string]string{"RADPASS_DATA_DIR": t.TempDir()}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
