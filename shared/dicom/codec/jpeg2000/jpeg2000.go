@@ -90,7 +90,12 @@ const Available = true
 // Decode decodes one JPEG 2000 codestream (or JP2 file) that must be
 // cols x rows with spp components. Samples come back interleaved; signed
 // components as two's complement in their precision.
+// The C library runs in codec's C lane: bounded in time and concurrency.
 func Decode(src []byte, rows, cols, spp int) (*codec.Frame, error) {
+	return codec.InCLane(func() (*codec.Frame, error) { return decode(src, rows, cols, spp) })
+}
+
+func decode(src []byte, rows, cols, spp int) (*codec.Frame, error) {
 	if len(src) < 4 {
 		return nil, fmt.Errorf("%w: jpeg 2000: empty frame", codec.ErrCorrupt)
 	}

@@ -44,7 +44,12 @@ const Available = true
 
 // Decode decodes one JPEG-LS frame that must be cols x rows with spp
 // samples per pixel. Samples come back interleaved.
+// The C library runs in codec's C lane: bounded in time and concurrency.
 func Decode(src []byte, rows, cols, spp int) (*codec.Frame, error) {
+	return codec.InCLane(func() (*codec.Frame, error) { return decode(src, rows, cols, spp) })
+}
+
+func decode(src []byte, rows, cols, spp int) (*codec.Frame, error) {
 	if len(src) < 4 {
 		return nil, fmt.Errorf("%w: jpeg-ls: empty frame", codec.ErrCorrupt)
 	}
