@@ -63,5 +63,5 @@ func (h *Handlers) reportStudy(c fiber.Ctx) (*store.Study, error) {
 		return nil, fiber.ErrNotFound
 	}
 	st, err := h.Buckets.Report(c.Context(), viewerOf(c), id)
-	return st, notFound(err)
+	return st, err
 }

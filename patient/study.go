@@ -48,7 +48,7 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 	ctx := c.Context()
 	study, err := h.Buckets.Study(ctx, buckets.Patient(b), id)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, err
 	}
 	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
 	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
@@ -77,7 +77,7 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 	b := bucketOf(c)
 	ref, err := h.Buckets.Instance(c.Context(), viewerOf(c), id)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	if err := h.recordView(c, b, audit.SeriesView, "series:"+itoa(ref.SeriesID), map[string]any{"study_id": ref.StudyID, "series_id": ref.SeriesID}); err != nil {
 		return err
@@ -89,12 +89,4 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 func (h *Handlers) recordView(c fiber.Ctx, b *store.Bucket, action, key string, details map[string]any) error {
 	return audit.RecordView(c.Context(), h.DB, &audit.Event{Action: action, ActorKind: "patient", ActorName: patientName(b),
 		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(), Details: details}, key)
-}
-
-// notFound maps "not in this bucket" to a 404.
-func notFound(err error) error {
-	if err == buckets.ErrNotFound {
-		return fiber.ErrNotFound
-	}
-	return err
 }

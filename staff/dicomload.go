@@ -17,5 +17,5 @@ func (h *Handlers) visibleInstance(c fiber.Ctx) (*buckets.InstanceRef, error) {
 		return nil, fiber.ErrNotFound
 	}
 	ref, err := h.Buckets.Instance(c.Context(), buckets.Staff(web.CurrentUser(c)), id)
-	return ref, notFound(err)
+	return ref, err
 }

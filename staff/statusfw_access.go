@@ -106,7 +106,7 @@ func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	study, err := h.Buckets.Study(c.Context(), buckets.Staff(u), id)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.StudyAccessExport, ActorKind: "staff", ActorID: &u.ID,
 		ActorName: u.Username, DepartmentID: &study.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": study.ID}}); err != nil {

@@ -75,7 +75,7 @@ func (h *Handlers) sfTarget(c fiber.Ctx) (*store.User, *store.Bucket, error) {
 	}
 	b, err := h.Buckets.ForStaff(c.Context(), u, id)
 	if err != nil {
-		return nil, nil, notFound(err)
+		return nil, nil, err
 	}
 	if !buckets.CanManage(u, b) {
 		return nil, nil, apperr.New(apperr.Forbidden, "statusfw.error.forbidden")
@@ -119,7 +119,7 @@ func (h *Handlers) sfActionSubmit(a *sfAction) fiber.Handler {
 		if err != nil {
 			key, args, ok := sfErrorKey(a, err)
 			if !ok {
-				return notFound(err)
+				return err
 			}
 			st, serr := h.sfState(c, a, b, in)
 			if serr != nil {
@@ -131,7 +131,7 @@ func (h *Handlers) sfActionSubmit(a *sfAction) fiber.Handler {
 		if web.IsHTMX(c) {
 			row, err := h.Buckets.Row(c.Context(), u, b.ID)
 			if err != nil {
-				return notFound(err)
+				return err
 			}
 			v := sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk(), Done: page.T(a.doneKey, "ID", b.ID)}
 			page.Data = v
@@ -190,7 +190,7 @@ func (h *Handlers) sfState(c fiber.Ctx, a *sfAction, b *store.Bucket, in sfInput
 func (h *Handlers) sfRenderForm(c fiber.Ctx, status int, page *web.Page, u *store.User, b *store.Bucket, st *sfActionState) error {
 	row, err := h.Buckets.Row(c.Context(), u, b.ID)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	st.Title = page.T(st.Action.titleKey)
 	v := sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk(), Form: st}

@@ -242,7 +242,7 @@ func (h *Handlers) StatusForwardingRow(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	row, err := h.Buckets.Row(c.Context(), u, parseID(c.Params("id")))
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	page := web.NewPage(c, "statusfw.title", nil)
 	page.Data = sfRowView{P: page, L: newSFLabels(page), R: h.sfRowOf(page, u, row), ServiceDesk: u.IsServiceDesk()}

@@ -41,7 +41,7 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	study, err := h.Buckets.Study(ctx, buckets.Staff(u), id)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
 	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, staffURLs(id))
@@ -71,12 +71,4 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 	}
 	page.Data = &StudyPage{StudyView: v, Access: access}
 	return web.Render(c, http.StatusOK, "staff/study", page)
-}
-
-// notFound maps the domain's "not visible" to a 404.
-func notFound(err error) error {
-	if err == buckets.ErrNotFound {
-		return fiber.ErrNotFound
-	}
-	return err
 }

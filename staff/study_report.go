@@ -23,7 +23,7 @@ func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	s, err := h.Buckets.Study(c.Context(), buckets.Staff(u), id)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	if s.ReportPDFKey == "" {
 		return fiber.ErrNotFound

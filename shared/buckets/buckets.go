@@ -8,6 +8,8 @@ package buckets
 
 import (
 	"errors"
+
+	"github.com/radpass/radpass/shared/apperr"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -24,7 +26,9 @@ const MaxBlockedProbes = 5
 
 // Errors of the domain; handlers map them to pages.
 var (
-	ErrNotFound  = errors.New("buckets: not found")
+	// ErrNotFound answers 404 by itself (an apperr): another department's or
+	// another bucket's object looks like no object at all.
+	ErrNotFound  = apperr.New(apperr.NotFound, "error.notfound")
 	ErrNotActive = errors.New("buckets: not active")
 	ErrCooldown  = errors.New("buckets: a code was sent less than a minute ago")
 	ErrSendLimit = errors.New("buckets: too many codes sent")

@@ -17,33 +17,42 @@ type File struct {
 }
 
 // Files lists every instance of bucket id's studies in reading order
-// (study, series number, instance number), each study with its patient.
+// (study, series number, instance number), each study with its patient:
+// three queries, whatever the number of studies and series.
 func (s *Service) Files(ctx context.Context, id int64) ([]File, error) {
-	studies, err := s.Studies(ctx, id)
-	if err != nil || len(studies) == 0 {
+	var studies []*store.Study
+	if err := s.DB.NewSelect().Model(&studies).Relation("Patient").
+		Where("?TableAlias.id IN (SELECT study_id FROM bucket_studies WHERE bucket_id = ?)", id).
+		OrderExpr("?TableAlias.study_date DESC NULLS LAST, ?TableAlias.id DESC").Scan(ctx); err != nil || len(studies) == 0 {
 		return nil, err
 	}
-	var pats []*store.Study
-	if err := s.DB.NewSelect().Model(&pats).Relation("Patient").Where("?TableAlias.id IN (?)", bun.In(StudyIDs(studies))).Scan(ctx); err != nil {
+	var series []*store.Series
+	if err := s.DB.NewSelect().Model(&series).Where("study_id IN (?)", bun.In(StudyIDs(studies))).
+		OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil || len(series) == 0 {
 		return nil, err
 	}
-	byID := map[int64]*store.Study{}
-	for _, st := range pats {
-		byID[st.ID] = st
+	seriesIDs := make([]int64, len(series))
+	for i, se := range series {
+		seriesIDs[i] = se.ID
+	}
+	var insts []*store.Instance
+	if err := s.DB.NewSelect().Model(&insts).Where("series_id IN (?)", bun.In(seriesIDs)).
+		OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil {
+		return nil, err
+	}
+	bySeries := map[int64][]*store.Instance{}
+	for _, in := range insts {
+		bySeries[in.SeriesID] = append(bySeries[in.SeriesID], in)
+	}
+	byStudy := map[int64][]*store.Series{}
+	for _, se := range series {
+		byStudy[se.StudyID] = append(byStudy[se.StudyID], se)
 	}
 	var out []File
 	for _, st := range studies {
-		var series []*store.Series
-		if err := s.DB.NewSelect().Model(&series).Where("study_id = ?", st.ID).OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil {
-			return nil, err
-		}
-		for _, se := range series {
-			var insts []*store.Instance
-			if err := s.DB.NewSelect().Model(&insts).Where("series_id = ?", se.ID).OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil {
-				return nil, err
-			}
-			for _, in := range insts {
-				out = append(out, File{Study: byID[st.ID], Series: se, Instance: in})
+		for _, se := range byStudy[st.ID] {
+			for _, in := range bySeries[se.ID] {
+				out = append(out, File{Study: st, Series: se, Instance: in})
 			}
 		}
 	}

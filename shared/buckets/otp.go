@@ -43,6 +43,7 @@ type Code struct {
 	SendID      int64
 	Sender      string // the department's SMS sender id ("" = the configured one)
 	Department  string // named in the message
+	DeptID      int64
 }
 
 // SMSAllowed is the rule against SMS pumping: a mobile number whose country
@@ -129,7 +130,7 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 			return err
 		}
 		code = &Code{Plain: plain, Channel: b.Verification, Destination: b.Destination, Language: b.Language, SendID: sendID,
-			Sender: b.Department.SMSSender, Department: b.Department.Name}
+			Sender: b.Department.SMSSender, Department: b.Department.Name, DeptID: b.DepartmentID}
 		return nil
 	})
 	if err != nil {
@@ -156,12 +157,7 @@ func (s *Service) SendDone(ctx context.Context, c *Code, bucketID int64, ip stri
 				return err
 			}
 		}
-		b := &store.Bucket{ID: bucketID}
-		var dept int64
-		if err := tx.NewRaw(`SELECT department_id FROM buckets WHERE id = ?`, bucketID).Scan(ctx, &dept); err != nil {
-			return err
-		}
-		b.DepartmentID = dept
+		b := &store.Bucket{ID: bucketID, DepartmentID: c.DeptID}
 		return s.record(ctx, tx, b, audit.PatientOTPSend, outcome, ip, map[string]any{"channel": c.Channel})
 	})
 }
