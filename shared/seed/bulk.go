@@ -143,14 +143,43 @@ func Bulk(ctx context.Context, dsn string, n int, progress io.Writer) (BulkResul
 		return res, fmt.Errorf("copy studies: %w", err)
 	}
 	res.Studies = n
-	// VACUUM sets the visibility map after COPY, so the study list's walks
-	// are index-only at once rather than after autovacuum comes by.
 	fmt.Fprintln(progress, "bulk: vacuum, analyze")
-	if _, err := conn.ExecContext(ctx, `VACUUM (ANALYZE) patients, studies`); err != nil {
+	if err := vacuumAllVisible(ctx, conn, 5*time.Second); err != nil {
 		return res, err
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// vacuumAllVisible vacuums the bulk tables until their visibility maps cover
+// every page, so the study list's walks are index-only at once rather than
+// after autovacuum comes by. One VACUUM is not always enough: a transaction
+// that began before the COPY committed (an autovacuum ANALYZE of the table
+// just loaded, a backend starting up) holds the horizon back, and VACUUM then
+// leaves the new pages not all-visible. Such transactions are short, so it
+// tries again for up to patience; a database with a long-running transaction
+// keeps the load as it is (still correct, only slower to read).
+func vacuumAllVisible(ctx context.Context, conn bun.Conn, patience time.Duration) error {
+	deadline := time.Now().Add(patience)
+	query := `VACUUM (ANALYZE) patients, studies`
+	for {
+		if _, err := conn.ExecContext(ctx, query); err != nil {
+			return err
+		}
+		var missing int
+		// VACUUM stores relallvisible as it finds the pages.
+		err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_class
+			WHERE oid IN ('patients'::regclass, 'studies'::regclass) AND relallvisible < relpages`).Scan(&missing)
+		if err != nil || missing == 0 || time.Now().After(deadline) {
+			return err
+		}
+		query = `VACUUM patients, studies` // the statistics are already fresh
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // copyRows streams what write produces into a COPY ... FROM STDIN.

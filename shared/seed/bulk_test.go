@@ -3,6 +3,7 @@ package seed_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/testdb"
@@ -74,5 +75,66 @@ func TestBulkUsesExistingDepartments(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT department_id) FROM studies WHERE accession LIKE ?`, res.Prefix+"%").Scan(&n); err != nil || n != 2 {
 		t.Fatalf("bulk studies in %d departments (%v)", n, err)
+	}
+}
+
+// A transaction older than the load (here a held snapshot, in CI an
+// autovacuum ANALYZE) makes the first VACUUM leave the new pages not
+// all-visible; Bulk vacuums again once it has ended, so the study list's
+// walks are index-only right after the load.
+func TestBulkEndsAllVisibleAfterAnOlderSnapshotEnds(t *testing.T) {
+	t.Parallel()
+	db, dsn := testdb.NewWithURL(t)
+	ctx := context.Background()
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.ExecContext(ctx, `SELECT count(*) FROM studies`); err != nil { // takes the snapshot
+		t.Fatal(err)
+	}
+	// Release the snapshot only once Bulk's first VACUUM of studies is over.
+	released := make(chan error, 1)
+	go func() {
+		for {
+			var vacuums int
+			err := db.QueryRowContext(ctx, `SELECT vacuum_count FROM pg_stat_all_tables WHERE relid = 'studies'::regclass`).Scan(&vacuums)
+			if err != nil || vacuums > 0 {
+				if err == nil {
+					_, err = holder.ExecContext(ctx, `COMMIT`)
+				}
+				released <- err
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	if _, err := seed.Bulk(ctx, dsn, 2000, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT relname, relpages, relallvisible FROM pg_class WHERE relname IN ('patients', 'studies')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var pages, visible int
+		if err := rows.Scan(&name, &pages, &visible); err != nil {
+			t.Fatal(err)
+		}
+		if pages == 0 || visible < pages {
+			t.Errorf("%s: %d of %d pages all-visible after Bulk", name, visible, pages)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
