@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
@@ -409,5 +410,68 @@ func TestEncapsulatedJPEG(t *testing.T) {
 			t.Fatalf("frame %d size %v", f, img.Bounds())
 		}
 		spread(t, "jpeg frame", img)
+	}
+}
+
+// opens counts the blobs a renderer reads.
+type opens struct {
+	storage.Store
+	n atomic.Int32
+}
+
+func (o *opens) Open(ctx context.Context, key string) (storage.Blob, error) {
+	o.n.Add(1)
+	return o.Store.Open(ctx, key)
+}
+
+// An undecodable frame is decoded once: later views, sizes and windows get
+// the placeholder from the cache's verdict without reading the file again.
+// Another frame, or a renderer without a cache, still tries.
+func TestUndecodableFrameIsNotDecodedAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fsStore, err := storage.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &opens{Store: fsStore}
+	// Zero bytes labelled JPEG 2000: no codestream, never decodable.
+	broken, err := rd.Synth{StudyUID: "1.2", SeriesUID: "1.2.3", SOPUID: "1.2.3.4", PatientID: "X", Rows: 2, Cols: 2, Frames: 2,
+		BitsAllocated: 8, TransferSyntax: "1.2.840.10008.1.2.4.90", Pixel: func(f, i, s int) int { return 0 }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, _, err := fsStore.Put(ctx, bytes.NewReader(broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rd.Renderer{Store: st, CacheDir: t.TempDir()}
+	for i, q := range []rd.Request{
+		{StorageKey: key, Lang: "en", Size: 128},
+		{StorageKey: key, Lang: "en", Size: 128},
+		{StorageKey: key, Lang: "de", Size: 512, Window: "soft"},
+	} {
+		res, err := r.Render(ctx, q)
+		if err != nil || !res.Unavailable {
+			t.Fatalf("render %d: %v %+v", i, err, res)
+		}
+		if i == 2 && !bytes.Equal(res.Data, rd.Unavailable("de", 512)) {
+			t.Fatal("the remembered verdict answers with another language's or size's placeholder")
+		}
+	}
+	if n := st.n.Load(); n != 1 {
+		t.Fatalf("the broken frame was read %d times, want once", n)
+	}
+	if _, err := r.Render(ctx, rd.Request{StorageKey: key, Frame: 1, Lang: "en"}); err != nil || st.n.Load() != 2 {
+		t.Fatalf("frame 1 shares frame 0's verdict: %v, %d reads", err, st.n.Load())
+	}
+	uncached := &rd.Renderer{Store: st}
+	for range 2 {
+		if _, err := uncached.Render(ctx, rd.Request{StorageKey: key, Lang: "en"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.n.Load(); n != 4 {
+		t.Fatalf("%d reads with and without a cache, want 4", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/radpass/radpass/shared/dicom/codec"
 	"github.com/radpass/radpass/shared/storage"
 )
 
@@ -100,6 +101,20 @@ func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 			return &Result{Data: b, ContentType: ctype, ETag: etag}, nil
 		}
 	}
+	unavailable := &Result{Data: Unavailable(q.Lang, q.Size), ContentType: "image/png",
+		ETag: `"na-` + q.Lang + "-" + itoa(max(q.Size, 0)) + `"`, Unavailable: true}
+	// A frame known to be undecodable is not decoded again on every view,
+	// thumbnail and window change: a hostile or broken frame can cost a C
+	// decoder seconds each time (see codec.InCLane).
+	failed := ""
+	if r.CacheDir != "" {
+		fh := sha256.Sum256(fmt.Appendf(nil, "%s|undecodable|%s|%d", renderVersion, q.StorageKey, q.Frame))
+		fk := hex.EncodeToString(fh[:])
+		failed = filepath.Join(r.CacheDir, fk[:2], fk+".na")
+		if _, err := os.Stat(failed); err == nil {
+			return unavailable, nil
+		}
+	}
 	blob, err := r.Store.Open(ctx, q.StorageKey)
 	if err != nil {
 		return nil, err
@@ -119,9 +134,14 @@ func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 			ETag: `"np-` + q.Lang + "-" + itoa(max(q.Size, 0)) + `"`, Unavailable: true}, nil
 	}
 	if err != nil {
-		// Undecodable pixel data: the translated placeholder, never an error page.
-		return &Result{Data: Unavailable(q.Lang, q.Size), ContentType: "image/png",
-			ETag: `"na-` + q.Lang + "-" + itoa(max(q.Size, 0)) + `"`, Unavailable: true}, nil
+		// Undecodable pixel data: the translated placeholder, never an error
+		// page. Remembered unless the cause may pass (a decoder queue full
+		// under load, a cancelled request, a disk error); bumping
+		// renderVersion (a new decoder) forgets every such verdict.
+		if failed != "" && !transient(ctx, err) {
+			writeCache(failed, nil)
+		}
+		return unavailable, nil
 	}
 	var buf bytes.Buffer
 	if err := Encode(&buf, img, q.PNG); err != nil {
@@ -131,6 +151,12 @@ func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 		writeCache(path, buf.Bytes())
 	}
 	return &Result{Data: buf.Bytes(), ContentType: ctype, ETag: etag}, nil
+}
+
+// transient reports a decode failure that may not happen again.
+func transient(ctx context.Context, err error) bool {
+	var pathErr *fs.PathError
+	return errors.Is(err, codec.ErrTooSlow) || ctx.Err() != nil || errors.As(err, &pathErr)
 }
 
 // writeCache stores a rendering atomically; failures only cost a re-render.
