@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,5 +99,33 @@ func TestGroupChangesRacingDelete(t *testing.T) {
 				t.Errorf("trail %v, want create and one delete", actions)
 			}
 		})
+	}
+}
+
+// Disabling a disabled user (a double click, two admins at once, 150
+// parallel requests in a load test: 150 user.disable events) changes
+// nothing and writes no second event; enabling likewise.
+func TestSetDisabledTwice(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	dept := testserver.MustDepartment(t, db, "TWICE")
+	admin := testserver.MustUser(t, db, "twice.admin", store.RoleAdmin, dept)
+	target := testserver.MustUser(t, db, "twice.staff", store.RoleStaff, dept)
+	actor := audit.Staff(admin, "127.0.0.1")
+	for _, step := range []bool{true, true, false, false, true} {
+		u, err := users.SetDisabled(ctx, db, actor, target.ID, step)
+		if err != nil || u.Disabled != step {
+			t.Fatalf("SetDisabled(%v): %v, disabled %v", step, err, u != nil && u.Disabled)
+		}
+	}
+	var actions []string
+	if err := db.NewRaw("SELECT action FROM audit_events WHERE details->>'user_id' = ? ORDER BY id", strconv.FormatInt(target.ID, 10)).
+		Scan(ctx, &actions); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{audit.UserDisable, audit.UserEnable, audit.UserDisable}
+	if strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Errorf("trail %v, want %v", actions, want)
 	}
 }
