@@ -76,6 +76,9 @@ func (h *Handlers) Resend(c fiber.Ctx) error {
 	b := bucketOf(c)
 	status := http.StatusOK
 	notice := h.send(c, b)
+	if notice == noticeClosed {
+		return h.closedSince(c, b.ID)
+	}
 	if notice == "" {
 		notice = "patient.code.resent"
 	} else {
@@ -89,6 +92,34 @@ func (h *Handlers) Resend(c fiber.Ctx) error {
 		return web.RenderPartial(c, status, "partials/patient_code", p)
 	}
 	return web.Render(c, status, "patient/code", p)
+}
+
+// noticeClosed is what send returns when the bucket stopped opening between
+// the session check and the send (blocked by a wrong code in another tab,
+// revoked, expired at midnight): no code, and nothing "could not be sent".
+const noticeClosed = "closed"
+
+// closedSince answers a request whose bucket closed while it ran: the page
+// that says why (as at sign-in), the session ended.
+func (h *Handlers) closedSince(c fiber.Ctx, id int64) error {
+	b, err := h.Buckets.Get(c.Context(), id)
+	if errors.Is(err, buckets.ErrNotFound) {
+		if err := h.Sessions.Destroy(c); err != nil {
+			return err
+		}
+		return h.signedOut(c)
+	}
+	if err != nil {
+		return err
+	}
+	o := buckets.Blocked
+	switch b.EffectiveState(h.Buckets.Today()) {
+	case store.BucketRevoked:
+		o = buckets.Revoked
+	case store.BucketExpired:
+		o = buckets.Expired
+	}
+	return h.renderClosed(c, o, b)
 }
 
 // send issues a code for b and sends it to the destination on file. It
@@ -106,6 +137,8 @@ func (h *Handlers) send(c fiber.Ctx, b *store.Bucket) string {
 		return "patient.code.iplimit"
 	case errors.Is(err, buckets.ErrCountry):
 		return "patient.code.country"
+	case errors.Is(err, buckets.ErrNotActive), errors.Is(err, buckets.ErrNotFound):
+		return noticeClosed
 	case err != nil:
 		h.Log.ErrorContext(ctx, "issue code failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", err.Error())
 		return "patient.code.notsent"

@@ -14,7 +14,10 @@ import (
 	"github.com/radpass/radpass/shared/web"
 )
 
-// anonSlots bounds the anonymized downloads de-identifying at once.
+// anonSlots bounds the anonymized downloads de-identifying at once. As the
+// writer passes files on in pieces (progressWriter), a slot is held until its
+// download's current file has mostly reached the client: the bound is on
+// memory, and four slow phones make a fifth anonymized download wait.
 var anonSlots = make(chan struct{}, 4)
 
 // downloadTimeout bounds one download: a phone on a slow line may need long,
@@ -100,11 +103,29 @@ type progressWriter struct {
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
-	if p.conn != nil && p.idle > 0 {
-		if now := time.Now(); now.Sub(p.moved) > p.idle/8 {
-			_ = p.conn.SetWriteDeadline(now.Add(p.idle))
-			p.moved = now
+	n := 0
+	for len(b) > 0 {
+		if p.conn != nil && p.idle > 0 {
+			if now := time.Now(); now.Sub(p.moved) > p.idle/8 {
+				_ = p.conn.SetWriteDeadline(now.Add(p.idle))
+				p.moved = now
+			}
 		}
+		// At most writeChunk at a time: the response stream behind w copies
+		// every write it is given and queues a few of them, so one write of
+		// a whole de-identified file (the DICOM writer hands over the pixel
+		// data in one piece) was a copy of the file waiting for the client,
+		// whatever the slots bound; in chunks, a slow client holds back the
+		// writer instead.
+		k, err := p.w.Write(b[:min(len(b), writeChunk)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
 	}
-	return p.w.Write(b)
+	return n, nil
 }
+
+// writeChunk is the largest piece progressWriter passes on at once.
+const writeChunk = 64 << 10

@@ -133,7 +133,11 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		// (a double tap on a slow phone) meets the cooldown, and "could not
 		// be sent" would be wrong: the code sent a moment ago still works.
 		q := ""
-		if notice := h.send(c, a.Bucket); notice != "" {
+		notice := h.send(c, a.Bucket)
+		if notice == noticeClosed {
+			return h.closedSince(c, a.Bucket.ID)
+		}
+		if notice != "" {
 			q = "?notice=" + strings.TrimPrefix(notice, "patient.code.")
 		}
 		return web.Redirect(c, "/p/code"+q)

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/keys"
 	"github.com/radpass/radpass/shared/refnum"
@@ -126,12 +128,8 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 			return fmt.Errorf("insert bucket studies: %w", err)
 		}
 		if r.LabelID != 0 {
-			labels := make([]*store.StudyLabel, len(sel.Studies))
-			for i, st := range sel.Studies {
-				labels[i] = &store.StudyLabel{StudyID: st.ID, LabelID: r.LabelID, UserID: r.LabelUserID, GroupID: r.LabelGroupID, CreatedBy: &u.ID}
-			}
-			if _, err := tx.NewInsert().Model(&labels).Exec(ctx); err != nil {
-				return fmt.Errorf("insert study labels: %w", err)
+			if err := addLabels(ctx, tx, u, sel, r); err != nil {
+				return err
 			}
 		}
 		details := map[string]any{
@@ -170,6 +168,45 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 		return &Created{Bucket: b, Number: n}, fmt.Errorf("%w: %v", ErrPrefs, err)
 	}
 	return &Created{Bucket: b, Number: n}, nil
+}
+
+// addLabels puts the print's label on its studies for the chosen user or
+// group, as labels.AddToStudy does: a study that has the label for that
+// target already keeps its one row (printing a study twice with "Add label"
+// showed the label twice), under the same per study and label lock; the
+// label and group are held against deletion, and one deleted since the form
+// was checked is the form's label error, not a foreign key violation.
+func addLabels(ctx context.Context, tx bun.Tx, u *store.User, sel *Selection, r *PrintRequest) error {
+	held := func(table string, id int64) error {
+		var got int64
+		err := tx.NewRaw("SELECT id FROM ? WHERE id = ? FOR KEY SHARE", bun.Ident(table), id).Scan(ctx, &got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.Field("label", "labels.error.label")
+		}
+		return err
+	}
+	if err := held("labels", r.LabelID); err != nil {
+		return err
+	}
+	if r.LabelGroupID != nil {
+		if err := held("groups", *r.LabelGroupID); err != nil {
+			return err
+		}
+	}
+	ids := StudyIDs(sel.Studies)
+	slices.Sort(ids) // one lock order for every transaction taking several
+	for _, id := range slices.Compact(ids) {
+		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, ?)", int32(id), int32(r.LabelID)).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw(`INSERT INTO study_labels (study_id, label_id, user_id, group_id, created_by)
+			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM study_labels
+				WHERE study_id = ? AND label_id = ? AND user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?)`,
+			id, r.LabelID, r.LabelUserID, r.LabelGroupID, u.ID, id, r.LabelID, r.LabelUserID, r.LabelGroupID).Exec(ctx); err != nil {
+			return fmt.Errorf("insert study labels: %w", err)
+		}
+	}
+	return nil
 }
 
 // ErrPrefs wraps a failure to save the sticky preferences after a print that

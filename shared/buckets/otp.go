@@ -64,7 +64,8 @@ func SMSAllowed(d *store.Department, e164 string) bool {
 
 // IssueOTP makes a new code for bucket id (which must be active, and an SMS
 // or e-mail bucket), replacing the previous one, within the send limits: 60 s
-// between codes, 5 codes per bucket per 24 h, MaxSendsPerIPHour per address.
+// between codes, 5 codes per bucket per 24 h, MaxSendsPerIPHour per address,
+// and otp.MaxFailedSendsPerDay failed attempts per bucket per 24 h.
 // The failure counter is left as it is. The caller sends the code and then
 // reports the outcome with SendDone.
 func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, error) {
@@ -91,17 +92,21 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 		var last struct {
 			Latest *time.Time `bun:"latest"`
 			Day    int        `bun:"day"`
+			Failed int        `bun:"failed"`
 		}
-		// Failed sends cost nothing and count for neither limit: the patient may try again.
-		if err := tx.NewRaw(`SELECT max(at) AS latest, count(*) FILTER (WHERE at > ?) AS day
-			FROM otp_sends WHERE bucket_id = ? AND outcome <> 'failed' AND at > ?`,
-			now.Add(-24*time.Hour), b.ID, now.Add(-24*time.Hour)).Scan(ctx, &last); err != nil {
+		// Failed sends count for neither the cooldown nor the daily limit:
+		// the patient may try again. They have a cap of their own, as a
+		// failed send may still have been delivered.
+		if err := tx.NewRaw(`SELECT max(at) FILTER (WHERE outcome <> 'failed') AS latest,
+			count(*) FILTER (WHERE outcome <> 'failed') AS day, count(*) FILTER (WHERE outcome = 'failed') AS failed
+			FROM otp_sends WHERE bucket_id = ? AND at > ?`,
+			b.ID, now.Add(-24*time.Hour)).Scan(ctx, &last); err != nil {
 			return err
 		}
 		if last.Latest != nil && now.Sub(*last.Latest) < otp.CooldownResend {
 			return ErrCooldown
 		}
-		if last.Day >= otp.MaxSendsPerDay {
+		if last.Day >= otp.MaxSendsPerDay || last.Failed >= otp.MaxFailedSendsPerDay {
 			return ErrSendLimit
 		}
 		// Serialise sends per address across buckets for the per-address count.

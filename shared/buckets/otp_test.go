@@ -3,6 +3,7 @@ package buckets_test
 import (
 	"errors"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -184,6 +185,30 @@ func TestOTPSendLimits(t *testing.T) {
 		if got := f.checkOTP(p.b.ID, ok); got != buckets.Open {
 			t.Fatalf("code of the good send: %v", got)
 		}
+	})
+	t.Run("failed sends have a cap of their own", func(t *testing.T) {
+		t.Parallel()
+		// A provider that answers with an error after taking the message
+		// (a timeout, a 502 from its gateway) still delivers it: before this
+		// cap one session sent 31 SMS in half a second through such a
+		// provider, every one "failed" and so free.
+		f := newFixture(t)
+		p := f.print(store.VerifySMS, nil, nil)
+		for i := 0; i < otp.MaxFailedSendsPerDay; i++ {
+			c, err := f.s.IssueOTP(f.ctx, p.b.ID, "198.51.100."+strconv.Itoa(i%200))
+			if err != nil {
+				t.Fatalf("attempt %d: %v", i+1, err)
+			}
+			if err := f.s.SendDone(f.ctx, c, p.b.ID, "198.51.100.7", errors.New("vonage: HTTP 502")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.s.IssueOTP(f.ctx, p.b.ID, "203.0.113.9"); !errors.Is(err, buckets.ErrSendLimit) {
+			t.Fatalf("attempt %d after %d failed ones: %v, want ErrSendLimit", otp.MaxFailedSendsPerDay+1, otp.MaxFailedSendsPerDay, err)
+		}
+		// The cap is per 24 hours, like the daily limit.
+		f.clk.Add(24*time.Hour + time.Second)
+		f.issue(p.b.ID, "203.0.113.9")
 	})
 	t.Run("a failed send clears only its own code", func(t *testing.T) {
 		t.Parallel()

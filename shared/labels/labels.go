@@ -125,7 +125,9 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name
 	return l, err
 }
 
-// Update renames and recolours label id.
+// Update renames and recolours label id. The row is read again under lock
+// inside the transaction: a label deleted meanwhile is NotFound (no audit
+// event, no "saved"), and the event names what it really was before.
 func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, colour string) (*store.Label, error) {
 	l, err := Get(ctx, db, actor.User, id)
 	if err != nil {
@@ -138,14 +140,17 @@ func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, 
 	if err != nil {
 		return nil, err
 	}
-	details := map[string]any{"label_id": l.ID}
-	if name != l.Name {
-		details["name"] = map[string]any{"from": l.Name, "to": name}
-	}
-	if colour != l.Color {
-		details["color"] = map[string]any{"from": l.Color, "to": colour}
-	}
 	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockLabel(ctx, tx, l); err != nil {
+			return err
+		}
+		details := map[string]any{"label_id": l.ID}
+		if name != l.Name {
+			details["name"] = map[string]any{"from": l.Name, "to": name}
+		}
+		if colour != l.Color {
+			details["color"] = map[string]any{"from": l.Color, "to": colour}
+		}
 		if _, err := tx.NewUpdate().Model(l).Set("name = ?", name).Set("color = ?", colour).WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -154,11 +159,26 @@ func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, 
 	if store.IsUniqueViolation(err) {
 		return nil, apperr.Field("name", "labels.error.name.taken")
 	}
+	if err != nil {
+		return nil, err
+	}
 	l.Name, l.Color = name, colour
-	return l, err
+	return l, nil
+}
+
+// lockLabel reloads l under a row lock inside tx; NotFound when it is gone
+// (deleted by a request that ran between the caller's check and now).
+func lockLabel(ctx context.Context, tx bun.Tx, l *store.Label) error {
+	err := tx.NewSelect().Model(l).WherePK().For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "error.notfound")
+	}
+	return err
 }
 
 // Delete deletes label id and takes it off every study (ON DELETE CASCADE).
+// Two deletes of one label at once delete it once: the second is NotFound,
+// so the trail holds one event and only one request says "deleted".
 func Delete(ctx context.Context, db bun.IDB, actor audit.Actor, id int64) error {
 	l, err := Get(ctx, db, actor.User, id)
 	if err != nil {
@@ -168,6 +188,9 @@ func Delete(ctx context.Context, db bun.IDB, actor audit.Actor, id int64) error 
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockLabel(ctx, tx, l); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.NewSelect().Model((*store.StudyLabel)(nil)).ColumnExpr("count(*)").Where("label_id = ?", l.ID).Scan(ctx, &n); err != nil {
 			return err

@@ -96,6 +96,17 @@ func AddToStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID, lab
 		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, ?)", int32(s.ID), int32(l.ID)).Exec(ctx); err != nil {
 			return err
 		}
+		// The label and the group may have been deleted since they were
+		// checked: hold them (a delete waits for this transaction) or say
+		// so, instead of a foreign key violation and a 500.
+		if err := keyShare(ctx, tx, "labels", l.ID, "label", "labels.error.label"); err != nil {
+			return err
+		}
+		if t.GroupID != nil {
+			if err := keyShare(ctx, tx, "groups", *t.GroupID, "label_for", "labels.error.target"); err != nil {
+				return err
+			}
+		}
 		exists, err := tx.NewSelect().Model((*store.StudyLabel)(nil)).
 			Where("study_id = ? AND label_id = ?", s.ID, l.ID).
 			Where("user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?", t.UserID, t.GroupID).Exists(ctx)
@@ -134,11 +145,28 @@ func RemoveFromStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID
 		return err
 	}
 	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model(sl).WherePK().Exec(ctx); err != nil {
+		res, err := tx.NewDelete().Model(sl).WherePK().Exec(ctx)
+		if err != nil {
 			return err
+		}
+		// Taken off meanwhile (a double click, the label deleted): one
+		// removal, one event.
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.New(apperr.NotFound, "error.notfound")
 		}
 		return actor.Record(ctx, tx, audit.LabelRemove, &s.DepartmentID, map[string]any{"study_id": s.ID, "label_id": sl.LabelID})
 	})
+}
+
+// keyShare locks row id of table against deletion until tx ends; a row
+// already gone is the field error key on field.
+func keyShare(ctx context.Context, tx bun.Tx, table string, id int64, field, key string) error {
+	var got int64
+	err := tx.NewRaw("SELECT id FROM ? WHERE id = ? FOR KEY SHARE", bun.Ident(table), id).Scan(ctx, &got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.Field(field, key)
+	}
+	return err
 }
 
 // Targets are the choices of the "for" menu: the user and the department's groups.

@@ -27,6 +27,13 @@ const (
 	CooldownResend = 60 * time.Second
 	// MaxSendsPerDay caps the sends for one bucket in any 24 hours.
 	MaxSendsPerDay = 5
+	// MaxFailedSendsPerDay caps the send attempts that failed for one bucket
+	// in any 24 hours. A failed send counts for no other limit (the patient
+	// may try again at once), but "failed" is often not "not delivered": a
+	// timeout or a gateway error after the provider took the message still
+	// reaches the phone (and is billed), so without this cap a flaky provider
+	// let one session send an SMS per click.
+	MaxFailedSendsPerDay = 20
 )
 
 // space is the number of codes: 10^Digits.

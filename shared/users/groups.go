@@ -94,8 +94,12 @@ func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, n
 	if err != nil {
 		return nil, err
 	}
-	old := g.Name
+	var old string
 	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockGroup(ctx, tx, g, "UPDATE"); err != nil {
+			return err
+		}
+		old = g.Name
 		if _, err := tx.NewUpdate().Model(g).Set("name = ?", name).WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -104,8 +108,22 @@ func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, n
 	if store.IsUniqueViolation(err) {
 		return nil, Invalid{apperr.Field("name", "groups.error.name.taken")}
 	}
+	if err != nil {
+		return nil, err
+	}
 	g.Name = name
-	return g, err
+	return g, nil
+}
+
+// lockGroup reloads g inside tx under a row lock of strength ("UPDATE",
+// "KEY SHARE"); NotFound when the group was deleted after the caller's
+// check (two deletes at once, a rename or a new member racing a delete).
+func lockGroup(ctx context.Context, tx bun.Tx, g *store.Group, strength string) error {
+	err := tx.NewSelect().Model(g).WherePK().For(strength).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "error.notfound")
+	}
+	return err
 }
 
 // DeleteGroup deletes group id; its memberships and the labels set for it go
@@ -116,6 +134,9 @@ func DeleteGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64) e
 		return err
 	}
 	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockGroup(ctx, tx, g, "UPDATE"); err != nil {
+			return err
+		}
 		if _, err := tx.NewDelete().Model(g).WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -138,6 +159,9 @@ func AddMember(ctx context.Context, db bun.IDB, actor audit.Actor, gid, uid int6
 		return Invalid{apperr.Field("user", "groups.error.member.department")}
 	}
 	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockGroup(ctx, tx, g, "KEY SHARE"); err != nil {
+			return err
+		}
 		res, err := tx.NewInsert().Model(&store.GroupMember{GroupID: g.ID, UserID: u.ID}).On("CONFLICT DO NOTHING").Exec(ctx)
 		if err != nil {
 			return err

@@ -240,7 +240,8 @@ func List(ctx context.Context, db bun.IDB, actor *store.User, dept *int64) ([]st
 
 // SetDisabled disables (or enables) user id. Disabling ends the user's
 // sessions at once (their rows are deleted; LoadUser also refuses a disabled
-// account on its next request). Nobody disables themselves.
+// account on its next request). Nobody disables themselves. The state it
+// already has changes nothing and writes no event.
 func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, disabled bool) (*store.User, error) {
 	u, err := Get(ctx, db, actor.User, id)
 	if err != nil {
@@ -254,6 +255,15 @@ func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, d
 		action = audit.UserDisable
 	}
 	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		// Under the row lock: a user already in that state (a double click,
+		// two admins at once) is left alone, with no second event.
+		var was bool
+		if err := tx.NewSelect().Model((*store.User)(nil)).Column("disabled").Where("id = ?", u.ID).For("UPDATE").Scan(ctx, &was); err != nil {
+			return err
+		}
+		if was == disabled {
+			return nil
+		}
 		if _, err := tx.NewUpdate().Model(u).Set("disabled = ?", disabled).WherePK().Exec(ctx); err != nil {
 			return err
 		}

@@ -1,0 +1,131 @@
+package users_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/users"
+)
+
+// behind starts calls one after the other while blocker (an open
+// transaction holding what they need) is open, each once the previous one
+// queues on its locks, then commits blocker and returns their errors.
+func behind(t *testing.T, db *bun.DB, blocker bun.Tx, calls ...func() error) []error {
+	t.Helper()
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, f := range calls {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f() }()
+		for waiting := 0; waiting <= i; {
+			if err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).
+				Scan(context.Background(), &waiting); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if err := blocker.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	return errs
+}
+
+func notFound(err error) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Code == apperr.NotFound
+}
+
+// A group deleted while another request renames it, deletes it too or adds
+// a member (all past their checks): the delete happens once and is audited
+// once; the other request is NotFound. Before, a second delete said
+// "deleted" and audited again (100 parallel deletes: 5 group.delete
+// events), a rename audited a change to nothing, and an added member hit
+// the foreign key: a 500.
+func TestGroupChangesRacingDelete(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	dept := testserver.MustDepartment(t, db, "RACE")
+	admin := testserver.MustUser(t, db, "race.admin", store.RoleAdmin, dept)
+	member := testserver.MustUser(t, db, "race.member", store.RoleStaff, dept)
+	actor := audit.Staff(admin, "127.0.0.1")
+	for _, c := range []struct {
+		name  string
+		other func(id int64) error
+	}{
+		{"delete", func(id int64) error { return users.DeleteGroup(ctx, db, actor, id) }},
+		{"rename", func(id int64) error { _, err := users.RenameGroup(ctx, db, actor, id, "Renamed"); return err }},
+		{"add member", func(id int64) error { return users.AddMember(ctx, db, actor, id, member.ID) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g, err := users.CreateGroup(ctx, db, actor, dept.ID, "Group "+c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blocker, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer blocker.Rollback()
+			if _, err := blocker.NewRaw("SELECT id FROM groups WHERE id = ? FOR UPDATE", g.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			errs := behind(t, db, blocker,
+				func() error { return users.DeleteGroup(ctx, db, actor, g.ID) },
+				func() error { return c.other(g.ID) })
+			if errs[0] != nil || !notFound(errs[1]) {
+				t.Errorf("delete: %v; %s after it: %v, want NotFound", errs[0], c.name, errs[1])
+			}
+			var actions []string
+			if err := db.NewRaw("SELECT action FROM audit_events WHERE details->>'group_id' = ? ORDER BY id", strconv.FormatInt(g.ID, 10)).
+				Scan(ctx, &actions); err != nil {
+				t.Fatal(err)
+			}
+			if len(actions) != 2 || actions[0] != audit.GroupCreate || actions[1] != audit.GroupDelete {
+				t.Errorf("trail %v, want create and one delete", actions)
+			}
+		})
+	}
+}
+
+// Disabling a disabled user (a double click, two admins at once, 150
+// parallel requests in a load test: 150 user.disable events) changes
+// nothing and writes no second event; enabling likewise.
+func TestSetDisabledTwice(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	dept := testserver.MustDepartment(t, db, "TWICE")
+	admin := testserver.MustUser(t, db, "twice.admin", store.RoleAdmin, dept)
+	target := testserver.MustUser(t, db, "twice.staff", store.RoleStaff, dept)
+	actor := audit.Staff(admin, "127.0.0.1")
+	for _, step := range []bool{true, true, false, false, true} {
+		u, err := users.SetDisabled(ctx, db, actor, target.ID, step)
+		if err != nil || u.Disabled != step {
+			t.Fatalf("SetDisabled(%v): %v, disabled %v", step, err, u != nil && u.Disabled)
+		}
+	}
+	var actions []string
+	if err := db.NewRaw("SELECT action FROM audit_events WHERE details->>'user_id' = ? ORDER BY id", strconv.FormatInt(target.ID, 10)).
+		Scan(ctx, &actions); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{audit.UserDisable, audit.UserEnable, audit.UserDisable}
+	if strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Errorf("trail %v, want %v", actions, want)
+	}
+}
