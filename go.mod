@@ -76,3 +76,5 @@ require (
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	mellium.im/sasl v0.3.2 // indirect
 )
+
+replace github.com/phpdave11/gofpdf => ./third_party/gofpdf
