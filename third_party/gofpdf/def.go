@@ -19,6 +19,7 @@ package gofpdf
 import (
 	"bytes"
 	"crypto/sha1"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
@@ -719,8 +720,27 @@ type fontDefType struct {
 func generateFontID(fdt fontDefType) (string, error) {
 	// file can be different if generated in different instance
 	fdt.File = ""
+	// RadPass: the character widths (65,536 of them for a UTF-8 font) are
+	// hashed with FNV-1a, not through encoding/json, which took most of the
+	// time of AddUTF8FontFromBytes. The ID is still a SHA-1 over everything
+	// in the definition that JSON sees; it differs from upstream's value.
+	cw := fdt.Cw
+	fdt.Cw = nil
 	b, err := json.Marshal(&fdt)
-	return fmt.Sprintf("%x", sha1.Sum(b)), err
+	if err != nil {
+		return "", err
+	}
+	h := uint64(14695981039346656037)
+	for _, w := range cw {
+		h ^= uint64(w)
+		h *= 1099511628211
+	}
+	b = binary.AppendUvarint(b, uint64(len(cw)))
+	b = binary.BigEndian.AppendUint64(b, h)
+	if cw == nil {
+		b = append(b, 0xff) // nil and empty differ in JSON too
+	}
+	return fmt.Sprintf("%x", sha1.Sum(b)), nil
 }
 
 type fontInfoType struct {

@@ -1836,9 +1836,10 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 		Type := "UTF8"
 		reader := fileReader{readerPosition: 0, array: utf8Bytes}
 
-		utf8File := newUTF8Font(&reader)
-
-		err := utf8File.parseFile()
+		// RadPass: the metrics of a font are parsed once per process (see
+		// parsedUTF8Font); each document still gets its own utf8FontFile
+		// over the caller's bytes, which it subsets when the PDF is output.
+		utf8File, err := parsedUTF8Font(&reader)
 		if err != nil {
 			fmt.Printf("get metrics Error: %e\n", err)
 			return

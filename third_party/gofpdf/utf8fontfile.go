@@ -666,7 +666,9 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 		return nil
 	}
 
-	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
+	// RadPass: upstream called parseHMTXTable here, which only recomputed
+	// CharWidths and DefaultWidth (a 65,536-entry table), and neither is
+	// used by the subset: its widths come from getMetrics.
 
 	utf.parseLOCATable(LocaFormat, numSymbols)
 
@@ -893,7 +895,10 @@ func (utf *utf8FontFile) getMetrics(metricCount, gid int) []byte {
 		metrics = utf.fileReader.Read(4)
 	} else {
 		utf.seek(start + ((metricCount - 1) * 4))
-		metrics = utf.fileReader.Read(2)
+		// RadPass: a copy. Appending to the slice Read returns wrote into
+		// the caller's font bytes (two bytes after these), so a font
+		// given to two documents changed under the second one.
+		metrics = append(make([]byte, 0, 4), utf.fileReader.Read(2)...)
 		utf.seek(start + (metricCount * 2) + (gid * 2))
 		metrics = append(metrics, utf.fileReader.Read(2)...)
 	}
