@@ -13,8 +13,9 @@ import (
 //
 // Nothing kept here is written after it is stored: a document gets its own
 // utf8FontFile (a copy of the parsed one over the caller's bytes, which
-// GenerateCutFont subsets with maps of its own) and shares only CharWidths,
-// which gofpdf reads and never writes (fontDefType.Cw).
+// GenerateCutFont subsets with tables of its own) and shares only what
+// gofpdf reads and never writes: CharWidths (fontDefType.Cw) and the
+// cutTables.
 
 // maxParsedUTF8Fonts bounds the cache; fonts beyond it are parsed each time.
 const maxParsedUTF8Fonts = 8
@@ -47,6 +48,10 @@ func parsedUTF8Font(r *fileReader) (*utf8FontFile, error) {
 	keep.charSymbolDictionary = nil
 	keep.symbolData = nil
 	keep.CodeSymbolDictionary = nil
+	data := append([]byte(nil), r.array...)
+	if keep.cutTables = readCutTablesOf(data); keep.cutTables == nil {
+		return u, nil // not kept: GenerateCutFont fails on it as before
+	}
 	parsedUTF8Fonts.Lock()
 	defer parsedUTF8Fonts.Unlock()
 	if len(parsedUTF8Fonts.list) >= maxParsedUTF8Fonts {
@@ -57,7 +62,7 @@ func parsedUTF8Font(r *fileReader) (*utf8FontFile, error) {
 			return u, nil // another document parsed it meanwhile
 		}
 	}
-	parsedUTF8Fonts.list = append(parsedUTF8Fonts.list, &parsedUTF8{data: append([]byte(nil), r.array...), file: keep})
+	parsedUTF8Fonts.list = append(parsedUTF8Fonts.list, &parsedUTF8{data: data, file: keep})
 	return u, nil
 }
 
@@ -74,4 +79,29 @@ func lookupParsedUTF8(r *fileReader) *utf8FontFile {
 		}
 	}
 	return nil
+}
+
+// cutTables are the parts of a font GenerateCutFont reads for every subset
+// and that depend on the font bytes only. Never written once made.
+type cutTables struct {
+	charSymbolDictionary map[int]int // rune to glyph
+	symbolPosition       []int       // glyph offsets in glyf (loca)
+}
+
+// readCutTables reads the cutTables of a font file as GenerateCutFont does,
+// with a reader of its own; nil when the font has no Unicode cmap.
+func readCutTablesOf(data []byte) *cutTables {
+	utf := newUTF8Font(&fileReader{array: data})
+	utf.skip(4)
+	utf.generateTableDescriptions()
+	utf.SeekTable("head")
+	utf.skip(50)
+	locaFormat := utf.readUint16()
+	utf.SeekTable("maxp")
+	utf.skip(4)
+	numSymbols := utf.readUint16()
+	if !utf.readCutTables(locaFormat, numSymbols) {
+		return nil
+	}
+	return &cutTables{charSymbolDictionary: utf.charSymbolDictionary, symbolPosition: utf.symbolPosition}
 }

@@ -55,6 +55,7 @@ type utf8FontFile struct {
 	DefaultWidth         float64
 	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
+	cutTables            *cutTables // RadPass: shared, read-only; nil: read them
 }
 
 type tableDescription struct {
@@ -661,16 +662,18 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.skip(4)
 	numSymbols := utf.readUint16()
 
-	symbolCharDictionary := utf.generateCMAP()
-	if symbolCharDictionary == nil {
+	// RadPass: upstream called parseHMTXTable after generateCMAP, which
+	// only recomputed CharWidths and DefaultWidth (a 65,536-entry table),
+	// and neither is used by the subset: its widths come from getMetrics.
+	// The rune-to-glyph map and the glyph offsets depend on the font bytes
+	// only: a font parsed before (radpass_fontcache.go) lends its own,
+	// which nothing writes.
+	if c := utf.cutTables; c != nil {
+		utf.charSymbolDictionary = c.charSymbolDictionary
+		utf.symbolPosition = c.symbolPosition
+	} else if !utf.readCutTables(LocaFormat, numSymbols) {
 		return nil
 	}
-
-	// RadPass: upstream called parseHMTXTable here, which only recomputed
-	// CharWidths and DefaultWidth (a 65,536-entry table), and neither is
-	// used by the subset: its widths come from getMetrics.
-
-	utf.parseLOCATable(LocaFormat, numSymbols)
 
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
@@ -790,6 +793,17 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.setOutTable("OS/2", os2Data)
 
 	return utf.assembleTables()
+}
+
+// readCutTables sets charSymbolDictionary and symbolPosition from the
+// font (RadPass: split out of GenerateCutFont); false when the font has no
+// Unicode cmap.
+func (utf *utf8FontFile) readCutTables(locaFormat, numSymbols int) bool {
+	if utf.generateCMAP() == nil {
+		return false
+	}
+	utf.parseLOCATable(locaFormat, numSymbols)
+	return true
 }
 
 func (utf *utf8FontFile) getSymbols(originalSymbolIdx int, start *int, symbolSet map[int]int, SymbolsCollection map[int]int, SymbolsCollectionKeys []int) (*int, map[int]int, map[int]int, []int) {
