@@ -3181,10 +3181,9 @@ func (f *Fpdf) RegisterImageOptionsReader(imgName string, options ImageOptions, 
 		options.ImageType = "jpg"
 	}
 	switch options.ImageType {
-	case "jpg":
-		info = f.parsejpg(r)
-	case "png":
-		info = f.parsepng(r, options.ReadDpi)
+	case "jpg", "png":
+		// RadPass: parsed once per process (radpass_imagecache.go), ID included.
+		info = f.parseImageCached(options.ImageType, options.ReadDpi, r)
 	case "gif":
 		info = f.parsegif(r)
 	default:
@@ -3194,8 +3193,10 @@ func (f *Fpdf) RegisterImageOptionsReader(imgName string, options ImageOptions, 
 		return
 	}
 
-	if info.i, f.err = generateImageID(info); f.err != nil {
-		return
+	if info.i == "" {
+		if info.i, f.err = generateImageID(info); f.err != nil {
+			return
+		}
 	}
 	f.images[imgName] = info
 
@@ -3746,6 +3747,9 @@ func (f *Fpdf) newobj() {
 func (f *Fpdf) putstream(b []byte) {
 	// dbg("putstream")
 	if f.protect.encrypted {
+		// RadPass: encrypt a copy; b may be an image's data, which is
+		// shared by every document that uses the image.
+		b = append([]byte(nil), b...)
 		f.protect.rc4(uint32(f.n), &b)
 	}
 	f.out("stream")
