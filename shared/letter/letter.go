@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/johnfercher/maroto/v2"
-	"github.com/johnfercher/maroto/v2/pkg/components/code"
 	"github.com/johnfercher/maroto/v2/pkg/components/col"
 	"github.com/johnfercher/maroto/v2/pkg/components/image"
 	"github.com/johnfercher/maroto/v2/pkg/components/line"
@@ -105,6 +104,10 @@ func Render(l *Letter) (pdf []byte, err error) {
 			return nil, err
 		}
 	}
+	qr, err := qrPNG(QRURL(l.SignInURL, l.Ref, l.Lang))
+	if err != nil {
+		return nil, err
+	}
 	fs, fonts := takeFonts()
 	defer putFonts(fs)
 
@@ -187,7 +190,7 @@ func Render(l *Letter) (pdf []byte, err error) {
 			textNew(l.Ref.Grouped(), props.Text{Family: fontMono, Size: 20, Top: 12}),
 			textNew(t("letter.qr"), props.Text{Size: 8.5, Top: 24, Color: small.Color}),
 		),
-		code.NewQrCol(4, QRURL(l.SignInURL, l.Ref, l.Lang), props.Rect{Center: true, Percent: 95}),
+		image.NewFromBytesCol(4, qr, extension.Png, props.Rect{Center: true, Percent: 95}),
 	).WithStyle(&props.Cell{BorderType: border.Full, BorderThickness: 0.3, BorderColor: &props.Color{Red: 150, Green: 160, Blue: 170}}))
 
 	// How to sign in.
