@@ -1,10 +1,10 @@
 package staff
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -196,13 +196,15 @@ func (h *Handlers) AuditCSV(c fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-audit-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	db, log := h.DB, h.Log
-	return c.SendStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), auditExportTimeout)
-		defer cancel()
-		if _, err := audit.WriteCSV(ctx, db, q, w); err != nil && log != nil {
+	// Written after the handler returns, at the client's pace (a stalled
+	// client is cut off after the server's write timeout).
+	return web.SendStreamWriter(c, auditExportTimeout, func(ctx context.Context, w io.Writer) error {
+		_, err := audit.WriteCSV(ctx, db, q, w)
+		if err != nil && log != nil {
+			// Headers are gone: the client sees a broken download.
 			log.Error("audit export failed", "error", err.Error())
 		}
-		_ = w.Flush()
+		return err
 	})
 }
 

@@ -42,6 +42,12 @@ type Option func(*config.Config)
 // New starts the app on a free loopback port with its own database.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	return start(tb, nil, opts)
+}
+
+// start runs the app on ln (wrapped by wrap when given), after adjust.
+func start(tb testing.TB, adjust func(*server.App, net.Listener) net.Listener, opts []Option) *Server {
+	tb.Helper()
 	db, dsn := testdb.NewWithURL(tb)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,6 +77,9 @@ func New(tb testing.TB, opts ...Option) *Server {
 	a, err := server.New(server.Deps{Config: cfg, DB: db, Log: log})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if adjust != nil {
+		ln = adjust(a, ln) // before the first connection
 	}
 	go func() { _ = a.Fiber.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
 	tb.Cleanup(func() {
