@@ -129,6 +129,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, string) {
 			c.CSRF = v
 		}
 	}
+	// A response that started or ended a session names the token bound to
+	// it (static/app.js puts it into the page, a browser's next page has it).
+	if v := res.Header.Get("X-Csrf-Token"); v != "" {
+		c.CSRF = v
+	}
 	return res, string(b)
 }
 
