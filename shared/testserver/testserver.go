@@ -25,6 +25,7 @@ import (
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/web"
 )
 
 // Server is a running RadPass on 127.0.0.1.
@@ -131,7 +132,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, string) {
 	}
 	// A response that started or ended a session names the token bound to
 	// it (static/app.js puts it into the page, a browser's next page has it).
-	if v := res.Header.Get("X-Csrf-Token"); v != "" {
+	if v := res.Header.Get(web.HeaderCSRFToken); v != "" {
 		c.CSRF = v
 	}
 	return res, string(b)
