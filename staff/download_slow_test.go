@@ -52,7 +52,7 @@ func TestSlowStaffDownloads(t *testing.T) {
 	t.Run("slow", func(t *testing.T) {
 		t.Run("dicom", func(t *testing.T) {
 			t.Parallel()
-			res := c.GetSlow(dicomURL)
+			res := testserver.SlowGet(t, srv.URL+dicomURL, c.Jar)
 			defer res.Body.Close()
 			got, err := testserver.ReadSlowly(t, res.Body)
 			if err != nil || !bytes.Equal(got, want) {
@@ -61,7 +61,7 @@ func TestSlowStaffDownloads(t *testing.T) {
 		})
 		t.Run("audit csv", func(t *testing.T) {
 			t.Parallel()
-			res := c.GetSlow("/staff/audit.csv")
+			res := testserver.SlowGet(t, srv.URL+"/staff/audit.csv", c.Jar)
 			defer res.Body.Close()
 			got, err := testserver.ReadSlowly(t, res.Body)
 			if err != nil {
@@ -80,7 +80,7 @@ func TestSlowStaffDownloads(t *testing.T) {
 		for _, path := range []string{dicomURL, "/staff/audit.csv"} {
 			t.Run(path, func(t *testing.T) {
 				t.Parallel()
-				res := c.GetSlow(path)
+				res := testserver.SlowGet(t, srv.URL+path, c.Jar)
 				defer res.Body.Close()
 				got, err := testserver.ReadAfterStall(res.Body)
 				if err == nil {
