@@ -65,6 +65,6 @@ func TestStalledDownloadIsCutOff(t *testing.T) {
 	defer res.Body.Close()
 	body, err := testserver.ReadAfterStall(res.Body)
 	if err == nil {
-		t.Fatalf("a client that read nothing for %s still got all %d bytes", 3*testserver.SlowWriteTimeout, len(body))
+		t.Fatalf("a client that read nothing for %s still got all %d bytes", 2*testserver.SlowWriteTimeout, len(body))
 	}
 }

@@ -90,7 +90,7 @@ func TestSlowStaffDownloads(t *testing.T) {
 				defer res.Body.Close()
 				got, err := testserver.ReadAfterStall(res.Body)
 				if err == nil {
-					t.Fatalf("a client that read nothing for %s still got all %d bytes", 3*testserver.SlowWriteTimeout, len(got))
+					t.Fatalf("a client that read nothing for %s still got all %d bytes", 2*testserver.SlowWriteTimeout, len(got))
 				}
 			})
 		}

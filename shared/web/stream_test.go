@@ -86,9 +86,9 @@ func TestStreamDeadlines(t *testing.T) {
 			})
 			t.Run("max bounds the whole", func(t *testing.T) {
 				t.Parallel()
-				// Steady reading as ReadSlowly does would take minutes for
-				// 4 MB; max ends it after two write timeouts.
-				url, want := streamApp(t, 2*testserver.SlowWriteTimeout)
+				// ReadSlowly reads slowly for two write timeouts: max ends
+				// the body during that, after one and a half.
+				url, want := streamApp(t, testserver.SlowWriteTimeout*3/2)
 				res := testserver.SlowGet(t, url+path, nil)
 				defer res.Body.Close()
 				got, err := testserver.ReadSlowly(t, res.Body)
