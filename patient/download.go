@@ -1,11 +1,8 @@
 package patient
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
-	"time"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -14,15 +11,15 @@ import (
 	"github.com/radpass/radpass/shared/web"
 )
 
-// anonSlots bounds the anonymized downloads de-identifying at once. As the
-// writer passes files on in pieces (progressWriter), a slot is held until its
-// download's current file has mostly reached the client: the bound is on
-// memory, and four slow phones make a fifth anonymized download wait.
+// anonSlots bounds the anonymized downloads de-identifying at once. The
+// stream's writes wait until the client has taken them (web.SendStreamWriter
+// hands them over through a pipe), so no copy of a de-identified file queues
+// up behind a slow phone; a slot is held until its download's current file
+// has mostly reached the client: four slow phones make a fifth wait.
 var anonSlots = make(chan struct{}, 4)
 
-// downloadTimeout bounds one download: a phone on a slow line may need long,
-// but a stalled client must not hold files open forever.
-const downloadTimeout = 30 * time.Minute
+// downloadTimeout bounds one download as a whole.
+const downloadTimeout = web.DownloadMax
 
 // Download streams the bucket's DICOM files as one ZIP with a DICOMDIR and a
 // read-me in the bucket's language: file by file, never a temporary copy of
@@ -57,17 +54,9 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-images.zip"`)
 	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
-	// The server's write timeout is one deadline for the whole response
-	// (fasthttp sets it once): any download slower than that was cut off
-	// with a broken ZIP (7.5 MB on a 50 kB/s line: 150 s > 120 s). Here it
-	// bounds each stretch without progress instead; downloadTimeout bounds
-	// the whole.
-	pw := &progressWriter{conn: c.RequestCtx().Conn(), idle: c.App().Server().WriteTimeout}
-	// The body is written after the handler returns: use a context of its own.
-	return c.SendStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), downloadTimeout)
-		defer cancel()
-		pw.w = w
+	// A slow but steady phone gets the whole ZIP, a stalled one is cut off
+	// after the server's write timeout (web.SendStreamWriter).
+	return web.SendStreamWriter(c, downloadTimeout, func(ctx context.Context, w io.Writer) error {
 		if opt.Anonymize {
 			// De-identifying holds one whole file in memory: a few at a
 			// time, whatever the number of downloads (50 parallel anonymized
@@ -77,55 +66,17 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 			case anonSlots <- struct{}{}:
 				defer func() { <-anonSlots }()
 			case <-ctx.Done():
-				return
+				return ctx.Err()
 			}
 		}
 		opt.OnSkip = func(it dicomzip.Item, reason error) {
 			log.WarnContext(ctx, "download: file left out", "request_id", reqID, "bucket_id", bucketID, "reason", reason.Error())
 		}
-		if err := dicomzip.Write(ctx, pw, items, opt); err != nil {
-			// Headers are gone: the client sees a truncated ZIP, which unzip refuses.
+		err := dicomzip.Write(ctx, w, items, opt)
+		if err != nil {
+			// Headers are gone: the client sees a broken download.
 			log.ErrorContext(ctx, "download failed", "request_id", reqID, "bucket_id", bucketID, "error", err.Error())
 		}
-		_ = w.Flush()
+		return err
 	})
 }
-
-// progressWriter moves the connection's write deadline idle ahead whenever
-// the download makes progress (at most a few times per idle period), so a
-// slow but steady client gets the whole file while a stalled one is still
-// cut off after idle.
-type progressWriter struct {
-	w     io.Writer
-	conn  net.Conn
-	idle  time.Duration
-	moved time.Time
-}
-
-func (p *progressWriter) Write(b []byte) (int, error) {
-	n := 0
-	for len(b) > 0 {
-		if p.conn != nil && p.idle > 0 {
-			if now := time.Now(); now.Sub(p.moved) > p.idle/8 {
-				_ = p.conn.SetWriteDeadline(now.Add(p.idle))
-				p.moved = now
-			}
-		}
-		// At most writeChunk at a time: the response stream behind w copies
-		// every write it is given and queues a few of them, so one write of
-		// a whole de-identified file (the DICOM writer hands over the pixel
-		// data in one piece) was a copy of the file waiting for the client,
-		// whatever the slots bound; in chunks, a slow client holds back the
-		// writer instead.
-		k, err := p.w.Write(b[:min(len(b), writeChunk)])
-		n += k
-		if err != nil {
-			return n, err
-		}
-		b = b[k:]
-	}
-	return n, nil
-}
-
-// writeChunk is the largest piece progressWriter passes on at once.
-const writeChunk = 64 << 10

@@ -54,7 +54,7 @@ func (h *Handlers) ReportPDF(c fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="report.pdf"`)
-	return c.SendStream(blob, int(blob.Size()))
+	return web.SendStream(c, blob, int(blob.Size()), web.DownloadMax)
 }
 
 func (h *Handlers) reportStudy(c fiber.Ctx) (*store.Study, error) {

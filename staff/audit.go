@@ -1,10 +1,10 @@
 package staff
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -34,6 +34,7 @@ type auditData struct {
 	Actions     []string
 	Rows        []auditRow
 	NextURL     string
+	PrevURL     string
 	CSVURL      string
 	ServiceDesk bool
 	Departments []store.Department
@@ -101,7 +102,7 @@ func parseAudit(c fiber.Ctx, page *web.Page, u *store.User) (auditForm, audit.Qu
 		f.Department = ""
 	}
 	q.Departments = audit.ScopeFor(u, asked)
-	q.After = c.Query("after")
+	q.After, q.Before = c.Query("after"), c.Query("before")
 	return f, q
 }
 
@@ -128,7 +129,7 @@ func (h *Handlers) AuditTrail(c fiber.Ctx) error {
 	form, q := parseAudit(c, page, u)
 	res, err := audit.Search(c.Context(), h.DB, q)
 	if errors.Is(err, audit.ErrCursor) {
-		q.After = ""
+		q.After, q.Before = "", ""
 		res, err = audit.Search(c.Context(), h.DB, q)
 	}
 	if err != nil {
@@ -158,9 +159,17 @@ func (h *Handlers) AuditTrail(c fiber.Ctx) error {
 	if enc := vals.Encode(); enc != "" {
 		data.CSVURL += "?" + enc
 	}
+	// Previous pages back by keyset too (before = the first event shown):
+	// the URL stays short and any page can be bookmarked, whatever the depth.
 	if res.Next != "" {
 		vals.Set("after", res.Next)
 		data.NextURL = "/staff/audit?" + vals.Encode()
+		vals.Del("after")
+	}
+	if res.Prev != "" {
+		vals.Set("before", res.Prev)
+		data.PrevURL = "/staff/audit?" + vals.Encode()
+		vals.Del("before")
 	}
 	page.Data = data
 	status := http.StatusOK
@@ -185,7 +194,7 @@ func (h *Handlers) AuditCSV(c fiber.Ctx) error {
 			return fiber.NewError(http.StatusUnprocessableEntity, msg)
 		}
 	}
-	q.After = ""
+	q.After, q.Before = "", ""
 	var dept *int64
 	if len(q.Departments) == 1 {
 		dept = &q.Departments[0]
@@ -196,13 +205,15 @@ func (h *Handlers) AuditCSV(c fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-audit-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	db, log := h.DB, h.Log
-	return c.SendStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), auditExportTimeout)
-		defer cancel()
-		if _, err := audit.WriteCSV(ctx, db, q, w); err != nil && log != nil {
+	// Written after the handler returns, at the client's pace (a stalled
+	// client is cut off after the server's write timeout).
+	return web.SendStreamWriter(c, auditExportTimeout, func(ctx context.Context, w io.Writer) error {
+		_, err := audit.WriteCSV(ctx, db, q, w)
+		if err != nil && log != nil {
+			// Headers are gone: the client sees a broken download.
 			log.Error("audit export failed", "error", err.Error())
 		}
-		_ = w.Flush()
+		return err
 	})
 }
 

@@ -31,7 +31,7 @@ func (h *Handlers) InstanceDownload(c fiber.Ctx) error {
 	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/dicom")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+safeName(ref.SOPUID)+`.dcm"`)
-	return c.SendStream(blob, int(blob.Size()))
+	return web.SendStream(c, blob, int(blob.Size()), web.DownloadMax)
 }
 
 // safeName keeps digits and dots (a UID) for a file name.

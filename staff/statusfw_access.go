@@ -1,9 +1,9 @@
 package staff
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -117,10 +117,9 @@ func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="study-`+strconv.FormatInt(study.ID, 10)+`-access.csv"`)
 	svc, log, reqID := h.Buckets, h.Log, c.RequestID()
-	// The body is written after the handler returns: use a context of its own.
-	return c.SendStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), accessExportTimeout)
-		defer cancel()
+	// Written after the handler returns, at the client's pace (a stalled
+	// client is cut off after the server's write timeout).
+	return web.SendStreamWriter(c, accessExportTimeout, func(ctx context.Context, w io.Writer) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(csvSafe([]string{t("statusfw.csv.time"), t("statusfw.csv.who"), t("statusfw.csv.kind"), t("statusfw.csv.bucket"),
 			t("statusfw.csv.user"), t("statusfw.csv.what"), t("statusfw.csv.action"), t("statusfw.csv.series"), t("statusfw.csv.study")}))
@@ -141,10 +140,10 @@ func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
 			err = cw.Error()
 		}
 		if err != nil && log != nil {
-			// Headers are gone: the file ends early; the log says why.
+			// Headers are gone: the client sees a broken download; the log says why.
 			log.ErrorContext(ctx, "access export failed", "request_id", reqID, "study_id", study.ID, "error", err.Error())
 		}
-		_ = w.Flush()
+		return err
 	})
 }
 

@@ -40,5 +40,5 @@ func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
 	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="report-`+strconv.FormatInt(s.ID, 10)+`.pdf"`)
-	return c.SendStream(blob, int(blob.Size()))
+	return web.SendStream(c, blob, int(blob.Size()), web.DownloadMax)
 }

@@ -18,4 +18,22 @@
   }
   document.addEventListener("DOMContentLoaded", hideApply);
   document.addEventListener("htmx:afterSettle", hideApply);
+
+  // A sign-in answered in place (htmx) starts a session, and the CSRF token
+  // is bound to it: the response names the new token (X-Csrf-Token); the
+  // forms and hx-headers outside the swapped part still hold the old one.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var xhr = e.detail && e.detail.xhr;
+    var tok = xhr && xhr.getResponseHeader("X-Csrf-Token");
+    if (!tok) return;
+    document.querySelectorAll("input[name=_csrf]").forEach(function (i) { i.value = tok; });
+    document.querySelectorAll("[hx-headers]").forEach(function (el) {
+      var h;
+      try { h = JSON.parse(el.getAttribute("hx-headers")); } catch (err) { return; }
+      if (h && h["X-Csrf-Token"] !== undefined) {
+        h["X-Csrf-Token"] = tok;
+        el.setAttribute("hx-headers", JSON.stringify(h));
+      }
+    });
+  });
 })();

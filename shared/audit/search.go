@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type Query struct {
 	Study    string     // accession number or study instance UID
 	BucketID int64
 	After    string // cursor: events older than this one
+	Before   string // cursor: events newer than this one (Previous); wins over After
 	Limit    int    // 0 = PageSize
 	// Departments scopes the search: nil = every department (the service
 	// desk only), else events of these departments.
@@ -35,10 +37,11 @@ type Query struct {
 }
 
 // Page is one page of events, newest first; Next is the cursor of the next
-// page ("" when there is none).
+// (older) page and Prev of the previous (newer) one, "" when there is none.
 type Page struct {
 	Events []Event
 	Next   string
+	Prev   string
 }
 
 // ErrCursor is a cursor this package did not make.
@@ -62,34 +65,59 @@ func ScopeFor(u *store.User, asked int64) []int64 {
 }
 
 // Search returns one page of events matching q, newest first (keyset on
-// (at, id), served by the audit_events_at_id / dept_at_id indexes).
+// (at, id), served by the audit_events_at_id / dept_at_id indexes). Paging
+// back (Before) walks the same index the other way: the page of events just
+// newer than the cursor, so Previous after Next shows the rows seen before
+// (the trail is append-only, and new events only ever come first).
 func Search(ctx context.Context, db bun.IDB, q Query) (Page, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > 500 {
 		limit = PageSize
 	}
+	back := q.Before != ""
+	if back {
+		q.After = ""
+	}
 	sel, err := build(ctx, db, q)
 	if err != nil {
 		return Page{}, err
+	}
+	if back {
+		sel = sel.OrderExpr("a.at ASC, a.id ASC")
+	} else {
+		sel = sel.OrderExpr("a.at DESC, a.id DESC")
 	}
 	var evs []Event
 	if err := sel.Limit(limit+1).Scan(ctx, &evs); err != nil {
 		return Page{}, err
 	}
 	var p Page
-	if len(evs) > limit {
+	more := len(evs) > limit
+	if more {
 		evs = evs[:limit]
-		last := evs[len(evs)-1]
-		p.Next = encodeCursor(last.At, last.ID)
+	}
+	if back {
+		slices.Reverse(evs)
+	}
+	if len(evs) > 0 {
+		first, last := evs[0], evs[len(evs)-1]
+		// Forward: older events beyond this page (more), newer ones before
+		// it (any cursor: at least the cursor's event). Back: the reverse.
+		if back || more {
+			p.Next = encodeCursor(last.At, last.ID)
+		}
+		if (back && more) || (!back && q.After != "") {
+			p.Prev = encodeCursor(first.At, first.ID)
+		}
 	}
 	p.Events = evs
 	return p, nil
 }
 
-// build makes the query of q: the scope, the filters and the cursor.
+// build makes the query of q: the scope, the filters and the cursor; the
+// caller orders it.
 func build(ctx context.Context, db bun.IDB, q Query) (*bun.SelectQuery, error) {
-	sel := db.NewSelect().Model((*Event)(nil)).ModelTableExpr("audit_events AS a").ColumnExpr("a.*").
-		OrderExpr("a.at DESC, a.id DESC")
+	sel := db.NewSelect().Model((*Event)(nil)).ModelTableExpr("audit_events AS a").ColumnExpr("a.*")
 	if q.Departments != nil {
 		sel = sel.Where("a.department_id IN (?)", bun.In(q.Departments))
 	}
@@ -133,7 +161,14 @@ func build(ctx context.Context, db bun.IDB, q Query) (*bun.SelectQuery, error) {
 		}
 		sel = sel.Where(subjectCond(pids, ids))
 	}
-	if q.After != "" {
+	switch {
+	case q.Before != "":
+		at, id, err := decodeCursor(q.Before)
+		if err != nil {
+			return nil, err
+		}
+		sel = sel.Where("(a.at, a.id) > (?, ?)", at, id)
+	case q.After != "":
 		at, id, err := decodeCursor(q.After)
 		if err != nil {
 			return nil, err
@@ -216,12 +251,12 @@ var CSVHeader = []string{"time_utc", "action", "outcome", "actor_kind", "actor_i
 // CSV, one database row at a time: nothing is built in memory. Cells that a
 // spreadsheet would run as a formula are defused (see SafeCell).
 func WriteCSV(ctx context.Context, db *bun.DB, q Query, w io.Writer) (int, error) {
-	q.After = ""
+	q.After, q.Before = "", ""
 	sel, err := build(ctx, db, q)
 	if err != nil {
 		return 0, err
 	}
-	rows, err := sel.Rows(ctx)
+	rows, err := sel.OrderExpr("a.at DESC, a.id DESC").Rows(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/web"
 )
 
 // Server is a running RadPass on 127.0.0.1.
@@ -41,6 +42,12 @@ type Option func(*config.Config)
 
 // New starts the app on a free loopback port with its own database.
 func New(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	return start(tb, nil, opts)
+}
+
+// start runs the app on ln (wrapped by wrap when given), after adjust.
+func start(tb testing.TB, adjust func(*server.App, net.Listener) net.Listener, opts []Option) *Server {
 	tb.Helper()
 	db, dsn := testdb.NewWithURL(tb)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -71,6 +78,9 @@ func New(tb testing.TB, opts ...Option) *Server {
 	a, err := server.New(server.Deps{Config: cfg, DB: db, Log: log})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if adjust != nil {
+		ln = adjust(a, ln) // before the first connection
 	}
 	go func() { _ = a.Fiber.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
 	tb.Cleanup(func() {
@@ -119,6 +129,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, string) {
 		if v, ok := doc.Find(`input[name="_csrf"]`).First().Attr("value"); ok && v != "" {
 			c.CSRF = v
 		}
+	}
+	// A response that started or ended a session names the token bound to
+	// it (static/app.js puts it into the page, a browser's next page has it).
+	if v := res.Header.Get(web.HeaderCSRFToken); v != "" {
+		c.CSRF = v
 	}
 	return res, string(b)
 }

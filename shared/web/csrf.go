@@ -23,9 +23,11 @@ import (
 // request's session and it is younger than MaxAge, so no shared store is
 // needed and every instance accepts every other's tokens.
 //
-// The binding is the staff session cookie (empty before sign-in): a token
-// planted in a browser, or one from before sign-in, is worthless once a
-// session exists, and a new session (sign-in) gets a new token.
+// The binding is the browser's sessions: the staff session cookie and the
+// patient session cookie (each empty before sign-in). A token planted in a
+// browser, or one from before a sign-in, is worthless once a session exists,
+// and a new session (sign-in, staff or patient) gets a new token in the very
+// response that starts it.
 type CSRFTokens struct {
 	Key    []byte
 	MaxAge time.Duration
@@ -82,27 +84,32 @@ func (t *CSRFTokens) GetWithContext(ctx context.Context, key string) ([]byte, er
 	return nil, nil
 }
 
-// bindings are the sessions a request's token may be bound to: the first is
-// what new tokens get; a signed-out request also accepts a token bound to
-// the session cookie it still sends (a page loaded before that session
-// ended), which protects nothing less: only that browser knows the cookie.
-type bindings []string
+// bindings are the bindings a request's token may have: the first is what
+// new tokens get; a request signed out of staff also accepts a token bound
+// to the staff session cookie it still sends (a page loaded before that
+// session ended), which protects nothing less: only that browser knows the
+// cookie.
+type bindings struct {
+	list           []string
+	staff, patient string // the cookies in the first binding
+}
 
 func (b bindings) valid(t *CSRFTokens, token string) bool {
-	for _, v := range b {
+	for _, v := range b.list {
 		if t.ValidFor(token, v) {
 			return true
 		}
 	}
-	return len(b) == 0 && t.ValidFor(token, "")
+	return false
 }
 
 func (b bindings) primary() string {
-	if len(b) == 0 {
+	if len(b.list) == 0 {
 		return ""
 	}
-	return b[0]
+	return b.list[0]
 }
+
 func (t *CSRFTokens) Get(key string) ([]byte, error) {
 	// The middleware stores entries under the token itself.
 	if t.Valid(key) {
@@ -138,12 +145,13 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		name = "__Host-radpass_csrf"
 	}
 	var mw fiber.Handler
+	staffName, patientName := SessionCookieName("staff", secure), SessionCookieName("patient", secure)
 	errorHandler := func(c fiber.Ctx, err error) error {
 		// The refusal page carries forms too (language, sign-out): give
 		// them the browser's token, or a new one when it has none valid.
 		// Never for another site's request: it must not be able to replace
 		// the cookie under the user's open pages.
-		b := csrfBindings(c, secure)
+		b := csrfBindings(c, staffName, patientName)
 		tok := c.Cookies(name)
 		if !b.valid(tokens, tok) {
 			if crossSite(c, err) {
@@ -174,8 +182,10 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 		if isMachine(c) {
 			return c.Next()
 		}
-		b := csrfBindings(c, secure)
+		b := csrfBindings(c, staffName, patientName)
 		c.Locals(localCSRFBinding, b)
+		c.Locals(localCSRFState, &csrfState{tokens: tokens, cookie: name, secure: secure,
+			staffName: staffName, patientName: patientName, staff: b.staff, patient: b.patient})
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
 			// A token not bound to this session (none yet, one from before
@@ -205,23 +215,74 @@ func isMachine(c fiber.Ctx) bool {
 	return strings.HasPrefix(c.Path(), "/dicomweb/") || strings.HasPrefix(c.Path(), "/api/")
 }
 
-// csrfBindings is what this request's tokens are bound to: the staff session
-// cookie of a signed-in user; when signed out (no cookie, or one naming a
-// session that has ended: LoadUser, which runs first, found no user) no
-// session, or the cookie the browser still sends.
-func csrfBindings(c fiber.Ctx, secure bool) bindings {
-	name := "radpass_staff" // NewSessions' name for the "staff" store
-	if secure {
-		name = "__Host-" + name
-	}
-	cookie := c.Cookies(name)
+// csrfBindings is what this request's tokens are bound to (bind): the staff
+// session cookie of a signed-in user, and the patient session cookie
+// whenever the browser sends one. The patient session is checked later, by
+// the patient routes; a cookie naming an ended one is still a secret only
+// this browser knows, and a patient sign-in always sets a new cookie. When
+// signed out of staff (no cookie, or one naming a session that has ended:
+// LoadUser, which runs first, found no user) the staff part is empty, or the
+// cookie the browser still sends.
+func csrfBindings(c fiber.Ctx, staffName, patientName string) bindings {
+	cookie, patient := c.Cookies(staffName), c.Cookies(patientName)
 	if CurrentUser(c) != nil && cookie != "" {
-		return bindings{cookie}
+		return bindings{list: []string{bind(cookie, patient)}, staff: cookie, patient: patient}
 	}
 	if cookie != "" {
-		return bindings{"", cookie}
+		return bindings{list: []string{bind("", patient), bind(cookie, patient)}, patient: patient}
 	}
-	return bindings{""}
+	return bindings{list: []string{bind("", patient)}, patient: patient}
+}
+
+// bind is the binding of a token to a staff and a patient session cookie;
+// with no patient session it is the staff cookie alone, as before patient
+// sessions were bound (tokens already handed out stay valid).
+func bind(staff, patient string) string {
+	if patient == "" {
+		return staff
+	}
+	return staff + "\x00patient\x00" + patient
+}
+
+// csrfState is what a response needs to hand out a token bound to a session
+// that starts or ends during the request (SessionChanged).
+type csrfState struct {
+	tokens                 *CSRFTokens
+	cookie                 string
+	secure                 bool
+	staffName, patientName string
+	staff, patient         string // the bound cookies (staff: a signed-in user's only)
+}
+
+const localCSRFState = "radpass.csrf.state"
+
+// HeaderCSRFToken on a response carries the token that replaced the page's:
+// a session started or ended during the request. static/app.js puts it into
+// the page's forms and hx-headers, which an htmx swap would leave behind.
+const HeaderCSRFToken = "X-Csrf-Token"
+
+// sessionChanged hands out a token bound to the request's sessions after the
+// session cookie name was set to value ("" when it ended): the page this
+// response renders, the cookie and the HeaderCSRFToken header all get it, so
+// the next form works and a token from before is refused.
+func sessionChanged(c fiber.Ctx, name, value string) {
+	st, _ := c.Locals(localCSRFState).(*csrfState)
+	if st == nil {
+		return // before the CSRF middleware (LoadUser ending a session): it binds afresh
+	}
+	switch name {
+	case st.staffName:
+		st.staff = value
+	case st.patientName:
+		st.patient = value
+	default:
+		return
+	}
+	tok := st.tokens.GenerateFor(bind(st.staff, st.patient))
+	c.Cookie(&fiber.Cookie{Name: st.cookie, Value: tok, Path: "/", Secure: st.secure, HTTPOnly: true, SameSite: "Lax",
+		Expires: st.tokens.Now().Add(st.tokens.MaxAge)})
+	c.Locals(localCSRF, tok)
+	c.Set(HeaderCSRFToken, tok)
 }
 
 // localCSRFBinding holds the request's binding for the token storage.
@@ -248,11 +309,11 @@ func crossSite(c fiber.Ctx, err error) bool {
 // localCSRF holds the token handed to a page that refuses a request.
 const localCSRF = "radpass.csrf"
 
-// CSRFToken returns the token for forms on this request.
+// CSRFToken returns the token for forms on this request: the one handed out
+// when a session started or ended during it, else the middleware's.
 func CSRFToken(c fiber.Ctx) string {
-	if t := csrf.TokenFromContext(c); t != "" {
+	if t, _ := c.Locals(localCSRF).(string); t != "" {
 		return t
 	}
-	t, _ := c.Locals(localCSRF).(string)
-	return t
+	return csrf.TokenFromContext(c)
 }

@@ -19,11 +19,16 @@ type Sessions struct {
 
 // NewSessions names the cookie after kind with the __Host- prefix on HTTPS.
 func NewSessions(store *PGStore) *Sessions {
-	name := "radpass_" + store.Kind
-	if store.Secure {
-		name = "__Host-" + name
+	return &Sessions{Store: store, Name: SessionCookieName(store.Kind, store.Secure)}
+}
+
+// SessionCookieName is the cookie of the sessions of kind ("staff",
+// "patient"): CSRF tokens are bound to these two.
+func SessionCookieName(kind string, secure bool) string {
+	if secure {
+		return "__Host-radpass_" + kind
 	}
-	return &Sessions{Store: store, Name: name}
+	return "radpass_" + kind
 }
 
 type sessionLocalKey string
@@ -56,8 +61,17 @@ func (m *Sessions) Save(c fiber.Ctx, s *sessions.Session) error {
 	if err := m.Store.Save(r.WithContext(c.Context()), w, s); err != nil {
 		return err
 	}
-	for _, v := range w.h.Values("Set-Cookie") {
+	set := w.h.Values("Set-Cookie")
+	for _, v := range set {
 		c.Response().Header.Add("Set-Cookie", v)
+	}
+	if len(set) > 0 {
+		// A session started (new id) or ended: CSRF tokens follow it.
+		value := s.ID
+		if s.Options != nil && s.Options.MaxAge < 0 {
+			value = ""
+		}
+		sessionChanged(c, m.Name, value)
 	}
 	return nil
 }
