@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,5 +98,52 @@ func TestStreamDeadlines(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// One large write (the DICOM writer hands over a de-identified file's pixel
+// data in one piece) returns only once the client has taken nearly all of
+// it: nothing queues a copy of the file behind a slow client. Before, 100
+// parallel anonymized downloads of a 7.5 MB X-ray peaked at 489 MB.
+func TestStreamWriterWritesWaitForTheClient(t *testing.T) {
+	t.Parallel()
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+	var received atomic.Int64
+	returned := make(chan int64, 1)
+	app := fiber.New(fiber.Config{WriteTimeout: testserver.SlowWriteTimeout})
+	app.Get("/one-write", func(c fiber.Ctx) error {
+		return web.SendStreamWriter(c, time.Minute, func(ctx context.Context, w io.Writer) error {
+			_, err := w.Write(body)
+			returned <- received.Load()
+			return err
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(smallSendBuffers{ln}, fiber.ListenConfig{DisableStartupMessage: true}) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	res := testserver.SlowGet(t, "http://"+ln.Addr().String()+"/one-write", nil)
+	defer res.Body.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		received.Add(int64(n))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // a client slower than loopback
+	}
+	if got := received.Load(); got != int64(len(body)) {
+		t.Fatalf("received %d of %d bytes", got, len(body))
+	}
+	// What the client had not yet read when the write returned is what sat
+	// in buffers: the socket's, the server's and the HTTP client's.
+	if pending := int64(len(body)) - <-returned; pending > 1<<20 {
+		t.Fatalf("the write returned with %d bytes not yet read by the client: they were queued", pending)
 	}
 }
