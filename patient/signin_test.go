@@ -58,6 +58,28 @@ func TestStartPageFromQRCode(t *testing.T) {
 	}
 }
 
+// Switching language on the page the QR code opened keeps the number and
+// the choice: the link's ?lang= does not override it on the way back.
+func TestLanguageSwitchOnQRPage(t *testing.T) {
+	f := newFixture(t)
+	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
+	c := f.srv.Client(t)
+	doc := c.GetDoc("/?ref="+n.Canonical()+"&lang=nl", http.StatusOK)
+	back, _ := doc.Find("input[name=back]").Attr("value")
+	res, _ := c.PostForm("/language", url.Values{"lang": {"de"}, "back": {back}})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || strings.Contains(loc, "lang=") || !strings.Contains(loc, n.Canonical()) {
+		t.Fatalf("language switch from %q answered %d -> %q", back, res.StatusCode, loc)
+	}
+	doc = c.GetDoc(loc, http.StatusOK)
+	if lang, _ := doc.Find("html").Attr("lang"); lang != "de" {
+		t.Fatalf("page language %q after choosing de", lang)
+	}
+	if v, _ := doc.Find("#ref").Attr("value"); v != n.Canonical() {
+		t.Fatalf("ref prefilled with %q after the switch", v)
+	}
+}
+
 // A dob bucket opens with number and birth date, typed forgivingly.
 func TestSignInWithBirthDate(t *testing.T) {
 	f := newFixture(t)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -30,6 +31,20 @@ func setLanguage(db *bun.DB, secure bool) fiber.Handler {
 			Name: web.LangCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
 			HTTPOnly: true, SameSite: "Lax", Secure: secure,
 		})
-		return web.Redirect(c, web.LocalPath(c.FormValue("back"), "/", "/"))
+		return web.Redirect(c, withoutLang(web.LocalPath(c.FormValue("back"), "/", "/")))
 	}
+}
+
+// withoutLang drops a ?lang= from the page to return to: it names the
+// language a link asked for (the letter's QR code carries it), and left in
+// place it would override the choice just made.
+func withoutLang(back string) string {
+	u, err := url.Parse(back)
+	if err != nil || !u.Query().Has("lang") {
+		return back
+	}
+	q := u.Query()
+	q.Del("lang")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
