@@ -108,9 +108,9 @@ func BenchmarkStatusForwarding(b *testing.B) {
 		WHERE b.department_id = ? AND NOT b.anonymized ORDER BY b.id OFFSET 5000 LIMIT 1`, depts[0].ID).Scan(&family); err != nil {
 		b.Fatal(err)
 	}
-	// Labels on the studies of the admin's department: a common one (every
-	// 40th study, so about 1 bucket in 40) and a rare one (20 studies that
-	// are in buckets, about 1,000 buckets: 1 in 500).
+	// Labels on the studies of the admin's department: a common one (7 in
+	// 256 studies by a hash of the id, so about 1 bucket in 35) and a rare
+	// one (20 studies that are in buckets, about 1,000 buckets: 1 in 500).
 	label := func(name, sel string) int64 {
 		l := &store.Label{DepartmentID: depts[0].ID, Name: name, Color: "#c0392b"}
 		if _, err := srv.DB.NewInsert().Model(l).Exec(ctx); err != nil {
@@ -121,7 +121,8 @@ func BenchmarkStatusForwarding(b *testing.B) {
 		}
 		return l.ID
 	}
-	common := label("bench-common", `SELECT id, ?::bigint, ?::bigint FROM studies WHERE department_id = ? AND id % 40 = 0`)
+	common := label("bench-common", `SELECT id, ?::bigint, ?::bigint FROM studies WHERE department_id = ?
+		AND get_byte(decode(md5(id::text), 'hex'), 0) < 7`)
 	rare := label("bench-rare", `SELECT s.id, ?::bigint, ?::bigint FROM studies s WHERE s.department_id = ?
 		AND EXISTS (SELECT 1 FROM bucket_studies bs WHERE bs.study_id = s.id) ORDER BY md5(s.id::text) LIMIT 20`)
 	if _, err := srv.DB.ExecContext(ctx, `VACUUM ANALYZE study_labels`); err != nil {
