@@ -166,15 +166,14 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 
 	// Phases: with a state filter there is one (blocked or not); without,
 	// blocked rows come first, then the others.
-	type phase struct{ blocked bool }
 	var phases []phase
 	switch f.State {
 	case store.BucketBlocked:
-		phases = []phase{{true}}
+		phases = []phase{{blocked: true}}
 	case "":
-		phases = []phase{{true}, {false}}
+		phases = []phase{{blocked: true}, {}}
 	case store.BucketActive, store.BucketRevoked, store.BucketExpired:
-		phases = []phase{{false}}
+		phases = []phase{{}}
 	default:
 		return &ListPage{}, nil
 	}
@@ -184,6 +183,11 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 		if lp, err = s.planLabel(ctx, f.Label, lim, rec); err != nil {
 			return nil, err
 		}
+		if lp.listed && f.State == "" {
+			// The listed buckets are few: one query sorts them all,
+			// blocked first, rather than reading them once per phase.
+			phases = []phase{{both: true}}
+		}
 	}
 	var rows []*ListRow
 	for _, ph := range phases {
@@ -191,10 +195,10 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 			continue // the cursor is already past the blocked rows
 		}
 		var after *cursor
-		if cur != nil && cur.blocked == ph.blocked {
+		if cur != nil && (cur.blocked == ph.blocked || ph.both) {
 			after = cur
 		}
-		got, err := s.listPhase(ctx, dept, f, lp, ph.blocked, after, today, limit+1-len(rows), rec)
+		got, err := s.listPhase(ctx, dept, f, lp, ph, after, today, limit+1-len(rows), rec)
 		if err != nil {
 			return nil, err
 		}
@@ -293,8 +297,12 @@ func (s *Service) planLabel(ctx context.Context, label int64, lim labelLimits, r
 	return lp, nil
 }
 
-// listPhase reads up to n rows of one phase (blocked or not) in order.
-func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *labelPlan, blocked bool, after *cursor, today time.Time, n int, rec *[]string) ([]*ListRow, error) {
+// phase is the blocked buckets, or the others, or (both) all of them in
+// the list's order.
+type phase struct{ blocked, both bool }
+
+// listPhase reads up to n rows of one phase in order.
+func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *labelPlan, ph phase, after *cursor, today time.Time, n int, rec *[]string) ([]*ListRow, error) {
 	var rows []*ListRow
 	// With a label, an inner query finds the page's bucket ids (from the
 	// walk index alone when no patient is asked for) and the outer one
@@ -323,7 +331,8 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 		q = q.Where("b.department_id = ?", dept)
 	}
 	switch {
-	case blocked:
+	case ph.both:
+	case ph.blocked:
 		q = q.Where("b.state = 'blocked'")
 	case f.State == store.BucketActive:
 		q = q.Where("b.state = 'active' AND b.valid_until >= ?", today)
@@ -377,12 +386,20 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 			return q
 		})
 	}
-	if after != nil {
+	order := "b.created_at DESC, b.id DESC"
+	if ph.both {
+		order = "b.state = 'blocked' DESC, " + order
+	}
+	switch {
+	case after == nil:
+	case ph.both:
+		q = q.Where("(b.state = 'blocked', b.created_at, b.id) < (?, ?, ?)", after.blocked, after.at, after.id)
+	default:
 		q = q.Where("(b.created_at, b.id) < (?, ?)", after.at, after.id)
 	}
-	q = q.OrderExpr("b.created_at DESC, b.id DESC").Limit(n)
+	q = q.OrderExpr(order).Limit(n)
 	if inner {
-		q = outer.Join("JOIN (?) AS k ON k.id = b.id", q).OrderExpr("b.created_at DESC, b.id DESC")
+		q = outer.Join("JOIN (?) AS k ON k.id = b.id", q).OrderExpr(order)
 	}
 	if rec != nil {
 		*rec = append(*rec, q.String())
