@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testbench"
 	"github.com/radpass/radpass/shared/testserver"
 )
 
@@ -108,6 +108,32 @@ func BenchmarkStatusForwarding(b *testing.B) {
 		WHERE b.department_id = ? AND NOT b.anonymized ORDER BY b.id OFFSET 5000 LIMIT 1`, depts[0].ID).Scan(&family); err != nil {
 		b.Fatal(err)
 	}
+	// Labels on the studies of the admin's department: a common one (7 in
+	// 256 studies by a hash of the id, so about 1 bucket in 35) and a rare
+	// one (20 studies that are in buckets, about 1,000 buckets: 1 in 500).
+	label := func(name, sel string) int64 {
+		l := &store.Label{DepartmentID: depts[0].ID, Name: name, Color: "#c0392b"}
+		if _, err := srv.DB.NewInsert().Model(l).Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := srv.DB.ExecContext(ctx, `INSERT INTO study_labels (study_id, label_id, user_id) `+sel, l.ID, admin.ID, depts[0].ID); err != nil {
+			b.Fatal(err)
+		}
+		return l.ID
+	}
+	common := label("bench-common", `SELECT id, ?::bigint, ?::bigint FROM studies WHERE department_id = ?
+		AND get_byte(decode(md5(id::text), 'hex'), 0) < 7`)
+	rare := label("bench-rare", `SELECT s.id, ?::bigint, ?::bigint FROM studies s WHERE s.department_id = ?
+		AND EXISTS (SELECT 1 FROM bucket_studies bs WHERE bs.study_id = s.id) ORDER BY md5(s.id::text) LIMIT 20`)
+	if _, err := srv.DB.ExecContext(ctx, `VACUUM ANALYZE study_labels`); err != nil {
+		b.Fatal(err)
+	}
+	var commonN, rareN int
+	if err := srv.DB.QueryRowContext(ctx, `SELECT count(DISTINCT bs.bucket_id) FILTER (WHERE sl.label_id = ?), count(DISTINCT bs.bucket_id) FILTER (WHERE sl.label_id = ?)
+		FROM bucket_studies bs JOIN study_labels sl ON sl.study_id = bs.study_id`, common, rare).Scan(&commonN, &rareN); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("buckets with a labelled study: common label %d, rare label %d", commonN, rareN)
 	svc := srv.App.Buckets
 	desk := &store.User{ID: -1, Role: store.RoleServiceDesk}
 	first, err := svc.List(ctx, admin, buckets.ListFilter{})
@@ -129,6 +155,9 @@ func BenchmarkStatusForwarding(b *testing.B) {
 		{"patient-name", admin, buckets.ListFilter{Patient: family}, "patient=" + url.QueryEscape(family)},
 		{"week-six-months-ago", admin, buckets.ListFilter{From: &from, To: &to}, "from=" + from.Format(time.DateOnly) + "&to=" + to.Format(time.DateOnly)},
 		{"creator", admin, buckets.ListFilter{CreatedBy: admin.ID}, "creator=" + strconv.FormatInt(admin.ID, 10)},
+		{"label-common", admin, buckets.ListFilter{Label: common}, "label=" + strconv.FormatInt(common, 10)},
+		{"label-rare", admin, buckets.ListFilter{Label: rare}, "label=" + strconv.FormatInt(rare, 10)},
+		{"label-common-blocked", admin, buckets.ListFilter{Label: common, State: store.BucketBlocked}, "label=" + strconv.FormatInt(common, 10) + "&state=blocked"},
 		{"servicedesk-all", desk, buckets.ListFilter{}, ""},
 	}
 	for _, c := range cases {
@@ -146,7 +175,7 @@ func BenchmarkStatusForwarding(b *testing.B) {
 			}
 		}
 		b.Run("list/"+c.name, func(b *testing.B) {
-			var list, bare []time.Duration
+			var tm testbench.Timings
 			rows := 0
 			for b.Loop() {
 				t0 := time.Now()
@@ -156,19 +185,15 @@ func BenchmarkStatusForwarding(b *testing.B) {
 				}
 				t1 := time.Now()
 				for _, q := range queries {
-					if err := bareQuery(ctx, srv.DB.DB, q); err != nil {
+					if err := testbench.BareQuery(ctx, srv.DB.DB, q); err != nil {
 						b.Fatal(err)
 					}
 				}
-				list = append(list, t1.Sub(t0))
-				bare = append(bare, time.Since(t1))
+				tm.Code = append(tm.Code, t1.Sub(t0))
+				tm.Bare = append(tm.Bare, time.Since(t1))
 				rows = len(p.Rows)
 			}
-			b.ReportMetric(sfPct(list, 50), "p50-ms")
-			b.ReportMetric(sfPct(list, 95), "p95-ms")
-			b.ReportMetric(sfPct(list, 99), "p99-ms")
-			b.ReportMetric(sfPct(bare, 95), "sql-p95-ms")
-			b.ReportMetric(sfPct(list, 95)/sfPct(bare, 95), "ratio-p95")
+			tm.Report(b)
 			b.ReportMetric(float64(rows), "rows")
 		})
 	}
@@ -179,7 +204,7 @@ func BenchmarkStatusForwarding(b *testing.B) {
 			continue
 		}
 		b.Run("http/"+cs.name, func(b *testing.B) {
-			var ds []time.Duration
+			var tm testbench.Timings
 			for b.Loop() {
 				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/staff/status?"+cs.http, nil)
 				t0 := time.Now()
@@ -189,52 +214,12 @@ func BenchmarkStatusForwarding(b *testing.B) {
 				}
 				_, err = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
-				ds = append(ds, time.Since(t0))
+				tm.Code = append(tm.Code, time.Since(t0))
 				if err != nil || res.StatusCode != http.StatusOK {
 					b.Fatalf("status %d (%v)", res.StatusCode, err)
 				}
 			}
-			b.ReportMetric(sfPct(ds, 50), "p50-ms")
-			b.ReportMetric(sfPct(ds, 95), "p95-ms")
-			b.ReportMetric(sfPct(ds, 99), "p99-ms")
+			tm.Report(b)
 		})
 	}
-}
-
-// bareQuery runs a statement and reads every column of every row as bytes.
-func bareQuery(ctx context.Context, db *sql.DB, query string) error {
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// sfPct is the p-th percentile of ds in milliseconds.
-func sfPct(ds []time.Duration, p int) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	if i > 0 {
-		i--
-	}
-	return float64(s[i].Microseconds()) / 1000
 }

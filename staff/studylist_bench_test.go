@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testbench"
 	"github.com/radpass/radpass/shared/testserver"
 )
 
@@ -74,11 +74,7 @@ func BenchmarkStudyListHTTP(b *testing.B) {
 						b.Fatalf("status %d (%v)", res.StatusCode, err)
 					}
 				}
-				slices.Sort(ds)
-				at := func(p int) float64 { return float64(ds[(len(ds)*p+99)/100-1].Microseconds()) / 1000 }
-				b.ReportMetric(at(50), "p50-ms")
-				b.ReportMetric(at(95), "p95-ms")
-				b.ReportMetric(at(99), "p99-ms")
+				testbench.Timings{Code: ds}.Report(b)
 			})
 		}
 	}

@@ -2,9 +2,7 @@ package studies_test
 
 import (
 	"context"
-	"database/sql"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
+	"github.com/radpass/radpass/shared/testbench"
 	"github.com/radpass/radpass/shared/testdb"
 )
 
@@ -111,7 +110,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(c.name, func(b *testing.B) {
-			var search, bare []time.Duration
+			var tm testbench.Timings
 			var rows int
 			for b.Loop() {
 				t0 := time.Now()
@@ -120,60 +119,17 @@ func BenchmarkSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
-				if err := bareQuery(ctx, db.DB, query); err != nil {
+				if err := testbench.BareQuery(ctx, db.DB, query); err != nil {
 					b.Fatal(err)
 				}
-				search = append(search, t1.Sub(t0))
-				bare = append(bare, time.Since(t1))
+				tm.Code = append(tm.Code, t1.Sub(t0))
+				tm.Bare = append(tm.Bare, time.Since(t1))
 				rows = len(p.Rows)
 			}
-			b.ReportMetric(pct(search, 50), "p50-ms")
-			b.ReportMetric(pct(search, 95), "p95-ms")
-			b.ReportMetric(pct(search, 99), "p99-ms")
-			b.ReportMetric(pct(bare, 95), "sql-p95-ms")
-			b.ReportMetric(pct(search, 95)/pct(bare, 95), "ratio-p95")
+			tm.Report(b)
 			b.ReportMetric(float64(rows), "rows")
 		})
 	}
-}
-
-// bareQuery runs the SQL text and reads every column of every row as bytes:
-// the floor under Search (no struct mapping, no labels).
-func bareQuery(ctx context.Context, db *sql.DB, query string) error {
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// pct is the p-th percentile of ds in milliseconds.
-func pct(ds []time.Duration, p int) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	if i > 0 {
-		i--
-	}
-	return float64(s[i].Microseconds()) / 1000
 }
 
 // BenchmarkLabelFilter times "Contains labels" in a department of the bench
@@ -249,7 +205,7 @@ func BenchmarkLabelFilter(b *testing.B) {
 			b.Logf("%s:\n%s", c.name, strings.Join(plan, "\n"))
 		}
 		b.Run(c.name, func(b *testing.B) {
-			var search, bare []time.Duration
+			var tm testbench.Timings
 			var rows int
 			for b.Loop() {
 				t0 := time.Now()
@@ -258,17 +214,14 @@ func BenchmarkLabelFilter(b *testing.B) {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
-				if err := bareQuery(ctx, db.DB, query); err != nil {
+				if err := testbench.BareQuery(ctx, db.DB, query); err != nil {
 					b.Fatal(err)
 				}
-				search = append(search, t1.Sub(t0))
-				bare = append(bare, time.Since(t1))
+				tm.Code = append(tm.Code, t1.Sub(t0))
+				tm.Bare = append(tm.Bare, time.Since(t1))
 				rows = len(p.Rows)
 			}
-			b.ReportMetric(pct(search, 50), "p50-ms")
-			b.ReportMetric(pct(search, 95), "p95-ms")
-			b.ReportMetric(pct(bare, 95), "sql-p95-ms")
-			b.ReportMetric(pct(search, 95)/pct(bare, 95), "ratio-p95")
+			tm.Report(b)
 			b.ReportMetric(float64(rows), "rows")
 		})
 	}
