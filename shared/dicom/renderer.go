@@ -227,6 +227,9 @@ func (r *Renderer) render(ctx context.Context, q Request, win *Window, auto bool
 // gone (a cancelled render is then not remembered as undecodable, see
 // transient), so one impatient client cannot fail the others.
 func (r *Renderer) shared(ctx context.Context, key string, fn func(context.Context) ([]byte, outcome, error)) ([]byte, outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err // gone already: start nothing
+	}
 	r.mu.Lock()
 	if r.flights == nil {
 		n := r.Parallel
@@ -238,7 +241,8 @@ func (r *Renderer) shared(ctx context.Context, key string, fn func(context.Conte
 	}
 	f := r.flights[key]
 	if f == nil {
-		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		// Not the caller's context: the render may outlive its request.
+		fctx, cancel := context.WithCancel(context.Background())
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		r.flights[key] = f
 		go r.fly(fctx, key, f, fn)
