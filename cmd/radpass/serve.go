@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/seed"
@@ -100,8 +101,8 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 }
 
 // housekeeping deletes expired sessions, spent sign-in counters and month-old
-// renderings every `every` until ctx ends, and once a day stored files that
-// nothing names any more.
+// renderings every `every` until ctx ends, the view audit's claims of past
+// half hours, and once a day stored files that nothing names any more.
 // Expired sessions never open anything (the store checks the times on every
 // request); this only keeps the table small.
 func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
@@ -124,6 +125,11 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 			_, err = a.Staff.Throttle.Purge(ctx)
 		}
 		ticks++
+		if ticks%6 == 1 && a.Staff != nil {
+			if _, verr := audit.PurgeViewSlots(ctx, a.Staff.DB); verr != nil && ctx.Err() == nil {
+				log.Warn("view slot purge failed", "error", verr.Error())
+			}
+		}
 		if ticks%12 == 1 && a.Staff != nil && a.Staff.DICOM != nil && a.Staff.DICOM.Renderer != nil {
 			// Renderings are cheap to redo; a month of them is plenty.
 			if _, cerr := a.Staff.DICOM.Renderer.PurgeCache(30 * 24 * time.Hour); cerr != nil {

@@ -3,24 +3,46 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // ViewWindow is how long one recorded view covers: stepping through the
 // frames of a series is one view, coming back an hour later is another.
+// Views are counted in slots of this length aligned on the clock (:00 and
+// :30 UTC).
 const ViewWindow = 30 * time.Minute
 
+// viewTries is how often a view claims its slot while another transaction
+// holds the same claim past the lock timeout before it records the view
+// without the claim (see RecordView).
+const viewTries = 3
+
 // RecordView records a view of patient data (a study page, a series, a
-// report) at most once per actor, view key and ViewWindow, whatever the
-// request's headers. key names what was seen, e.g. "series:12". The common
-// case (already recorded) is one read; otherwise the check and the insert
-// run under a transaction-scoped advisory lock on (actor, action, key), so
-// parallel requests (the frames of a series fetched at once) record one row:
-// a lone INSERT ... WHERE NOT EXISTS is not enough, as concurrent statements
-// do not see each other's uncommitted rows.
+// report) at most once per actor, view key and ViewWindow slot, whatever the
+// request's headers. key names what was seen, e.g. "series:12".
+//
+// One statement claims the slot in audit_view_slots (INSERT ... ON CONFLICT
+// DO NOTHING on its primary key) and writes the audit row only when the
+// claim is new, so parallel requests (the frames and thumbnails of a series
+// fetched at once, a hundred patients of one bucket opening one image)
+// record exactly one row. Nothing queues: a view whose slot is claimed and
+// committed waits for nothing, and one whose slot is being claimed waits only
+// for that one statement (with db a *bun.DB it commits at once; a caller
+// passing its own transaction holds the claim until it commits). Should
+// that wait still hit the lock timeout (SQLSTATE 55P03) on every try, the
+// view is recorded without the claim: at worst a second row for the slot,
+// never a view without a row and never an error page because others were
+// looking at the same series.
 func RecordView(ctx context.Context, db bun.IDB, e *Event, key string) error {
+	return recordViewAt(ctx, db, e, key, time.Now().UTC())
+}
+
+// recordViewAt is RecordView at time now.
+func recordViewAt(ctx context.Context, db bun.IDB, e *Event, key string, now time.Time) error {
 	if e.Details == nil {
 		e.Details = map[string]any{}
 	}
@@ -35,22 +57,42 @@ func RecordView(ctx context.Context, db bun.IDB, e *Event, key string) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	const seen = `SELECT EXISTS (SELECT 1 FROM audit_events WHERE actor_name = ? AND details->>'view' = ? AND action = ? AND at > ?)`
-	var recorded bool
-	if err := db.NewRaw(seen, e.ActorName, key, e.Action, now.Add(-ViewWindow)).Scan(ctx, &recorded); err != nil || recorded {
-		return err
-	}
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('audit-view:' || ? || ':' || ? || ':' || ?))`,
-			e.ActorName, e.Action, key); err != nil {
+	now = now.UTC()
+	slot := now.Truncate(ViewWindow)
+	for range viewTries {
+		_, err = db.NewRaw(`WITH claim AS (
+				INSERT INTO audit_view_slots (actor_kind, actor_name, action, view, slot)
+				VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING
+				RETURNING 1
+			)
+			INSERT INTO audit_events (at, action, outcome, actor_kind, actor_id, actor_name, department_id, bucket_id, ip, details)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb FROM claim`,
+			e.ActorKind, e.ActorName, e.Action, key, slot,
+			now, e.Action, e.Outcome, e.ActorKind, e.ActorID, e.ActorName, e.DepartmentID, e.BucketID, e.IP, string(details)).Exec(ctx)
+		if !lockNotAvailable(err) {
 			return err
 		}
-		_, err := tx.NewRaw(`INSERT INTO audit_events (at, action, outcome, actor_kind, actor_id, actor_name, department_id, bucket_id, ip, details)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb
-			WHERE NOT EXISTS (SELECT 1 FROM audit_events WHERE actor_name = ? AND details->>'view' = ? AND action = ? AND at > ?)`,
-			now, e.Action, e.Outcome, e.ActorKind, e.ActorID, e.ActorName, e.DepartmentID, e.BucketID, e.IP, string(details),
-			e.ActorName, key, e.Action, now.Add(-ViewWindow)).Exec(ctx)
-		return err
-	})
+	}
+	e.At = now
+	_, err = db.NewInsert().Model(e).Exec(ctx)
+	return err
+}
+
+// lockNotAvailable reports PostgreSQL's lock_not_available (55P03): the
+// lock timeout ran out.
+func lockNotAvailable(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "55P03"
+}
+
+// PurgeViewSlots deletes the claims of slots that ended more than a slot
+// ago (a margin for clocks of several servers that disagree a little); the
+// audit rows they guarded stay. Housekeeping calls it.
+func PurgeViewSlots(ctx context.Context, db bun.IDB) (int64, error) {
+	res, err := db.NewRaw(`DELETE FROM audit_view_slots WHERE slot < ?`, time.Now().UTC().Truncate(ViewWindow).Add(-2*ViewWindow)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

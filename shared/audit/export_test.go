@@ -1,0 +1,4 @@
+package audit
+
+// RecordViewAt is RecordView at a given time (slot tests).
+var RecordViewAt = recordViewAt
