@@ -151,3 +151,24 @@ func TestNormalizeLogoRefusesTooDetailed(t *testing.T) {
 		t.Fatalf("plain logo: %dx%d %v", w, h, err)
 	}
 }
+
+func TestSingleLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"Radiology North", true},
+		{"Désirée Müller, desk 2", true},
+		{"", true},
+		{"North\nYour code", false},
+		{"North\r", false},
+		{"tab\there", false},
+		{"next\u0085line", false},
+		{"line\u2028separator", false},
+		{"para\u2029graph", false},
+	} {
+		if got := departments.SingleLine(c.in); got != c.want {
+			t.Errorf("SingleLine(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
