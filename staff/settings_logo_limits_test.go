@@ -52,7 +52,8 @@ func TestParallelLogoUploadsAreBounded(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			res, body := logoUpload(t, c, srv.URL, "logo.png", logo)
+			cc := *c // one browser, one tab per upload: Do notes the page's CSRF token
+			res, body := logoUpload(t, &cc, srv.URL, "logo.png", logo)
 			statuses[i], bodies[i] = res.StatusCode, body
 		}(i)
 	}
