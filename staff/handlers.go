@@ -25,6 +25,7 @@ type Handlers struct {
 	Print      *PrintDeps
 	Buckets    *buckets.Service
 	letters    freshLetters // rendered in a print, for its Print immediately
+	renders    renderGate   // letters rendered at once by prints (print_gate.go)
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

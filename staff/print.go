@@ -85,17 +85,19 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		}
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/print", page)
 	}
-	logo, err := store.LoadLogo(c.Context(), h.DB, sel.Dept.ID)
-	if err != nil {
-		return err
-	}
 	var pdf []byte
 	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
-		// No bucket whose letter cannot be printed: render it once before storing.
+		// No bucket whose letter cannot be printed: render it once before
+		// storing (never for a repeated form token), a few at a time.
 		Check: func(b *store.Bucket, n refnum.Number) error {
-			var err error
-			pdf, err = letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
-			return err
+			return h.renders.do(c.Context(), func() error {
+				logo, err := store.LoadLogo(c.Context(), h.DB, sel.Dept.ID)
+				if err != nil {
+					return err
+				}
+				pdf, err = letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
+				return err
+			})
 		},
 		// The session is written through the print's own transaction: never a
 		// second pool connection while the transaction holds one.

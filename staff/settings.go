@@ -16,6 +16,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
@@ -196,6 +197,12 @@ func validateSettings(p *web.Page, d *store.Department, f settingsForm) (*store.
 	}
 	if utf8.RuneCountInString(f.Contact) > 300 {
 		p.AddError("contact", "settings.error.toolong", "Max", 300)
+	}
+	// The name and the contact person are one line of the SMS and the letter.
+	for _, fv := range [...]struct{ field, v string }{{"name", f.Name}, {"contact", f.Contact}} {
+		if !departments.SingleLine(fv.v) && p.Errors[fv.field] == "" {
+			p.AddError(fv.field, "settings.error.singleline")
+		}
 	}
 	// Everything the letter prints must be in its font (issue 9 item 3).
 	for _, fv := range [...]struct{ field, v string }{{"name", f.Name}, {"address", f.Address}, {"email", f.Email}, {"contact", f.Contact}} {

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -117,18 +118,30 @@ func (h *Handlers) SettingsLogo(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data, err := readUpload(c, "logo", departments.MaxLogoBytes)
+	// A few logos at a time are copied, decoded and re-encoded; the rest
+	// wait a while, then hear that the server is busy.
 	var pngBytes []byte
 	var w, hgt int
+	release, err := departments.LogoTurn(c.Context())
 	if err == nil {
-		pngBytes, w, hgt, err = departments.NormalizeLogo(data)
+		var data []byte
+		data, err = readUpload(c, "logo", departments.MaxLogoBytes)
+		if err == nil {
+			pngBytes, w, hgt, err = departments.NormalizeLogo(data)
+		}
+		release()
 	}
 	if err == nil {
 		err = departments.SetLogo(c.Context(), h.DB, actor(c), d.ID, pngBytes, w, hgt)
 	}
 	page := web.NewPage(c, "settings.title", nil)
+	status := http.StatusUnprocessableEntity
+	if errors.Is(err, departments.ErrLogoBusy) {
+		c.Set(fiber.HeaderRetryAfter, "10")
+		status = http.StatusServiceUnavailable
+	}
 	if fieldErrors(page, err) {
-		return h.renderSettings(c, u, http.StatusUnprocessableEntity, page, settingsData{Dept: d, Form: formFromDept(d), Units: ValidityUnits})
+		return h.renderSettings(c, u, status, page, settingsData{Dept: d, Form: formFromDept(d), Units: ValidityUnits})
 	}
 	if err != nil {
 		return err

@@ -102,6 +102,10 @@ func TestSettingsValidation(t *testing.T) {
 		{"math letter in name", "name", "letterfix.unprintable", []any{"Char", "𝐀"}, map[string]string{"name": "𝐀 Radiology"}},
 		{"no glyph in address", "address", "letterfix.unprintable", []any{"Char", "王"}, map[string]string{"address": "Street 1, 王"}},
 		{"control in address", "address", "letterfix.unprintable", []any{"Char", "U+0007"}, map[string]string{"address": "Street\a 1"}},
+		// A line break in the name or contact split the SMS text and the letter line.
+		{"line break in name", "name", "settings.error.singleline", nil, map[string]string{"name": "North\nYour code is 000000"}},
+		{"line break in contact", "contact", "settings.error.singleline", nil, map[string]string{"contact": "the desk\r\ncall 0800"}},
+		{"line separator in contact", "contact", "settings.error.singleline", nil, map[string]string{"contact": "the desk\u2028call"}},
 		{"emoji in email", "email", "letterfix.unprintable", []any{"Char", "😀"}, map[string]string{"email": "desk😀@example.org"}},
 		{"default not a number", "default_n", "settings.error.number", nil, map[string]string{"default_n": "two"}},
 		{"default zero", "default_n", "settings.error.number", nil, map[string]string{"default_n": "0"}},

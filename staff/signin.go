@@ -44,36 +44,74 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		page.AddError("form", "signin.error.wrong")
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
 	}
-	// Every limit reserves its try before the password is checked (one
-	// atomic upsert each), so parallel guesses cannot all slip past a limit
-	// together, and 80 parallel sign-ins from one address cannot all hash.
+	// Every limit reserves a slot before the password is checked (one step
+	// under a per-key lock each), so parallel guesses cannot all slip past a
+	// limit together, and 80 parallel sign-ins from one address cannot all
+	// hash. Only failed checks keep their slot: a right password gives it
+	// back, and while the slots are held by checks in flight a sign-in waits
+	// for one rather than being refused, so a shift change behind one
+	// hospital address is never locked out by its own correct sign-ins.
 	// One address guessing across many account names is stopped first; its
 	// refused tries do not count against the accounts it names.
 	ip := c.IP()
 	ipKey := auth.StaffIPKey(ip)
+	// One budget for all the waiting (address slot, account slot, hash slot).
+	deadline := time.Now().Add(auth.HashWait)
+	left := func() time.Duration { return max(time.Until(deadline), time.Millisecond) }
+	busy := func() error {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		page.AddError("form", "signin.error.busy")
+		return web.Render(c, http.StatusServiceUnavailable, "staff/signin", page)
+	}
 	if h.IPThrottle != nil {
-		allowed, _, err := h.IPThrottle.Attempt(ctx, ipKey)
-		if err != nil {
-			return err
-		}
-		if !allowed {
+		err := h.IPThrottle.Reserve(ctx, ipKey, left())
+		switch {
+		case errors.Is(err, auth.ErrLocked):
 			h.record(ctx, c, audit.SignInLock, "refused-ip", nil, username)
 			page.AddError("form", "error.toomany")
 			return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
+		case errors.Is(err, auth.ErrBusy):
+			return busy()
+		case err != nil:
+			return err
 		}
 	}
 	// The lock is per account name and address: wrong passwords typed
 	// elsewhere never lock a radiographer out at their own workstation.
 	key := auth.StaffPairKey(username, ip)
-	allowed, locked, err := h.Throttle.Attempt(ctx, key)
-	if err != nil {
+	ipHeld, keyHeld, failed, locked := h.IPThrottle != nil, false, false, false
+	releaseKey := func(failed bool) error {
+		keyHeld = false
+		var err error
+		locked, err = h.Throttle.Release(ctx, key, failed)
 		return err
 	}
-	if !allowed {
+	// Whatever happens below, the slots taken are given back; only a
+	// wrong password counts.
+	defer func() {
+		if keyHeld {
+			if err := releaseKey(false); err != nil {
+				h.Log.WarnContext(ctx, "sign-in release failed", "error", err.Error())
+			}
+		}
+		if ipHeld {
+			if _, err := h.IPThrottle.Release(ctx, ipKey, failed); err != nil {
+				h.Log.WarnContext(ctx, "sign-in release failed", "error", err.Error())
+			}
+		}
+	}()
+	err := h.Throttle.Reserve(ctx, key, left())
+	switch {
+	case errors.Is(err, auth.ErrLocked):
 		h.record(ctx, c, audit.SignInLock, "refused", nil, username)
 		page.AddError("form", "signin.error.locked")
 		return web.Render(c, http.StatusTooManyRequests, "staff/signin", page)
+	case errors.Is(err, auth.ErrBusy):
+		return busy()
+	case err != nil:
+		return err
 	}
+	keyHeld = true
 	// Across all addresses an account is only slowed down, never locked.
 	acctKey := auth.StaffAccountKey(username)
 	delay, err := h.Throttle.Slowdown(ctx, acctKey)
@@ -86,18 +124,21 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
+			h.refund(ctx, acctKey)
 			return ctx.Err()
 		}
 	}
-	u, err := h.checkCredentials(ctx, username, password)
+	u, err := h.checkCredentials(ctx, username, password, left())
 	if errors.Is(err, auth.ErrBusy) {
 		// Not a failure of the user's: give every reserved try back.
-		h.refund(ctx, ipKey, key, acctKey)
-		c.Set(fiber.HeaderRetryAfter, "5")
-		page.AddError("form", "signin.error.busy")
-		return web.Render(c, http.StatusServiceUnavailable, "staff/signin", page)
+		h.refund(ctx, acctKey)
+		return busy()
 	}
 	if errors.Is(err, errNoUser) {
+		failed = true
+		if err := releaseKey(true); err != nil {
+			return err
+		}
 		h.record(ctx, c, audit.SignInFail, "failed", u, username)
 		if locked {
 			page.AddError("form", "signin.error.locked")
@@ -107,9 +148,13 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/signin", page)
 	}
 	if err != nil {
+		h.refund(ctx, acctKey)
 		return err
 	}
-	h.refund(ctx, ipKey, acctKey)
+	h.refund(ctx, acctKey)
+	if err := releaseKey(false); err != nil {
+		return err
+	}
 	if err := h.Throttle.Reset(ctx, key); err != nil {
 		return err
 	}
@@ -133,11 +178,11 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 
 // checkCredentials returns the user when the password matches an enabled
 // account; errNoUser (with the user, if known) otherwise.
-func (h *Handlers) checkCredentials(ctx context.Context, username, password string) (*store.User, error) {
+func (h *Handlers) checkCredentials(ctx context.Context, username, password string, wait time.Duration) (*store.User, error) {
 	u := new(store.User)
 	err := h.DB.NewSelect().Model(u).Where("username = ?", username).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		if err := auth.VerifyNoUser(ctx, password, auth.HashWait); err != nil {
+		if err := auth.VerifyNoUser(ctx, password, wait); err != nil {
 			return nil, err
 		}
 		return nil, errNoUser
@@ -145,7 +190,7 @@ func (h *Handlers) checkCredentials(ctx context.Context, username, password stri
 	if err != nil {
 		return nil, err
 	}
-	ok, err := auth.Verify(ctx, password, u.PasswordHash, auth.HashWait)
+	ok, err := auth.Verify(ctx, password, u.PasswordHash, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -155,15 +200,11 @@ func (h *Handlers) checkCredentials(ctx context.Context, username, password stri
 	return u, nil
 }
 
-// refund gives reserved tries back (a success, or a try never checked).
-// The answer does not depend on it, so a failure is only logged.
-func (h *Handlers) refund(ctx context.Context, ipKey, key string, more ...string) {
-	if h.IPThrottle != nil {
-		if err := h.IPThrottle.Refund(ctx, ipKey); err != nil {
-			h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
-		}
-	}
-	for _, k := range append([]string{key}, more...) {
+// refund gives back tries Slowdown counted (a success, or a try never
+// checked). The answer does not depend on it, so a failure is only logged.
+func (h *Handlers) refund(ctx context.Context, keys ...string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, k := range keys {
 		if err := h.Throttle.Refund(ctx, k); err != nil {
 			h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/config"
@@ -118,5 +119,83 @@ func TestSignInLockIsPerAccountAndAddress(t *testing.T) {
 	}
 	if got := srv.App.Staff.Throttle.DelayFor(acct + 2); got <= 0 {
 		t.Fatalf("past the ceiling a try waits %v, want a delay", got)
+	}
+}
+
+// A shift change behind one hospital address: 100 colleagues sign in at once
+// with their right passwords. Before, every try reserved a slot under the
+// address limit (50) and kept it while hashing: 50 were refused with 429 and
+// the address stayed locked, so a right password afterwards got 429 too.
+// Now only failures count: none is refused by the limit, and afterwards the
+// address is not locked. One user signing in many times at once is the same
+// for the per account and address lock.
+//
+// Not parallel: the hash slots are process-wide.
+func TestSignInShiftChangeBehindOneAddress(t *testing.T) {
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	n, same := 100, 30
+	if raceDetector {
+		n, same = 60, 15 // still more than the address limit (50)
+	}
+	clients := make([]*testserver.Client, n)
+	for i := range clients {
+		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%03d", i), store.RoleStaff, d)
+		clients[i] = srv.Client(t)
+		clients[i].HTTP.Timeout = 3 * time.Minute // they queue for the hash slots
+		clients[i].Get("/staff/signin")
+	}
+	burst := func(name string, form func(i int) url.Values, k int) map[int]int {
+		statuses := make([]int, k)
+		var wg sync.WaitGroup
+		for i := 0; i < k; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				res, _ := clients[i].PostForm("/staff/signin", form(i))
+				statuses[i] = res.StatusCode
+			}(i)
+		}
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		for s := range count {
+			if s != http.StatusSeeOther && s != http.StatusServiceUnavailable {
+				t.Fatalf("%s: statuses %v, want only 303 (and 503 busy)", name, count)
+			}
+		}
+		if count[http.StatusSeeOther] == 0 {
+			t.Fatalf("%s: statuses %v, nobody signed in", name, count)
+		}
+		return count
+	}
+	burst("many users", func(i int) url.Values {
+		return url.Values{"username": {fmt.Sprintf("user%03d", i)}, "password": {testserver.Password}}
+	}, n)
+	var locked bool
+	if err := srv.DB.NewRaw(`SELECT EXISTS (SELECT 1 FROM throttle WHERE key LIKE '%staff-ip:%' AND (failures > 0 OR locked_until > now()))`).Scan(context.Background(), &locked); err != nil {
+		t.Fatal(err)
+	}
+	if locked {
+		t.Fatal("right passwords left the address counted or locked")
+	}
+	for i := range clients {
+		clients[i] = srv.Client(t)
+		clients[i].HTTP.Timeout = 3 * time.Minute
+		clients[i].Get("/staff/signin")
+	}
+	burst("one user", func(int) url.Values {
+		return url.Values{"username": {"user000"}, "password": {testserver.Password}}
+	}, same)
+	// Afterwards a right password still works, a wrong one is a plain 422.
+	c := srv.Client(t)
+	c.Get("/staff/signin")
+	if res, _ := c.PostForm("/staff/signin", url.Values{"username": {"user001"}, "password": {"wrong-password"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a wrong password afterwards: status %d, want 422", res.StatusCode)
+	}
+	if res, body := c.PostForm("/staff/signin", url.Values{"username": {"user001"}, "password": {testserver.Password}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a right password afterwards: status %d, want 303\n%.300s", res.StatusCode, body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -33,6 +34,12 @@ func newLogger(cfg *config.Config) *slog.Logger {
 func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	log := newLogger(cfg)
 	slog.SetDefault(log)
+	// A soft limit, so the heap a burst took (parallel prints, downloads) is
+	// collected and given back instead of staying at its peak; GOMEMLIMIT,
+	// when set, is the operator's word and wins.
+	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
 	ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 

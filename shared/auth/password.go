@@ -24,11 +24,13 @@ const MinPasswordLength = 10
 // bound N parallel sign-ins cost N × 64 MiB.
 const HashMemoryBudget = 256 << 20
 
-// HashWait is how long a sign-in waits for a free hash slot before it gives
-// up with ErrBusy (the page answers 503 and the user retries). A variable for
+// HashWait is how long a sign-in waits, all together, for its slots under
+// the sign-in limits and for a free hash slot before it gives up with ErrBusy
+// (the page answers 503 and the user retries): long enough for a shift
+// change behind one address (100 sign-ins take about 3 s of hashing). A variable for
 // tests under -race, where a hash takes ten times as long: set it before any
 // request runs, never while serving.
-var HashWait = 5 * time.Second
+var HashWait = 15 * time.Second
 
 // ErrBusy: every hash slot stayed taken for HashWait.
 var ErrBusy = errors.New("auth: too many password checks at once")

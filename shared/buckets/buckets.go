@@ -45,6 +45,8 @@ type Service struct {
 	DB  *bun.DB
 	Key []byte
 	Now func() time.Time
+
+	forms formFlights // submits of one form token in flight (Create)
 }
 
 func (s *Service) now() time.Time {

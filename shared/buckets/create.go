@@ -58,9 +58,9 @@ type Created struct {
 
 // Hooks let the caller take part in a print without a second connection:
 // Check runs before the transaction (e.g. render the letter: no bucket whose
-// letter cannot be printed), Keep runs last inside it with the transaction
-// (e.g. keep the sealed number in the session): if either fails, nothing is
-// stored.
+// letter cannot be printed), and never for a form token printed before; Keep
+// runs last inside it with the transaction (e.g. keep the sealed number in
+// the session): if either fails, nothing is stored.
 type Hooks struct {
 	Check func(b *store.Bucket, n refnum.Number) error
 	Keep  func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error
@@ -95,6 +95,20 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 	}
 	if r.FormToken != "" {
 		b.FormTokenHash = keys.Sum(s.Key, keys.PrintFormToken, []byte(r.FormToken))
+		// A repeated form token is answered before anything is rendered:
+		// one submit of it at a time, and a later one finds the first's print.
+		leave, err := s.forms.enter(ctx, formKey(u.ID, b.FormTokenHash))
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
+		dup, err := s.printOfForm(ctx, u.ID, b.FormTokenHash)
+		if err != nil {
+			return nil, err
+		}
+		if dup != nil {
+			return &Created{Bucket: dup, Duplicate: true}, nil
+		}
 	}
 	if r.Anonymize {
 		if b.AnonNumber, err = AnonNumber(); err != nil {

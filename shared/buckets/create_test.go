@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -82,6 +83,7 @@ func TestCreateParallelSameFormToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
+	var checks atomic.Int64
 	res := make([]*buckets.Created, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -91,11 +93,18 @@ func TestCreateParallelSameFormToken(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-gate
-			res[i], errs[i] = f.s.Create(f.ctx, f.staff, "192.0.2.1", sel, r, buckets.Hooks{})
+			res[i], errs[i] = f.s.Create(f.ctx, f.staff, "192.0.2.1", sel, r, buckets.Hooks{
+				Check: func(*store.Bucket, refnum.Number) error { checks.Add(1); return nil },
+			})
 		}(i)
 	}
 	close(gate)
 	wg.Wait()
+	// The letter is rendered (Check) for the first submit only: a repeat
+	// is answered before it.
+	if got := checks.Load(); got != 1 {
+		t.Errorf("Check ran %d times for %d submits of one form, want 1", got, n)
+	}
 	fresh := 0
 	for i := range res {
 		if errs[i] != nil {

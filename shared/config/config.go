@@ -32,8 +32,15 @@ type Config struct {
 	// RADPASS_TRUSTED_PROXIES: IPs or CIDRs of reverse proxies whose
 	// X-Real-IP and X-Forwarded-Proto are believed (empty: none).
 	TrustedProxies []string
-	Notify         Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+	// RADPASS_MEMORY_LIMIT: the Go runtime's soft memory limit in bytes
+	// (debug.SetMemoryLimit), so memory taken in a burst is given back to
+	// the system after it; 0 = no limit. Default 1 GiB.
+	MemoryLimit int64
+	Notify      Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
 }
+
+// DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
+const DefaultMemoryLimit = 1 << 30
 
 // Error names the variable at fault so a one-line message is enough to fix it.
 type Error struct {
@@ -131,6 +138,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, &Error{"RADPASS_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
 	}
+	if c.MemoryLimit, err = parseBytes("RADPASS_MEMORY_LIMIT", getenv("RADPASS_MEMORY_LIMIT"), DefaultMemoryLimit); err != nil {
+		return nil, err
+	}
 	for _, p := range strings.Split(getenv("RADPASS_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
@@ -225,4 +235,30 @@ func parseDuration(name, v string, def time.Duration) (time.Duration, error) {
 		return 0, &Error{name, fmt.Sprintf("%q is not a positive duration such as 30m or 12h", v)}
 	}
 	return d, nil
+}
+
+// parseBytes reads a size: a whole number of bytes with an optional unit
+// (KiB, MiB, GiB; KB, MB, GB are taken as the same powers of two), or 0.
+func parseBytes(name, v string, def int64) (int64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return def, nil
+	}
+	units := []struct {
+		suffix string
+		mul    int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}}
+	num, mul := v, int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(v), strings.ToUpper(u.suffix)) {
+			num, mul = strings.TrimSpace(v[:len(v)-len(u.suffix)]), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	const maxBytes = 1 << 50
+	if err != nil || n < 0 || n > maxBytes/mul || (n > 0 && n*mul < 64<<20) {
+		return 0, &Error{name, fmt.Sprintf("%q is not a size such as 1GiB or 768MiB (at least 64MiB, or 0 for none)", v)}
+	}
+	return n * mul, nil
 }

@@ -36,6 +36,10 @@ func TestLoadErrors(t *testing.T) {
 		{"address with a huge port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": ":70000"}, "RADPASS_ADDR"},
 		{"bad proxy", map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": "10.0.0.1, proxy.local"}, "RADPASS_TRUSTED_PROXIES"},
 		{"bad proxy range", map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": "10.0.0.0/33"}, "RADPASS_TRUSTED_PROXIES"},
+		{"memory limit not a size", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "lots"}, "RADPASS_MEMORY_LIMIT"},
+		{"memory limit unit unknown", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "1TiB"}, "RADPASS_MEMORY_LIMIT"},
+		{"memory limit too small", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "1MiB"}, "RADPASS_MEMORY_LIMIT"},
+		{"memory limit negative", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "-1"}, "RADPASS_MEMORY_LIMIT"},
 		{"weak secret in dev mode too", map[string]string{"RADPASS_DEV": "1", "RADPASS_SECRET_KEY": "00112233"}, "RADPASS_SECRET_KEY"},
 	}
 	for _, tt := range tests {
@@ -143,5 +147,29 @@ func TestDevSecretIsRandomPerDataFolder(t *testing.T) {
 	var ce *config.Error
 	if _, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": b})); !errors.As(err, &ce) || ce.Var != "RADPASS_DATA_DIR" {
 		t.Fatalf("damaged key file: %v", err)
+	}
+}
+
+// RADPASS_MEMORY_LIMIT: 1 GiB by default, a size with a unit, or 0 for none.
+func TestMemoryLimit(t *testing.T) {
+	data := t.TempDir()
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{
+		{"", 1 << 30},
+		{"0", 0},
+		{"768MiB", 768 << 20},
+		{"2GiB", 2 << 30},
+		{"512 MB", 512 << 20},
+		{"1073741824", 1 << 30},
+	} {
+		cfg, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_MEMORY_LIMIT": c.in}))
+		if err != nil {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		if cfg.MemoryLimit != c.want {
+			t.Errorf("%q: %d, want %d", c.in, cfg.MemoryLimit, c.want)
+		}
 	}
 }

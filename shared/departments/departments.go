@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Verification types, in the order forms offer them.
@@ -111,4 +112,17 @@ func ParseVerifications(vs []string) (out []string, ok bool) {
 		}
 	}
 	return out, len(out) > 0
+}
+
+// SingleLine reports whether s fits on one line: no line break and no other
+// control character (CR, LF, tab, NEL, the Unicode line and paragraph
+// separators). A department's name and contact person go into one line of
+// the SMS text and of the letter, where a line break would split or forge it.
+func SingleLine(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
 }

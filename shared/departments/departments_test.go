@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image"
+	"image/jpeg"
 	"image/png"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -93,4 +95,80 @@ func asApp(err error, target **apperr.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// A header claiming 20000 x 20000 pixels with almost no body: the size
+// error from the header, nothing decoded.
+func TestNormalizeLogoChecksTheHeaderFirst(t *testing.T) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()[:33] // signature and IHDR only: no pixel data at all
+	binary.BigEndian.PutUint32(b[16:20], 20000)
+	binary.BigEndian.PutUint32(b[20:24], 20000)
+	binary.BigEndian.PutUint32(b[29:33], crc32.ChecksumIEEE(b[12:29]))
+	_, _, _, err := departments.NormalizeLogo(b)
+	var ae *apperr.Error
+	if !asApp(err, &ae) || ae.Key != "settings.error.logo.pixels" {
+		t.Fatalf("20000 x 20000 header: %v, want the pixels error", err)
+	}
+}
+
+// A photo of noise within the upload limit (a 1581 x 1581 JPEG) would make
+// a PNG larger than is stored: it is refused as too detailed, in words that
+// say so (it was "the file is too large" for a 1.5 MB file under the 2 MB
+// limit, after a PNG of many MB was written in full).
+func TestNormalizeLogoRefusesTooDetailed(t *testing.T) {
+	const side = 1581
+	img := image.NewRGBA(image.Rect(0, 0, side, side))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rng.Uint32())
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	var jp bytes.Buffer
+	if err := jpeg.Encode(&jp, img, &jpeg.Options{Quality: 75}); err != nil {
+		t.Fatal(err)
+	}
+	if jp.Len() > departments.MaxLogoBytes {
+		t.Fatalf("test image is %d bytes, over the upload limit", jp.Len())
+	}
+	_, _, _, err := departments.NormalizeLogo(jp.Bytes())
+	var ae *apperr.Error
+	if !asApp(err, &ae) || ae.Key != "settings.error.logo.detail" {
+		t.Fatalf("noisy %d-byte JPEG: %v, want the too-detailed error", jp.Len(), err)
+	}
+	// A plain logo of the same size is fine.
+	plain := image.NewRGBA(image.Rect(0, 0, side, side))
+	jp.Reset()
+	if err := jpeg.Encode(&jp, plain, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, w, h, err := departments.NormalizeLogo(jp.Bytes()); err != nil || w != side || h != side {
+		t.Fatalf("plain logo: %dx%d %v", w, h, err)
+	}
+}
+
+func TestSingleLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"Radiology North", true},
+		{"Désirée Müller, desk 2", true},
+		{"", true},
+		{"North\nYour code", false},
+		{"North\r", false},
+		{"tab\there", false},
+		{"next\u0085line", false},
+		{"line\u2028separator", false},
+		{"para\u2029graph", false},
+	} {
+		if got := departments.SingleLine(c.in); got != c.want {
+			t.Errorf("SingleLine(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
 }

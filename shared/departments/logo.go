@@ -8,6 +8,8 @@ import (
 	_ "image/jpeg" // decoder for uploaded logos
 	"image/png"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -26,9 +28,69 @@ const (
 	maxPNG = 4 << 20
 )
 
+// LogoWorkers is how many logos are decoded and re-encoded at once: a large
+// one takes a second of CPU and tens of MB, and an upload is rare, so two
+// are plenty (100 parallel uploads took 2.1 GB and stalled the server).
+// LogoWait is how long an upload waits for a turn before it is told the
+// server is busy (503, try again).
+const (
+	LogoWorkers = 2
+	LogoWait    = 10 * time.Second
+)
+
+var (
+	logoSlots                  = make(chan struct{}, LogoWorkers)
+	converting, peakConverting atomic.Int64
+)
+
+// LogoPeak is the most logos that were ever decoded and re-encoded at the
+// same time since start (tests, diagnostics).
+func LogoPeak() int64 { return peakConverting.Load() }
+
+// ErrLogoBusy: no turn came free within LogoWait. Handlers answer 503 with
+// its message next to the logo field.
+var ErrLogoBusy = apperr.Field("logo", "settings.error.logo.busy")
+
+// LogoTurn waits (at most LogoWait, or until ctx ends) for a turn to read
+// and convert an uploaded logo; release ends it. Take it before reading the
+// upload, so only LogoWorkers uploads are ever copied and decoded at once.
+func LogoTurn(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(LogoWait)
+	defer t.Stop()
+	select {
+	case logoSlots <- struct{}{}:
+		return func() { <-logoSlots }, nil
+	case <-t.C:
+		return nil, ErrLogoBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// errPNGTooLarge stops the encoder once the PNG outgrows maxPNG.
+var errPNGTooLarge = errors.New("departments: logo PNG too large")
+
+// cappedBuffer is a bytes.Buffer that refuses to grow past max: a noisy
+// photo that would make a PNG of many MB stops at max, not at its end.
+type cappedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.max {
+		return 0, errPNGTooLarge
+	}
+	return b.Buffer.Write(p)
+}
+
 // NormalizeLogo checks an uploaded logo by its content (PNG or JPEG, whatever
-// its name or declared type), bounds its size and pixel count, decodes it and
-// re-encodes it as PNG, so only pixels we produced are ever stored or printed.
+// its name or declared type), bounds its size and pixel count from the header
+// before anything is decoded, decodes it and re-encodes it as PNG, so only
+// pixels we produced are ever stored or printed. The PNG is written with the
+// default compression and given up as soon as it outgrows what is stored
+// (a photo's noise makes a PNG larger than its JPEG). Callers hold a
+// LogoTurn.
 func NormalizeLogo(data []byte) (pngBytes []byte, w, h int, err error) {
 	if len(data) == 0 {
 		return nil, 0, 0, apperr.Field("logo", "settings.error.logo.empty")
@@ -48,17 +110,21 @@ func NormalizeLogo(data []byte) (pngBytes []byte, w, h int, err error) {
 		cfg.Width*cfg.Height > MaxLogoPixels {
 		return nil, 0, 0, apperr.Field("logo", "settings.error.logo.pixels", "Max", MaxLogoSide)
 	}
+	n := converting.Add(1)
+	defer converting.Add(-1)
+	for p := peakConverting.Load(); n > p && !peakConverting.CompareAndSwap(p, n); p = peakConverting.Load() {
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, 0, 0, apperr.Field("logo", "settings.error.logo.type")
 	}
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(&buf, img); err != nil {
+	buf := &cappedBuffer{max: maxPNG}
+	buf.Grow(min(len(data)*2, maxPNG))
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+	if err := enc.Encode(buf, img); errors.Is(err, errPNGTooLarge) {
+		return nil, 0, 0, apperr.Field("logo", "settings.error.logo.detail", "Max", maxPNG>>20)
+	} else if err != nil {
 		return nil, 0, 0, err
-	}
-	if buf.Len() > maxPNG {
-		return nil, 0, 0, apperr.Field("logo", "settings.error.logo.size", "Max", MaxLogoBytes>>20)
 	}
 	b := img.Bounds()
 	return buf.Bytes(), b.Dx(), b.Dy(), nil

@@ -51,6 +51,9 @@ const (
 	PatientMaxAge = 2 * time.Hour
 )
 
+// ReadBufferSize bounds a request's line and headers; more is 431.
+const ReadBufferSize = 16 << 10
+
 // Views loads the embedded templates with the functions they use.
 func Views() (*html.Engine, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
@@ -72,10 +75,14 @@ func New(d Deps) (*App, error) {
 		Views:        engine,
 		ErrorHandler: web.ErrorHandler,
 		BodyLimit:    MachineBodyLimit,
-		ReadTimeout:  30 * time.Second,
-		WriteTimeout: 120 * time.Second,
-		IdleTimeout:  120 * time.Second,
-		ProxyHeader:  "",
+		// Request line and headers up to 16 KiB (fasthttp's 4 KiB default
+		// answered 431 to a browser with a few large cookies behind a proxy
+		// adding its own headers).
+		ReadBufferSize: ReadBufferSize,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   120 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		ProxyHeader:    "",
 	}
 	// Bodies are streamed: nothing is read before a handler asks, so no
 	// anonymous request is buffered. Each route reads through its own limit

@@ -13,6 +13,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
 	"github.com/radpass/radpass/shared/testserver"
@@ -127,5 +128,26 @@ func TestSetDisabledTwice(t *testing.T) {
 	want := []string{audit.UserDisable, audit.UserEnable, audit.UserDisable}
 	if strings.Join(actions, " ") != strings.Join(want, " ") {
 		t.Errorf("trail %v, want %v", actions, want)
+	}
+}
+
+// A taken username is refused before the password is hashed: each hash
+// holds 64 MiB and a hash slot, and before, every "create ann" hashed first
+// and only then met the unique index.
+//
+// Not parallel: the hash count is process-wide.
+func TestCreateTakenNameHashesNothing(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	dept := testserver.MustDepartment(t, db, "TAKEN")
+	testserver.MustUser(t, db, "taken.ann", store.RoleStaff, dept)
+	before, _ := auth.HashStats()
+	_, err := users.Create(ctx, db, audit.Actor{}, users.New{Username: "taken.ann", Role: store.RoleStaff,
+		DepartmentID: &dept.ID, Password: "long-enough-password"})
+	if v, ok := users.AsInvalid(err); !ok || len(v) != 1 || v[0].Key != "users.error.username.taken" {
+		t.Fatalf("create a taken name: %v", err)
+	}
+	if after, _ := auth.HashStats(); after != before {
+		t.Fatalf("%d password hashes for a taken name, want none", after-before)
 	}
 }

@@ -173,6 +173,15 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.U
 			return nil, Invalid{apperr.Field("department", "users.error.department.required")}
 		}
 	}
+	// A taken name is answered before the password is hashed (64 MiB and a
+	// hash slot each); the unique index below still decides a race.
+	taken, err := db.NewSelect().Model((*store.User)(nil)).Where("username = ?", n.Username).Exists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if taken {
+		return nil, Invalid{apperr.Field("username", "users.error.username.taken")}
+	}
 	hash, err := auth.HashPassword(n.Password)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,66 @@
+package buckets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/radpass/radpass/shared/store"
+)
+
+// formFlights lets one submit of a form token at a time past the check for
+// an earlier print of it: a repeated token (a double click, a retry, a
+// nervous user pressing twenty times) waits for the first submit to finish,
+// then finds its bucket, before any letter is rendered. Across server
+// instances the unique index on (created_by, form_token_hash) still makes
+// it one bucket.
+type formFlights struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// enter waits (with ctx) until no other submit of key is in flight here,
+// then marks key in flight; leave ends it.
+func (f *formFlights) enter(ctx context.Context, key string) (leave func(), err error) {
+	for {
+		f.mu.Lock()
+		ch, busy := f.m[key]
+		if !busy {
+			if f.m == nil {
+				f.m = map[string]chan struct{}{}
+			}
+			ch = make(chan struct{})
+			f.m[key] = ch
+			f.mu.Unlock()
+			return func() {
+				f.mu.Lock()
+				delete(f.m, key)
+				f.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// printOfForm is the bucket user u printed with this form token hash
+// already (nil: none yet).
+func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byte) (*store.Bucket, error) {
+	b := new(store.Bucket)
+	err := s.DB.NewSelect().Model(b).Where("created_by = ? AND form_token_hash = ?", userID, tokenHash).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return b, err
+}
+
+func formKey(userID int64, tokenHash []byte) string {
+	return strconv.FormatInt(userID, 10) + ":" + string(tokenHash)
+}
