@@ -13,6 +13,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/letter"
 )
 
 func TestParsePrefixes(t *testing.T) {
@@ -149,6 +150,55 @@ func TestNormalizeLogoRefusesTooDetailed(t *testing.T) {
 	}
 	if _, w, h, err := departments.NormalizeLogo(jp.Bytes()); err != nil || w != side || h != side {
 		t.Fatalf("plain logo: %dx%d %v", w, h, err)
+	}
+}
+
+// Every logo the upload accepts is one the letter can draw: wider than the
+// letter's limit is scaled down (proportions kept), 16-bit becomes 8-bit.
+// Stored as uploaded, a 2500-pixel or 16-bit logo made every print of its
+// department fail.
+func TestNormalizeLogoFitsTheLetter(t *testing.T) {
+	gray16 := image.NewGray16(image.Rect(0, 0, 300, 100))
+	for i := range gray16.Pix {
+		gray16.Pix[i] = byte(i)
+	}
+	wide := image.NewNRGBA(image.Rect(0, 0, 3000, 500))
+	for i := range wide.Pix {
+		wide.Pix[i] = byte(i / 7)
+	}
+	tall := image.NewRGBA(image.Rect(0, 0, 400, 2400))
+	for i := range tall.Pix {
+		tall.Pix[i] = 200
+	}
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+		w, h int
+	}{
+		{"16-bit grey", gray16, 300, 100},
+		{"3000 wide, transparent", wide, letter.LogoMaxPixels, 333},
+		{"2400 tall", tall, 333, letter.LogoMaxPixels},
+	} {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, tc.img); err != nil {
+			t.Fatal(err)
+		}
+		if err := letter.CheckLogo(buf.Bytes()); err == nil {
+			t.Fatalf("%s: the letter takes the upload as it is; the case tests nothing", tc.name)
+		}
+		out, w, h, err := departments.NormalizeLogo(buf.Bytes())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if w != tc.w || h != tc.h {
+			t.Errorf("%s: %dx%d, want %dx%d", tc.name, w, h, tc.w, tc.h)
+		}
+		if err := letter.CheckLogo(out); err != nil {
+			t.Errorf("%s: the letter refuses the stored logo: %v", tc.name, err)
+		}
+		if cfg, err := png.DecodeConfig(bytes.NewReader(out)); err != nil || cfg.Width != w || cfg.Height != h {
+			t.Errorf("%s: stored PNG %+v %v, reported %dx%d", tc.name, cfg, err, w, h)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/jpeg" // decoder for uploaded logos
 	"image/png"
@@ -12,9 +13,11 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/image/draw"
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -118,6 +121,7 @@ func NormalizeLogo(data []byte) (pngBytes []byte, w, h int, err error) {
 	if err != nil {
 		return nil, 0, 0, apperr.Field("logo", "settings.error.logo.type")
 	}
+	img = forLetter(img)
 	buf := &cappedBuffer{max: maxPNG}
 	buf.Grow(min(len(data)*2, maxPNG))
 	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
@@ -126,8 +130,36 @@ func NormalizeLogo(data []byte) (pngBytes []byte, w, h int, err error) {
 	} else if err != nil {
 		return nil, 0, 0, err
 	}
+	// The letter refuses what it cannot draw; a logo stored anyway would
+	// make every print of the department fail.
+	if err := letter.CheckLogo(buf.Bytes()); err != nil {
+		return nil, 0, 0, fmt.Errorf("departments: normalised logo unusable: %w", err)
+	}
 	b := img.Bounds()
 	return buf.Bytes(), b.Dx(), b.Dy(), nil
+}
+
+// forLetter makes a decoded logo one the letter can draw: at most
+// letter.LogoMaxPixels on either side (scaled down, proportions kept:
+// uploads may be up to MaxLogoSide wide) and 8 bits per sample (the PDF
+// library reads no 16-bit PNG, and Go writes one for a 16-bit image).
+func forLetter(img image.Image) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w > letter.LogoMaxPixels || h > letter.LogoMaxPixels {
+		scale := float64(letter.LogoMaxPixels) / float64(max(w, h))
+		w, h = max(1, int(float64(w)*scale+0.5)), max(1, int(float64(h)*scale+0.5))
+		dst := image.NewNRGBA(image.Rect(0, 0, w, h))
+		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+		return dst
+	}
+	switch img.(type) {
+	case *image.Gray16, *image.RGBA64, *image.NRGBA64, *image.Alpha16:
+		dst := image.NewNRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+		return dst
+	}
+	return img
 }
 
 // SetLogo stores the (already normalised) logo of department dept with its
