@@ -30,6 +30,6 @@ func (g *renderGate) do(ctx context.Context, render func() error) error {
 	return render()
 }
 
-// LetterRenders is how many letters prints rendered since start (tests,
-// diagnostics).
+// LetterRenders is how many letters prints and reprints rendered since
+// start (tests, diagnostics).
 func (h *Handlers) LetterRenders() int64 { return h.renders.renders.Load() }

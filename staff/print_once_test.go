@@ -274,4 +274,11 @@ func TestRepeatedFormTokenRendersNoLetter(t *testing.T) {
 	if got := f.srv.App.Staff.LetterRenders() - before; got != 1 {
 		t.Errorf("a late resubmit rendered a letter (%d in all)", got)
 	}
+	// A reprint in another language renders, under the same bound.
+	if res, _ := f.c.Get(results[0].loc + "/letter?lang=de"); res.StatusCode != http.StatusOK {
+		t.Fatalf("reprint in German: status %d", res.StatusCode)
+	}
+	if got := f.srv.App.Staff.LetterRenders() - before; got != 2 {
+		t.Errorf("%d letters rendered after a reprint, want 2 (the reprint passes the render gate)", got)
+	}
 }
