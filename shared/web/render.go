@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v3"
 )
@@ -14,9 +18,9 @@ func Render(c fiber.Ctx, status int, name string, p *Page) error {
 	c.Vary("HX-Request")
 	c.Status(status)
 	if p.HTMX {
-		return c.Render(name, p)
+		return execute(c, name, p)
 	}
-	return c.Render(name, p, layoutFor(name, p))
+	return execute(c, name, p, layoutFor(name, p))
 }
 
 // RenderPartial writes a fragment without layout whatever the request is
@@ -24,8 +28,35 @@ func Render(c fiber.Ctx, status int, name string, p *Page) error {
 func RenderPartial(c fiber.Ctx, status int, name string, p *Page) error {
 	c.Vary("HX-Request")
 	c.Status(status)
-	return c.Render(name, p)
+	return execute(c, name, p)
 }
+
+// execute renders through the app's views engine directly, not c.Render:
+// Fiber 3.1's Render fills a list of the app's mount prefixes lazily, on
+// the first render, without a lock, so the first pages rendered in
+// parallel after a start raced (go test -race caught it). We mount no
+// sub-apps, so that list has nothing to add.
+func execute(c fiber.Ctx, name string, p *Page, layouts ...string) error {
+	views := c.App().Config().Views
+	if views == nil {
+		return errors.New("web: the app has no views engine")
+	}
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // a huge page's buffer is not kept
+			buf.Reset()
+			renderBufs.Put(buf)
+		}
+	}()
+	if err := views.Render(buf, name, p, layouts...); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Response().SetBody(buf.Bytes()) // a copy: buf goes back to the pool (c.Send would keep it)
+	return nil
+}
+
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func layoutFor(name string, p *Page) string {
 	if p.Layout != "" {
