@@ -45,3 +45,15 @@ func TestFirstPagesRenderedInParallel(t *testing.T) {
 	close(gate)
 	wg.Wait()
 }
+
+// Request strings must outlive their request: streamed bodies (CSV
+// exports, the patient ZIP) run after the handler returned, when fasthttp
+// may already reuse the request's buffers for another request (an access
+// CSV logged another request's id under -race).
+func TestRequestStringsAreCopies(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	if !srv.App.Fiber.Config().Immutable {
+		t.Fatal("the app hands out views of fasthttp's buffers (fiber.Config.Immutable is off)")
+	}
+}

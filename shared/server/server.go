@@ -83,6 +83,12 @@ func New(d Deps) (*App, error) {
 		WriteTimeout:   120 * time.Second,
 		IdleTimeout:    120 * time.Second,
 		ProxyHeader:    "",
+		// Strings from the request (query, params, headers, the request id)
+		// are copies, not views of fasthttp's buffers: those are reused for
+		// the connection's next request once the handler returns, and
+		// streamed bodies run after it (an access CSV logged another
+		// request's id: -race caught it). The copies cost little here.
+		Immutable: true,
 	}
 	// Bodies are streamed: nothing is read before a handler asks, so no
 	// anonymous request is buffered. Each route reads through its own limit
