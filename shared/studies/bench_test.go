@@ -181,6 +181,10 @@ func BenchmarkLabelFilter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	both, err := studies.Search(ctx, db, u, studies.Filter{LabelIDs: []int64{common}, Query: "müller"})
+	if err != nil {
+		b.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		f    studies.Filter
@@ -190,6 +194,7 @@ func BenchmarkLabelFilter(b *testing.B) {
 		{"common-page2", studies.Filter{LabelIDs: []int64{common}, After: first.Next}},
 		{"rare-and-name", studies.Filter{LabelIDs: []int64{rare}, Query: "müller"}},
 		{"common-and-name", studies.Filter{LabelIDs: []int64{common}, Query: "müller"}},
+		{"common-and-name-page2", studies.Filter{LabelIDs: []int64{common}, Query: "müller", After: both.Next}},
 		{"both-labels-modality", studies.Filter{LabelIDs: []int64{rare, common}, Modality: "CT"}},
 	}
 	for _, c := range cases {

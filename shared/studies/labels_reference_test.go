@@ -16,7 +16,9 @@ import (
 // "Contains labels" with a name search gives, page after page, exactly the
 // studies of one plain reference query (a join, no strategy), in its order:
 // whichever strategy serves each page (listed labelled ids, candidates,
-// budget walk, sorted, walk), forced here through small limits.
+// budget walk, sorted, intersect, walk), forced here through small limits.
+// bob carries none of the labels, which studies.label_ids (labels for
+// anyone) holds all the same: intersect must still find nothing for him.
 func TestLabelAndNameMatchReference(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
@@ -200,7 +202,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 				for _, st := range []struct {
 					st strategy
 					n  int
-				}{{walk, 0}, {sorted, 0}, {budget, 3}, {budget, 40}, {budget, 1000}, {listed, 2}, {listed, 1000}} {
+				}{{walk, 0}, {sorted, 0}, {intersect, 0}, {budget, 3}, {budget, 40}, {budget, 1000}, {listed, 2}, {listed, 1000}} {
 					if f.Query == "RA007" {
 						break
 					}
@@ -234,7 +236,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 	if nonEmpty < 10 {
 		t.Fatalf("only %d cases have matches: the data does not test much", nonEmpty)
 	}
-	for _, st := range []strategy{listed, budget, sorted, walk, exact} {
+	for _, st := range []strategy{listed, budget, intersect, walk, exact} {
 		if ran[st] == 0 {
 			t.Errorf("strategy %d never served a page (ran %v): the limits do not reach it", st, ran)
 		}

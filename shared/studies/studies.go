@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/radpass/radpass/shared/store"
 )
@@ -182,6 +183,15 @@ const (
 	// listed orders and filters the studies of a given id list: all that
 	// match the search words when they are few (see fewCap).
 	listed
+	// intersect is sorted for a search with a common label (more than
+	// labelSortCap labelled studies): the label is matched on
+	// studies.label_ids, whose GIN index gives PostgreSQL a bitmap to AND
+	// with the trigram bitmap of the words, so the table is read for the
+	// studies having both (about 100 for a common label with "Müller" at a
+	// million studies) rather than for every study with the words (5,000
+	// heap pages). label_ids holds the labels on the study for anyone: the
+	// few rows left are checked against study_labels for the viewer.
+	intersect
 )
 
 // plan is a strategy with its parameters.
@@ -272,7 +282,12 @@ func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) 
 		}
 		found = float64(len(r.rows))
 	}
-	return run(ctx, db, u, f, plan{st: fallback(est, found, lim.budget, limit)})
+	st := fallback(est, found, lim.budget, limit)
+	if st == sorted && len(f.LabelIDs) > 0 {
+		// Only a common label comes here (a rare one was listed above).
+		st = intersect
+	}
+	return run(ctx, db, u, f, plan{st: st})
 }
 
 // estimated are PostgreSQL's estimates of the studies in scope (n), of
@@ -447,6 +462,13 @@ const labelledCond = "s.id IN (SELECT sl.study_id FROM study_labels AS sl WHERE 
 // concerns matches labels set for user ? or one of their groups.
 const concerns = "(sl.user_id = ? OR sl.group_id IN (SELECT gm.group_id FROM group_members AS gm WHERE gm.user_id = ?))"
 
+// labelCheck is labelledCond for the few rows found through label_ids: a
+// look-up per row in the study_labels_study index. It is a scalar subquery
+// because PostgreSQL turns an EXISTS (or IN) into a semi-join or a hashed
+// subplan, either of which reads every labelled study (17,000 for a common
+// label) to check 100.
+const labelCheck = "coalesce((SELECT true FROM study_labels AS sl WHERE sl.study_id = s.id AND sl.label_id IN (?) AND " + concerns + " LIMIT 1), false)"
+
 // labelled returns the ids of the studies carrying f's labels for the
 // viewer: all of them when there are no more than limit, else more than
 // limit ids (not all, and possibly not distinct). The rows are read without
@@ -483,6 +505,9 @@ func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
 			// label index): "OR false" keeps PostgreSQL from turning the
 			// IN into a semi-join, which would give up the index order.
 			q = q.Where("("+labelledCond+" OR false)", bun.In(f.LabelIDs), f.viewer, f.viewer)
+		} else if st == intersect {
+			q = q.Where("s.label_ids && ?::bigint[]", pgdialect.Array(f.LabelIDs)).
+				Where(labelCheck, bun.In(f.LabelIDs), f.viewer, f.viewer)
 		} else {
 			q = q.Where(labelledCond, bun.In(f.LabelIDs), f.viewer, f.viewer)
 		}
@@ -513,7 +538,7 @@ func query(db bun.IDB, u *store.User, f Filter, pl plan) (q *bun.SelectQuery, ba
 	limit, st := pageLimit(f), pl.st
 	// "+ 0" hides the sort key from the index so the planner cannot walk it.
 	key := sortKey
-	if st == sorted || st == exact || st == listed {
+	if st == sorted || st == exact || st == listed || st == intersect {
 		key = sortKey + " + 0"
 	}
 	var cursor string
