@@ -170,12 +170,33 @@ func TestNormalizeLogoFitsTheLetter(t *testing.T) {
 	for i := range tall.Pix {
 		tall.Pix[i] = 200
 	}
+	photo := image.NewRGBA(image.Rect(0, 0, 240, 80))
+	for i := range photo.Pix {
+		photo.Pix[i] = byte(i * 13)
+	}
+	var jp bytes.Buffer
+	if err := jpeg.Encode(&jp, photo, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The JPEG as uploaded: stored as a PNG the letter draws.
+	out, _, _, err := departments.NormalizeLogo(jp.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := letter.CheckLogo(out); err != nil {
+		t.Fatalf("a JPEG upload is stored as a logo the letter refuses: %v", err)
+	}
+	jpegImg, err := jpeg.Decode(&jp) // YCbCr: Go writes it as a 16-bit PNG
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		img  image.Image
 		w, h int
 	}{
 		{"16-bit grey", gray16, 300, 100},
+		{"colour JPEG", jpegImg, 240, 80},
 		{"3000 wide, transparent", wide, letter.LogoMaxPixels, 333},
 		{"2400 tall", tall, 333, letter.LogoMaxPixels},
 	} {

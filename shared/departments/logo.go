@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // decoder for uploaded logos
 	"image/png"
 	"net/http"
@@ -142,7 +143,8 @@ func NormalizeLogo(data []byte) (pngBytes []byte, w, h int, err error) {
 // forLetter makes a decoded logo one the letter can draw: at most
 // letter.LogoMaxPixels on either side (scaled down, proportions kept:
 // uploads may be up to MaxLogoSide wide) and 8 bits per sample (the PDF
-// library reads no 16-bit PNG, and Go writes one for a 16-bit image).
+// library reads no 16-bit PNG, and Go writes one for a 16-bit image and
+// for every JPEG: a JPEG logo made every letter of its department fail).
 func forLetter(img image.Image) image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -153,13 +155,18 @@ func forLetter(img image.Image) image.Image {
 		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 		return dst
 	}
-	switch img.(type) {
-	case *image.Gray16, *image.RGBA64, *image.NRGBA64, *image.Alpha16:
-		dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
-		return dst
+	// Go's PNG encoder writes 8 bits only for these colour models; any
+	// other (a JPEG's YCbCr or CMYK, 16-bit PNGs) it writes with 16.
+	switch img.ColorModel() {
+	case color.GrayModel, color.RGBAModel, color.NRGBAModel, color.AlphaModel:
+		return img
 	}
-	return img
+	if _, ok := img.(*image.Paletted); ok {
+		return img
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+	return dst
 }
 
 // SetLogo stores the (already normalised) logo of department dept with its
