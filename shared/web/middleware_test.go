@@ -7,14 +7,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/requestid"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -86,5 +90,25 @@ func TestAccessLog(t *testing.T) {
 		if m["path"] != want[i].path || m["status"] != want[i].status {
 			t.Errorf("line %d: path %v status %v, want %s %v", i, m["path"], m["status"], want[i].path, want[i].status)
 		}
+	}
+}
+
+// The language from the cookie is i18n's own string, not a view of the
+// request buffer: translators built from it are handed to stream writers
+// that run after the handler returned, when fasthttp reuses that buffer.
+func TestResolveLangOwnsItsString(t *testing.T) {
+	t.Parallel()
+	app := fiber.New()
+	var owned atomic.Bool
+	app.Get("/", func(c fiber.Ctx) error {
+		lang := web.ResolveLang(c)
+		owned.Store(lang == "nl" && unsafe.StringData(lang) == unsafe.StringData(i18n.Languages[slices.Index(i18n.Languages, "nl")]))
+		return nil
+	})
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(&http.Cookie{Name: web.LangCookie, Value: "nl"})
+	serve(t, app, req)
+	if !owned.Load() {
+		t.Fatal("ResolveLang returned the cookie's bytes, not i18n.Languages' string")
 	}
 }
