@@ -75,10 +75,7 @@ func TestErrorHandler(t *testing.T) {
 			if tt.htmx {
 				req.Header.Set("HX-Request", "true")
 			}
-			res, err := app.Test(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := serve(t, app, req)
 			b, _ := io.ReadAll(res.Body)
 			body := string(b)
 			if res.StatusCode != tt.status {
@@ -107,19 +104,14 @@ func TestErrorHandler(t *testing.T) {
 	// An htmx request whose session ended is sent to sign in.
 	req := httptest.NewRequest(http.MethodGet, "/unauth", nil)
 	req.Header.Set("HX-Request", "true")
-	res, err := app.Test(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := serve(t, app, req)
 	if res.StatusCode != 401 || res.Header.Get("HX-Redirect") != "/staff/signin" {
 		t.Fatalf("htmx 401: %d %q", res.StatusCode, res.Header.Get("HX-Redirect"))
 	}
 	// ... and a patient to the patient start page, never the staff sign-in.
 	req = httptest.NewRequest(http.MethodGet, "/p/unauth", nil)
 	req.Header.Set("HX-Request", "true")
-	if res, err = app.Test(req); err != nil {
-		t.Fatal(err)
-	}
+	res = serve(t, app, req)
 	if res.StatusCode != 401 || res.Header.Get("HX-Redirect") != "/" {
 		t.Fatalf("patient htmx 401: %d %q", res.StatusCode, res.Header.Get("HX-Redirect"))
 	}

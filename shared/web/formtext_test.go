@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gofiber/fiber/v3"
@@ -48,8 +49,8 @@ func TestRefuseBadFormText(t *testing.T) {
 		return c.Status(web.StatusOf(err)).SendString("field=" + field)
 	}})
 	app.Use(web.RefuseBadFormText)
-	reached := 0
-	h := func(c fiber.Ctx) error { reached++; return c.SendString("ok") }
+	var reached atomic.Int64
+	h := func(c fiber.Ctx) error { reached.Add(1); return c.SendString("ok") }
 	app.Post("/form", h)
 	app.Get("/form", h)
 	app.Post("/dicomweb/studies", h)
@@ -76,15 +77,12 @@ func TestRefuseBadFormText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := reached
+			before := reached.Load()
 			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
 			if tt.ct != "" {
 				req.Header.Set("Content-Type", tt.ct)
 			}
-			res, err := app.Test(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := serve(t, app, req)
 			var b bytes.Buffer
 			b.ReadFrom(res.Body)
 			if res.StatusCode != tt.want {
@@ -94,7 +92,7 @@ func TestRefuseBadFormText(t *testing.T) {
 				if b.String() != "field="+tt.wantField {
 					t.Fatalf("answer %q, want the field %s named", b.String(), tt.wantField)
 				}
-				if reached != before {
+				if reached.Load() != before {
 					t.Fatal("the handler ran on a refused form")
 				}
 			}

@@ -80,7 +80,14 @@ func ResolveLang(c fiber.Ctx) string {
 		return u.Language
 	}
 	if l := c.Cookies(LangCookie); i18n.Valid(l) {
-		return l
+		// i18n's own string, not the cookie's: that is a view of
+		// fasthttp's request buffer, and the language outlives the
+		// handler in translators handed to stream writers.
+		for _, known := range i18n.Languages {
+			if known == l {
+				return known
+			}
+		}
 	}
 	return i18n.Match(c.Get(fiber.HeaderAcceptLanguage))
 }

@@ -38,19 +38,13 @@ func TestRequestIDIsServerSide(t *testing.T) {
 		if tt.sent != "" {
 			req.Header.Set("X-Request-Id", tt.sent)
 		}
-		res, err := app.Test(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := serve(t, app, req)
 		id := res.Header.Get("X-Request-Id")
 		if id == "" || id == tt.sent || strings.Contains(id, "victim") {
 			t.Fatalf("%s: response id %q", tt.name, id)
 		}
 		var line map[string]any
-		buf.mu.Lock()
-		err = json.Unmarshal(buf.b.Bytes(), &line)
-		buf.mu.Unlock()
-		if err != nil {
+		if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
 			t.Fatal(err)
 		}
 		if line["request_id"] != id {

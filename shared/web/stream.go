@@ -134,6 +134,13 @@ func (p *progressReader) Close() error {
 // writes wait for the client. When write fails (or max passes) the body is
 // cut off without its last chunk, so the client sees a broken download, not
 // a short file that looks complete.
+//
+// As write runs after the handler returned, it must not use c, nor keep any
+// string taken from it (c.Query, c.Params, c.Get, c.Cookies, c.RequestID):
+// fiber hands out views of fasthttp's buffers, which the connection's next
+// request (or another connection, the context being pooled) overwrites while
+// write may still run — a data race and a wrong value. Copy them first
+// (strings.Clone), as values from the database already are.
 func SendStreamWriter(c fiber.Ctx, max time.Duration, write func(ctx context.Context, w io.Writer) error) error {
 	return c.SendStream(&progressReader{r: &writerBody{write: write, max: max}, d: newStreamDeadline(c, max)}, -1)
 }
