@@ -13,7 +13,6 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/recover"
 	"github.com/gofiber/fiber/v3/middleware/static"
-	"github.com/gofiber/template/html/v2"
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/patient"
@@ -55,12 +54,8 @@ const (
 const ReadBufferSize = 16 << 10
 
 // Views loads the embedded templates with the functions they use.
-func Views() (*html.Engine, error) {
-	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	for name, fn := range web.TemplateFuncs() {
-		engine.AddFunc(name, fn)
-	}
-	return engine, engine.Load()
+func Views() (*web.Views, error) {
+	return web.LoadViews(views.FS, web.TemplateFuncs())
 }
 
 // New builds the Fiber app.

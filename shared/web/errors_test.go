@@ -10,7 +10,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/recover"
-	"github.com/gofiber/template/html/v2"
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/web"
@@ -21,11 +20,8 @@ import (
 // routes that fail in every way a handler can.
 func errorApp(t *testing.T) *fiber.App {
 	t.Helper()
-	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	for name, fn := range web.TemplateFuncs() {
-		engine.AddFunc(name, fn)
-	}
-	if err := engine.Load(); err != nil {
+	engine, err := web.LoadViews(views.FS, web.TemplateFuncs())
+	if err != nil {
 		t.Fatal(err)
 	}
 	app := fiber.New(fiber.Config{Views: engine, ErrorHandler: web.ErrorHandler})

@@ -3,6 +3,8 @@
 package web
 
 import (
+	"html/template"
+
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/i18n"
@@ -35,7 +37,9 @@ type Page struct {
 	Languages []string
 	Layout    string // "" picks from the template name
 	Data      any
-	tr        i18n.Translator
+	// Body is the page's content inside its layout (set by Views.Render).
+	Body template.HTML
+	tr   i18n.Translator
 }
 
 // NewPage builds the page of this request; titleKey is an i18n id.

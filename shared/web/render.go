@@ -31,10 +31,10 @@ func RenderPartial(c fiber.Ctx, status int, name string, p *Page) error {
 	return execute(c, name, p)
 }
 
-// execute renders through the app's views engine directly, not c.Render:
-// Fiber 3.1's Render fills a list of the app's mount prefixes lazily, on
-// the first render, without a lock, so the first pages rendered in
-// parallel after a start raced (go test -race caught it). We mount no
+// execute renders through the app's views (web.Views) directly, not
+// c.Render: Fiber 3.1's Render fills a list of the app's mount prefixes
+// lazily, on the first render, without a lock, so the first pages rendered
+// in parallel after a start raced (go test -race caught it). We mount no
 // sub-apps, so that list has nothing to add.
 func execute(c fiber.Ctx, name string, p *Page, layouts ...string) error {
 	views := c.App().Config().Views
