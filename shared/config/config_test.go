@@ -10,8 +10,28 @@ import (
 	"github.com/radpass/radpass/shared/config"
 )
 
+// env serves m as the environment. A dev-mode Load writes its secret into
+// the data folder: unless m names one, that is dataDir, never the tree.
 func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok || k != "RADPASS_DATA_DIR" {
+			return v
+		}
+		return dataDir
+	}
+}
+
+var dataDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "radpass-config-test-")
+	if err != nil {
+		panic(err)
+	}
+	dataDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func TestLoadErrors(t *testing.T) {
