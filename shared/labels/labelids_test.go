@@ -179,7 +179,7 @@ func TestLabelIDsParallelAdds(t *testing.T) {
 			return labels.AddToStudy(ctx, db, actor, st.ID, lb[i].ID, labels.Target{UserID: &admin.ID})
 		})
 	}
-	for i, err := range behind(t, db, blocker, calls...) {
+	for i, err := range testdb.Behind(t, db, blocker, calls...) {
 		if err != nil {
 			t.Fatalf("add %d: %v", i, err)
 		}

@@ -3,9 +3,7 @@ package labels_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -16,33 +14,6 @@ import (
 	"github.com/radpass/radpass/shared/testdb"
 	"github.com/radpass/radpass/shared/testserver"
 )
-
-// behind starts calls one after the other while blocker (an open
-// transaction that holds the rows they need) is still open, each once the
-// previous one queues on its locks (so they queue in this order), then
-// commits blocker and returns their errors. That is the interleaving two
-// clicks on a busy server produce, made certain.
-func behind(t *testing.T, db *bun.DB, blocker bun.Tx, calls ...func() error) []error {
-	t.Helper()
-	errs := make([]error, len(calls))
-	var wg sync.WaitGroup
-	for i, f := range calls {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f() }()
-		for waiting := 0; waiting <= i; {
-			if err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).
-				Scan(context.Background(), &waiting); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	if err := blocker.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	return errs
-}
 
 func isCode(err error, code string) bool {
 	var ae *apperr.Error
@@ -95,7 +66,7 @@ func TestConcurrentChangesOfOneLabel(t *testing.T) {
 			if _, err := blocker.NewRaw("SELECT id FROM labels WHERE id = ? FOR UPDATE", l.ID).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
-			errs := behind(t, db, blocker,
+			errs := testdb.Behind(t, db, blocker,
 				func() error { return labels.Delete(ctx, db, actor, l.ID) },
 				func() error { return c.other(l.ID) })
 			ok, gone := 0, 0
@@ -157,7 +128,7 @@ func TestAddToStudyRacingLabelDelete(t *testing.T) {
 	if _, err := blocker.NewRaw("DELETE FROM labels WHERE id = ?", l.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	errs := behind(t, db, blocker, func() error {
+	errs := testdb.Behind(t, db, blocker, func() error {
 		return labels.AddToStudy(ctx, db, actor, st.ID, l.ID, labels.Target{UserID: &admin.ID})
 	})
 	var ae *apperr.Error
@@ -198,7 +169,7 @@ func TestConcurrentRemoveFromStudy(t *testing.T) {
 		t.Fatal(err)
 	}
 	rm := func() error { return labels.RemoveFromStudy(ctx, db, actor, st.ID, sl) }
-	errs := behind(t, db, blocker, rm, rm)
+	errs := testdb.Behind(t, db, blocker, rm, rm)
 	if n := events(t, db, audit.LabelRemove, l.ID); n != 1 || (errs[0] == nil) == (errs[1] == nil) {
 		t.Errorf("errors %v; %d label.remove events, want one success and one event", errs, n)
 	}

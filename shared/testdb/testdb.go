@@ -15,6 +15,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -177,4 +178,31 @@ func Count(tb testing.TB, db bun.IDB, table string) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// Behind starts calls one after the other while blocker (an open
+// transaction that holds the rows they need) is still open, each once the
+// previous one queues on its locks (so they queue in this order), then
+// commits blocker and returns their errors. That is the interleaving two
+// clicks on a busy server produce, made certain.
+func Behind(tb testing.TB, db *bun.DB, blocker bun.Tx, calls ...func() error) []error {
+	tb.Helper()
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, f := range calls {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f() }()
+		for waiting := 0; waiting <= i; {
+			if err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).
+				Scan(context.Background(), &waiting); err != nil {
+				tb.Fatal(err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if err := blocker.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	wg.Wait()
+	return errs
 }

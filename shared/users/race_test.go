@@ -5,11 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
@@ -19,31 +15,6 @@ import (
 	"github.com/radpass/radpass/shared/testserver"
 	"github.com/radpass/radpass/shared/users"
 )
-
-// behind starts calls one after the other while blocker (an open
-// transaction holding what they need) is open, each once the previous one
-// queues on its locks, then commits blocker and returns their errors.
-func behind(t *testing.T, db *bun.DB, blocker bun.Tx, calls ...func() error) []error {
-	t.Helper()
-	errs := make([]error, len(calls))
-	var wg sync.WaitGroup
-	for i, f := range calls {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f() }()
-		for waiting := 0; waiting <= i; {
-			if err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).
-				Scan(context.Background(), &waiting); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	if err := blocker.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	return errs
-}
 
 func notFound(err error) bool {
 	var ae *apperr.Error
@@ -85,7 +56,7 @@ func TestGroupChangesRacingDelete(t *testing.T) {
 			if _, err := blocker.NewRaw("SELECT id FROM groups WHERE id = ? FOR UPDATE", g.ID).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
-			errs := behind(t, db, blocker,
+			errs := testdb.Behind(t, db, blocker,
 				func() error { return users.DeleteGroup(ctx, db, actor, g.ID) },
 				func() error { return c.other(g.ID) })
 			if errs[0] != nil || !notFound(errs[1]) {
