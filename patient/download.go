@@ -3,7 +3,6 @@ package patient
 import (
 	"context"
 	"io"
-	"strings"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -54,9 +53,7 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-images.zip"`)
-	// write runs after the handler returned: the request id is copied out
-	// of fasthttp's header buffer, which the next request reuses.
-	log, bucketID, reqID := h.Log, b.ID, strings.Clone(c.RequestID())
+	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
 	// A slow but steady phone gets the whole ZIP, a stalled one is cut off
 	// after the server's write timeout (web.SendStreamWriter).
 	return web.SendStreamWriter(c, downloadTimeout, func(ctx context.Context, w io.Writer) error {

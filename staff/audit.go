@@ -205,11 +205,6 @@ func (h *Handlers) AuditCSV(c fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-audit-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	db, log := h.DB, h.Log
-	// The filter's strings are views of the request (c.Query) in fasthttp's
-	// buffers, which the next request on the pooled context overwrites; the
-	// writer below runs after the handler returned (and may still query when
-	// the client has gone and the context is reused): it gets copies.
-	q.Actor, q.Action, q.Patient, q.Study = strings.Clone(q.Actor), strings.Clone(q.Action), strings.Clone(q.Patient), strings.Clone(q.Study)
 	// Written after the handler returns, at the client's pace (a stalled
 	// client is cut off after the server's write timeout).
 	return web.SendStreamWriter(c, auditExportTimeout, func(ctx context.Context, w io.Writer) error {

@@ -35,13 +35,14 @@ func (h *Handlers) PrintLetter(c fiber.Ctx) error {
 	}
 	pdf, ok := h.letters.take(b.ID, lang, h.Print.now())
 	if !ok {
+		logo, err := store.LoadLogo(c.Context(), h.DB, b.DepartmentID)
+		if err != nil {
+			return err
+		}
 		// A reprint (PRINT THIS INFORMATION, another language) renders
-		// under the same bound as prints do.
-		err := h.renders.do(c.Context(), func() error {
-			logo, err := store.LoadLogo(c.Context(), h.DB, b.DepartmentID)
-			if err != nil {
-				return err
-			}
+		// under the same bound as prints do; the query runs before, not
+		// holding a CPU slot.
+		err = h.renders.do(c.Context(), func() error {
 			pdf, err = letter.Render(letterFor(b, studies, lang, h.Print.now(), h.Print.SignInURL, n, logo))
 			return err
 		})

@@ -90,11 +90,11 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		// No bucket whose letter cannot be printed: render it once before
 		// storing (never for a repeated form token), a few at a time.
 		Check: func(b *store.Bucket, n refnum.Number) error {
+			logo, err := store.LoadLogo(c.Context(), h.DB, sel.Dept.ID) // not while holding a render slot
+			if err != nil {
+				return err
+			}
 			return h.renders.do(c.Context(), func() error {
-				logo, err := store.LoadLogo(c.Context(), h.DB, sel.Dept.ID)
-				if err != nil {
-					return err
-				}
 				pdf, err = letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
 				return err
 			})

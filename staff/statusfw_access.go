@@ -116,9 +116,7 @@ func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
 	t := page.T
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="study-`+strconv.FormatInt(study.ID, 10)+`-access.csv"`)
-	// (The request id is copied out of fasthttp's header buffer, which the
-	// next request reuses: the writer below runs after the handler returned.)
-	svc, log, reqID := h.Buckets, h.Log, strings.Clone(c.RequestID())
+	svc, log, reqID := h.Buckets, h.Log, c.RequestID()
 	// Written after the handler returns, at the client's pace (a stalled
 	// client is cut off after the server's write timeout).
 	return web.SendStreamWriter(c, accessExportTimeout, func(ctx context.Context, w io.Writer) error {

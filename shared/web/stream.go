@@ -139,8 +139,9 @@ func (p *progressReader) Close() error {
 // string taken from it (c.Query, c.Params, c.Get, c.Cookies, c.RequestID):
 // fiber hands out views of fasthttp's buffers, which the connection's next
 // request (or another connection, the context being pooled) overwrites while
-// write may still run — a data race and a wrong value. Copy them first
-// (strings.Clone), as values from the database already are.
+// write may still run — a data race and a wrong value. The server runs with
+// fiber's Immutable setting, which makes every such string a copy; an app
+// without it must copy them (strings.Clone) before write.
 func SendStreamWriter(c fiber.Ctx, max time.Duration, write func(ctx context.Context, w io.Writer) error) error {
 	return c.SendStream(&progressReader{r: &writerBody{write: write, max: max}, d: newStreamDeadline(c, max)}, -1)
 }
