@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -15,6 +14,7 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/keys"
+	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -185,42 +185,15 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 }
 
 // addLabels puts the print's label on its studies for the chosen user or
-// group, as labels.AddToStudy does: a study that has the label for that
-// target already keeps its one row (printing a study twice with "Add label"
-// showed the label twice), under the same per study and label lock; the
-// label and group are held against deletion, and one deleted since the form
-// was checked is the form's label error, not a foreign key violation.
+// group (labels.Attach: one row per study and target, the same locks as a
+// click in the study list). A label or group deleted since the form was
+// checked is the form's label error, not a foreign key violation.
 func addLabels(ctx context.Context, tx bun.Tx, u *store.User, sel *Selection, r *PrintRequest) error {
-	held := func(table string, id int64) error {
-		var got int64
-		err := tx.NewRaw("SELECT id FROM ? WHERE id = ? FOR KEY SHARE", bun.Ident(table), id).Scan(ctx, &got)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.Field("label", "labels.error.label")
-		}
-		return err
+	_, err := labels.Attach(ctx, tx, r.LabelID, labels.Target{UserID: r.LabelUserID, GroupID: r.LabelGroupID}, u.ID, StudyIDs(sel.Studies))
+	if errors.Is(err, labels.ErrLabelGone) || errors.Is(err, labels.ErrTargetGone) {
+		return apperr.Field("label", "labels.error.label")
 	}
-	if err := held("labels", r.LabelID); err != nil {
-		return err
-	}
-	if r.LabelGroupID != nil {
-		if err := held("groups", *r.LabelGroupID); err != nil {
-			return err
-		}
-	}
-	ids := StudyIDs(sel.Studies)
-	slices.Sort(ids) // one lock order for every transaction taking several
-	for _, id := range slices.Compact(ids) {
-		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, ?)", int32(id), int32(r.LabelID)).Exec(ctx); err != nil {
-			return err
-		}
-		if _, err := tx.NewRaw(`INSERT INTO study_labels (study_id, label_id, user_id, group_id, created_by)
-			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM study_labels
-				WHERE study_id = ? AND label_id = ? AND user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?)`,
-			id, r.LabelID, r.LabelUserID, r.LabelGroupID, u.ID, id, r.LabelID, r.LabelUserID, r.LabelGroupID).Exec(ctx); err != nil {
-			return fmt.Errorf("insert study labels: %w", err)
-		}
-	}
-	return nil
+	return err
 }
 
 // ErrPrefs wraps a failure to save the sticky preferences after a print that

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
@@ -92,29 +95,14 @@ func AddToStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID, lab
 		return err
 	}
 	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		// Serialise adds of this label to this study, so two clicks make one row.
-		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, ?)", int32(s.ID), int32(l.ID)).Exec(ctx); err != nil {
-			return err
+		added, err := Attach(ctx, tx, l.ID, t, u.ID, []int64{s.ID})
+		if errors.Is(err, ErrLabelGone) {
+			return apperr.Field("label", "labels.error.label")
 		}
-		// The label and the group may have been deleted since they were
-		// checked: hold them (a delete waits for this transaction) or say
-		// so, instead of a foreign key violation and a 500.
-		if err := keyShare(ctx, tx, "labels", l.ID, "label", "labels.error.label"); err != nil {
-			return err
+		if errors.Is(err, ErrTargetGone) {
+			return apperr.Field("label_for", "labels.error.target")
 		}
-		if t.GroupID != nil {
-			if err := keyShare(ctx, tx, "groups", *t.GroupID, "label_for", "labels.error.target"); err != nil {
-				return err
-			}
-		}
-		exists, err := tx.NewSelect().Model((*store.StudyLabel)(nil)).
-			Where("study_id = ? AND label_id = ?", s.ID, l.ID).
-			Where("user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?", t.UserID, t.GroupID).Exists(ctx)
-		if err != nil || exists {
-			return err
-		}
-		sl := &store.StudyLabel{StudyID: s.ID, LabelID: l.ID, UserID: t.UserID, GroupID: t.GroupID, CreatedBy: &u.ID}
-		if _, err := tx.NewInsert().Model(sl).Exec(ctx); err != nil {
+		if err != nil || added == 0 {
 			return err
 		}
 		d := map[string]any{"study_id": s.ID, "label_id": l.ID, "label": l.Name}
@@ -158,15 +146,56 @@ func RemoveFromStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID
 	})
 }
 
-// keyShare locks row id of table against deletion until tx ends; a row
-// already gone is the field error key on field.
-func keyShare(ctx context.Context, tx bun.Tx, table string, id int64, field, key string) error {
+// keyShare locks row id of table against deletion until tx ends
+// (sql.ErrNoRows: already gone).
+func keyShare(ctx context.Context, tx bun.Tx, table string, id int64) error {
 	var got int64
-	err := tx.NewRaw("SELECT id FROM ? WHERE id = ? FOR KEY SHARE", bun.Ident(table), id).Scan(ctx, &got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.Field(field, key)
+	return tx.NewRaw("SELECT id FROM ? WHERE id = ? FOR KEY SHARE", bun.Ident(table), id).Scan(ctx, &got)
+}
+
+// ErrLabelGone and ErrTargetGone: the label, or the group it was to be put
+// for, was deleted since the caller checked it.
+var (
+	ErrLabelGone  = errors.New("labels: label deleted")
+	ErrTargetGone = errors.New("labels: group deleted")
+)
+
+// Attach puts label labelID for t on studyIDs inside tx, by user by, and
+// says how many rows it added: a study that has the label for that target
+// already keeps its one row. Adds of one label to one study are serialised
+// (two clicks, or a print racing a click, make one row), the studies taken
+// in id order so transactions taking several cannot deadlock; the label and
+// the group are held against deletion meanwhile. One INSERT for all
+// studies: study_labels' statement triggers run once.
+func Attach(ctx context.Context, tx bun.Tx, labelID int64, t Target, by int64, studyIDs []int64) (int64, error) {
+	ids := slices.Clone(studyIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for _, id := range ids {
+		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, ?)", int32(id), int32(labelID)).Exec(ctx); err != nil {
+			return 0, err
+		}
 	}
-	return err
+	if err := keyShare(ctx, tx, "labels", labelID); errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrLabelGone
+	} else if err != nil {
+		return 0, err
+	}
+	if t.GroupID != nil {
+		if err := keyShare(ctx, tx, "groups", *t.GroupID); errors.Is(err, sql.ErrNoRows) {
+			return 0, ErrTargetGone
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.NewRaw(`INSERT INTO study_labels (study_id, label_id, user_id, group_id, created_by)
+		SELECT s, ?, ?, ?, ? FROM unnest(?::bigint[]) AS s WHERE NOT EXISTS (SELECT 1 FROM study_labels
+			WHERE study_id = s AND label_id = ? AND user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?)`,
+		labelID, t.UserID, t.GroupID, by, pgdialect.Array(ids), labelID, t.UserID, t.GroupID).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("insert study labels: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // Targets are the choices of the "for" menu: the user and the department's groups.
