@@ -31,9 +31,10 @@ const viewTries = 3
 // fetched at once, a hundred patients of one bucket opening one image)
 // record exactly one row. Nothing queues: a view whose slot is claimed and
 // committed waits for nothing, and one whose slot is being claimed waits only
-// for that one statement (with db a *bun.DB it commits at once; a caller
-// passing its own transaction holds the claim until it commits). Should
-// that wait still hit the lock timeout (SQLSTATE 55P03) on every try, the
+// for that one statement, which commits at once. Pass the pool (every
+// handler does): a caller's transaction would hold the claim until it
+// commits, and a lock timeout inside it aborts it, retries and fallback
+// included. Should that wait still hit the lock timeout (SQLSTATE 55P03) on every try, the
 // view is recorded without the claim: at worst a second row for the slot,
 // never a view without a row and never an error page because others were
 // looking at the same series.
