@@ -1,0 +1,332 @@
+package deid_test
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/radpass/radpass/shared/dicom/deid"
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// fileRows reads profile/e1-1.tsv with a parser of its own (not the
+// package's), so the table the package applies is checked against the file.
+func fileRows(t *testing.T) [][]string {
+	t.Helper()
+	b, err := os.ReadFile("profile/e1-1.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "(") {
+			rows = append(rows, strings.Split(l, "\t"))
+		}
+	}
+	return rows
+}
+
+// The table the package applies is the data file, row for row, and every
+// row's action is one the Basic Profile column allows (Z's definition
+// allows a dummy value; the SR Content Sequence is removed, stronger than
+// its D).
+func TestTableIsTheDataFile(t *testing.T) {
+	rows := fileRows(t)
+	if len(rows) != 621 || len(deid.Table) != len(rows) {
+		t.Fatalf("%d rows in the file, %d in deid.Table; PS3.15 2024e Table E.1-1 has 621", len(rows), len(deid.Table))
+	}
+	allowed := map[string]string{"X": "X", "Z": "ZD", "D": "D", "U": "U", "X/Z": "Z", "X/D": "D", "Z/D": "D",
+		"X/Z/D": "D", "X/Z/U*": "R"}
+	for i, f := range rows {
+		r := deid.Table[i]
+		if got := []string{r.Tag, r.Keyword, r.VR, r.Profile, r.Name}; !slices.Equal(got, f) {
+			t.Errorf("row %d: table %q, file %q", i, got, f)
+		}
+		ok := strings.ContainsRune(allowed[f[3]], rune(r.Action))
+		if f[0] == "(0040,A730)" {
+			ok = r.Action == deid.Remove
+		}
+		if !ok {
+			t.Errorf("%s %s: profile %q, action %c", f[0], f[4], f[3], r.Action)
+		}
+		if tg, exact := r.ExactTag(); exact && deid.ActionFor(tg) != r.Action && !(tg.Group&1 == 1) {
+			t.Errorf("%s: ActionFor %c, table %c", f[0], deid.ActionFor(tg), r.Action)
+		}
+	}
+}
+
+// instances are concrete tags for a row: its tag, or two members of a range.
+func instances(r deid.Row) []tag.Tag {
+	if tg, ok := r.ExactTag(); ok {
+		return []tag.Tag{tg}
+	}
+	switch {
+	case strings.HasPrefix(r.Tag, "(GGGG"):
+		return []tag.Tag{{Group: 0x0009, Element: 0x1001}, {Group: 0x7FE1, Element: 0x1010}}
+	case r.Tag == "(50XX,XXXX)":
+		return []tag.Tag{{Group: 0x5000, Element: 0x3000}, {Group: 0x50FE, Element: 0x0010}}
+	}
+	g, _ := strconv.ParseUint(r.Tag[1:3], 16, 8)
+	e, _ := strconv.ParseUint(r.Tag[6:10], 16, 16)
+	return []tag.Tag{{Group: uint16(g) << 8, Element: uint16(e)}, {Group: uint16(g)<<8 | 0x1E, Element: uint16(e)}}
+}
+
+// vrOfRow is the VR a test element of the row gets.
+func vrOfRow(r deid.Row) string {
+	switch {
+	case r.VR == "OB or OW" || r.Tag == "(50XX,XXXX)":
+		return "OB"
+	case strings.HasPrefix(r.Tag, "(GGGG"):
+		return "LO"
+	}
+	return r.VR
+}
+
+// secret is an identifying original value of the VR; its strings contain
+// "SECRET" (or, for dates, times and UIDs, a value test checks for).
+func secret(t *testing.T, n int, vr string) (dcm.Value, string) {
+	var data any
+	var s string
+	switch vr {
+	case "DA":
+		s = "20240131"
+	case "TM":
+		s = "101112"
+	case "DT":
+		s = "20240131101112"
+	case "UI":
+		s = fmt.Sprintf("1.2.826.0.1.3680043.9.77.%d", n)
+	case "AS":
+		s = "045Y"
+	case "DS":
+		s = "12.5"
+	case "IS":
+		s = "42"
+	case "PN":
+		s = "SECRET^Person"
+	case "AE", "CS", "SH":
+		s = "SECRET"
+	case "LO", "LT", "ST", "UT", "UC", "UR":
+		s = "SECRET text"
+	case "US", "SS", "UL", "SL":
+		data = []int{7}
+	case "OB", "OW", "UN":
+		data = []byte("SECRET")
+	default:
+		t.Fatalf("no test value for VR %q", vr)
+	}
+	if data == nil {
+		data = []string{s}
+	}
+	v, err := dcm.NewValue(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, s
+}
+
+func rawEl(tg tag.Tag, vr string, v dcm.Value) *dcm.Element {
+	return &dcm.Element{Tag: tg, RawValueRepresentation: vr, ValueRepresentation: tag.GetVRKind(tg, vr), Value: v}
+}
+
+// secretItem is the item put into a sequence row: a code and a referenced
+// instance UID, both identifying.
+func secretItem(t *testing.T, n int) ([]*dcm.Element, string) {
+	u := fmt.Sprintf("1.2.826.0.1.3680043.9.88.%d", n)
+	return []*dcm.Element{
+		el(t, tag.CodeValue, []string{"SECRETCODE"}),
+		el(t, tag.CodingSchemeDesignator, []string{"L"}),
+		el(t, tag.CodeMeaning, []string{"SECRET meaning"}),
+		el(t, tag.ReferencedSOPInstanceUID, []string{u}),
+	}, u
+}
+
+// nest puts e two sequences deep: Shared Functional Groups Sequence >
+// Frame Content Sequence > e (neither is in Table E.1-1).
+func nest(t *testing.T, e *dcm.Element) *dcm.Element {
+	inner := seq(t, tag.Tag{Group: 0x0020, Element: 0x9111}, []*dcm.Element{e})
+	return seq(t, tag.Tag{Group: 0x5200, Element: 0x9229}, []*dcm.Element{inner})
+}
+
+// find returns the element tg at the top level (depth 0) or two deep.
+func find(ds *dcm.Dataset, tg tag.Tag, depth int) *dcm.Element {
+	els := ds.Elements
+	for _, st := range []tag.Tag{{Group: 0x5200, Element: 0x9229}, {Group: 0x0020, Element: 0x9111}}[:depth] {
+		var next []*dcm.Element
+		for _, e := range els {
+			if e.Tag == st {
+				items := e.Value.GetValue().([]*dcm.SequenceItemValue)
+				if len(items) == 1 {
+					next = items[0].GetValue().([]*dcm.Element)
+				}
+			}
+		}
+		els = next
+	}
+	for _, e := range els {
+		if e.Tag == tg {
+			return e
+		}
+	}
+	return nil
+}
+
+// Every row of Table E.1-1, at the top level and two sequences deep: the
+// attribute is removed, emptied, given the dummy value of its VR, or its
+// UID replaced through the download's map, as its resolved action says.
+func TestEveryRowAtAnyDepth(t *testing.T) {
+	n := 0
+	for _, r := range deid.Table {
+		for _, tg := range instances(r) {
+			for _, depth := range []int{0, 2} {
+				n++
+				name := fmt.Sprintf("%s %v depth %d", r.Name, tg, depth)
+				vr := vrOfRow(r)
+				var e *dcm.Element
+				var orig string
+				if vr == "SQ" {
+					item, u := secretItem(t, n)
+					e = seq(t, tg, item)
+					e.RawValueRepresentation = "SQ"
+					orig = u
+				} else {
+					var v dcm.Value
+					v, orig = secret(t, n, vr)
+					e = rawEl(tg, vr, v)
+				}
+				ds := &dcm.Dataset{Elements: []*dcm.Element{e}}
+				if depth > 0 {
+					ds.Elements = []*dcm.Element{nest(t, e)}
+				}
+				m := deid.NewUIDMap()
+				if err := deid.Apply(ds, deid.Options{PatientName: "Anonymous^1", PatientID: "1", UIDs: m}); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				got := find(ds, tg, depth)
+				checkAction(t, name, r.Action, vr, got, orig, m, depth == 0)
+				checkLengths(t, ds)
+			}
+		}
+	}
+	if n < 2*621 {
+		t.Fatalf("only %d cases", n)
+	}
+}
+
+func checkAction(t *testing.T, name string, a deid.Action, vr string, e *dcm.Element, orig string, m *deid.UIDMap, top bool) {
+	t.Helper()
+	if a == deid.Remove {
+		if e != nil {
+			t.Errorf("%s: X, still present", name)
+		}
+		return
+	}
+	if e == nil {
+		t.Errorf("%s: %c, removed", name, a)
+		return
+	}
+	if top && (e.Tag == tag.PatientName || e.Tag == tag.PatientID) {
+		return // replaced by Options
+	}
+	mapped, _ := m.Lookup(orig)
+	switch {
+	case a == deid.Empty && vr == "SQ":
+		if n := len(e.Value.GetValue().([]*dcm.SequenceItemValue)); n != 0 {
+			t.Errorf("%s: Z, %d items left", name, n)
+		}
+	case a == deid.Empty:
+		if s := valueString(e); s != "" {
+			t.Errorf("%s: Z, value %q", name, s)
+		}
+	case vr == "SQ": // D and R keep the items, de-identified
+		items := e.Value.GetValue().([]*dcm.SequenceItemValue)
+		if len(items) != 1 {
+			t.Fatalf("%s: %c, %d items", name, a, len(items))
+		}
+		in := &dcm.Dataset{Elements: items[0].GetValue().([]*dcm.Element)}
+		ref, _ := str(in, tag.ReferencedSOPInstanceUID)
+		if ref != mapped || mapped == "" {
+			t.Errorf("%s: %c, referenced UID %q not replaced (map %q)", name, a, ref, mapped)
+		}
+		code, _ := str(in, tag.CodeValue)
+		if a == deid.Dummy && code != deid.DummyCodeValue {
+			t.Errorf("%s: D, code %q", name, code)
+		}
+	case a == deid.ReplaceUID || a == deid.Dummy && vr == "UI":
+		if s := valueString(e); s != mapped || !newUIDRe.MatchString(s) {
+			t.Errorf("%s: %c, %q, want the mapped %q", name, a, s, mapped)
+		}
+	case a == deid.Dummy:
+		s := valueString(e)
+		want, isString := deid.DummyValue(vr)
+		if !isString {
+			want = "0" // numbers
+			if e.Value.ValueType() == dcm.Bytes {
+				want = "0000" // two zero bytes
+			}
+		}
+		if s != want {
+			t.Errorf("%s: D, value %q (want %q)", name, s, want)
+		}
+	default:
+		t.Errorf("%s: unexpected action %c", name, a)
+	}
+}
+
+// valueString renders a non-sequence value for comparison.
+func valueString(e *dcm.Element) string {
+	switch v := e.Value.GetValue().(type) {
+	case []string:
+		return strings.Join(v, `\`)
+	case []byte:
+		return fmt.Sprintf("%x", v)
+	case []int:
+		return strings.Trim(fmt.Sprint(v), "[]")
+	case []float64:
+		return strings.Trim(fmt.Sprint(v), "[]")
+	}
+	return fmt.Sprint(e.Value)
+}
+
+// maxLen is the maximum value length of each string VR (PS3.5 6.2), in
+// characters (bytes for these VRs' ASCII values).
+var maxLen = map[string]int{"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64,
+	"SH": 16, "TM": 14, "UI": 64, "PN": 64 * 3, "ST": 1024, "LT": 10240}
+
+// checkLengths: every string value written, at any depth, fits its VR.
+func checkLengths(t *testing.T, ds *dcm.Dataset) {
+	t.Helper()
+	for e := range ds.FlatIterator() {
+		max, ok := maxLen[e.RawValueRepresentation]
+		vals, isStr := e.Value.GetValue().([]string)
+		if !ok || !isStr {
+			continue
+		}
+		for _, v := range vals {
+			if len(v) > max || e.RawValueRepresentation == "PN" && len(v) > 64 && !strings.Contains(v, "=") {
+				t.Errorf("%v %s value %q is %d characters, VR allows %d", e.Tag, e.RawValueRepresentation, v, len(v), max)
+			}
+		}
+	}
+}
+
+func TestDummyValuesFitTheirVR(t *testing.T) {
+	if len(deid.MethodText) > 64 {
+		t.Errorf("MethodText is %d characters; LO allows 64", len(deid.MethodText))
+	}
+	for vr, max := range maxLen {
+		if v, ok := deid.DummyValue(vr); ok && len(v) > max {
+			t.Errorf("dummy %s %q longer than %d", vr, v, max)
+		}
+	}
+	for _, c := range []struct{ v, vr string }{{deid.DummyCodeValue, "SH"}, {deid.DummyCodeScheme, "SH"},
+		{deid.DummyCodeMeaning, "LO"}, {deid.ImplementationVersionName, "SH"}, {deid.ImplementationClassUID, "UI"}} {
+		if len(c.v) > maxLen[c.vr] {
+			t.Errorf("%q longer than %s allows", c.v, c.vr)
+		}
+	}
+}
