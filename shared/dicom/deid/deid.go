@@ -57,12 +57,13 @@ const (
 // reference between files of one download stay consistent. New UIDs are
 // 2.25.<decimal of a random 128-bit UUID> (PS3.5 B.2). Safe for concurrent use.
 type UIDMap struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu  sync.Mutex
+	m   map[string]string
+	new map[string]bool
 }
 
 // NewUIDMap returns an empty map; use one per download.
-func NewUIDMap() *UIDMap { return &UIDMap{m: map[string]string{}} }
+func NewUIDMap() *UIDMap { return &UIDMap{m: map[string]string{}, new: map[string]bool{}} }
 
 // Map returns the replacement of uid ("" stays "").
 func (u *UIDMap) Map(uid string) string {
@@ -77,7 +78,15 @@ func (u *UIDMap) Map(uid string) string {
 	}
 	n := NewUID()
 	u.m[uid] = n
+	u.new[n] = true
 	return n
+}
+
+// IsNew reports whether uid is a replacement this map made.
+func (u *UIDMap) IsNew(uid string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.new[strings.TrimRight(uid, "\x00 ")]
 }
 
 // Lookup returns the replacement of uid if one was made.

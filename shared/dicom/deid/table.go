@@ -51,6 +51,10 @@ var overrides = map[string]struct {
 	"(0008,0020)": {Dummy, "Study Date: type 1 in the DICOMDIR STUDY record"},
 	"(0008,0030)": {Dummy, "Study Time: type 1 in the DICOMDIR STUDY record"},
 	"(0020,0010)": {Dummy, "Study ID: type 1 in the DICOMDIR STUDY record"},
+	// X/Z: Z would leave an empty sequence, which a type 3 sequence may
+	// not be (dciodvfy: "1-n items required"); it is type 3 in the
+	// composite IODs (General Study), so it goes.
+	"(0008,1110)": {Remove, "Referenced Study Sequence: type 3, an empty sequence is invalid"},
 	// An anonymized download carries no report: the SR content tree goes
 	// (stronger than D); the read-me of the download says so.
 	"(0040,A730)": {Remove, "Content Sequence: the report text is left out"},
