@@ -1,6 +1,7 @@
 package deid_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -329,4 +331,50 @@ func TestDummyValuesFitTheirVR(t *testing.T) {
 			t.Errorf("%q longer than %s allows", c.v, c.vr)
 		}
 	}
+}
+
+// Attributes stored with VR UN (a file converted from implicit VR, a tag
+// the sender did not know) get their action with the table's VR: a UN
+// Series Date becomes the DA dummy, a UN Study Instance UID a new UI.
+func TestUNValuesByTableVR(t *testing.T) {
+	raw, err := rd.Synth{StudyUID: "1.2.826.0.1.3680043.9.5", SeriesUID: "1.2.826.0.1.3680043.9.5.1",
+		SOPUID: "1.2.826.0.1.3680043.9.5.1.1", PatientID: origID, PatientName: origName, Rows: 4, Cols: 4,
+		BitsAllocated: 8, Pixel: func(f, i, s int) int { return i }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := parse(t, raw)
+	un := func(tg tag.Tag, s string) *dcm.Element {
+		v, err := dcm.NewValue([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rawEl(tg, "UN", v)
+	}
+	ds.Elements = slices.DeleteFunc(ds.Elements, func(e *dcm.Element) bool { return e.Tag == tag.StudyInstanceUID })
+	for _, e := range []*dcm.Element{un(tag.SeriesDate, "20240131"), un(tag.StudyInstanceUID, "1.2.826.0.1.3680043.9.6\x00"),
+		un(tag.ReferringPhysicianName, "SECRET^Doctor "), un(tag.Tag{Group: 0x0018, Element: 0x1078}, "20240131101112")} {
+		ds.Elements = insert(ds.Elements, e)
+	}
+	var in bytes.Buffer
+	if err := dcm.Write(&in, ds, dcm.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	m := deid.NewUIDMap()
+	back := parse(t, rewrite(t, in.Bytes(), m))
+	e, err := back.FindElementByTag(tag.SeriesDate)
+	if err != nil || e.RawValueRepresentation != "DA" || valueString(e) != deid.DummyDate {
+		t.Errorf("UN Series Date: %v %v", e, err)
+	}
+	e, err = back.FindElementByTag(tag.StudyInstanceUID)
+	if n, _ := m.Lookup("1.2.826.0.1.3680043.9.6"); err != nil || e.RawValueRepresentation != "UI" || valueString(e) != n || n == "" {
+		t.Errorf("UN Study Instance UID: %v %v (map %q)", e, err, n)
+	}
+	if e, err := back.FindElementByTag(tag.ReferringPhysicianName); err != nil || valueString(e) != "" {
+		t.Errorf("UN Referring Physician's Name: %v %v", e, err)
+	}
+	if _, err := back.FindElementByTag(tag.Tag{Group: 0x0018, Element: 0x1078}); err == nil {
+		t.Error("UN Radiopharmaceutical Start DateTime kept")
+	}
+	dcmdump(t, rewrite(t, in.Bytes(), deid.NewUIDMap()))
 }
