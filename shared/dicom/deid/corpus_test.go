@@ -100,6 +100,7 @@ func TestCorpusValidAndDeidentified(t *testing.T) {
 				}
 			}
 			sort.Strings(added)
+			t.Logf("%s (%s): dciodvfy errors: %d on the original, %d de-identified", filepath.Base(f.Path), f.Class, len(before), len(after))
 			for _, e := range added {
 				t.Errorf("%s (%s): new dciodvfy error: %s", filepath.Base(f.Path), f.Class, e)
 			}

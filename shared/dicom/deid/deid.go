@@ -149,7 +149,7 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 	if opt.PatientName == "" || opt.PatientID == "" {
 		return errors.New("deid: a replacement patient name and ID are required")
 	}
-	els, err := process(ds.Elements, opt, 0)
+	els, err := process(ds.Elements, opt, 0, false)
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,12 @@ func upsert(els []*dcm.Element, e *dcm.Element) []*dcm.Element {
 	return append(els, e)
 }
 
-func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error) {
+// process applies the table to els and, recursively, to the items of their
+// sequences. Inside a sequence whose action is D (inDummy) the free text
+// the table does not list (an annotation's text, a name in a code
+// meaning) gets the dummy value of its VR too, and codes the dummy code:
+// the sequence stays present and valid with nothing of the original text.
+func process(els []*dcm.Element, opt Options, depth int, inDummy bool) ([]*dcm.Element, error) {
 	if depth > 64 {
 		return nil, errors.New("deid: sequences nested too deeply")
 	}
@@ -241,6 +246,9 @@ func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error)
 		}
 		a := ActionFor(e.Tag)
 		isSeq := e.Value != nil && e.Value.ValueType() == dcm.Sequences
+		if a == Keep && inDummy && freeText[vrOf(e)] {
+			a = Dummy
+		}
 		switch a {
 		case Remove:
 			continue
@@ -263,11 +271,11 @@ func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error)
 			items := e.Value.GetValue().([]*dcm.SequenceItemValue)
 			rebuilt := make([][]*dcm.Element, 0, len(items))
 			for _, item := range items {
-				kept, err := process(item.GetValue().([]*dcm.Element), opt, depth+1)
+				kept, err := process(item.GetValue().([]*dcm.Element), opt, depth+1, inDummy || a == Dummy)
 				if err != nil {
 					return nil, err
 				}
-				if a == Dummy {
+				if a == Dummy || inDummy {
 					if kept, err = dummyCode(kept); err != nil {
 						return nil, err
 					}
@@ -440,6 +448,9 @@ func dummy(e *dcm.Element, m *UIDMap) error {
 	}
 	return nil
 }
+
+// freeText are the VRs of free text and names.
+var freeText = map[string]bool{"SH": true, "LO": true, "ST": true, "LT": true, "UT": true, "UC": true, "PN": true}
 
 // codeTags are the attributes of a Code Sequence Macro item that carry a code.
 var codeTags = []tag.Tag{t(0x0008, 0x0100), t(0x0008, 0x0102), t(0x0008, 0x0103), t(0x0008, 0x0104),

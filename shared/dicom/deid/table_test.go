@@ -55,8 +55,10 @@ func TestTableIsTheDataFile(t *testing.T) {
 		if !ok {
 			t.Errorf("%s %s: profile %q, action %c", f[0], f[4], f[3], r.Action)
 		}
-		if tg, exact := r.ExactTag(); exact && deid.ActionFor(tg) != r.Action && !(tg.Group&1 == 1) {
-			t.Errorf("%s: ActionFor %c, table %c", f[0], deid.ActionFor(tg), r.Action)
+		for _, tg := range instances(r) {
+			if !r.Matches(tg) || deid.ActionFor(tg) != r.Action {
+				t.Errorf("%s: %v matches %v, ActionFor %c, table %c", f[0], tg, r.Matches(tg), deid.ActionFor(tg), r.Action)
+			}
 		}
 	}
 }
@@ -135,8 +137,9 @@ func rawEl(tg tag.Tag, vr string, v dcm.Value) *dcm.Element {
 	return &dcm.Element{Tag: tg, RawValueRepresentation: vr, ValueRepresentation: tag.GetVRKind(tg, vr), Value: v}
 }
 
-// secretItem is the item put into a sequence row: a code and a referenced
-// instance UID, both identifying.
+// secretItem is the item put into a sequence row: a code, a referenced
+// instance UID and, one sequence deeper, free text (Text Object Sequence >
+// Unformatted Text Value), all identifying.
 func secretItem(t *testing.T, n int) ([]*dcm.Element, string) {
 	u := fmt.Sprintf("1.2.826.0.1.3680043.9.88.%d", n)
 	return []*dcm.Element{
@@ -144,7 +147,29 @@ func secretItem(t *testing.T, n int) ([]*dcm.Element, string) {
 		el(t, tag.CodingSchemeDesignator, []string{"L"}),
 		el(t, tag.CodeMeaning, []string{"SECRET meaning"}),
 		el(t, tag.ReferencedSOPInstanceUID, []string{u}),
+		seq(t, tag.Tag{Group: 0x0070, Element: 0x0008}, []*dcm.Element{
+			rawEl(tag.Tag{Group: 0x0070, Element: 0x0006}, "ST", mustValue(t, []string{"SECRET annotation"})),
+		}),
 	}, u
+}
+
+func mustValue(t *testing.T, data any) dcm.Value {
+	v, err := dcm.NewValue(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// hasSecret reports an original text value anywhere under e.
+func hasSecret(e *dcm.Element) bool {
+	ds := dcm.Dataset{Elements: []*dcm.Element{e}}
+	for x := range ds.FlatIterator() {
+		if v, ok := x.Value.GetValue().([]string); ok && strings.Contains(strings.Join(v, ""), "SECRET") {
+			return true
+		}
+	}
+	return false
 }
 
 // nest puts e two sequences deep: Shared Functional Groups Sequence >
@@ -255,8 +280,8 @@ func checkAction(t *testing.T, name string, a deid.Action, vr string, e *dcm.Ele
 			t.Errorf("%s: %c, referenced UID %q not replaced (map %q)", name, a, ref, mapped)
 		}
 		code, _ := str(in, tag.CodeValue)
-		if a == deid.Dummy && code != deid.DummyCodeValue {
-			t.Errorf("%s: D, code %q", name, code)
+		if a == deid.Dummy && (code != deid.DummyCodeValue || hasSecret(e)) {
+			t.Errorf("%s: D, code %q, original text left %v", name, code, hasSecret(e))
 		}
 	case a == deid.ReplaceUID || a == deid.Dummy && vr == "UI":
 		if s := valueString(e); s != mapped || !newUIDRe.MatchString(s) {
