@@ -511,6 +511,10 @@ func TestReadmeLanguages(t *testing.T) {
 			strings.Contains(r, "download.readme") {
 			t.Errorf("%s:\n%s", l, r)
 		}
+		// De-identification replaces dates by deid's dummy and drops the SR text: the read-me says so.
+		if !strings.Contains(r, "1900") || !strings.Contains(r, "SR") {
+			t.Errorf("%s: no word on dummy dates or the SR text left out:\n%s", l, r)
+		}
 		seen[r] = true
 	}
 }
