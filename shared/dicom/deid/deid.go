@@ -1,6 +1,7 @@
 // Package deid de-identifies one parsed DICOM dataset per the Basic
 // Application Level Confidentiality Profile of DICOM PS3.15 Annex E: the
-// profile's actions (profile.go) applied recursively through sequences,
+// actions of every row of PS3.15 Table E.1-1 (profile/e1-1.tsv, resolved
+// in table.go) applied at any depth of nested sequences,
 // private attributes removed, every instance UID replaced through a UIDMap
 // shared by all files of one download so references stay consistent, and
 // the de-identification attributes of the Patient module set.
@@ -209,7 +210,8 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 	}
 	seq.ValueLength = tag.VLUndefinedLength
 	ds.Elements = upsert(ds.Elements, seq)
-	// Dates were emptied or removed (no "retain longitudinal" option).
+	// Dates were removed, emptied or set to the dummy (no "retain
+	// longitudinal" option).
 	return set(tag.LongitudinalTemporalInformationModified, []string{"REMOVED"})
 }
 
