@@ -2,6 +2,7 @@ package deid_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,7 +81,7 @@ func TestCorpusValidAndDeidentified(t *testing.T) {
 			if err := deid.Write(&out, ds); err != nil {
 				t.Fatal(err)
 			}
-			outPath := filepath.Join(dir, strings.Repeat("x", 1)+string(rune('a'+i%26))+filepath.Base(f.Path)+".dcm")
+			outPath := filepath.Join(dir, fmt.Sprintf("%02d-%s.dcm", i, filepath.Base(f.Path)))
 			if err := os.WriteFile(outPath, out.Bytes(), 0o600); err != nil {
 				t.Fatal(err)
 			}
