@@ -27,6 +27,8 @@ type Row struct {
 	Profile string
 	// Action is what this package does (resolveAction).
 	Action Action
+	// Override says why Action is not the profile's plain reading ("" if it is).
+	Override string
 }
 
 // Table is every row of PS3.15 Table E.1-1, in tag order.
@@ -90,16 +92,14 @@ func t(g, e uint16) tag.Tag { return tag.Tag{Group: g, Element: e} }
 //     where some IOD needs the attribute as type 1, and a dummy value keeps
 //     any IOD valid; dates and times get the fixed DummyDate, DummyTime and
 //     DummyDateTime, so all dates of a download agree;
-//   - X/Z is Z: present and empty satisfies a type 2 attribute and a type 3;
+//   - X/Z is Z: present and empty satisfies a type 2 attribute and a type 3
+//     (except a sequence, see overrides);
 //   - X/Z/U* (Referenced/Source Image Sequence) keeps the sequence and
 //     replaces the UIDs inside (Recurse).
 //
 // D on a sequence keeps its items, de-identifies them by the table and
-// replaces any code in them with a dummy code (DummyCode*).
+// gives the free text and codes in them, at any depth, dummy values.
 func resolveAction(tg, profile string) (Action, error) {
-	if o, ok := overrides[tg]; ok {
-		return o.action, nil
-	}
 	switch profile {
 	case "X":
 		return Remove, nil
@@ -138,6 +138,9 @@ func ParseTable(src string) ([]Row, error) {
 			return nil, err
 		}
 		r.Action = a
+		if o, ok := overrides[r.Tag]; ok {
+			r.Action, r.Override = o.action, o.why
+		}
 		rows = append(rows, r)
 	}
 	return rows, nil

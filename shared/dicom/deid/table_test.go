@@ -33,24 +33,26 @@ func fileRows(t *testing.T) [][]string {
 }
 
 // The table the package applies is the data file, row for row, and every
-// row's action is one the Basic Profile column allows (Z's definition
-// allows a dummy value; the SR Content Sequence is removed, stronger than
-// its D).
+// row's action is the plain reading of its Basic Profile code but for the
+// five stated overrides (Study Date/Time/ID dummies, which Z's definition
+// allows; Referenced Study Sequence and the SR Content Sequence removed).
 func TestTableIsTheDataFile(t *testing.T) {
 	rows := fileRows(t)
 	if len(rows) != 621 || len(deid.Table) != len(rows) {
 		t.Fatalf("%d rows in the file, %d in deid.Table; PS3.15 2024e Table E.1-1 has 621", len(rows), len(deid.Table))
 	}
-	allowed := map[string]string{"X": "X", "Z": "ZD", "D": "D", "U": "U", "X/Z": "XZ", "X/D": "D", "Z/D": "D",
+	allowed := map[string]string{"X": "X", "Z": "ZD", "D": "D", "U": "U", "X/Z": "Z", "X/D": "D", "Z/D": "D",
 		"X/Z/D": "D", "X/Z/U*": "R"}
+	var overridden []string
 	for i, f := range rows {
 		r := deid.Table[i]
 		if got := []string{r.Tag, r.Keyword, r.VR, r.Profile, r.Name}; !slices.Equal(got, f) {
 			t.Errorf("row %d: table %q, file %q", i, got, f)
 		}
 		ok := strings.ContainsRune(allowed[f[3]], rune(r.Action))
-		if f[0] == "(0040,A730)" {
-			ok = r.Action == deid.Remove
+		if r.Override != "" {
+			overridden = append(overridden, f[0])
+			ok = true
 		}
 		if !ok {
 			t.Errorf("%s %s: profile %q, action %c", f[0], f[4], f[3], r.Action)
@@ -60,6 +62,9 @@ func TestTableIsTheDataFile(t *testing.T) {
 				t.Errorf("%s: %v matches %v, ActionFor %c, table %c", f[0], tg, r.Matches(tg), deid.ActionFor(tg), r.Action)
 			}
 		}
+	}
+	if want := []string{"(0008,0020)", "(0008,0030)", "(0008,1110)", "(0020,0010)", "(0040,A730)"}; !slices.Equal(overridden, want) {
+		t.Errorf("overridden rows %v, want %v", overridden, want)
 	}
 }
 
