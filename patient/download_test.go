@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,6 +102,8 @@ func TestDownloadHasDICOMDIRAndReadme(t *testing.T) {
 	}
 }
 
+func shortNumber(s string) bool { return len(s) < 8 && strings.Trim(s, "0123456789") == "" }
+
 // An anonymized bucket's files are de-identified: parsed back, they carry
 // Anonymous^<number>, no original name, and Patient Identity Removed = YES.
 func TestDownloadAnonymizedIsDeidentified(t *testing.T) {
@@ -115,7 +118,9 @@ func TestDownloadAnonymizedIsDeidentified(t *testing.T) {
 		raw, _ := io.ReadAll(rc)
 		rc.Close()
 		for _, id := range strings.Split(family, "|") {
-			if len(id) > 2 && id != "^" && bytes.Contains(bytes.ToUpper(raw), bytes.ToUpper([]byte(id))) {
+			// A short numeric ID ("0010") occurs by chance in random UIDs and
+			// dummy dates: for it, no value may equal it (checked below).
+			if len(id) > 2 && id != "^" && !shortNumber(id) && bytes.Contains(bytes.ToUpper(raw), bytes.ToUpper([]byte(id))) {
 				t.Fatalf("%s still holds the patient's identity %q", f.Name, id)
 			}
 		}
@@ -125,6 +130,13 @@ func TestDownloadAnonymizedIsDeidentified(t *testing.T) {
 		ds, err := dcm.Parse(bytes.NewReader(raw), int64(len(raw)), nil, dcm.SkipPixelData())
 		if err != nil {
 			t.Fatalf("%s does not parse back: %v", f.Name, err)
+		}
+		for e := range ds.FlatIterator() {
+			for _, id := range strings.Split(family, "|") {
+				if v, ok := e.Value.GetValue().([]string); ok && shortNumber(id) && slices.Contains(v, id) {
+					t.Fatalf("%s: %v still holds the patient's ID %q", f.Name, e.Tag, id)
+				}
+			}
 		}
 		name, err := ds.FindElementByTag(tag.PatientName)
 		if err != nil || !strings.Contains(name.Value.String(), "Anonymous^"+b.AnonNumber) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/dicomzip"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
@@ -352,8 +353,8 @@ func TestAnonymizedDownload(t *testing.T) {
 		if r.patientName != "Anonymous^482913" || r.patientID != "482913" {
 			t.Errorf("DICOMDIR patient %q %q", r.patientName, r.patientID)
 		}
-		if r.studyDate != "20261130" {
-			t.Errorf("DICOMDIR study date %q, want the invented download date", r.studyDate)
+		if r.studyDate != deid.DummyDate {
+			t.Errorf("DICOMDIR study date %q, want the files' dummy date %s", r.studyDate, deid.DummyDate)
 		}
 	}
 	readme := string(files[dicomzip.ReadmeName])
@@ -509,6 +510,10 @@ func TestReadmeLanguages(t *testing.T) {
 		if seen[r] || !strings.Contains(r, "12") || !strings.Contains(r, "123456") || !strings.Contains(r, "DICOMDIR") ||
 			strings.Contains(r, "download.readme") {
 			t.Errorf("%s:\n%s", l, r)
+		}
+		// De-identification replaces dates by deid's dummy and drops the SR text: the read-me says so.
+		if !strings.Contains(r, "1900") || !strings.Contains(r, "SR") {
+			t.Errorf("%s: no word on dummy dates or the SR text left out:\n%s", l, r)
 		}
 		seen[r] = true
 	}

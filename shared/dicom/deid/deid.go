@@ -1,6 +1,7 @@
 // Package deid de-identifies one parsed DICOM dataset per the Basic
 // Application Level Confidentiality Profile of DICOM PS3.15 Annex E: the
-// profile's actions (profile.go) applied recursively through sequences,
+// actions of every row of PS3.15 Table E.1-1 (profile/e1-1.tsv, resolved
+// in table.go) applied at any depth of nested sequences,
 // private attributes removed, every instance UID replaced through a UIDMap
 // shared by all files of one download so references stay consistent, and
 // the de-identification attributes of the Patient module set.
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,8 +25,9 @@ const (
 	MethodCodeValue   = "113100"
 	MethodCodeScheme  = "DCM"
 	MethodCodeMeaning = "Basic Application Confidentiality Profile"
-	// MethodText is written into De-identification Method (0012,0063).
-	MethodText = "DICOM PS3.15 Annex E Basic Application Confidentiality Profile (RadPass)"
+	// MethodText is written into De-identification Method (0012,0063), LO:
+	// at most 64 characters.
+	MethodText = "PS3.15 Basic Application Confidentiality Profile (RadPass)"
 	// ImplementationClassUID and ImplementationVersionName name RadPass as
 	// the implementation that wrote the de-identified file (PS3.10 7.1);
 	// the same values as package dicomdir's.
@@ -32,17 +35,36 @@ const (
 	ImplementationVersionName = "RADPASS_1"
 )
 
+// The dummy values of action D (PS3.15 E.1.1), one fixed value per VR so
+// that every date and time of a download agrees. The DICOMDIR writer uses
+// the same values for the records of a de-identified download.
+const (
+	DummyDate     = "19000101"       // DA
+	DummyTime     = "000000"         // TM
+	DummyDateTime = "19000101000000" // DT
+	DummyPN       = "Anonymous"      // PN
+	DummyAS       = "000Y"           // AS
+	DummyNumber   = "0"              // DS, IS
+	DummyText     = "ANONYMIZED"     // AE, CS, SH, LO, ST, LT, UT, UC, UR
+	// The code that replaces any code inside a sequence whose action is D
+	// (a private coding scheme, PS3.16 8.2: designators starting "99").
+	DummyCodeValue   = "ANONYMIZED"
+	DummyCodeScheme  = "99RADPASS"
+	DummyCodeMeaning = "Anonymized"
+)
+
 // UIDMap gives each original UID one new UID, the same every time it is
 // asked for, so the Study, Series and Frame of Reference UIDs and every
 // reference between files of one download stay consistent. New UIDs are
 // 2.25.<decimal of a random 128-bit UUID> (PS3.5 B.2). Safe for concurrent use.
 type UIDMap struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu  sync.Mutex
+	m   map[string]string
+	new map[string]bool
 }
 
 // NewUIDMap returns an empty map; use one per download.
-func NewUIDMap() *UIDMap { return &UIDMap{m: map[string]string{}} }
+func NewUIDMap() *UIDMap { return &UIDMap{m: map[string]string{}, new: map[string]bool{}} }
 
 // Map returns the replacement of uid ("" stays "").
 func (u *UIDMap) Map(uid string) string {
@@ -57,7 +79,15 @@ func (u *UIDMap) Map(uid string) string {
 	}
 	n := NewUID()
 	u.m[uid] = n
+	u.new[n] = true
 	return n
+}
+
+// IsNew reports whether uid is a replacement this map made.
+func (u *UIDMap) IsNew(uid string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.new[strings.TrimRight(uid, "\x00 ")]
 }
 
 // Lookup returns the replacement of uid if one was made.
@@ -120,7 +150,7 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 	if opt.PatientName == "" || opt.PatientID == "" {
 		return errors.New("deid: a replacement patient name and ID are required")
 	}
-	els, err := process(ds.Elements, opt, 0)
+	els, err := process(ds.Elements, opt, 0, false)
 	if err != nil {
 		return err
 	}
@@ -180,7 +210,8 @@ func Apply(ds *dcm.Dataset, opt Options) error {
 	}
 	seq.ValueLength = tag.VLUndefinedLength
 	ds.Elements = upsert(ds.Elements, seq)
-	// Dates were emptied or removed (no "retain longitudinal" option).
+	// Dates were removed, emptied or set to the dummy (no "retain
+	// longitudinal" option).
 	return set(tag.LongitudinalTemporalInformationModified, []string{"REMOVED"})
 }
 
@@ -201,7 +232,12 @@ func upsert(els []*dcm.Element, e *dcm.Element) []*dcm.Element {
 	return append(els, e)
 }
 
-func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error) {
+// process applies the table to els and, recursively, to the items of their
+// sequences. Inside a sequence whose action is D (inDummy) the free text
+// the table does not list (an annotation's text, a name in a code
+// meaning) gets the dummy value of its VR too, and codes the dummy code:
+// the sequence stays present and valid with nothing of the original text.
+func process(els []*dcm.Element, opt Options, depth int, inDummy bool) ([]*dcm.Element, error) {
 	if depth > 64 {
 		return nil, errors.New("deid: sequences nested too deeply")
 	}
@@ -211,6 +247,10 @@ func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error)
 			continue
 		}
 		a := ActionFor(e.Tag)
+		isSeq := e.Value != nil && e.Value.ValueType() == dcm.Sequences
+		if a == Keep && inDummy && freeText[vrOf(e)] {
+			a = Dummy
+		}
 		switch a {
 		case Remove:
 			continue
@@ -219,19 +259,28 @@ func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error)
 				return nil, err
 			}
 		case Dummy:
-			if err := dummy(e); err != nil {
-				return nil, err
+			if !isSeq {
+				if err := dummy(e, opt.UIDs); err != nil {
+					return nil, err
+				}
 			}
 		case ReplaceUID:
-			mapStrings(e, opt.UIDs)
+			if err := replaceUID(e, opt.UIDs); err != nil {
+				return nil, err
+			}
 		}
-		if a != Empty && e.Value != nil && e.Value.ValueType() == dcm.Sequences {
+		if a != Empty && isSeq {
 			items := e.Value.GetValue().([]*dcm.SequenceItemValue)
 			rebuilt := make([][]*dcm.Element, 0, len(items))
 			for _, item := range items {
-				kept, err := process(item.GetValue().([]*dcm.Element), opt, depth+1)
+				kept, err := process(item.GetValue().([]*dcm.Element), opt, depth+1, inDummy || a == Dummy)
 				if err != nil {
 					return nil, err
+				}
+				if a == Dummy || inDummy {
+					if kept, err = dummyCode(kept); err != nil {
+						return nil, err
+					}
 				}
 				rebuilt = append(rebuilt, kept)
 			}
@@ -246,21 +295,49 @@ func process(els []*dcm.Element, opt Options, depth int) ([]*dcm.Element, error)
 	return out, nil
 }
 
-// mapStrings replaces every UID value of e through m and returns the first.
-func mapStrings(e *dcm.Element, m *UIDMap) string {
-	if e.Value == nil || e.Value.ValueType() != dcm.Strings {
-		return ""
+// replaceUID replaces every UID value of e through m (U). A value read
+// as UN (implicit VR, a tag the parser does not know) is decoded first and
+// written back as UI.
+func replaceUID(e *dcm.Element, m *UIDMap) error {
+	vals, ok := stringValues(e)
+	if !ok {
+		return empty(e)
 	}
-	vals := e.Value.GetValue().([]string)
 	nv := make([]string, len(vals))
 	for i, v := range vals {
 		nv[i] = m.Map(v)
 	}
-	e.Value, _ = dcm.NewValue(nv)
-	if len(nv) == 0 {
-		return ""
+	return setTyped(e, "UI", nv...)
+}
+
+// stringValues is e's string values, also when it holds UN bytes.
+func stringValues(e *dcm.Element) ([]string, bool) {
+	if e.Value == nil {
+		return nil, false
 	}
-	return nv[0]
+	switch e.Value.ValueType() {
+	case dcm.Strings:
+		return e.Value.GetValue().([]string), true
+	case dcm.Bytes:
+		if e.RawValueRepresentation != "UN" {
+			return nil, false
+		}
+		s := strings.TrimRight(string(e.Value.GetValue().([]byte)), "\x00 ")
+		if s == "" {
+			return nil, true
+		}
+		return strings.Split(s, `\`), true
+	}
+	return nil, false
+}
+
+// setTyped gives e string values and, where it was read as UN, the VR vr.
+func setTyped(e *dcm.Element, vr string, vals ...string) error {
+	if e.RawValueRepresentation == "UN" || e.RawValueRepresentation == "" {
+		e.RawValueRepresentation = vr
+		e.ValueRepresentation = tag.GetVRKind(e.Tag, vr)
+	}
+	return setStrings(e, vals...)
 }
 
 func setStrings(e *dcm.Element, vals ...string) error {
@@ -300,29 +377,111 @@ func empty(e *dcm.Element) error {
 	return nil
 }
 
-// dummy gives e a non-identifying value consistent with its VR (D).
-func dummy(e *dcm.Element) error {
-	if e.Value == nil || e.Value.ValueType() != dcm.Strings {
-		return empty(e)
+// vrOf is the VR that decides e's dummy value: the table's (PS3.6) where
+// the file's is UN or missing.
+func vrOf(e *dcm.Element) string {
+	vr := e.RawValueRepresentation
+	if vr == "UN" || vr == "" {
+		if r, ok := rowOf[e.Tag]; ok && len(r.VR) == 2 {
+			return r.VR
+		}
+		if r, ok := rowOf[e.Tag]; ok && r.VR == "OB or OW" {
+			return "OB"
+		}
 	}
-	var d string
-	switch e.RawValueRepresentation {
-	case "PN":
-		d = "Anonymous"
+	return vr
+}
+
+// DummyValue is the dummy string value of action D for a string VR ("",
+// false for the binary and numeric VRs).
+func DummyValue(vr string) (string, bool) {
+	switch vr {
 	case "DA":
-		d = "19000101"
+		return DummyDate, true
 	case "TM":
-		d = "000000"
+		return DummyTime, true
 	case "DT":
-		d = "19000101000000"
-	case "UI":
-		d = NewUID()
+		return DummyDateTime, true
+	case "PN":
+		return DummyPN, true
 	case "AS":
-		d = "000Y"
+		return DummyAS, true
 	case "DS", "IS":
-		d = "0"
-	default:
-		d = "ANONYMIZED"
+		return DummyNumber, true
+	case "AE", "CS", "SH", "LO", "ST", "LT", "UT", "UC", "UR":
+		return DummyText, true
 	}
-	return setStrings(e, d)
+	return "", false
+}
+
+// dummy gives e a non-identifying value consistent with its VR (D): the
+// fixed values above; a UID is replaced through the map (a D on a UID
+// must stay consistent between the files of a download); numbers are 0;
+// binary values two zero bytes.
+func dummy(e *dcm.Element, m *UIDMap) error {
+	vr := vrOf(e)
+	if vr == "UI" {
+		return replaceUID(e, m)
+	}
+	if d, ok := DummyValue(vr); ok {
+		return setTyped(e, vr, d)
+	}
+	var data any
+	switch vr {
+	case "US", "SS", "UL", "SL", "UV", "SV":
+		data = []int{0}
+	case "FL", "FD":
+		data = []float64{0}
+	case "OB", "OW", "OD", "OF", "OL", "OV", "UN":
+		data = []byte{0, 0}
+	case "AT":
+		return empty(e)
+	default:
+		return fmt.Errorf("deid: no dummy value for %v (VR %q)", e.Tag, vr)
+	}
+	v, err := dcm.NewValue(data)
+	if err != nil {
+		return err
+	}
+	e.Value = v
+	if e.RawValueRepresentation == "UN" || e.RawValueRepresentation == "" {
+		e.RawValueRepresentation = vr
+		e.ValueRepresentation = tag.GetVRKind(e.Tag, vr)
+	}
+	return nil
+}
+
+// freeText are the VRs of free text and names.
+var freeText = map[string]bool{"SH": true, "LO": true, "ST": true, "LT": true, "UT": true, "UC": true, "PN": true}
+
+// codeTags are the attributes of a Code Sequence Macro item that carry a code.
+var codeTags = []tag.Tag{t(0x0008, 0x0100), t(0x0008, 0x0102), t(0x0008, 0x0103), t(0x0008, 0x0104),
+	t(0x0008, 0x0119), t(0x0008, 0x0120)}
+
+// dummyCode replaces the code of an item of a D sequence, if it has one,
+// with the dummy code.
+func dummyCode(item []*dcm.Element) ([]*dcm.Element, error) {
+	has := false
+	out := item[:0]
+	for _, e := range item {
+		if slices.Contains(codeTags, e.Tag) {
+			has = true
+			continue
+		}
+		out = append(out, e)
+	}
+	if !has {
+		return out, nil
+	}
+	for _, c := range []struct {
+		tg tag.Tag
+		v  string
+	}{{tag.CodeValue, DummyCodeValue}, {tag.CodingSchemeDesignator, DummyCodeScheme}, {tag.CodeMeaning, DummyCodeMeaning}} {
+		e, err := dcm.NewElement(c.tg, []string{c.v})
+		if err != nil {
+			return nil, err
+		}
+		out = upsert(out, e)
+	}
+	return out, nil
 }
