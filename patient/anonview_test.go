@@ -116,6 +116,7 @@ type burnFixture struct {
 	study       int64
 	anon, plain *testserver.Client
 	anonB       *store.Bucket
+	anonRef     string // the anonymized bucket's reference number
 	inst        map[string]int64 // case name -> instance id
 	series      map[string]int64 // case name -> series id
 }
@@ -151,7 +152,7 @@ func newBurnFixture(t *testing.T) *burnFixture {
 		f.inst[c.name], f.series[c.name] = row.ID, row.SeriesID
 	}
 	b, n := srv.MustBucket(t, u, []*store.Study{{ID: f.study}}, testserver.BucketSpec{Anonymize: true, Language: "nl"})
-	f.anonB = b
+	f.anonB, f.anonRef = b, n.Canonical()
 	f.anon = signedInAt(t, srv, n)
 	_, n = srv.MustBucket(t, u, []*store.Study{{ID: f.study}}, testserver.BucketSpec{Language: "en"})
 	f.plain = signedInAt(t, srv, n)
