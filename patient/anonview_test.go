@@ -116,7 +116,7 @@ type burnFixture struct {
 	study       int64
 	anon, plain *testserver.Client
 	anonB       *store.Bucket
-	anonRef     string // the anonymized bucket's reference number
+	anonRef     string           // the anonymized bucket's reference number
 	inst        map[string]int64 // case name -> instance id
 	series      map[string]int64 // case name -> series id
 }
