@@ -91,7 +91,16 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 // series whose thumbnail is such an image has none, and series descriptions
 // (removed from the de-identified files) go.
 func (h *Handlers) leaveOut(ctx context.Context, b *store.Bucket, v *viewer.StudyView) error {
-	out, err := h.Buckets.LeftOutOf(ctx, buckets.Patient(b), v.Study.ID)
+	var ids []int64
+	for _, se := range v.Series {
+		if se.ThumbID != 0 {
+			ids = append(ids, se.ThumbID)
+		}
+	}
+	if v.Viewer != nil {
+		ids = append(ids, v.Viewer.InstanceID)
+	}
+	out, err := h.Buckets.LeftOutAmong(ctx, buckets.Patient(b), ids)
 	if err != nil {
 		return err
 	}

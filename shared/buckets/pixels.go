@@ -40,20 +40,20 @@ func LeftOut(v Viewer, f PixelFacts) bool {
 	return true
 }
 
-// LeftOutOf returns the ids of study studyID's instances that v does not
-// see (LeftOut), for the viewer's "left out" tiles. The study must have
-// been checked for v (Study).
-func (s *Service) LeftOutOf(ctx context.Context, v Viewer, studyID int64) (map[int64]bool, error) {
+// LeftOutAmong returns which of the instances ids v does not see
+// (LeftOut), for the viewer's "left out" tile and thumbnails: one query for
+// the few instances a page shows, not the whole study. The ids must come
+// from a study already checked for v (Study).
+func (s *Service) LeftOutAmong(ctx context.Context, v Viewer, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
-	if !v.IsPatient() || !v.Bucket.Anonymized {
+	if !v.IsPatient() || !v.Bucket.Anonymized || len(ids) == 0 {
 		return out, nil
 	}
 	var rows []struct {
 		ID int64 `bun:"id"`
 		PixelFacts
 	}
-	if err := s.DB.NewRaw(`SELECT i.id, i.sop_class_uid, i.burned_in FROM instances i
-		JOIN series se ON se.id = i.series_id WHERE se.study_id = ?`, studyID).Scan(ctx, &rows); err != nil {
+	if err := s.DB.NewRaw(`SELECT id, sop_class_uid, burned_in FROM instances WHERE id IN (?)`, bun.In(ids)).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
