@@ -57,8 +57,8 @@ func TestBurnedInStoredAndBackfilled(t *testing.T) {
 	}
 
 	n, err := ingest.BackfillBurnedIn(ctx, f.srv.DB, f.blobs)
-	if err != nil || n != len(burnCases) {
-		t.Fatalf("backfill updated %d rows (%v), want %d", n, err, len(burnCases))
+	if err != nil || n != allFiles {
+		t.Fatalf("backfill updated %d rows (%v), want %d", n, err, allFiles)
 	}
 	check("after backfill")
 	var class string

@@ -52,6 +52,12 @@ var secrets = []string{"2019-03-05", "20190305", "Secret Brain Study", "ACC98765
 const (
 	anonStudyUID = "2.25.31415926535897932384626433832795"
 	anonBodyPart = "HEAD"
+	// secondOf is the case whose series gets a second image, "second":
+	// Burned In Annotation NO, so that series' thumbnail and its second
+	// position show an image in the anonymized bucket too.
+	secondOf = "sc-missing"
+	second   = "sc-second"
+	allFiles = 13 // len(burnCases) + the second image
 )
 
 // buildBurnFiles writes one file per case into a new folder: sample 3.dcm
@@ -72,20 +78,25 @@ func buildBurnFiles(t *testing.T) []string {
 	}
 	out := t.TempDir()
 	var paths []string
-	for i, c := range burnCases {
+	files := append([]burnCase{}, burnCases...)
+	files = append(files, burnCase{second, "1.2.840.10008.5.1.4.1.1.7", "OT", "NO", false})
+	for i, c := range files {
 		p := filepath.Join(out, c.name+".dcm")
 		if err := os.WriteFile(p, src, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		n := strconv.Itoa(i + 1)
+		sop, se, number := strconv.Itoa(i+1), strconv.Itoa(i+1), "1"
+		if c.name == second {
+			se, number = strconv.Itoa(caseIndex(t, secondOf)+1), "2"
+		}
 		args := []string{"-nb",
 			"-i", "(0008,0016)=" + c.class,
-			"-i", "(0008,0018)=2.25.2718281828459045" + n,
+			"-i", "(0008,0018)=2.25.2718281828459045" + sop,
 			"-i", "(0008,0060)=" + c.modality,
 			"-i", "(0020,000D)=" + anonStudyUID,
-			"-i", "(0020,000E)=2.25.1618033988749894" + n,
-			"-i", "(0020,0011)=" + n,
-			"-i", "(0020,0013)=1",
+			"-i", "(0020,000E)=2.25.1618033988749894" + se,
+			"-i", "(0020,0011)=" + se,
+			"-i", "(0020,0013)=" + number,
 			"-i", "(0008,0020)=20190305",
 			"-i", "(0008,1030)=Secret Brain Study",
 			"-i", "(0008,103E)=Secret Series " + c.name,
@@ -104,7 +115,20 @@ func buildBurnFiles(t *testing.T) []string {
 		}
 		paths = append(paths, p)
 	}
+	if len(paths) != allFiles {
+		t.Fatalf("%d files built, want %d", len(paths), allFiles)
+	}
 	return paths
+}
+
+func caseIndex(t *testing.T, name string) int {
+	for i, c := range burnCases {
+		if c.name == name {
+			return i
+		}
+	}
+	t.Fatalf("no case %s", name)
+	return -1
 }
 
 // burnFixture imports the built files through the real import and prints
@@ -132,7 +156,7 @@ func newBurnFixture(t *testing.T) *burnFixture {
 	}
 	im := &ingest.Importer{DB: srv.DB, Store: blobs, DepartmentID: d.ID}
 	sum, err := im.ImportPaths(context.Background(), buildBurnFiles(t), nil)
-	if err != nil || sum.Instances != len(burnCases) {
+	if err != nil || sum.Instances != allFiles {
 		t.Fatalf("import: %+v %v", sum, err)
 	}
 	f := &burnFixture{srv: srv, blobs: blobs, inst: map[string]int64{}, series: map[string]int64{}}
@@ -141,15 +165,15 @@ func newBurnFixture(t *testing.T) *burnFixture {
 		anonStudyUID, anonStudyUID).Scan(ctx, &f.study); err != nil {
 		t.Fatal(err)
 	}
-	for i, c := range burnCases {
+	for i, name := range append(caseNames(), second) {
 		var row struct {
 			ID       int64 `bun:"id"`
 			SeriesID int64 `bun:"series_id"`
 		}
 		if err := srv.DB.NewRaw(`SELECT id, series_id FROM instances WHERE sop_uid = ?`, "2.25.2718281828459045"+strconv.Itoa(i+1)).Scan(ctx, &row); err != nil {
-			t.Fatal(c.name, err)
+			t.Fatal(name, err)
 		}
-		f.inst[c.name], f.series[c.name] = row.ID, row.SeriesID
+		f.inst[name], f.series[name] = row.ID, row.SeriesID
 	}
 	b, n := srv.MustBucket(t, u, []*store.Study{{ID: f.study}}, testserver.BucketSpec{Anonymize: true, Language: "nl"})
 	f.anonB, f.anonRef = b, n.Canonical()
@@ -157,6 +181,14 @@ func newBurnFixture(t *testing.T) *burnFixture {
 	_, n = srv.MustBucket(t, u, []*store.Study{{ID: f.study}}, testserver.BucketSpec{Language: "en"})
 	f.plain = signedInAt(t, srv, n)
 	return f
+}
+
+func caseNames() []string {
+	var out []string
+	for _, c := range burnCases {
+		out = append(out, c.name)
+	}
+	return out
 }
 
 func imageStatus(t *testing.T, c *testserver.Client, inst int64, query string) int {
@@ -233,20 +265,36 @@ func TestAnonymizedViewerLeavesOutBurnedIn(t *testing.T) {
 			t.Errorf("%s: plain bucket has no thumbnail", c.name)
 		}
 	}
+	// The series whose first image is left out shows its second as thumbnail.
+	src := "/p/images/" + strconv.FormatInt(f.inst[second], 10)
+	if !at[src] || pt[src] {
+		t.Errorf("thumbnail of the series with a left-out first image: anonymized %v (want true), plain %v (want false)", at[src], pt[src])
+	}
+	if len(at) != len(burnCases)-leftOutCount()+1 {
+		t.Errorf("anonymized page has %d thumbnails: %v", len(at), at)
+	}
+	doc := f.anon.GetDoc(study+"?series="+strconv.FormatInt(f.series[second], 10)+"&i=1", http.StatusOK)
+	if got := doc.Find(`img[data-testid="image"]`).AttrOr("src", ""); !strings.HasPrefix(got, src+"?") || doc.Find(`[data-testid="left-out"]`).Length() != 0 {
+		t.Errorf("second image of the mixed series: image %q, tiles %d", got, doc.Find(`[data-testid="left-out"]`).Length())
+	}
+}
+
+func leftOutCount() int {
+	n := 0
+	for _, c := range burnCases {
+		if c.leftOut {
+			n++
+		}
+	}
+	return n
 }
 
 // The anonymized download leaves out the same images as the viewer and
 // names each in the read-me; the plain download has every file.
 func TestAnonymizedDownloadLeavesOutBurnedIn(t *testing.T) {
 	f := newBurnFixture(t)
-	var kept, left int
-	for _, c := range burnCases {
-		if c.leftOut {
-			left++
-		} else {
-			kept++
-		}
-	}
+	left := leftOutCount()
+	kept := allFiles - left
 	count := func(zr *zip.Reader) (files int, readme string) {
 		for _, zf := range zr.File {
 			if strings.HasPrefix(zf.Name, "DICOM/") {
@@ -275,8 +323,8 @@ func TestAnonymizedDownloadLeavesOutBurnedIn(t *testing.T) {
 			t.Errorf("%s: read-me names it = %v, want %v:\n%s", c.name, !c.leftOut, c.leftOut, readme)
 		}
 	}
-	if n, _ := count(fetchZip(t, f.plain, f.srv.URL)); n != len(burnCases) {
-		t.Errorf("plain ZIP holds %d files, want %d", n, len(burnCases))
+	if n, _ := count(fetchZip(t, f.plain, f.srv.URL)); n != allFiles {
+		t.Errorf("plain ZIP holds %d files, want %d", n, allFiles)
 	}
 }
 

@@ -88,8 +88,9 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 
 // leaveOut fits the viewer of an anonymized bucket to what it may see: an
 // image it does not see (buckets.LeftOut) becomes the "left out" tile, a
-// series whose thumbnail is such an image has none, and series descriptions
-// (removed from the de-identified files) go.
+// series whose first image is such an image takes its first shown image as
+// thumbnail (none if all are left out), and series descriptions (removed
+// from the de-identified files) go.
 func (h *Handlers) leaveOut(ctx context.Context, b *store.Bucket, v *viewer.StudyView) error {
 	var ids []int64
 	for _, se := range v.Series {
@@ -104,15 +105,26 @@ func (h *Handlers) leaveOut(ctx context.Context, b *store.Bucket, v *viewer.Stud
 	if err != nil {
 		return err
 	}
+	var rethumb []int64
 	for i := range v.Series {
 		se := *v.Series[i].Series
 		se.Description = ""
 		v.Series[i].Series = &se
 		if out[v.Series[i].ThumbID] {
-			v.Series[i].ThumbURL = ""
+			v.Series[i].ThumbID, v.Series[i].ThumbURL = 0, ""
+			rethumb = append(rethumb, se.ID)
 		}
 		if v.Series[i].Selected {
 			v.Selected = &se
+		}
+	}
+	first, err := h.Buckets.FirstShown(ctx, buckets.Patient(b), rethumb)
+	if err != nil {
+		return err
+	}
+	for i := range v.Series {
+		if id := first[v.Series[i].ID]; id != 0 {
+			v.Series[i].ThumbID, v.Series[i].ThumbURL = id, patientURLs(v.Study.ID).Image(id)+"?size=128"
 		}
 	}
 	if v.Viewer != nil && out[v.Viewer.InstanceID] {

@@ -112,3 +112,29 @@ func Redact(st *store.Study) *store.Study {
 	return &store.Study{ID: st.ID, DepartmentID: st.DepartmentID, Modalities: st.Modalities,
 		NumSeries: st.NumSeries, NumInstances: st.NumInstances}
 }
+
+// FirstShown returns, for each of series seriesIDs (of a study already
+// checked for v), its first instance in reading order that v sees, for a
+// thumbnail in place of a left-out first image; a series whose images are
+// all left out has none.
+func (s *Service) FirstShown(ctx context.Context, v Viewer, seriesIDs []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(seriesIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID       int64 `bun:"id"`
+		SeriesID int64 `bun:"series_id"`
+		PixelFacts
+	}
+	if err := s.DB.NewRaw(`SELECT id, series_id, sop_class_uid, burned_in FROM instances
+		WHERE series_id IN (?) ORDER BY series_id, number NULLS LAST, id`, bun.In(seriesIDs)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if _, ok := out[r.SeriesID]; !ok && !LeftOut(v, r.PixelFacts) {
+			out[r.SeriesID] = r.ID
+		}
+	}
+	return out, nil
+}
