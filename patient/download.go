@@ -27,11 +27,11 @@ const downloadTimeout = web.DownloadMax
 // PS3.15 basic profile) on the way out.
 func (h *Handlers) Download(c fiber.Ctx) error {
 	b := bucketOf(c)
-	files, err := h.Buckets.Files(c.Context(), b.ID)
+	files, leftOut, err := h.Buckets.Files(c.Context(), b)
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
+	if len(files)+len(leftOut) == 0 {
 		return fiber.ErrNotFound
 	}
 	items := make([]dicomzip.Item, len(files))
@@ -40,16 +40,23 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 		items[i] = dicomzip.StoreItem(f.Study, f.Series, f.Instance, h.Store)
 		studies[f.Study.ID] = true
 	}
+	// Images the bucket does not see are named in the read-me, never opened.
+	var left []dicomzip.Item
+	for _, f := range leftOut {
+		left = append(left, dicomzip.Item{SeriesUID: f.Series.SeriesUID, Modality: f.Series.Modality,
+			SeriesNumber: f.Series.Number, InstanceNumber: f.Instance.Number})
+		studies[f.Study.ID] = true
+	}
 	ids := make([]int64, 0, len(studies))
 	for id := range studies {
 		ids = append(ids, id)
 	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: patientName(b),
 		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(),
-		Details: map[string]any{"studies": ids, "files": len(items), "anonymized": b.Anonymized}}); err != nil {
+		Details: map[string]any{"studies": ids, "files": len(items), "left_out": len(left), "anonymized": b.Anonymized}}); err != nil {
 		return err
 	}
-	opt := dicomzip.Options{Anonymize: b.Anonymized, Number: b.AnonNumber, Lang: b.Language, Now: h.Buckets.Time()}
+	opt := dicomzip.Options{Anonymize: b.Anonymized, Number: b.AnonNumber, Lang: b.Language, Now: h.Buckets.Time(), LeftOut: left}
 	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-images.zip"`)

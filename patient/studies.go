@@ -12,9 +12,12 @@ import (
 
 // studiesView is the bucket's start page.
 type studiesView struct {
-	Bucket   *store.Bucket
-	Name     string // the patient's name, or "Anonymous 123456"
-	Studies  []*store.Study
+	Bucket  *store.Bucket
+	Name    string // the patient's name, or "Anonymous 123456"
+	Studies []*store.Study
+	// Anon replaces Studies for an anonymized bucket: only what the
+	// de-identified files keep.
+	Anon     []buckets.AnonStudy
 	Ready    bool // at least one image has arrived
 	Download bool
 }
@@ -32,6 +35,12 @@ func (h *Handlers) Studies(c fiber.Ctx) error {
 		if s.NumInstances > 0 {
 			v.Ready, v.Download = true, true
 		}
+	}
+	if b.Anonymized {
+		if v.Anon, err = h.Buckets.AnonStudies(c.Context(), studies); err != nil {
+			return err
+		}
+		v.Studies = nil
 	}
 	p.Data = v
 	return web.Render(c, http.StatusOK, "patient/studies", p)

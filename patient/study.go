@@ -1,6 +1,7 @@
 package patient
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -27,6 +28,9 @@ type studyView struct {
 	*viewer.StudyView
 	Name   string
 	Report bool // the report route answers for this study
+	// Anon is set for an anonymized bucket: the study as its de-identified
+	// files keep it (Study is then redacted to the same).
+	Anon *buckets.AnonStudy
 }
 
 // Study shows one study of the bucket: series thumbnails and one image at a time.
@@ -51,9 +55,23 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 		return nil, err
 	}
 	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
-	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
+	shown := study
+	var anon *buckets.AnonStudy
+	if b.Anonymized {
+		sums, err := h.Buckets.AnonStudies(ctx, []*store.Study{study})
+		if err != nil {
+			return nil, err
+		}
+		anon, shown = &sums[0], buckets.Redact(study)
+	}
+	v, err := viewer.Build(ctx, h.DB, shown, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
 	if err != nil {
 		return nil, err
+	}
+	if b.Anonymized {
+		if err := h.leaveOut(ctx, b, v); err != nil {
+			return nil, err
+		}
 	}
 	if err := h.recordView(c, b, audit.StudyView, "study:"+itoa(study.ID), map[string]any{"study_id": study.ID}); err != nil {
 		return nil, err
@@ -64,8 +82,55 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 		}
 	}
 	p := web.NewPage(c, "patient.study.title", nil)
-	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(buckets.Patient(b), study, h.Buckets.Time())}
+	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(buckets.Patient(b), study, h.Buckets.Time()), Anon: anon}
 	return p, nil
+}
+
+// leaveOut fits the viewer of an anonymized bucket to what it may see: an
+// image it does not see (buckets.LeftOut) becomes the "left out" tile, a
+// series whose first image is such an image takes its first shown image as
+// thumbnail (none if all are left out), and series descriptions (removed
+// from the de-identified files) go.
+func (h *Handlers) leaveOut(ctx context.Context, b *store.Bucket, v *viewer.StudyView) error {
+	var ids []int64
+	for _, se := range v.Series {
+		if se.ThumbID != 0 {
+			ids = append(ids, se.ThumbID)
+		}
+	}
+	if v.Viewer != nil {
+		ids = append(ids, v.Viewer.InstanceID)
+	}
+	out, err := h.Buckets.LeftOutAmong(ctx, buckets.Patient(b), ids)
+	if err != nil {
+		return err
+	}
+	var rethumb []int64
+	for i := range v.Series {
+		se := *v.Series[i].Series
+		se.Description = ""
+		v.Series[i].Series = &se
+		if out[v.Series[i].ThumbID] {
+			v.Series[i].ThumbID, v.Series[i].ThumbURL = 0, ""
+			rethumb = append(rethumb, se.ID)
+		}
+		if v.Series[i].Selected {
+			v.Selected = &se
+		}
+	}
+	first, err := h.Buckets.FirstShown(ctx, buckets.Patient(b), rethumb)
+	if err != nil {
+		return err
+	}
+	for i := range v.Series {
+		if id := first[v.Series[i].ID]; id != 0 {
+			v.Series[i].ThumbID, v.Series[i].ThumbURL = id, patientURLs(v.Study.ID).Image(id)+"?size=128"
+		}
+	}
+	if v.Viewer != nil && out[v.Viewer.InstanceID] {
+		v.Viewer.LeftOut, v.Viewer.ImageURL = true, ""
+	}
+	return nil
 }
 
 // Image sends one rendered frame of an instance of the bucket.

@@ -65,6 +65,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	go housekeeping(ctx, a, log, 5*time.Minute)
+	go backfillBurnedIn(ctx, a, log)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- a.Fiber.Listen(cfg.Addr, fiber.ListenConfig{DisableStartupMessage: true})
@@ -176,6 +177,22 @@ func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
 	}
 	if n > 0 {
 		log.Info("orphaned stored files removed", "count", n)
+	}
+}
+
+// backfillBurnedIn reads Burned In Annotation from the stored files of
+// instances imported before it was stored; until then anonymized buckets do
+// not see them (buckets.LeftOut).
+func backfillBurnedIn(ctx context.Context, a *server.App, log *slog.Logger) {
+	if a.Staff == nil || a.Staff.DICOM == nil || a.Staff.DICOM.Store == nil {
+		return
+	}
+	n, err := ingest.BackfillBurnedIn(ctx, a.Staff.DB, a.Staff.DICOM.Store)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("burned-in annotation backfill failed", "error", err.Error())
+	}
+	if n > 0 {
+		log.Info("burned-in annotation read from stored files", "count", n)
 	}
 }
 

@@ -35,6 +35,7 @@ type InstanceRef struct {
 	StudyID        int64  `bun:"study_id"`
 	DepartmentID   int64  `bun:"department_id"`
 	TransferSyntax string `bun:"transfer_syntax"`
+	PixelFacts
 }
 
 // inBucket is the SQL condition "study ?study is one of bucket ?".
@@ -74,14 +75,15 @@ func (s *Service) Series(ctx context.Context, studyID, id int64) (*store.Series,
 	return se, err
 }
 
-// Instance loads instance id if v may see it.
+// Instance loads instance id if v may see it: for an anonymized bucket, not
+// an instance whose pixels may show the patient's name (LeftOut).
 func (s *Service) Instance(ctx context.Context, v Viewer, id int64) (*InstanceRef, error) {
 	if !v.valid() || id <= 0 {
 		return nil, ErrNotFound
 	}
 	ref := new(InstanceRef)
 	q := `SELECT i.id, i.sop_uid, i.storage_key, i.frames, i.size_bytes, i.series_id, i.transfer_syntax,
-		st.id AS study_id, st.department_id
+		i.sop_class_uid, i.burned_in, st.id AS study_id, st.department_id
 		FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
 		WHERE i.id = ?`
 	args := []any{id}
@@ -96,7 +98,7 @@ func (s *Service) Instance(ctx context.Context, v Viewer, id int64) (*InstanceRe
 	if err != nil {
 		return nil, err
 	}
-	if !v.IsPatient() && !v.seesDept(ref.DepartmentID) {
+	if !v.IsPatient() && !v.seesDept(ref.DepartmentID) || LeftOut(v, ref.PixelFacts) {
 		return nil, ErrNotFound
 	}
 	return ref, nil

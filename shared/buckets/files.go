@@ -16,10 +16,28 @@ type File struct {
 	Instance *store.Instance
 }
 
-// Files lists every instance of bucket id's studies in reading order
-// (study, series number, instance number), each study with its patient:
-// three queries, whatever the number of studies and series.
-func (s *Service) Files(ctx context.Context, id int64) ([]File, error) {
+// Files lists the instances of bucket b's studies in reading order (study,
+// series number, instance number), each study with its patient: three
+// queries, whatever the number of studies and series. The instances an
+// anonymized bucket does not see (LeftOut) come in leftOut instead, in the
+// same order, for the read-me.
+func (s *Service) Files(ctx context.Context, b *store.Bucket) (files, leftOut []File, err error) {
+	all, err := s.files(ctx, b.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := Patient(b)
+	for _, f := range all {
+		if LeftOut(v, factsOf(f.Instance)) {
+			leftOut = append(leftOut, f)
+		} else {
+			files = append(files, f)
+		}
+	}
+	return files, leftOut, nil
+}
+
+func (s *Service) files(ctx context.Context, id int64) ([]File, error) {
 	var studies []*store.Study
 	if err := s.DB.NewSelect().Model(&studies).Relation("Patient").
 		Where("?TableAlias.id IN (SELECT study_id FROM bucket_studies WHERE bucket_id = ?)", id).

@@ -69,6 +69,9 @@ type Meta struct {
 	WindowCenter        string // as in the file, values separated by `\`
 	WindowWidth         string
 	HasPixelData        bool
+	// BurnedIn is Burned In Annotation (0028,0301): "YES", "NO", or ""
+	// when absent or another value.
+	BurnedIn string
 	// PixelAspect is the height of a pixel over its width, from Pixel
 	// Spacing, Imager Pixel Spacing or Pixel Aspect Ratio; 1 when square
 	// or not stated. Renderings are stretched to it.
@@ -162,6 +165,7 @@ func metaFrom(ds dcm.Dataset) *Meta {
 	if _, err := ds.FindElementByTag(tag.PixelData); err == nil {
 		m.HasPixelData = true
 	}
+	m.BurnedIn = burnedIn(ds)
 	m.PixelAspect = pixelAspect(ds)
 	if m.Frames < 1 {
 		m.Frames = 1

@@ -113,6 +113,11 @@ type Options struct {
 	// OnSkip, when set, hears of each file left out of an anonymized
 	// download (deid.ErrBurnedIn: pixels with burned-in annotation).
 	OnSkip func(it Item, reason error)
+	// LeftOut are items the caller left out of items (an anonymized
+	// bucket's images whose pixels may show the patient's name, see
+	// buckets.LeftOut): never opened, only counted and named in the read-me
+	// by modality, series number and instance number.
+	LeftOut []Item
 }
 
 // Names of the fixed entries.
@@ -300,6 +305,14 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, path []string, meth
 	return rec, nil
 }
 
+// orUnknown is n for the read-me, "?" when the file has none.
+func orUnknown(n *int) string {
+	if n == nil {
+		return "?"
+	}
+	return strconv.Itoa(*n)
+}
+
 func itoa(p *int) string {
 	if p == nil {
 		return ""
@@ -319,8 +332,15 @@ func Readme(lang string, n, skipped int, opt Options) string {
 	if opt.Anonymize {
 		parts = append(parts, t("download.readme.anonymized", "Number", opt.Number))
 	}
-	if skipped > 0 {
+	if skipped += len(opt.LeftOut); skipped > 0 {
 		parts = append(parts, t("download.readme.skipped", "Skipped", skipped))
+	}
+	if len(opt.LeftOut) > 0 {
+		lines := make([]string, len(opt.LeftOut))
+		for i, it := range opt.LeftOut {
+			lines[i] = "- " + t("anonview.readme.leftout", "Modality", it.Modality, "Series", orUnknown(it.SeriesNumber), "Instance", orUnknown(it.InstanceNumber))
+		}
+		parts = append(parts, strings.Join(lines, "\r\n"))
 	}
 	parts = append(parts, t("download.readme.diagnosis"), t("download.readme.privacy"))
 	return strings.Join(parts, "\r\n\r\n") + "\r\n"

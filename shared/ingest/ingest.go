@@ -261,7 +261,7 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 	inst := &store.Instance{SeriesID: series.ID, SOPUID: m.SOPInstanceUID, SOPClassUID: m.SOPClassUID, Number: m.InstanceNumber,
 		Rows: m.Rows, Columns: m.Columns, Frames: m.Frames, TransferSyntax: m.TransferSyntax, BitsAllocated: m.BitsAllocated,
 		BitsStored: m.BitsStored, Photometric: m.Photometric, WindowCenter: m.WindowCenter, WindowWidth: m.WindowWidth,
-		StorageKey: key, SizeBytes: size}
+		StorageKey: key, SizeBytes: size, BurnedIn: &m.BurnedIn}
 	r, err = tx.NewInsert().Model(inst).On("CONFLICT (series_id, sop_uid) DO NOTHING").Returning("id").Exec(ctx)
 	if err != nil {
 		return err

@@ -178,23 +178,26 @@ type Series struct {
 type Instance struct {
 	bun.BaseModel `bun:"table:instances"`
 
-	ID             int64     `bun:"id,pk,autoincrement"`
-	SeriesID       int64     `bun:"series_id"`
-	SOPUID         string    `bun:"sop_uid"`
-	SOPClassUID    string    `bun:"sop_class_uid"`
-	Number         *int      `bun:"number"`
-	Rows           int       `bun:"rows"`
-	Columns        int       `bun:"columns"`
-	Frames         int       `bun:"frames"`
-	TransferSyntax string    `bun:"transfer_syntax"`
-	BitsAllocated  int       `bun:"bits_allocated"`
-	BitsStored     int       `bun:"bits_stored"`
-	Photometric    string    `bun:"photometric"`
-	WindowCenter   string    `bun:"window_center"`
-	WindowWidth    string    `bun:"window_width"`
-	StorageKey     string    `bun:"storage_key"`
-	SizeBytes      int64     `bun:"size_bytes"`
-	CreatedAt      time.Time `bun:"created_at,nullzero,default:now()"`
+	ID             int64  `bun:"id,pk,autoincrement"`
+	SeriesID       int64  `bun:"series_id"`
+	SOPUID         string `bun:"sop_uid"`
+	SOPClassUID    string `bun:"sop_class_uid"`
+	Number         *int   `bun:"number"`
+	Rows           int    `bun:"rows"`
+	Columns        int    `bun:"columns"`
+	Frames         int    `bun:"frames"`
+	TransferSyntax string `bun:"transfer_syntax"`
+	BitsAllocated  int    `bun:"bits_allocated"`
+	BitsStored     int    `bun:"bits_stored"`
+	Photometric    string `bun:"photometric"`
+	WindowCenter   string `bun:"window_center"`
+	WindowWidth    string `bun:"window_width"`
+	StorageKey     string `bun:"storage_key"`
+	SizeBytes      int64  `bun:"size_bytes"`
+	// BurnedIn is Burned In Annotation (0028,0301) as the file states it
+	// ("YES", "NO", "" absent); nil: not read yet (see buckets.LeftOut).
+	BurnedIn  *string   `bun:"burned_in"`
+	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
 }
 
 // Label is a department's named tag.

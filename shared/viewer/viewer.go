@@ -62,6 +62,10 @@ type ViewerView struct {
 	// Slider: one link per position would be too many; the range input
 	// posts i through the form (FormAction) instead.
 	SliderMax int
+	// LeftOut: this image is not shown to the viewer (an anonymized
+	// bucket's image whose pixels may show the patient's name); the page
+	// says so instead of showing it, and ImageURL is empty.
+	LeftOut bool
 }
 
 // StudyView is the study with its series and the selected image.
