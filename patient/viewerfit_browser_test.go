@@ -1,0 +1,111 @@
+package patient_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testbrowser"
+	"github.com/radpass/radpass/shared/testserver"
+)
+
+// The patient viewer fits the viewport (issue 14): at each size a phone, a
+// tablet and a desktop have, the first image is wholly visible without
+// scrolling, fitted (contain) to at least 90% of the largest box of its
+// aspect ratio under the header; the controls are on the first screen;
+// turning the phone refits it; axe-core finds nothing. One browser for all
+// sizes. RADPASS_TEST_SHOTS=dir saves screenshots there.
+func TestBrowserPatientViewerFits(t *testing.T) {
+	srv := testserver.New(t)
+	d := testserver.MustDepartment(t, srv.DB, "NORTH")
+	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	ct := srv.MustImportSamples(t, d)
+	ctx := context.Background()
+	if _, err := srv.DB.ExecContext(ctx, `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.DB.ExecContext(ctx, `UPDATE studies SET report_status = 'final', report_text = 'No abnormality.', description = 'CT chest abdomen pelvis with contrast' WHERE id = ?`, ct); err != nil {
+		t.Fatal(err)
+	}
+	moreInstances(t, srv, ct)
+	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Scope: store.ScopeImagesReport})
+
+	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 240*time.Second)}
+	p.Emulate(testbrowser.ViewerViewports[1])
+	p.Do("sign in", chromedp.Navigate(srv.URL+"/?ref="+n.Canonical()+"&lang=en"),
+		chromedp.WaitVisible(chromedp.CSS("#dob-day")),
+		chromedp.SendKeys(chromedp.CSS("#dob-day"), "9"),
+		chromedp.SetValue(chromedp.CSS("#dob-month"), "3"),
+		chromedp.SendKeys(chromedp.CSS("#dob-year"), "1961"),
+		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+	studyURL := p.Eval(`location.href`)
+	checkViewerFits(t, p, studyURL, true)
+}
+
+// moreInstances gives the study's series four more instances (copies of
+// the stored one), so the viewer shows its slider and previous/next too.
+func moreInstances(t *testing.T, srv *testserver.Server, study int64) {
+	t.Helper()
+	if _, err := srv.DB.ExecContext(context.Background(), `INSERT INTO instances (series_id, sop_uid, sop_class_uid, number, rows, columns, frames,
+		transfer_syntax, bits_allocated, bits_stored, photometric, window_center, window_width, storage_key, size_bytes)
+		SELECT i.series_id, i.sop_uid || '.' || g, i.sop_class_uid, coalesce(i.number, 0) + g, i.rows, i.columns, i.frames,
+		i.transfer_syntax, i.bits_allocated, i.bits_stored, i.photometric, i.window_center, i.window_width, i.storage_key, i.size_bytes
+		FROM instances i JOIN series se ON se.id = i.series_id, generate_series(1, 4) g WHERE se.study_id = ?`, study); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkViewerFits opens studyURL at every viewport and checks the fit,
+// then turns a phone. notice: the page has the patient notice.
+func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL string, notice bool) {
+	shots := os.Getenv("RADPASS_TEST_SHOTS")
+	for _, v := range testbrowser.ViewerViewports {
+		p.Emulate(v)
+		p.Do("open the study at "+v.Name, chromedp.Navigate(studyURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+		p.CheckFit(v.Name, p.ViewerFit())
+		// Previous/next, the window presets and zoom are on the first screen.
+		for _, sel := range []string{`[data-viewer-next]`, `[data-testid="window"]`, `[data-testid="zoom"]`, `[data-testid="slider"]`} {
+			if got := p.Eval(`(function(){var r=document.querySelector('` + sel + `').getBoundingClientRect();return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth ? 'ok' : JSON.stringify(r)})()`); got != "ok" {
+				t.Errorf("%s: %s not on the first screen: %s", v.Name, sel, got)
+			}
+		}
+		if over := p.Eval(`String(document.documentElement.scrollWidth > innerWidth)`); over != "false" {
+			t.Errorf("%s: the page scrolls sideways", v.Name)
+		}
+		if notice {
+			// One line, with its Hide button.
+			if n := p.Number(`document.querySelector('[data-testid="notice"] .notice-short').getClientRects().length`); n != 1 {
+				t.Errorf("%s: the notice takes %.0f lines", v.Name, n)
+			}
+			if top, hide := p.Number(`document.querySelector('[data-testid="notice"] .notice-short').getBoundingClientRect().top`),
+				p.Number(`document.querySelector('[data-testid="notice"] [data-dismiss]').getBoundingClientRect().top`); hide-top > 20 {
+				t.Errorf("%s: the notice's Hide is under its text", v.Name)
+			}
+		}
+		if v.Width == 360 && v.Height == 740 || v.Width == 1280 {
+			p.Axe("viewer at " + v.Name)
+			if shots != "" {
+				p.Screenshot(filepath.Join(shots, t.Name()+"-"+strings.ReplaceAll(v.Name, " ", "-")+".png"))
+			}
+		}
+	}
+	// Turn the phone: the same page refits.
+	p.Emulate(testbrowser.ViewerViewports[1])
+	p.Do("reopen at 360×740", chromedp.Navigate(studyURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+	before := p.ViewerFit()
+	p.CheckFit("before turning", before)
+	p.Emulate(testbrowser.Viewport{Name: "phone turned 740×360", Width: 740, Height: 360, Mobile: true})
+	after := p.ViewerFit()
+	p.CheckFit("turned", after)
+	if after.Box == before.Box {
+		t.Errorf("the image did not refit when turned: %s", after)
+	}
+	p.Axe("viewer turned")
+}
