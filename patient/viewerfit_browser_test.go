@@ -33,7 +33,7 @@ func TestBrowserPatientViewerFits(t *testing.T) {
 	if _, err := srv.DB.ExecContext(ctx, `UPDATE studies SET report_status = 'final', report_text = 'No abnormality.', description = 'CT chest abdomen pelvis with contrast' WHERE id = ?`, ct); err != nil {
 		t.Fatal(err)
 	}
-	moreInstances(t, srv, ct)
+	srv.MustCopyInstances(t, ct, 4)
 	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Scope: store.ScopeImagesReport})
 
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 240*time.Second)}
@@ -47,19 +47,6 @@ func TestBrowserPatientViewerFits(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
 	studyURL := p.Eval(`location.href`)
 	checkViewerFits(t, p, studyURL, true)
-}
-
-// moreInstances gives the study's series four more instances (copies of
-// the stored one), so the viewer shows its slider and previous/next too.
-func moreInstances(t *testing.T, srv *testserver.Server, study int64) {
-	t.Helper()
-	if _, err := srv.DB.ExecContext(context.Background(), `INSERT INTO instances (series_id, sop_uid, sop_class_uid, number, rows, columns, frames,
-		transfer_syntax, bits_allocated, bits_stored, photometric, window_center, window_width, storage_key, size_bytes)
-		SELECT i.series_id, i.sop_uid || '.' || g, i.sop_class_uid, coalesce(i.number, 0) + g, i.rows, i.columns, i.frames,
-		i.transfer_syntax, i.bits_allocated, i.bits_stored, i.photometric, i.window_center, i.window_width, i.storage_key, i.size_bytes
-		FROM instances i JOIN series se ON se.id = i.series_id, generate_series(1, 4) g WHERE se.study_id = ?`, study); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkViewerFits opens studyURL at every viewport and checks the fit,

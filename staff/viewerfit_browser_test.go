@@ -32,13 +32,7 @@ func TestBrowserStaffViewerFits(t *testing.T) {
 	if _, err := srv.DB.ExecContext(context.Background(), `UPDATE studies SET report_status = 'final', report_text = 'No abnormality.', description = 'CT chest abdomen pelvis with contrast' WHERE id = ?`, ct); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.DB.ExecContext(context.Background(), `INSERT INTO instances (series_id, sop_uid, sop_class_uid, number, rows, columns, frames,
-		transfer_syntax, bits_allocated, bits_stored, photometric, window_center, window_width, storage_key, size_bytes)
-		SELECT i.series_id, i.sop_uid || '.' || g, i.sop_class_uid, coalesce(i.number, 0) + g, i.rows, i.columns, i.frames,
-		i.transfer_syntax, i.bits_allocated, i.bits_stored, i.photometric, i.window_center, i.window_width, i.storage_key, i.size_bytes
-		FROM instances i JOIN series se ON se.id = i.series_id, generate_series(1, 4) g WHERE se.study_id = ?`, ct); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustCopyInstances(t, ct, 4)
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 240*time.Second)}
 	p.SignIn(srv.URL, "vera", testserver.Password)
 	studyURL := fmt.Sprintf("%s/staff/studies/%d", srv.URL, ct)
