@@ -2,6 +2,7 @@ package patient_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,7 @@ func TestBrowserPatientViewerFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.MustCopyInstances(t, ct, 4)
+	tall := srv.MustMoveTallSeries(t, ct)
 	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Scope: store.ScopeImagesReport})
 
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 240*time.Second)}
@@ -46,12 +48,13 @@ func TestBrowserPatientViewerFits(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
 	studyURL := p.Eval(`location.href`)
-	checkViewerFits(t, p, studyURL, true)
+	checkViewerFits(t, p, studyURL, fmt.Sprintf("%s?series=%d", studyURL, tall), true)
 }
 
-// checkViewerFits opens studyURL at every viewport and checks the fit,
-// then turns a phone. notice: the page has the patient notice.
-func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL string, notice bool) {
+// checkViewerFits opens studyURL at every viewport and checks the fit and
+// the controls, and the fit of the tall picture at tallURL; then it turns a
+// phone. notice: the page has the patient notice.
+func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL, tallURL string, notice bool) {
 	shots := os.Getenv("RADPASS_TEST_SHOTS")
 	for _, v := range testbrowser.ViewerViewports {
 		p.Emulate(v)
@@ -82,6 +85,9 @@ func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL string, notice b
 				p.Screenshot(filepath.Join(shots, t.Name()+"-"+strings.ReplaceAll(v.Name, " ", "-")+".png"))
 			}
 		}
+		p.Do("open the radiograph at "+v.Name, chromedp.Navigate(tallURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+		p.WaitTrue("the radiograph", `document.querySelector('[data-testid="image"]').naturalHeight > document.querySelector('[data-testid="image"]').naturalWidth`)
+		p.CheckFit(v.Name+", radiograph", p.ViewerFit())
 	}
 	// Turn the phone: the same page refits.
 	p.Emulate(testbrowser.ViewerViewports[1])

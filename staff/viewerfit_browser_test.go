@@ -33,6 +33,7 @@ func TestBrowserStaffViewerFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.MustCopyInstances(t, ct, 4)
+	tall := srv.MustMoveTallSeries(t, ct)
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 240*time.Second)}
 	p.SignIn(srv.URL, "vera", testserver.Password)
 	studyURL := fmt.Sprintf("%s/staff/studies/%d", srv.URL, ct)
@@ -55,6 +56,9 @@ func TestBrowserStaffViewerFits(t *testing.T) {
 				p.Screenshot(filepath.Join(shots, t.Name()+"-"+strings.ReplaceAll(v.Name, " ", "-")+".png"))
 			}
 		}
+		p.Do("open the radiograph at "+v.Name, chromedp.Navigate(fmt.Sprintf("%s?series=%d", studyURL, tall)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
+		p.WaitTrue("the radiograph", `document.querySelector('[data-testid="image"]').naturalHeight > document.querySelector('[data-testid="image"]').naturalWidth`)
+		p.CheckFit(v.Name+", radiograph", p.ViewerFit())
 	}
 	// Turn the phone: the same page refits.
 	p.Emulate(testbrowser.ViewerViewports[1])

@@ -76,3 +76,22 @@
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSettle", init);
 })();
+
+// The viewer page sizes the image's box from the picture's proportions
+// (static/viewer.css, --h-per-w): a tall radiograph gets a taller box on a
+// phone than a square CT. Without JavaScript the box is square.
+(function () {
+  "use strict";
+  function fit(img) {
+    var page = img.closest && img.closest(".viewer-page");
+    if (page && img.naturalWidth > 0) page.style.setProperty("--h-per-w", String(img.naturalHeight / img.naturalWidth));
+  }
+  document.addEventListener("load", function (e) {
+    if (e.target.matches && e.target.matches("img[data-zoom]")) fit(e.target);
+  }, true);
+  function init() {
+    document.querySelectorAll("img[data-zoom]").forEach(function (img) { if (img.complete) fit(img); });
+  }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+})();

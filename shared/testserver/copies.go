@@ -25,3 +25,15 @@ func (s *Server) MustCopyInstances(tb testing.TB, study int64, n int) {
 		}
 	}
 }
+
+// MustMoveTallSeries moves the series of the tall sample radiograph (the
+// CR, 1760×2140) into study and returns its id: a viewer test then has a
+// picture that is not square.
+func (s *Server) MustMoveTallSeries(tb testing.TB, study int64) (seriesID int64) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := s.DB.NewRaw(`UPDATE series SET study_id = ? WHERE id = (SELECT series_id FROM instances WHERE rows = 2140 AND columns = 1760 LIMIT 1) RETURNING id`, study).Scan(ctx, &seriesID); err != nil {
+		tb.Fatal(err)
+	}
+	return seriesID
+}
