@@ -101,4 +101,17 @@ func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL, tallURL string,
 		t.Errorf("the image did not refit when turned: %s", after)
 	}
 	p.Axe("viewer turned")
+
+	// Zoom, by thumb, upright: the button doubles the picture inside its box
+	// and says so; a second press fits it again.
+	p.Emulate(testbrowser.ViewerViewports[1])
+	p.Eval(`window.scrollTo(0, 0), ''`)
+	p.Do("zoom in", chromedp.Click(chromedp.CSS(`[data-testid="zoom"]`)))
+	p.WaitTrue("zoomed", `document.querySelector('[data-testid="zoom"]').getAttribute('aria-pressed') === 'true' && document.querySelector('[data-swipe]').classList.contains('zoomed')`)
+	if w := p.Number(`document.querySelector('[data-testid="image"]').getBoundingClientRect().width / document.querySelector('[data-swipe]').getBoundingClientRect().width`); w < 1.9 {
+		t.Errorf("zoomed picture is %.2f× its box", w)
+	}
+	p.Do("zoom out", chromedp.Click(chromedp.CSS(`[data-testid="zoom"]`)))
+	p.WaitTrue("fitted again", `document.querySelector('[data-testid="zoom"]').getAttribute('aria-pressed') === 'false'`)
+	p.CheckFit("zoomed out", p.ViewerFit())
 }
