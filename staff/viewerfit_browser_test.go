@@ -52,9 +52,9 @@ func TestBrowserStaffViewerFits(t *testing.T) {
 		}
 		if v.Width == 360 && v.Height == 740 || v.Width == 1280 {
 			p.Axe("viewer at " + v.Name)
-			if shots != "" {
-				p.Screenshot(filepath.Join(shots, t.Name()+"-"+strings.ReplaceAll(v.Name, " ", "-")+".png"))
-			}
+		}
+		if shots != "" {
+			p.Screenshot(filepath.Join(shots, t.Name()+"-"+strings.ReplaceAll(v.Name, " ", "-")+".png"))
 		}
 		p.Do("open the radiograph at "+v.Name, chromedp.Navigate(fmt.Sprintf("%s?series=%d", studyURL, tall)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
 		p.WaitTrue("the radiograph", `document.querySelector('[data-testid="image"]').naturalHeight > document.querySelector('[data-testid="image"]').naturalWidth`)
