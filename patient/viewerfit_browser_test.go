@@ -48,37 +48,19 @@ func TestBrowserPatientViewerFits(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
 	studyURL := p.Eval(`location.href`)
-	checkViewerFits(t, p, studyURL, fmt.Sprintf("%s?series=%d", studyURL, tall), true)
+	checkViewerFits(t, p, studyURL, fmt.Sprintf("%s?series=%d", studyURL, tall))
 }
 
-// checkViewerFits opens studyURL at every viewport and checks the fit and
-// the controls, and the fit of the tall picture at tallURL; then it turns a
-// phone. notice: the page has the patient notice.
-func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL, tallURL string, notice bool) {
+// checkViewerFits opens studyURL at every viewport and checks the fit, the
+// controls and the notice, and the fit of the tall picture at tallURL; then
+// it turns a phone, zooms, and checks the smallest phone in the other
+// languages.
+func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL, tallURL string) {
 	shots := os.Getenv("RADPASS_TEST_SHOTS")
 	for _, v := range testbrowser.ViewerViewports {
 		p.Emulate(v)
 		p.Do("open the study at "+v.Name, chromedp.Navigate(studyURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="image"]`)))
-		p.CheckFit(v.Name, p.ViewerFit())
-		// Previous/next, the window presets and zoom are on the first screen.
-		for _, sel := range []string{`[data-viewer-next]`, `[data-testid="window"]`, `[data-testid="zoom"]`, `[data-testid="slider"]`} {
-			if got := p.Eval(`(function(){var r=document.querySelector('` + sel + `').getBoundingClientRect();return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth ? 'ok' : JSON.stringify(r)})()`); got != "ok" {
-				t.Errorf("%s: %s not on the first screen: %s", v.Name, sel, got)
-			}
-		}
-		if over := p.Eval(`String(document.documentElement.scrollWidth > innerWidth)`); over != "false" {
-			t.Errorf("%s: the page scrolls sideways", v.Name)
-		}
-		if notice {
-			// One line, with its Hide button.
-			if n := p.Number(`document.querySelector('[data-testid="notice"] .notice-short').getClientRects().length`); n != 1 {
-				t.Errorf("%s: the notice takes %.0f lines", v.Name, n)
-			}
-			if top, hide := p.Number(`document.querySelector('[data-testid="notice"] .notice-short').getBoundingClientRect().top`),
-				p.Number(`document.querySelector('[data-testid="notice"] [data-dismiss]').getBoundingClientRect().top`); hide-top > 20 {
-				t.Errorf("%s: the notice's Hide is under its text", v.Name)
-			}
-		}
+		checkScreen(t, p, v.Name)
 		if v.Width == 360 && v.Height == 740 || v.Width == 1280 {
 			p.Axe("viewer at " + v.Name)
 		}
@@ -114,4 +96,35 @@ func checkViewerFits(t *testing.T, p testbrowser.Page, studyURL, tallURL string,
 	p.Do("zoom out", chromedp.Click(chromedp.CSS(`[data-testid="zoom"]`)))
 	p.WaitTrue("fitted again", `document.querySelector('[data-testid="zoom"]').getAttribute('aria-pressed') === 'false'`)
 	p.CheckFit("zoomed out", p.ViewerFit())
+
+	// The other languages' words fit the smallest phone too.
+	p.Emulate(testbrowser.ViewerViewports[0])
+	for _, lang := range []string{"nl", "fr", "de"} {
+		p.Do("switch to "+lang, chromedp.SetValue(chromedp.CSS("#lang-select"), lang), chromedp.Submit(chromedp.CSS(".langswitch")))
+		p.WaitTrue("the viewer in "+lang, `document.documentElement?.lang === '`+lang+`' && !!document.querySelector('[data-testid="image"]')`)
+		checkScreen(t, p, testbrowser.ViewerViewports[0].Name+" in "+lang)
+	}
+}
+
+// checkScreen checks the viewer as opened: the image fitted, previous/next,
+// the window presets, zoom and the slider on the first screen, nothing
+// sideways, and the notice one line with its Hide beside it.
+func checkScreen(t *testing.T, p testbrowser.Page, name string) {
+	t.Helper()
+	p.CheckFit(name, p.ViewerFit())
+	for _, sel := range []string{`[data-viewer-next]`, `[data-testid="window"]`, `[data-testid="zoom"]`, `[data-testid="slider"]`} {
+		if got := p.Eval(`(function(){var r=document.querySelector('` + sel + `').getBoundingClientRect();return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth ? 'ok' : JSON.stringify(r)})()`); got != "ok" {
+			t.Errorf("%s: %s not on the first screen: %s", name, sel, got)
+		}
+	}
+	if over := p.Eval(`String(document.documentElement.scrollWidth > innerWidth)`); over != "false" {
+		t.Errorf("%s: the page scrolls sideways", name)
+	}
+	if n := p.Number(`document.querySelector('[data-testid="notice"] .notice-short').getClientRects().length`); n != 1 {
+		t.Errorf("%s: the notice takes %.0f lines", name, n)
+	}
+	if top, hide := p.Number(`document.querySelector('[data-testid="notice"] .notice-short').getBoundingClientRect().top`),
+		p.Number(`document.querySelector('[data-testid="notice"] [data-dismiss]').getBoundingClientRect().top`); hide-top > 20 {
+		t.Errorf("%s: the notice's Hide is under its text", name)
+	}
 }
