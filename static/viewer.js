@@ -24,8 +24,9 @@
 })();
 
 // Touch and pointer helpers for the viewer, for phones: swipe left/right on
-// the image follows next/previous, tapping the image toggles a 2x zoom, the
-// slider jumps on change (its Apply button stays for no-JS use).
+// the image follows next/previous, tapping the image or the Zoom button
+// toggles a 2x zoom, the slider jumps on change (its Apply button stays for
+// no-JS use).
 (function () {
   "use strict";
   var startX = null, startY = null;
@@ -44,8 +45,14 @@
     if (link) link.click();
   }, { passive: true });
   document.addEventListener("click", function (e) {
-    var img = e.target.closest && e.target.closest("img[data-zoom]");
-    if (img) img.parentElement.classList.toggle("zoomed");
+    var img = e.target.closest && e.target.closest("img[data-zoom], [data-zoom-toggle]");
+    if (img) {
+      var viewer = img.closest("[data-viewer]");
+      var fig = viewer && viewer.querySelector("[data-swipe]");
+      var on = fig && fig.classList.toggle("zoomed");
+      var zb = viewer && viewer.querySelector("[data-zoom-toggle]");
+      if (zb) zb.setAttribute("aria-pressed", on ? "true" : "false");
+    }
     var b = e.target.closest && e.target.closest("[data-dismiss]");
     if (b) {
       var box = b.closest("[data-dismissible]");
@@ -64,6 +71,26 @@
       if (b) b.hidden = false;
     });
     document.querySelectorAll("[data-slider-go]").forEach(function (b) { b.classList.add("js-hidden"); });
+    document.querySelectorAll("[data-zoom-toggle]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+})();
+
+// The viewer page sizes the image's box from the picture's proportions
+// (static/viewer.css, --h-per-w): a tall radiograph gets a taller box on a
+// phone than a square CT. Without JavaScript the box is square.
+(function () {
+  "use strict";
+  function fit(img) {
+    var page = img.closest && img.closest(".viewer-page");
+    if (page && img.naturalWidth > 0) page.style.setProperty("--h-per-w", String(img.naturalHeight / img.naturalWidth));
+  }
+  document.addEventListener("load", function (e) {
+    if (e.target.matches && e.target.matches("img[data-zoom]")) fit(e.target);
+  }, true);
+  function init() {
+    document.querySelectorAll("img[data-zoom]").forEach(function (img) { if (img.complete) fit(img); });
   }
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSettle", init);
