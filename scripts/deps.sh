@@ -22,6 +22,7 @@ if [ "${1:-run}" = test ]; then
   command -v dcmcjpls >/dev/null 2>&1 || need+=(dcmtk)
   command -v gdcmconv >/dev/null 2>&1 || need+=(libgdcm-tools)
   command -v opj_decompress >/dev/null 2>&1 || need+=(libopenjp2-tools)
+  [ -d /usr/lib/python3/dist-packages/pydicom/data/test_files ] || need+=(python3-pydicom) # public test files, palettes
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
