@@ -125,7 +125,7 @@ func likeDcmtk(t *testing.T, got, want image.Image) {
 	N := float64(n)
 	corr := (sxy/N - sx/N*sy/N) / math.Sqrt((sxx/N-sx/N*sx/N)*(syy/N-sy/N*sy/N))
 	mad := sad / N
-	t.Logf("against dcm2pnm: correlation %.4f, mean absolute difference %.2f", corr, mad)
+	t.Logf("%s against dcm2pnm: correlation %.4f, mean absolute difference %.2f", t.Name(), corr, mad)
 	if !(corr >= 0.99 || mad <= 2) {
 		t.Errorf("differs from dcm2pnm: correlation %.4f, mean absolute difference %.2f", corr, mad)
 	}
