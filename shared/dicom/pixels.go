@@ -314,22 +314,21 @@ func (im *Image) baselineFrame(f int) (any, *Meta, error) {
 	mm := *m
 	mm.BitsAllocated, mm.BitsStored, mm.HighBit, mm.PixelRepresentation, mm.PlanarConfiguration = 8, 8, 7, 0, 0
 	w, h := m.Columns, m.Rows
-	spp := max(m.SamplesPerPixel, 1)
-	ybr := strings.HasPrefix(m.Photometric, "YBR_")
+	// A header that names no colour model for three components (or the
+	// wrong number of them) leaves the decision to the decoder.
+	rgbHeader, ybrHeader := m.Photometric == "RGB", strings.HasPrefix(m.Photometric, "YBR_")
 	switch img := src.(type) {
 	case *image.Gray:
-		if spp != 1 {
-			break
-		}
 		out := make([]uint8, w*h)
 		for y := 0; y < h; y++ {
 			copy(out[y*w:(y+1)*w], img.Pix[y*img.Stride:])
 		}
+		mm.SamplesPerPixel = 1
+		if !strings.HasPrefix(m.Photometric, "MONOCHROME") && m.Photometric != "PALETTE COLOR" {
+			mm.Photometric = "MONOCHROME2"
+		}
 		return out, &mm, nil
 	case *image.YCbCr:
-		if spp != 3 {
-			break
-		}
 		// The decoder left the components as they were coded.
 		out := make([]uint8, 3*w*h)
 		for y := 0; y < h; y++ {
@@ -340,17 +339,14 @@ func (im *Image) baselineFrame(f int) (any, *Meta, error) {
 				out[o+1], out[o+2] = img.Cb[ci], img.Cr[ci]
 			}
 		}
-		mm.Photometric = "RGB"
-		if ybr {
-			mm.Photometric = "YBR_FULL"
+		mm.SamplesPerPixel, mm.Photometric = 3, "YBR_FULL"
+		if rgbHeader {
+			mm.Photometric = "RGB"
 		}
 		return out, &mm, nil
 	case *image.RGBA:
 		// Adobe transform 0 or components named R, G, B: not converted
 		// either.
-		if spp != 3 {
-			break
-		}
 		out := make([]uint8, 3*w*h)
 		for y := 0; y < h; y++ {
 			row := img.Pix[y*img.Stride:]
@@ -359,13 +355,13 @@ func (im *Image) baselineFrame(f int) (any, *Meta, error) {
 				out[o], out[o+1], out[o+2] = row[4*x], row[4*x+1], row[4*x+2]
 			}
 		}
-		mm.Photometric = "RGB"
-		if ybr {
+		mm.SamplesPerPixel, mm.Photometric = 3, "RGB"
+		if ybrHeader {
 			mm.Photometric = "YBR_FULL"
 		}
 		return out, &mm, nil
 	}
-	return nil, nil, fmt.Errorf("%w: JPEG components disagree with %d samples per pixel", codec.ErrCorrupt, spp)
+	return nil, nil, fmt.Errorf("%w: JPEG colour model %T", codec.ErrCorrupt, src)
 }
 
 // decodedFrame decodes encapsulated frame f into samples and the metadata
