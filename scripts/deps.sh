@@ -22,7 +22,7 @@ if [ "${1:-run}" = test ]; then
   command -v dcmcjpls >/dev/null 2>&1 || need+=(dcmtk)
   command -v gdcmconv >/dev/null 2>&1 || need+=(libgdcm-tools)
   command -v opj_decompress >/dev/null 2>&1 || need+=(libopenjp2-tools)
-  # dciodvfy (dicom3tools) judges de-identified objects; python3-pydicom ships the real test objects of that corpus.
+  # dciodvfy (dicom3tools) judges de-identified objects; python3-pydicom ships public test objects (the de-identification corpus, palettes, RGB JPEG, 32-bit RLE).
   command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
   [ -d /usr/lib/python3/dist-packages/pydicom/data/test_files ] || need+=(python3-pydicom)
 fi

@@ -69,6 +69,10 @@ type Image struct {
 	frameBits int      // bits per native frame (BitsAllocated 1 packs frames without padding)
 	bigEndian bool     // explicit VR big endian (retired, still seen)
 	enc       [][]byte // encapsulated frames, fragments joined
+	palette   *palette // the lookup tables of a PALETTE COLOR image
+	// pixelRange is Smallest/Largest Image Pixel Value (stored values)
+	// when the file has both; nil otherwise.
+	pixelRange *[2]float64
 }
 
 // Frames is the number of frames that can be rendered.
@@ -94,6 +98,15 @@ func Decode(r io.ReaderAt, size int64) (*Image, error) {
 	im := &Image{Meta: m, bigEndian: m.TransferSyntax == tsExplicitBE}
 	if !m.HasPixelData || !Renderable(m.TransferSyntax) || m.Rows <= 0 || m.Columns <= 0 {
 		return im, ErrNoPreview
+	}
+	im.pixelRange = pixelRange(ds, m)
+	if m.Photometric == "PALETTE COLOR" {
+		if m.SamplesPerPixel != 1 || (m.BitsAllocated != 8 && m.BitsAllocated != 16) {
+			return im, ErrNoPreview
+		}
+		if im.palette, err = readPalette(ds, m.PixelRepresentation == 1); err != nil {
+			return im, ErrNoPreview
+		}
 	}
 	samples := int64(m.Rows) * int64(m.Columns) * int64(max(m.SamplesPerPixel, 1))
 	if samples > maxSamples {
@@ -134,6 +147,23 @@ func Decode(r io.ReaderAt, size int64) (*Image, error) {
 		return im, ErrNoPreview
 	}
 	return im, nil
+}
+
+// pixelRange reads Smallest and Largest Image Pixel Value (US or SS as the
+// pixels are); nil unless both are there and smallest < largest.
+func pixelRange(ds dcm.Dataset, m *Meta) *[2]float64 {
+	lo, hi := ints(ds, tag.SmallestImagePixelValue), ints(ds, tag.LargestImagePixelValue)
+	if len(lo) != 1 || len(hi) != 1 {
+		return nil
+	}
+	a, b := lo[0]&0xFFFF, hi[0]&0xFFFF
+	if m.PixelRepresentation == 1 {
+		a, b = int(int16(uint16(a))), int(int16(uint16(b)))
+	}
+	if a >= b {
+		return nil
+	}
+	return &[2]float64{float64(a), float64(b)}
 }
 
 // groupFragments joins the fragments of encapsulated pixel data into frames
@@ -262,11 +292,86 @@ func samplesFrom(b []byte, bits int, bigEndian bool) any {
 	return out
 }
 
-// decodedFrame decodes encapsulated frame f (not baseline JPEG, which
-// image/jpeg handles) into samples and the metadata that describes them.
+// baselineFrame decodes baseline JPEG frame f with image/jpeg into 8-bit
+// samples, interleaved. The header's Photometric Interpretation says what
+// the components are, not the decoder's guess (it takes three components
+// without a JFIF or Adobe marker for YCbCr): RGB components are used as
+// they are, YBR_FULL(_422) ones converted.
+func (im *Image) baselineFrame(f int) (any, *Meta, error) {
+	m := im.Meta
+	data := im.enc[f]
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	// The JPEG must be the image the header describes: a tiny file
+	// claiming 16384x16384 would otherwise make the decoder allocate
+	// hundreds of megabytes.
+	if err != nil || cfg.Width != m.Columns || cfg.Height != m.Rows || int64(cfg.Width)*int64(cfg.Height) > maxSamples {
+		return nil, nil, fmt.Errorf("%w: JPEG is not the %dx%d image of the header", codec.ErrCorrupt, m.Columns, m.Rows)
+	}
+	src, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, err
+	}
+	mm := *m
+	mm.BitsAllocated, mm.BitsStored, mm.HighBit, mm.PixelRepresentation, mm.PlanarConfiguration = 8, 8, 7, 0, 0
+	w, h := m.Columns, m.Rows
+	// A header that names no colour model for three components (or the
+	// wrong number of them) leaves the decision to the decoder.
+	rgbHeader, ybrHeader := m.Photometric == "RGB", strings.HasPrefix(m.Photometric, "YBR_")
+	switch img := src.(type) {
+	case *image.Gray:
+		out := make([]uint8, w*h)
+		for y := 0; y < h; y++ {
+			copy(out[y*w:(y+1)*w], img.Pix[y*img.Stride:])
+		}
+		mm.SamplesPerPixel = 1
+		if !strings.HasPrefix(m.Photometric, "MONOCHROME") && m.Photometric != "PALETTE COLOR" {
+			mm.Photometric = "MONOCHROME2"
+		}
+		return out, &mm, nil
+	case *image.YCbCr:
+		// The decoder left the components as they were coded.
+		out := make([]uint8, 3*w*h)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				o := 3 * (y*w + x)
+				out[o] = img.Y[img.YOffset(x, y)]
+				ci := img.COffset(x, y)
+				out[o+1], out[o+2] = img.Cb[ci], img.Cr[ci]
+			}
+		}
+		mm.SamplesPerPixel, mm.Photometric = 3, "YBR_FULL"
+		if rgbHeader {
+			mm.Photometric = "RGB"
+		}
+		return out, &mm, nil
+	case *image.RGBA:
+		// Adobe transform 0 or components named R, G, B: not converted
+		// either.
+		out := make([]uint8, 3*w*h)
+		for y := 0; y < h; y++ {
+			row := img.Pix[y*img.Stride:]
+			for x := 0; x < w; x++ {
+				o := 3 * (y*w + x)
+				out[o], out[o+1], out[o+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+		mm.SamplesPerPixel, mm.Photometric = 3, "RGB"
+		if ybrHeader {
+			mm.Photometric = "YBR_FULL"
+		}
+		return out, &mm, nil
+	}
+	return nil, nil, fmt.Errorf("%w: JPEG colour model %T", codec.ErrCorrupt, src)
+}
+
+// decodedFrame decodes encapsulated frame f into samples and the metadata
+// that describes them.
 func (im *Image) decodedFrame(f int) (any, *Meta, error) {
 	m := im.Meta
 	src := im.enc[f]
+	if m.TransferSyntax == tsJPEGBase {
+		return im.baselineFrame(f)
+	}
 	spp := max(m.SamplesPerPixel, 1)
 	mm := *m
 	mm.PlanarConfiguration = 0 // every decoder below returns interleaved samples
@@ -325,20 +430,6 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 	var raw any
 	if im.frameBits > 0 {
 		raw, m = im.nativeFrame(o.Frame)
-	} else if m.TransferSyntax == tsJPEGBase {
-		data := im.enc[o.Frame]
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
-		// The JPEG must be the image the header describes: a tiny file
-		// claiming 16384x16384 would otherwise make the decoder allocate
-		// hundreds of megabytes.
-		if err != nil || cfg.Width != m.Columns || cfg.Height != m.Rows || int64(cfg.Width)*int64(cfg.Height) > maxSamples {
-			return nil, ErrNoPreview
-		}
-		src, err := jpeg.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNoPreview, err)
-		}
-		return fitAny(src, o.Size, m.PixelAspect), nil
 	} else {
 		raw, m, err = im.decodedFrame(o.Frame)
 		if err != nil {
@@ -347,7 +438,14 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 	}
 	switch m.SamplesPerPixel {
 	case 0, 1:
-		pix, err := grayPixels(m, raw, rows*cols, o)
+		if im.palette != nil {
+			pix, err := palettePixels(m, im.palette, raw, rows*cols)
+			if err != nil {
+				return nil, err
+			}
+			return fitRGBA(&image.RGBA{Pix: pix, Stride: cols * 4, Rect: image.Rect(0, 0, cols, rows)}, o.Size, m.PixelAspect), nil
+		}
+		pix, err := grayPixels(m, raw, rows*cols, o, im.pixelRange)
 		if err != nil {
 			return nil, err
 		}
@@ -364,7 +462,7 @@ func (im *Image) Render(o Options) (img image.Image, err error) {
 
 // Samples returns the stored values of frame f (sign applied, bits above
 // BitsStored dropped), samples interleaved: what the decoders produced,
-// before any windowing. Baseline JPEG frames are not available this way.
+// before any windowing.
 func (im *Image) Samples(f int) ([]int, error) {
 	if f < 0 || f >= im.Frames() {
 		return nil, ErrFrame
@@ -375,8 +473,6 @@ func (im *Image) Samples(f int) ([]int, error) {
 	switch {
 	case im.frameBits > 0:
 		raw, m = im.nativeFrame(f)
-	case m.TransferSyntax == tsJPEGBase:
-		return nil, ErrNoPreview
 	default:
 		if raw, m, err = im.decodedFrame(f); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoPreview, err)

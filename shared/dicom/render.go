@@ -37,10 +37,15 @@ var PresetNames = []string{"soft", "lung", "bone", "brain"}
 
 // Options choose what Render produces.
 type Options struct {
-	Frame  int
-	Window *Window // nil: the file's first window, else the frame's min/max
-	Auto   bool    // ignore the file's window, use min/max
-	Size   int     // longest side in pixels; 0 keeps the original size
+	Frame int
+	// Window nil: the file's first window. Without one, CT (and a file
+	// whose window leaves the frame almost all black or white) gets the
+	// 0.5-99.5 percentile window of the frame, anything else the pixel
+	// range: Smallest/Largest Image Pixel Value, else the frame's min/max
+	// (dcmtk's min-max window).
+	Window *Window
+	Auto   bool // ignore the file's window, use the percentile window
+	Size   int  // longest side in pixels; 0 keeps the original size
 }
 
 // ParseWindow reads a window parameter: "" (file default), "auto", a preset
@@ -133,7 +138,9 @@ func (v voi) apply(x float64) uint8 {
 	return uint8(y + 0.5)
 }
 
-func grayPixels(m *Meta, raw any, n int, o Options) ([]uint8, error) {
+// grayPixels applies the modality LUT, the VOI window and MONOCHROME1
+// inversion; rng is the file's Smallest/Largest Image Pixel Value or nil.
+func grayPixels(m *Meta, raw any, n int, o Options, rng *[2]float64) ([]uint8, error) {
 	slope, icpt := m.RescaleSlope, m.RescaleIntercept
 	if slope == 0 {
 		slope = 1
@@ -180,21 +187,40 @@ func grayPixels(m *Meta, raw any, n int, o Options) ([]uint8, error) {
 		}
 	}
 	w := o.Window
+	// stretch: the percentile window rather than the pixel range.
+	stretch := o.Auto || m.Modality == "CT"
 	if w == nil && !o.Auto {
 		// The file's window, unless it leaves almost the whole frame black or
-		// white (PET files often carry a window for another scale).
-		if fw := fileWindow(m); fw != nil && (hist == nil || insideFraction(hist, dec, slope, icpt, newVOI(*fw), n) >= 0.01) {
-			w = fw
+		// white (PET files often carry a window for another scale, and a
+		// few hot pixels would make their pixel range as dark).
+		if fw := fileWindow(m); fw != nil {
+			if hist == nil || insideFraction(hist, dec, slope, icpt, newVOI(*fw), n) >= 0.01 {
+				w = fw
+			} else {
+				stretch = true
+			}
 		}
 	}
-	if w == nil && hist != nil {
+	if w == nil && hist != nil && stretch {
 		w = percentileWindow(hist, dec, slope, icpt, n)
 	}
-	if w == nil { // min/max of this frame in modality units
+	if w == nil { // the pixel range in modality units
 		lo, hi := math.Inf(1), math.Inf(-1)
-		for i := 0; i < n; i++ {
-			v := dec.value(get(i))
-			lo, hi = min(lo, v), max(hi, v)
+		switch {
+		case rng != nil && !stretch:
+			lo, hi = rng[0], rng[1]
+		case hist != nil:
+			for raw, c := range hist {
+				if c > 0 {
+					v := dec.value(uint32(raw))
+					lo, hi = min(lo, v), max(hi, v)
+				}
+			}
+		default:
+			for i := 0; i < n; i++ {
+				v := dec.value(get(i))
+				lo, hi = min(lo, v), max(hi, v)
+			}
 		}
 		a, b := lo*slope+icpt, hi*slope+icpt
 		if a > b {
@@ -316,6 +342,12 @@ func colorPixels(m *Meta, raw any, n int) ([]uint8, error) {
 		}
 		shift := max(m.BitsStored-8, 0)
 		get = func(i int) uint8 { return uint8(r[i] >> uint(shift)) }
+	case []uint32:
+		if len(r) < 3*n {
+			return nil, ErrNoPreview
+		}
+		shift := min(max(m.BitsStored-8, 0), 24)
+		get = func(i int) uint8 { return uint8(r[i] >> uint(shift)) }
 	default:
 		return nil, ErrNoPreview
 	}
@@ -414,21 +446,6 @@ func fitRGBA(g *image.RGBA, size int, aspect float64) image.Image {
 		return g
 	}
 	return &image.RGBA{Pix: boxScale(g.Pix, w, h, g.Stride, 4, dw, dh), Stride: dw * 4, Rect: image.Rect(0, 0, dw, dh)}
-}
-
-// fitAny converts a decoded JPEG (often YCbCr) before scaling.
-func fitAny(src image.Image, size int, aspect float64) image.Image {
-	b := src.Bounds()
-	if g, ok := src.(*image.Gray); ok && b.Min == (image.Point{}) {
-		return fitGray(g, size, aspect)
-	}
-	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	for y := 0; y < b.Dy(); y++ {
-		for x := 0; x < b.Dx(); x++ {
-			rgba.Set(x, y, src.At(b.Min.X+x, b.Min.Y+y))
-		}
-	}
-	return fitRGBA(rgba, size, aspect)
 }
 
 // Encode writes img as PNG (lossless) or JPEG.

@@ -20,7 +20,7 @@ import (
 )
 
 // renderVersion is part of every cache key: bump it when output changes.
-const renderVersion = "r2"
+const renderVersion = "r3"
 
 // Request names one rendering of one stored instance. Staff and patient
 // handlers both build one after their own access checks.
