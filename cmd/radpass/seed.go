@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/seed"
@@ -46,11 +48,9 @@ func cmdSeed(ctx context.Context, load configLoader, args []string, out io.Write
 		return nil
 	}
 	if !has {
-		if err := seed.Demo(ctx, db, *n); err != nil {
+		if err := writeDemo(ctx, db, cfg, *n, out); err != nil {
 			return err
 		}
-		seedDICOM(ctx, db, cfg, out)
-		fmt.Fprintf(out, "demo data written: 2 departments, %d patients\n", *n)
 		printDemoUsers(out)
 	}
 	return seedBulk(ctx, cfg, *bulk, out)
@@ -75,5 +75,25 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 		return err
 	}
 	fmt.Fprintf(out, "bulk data written: %d studies, %d patients (IDs %s...) in %s\n", res.Studies, res.Patients, res.Prefix, res.Took.Round(100*time.Millisecond))
+	return nil
+}
+
+// writeDemo writes the demo data (dev mode only) and prints what it wrote:
+// the figures, and the demo reference numbers with what each lets a new
+// user try (they also go to the dev outbox; the database keeps only hashes).
+func writeDemo(ctx context.Context, db *bun.DB, cfg *config.Config, patients int, out io.Writer) error {
+	res, err := seed.Demo(ctx, db, seed.Options{Patients: patients, StorageRoot: dicomDir(cfg), Key: cfg.SecretKey})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(out, "radpass: demo:", w)
+	}
+	fmt.Fprintf(out, "demo data written in %s: 2 departments, %d patients, %d studies, %d DICOM instances (%.1f MB), %d reports\n",
+		res.Took.Round(100*time.Millisecond), res.Patients, res.Studies, res.Instances, float64(res.Bytes)/(1<<20), res.Reports)
+	fmt.Fprintln(out, "demo reference numbers (patient side, /p/signin; also in the dev outbox at /dev/outbox):")
+	for _, b := range res.Buckets {
+		fmt.Fprintf(out, "  %s  born %s  %-5s %-7s %s\n      %s\n", b.Number, b.BirthDate, b.Verification, b.State, b.Department, b.Try)
+	}
 	return nil
 }

@@ -97,10 +97,9 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 		}
 		if !has {
 			fmt.Fprintln(out, "first run: writing demo data")
-			if err := seed.Demo(ctx, db, 200); err != nil {
+			if err := writeDemo(ctx, db, cfg, 200, out); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
-			seedDICOM(ctx, db, cfg, out)
 		}
 		printDemoUsers(out)
 	}
