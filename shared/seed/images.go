@@ -111,6 +111,7 @@ func seriesFor(desc string, rng *rand.Rand) []seriesPlan {
 		n := slices(5, 6)
 		pd := tissues(mrT1)
 		pd.fat, pd.csf, pd.disc = 750, 500, 500
+		n = slices(4, 6)
 		knees := []seriesPlan{mr("AX PD", "KNEE", n, pd, knee), mr("AX T1", "KNEE", n, mrT1, knee), mr("AX T2", "KNEE", n, mrT2, knee)}
 		for i := range knees {
 			knees[i].laterality = "L"
@@ -223,6 +224,26 @@ func (p *studyPlan) files(emit func(name string, b []byte) error) error {
 			for f := range pics {
 				pics[f] = s.picture(i, f)
 			}
+			// Stored values, quantized once: Synth asks for every pixel.
+			var lo, hi, scale, offset float64 = 0, 4095, 1, 0
+			switch s.modality {
+			case "CT":
+				offset = 1024
+			case "PT":
+				hi = 65535
+			case "MR":
+			default:
+				hi, scale = 255, 255
+			}
+			stored := make([][]uint16, frames)
+			for f, pic := range pics {
+				q := make([]uint16, len(pic))
+				for k, v := range pic {
+					q[k] = uint16(clampInt(v*scale+offset, lo, hi))
+				}
+				stored[f] = q
+			}
+			pixel := func(f, k, _ int) int { return int(stored[f][k]) }
 			syn := dicom.Synth{
 				StudyUID: p.uid, SeriesUID: seriesUID, SOPUID: dicom.DerivedUID(demoSalt, fmt.Sprintf("%s/%d/%d", p.uid, si+1, i+1)),
 				CharSet: "ISO_IR 192", PatientID: p.patient.PatientID, PatientName: pn, BirthDate: birth,
@@ -273,7 +294,7 @@ func (p *studyPlan) files(emit func(name string, b []byte) error) error {
 				if s.modality == "CT" {
 					ex = append(ex, dicom.Attr{Tag: 0x00180060, Value: []string{"120"}})
 					syn.Slope, syn.Intercept = "1", "-1024"
-					syn.Pixel = func(f, k, _ int) int { return clampInt(pics[f][k]+1024, 0, 4095) }
+					syn.Pixel = pixel
 				} else {
 					ex = append(ex,
 						dicom.Attr{Tag: 0x00180020, Value: []string{"SE"}},
@@ -284,16 +305,16 @@ func (p *studyPlan) files(emit func(name string, b []byte) error) error {
 						dicom.Attr{Tag: 0x00180081, Value: []string{"15"}},
 						dicom.Attr{Tag: 0x00180091, Value: []string{"1"}},
 					)
-					syn.Pixel = func(f, k, _ int) int { return clampInt(pics[f][k], 0, 4095) }
+					syn.Pixel = pixel
 				}
 			case "PT":
 				ex = append(ex, dicom.Attr{Tag: 0x00080064, Value: []string{"SYN"}}, dicom.Attr{Tag: 0x00200020, Value: []string{`L\F`}})
 				syn.TransferSyntax, syn.BitsAllocated, syn.BitsStored = dicom.TSRLE, 16, 16
 				syn.WindowCenter, syn.WindowWidth = fmt.Sprint(s.center), fmt.Sprint(s.width)
-				syn.Pixel = func(f, k, _ int) int { return clampInt(pics[f][k], 0, 65535) }
+				syn.Pixel = pixel
 			default: // radiographs and ultrasound: 8-bit baseline JPEG
 				syn.TransferSyntax, syn.BitsAllocated, syn.JPEGQuality = dicom.TSJPEGBaseline, 8, 85
-				syn.Pixel = func(f, k, _ int) int { return clampInt(pics[f][k]*255, 0, 255) }
+				syn.Pixel = pixel
 				ex = append(ex,
 					dicom.Attr{Tag: 0x00282110, Value: []string{"01"}},
 					dicom.Attr{Tag: 0x00282114, Value: []string{"ISO_10918_1"}},
