@@ -359,4 +359,3 @@ func firstStudyOpens(t *testing.T, srv *testserver.Server, res *seed.Result) {
 		t.Fatalf("report: %d\n%s", r.StatusCode, body)
 	}
 }
-
