@@ -65,14 +65,15 @@ func seriesFor(desc string, rng *rand.Rand) []seriesPlan {
 	// The CT series of a study are the same slices in other windows: each
 	// slice is computed once.
 	slicesCT := map[int][]float64{}
-	ct := func(d, body string, n int, c, w float64, gen func(tissues, float64, float64) []shape) seriesPlan {
-		return seriesPlan{desc: d, modality: "CT", bodyPart: body, sopClass: sopCT, n: n, frames: 1, rows: demoSize, cols: demoSize,
-			center: c, width: w, imageType: `ORIGINAL\PRIMARY\AXIAL`, thickness: 5, pixelMM: 1.4,
+	ct := func(d, body string, n, step int, c, w float64, gen func(tissues, float64, float64) []shape) seriesPlan {
+		return seriesPlan{desc: d, modality: "CT", bodyPart: body, sopClass: sopCT, n: (n + step - 1) / step, frames: 1, rows: demoSize, cols: demoSize,
+			center: c, width: w, imageType: `ORIGINAL\PRIMARY\AXIAL`, thickness: 5 * float64(step), pixelMM: 1.4,
 			picture: func(i, _ int) []float64 {
-				if slicesCT[i] == nil {
-					slicesCT[i] = paint(demoSize, demoSize, ctTissue.air, gen(ctTissue, zOf(i, n), jit))
+				k := i * step // slice k of the n-slice grid
+				if slicesCT[k] == nil {
+					slicesCT[k] = paint(demoSize, demoSize, ctTissue.air, gen(ctTissue, zOf(k, n), jit))
 				}
-				return slicesCT[i]
+				return slicesCT[k]
 			}}
 	}
 	mr := func(d, body string, n int, t tissues, gen func(tissues, float64, float64) []shape) seriesPlan {
@@ -100,13 +101,13 @@ func seriesFor(desc string, rng *rand.Rand) []seriesPlan {
 	switch desc {
 	case "CT thorax with contrast":
 		n := slices(5, 8)
-		return []seriesPlan{ct("Thorax 5 mm soft tissue", "CHEST", n, 40, 400, thorax), ct("Thorax 5 mm lung", "CHEST", n, -600, 1500, thorax)}
+		return []seriesPlan{ct("Thorax 5 mm soft tissue", "CHEST", n, 1, 40, 400, thorax), ct("Thorax 10 mm lung", "CHEST", n, 2, -600, 1500, thorax)}
 	case "CT brain without contrast":
 		n := slices(5, 8)
-		return []seriesPlan{ct("Brain 5 mm", "HEAD", n, 40, 80, head), ct("Brain 5 mm bone", "HEAD", n, 600, 2800, head)}
+		return []seriesPlan{ct("Brain 5 mm", "HEAD", n, 1, 40, 80, head), ct("Brain 10 mm bone", "HEAD", n, 2, 600, 2800, head)}
 	case "CT abdomen/pelvis":
 		n := slices(6, 9)
-		return []seriesPlan{ct("Abdomen portal venous 5 mm", "ABDOMEN", n, 50, 400, abdomen), ct("Abdomen bone 5 mm", "ABDOMEN", n, 400, 1800, abdomen)}
+		return []seriesPlan{ct("Abdomen portal venous 5 mm", "ABDOMEN", n, 1, 50, 400, abdomen), ct("Abdomen bone 10 mm", "ABDOMEN", n, 2, 400, 1800, abdomen)}
 	case "MRI knee left":
 		n := slices(5, 6)
 		pd := tissues(mrT1)
@@ -153,7 +154,7 @@ func seriesFor(desc string, rng *rand.Rand) []seriesPlan {
 			picture: func(i, _ int) []float64 {
 				return blur(paint(petSize, petSize, 0, petCoronal(ptTissue, zOf(i, n)*0.8, jit)), petSize, petSize)
 			}}
-		return []seriesPlan{pet, ct("CT WB low dose 5 mm", "WHOLEBODY", n, 40, 400, abdomen)}
+		return []seriesPlan{pet, ct("CT WB low dose 5 mm", "WHOLEBODY", n, 1, 40, 400, abdomen)}
 	}
 	return nil
 }
