@@ -105,7 +105,11 @@ func importStudy(ctx context.Context, db *bun.DB, st storage.Store, sampleDir st
 		size += r.Bytes
 		return nil
 	}
-	if err := p.files(put); err != nil {
+	err = p.files(put)
+	for i := range p.series {
+		p.series[i].picture = nil // frees the study's cached slices
+	}
+	if err != nil {
 		return n, size, err
 	}
 	id := dicom.Identity{PatientID: p.patient.PatientID, BirthDate: p.patient.BirthDate, Sex: p.patient.Sex,
