@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/localpg"
@@ -48,7 +51,7 @@ func cmdSeed(ctx context.Context, load configLoader, args []string, out io.Write
 		return nil
 	}
 	if !has {
-		if err := writeDemo(ctx, db, cfg, *n, out); err != nil {
+		if err := writeDemo(ctx, cfg, *n, out); err != nil {
 			return err
 		}
 		printDemoUsers(out)
@@ -81,7 +84,23 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 // writeDemo writes the demo data (dev mode only) and prints what it wrote:
 // the figures, and the demo reference numbers with what each lets a new
 // user try (they also go to the dev outbox; the database keeps only hashes).
-func writeDemo(ctx context.Context, db *bun.DB, cfg *config.Config, patients int, out io.Writer) error {
+//
+// It writes over a pool of its own whose commits do not wait for the WAL
+// flush (synchronous_commit off): the demo is thousands of small import
+// transactions, and losing the last of them to a crash loses nothing a
+// fresh data folder does not give back.
+func writeDemo(ctx context.Context, cfg *config.Config, patients int, out io.Writer) error {
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		if err != nil {
+			return err
+		}
+		dsn = cl.DSN("radpass")
+	}
+	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-seed"),
+		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))), pgdialect.New())
+	defer db.Close()
 	res, err := seed.Demo(ctx, db, seed.Options{Patients: patients, StorageRoot: dicomDir(cfg), Key: cfg.SecretKey})
 	if err != nil {
 		return err
