@@ -186,7 +186,7 @@ func insertPatients(ctx context.Context, tx bun.Tx, depts []*store.Department, n
 		visits := 1 + rng.IntN(2)
 		for v := 0; v < visits; v++ {
 			e := exams[rng.IntN(len(exams))]
-			sd := today.AddDate(0, 0, -rng.IntN(720))
+			sd := today.AddDate(0, 0, -1-rng.IntN(720)) // today is the first patients' only
 			sp := &studyPlan{
 				dept: d, patient: p, date: sd,
 				uid:       dicom.DerivedUID(demoSalt, fmt.Sprintf("study/%s/%d", p.PatientID, v)),
