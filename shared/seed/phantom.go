@@ -123,6 +123,7 @@ var (
 
 // head is a Shepp-Logan-like head at height z (-1 crown .. 1 skull base).
 func head(t tissues, z, jitter float64) []shape {
+	z *= 0.55 // the series covers the ventricles' levels, not the crown's
 	hz := 0.95
 	s := []shape{
 		section(shape{0, 0, 0.72, 0.9, 0, t.soft}, z, 0, 1.05),
