@@ -187,4 +187,5 @@ func printDemoUsers(out io.Writer) {
 		}
 		fmt.Fprintf(out, "  %-12s %-12s %s\n", u.Username, u.Role, dept)
 	}
+	fmt.Fprintln(out, "demo reference numbers and birth dates for the patient side: the dev outbox at /dev/outbox (\"Demo reference numbers\")")
 }
