@@ -9,13 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
 	"golang.org/x/term"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/ingest"
-	"github.com/radpass/radpass/shared/seed"
 )
 
 // cmdImport: radpass import --department CODE PATH… (files, folders, .zip).
@@ -116,18 +113,5 @@ func progressBar(w io.Writer) func(ingest.Progress) {
 		n := int(frac * width)
 		fmt.Fprintf(w, "\r[%s%s] %3.0f%%  %d files  %.1f/%.1f MB", strings.Repeat("#", n), strings.Repeat("-", width-n),
 			frac*100, p.Files, float64(p.Done)/(1<<20), float64(p.Total)/(1<<20))
-	}
-}
-
-// seedDICOM adds the real sample images to the demo data. Missing sample
-// files (no Go module cache) only cost the images, so it warns, never fails.
-func seedDICOM(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Writer) {
-	n, err := seed.DICOM(ctx, db, dicomDir(cfg))
-	if err != nil {
-		fmt.Fprintln(out, "radpass: demo images not imported:", err)
-		return
-	}
-	if n > 0 {
-		fmt.Fprintf(out, "demo images: %d real DICOM instances imported\n", n)
 	}
 }

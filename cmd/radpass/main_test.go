@@ -356,7 +356,9 @@ func serveUntilReady(t *testing.T, env map[string]string, addr string) (*exec.Cm
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(90 * time.Second)
+	// A first dev run generates and imports the demo's ~2,500 images
+	// before it listens: minutes on a loaded machine.
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		res, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {

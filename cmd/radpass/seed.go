@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/localpg"
@@ -46,11 +51,9 @@ func cmdSeed(ctx context.Context, load configLoader, args []string, out io.Write
 		return nil
 	}
 	if !has {
-		if err := seed.Demo(ctx, db, *n); err != nil {
+		if err := writeDemo(ctx, cfg, *n, out); err != nil {
 			return err
 		}
-		seedDICOM(ctx, db, cfg, out)
-		fmt.Fprintf(out, "demo data written: 2 departments, %d patients\n", *n)
 		printDemoUsers(out)
 	}
 	return seedBulk(ctx, cfg, *bulk, out)
@@ -75,5 +78,41 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 		return err
 	}
 	fmt.Fprintf(out, "bulk data written: %d studies, %d patients (IDs %s...) in %s\n", res.Studies, res.Patients, res.Prefix, res.Took.Round(100*time.Millisecond))
+	return nil
+}
+
+// writeDemo writes the demo data (dev mode only) and prints what it wrote:
+// the figures, and the demo reference numbers with what each lets a new
+// user try (they also go to the dev outbox; the database keeps only hashes).
+//
+// It writes over a pool of its own whose commits do not wait for the WAL
+// flush (synchronous_commit off): the demo is thousands of small import
+// transactions, and losing the last of them to a crash loses nothing a
+// fresh data folder does not give back.
+func writeDemo(ctx context.Context, cfg *config.Config, patients int, out io.Writer) error {
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+		if err != nil {
+			return err
+		}
+		dsn = cl.DSN("radpass")
+	}
+	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-seed"),
+		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))), pgdialect.New())
+	defer db.Close()
+	res, err := seed.Demo(ctx, db, seed.Options{Patients: patients, StorageRoot: dicomDir(cfg), Key: cfg.SecretKey})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(out, "radpass: demo:", w)
+	}
+	fmt.Fprintf(out, "demo data written in %s: 2 departments, %d patients, %d studies, %d DICOM instances (%.1f MB), %d reports\n",
+		res.Took.Round(100*time.Millisecond), res.Patients, res.Studies, res.Instances, float64(res.Bytes)/(1<<20), res.Reports)
+	fmt.Fprintln(out, "demo reference numbers (patient side, /p/signin; also in the dev outbox at /dev/outbox):")
+	for _, b := range res.Buckets {
+		fmt.Fprintf(out, "  %s  born %s  %-5s %-7s %s\n      %s\n", b.Number, b.BirthDate, b.Verification, b.State, b.Department, b.Try)
+	}
 	return nil
 }

@@ -98,10 +98,9 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 		}
 		if !has {
 			fmt.Fprintln(out, "first run: writing demo data")
-			if err := seed.Demo(ctx, db, 200); err != nil {
+			if err := writeDemo(ctx, cfg, 200, out); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
-			seedDICOM(ctx, db, cfg, out)
 		}
 		printDemoUsers(out)
 	}
@@ -205,4 +204,5 @@ func printDemoUsers(out io.Writer) {
 		}
 		fmt.Fprintf(out, "  %-12s %-12s %s\n", u.Username, u.Role, dept)
 	}
+	fmt.Fprintln(out, "demo reference numbers and birth dates for the patient side: the dev outbox at /dev/outbox (\"Demo reference numbers\")")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strconv"
 	"time"
 
 	dcm "github.com/suyashkumar/dicom"
@@ -34,6 +35,20 @@ func DerivedUID(salt, uid string) string {
 // file is written back as explicit VR little endian. Nested references
 // to other instances are left as they are.
 func Copy(r io.ReaderAt, size int64, id Identity, salt string) ([]byte, error) {
+	return CopyInto(r, size, id, salt, nil)
+}
+
+// Into is the study a copy joins: its UID and the study attributes the
+// study list shows, and the number of the copy's series in it.
+type Into struct {
+	StudyUID, StudyDate, StudyTime, Accession, Description, ReferringPhysician string
+	SeriesNumber                                                               int
+}
+
+// CopyInto is Copy that also moves the instance into the study into
+// describes (nil: its own study, as Copy): a real sample file becomes one
+// more series of a demo study.
+func CopyInto(r io.ReaderAt, size int64, id Identity, salt string, into *Into) ([]byte, error) {
 	r, size, ok := withFileMeta(r, size)
 	if !ok {
 		return nil, ErrNotDICOM
@@ -74,6 +89,15 @@ func Copy(r io.ReaderAt, size int64, id Identity, salt string) ([]byte, error) {
 		if old := str(ds, t); old != "" {
 			set[t] = []string{DerivedUID(salt, old)}
 		}
+	}
+	if into != nil {
+		set[tag.StudyInstanceUID] = []string{into.StudyUID}
+		set[tag.StudyDate] = []string{into.StudyDate}
+		set[tag.StudyTime] = []string{into.StudyTime}
+		set[tag.AccessionNumber] = []string{into.Accession}
+		set[tag.StudyDescription] = []string{into.Description}
+		set[tag.ReferringPhysicianName] = []string{into.ReferringPhysician}
+		set[tag.SeriesNumber] = []string{strconv.Itoa(into.SeriesNumber)}
 	}
 	if str(ds, tag.TransferSyntaxUID) == tsDeflated {
 		set[tag.TransferSyntaxUID] = []string{tsExplicitLE}

@@ -58,3 +58,44 @@ func TestCopy(t *testing.T) {
 		})
 	}
 }
+
+// CopyInto moves every sample into the study it names: the study's UID,
+// date, time, accession, description and referring physician, the given
+// series number, and its own derived series and instance UIDs.
+func TestCopyInto(t *testing.T) {
+	dir, err := rd.SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := rd.Identity{PatientID: "DEMO-8", Name: rd.PersonName{Family: "Nowak", Given: "Łucja"}, Sex: "F"}
+	into := &rd.Into{StudyUID: "2.25.4242", StudyDate: "20261201", StudyTime: "101500", Accession: "ACC42",
+		Description: "CT abdomen/pelvis", ReferringPhysician: "Dr. Peeters", SeriesNumber: 7}
+	for _, name := range rd.SampleFiles {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig, err := rd.ReadMeta(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := rd.CopyInto(bytes.NewReader(b), int64(len(b)), id, "demo", into)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dcmdump(t, c)
+		m, err := rd.ReadMeta(bytes.NewReader(c), int64(len(c)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.StudyUID != into.StudyUID || m.StudyDate == nil || m.StudyDate.Format("20060102") != into.StudyDate || m.StudyTime != into.StudyTime ||
+			m.Accession != into.Accession || m.StudyDescription != into.Description || m.ReferringPhysician == "" ||
+			m.SeriesNumber == nil || *m.SeriesNumber != 7 {
+			t.Fatalf("%s: study attributes %+v", name, m)
+		}
+		if m.SeriesUID != rd.DerivedUID("demo", orig.SeriesUID) || m.SOPInstanceUID != rd.DerivedUID("demo", orig.SOPInstanceUID) ||
+			m.PatientID != "DEMO-8" || m.PatientName.Given != "Łucja" {
+			t.Fatalf("%s: series %s instance %s patient %s %+v", name, m.SeriesUID, m.SOPInstanceUID, m.PatientID, m.PatientName)
+		}
+	}
+}

@@ -35,13 +35,37 @@ type Synth struct {
 	// JPEGSize, when set, encodes baseline JPEG frames at this size instead
 	// of Cols x Rows (a file whose pixel data disagrees with its header).
 	JPEGSize image.Point
+	// JPEGQuality of baseline JPEG frames (95 when 0).
+	JPEGQuality int
 	// Pixel gives sample s of pixel i of frame f as a stored value
 	// (negative allowed when Signed).
 	Pixel func(f, i, s int) int
 	// Raw, when set, is written as the pixel data as is (e.g. bit-packed
 	// BitsAllocated 1 or YBR_FULL_422 samples); Pixel is then unused.
 	Raw []byte
+	// SOPClassUID defaults to Secondary Capture Image Storage.
+	SOPClassUID string
+	// Extra are further top-level attributes; one with the tag of a default
+	// attribute (StudyDate, SeriesNumber, ...) replaces it.
+	Extra []Attr
 }
+
+// Attr is one attribute of Synth.Extra: Tag is 0xGGGGEEEE, Value a
+// []string or []int as the attribute's VR needs.
+type Attr struct {
+	Tag   uint32
+	Value any
+}
+
+// synthImplementation is the Implementation Class UID of Synth's files.
+var synthImplementation = DerivedUID("radpass", "dicom.Synth")
+
+// Transfer syntaxes Synth writes pixel data in.
+const (
+	TSExplicitLE   = tsExplicitLE
+	TSRLE          = tsRLE      // RLE Lossless, 8 or 16 bits, one sample per pixel
+	TSJPEGBaseline = tsJPEGBase // 8-bit grey baseline JPEG
+)
 
 // Bytes writes the instance as a DICOM Part 10 file.
 func (s Synth) Bytes() ([]byte, error) {
@@ -63,7 +87,10 @@ func (s Synth) Bytes() ([]byte, error) {
 	if s.Modality == "" {
 		s.Modality = "OT"
 	}
-	const secondaryCapture = "1.2.840.10008.5.1.4.1.1.7"
+	sopClass := s.SOPClassUID
+	if sopClass == "" {
+		sopClass = "1.2.840.10008.5.1.4.1.1.7" // Secondary Capture
+	}
 	var els []*dcm.Element
 	add := func(t tag.Tag, v any) {
 		e, err := dcm.NewElement(t, v)
@@ -72,13 +99,15 @@ func (s Synth) Bytes() ([]byte, error) {
 		}
 		els = append(els, e)
 	}
-	add(tag.MediaStorageSOPClassUID, []string{secondaryCapture})
+	add(tag.FileMetaInformationVersion, []byte{0, 1})
+	add(tag.MediaStorageSOPClassUID, []string{sopClass})
 	add(tag.MediaStorageSOPInstanceUID, []string{s.SOPUID})
 	add(tag.TransferSyntaxUID, []string{s.TransferSyntax})
+	add(tag.ImplementationClassUID, []string{synthImplementation})
 	if s.CharSet != "" {
 		add(tag.SpecificCharacterSet, []string{s.CharSet})
 	}
-	add(tag.SOPClassUID, []string{secondaryCapture})
+	add(tag.SOPClassUID, []string{sopClass})
 	add(tag.SOPInstanceUID, []string{s.SOPUID})
 	add(tag.StudyDate, []string{"20260102"})
 	add(tag.Modality, []string{s.Modality})
@@ -96,7 +125,10 @@ func (s Synth) Bytes() ([]byte, error) {
 	if s.SamplesPerPixel > 1 {
 		add(tag.PlanarConfiguration, []int{s.Planar})
 	}
-	add(tag.NumberOfFrames, []string{strconv.Itoa(s.Frames)})
+	if s.Frames > 1 || s.SOPClassUID == "" {
+		// Single-frame IODs have no Number of Frames; the default class keeps it.
+		add(tag.NumberOfFrames, []string{strconv.Itoa(s.Frames)})
+	}
 	if s.PixelSpacing != "" {
 		add(tag.PixelSpacing, strings.Split(s.PixelSpacing, `\`))
 	}
@@ -127,6 +159,9 @@ func (s Synth) Bytes() ([]byte, error) {
 		}
 		return k / s.SamplesPerPixel, k % s.SamplesPerPixel
 	}
+	if err := s.addExtra(&els); err != nil {
+		return nil, err
+	}
 	if s.Raw != nil {
 		add(tag.PixelData, dcm.PixelDataInfo{IntentionallyUnprocessed: true, UnprocessedValueData: s.Raw})
 		var buf bytes.Buffer
@@ -136,7 +171,7 @@ func (s Synth) Bytes() ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	var frames []*frame.Frame
-	for f := 0; f < s.Frames; f++ {
+	for f := 0; f < s.Frames && s.TransferSyntax != tsJPEGBase; f++ {
 		fr := &frame.Frame{}
 		switch s.BitsAllocated {
 		case 8:
@@ -165,7 +200,23 @@ func (s Synth) Bytes() ([]byte, error) {
 		}
 		frames = append(frames, fr)
 	}
-	if s.TransferSyntax == tsJPEGBase {
+	if s.TransferSyntax == tsRLE {
+		var enc []*frame.Frame
+		for _, fr := range frames {
+			b, err := encodeRLE(fr.NativeData, s.Rows, s.Cols, s.BitsAllocated, s.SamplesPerPixel)
+			if err != nil {
+				return nil, err
+			}
+			enc = append(enc, &frame.Frame{Encapsulated: true, EncapsulatedData: frame.EncapsulatedFrame{Data: b}})
+		}
+		e, err := dcm.NewElement(tag.PixelData, dcm.PixelDataInfo{IsEncapsulated: true, Frames: enc})
+		if err != nil {
+			return nil, err
+		}
+		e.RawValueRepresentation = "OB"
+		e.ValueLength = tag.VLUndefinedLength
+		els = append(els, e)
+	} else if s.TransferSyntax == tsJPEGBase {
 		// Encapsulated baseline JPEG, one fragment per frame (8-bit grey).
 		var enc []*frame.Frame
 		for f := 0; f < s.Frames; f++ {
@@ -178,7 +229,11 @@ func (s Synth) Bytes() ([]byte, error) {
 				g.Pix[i] = uint8(s.Pixel(f, i%(s.Cols*s.Rows), 0))
 			}
 			var jb bytes.Buffer
-			if err := jpeg.Encode(&jb, g, &jpeg.Options{Quality: 95}); err != nil {
+			q := s.JPEGQuality
+			if q == 0 {
+				q = 95
+			}
+			if err := jpeg.Encode(&jb, g, &jpeg.Options{Quality: q}); err != nil {
 				return nil, err
 			}
 			if jb.Len()%2 == 1 {
@@ -201,4 +256,89 @@ func (s Synth) Bytes() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// addExtra merges s.Extra into els (replacing attributes of the same tag)
+// and leaves els in tag order, as Part 10 requires.
+func (s Synth) addExtra(els *[]*dcm.Element) error {
+	for _, a := range s.Extra {
+		t := tag.Tag{Group: uint16(a.Tag >> 16), Element: uint16(a.Tag)}
+		e, err := dcm.NewElement(t, a.Value)
+		if err != nil {
+			return fmt.Errorf("synth element %v: %w", t, err)
+		}
+		replaced := false
+		for i, old := range *els {
+			if old.Tag == t {
+				(*els)[i], replaced = e, true
+			}
+		}
+		if !replaced {
+			*els = append(*els, e)
+		}
+	}
+	sortElements(*els)
+	return nil
+}
+
+// encodeRLE encodes one native frame as RLE Lossless (PS3.5 Annex G): a
+// 64-byte header, then one PackBits segment per byte plane, most
+// significant byte first, each row encoded on its own, each segment of
+// even length.
+func encodeRLE(native any, rows, cols, bits, spp int) ([]byte, error) {
+	if spp != 1 || (bits != 8 && bits != 16) {
+		return nil, fmt.Errorf("synth: RLE of %d samples of %d bits not supported", spp, bits)
+	}
+	n := rows * cols
+	var planes [][]byte
+	switch nf := native.(type) {
+	case *frame.NativeFrame[uint8]:
+		planes = [][]byte{nf.RawData[:n]}
+	case *frame.NativeFrame[uint16]:
+		hi, lo := make([]byte, n), make([]byte, n)
+		for i, v := range nf.RawData[:n] {
+			hi[i], lo[i] = byte(v>>8), byte(v)
+		}
+		planes = [][]byte{hi, lo}
+	default:
+		return nil, fmt.Errorf("synth: RLE of %T not supported", native)
+	}
+	out := make([]byte, 64, 64+n)
+	out[0] = byte(len(planes))
+	for p, plane := range planes {
+		off := len(out)
+		out[4+4*p], out[5+4*p], out[6+4*p], out[7+4*p] = byte(off), byte(off>>8), byte(off>>16), byte(off>>24)
+		for r := 0; r < rows; r++ {
+			out = packBits(out, plane[r*cols:(r+1)*cols])
+		}
+		if len(out)%2 == 1 {
+			out = append(out, 0)
+		}
+	}
+	return out, nil
+}
+
+// packBits appends the PackBits encoding of row to dst: runs of 2 to 128
+// equal bytes as a replicate run, the rest as literal runs of up to 128.
+func packBits(dst, row []byte) []byte {
+	for i := 0; i < len(row); {
+		j := i + 1
+		for j < len(row) && j-i < 128 && row[j] == row[i] {
+			j++
+		}
+		if j-i >= 2 {
+			dst = append(dst, byte(1-(j-i)), row[i]) // -(count-1) as int8
+			i = j
+			continue
+		}
+		// A literal run up to the next pair of equal bytes.
+		j = i + 1
+		for j < len(row) && j-i < 128 && (j+1 >= len(row) || row[j] != row[j+1]) {
+			j++
+		}
+		dst = append(dst, byte(j-i-1))
+		dst = append(dst, row[i:j]...)
+		i = j
+	}
+	return dst
 }

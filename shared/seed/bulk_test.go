@@ -62,7 +62,7 @@ func TestBulkUsesExistingDepartments(t *testing.T) {
 	t.Parallel()
 	db, dsn := testdb.NewWithURL(t)
 	ctx := context.Background()
-	if err := seed.Demo(ctx, db, 10); err != nil {
+	if _, err := seed.Demo(ctx, db, seed.Options{Patients: 10, StorageRoot: t.TempDir(), Key: []byte("0123456789abcdef0123456789abcdef")}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := seed.Bulk(ctx, dsn, 100, nil)

@@ -6,122 +6,128 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
+	"sync"
 
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
-// sampleDepartment spreads the six real sample files over the demo departments.
-var sampleDepartment = map[string]string{
-	"1.dcm": "RAD-NORTH", "3.dcm": "RAD-NORTH", "5.dcm": "RAD-NORTH",
-	"2.dcm": "RAD-SOUTH", "4.dcm": "RAD-SOUTH", "6.dcm": "RAD-SOUTH",
+// sampleStudy names the exam each real sample file joins as one more
+// series: the PET slices a PET-CT, the prostate MR an MRI prostate, the
+// chest radiograph a chest X-ray, the enhanced (multi-frame) CT a CT
+// abdomen, the secondary capture a CT brain.
+var sampleStudy = []struct{ file, exam string }{
+	{"1.dcm", "PET-CT whole body"}, {"2.dcm", "PET-CT whole body"},
+	{"3.dcm", "MRI prostate"}, {"4.dcm", "X-ray chest PA/LAT"},
+	{"5.dcm", "CT abdomen/pelvis"}, {"6.dcm", "CT brain without contrast"},
 }
 
-// demoSalt makes the UIDs of the demo copies: new UIDs, the same on every
-// run, so seeding again adds nothing.
+// demoSalt makes the UIDs of the demo: new UIDs, the same on every run.
 const demoSalt = "radpass-demo"
 
-// DICOM imports demo copies of the real DICOM files of the
-// suyashkumar/dicom module's testdata folder (read from the Go module
-// cache, never copied into the repository) into storageRoot. Each copy is
-// made for a demo patient of its department: the file's patient name, ID,
-// birth date and sex are the demo patient's and its study, series and
-// instance UIDs are new (dicom.DerivedUID), so a downloaded file tells the
-// truth and a PACS pushing the original samples does not collide with the
-// demo. It returns the number of instances added; running it again adds
-// nothing.
-func DICOM(ctx context.Context, db *bun.DB, storageRoot string) (int, error) {
-	dir, err := dicom.SampleDir()
-	if err != nil {
-		return 0, err
-	}
-	st, err := storage.NewFS(storageRoot)
-	if err != nil {
-		return 0, err
-	}
-	added := 0
-	for _, name := range dicom.SampleFiles {
-		d, err := ingest.Department(ctx, db, sampleDepartment[name])
-		if err != nil {
-			return added, err
-		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return added, err
-		}
-		orig, err := dicom.ReadMeta(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return added, fmt.Errorf("sample %s: %w", name, err)
-		}
-		n, err := db.NewSelect().Table("instances").Where("sop_uid = ?", dicom.DerivedUID(demoSalt, orig.SOPInstanceUID)).Count(ctx)
-		if err != nil {
-			return added, err
-		}
-		if n > 0 {
-			continue // seeded before
-		}
-		id := dicom.Identity{PatientID: orig.PatientID, Name: orig.PatientName, BirthDate: orig.BirthDate, Sex: orig.Sex}
-		demo, err := demoPatientFor(ctx, db, d.ID, orig.StudyDate)
-		if err != nil {
-			return added, err
-		}
-		if demo != 0 {
-			var p store.Patient
-			if err := db.NewSelect().Model(&p).Where("id = ?", demo).Scan(ctx); err != nil {
-				return added, err
+// placeSamples gives each real sample file the first study of its exam
+// (a study of a patient with a birth date, so it can be printed); a small
+// demo without such a study leaves the sample out.
+func placeSamples(plans []*studyPlan) {
+	for _, s := range sampleStudy {
+		for _, p := range plans {
+			if p.desc == s.exam && p.patient.BirthDate != nil && (len(p.samples) == 0 || s.exam == "PET-CT whole body") {
+				p.samples = append(p.samples, s.file)
+				break
 			}
-			id = dicom.Identity{PatientID: p.PatientID, BirthDate: p.BirthDate, Sex: p.Sex,
-				Name: dicom.PersonName{Family: p.FamilyName, Given: p.GivenName, Middle: p.MiddleName, Prefix: p.NamePrefix, Suffix: p.NameSuffix}}
-		}
-		c, err := dicom.Copy(bytes.NewReader(b), int64(len(b)), id, demoSalt)
-		if err != nil {
-			return added, fmt.Errorf("sample %s: %w", name, err)
-		}
-		im := &ingest.Importer{DB: db, Store: st, DepartmentID: d.ID}
-		res := im.Import(ctx, name, bytes.NewReader(c))
-		switch res.Outcome {
-		case ingest.Added:
-			added++
-		case ingest.Rejected:
-			return added, fmt.Errorf("sample %s: %s", name, res.Reason)
 		}
 	}
-	return added, nil
 }
 
-// demoPatientFor picks the demo patient of dept for a study of studyDate: the first
-// one without imaged studies yet who was born before the study date. The
-// samples are old (one PET study is from 1960), so when no demo patient is
-// that old, the first free one is made older: a demo patient "born" after
-// their own study is nonsense on screen. It returns 0 when the department
-// has no free demo patient.
-func demoPatientFor(ctx context.Context, db *bun.DB, dept int64, studyDate *time.Time) (int64, error) {
-	const free = `FROM patients p WHERE p.department_id = ? AND p.patient_id LIKE 'DEMO%'
-		AND NOT EXISTS (SELECT 1 FROM studies s JOIN series se ON se.study_id = s.id WHERE s.patient_id = p.id)`
-	var ids []int64
-	if err := db.NewRaw(`SELECT p.id `+free+`
-		AND (p.birth_date IS NULL OR p.birth_date < coalesce(?::date, 'infinity'::date))
-		ORDER BY p.patient_id LIMIT 1`, dept, studyDate).Scan(ctx, &ids); err != nil {
-		return 0, err
+// importStudies generates every study's instances and stores them through
+// the importer, workers studies at a time.
+func importStudies(ctx context.Context, db *bun.DB, st storage.Store, plans []*studyPlan, workers int, res *Result) error {
+	var dir string
+	for _, p := range plans {
+		if len(p.samples) > 0 {
+			d, err := dicom.SampleDir()
+			if err != nil {
+				return err
+			}
+			dir = d
+			break
+		}
 	}
-	if len(ids) == 1 {
-		return ids[0], nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *studyPlan)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				n, size, err := importStudy(ctx, db, st, dir, p)
+				mu.Lock()
+				res.Instances += n
+				res.Bytes += size
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	if err := db.NewRaw(`SELECT p.id `+free+` ORDER BY p.patient_id LIMIT 1`, dept).Scan(ctx, &ids); err != nil {
-		return 0, err
+	for _, p := range plans {
+		select {
+		case jobs <- p:
+		case <-ctx.Done():
+		}
 	}
-	if len(ids) == 0 {
-		return 0, nil
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
 	}
-	// Born 45 years before the study, on the same day of the year.
-	if _, err := db.NewRaw(`UPDATE patients SET birth_date = (?::date - interval '45 years')::date
-		WHERE id = ?`, studyDate, ids[0]).Exec(ctx); err != nil {
-		return 0, err
+	return firstErr
+}
+
+// importStudy stores one study: its synthetic series, then its samples.
+func importStudy(ctx context.Context, db *bun.DB, st storage.Store, sampleDir string, p *studyPlan) (n int, size int64, err error) {
+	im := &ingest.Importer{DB: db, Store: st, DepartmentID: p.dept.ID}
+	put := func(name string, b []byte) error {
+		r := im.Import(ctx, name, bytes.NewReader(b))
+		if r.Outcome != ingest.Added {
+			return fmt.Errorf("seed: %s not added: %s", name, r.Reason)
+		}
+		n++
+		size += r.Bytes
+		return nil
 	}
-	return ids[0], nil
+	err = p.files(put)
+	for i := range p.series {
+		p.series[i].picture = nil // frees the study's cached slices
+	}
+	if err != nil {
+		return n, size, err
+	}
+	id := dicom.Identity{PatientID: p.patient.PatientID, BirthDate: p.patient.BirthDate, Sex: p.patient.Sex,
+		Name: dicom.PersonName{Family: p.patient.FamilyName, Given: p.patient.GivenName}}
+	for k, name := range p.samples {
+		b, err := os.ReadFile(filepath.Join(sampleDir, name))
+		if err != nil {
+			return n, size, err
+		}
+		into := &dicom.Into{StudyUID: p.uid, StudyDate: p.date.Format("20060102"), StudyTime: p.studyTime,
+			Accession: p.accession, Description: p.desc, ReferringPhysician: p.referring, SeriesNumber: len(p.series) + k + 1}
+		c, err := dicom.CopyInto(bytes.NewReader(b), int64(len(b)), id, demoSalt, into)
+		if err != nil {
+			return n, size, fmt.Errorf("sample %s: %w", name, err)
+		}
+		if err := put(name, c); err != nil {
+			return n, size, err
+		}
+	}
+	return n, size, nil
 }

@@ -1,5 +1,7 @@
 // Package seed writes the demo data of dev mode: two departments with their
-// users, groups and labels, and ~200 fictitious patients with studies.
+// users, groups and labels, ~200 fictitious patients whose studies have
+// the images and reports their rows promise, and demo buckets in every
+// verification kind and state.
 package seed
 
 import (
@@ -11,6 +13,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -34,14 +38,43 @@ func HasData(ctx context.Context, db bun.IDB) (bool, error) {
 	return db.NewSelect().Model((*store.Department)(nil)).Exists(ctx)
 }
 
-// Demo writes the demo data in one transaction. studies is the number of
-// patients/studies (about 200 for `make run`).
-func Demo(ctx context.Context, db *bun.DB, studies int) error {
+// Options of a demo seed.
+type Options struct {
+	Patients    int    // demo patients (200 for `make run`), each with one or two studies
+	StorageRoot string // where the DICOM files and report PDFs go
+	// Key is the server's secret: the demo buckets' reference numbers are
+	// hashed with it, as every print's are.
+	Key     []byte
+	Workers int // studies generated and imported in parallel (4 when 0)
+}
+
+// Result says what Demo wrote.
+type Result struct {
+	Patients, Studies, Instances, Reports int
+	Bytes                                 int64 // stored bytes of the DICOM files
+	Buckets                               []DemoBucket
+	Warnings                              []string // what was left out (the real samples when the module cache lacks them)
+	Took                                  time.Duration
+}
+
+// Demo writes the demo data: departments, users, groups and labels and the
+// patients in one transaction; then every study's images, generated and
+// imported through the importer (content-addressed files, instance rows,
+// the counts the study list shows), its report through the report upload
+// path, and one bucket of each verification kind and state through the
+// bucket domain.
+func Demo(ctx context.Context, db *bun.DB, o Options) (*Result, error) {
+	start := time.Now()
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
 	hash, err := auth.HashPassword(DemoPassword)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	var plans []*studyPlan
+	var users []*store.User
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		depts := []*store.Department{
 			{Code: "RAD-NORTH", Name: "Radiology North (demo)", Address: "1 Harbour Road, 9000 Northtown", Phone: "+32 9 000 00 01", Email: "radiology.north@example.org", Contact: "the radiology reception, Monday to Friday 8:00–17:00", DefaultValidityN: 1, DefaultValidityUnit: "month"},
 			{Code: "RAD-SOUTH", Name: "Radiologie Süd (demo)", Address: "Hauptstraße 12, 8000 Südstadt", Phone: "+49 89 0000 0002", Email: "radiologie.sued@example.org", Contact: "das Radiologie-Sekretariat", DefaultValidityN: 2, DefaultValidityUnit: "week", MaxValidityN: ptr(6), MaxValidityUnit: ptr("month")},
@@ -49,11 +82,15 @@ func Demo(ctx context.Context, db *bun.DB, studies int) error {
 		if _, err := tx.NewInsert().Model(&depts).Exec(ctx); err != nil {
 			return err
 		}
+		// Read back the column defaults (verification kinds, SMS prefixes).
+		if err := tx.NewSelect().Model(&depts).Order("id").Scan(ctx); err != nil {
+			return err
+		}
 		byCode := map[string]*store.Department{}
 		for _, d := range depts {
 			byCode[d.Code] = d
 		}
-		users := make([]*store.User, 0, len(DemoUsers))
+		users = make([]*store.User, 0, len(DemoUsers))
 		for _, du := range DemoUsers {
 			u := &store.User{Username: du.Username, Role: du.Role, PasswordHash: hash, DisplayName: displayName(du.Username)}
 			if d := byCode[du.Department]; d != nil {
@@ -81,8 +118,33 @@ func Demo(ctx context.Context, db *bun.DB, studies int) error {
 				return err
 			}
 		}
-		return insertStudies(ctx, tx, depts, studies)
+		plans, err = insertPatients(ctx, tx, depts, o.Patients)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Patients: o.Patients, Studies: len(plans)}
+	if _, err := dicom.SampleDir(); err != nil {
+		res.Warnings = append(res.Warnings, "the six real sample files are left out: "+err.Error())
+	} else {
+		placeSamples(plans)
+	}
+	st, err := storage.NewFS(o.StorageRoot)
+	if err != nil {
+		return nil, err
+	}
+	if err := importStudies(ctx, db, st, plans, o.Workers, res); err != nil {
+		return nil, err
+	}
+	if err := attachReports(ctx, db, st, plans, res); err != nil {
+		return nil, err
+	}
+	if res.Buckets, err = demoBuckets(ctx, db, o.Key, users, plans); err != nil {
+		return nil, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
 }
 
 var (
@@ -91,7 +153,7 @@ var (
 	exams       = []struct{ desc, mod string }{
 		{"CT thorax with contrast", "CT"}, {"MRI knee left", "MR"}, {"X-ray chest PA/LAT", "CR"}, {"Mammography bilateral", "MG"},
 		{"Ultrasound abdomen", "US"}, {"CT brain without contrast", "CT"}, {"MRI lumbar spine", "MR"}, {"PET-CT whole body", "PT"},
-		{"X-ray hand right", "DX"}, {"CT abdomen/pelvis", "CT"},
+		{"X-ray hand right", "DX"}, {"CT abdomen/pelvis", "CT"}, {"MRI prostate", "MR"},
 	}
 	reportLines = []string{
 		"No acute abnormality. Normal study for age.",
@@ -100,9 +162,13 @@ var (
 	}
 )
 
-func insertStudies(ctx context.Context, tx bun.Tx, depts []*store.Department, n int) error {
+// insertPatients writes the demo patients and plans their studies (one or
+// two each). The first patient of each department has a study of today, so
+// the study list opens on a study with images and a final report.
+func insertPatients(ctx context.Context, tx bun.Tx, depts []*store.Department, n int) ([]*studyPlan, error) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	today := time.Now().UTC().Truncate(24 * time.Hour)
+	var plans []*studyPlan
 	for i := 0; i < n; i++ {
 		d := depts[i%len(depts)]
 		bd := time.Date(1935+rng.IntN(80), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
@@ -115,33 +181,33 @@ func insertStudies(ctx context.Context, tx bun.Tx, depts []*store.Department, n 
 			p.BirthDate = nil // a few patients lack a birth date, as real data does
 		}
 		if _, err := tx.NewInsert().Model(p).Exec(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		visits := 1 + rng.IntN(2)
 		for v := 0; v < visits; v++ {
 			e := exams[rng.IntN(len(exams))]
-			sd := today.AddDate(0, 0, -rng.IntN(720))
-			s := &store.Study{
-				DepartmentID: d.ID, PatientID: p.ID,
-				StudyUID:  fmt.Sprintf("2.25.%d%06d%d", 1000+d.ID, i, v),
-				StudyDate: &sd, StudyTime: fmt.Sprintf("%02d%02d00", 7+rng.IntN(11), rng.IntN(60)),
-				Accession: fmt.Sprintf("ACC%s%06d%d", d.Code[4:5], i, v), Description: e.desc, Modalities: []string{e.mod},
-				ReferringPhysician: "Dr. " + familyNames[rng.IntN(len(familyNames))],
-				NumSeries:          1 + rng.IntN(4), ReportStatus: "none",
+			sd := today.AddDate(0, 0, -1-rng.IntN(720)) // today is the first patients' only
+			sp := &studyPlan{
+				dept: d, patient: p, date: sd,
+				uid:       dicom.DerivedUID(demoSalt, fmt.Sprintf("study/%s/%d", p.PatientID, v)),
+				studyTime: fmt.Sprintf("%02d%02d00", 7+rng.IntN(11), rng.IntN(60)),
+				accession: fmt.Sprintf("ACC%s%06d%d", d.Code[4:5], i, v), desc: e.desc,
+				referring: "Dr. " + familyNames[rng.IntN(len(familyNames))], report: "none",
 			}
-			s.NumInstances = s.NumSeries * (1 + rng.IntN(120))
 			switch rng.IntN(3) {
 			case 0:
-				s.ReportStatus, s.ReportText = "final", reportLines[rng.IntN(len(reportLines))]
+				sp.report = "final"
 			case 1:
-				s.ReportStatus, s.ReportText = "preliminary", reportLines[rng.IntN(len(reportLines))]
+				sp.report = "preliminary"
 			}
-			if _, err := tx.NewInsert().Model(s).Exec(ctx); err != nil {
-				return err
+			if i < len(depts) && v == 0 {
+				sp.date, sp.desc, sp.report = today, "CT thorax with contrast", "final"
 			}
+			sp.series = seriesFor(sp.desc, rng)
+			plans = append(plans, sp)
 		}
 	}
-	return nil
+	return plans, nil
 }
 
 func displayName(username string) string {
