@@ -167,6 +167,7 @@ func metaFrom(ds dcm.Dataset) *Meta {
 	}
 	m.BurnedIn = burnedIn(ds)
 	m.PixelAspect = pixelAspect(ds)
+	functionalGroups(ds, m)
 	if m.Frames < 1 {
 		m.Frames = 1
 	}

@@ -400,3 +400,27 @@ func TestDefaultWindowIsPixelRange(t *testing.T) {
 		}
 	})
 }
+
+// An enhanced CT keeps rescale and window in its functional groups (the
+// sample's intercept is -1024, its window 49/102 in Hounsfield units):
+// read there, the frame renders as dcmtk renders it with that window;
+// ignored, the raw values through the HU window came out white.
+func TestEnhancedCTFunctionalGroups(t *testing.T) {
+	t.Parallel()
+	dir, err := rd.SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "5.dcm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := rd.Decode(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := im.Meta; m.RescaleIntercept != -1024 || m.WindowCenter != "49.0000" || m.WindowWidth != "102.000" {
+		t.Fatalf("rescale/window from the functional groups: intercept %v, window %q/%q", m.RescaleIntercept, m.WindowCenter, m.WindowWidth)
+	}
+	likeDcmtk(t, render(t, b, 0), dcm2pnm(t, b, 1, "+Ww", "49", "102"))
+}
