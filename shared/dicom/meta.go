@@ -4,6 +4,7 @@
 package dicom
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -113,10 +114,114 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	if err != nil {
 		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}
+	ResolveUN(ds.Elements)
 	if _, err := ds.FindElementByTag(tag.SOPInstanceUID); err != nil {
 		return ds, nil, ErrMissingUID
 	}
 	return ds, info, nil
+}
+
+// ResolveUN gives each element stored as UN whose tag the dictionary knows
+// the dictionary's VR and the value read as that VR (PS3.5 6.2.2: a UN
+// value is the value's little endian, implicit VR encoding), at any depth.
+// Files converted from implicit VR by a tool that did not know the tags
+// store SOP Class UID, Modality and the rest this way. Values of private,
+// unknown, ambiguous (US or SS) and binary VRs stay bytes.
+func ResolveUN(els []*dcm.Element) {
+	for _, e := range els {
+		if e == nil || e.Value == nil {
+			continue
+		}
+		if e.Value.ValueType() == dcm.Sequences {
+			for _, it := range e.Value.GetValue().([]*dcm.SequenceItemValue) {
+				if sub, ok := it.GetValue().([]*dcm.Element); ok {
+					ResolveUN(sub)
+				}
+			}
+			continue
+		}
+		if e.RawValueRepresentation != "UN" || tag.IsPrivate(e.Tag.Group) {
+			continue
+		}
+		raw, ok := e.Value.GetValue().([]byte)
+		if !ok {
+			continue
+		}
+		vr, ok := DictionaryVR(e.Tag)
+		if !ok {
+			continue
+		}
+		if v, ok := decodeUN(vr, raw); ok {
+			if nv, err := dcm.NewValue(v); err == nil {
+				e.Value = nv
+				e.RawValueRepresentation = vr
+			}
+		}
+	}
+}
+
+// DictionaryVR is the one VR the dictionary gives t (false for unknown
+// tags and tags with a choice of VRs).
+func DictionaryVR(t tag.Tag) (string, bool) {
+	info, err := tag.Find(t)
+	if err != nil || len(info.VRs) != 1 || info.VRs[0] == "UN" {
+		return "", false
+	}
+	return info.VRs[0], true
+}
+
+// decodeUN reads raw (little endian) as a value of vr.
+func decodeUN(vr string, raw []byte) (any, bool) {
+	switch vr {
+	case "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UC", "UI":
+		vals := strings.Split(string(raw), `\`)
+		for i, v := range vals {
+			vals[i] = strings.TrimRight(v, " \x00")
+		}
+		return vals, true
+	case "LT", "ST", "UT", "UR":
+		return []string{strings.TrimRight(string(raw), " \x00")}, true
+	case "US", "SS", "UL", "SL":
+		n := 2
+		if vr == "UL" || vr == "SL" {
+			n = 4
+		}
+		if len(raw)%n != 0 {
+			return nil, false
+		}
+		out := make([]int, 0, len(raw)/n)
+		for i := 0; i < len(raw); i += n {
+			switch vr {
+			case "US":
+				out = append(out, int(binary.LittleEndian.Uint16(raw[i:])))
+			case "SS":
+				out = append(out, int(int16(binary.LittleEndian.Uint16(raw[i:]))))
+			case "UL":
+				out = append(out, int(binary.LittleEndian.Uint32(raw[i:])))
+			case "SL":
+				out = append(out, int(int32(binary.LittleEndian.Uint32(raw[i:]))))
+			}
+		}
+		return out, true
+	case "FL", "FD":
+		n := 4
+		if vr == "FD" {
+			n = 8
+		}
+		if len(raw)%n != 0 {
+			return nil, false
+		}
+		out := make([]float64, 0, len(raw)/n)
+		for i := 0; i < len(raw); i += n {
+			if n == 4 {
+				out = append(out, float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[i:]))))
+			} else {
+				out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(raw[i:])))
+			}
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 var uidRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
