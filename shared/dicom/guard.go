@@ -116,6 +116,8 @@ type walkInfo struct {
 	// bot is the Basic Offset Table of the last encapsulated pixel data
 	// (the image's own, after any icon): frame offsets into the fragments.
 	bot []uint32
+	// resolvedUN counts the UN elements given their dictionary VR (ResolveUN).
+	resolvedUN int
 }
 
 // checkAndPatch is checkLengths that also returns what the walk learnt.

@@ -90,6 +90,22 @@ func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 	return m, nil
 }
 
+// ReadHeader is ReadMeta's parse, returning the data set itself (file meta
+// group included, pixel data skipped, UN values of known tags resolved)
+// for callers that need more of the header than Meta holds, and the number
+// of UN elements it resolved (see ResolveUN).
+func ReadHeader(r io.ReaderAt, size int64) (ds *dcm.Dataset, resolvedUN int, err error) {
+	parsed, info, err := parse(r, size, dcm.SkipPixelData())
+	if err != nil {
+		return nil, 0, err
+	}
+	m := metaFrom(parsed)
+	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
+		return nil, 0, ErrMissingUID
+	}
+	return &parsed, info.resolvedUN, nil
+}
+
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
 func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
@@ -114,7 +130,7 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	if err != nil {
 		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}
-	ResolveUN(ds.Elements)
+	info.resolvedUN = ResolveUN(ds.Elements)
 	if _, err := ds.FindElementByTag(tag.SOPInstanceUID); err != nil {
 		return ds, nil, ErrMissingUID
 	}
@@ -126,8 +142,9 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 // value is the value's little endian, implicit VR encoding), at any depth.
 // Files converted from implicit VR by a tool that did not know the tags
 // store SOP Class UID, Modality and the rest this way. Values of private,
-// unknown, ambiguous (US or SS) and binary VRs stay bytes.
-func ResolveUN(els []*dcm.Element) {
+// unknown, ambiguous (US or SS) and binary VRs stay bytes. It returns the
+// number of elements resolved.
+func ResolveUN(els []*dcm.Element) (n int) {
 	for _, e := range els {
 		if e == nil || e.Value == nil {
 			continue
@@ -135,7 +152,7 @@ func ResolveUN(els []*dcm.Element) {
 		if e.Value.ValueType() == dcm.Sequences {
 			for _, it := range e.Value.GetValue().([]*dcm.SequenceItemValue) {
 				if sub, ok := it.GetValue().([]*dcm.Element); ok {
-					ResolveUN(sub)
+					n += ResolveUN(sub)
 				}
 			}
 			continue
@@ -155,9 +172,11 @@ func ResolveUN(els []*dcm.Element) {
 			if nv, err := dcm.NewValue(v); err == nil {
 				e.Value = nv
 				e.RawValueRepresentation = vr
+				n++
 			}
 		}
 	}
+	return n
 }
 
 // DictionaryVR is the one VR the dictionary gives t (false for unknown

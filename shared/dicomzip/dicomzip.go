@@ -11,6 +11,7 @@ package dicomzip
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/flate"
 	"context"
 	"errors"
@@ -20,17 +21,19 @@ import (
 	"strings"
 	"time"
 
+	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/dicom/dicomdir"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
+	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
-// Item is one stored DICOM instance and the keys its DICOMDIR records need
-// (used as is for plain downloads; anonymized downloads take the keys from
-// the de-identified file instead). StoreItem fills it from the store models.
+// Item is one stored DICOM instance. Write takes the DICOMDIR's keys from
+// each file as written, not from the Item's copies of them (kept for
+// callers: OnSkip, logs). StoreItem fills it from the store models.
 type Item struct {
 	// Open opens the stored file and returns its size in bytes. For
 	// anonymized downloads the reader must also be an io.ReaderAt (as
@@ -122,11 +125,35 @@ const (
 	Folder       = "DICOM"
 )
 
-// ErrShortFile is returned when a stored file has fewer bytes than its size.
+// ErrShortFile: a stored file has fewer bytes than its size.
 var ErrShortFile = errors.New("dicomzip: stored file is shorter than its size")
 
-// Write streams the ZIP of items to w. On error the archive is incomplete
-// (the caller has usually sent headers already and can only abort).
+// ErrUnreadable marks a file left out because it cannot be read, converted
+// or described in the DICOMDIR (OnSkip hears it wrapped with the cause).
+var ErrUnreadable = errors.New("dicomzip: file left out: it cannot be read or described")
+
+// How a file goes into the archive.
+const (
+	asIs      = iota // the stored bytes
+	convert          // transcoded to explicit VR little endian
+	anonymize        // de-identified (and converted), via the library
+)
+
+// planned is what Write decided about one item before the first byte.
+type planned struct {
+	path []string
+	rec  dicomdir.Instance
+	how  int
+	skip error
+}
+
+// Write streams the ZIP of items to w. Everything that can be decided is
+// decided before the first byte: each file's header is read (and
+// de-identified), its DICOMDIR records and its conversion are checked, and
+// a file that fails is left out with a line in the read-me (OnSkip hears
+// of it), so the archive is complete. Only an error of the storage or of w
+// while streaming, or a cancelled ctx, leaves it incomplete (the caller has
+// usually sent headers already and can only abort).
 func Write(ctx context.Context, w io.Writer, items []Item, opt Options) error {
 	if opt.Anonymize && opt.Number == "" {
 		return errors.New("dicomzip: Anonymize needs the pseudonym Number")
@@ -138,51 +165,72 @@ func Write(ctx context.Context, w io.Writer, items []Item, opt Options) error {
 	if err != nil {
 		return err
 	}
+	var uids *deid.UIDMap
+	if opt.Anonymize {
+		uids = deid.NewUIDMap()
+	}
+	plans := make([]planned, len(items))
+	records := make([]dicomdir.Instance, 0, len(items))
+	burned, unreadable := 0, 0
+	for i, it := range items {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p, err := plan(ctx, it, paths[i], opt, uids)
+		if err != nil {
+			return fmt.Errorf("dicomzip: %s (%s): %w", strings.Join(paths[i], "/"), it.SOPInstanceUID, err)
+		}
+		plans[i] = p
+		if p.skip != nil {
+			if errors.Is(p.skip, deid.ErrBurnedIn) {
+				burned++
+			} else {
+				unreadable++
+			}
+			if opt.OnSkip != nil {
+				opt.OnSkip(it, p.skip)
+			}
+			continue
+		}
+		records = append(records, p.rec)
+	}
+	var dir bytes.Buffer
+	if err := dicomdir.Write(&dir, records, dicomdir.Options{Now: opt.Now, NewUID: deid.NewUID}); err != nil {
+		return err
+	}
+
 	zw := zip.NewWriter(w)
 	// BestSpeed: default-level deflate runs at a few MB/s on pixel data.
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, flate.BestSpeed)
 	})
-	var uids *deid.UIDMap
-	if opt.Anonymize {
-		uids = deid.NewUIDMap()
-	}
 	method := zip.Store
 	if opt.Deflate {
 		method = zip.Deflate
 	}
-	records := make([]dicomdir.Instance, 0, len(items))
-	skipped := 0
 	for i, it := range items {
+		if plans[i].skip != nil {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rec, err := writeFile(ctx, zw, it, paths[i], method, opt, uids)
-		if errors.Is(err, deid.ErrBurnedIn) {
-			skipped++
-			if opt.OnSkip != nil {
-				opt.OnSkip(it, err)
-			}
-			continue
-		}
-		if err != nil {
+		if err := writeFile(ctx, zw, it, plans[i], method, opt, uids); err != nil {
 			return fmt.Errorf("dicomzip: %s (%s): %w", strings.Join(paths[i], "/"), it.SOPInstanceUID, err)
 		}
-		records = append(records, rec)
 	}
 	dw, err := zw.CreateHeader(&zip.FileHeader{Name: DicomdirName, Method: zip.Deflate, Modified: opt.Now})
 	if err != nil {
 		return err
 	}
-	dopt := dicomdir.Options{Now: opt.Now, NewUID: deid.NewUID}
-	if err := dicomdir.Write(dw, records, dopt); err != nil {
+	if _, err := dw.Write(dir.Bytes()); err != nil {
 		return err
 	}
 	rw, err := zw.CreateHeader(&zip.FileHeader{Name: ReadmeName, Method: zip.Deflate, Modified: opt.Now})
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(rw, Readme(opt.Lang, len(records), skipped, opt)); err != nil {
+	if _, err := io.WriteString(rw, readme(opt.Lang, len(records), burned, unreadable, opt)); err != nil {
 		return err
 	}
 	return zw.Close()
@@ -218,86 +266,157 @@ func component(prefix string, n int) string {
 	return fmt.Sprintf("%s%04d", prefix, n)
 }
 
-func writeFile(ctx context.Context, zw *zip.Writer, it Item, path []string, method uint16, opt Options, uids *deid.UIDMap) (dicomdir.Instance, error) {
-	rec := dicomdir.Instance{FileID: path}
+// plan reads one file's header and decides how it goes into the archive
+// and what its DICOMDIR records say (from the file as written: the
+// de-identified and converted data set). A file that fails is marked
+// skipped; the error returned is one no file can fix (a cancelled ctx, an
+// Open that does not give an io.ReaderAt).
+func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.UIDMap) (planned, error) {
+	p := planned{path: path}
+	skip := func(err error) (planned, error) {
+		if ctx.Err() != nil {
+			return p, ctx.Err()
+		}
+		p.skip = fmt.Errorf("%w: %w", ErrUnreadable, err)
+		return p, nil
+	}
 	if it.Open == nil {
-		return rec, errors.New("no Open function")
+		return p, errors.New("no Open function")
 	}
 	rc, size, err := it.Open(ctx)
 	if err != nil {
-		return rec, err
+		return skip(err)
 	}
 	defer rc.Close()
-	hdr := &zip.FileHeader{Name: strings.Join(path, "/"), Method: method, Modified: opt.Now}
-	if !opt.Anonymize {
+	raw, ok := rc.(io.ReaderAt)
+	if !ok {
+		return p, errors.New("files must be opened as io.ReaderAt (storage.Blob is one)")
+	}
+	ra := ctxReaderAt{ctx, raw}
+	var last [1]byte
+	if size < 132 {
+		return skip(rd.ErrNotDICOM)
+	}
+	if _, err := ra.ReadAt(last[:], size-1); err != nil {
+		return skip(ErrShortFile)
+	}
+	ds, resolved, err := rd.ReadHeader(ra, size)
+	if err != nil {
+		return skip(err)
+	}
+	ts := deid.String(ds, tag.TransferSyntaxUID)
+	switch {
+	case opt.Anonymize:
+		if deid.BurnedIn(ds) {
+			p.skip = deid.ErrBurnedIn
+			return p, nil
+		}
+		if err := deid.Apply(ds, deidOptions(opt, uids)); err != nil {
+			return skip(err)
+		}
+		p.how = anonymize
+		if ts == implicitVRLittleEndian || ts == deflatedExplicitVRLE { // as deid.Read and writeFile do
+			setTransferSyntax(ds, explicitVRLittleEndian)
+		}
+	case ts == implicitVRLittleEndian || resolved > 0 && ts != deflatedExplicitVRLE && ts != explicitVRBigEndian:
+		// A file the transcoder cannot walk goes as it is stored.
+		if transcode(nil, ra, size, true) == nil {
+			p.how = convert
+			setTransferSyntax(ds, explicitVRLittleEndian)
+		}
+	}
+	if p.rec, err = dicomdir.FromDataset(ds, path); err != nil {
+		return skip(err)
+	}
+	if p.rec.SOPClassUID == "" {
+		return skip(errors.New("no SOP class UID"))
+	}
+	return p, nil
+}
+
+func deidOptions(opt Options, uids *deid.UIDMap) deid.Options {
+	return deid.Options{PatientName: deid.PseudonymName(opt.Number), PatientID: opt.Number, UIDs: uids}
+}
+
+// setTransferSyntax sets (0002,0010) of ds.
+func setTransferSyntax(ds *dcm.Dataset, ts string) {
+	if e, err := ds.FindElementByTag(tag.TransferSyntaxUID); err == nil {
+		if v, err := dcm.NewValue([]string{ts}); err == nil {
+			e.Value = v
+		}
+	}
+}
+
+// writeFile writes one planned file.
+func writeFile(ctx context.Context, zw *zip.Writer, it Item, p planned, method uint16, opt Options, uids *deid.UIDMap) error {
+	rc, size, err := it.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	ra, ok := rc.(io.ReaderAt)
+	if !ok {
+		return errors.New("files must be opened as io.ReaderAt")
+	}
+	hdr := &zip.FileHeader{Name: strings.Join(p.path, "/"), Method: method, Modified: opt.Now}
+	switch p.how {
+	case asIs:
 		fw, err := zw.CreateHeader(hdr)
 		if err != nil {
-			return rec, err
+			return err
 		}
-		n, err := io.Copy(fw, storage.ContextReader(ctx, io.LimitReader(rc, size)))
+		n, err := io.Copy(fw, storage.ContextReader(ctx, io.NewSectionReader(ra, 0, size)))
 		if err != nil {
-			return rec, err
+			return err
 		}
 		if n != size {
-			return rec, ErrShortFile
+			return ErrShortFile
 		}
-		rec.PatientID = it.PatientID
-		rec.PatientName = it.PatientName
-		rec.StudyUID = it.StudyUID
-		if it.StudyDate != nil {
-			rec.StudyDate = it.StudyDate.Format("20060102")
+		return nil
+	case convert:
+		fw, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return err
 		}
-		rec.StudyTime = it.StudyTime
-		rec.StudyDescription = it.StudyDescription
-		rec.Accession = it.Accession
-		rec.SeriesUID = it.SeriesUID
-		rec.Modality = it.Modality
-		rec.SeriesNumber = itoa(it.SeriesNumber)
-		rec.SOPInstanceUID = it.SOPInstanceUID
-		rec.SOPClassUID = it.SOPClassUID
-		rec.TransferSyntax = it.TransferSyntax
-		rec.InstanceNumber = itoa(it.InstanceNumber)
-		return rec, nil
+		return transcode(fw, ctxReaderAt{ctx, ra}, size, false)
 	}
 	// Parse and de-identify before the entry exists, so a file that cannot
 	// be de-identified never leaves a partial (or raw) entry behind.
-	ra, ok := rc.(io.ReaderAt)
-	if !ok {
-		return rec, errors.New("an anonymized download needs files opened as io.ReaderAt (storage.Blob is one)")
-	}
 	ds, err := deid.ReadAt(ctxReaderAt{ctx, ra}, size)
 	if err != nil {
-		return rec, err
+		return err
 	}
+	rd.ResolveUN(ds.Elements)
 	if deid.BurnedIn(ds) {
-		return rec, deid.ErrBurnedIn
+		return deid.ErrBurnedIn
 	}
-	if err := deid.Apply(ds, deid.Options{PatientName: deid.PseudonymName(opt.Number), PatientID: opt.Number, UIDs: uids}); err != nil {
-		return rec, err
+	if err := deid.Apply(ds, deidOptions(opt, uids)); err != nil {
+		return err
+	}
+	if deid.String(ds, tag.TransferSyntaxUID) == implicitVRLittleEndian {
+		setTransferSyntax(ds, explicitVRLittleEndian)
+		explicitPixelVR(ds)
 	}
 	fw, err := zw.CreateHeader(hdr)
 	if err != nil {
-		return rec, err
+		return err
 	}
-	if err := deid.Write(fw, ds); err != nil {
-		return rec, err
+	return deid.Write(fw, ds)
+}
+
+// explicitPixelVR gives native pixel data read from implicit VR its VR
+// for explicit VR: OW, or OB for 8-bit samples (PS3.5 A.2).
+func explicitPixelVR(ds *dcm.Dataset) {
+	e, err := ds.FindElementByTag(tag.PixelData)
+	if err != nil {
+		return
 	}
-	s := func(t tag.Tag) string { return deid.String(ds, t) }
-	rec.PatientID = s(tag.PatientID)
-	rec.PatientName = s(tag.PatientName)
-	rec.StudyUID = s(tag.StudyInstanceUID)
-	rec.StudyDate = s(tag.StudyDate)
-	rec.StudyTime = s(tag.StudyTime)
-	rec.StudyDescription = s(tag.StudyDescription)
-	rec.Accession = s(tag.AccessionNumber)
-	rec.SeriesUID = s(tag.SeriesInstanceUID)
-	rec.Modality = s(tag.Modality)
-	rec.SeriesNumber = s(tag.SeriesNumber)
-	rec.SOPInstanceUID = s(tag.SOPInstanceUID)
-	rec.SOPClassUID = s(tag.SOPClassUID)
-	rec.TransferSyntax = s(tag.TransferSyntaxUID)
-	rec.InstanceNumber = s(tag.InstanceNumber)
-	return rec, nil
+	e.RawValueRepresentation = "OW"
+	if b, err := ds.FindElementByTag(tag.BitsAllocated); err == nil {
+		if v, ok := b.Value.GetValue().([]int); ok && len(v) > 0 && v[0] <= 8 {
+			e.RawValueRepresentation = "OB"
+		}
+	}
 }
 
 func itoa(p *int) string {
@@ -307,9 +426,14 @@ func itoa(p *int) string {
 	return strconv.Itoa(*p)
 }
 
-// Readme is the README.txt of a download of n files, skipped left out
-// (CRLF line ends, so every text editor shows it).
+// Readme is the README.txt of a download of n files, skipped left out for
+// burned-in annotation (CRLF line ends, so every text editor shows it).
 func Readme(lang string, n, skipped int, opt Options) string {
+	return readme(lang, n, skipped, 0, opt)
+}
+
+// readme is Readme with the files left out because they could not be read.
+func readme(lang string, n, skipped, unreadable int, opt Options) string {
 	t := i18n.For(lang)
 	parts := []string{
 		t("download.readme.title"),
@@ -321,6 +445,9 @@ func Readme(lang string, n, skipped int, opt Options) string {
 	}
 	if skipped > 0 {
 		parts = append(parts, t("download.readme.skipped", "Skipped", skipped))
+	}
+	if unreadable > 0 {
+		parts = append(parts, t("download.readme.unreadable", "Count", unreadable))
 	}
 	parts = append(parts, t("download.readme.diagnosis"), t("download.readme.privacy"))
 	return strings.Join(parts, "\r\n\r\n") + "\r\n"
