@@ -106,6 +106,27 @@ func ReadHeader(r io.ReaderAt, size int64) (ds *dcm.Dataset, resolvedUN int, err
 	return &parsed, info.resolvedUN, nil
 }
 
+// ReadFull is ReadHeader with the pixel data kept as stored (not decoded):
+// the whole data set, for rewriting the file.
+func ReadFull(r io.ReaderAt, size int64) (*dcm.Dataset, error) {
+	ds, _, err := parse(r, size, dcm.SkipProcessingPixelDataValue())
+	if err != nil {
+		return nil, err
+	}
+	m := metaFrom(ds)
+	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
+		return nil, ErrMissingUID
+	}
+	return &ds, nil
+}
+
+// WithFileMeta gives a stream without the Part 10 preamble, prefix or file
+// meta group the ones it lacks (transfer syntax guessed from the first
+// element), as every reader here sees it; false if it is no DICOM stream.
+func WithFileMeta(r io.ReaderAt, size int64) (io.ReaderAt, int64, bool) {
+	return withFileMeta(r, size)
+}
+
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
 func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {

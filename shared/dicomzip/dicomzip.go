@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +146,7 @@ type planned struct {
 	rec  dicomdir.Instance
 	how  int
 	skip error
+	sop  [2]string // SOP class and instance UIDs, for a file meta group that lacks them
 }
 
 // Write streams the ZIP of items to w. Everything that can be decided is
@@ -318,14 +320,24 @@ func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.U
 		if ts == implicitVRLittleEndian || ts == deflatedExplicitVRLE { // as deid.Read and writeFile do
 			setTransferSyntax(ds, explicitVRLittleEndian)
 		}
-	case ts == implicitVRLittleEndian || resolved > 0 && ts != deflatedExplicitVRLE && ts != explicitVRBigEndian:
+	case ts != deflatedExplicitVRLE && ts != explicitVRBigEndian &&
+		(ts == implicitVRLittleEndian || resolved > 0 || !part10(ra, ds)):
 		// A file the transcoder cannot walk goes as it is stored.
-		if transcode(nil, ra, size, true) == nil {
+		p.sop = [2]string{deid.String(ds, tag.SOPClassUID), deid.String(ds, tag.SOPInstanceUID)}
+		if transcode(nil, ra, size, true, p.sop) == nil {
 			p.how = convert
-			setTransferSyntax(ds, explicitVRLittleEndian)
+			if ts == implicitVRLittleEndian {
+				setTransferSyntax(ds, explicitVRLittleEndian)
+			}
 		}
 	}
-	if p.rec, err = dicomdir.FromDataset(ds, path); err != nil {
+	p.rec, err = dicomdir.FromDataset(ds, path)
+	if errors.Is(err, dicomdir.ErrMissingKey) {
+		// The file lacks a type 1 key of its record type (an SR without
+		// Content Date): it stays, under a PRIVATE record.
+		p.rec, err = dicomdir.AsPrivate(p.rec)
+	}
+	if err != nil {
 		return skip(err)
 	}
 	if p.rec.SOPClassUID == "" {
@@ -336,6 +348,16 @@ func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.U
 
 func deidOptions(opt Options, uids *deid.UIDMap) deid.Options {
 	return deid.Options{PatientName: deid.PseudonymName(opt.Number), PatientID: opt.Number, UIDs: uids}
+}
+
+// part10: the stored file has the Part 10 prefix and a file meta group
+// naming its SOP class and instance.
+func part10(ra io.ReaderAt, ds *dcm.Dataset) bool {
+	var magic [4]byte
+	if _, err := ra.ReadAt(magic[:], 128); err != nil || string(magic[:]) != "DICM" {
+		return false
+	}
+	return deid.String(ds, tag.MediaStorageSOPClassUID) != "" && deid.String(ds, tag.MediaStorageSOPInstanceUID) != ""
 }
 
 // setTransferSyntax sets (0002,0010) of ds.
@@ -378,30 +400,68 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, p planned, method u
 		if err != nil {
 			return err
 		}
-		return transcode(fw, ctxReaderAt{ctx, ra}, size, false)
+		return transcode(fw, ctxReaderAt{ctx, ra}, size, false, p.sop)
 	}
 	// Parse and de-identify before the entry exists, so a file that cannot
-	// be de-identified never leaves a partial (or raw) entry behind.
-	ds, err := deid.ReadAt(ctxReaderAt{ctx, ra}, size)
+	// be de-identified never leaves a partial (or raw) entry behind. The
+	// parse is plan's (lengths checked first, UN resolved, file meta
+	// completed) with the pixel data kept as stored.
+	ds, err := rd.ReadFull(ctxReaderAt{ctx, ra}, size)
 	if err != nil {
 		return err
 	}
-	rd.ResolveUN(ds.Elements)
 	if deid.BurnedIn(ds) {
 		return deid.ErrBurnedIn
 	}
 	if err := deid.Apply(ds, deidOptions(opt, uids)); err != nil {
 		return err
 	}
-	if deid.String(ds, tag.TransferSyntaxUID) == implicitVRLittleEndian {
+	switch deid.String(ds, tag.TransferSyntaxUID) {
+	case implicitVRLittleEndian:
 		setTransferSyntax(ds, explicitVRLittleEndian)
 		explicitPixelVR(ds)
+	case deflatedExplicitVRLE: // the library reads deflate, writes it not
+		setTransferSyntax(ds, explicitVRLittleEndian)
+	}
+	if err := completeMeta(ds); err != nil {
+		return err
 	}
 	fw, err := zw.CreateHeader(hdr)
 	if err != nil {
 		return err
 	}
 	return deid.Write(fw, ds)
+}
+
+// completeMeta adds the file meta elements PS3.10 7.1 requires that a
+// file stored without them lacks (Media Storage SOP Class and Instance
+// UIDs from the data set, RadPass as the implementation).
+func completeMeta(ds *dcm.Dataset) error {
+	for _, m := range []struct {
+		tg  tag.Tag
+		val []string
+	}{
+		{tag.MediaStorageSOPClassUID, []string{deid.String(ds, tag.SOPClassUID)}},
+		{tag.MediaStorageSOPInstanceUID, []string{deid.String(ds, tag.SOPInstanceUID)}},
+		{tag.ImplementationClassUID, []string{dicomdir.ImplementationClassUID}},
+	} {
+		if _, err := ds.FindElementByTag(m.tg); err == nil {
+			continue
+		}
+		e, err := dcm.NewElement(m.tg, m.val)
+		if err != nil {
+			return err
+		}
+		at := len(ds.Elements)
+		for i, x := range ds.Elements {
+			if x.Tag.Compare(m.tg) > 0 {
+				at = i
+				break
+			}
+		}
+		ds.Elements = slices.Insert(ds.Elements, at, e)
+	}
+	return nil
 }
 
 // explicitPixelVR gives native pixel data read from implicit VR its VR

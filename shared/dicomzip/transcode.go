@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 
+	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/dicomdir"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
@@ -37,12 +39,21 @@ type transcoder struct {
 	w        io.Writer
 	dry      bool
 	pixelRep int
-	buf      []byte
+	// bitsAllocated of the image, for native pixel data's OB or OW.
+	bitsAllocated int
+	buf           []byte
+	sop           [2]string
 }
 
-// transcode writes the file r of size bytes to w (nil with dry).
-func transcode(w io.Writer, r io.ReaderAt, size int64, dry bool) error {
-	tc := &transcoder{r: r, size: size, w: w, dry: dry}
+// transcode writes the file r of size bytes to w (nil with dry). A file
+// without the Part 10 prefix or file meta group gets them; sop (SOP class
+// and instance UID) fills a file meta group that lacks them.
+func transcode(w io.Writer, r io.ReaderAt, size int64, dry bool, sop [2]string) error {
+	r, size, ok := rd.WithFileMeta(r, size)
+	if !ok {
+		return fmt.Errorf("%w: not DICOM", errTranscode)
+	}
+	tc := &transcoder{r: r, size: size, w: w, dry: dry, sop: sop}
 	if err := tc.run(); err != nil {
 		return fmt.Errorf("%w: %v", errTranscode, err)
 	}
@@ -155,10 +166,23 @@ func (tc *transcoder) run() error {
 	case explicitVRBigEndian, deflatedExplicitVRLE, "":
 		return fmt.Errorf("transfer syntax %q", ts)
 	}
+	// The file meta elements PS3.10 7.1 requires, where the file lacks them.
+	need := []metaEl{
+		{tag.FileMetaInformationVersion, "OB", []byte{0, 1}},
+		{tag.MediaStorageSOPClassUID, "UI", uiPad(tc.sop[0])},
+		{tag.MediaStorageSOPInstanceUID, "UI", uiPad(tc.sop[1])},
+		{tag.ImplementationClassUID, "UI", uiPad(dicomdir.ImplementationClassUID)},
+	}
+	for _, n := range need {
+		if !slices.ContainsFunc(meta, func(m metaEl) bool { return m.tg == n.tg }) && len(n.val) > 0 {
+			meta = append(meta, n)
+		}
+	}
+	slices.SortFunc(meta, func(a, b metaEl) int { return a.tg.Compare(b.tg) })
 	var mb []byte
 	for _, m := range meta {
 		val := m.val
-		if m.tg.Element == 0x0010 {
+		if m.tg.Element == 0x0010 && implicit {
 			val = uiPad(explicitVRLittleEndian)
 		}
 		mb = appendHeader(mb, m.tg, m.vr, uint32(len(val)))
@@ -228,12 +252,19 @@ func (tc *transcoder) elements(p, end int64, implicit, inItem bool, depth int) (
 			vr, itemsImplicit = "SQ", true
 		}
 		v := p + hl
-		if tg == (tag.Tag{Group: 0x0028, Element: 0x0103}) && depth == 0 && n == 2 {
+		if (tg == tag.PixelRepresentation || tg == tag.BitsAllocated) && depth == 0 && n == 2 {
 			b, err := tc.read(v, 2)
 			if err != nil {
 				return 0, err
 			}
-			tc.pixelRep = int(binary.LittleEndian.Uint16(b))
+			if tg == tag.BitsAllocated {
+				tc.bitsAllocated = int(binary.LittleEndian.Uint16(b))
+			} else {
+				tc.pixelRep = int(binary.LittleEndian.Uint16(b))
+			}
+		}
+		if tg == tag.PixelData && depth == 0 && vr == "OW" && n != undefined && tc.bitsAllocated > 0 && tc.bitsAllocated <= 8 {
+			vr = "OB" // 8-bit samples (PS3.5 A.2), whatever the length
 		}
 		switch {
 		case vr == "SQ":

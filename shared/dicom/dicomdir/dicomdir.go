@@ -342,7 +342,7 @@ func hierarchy(instances []Instance, opt Options) ([]*record, error) {
 		if num == "" && numType == "1" {
 			num = fmt.Sprint(len(se.children) + 1)
 		}
-		if !hasNum && (numType != "" || num != "") {
+		if !hasNum && numType != "" {
 			list = append(list, one(0x0020, 0x0013, "IS", text(num)))
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].tg.Compare(list[j].tg) < 0 })

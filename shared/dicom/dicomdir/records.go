@@ -325,29 +325,42 @@ func encode(e *dcm.Element) (Key, error) {
 	if err := w.WriteElement(e); err != nil {
 		return Key{}, fmt.Errorf("dicomdir: key %v: %w", e.Tag, err)
 	}
-	k := Key{Tag: e.Tag, Raw: b.Bytes()}
-	for _, c := range k.Raw {
-		if c >= 0x80 {
-			k.Text = textual(e)
-			break
-		}
-	}
-	return k, nil
+	return Key{Tag: e.Tag, Raw: b.Bytes(), Text: nonASCII(e)}, nil
 }
 
-// textual: the element holds text (at any depth), so a high byte is a character.
-func textual(e *dcm.Element) bool {
+// nonASCII: a text value of the element (at any depth) has a non-ASCII character.
+func nonASCII(e *dcm.Element) bool {
 	switch v := e.Value.GetValue().(type) {
 	case []string:
-		return true
+		for _, s := range v {
+			for i := 0; i < len(s); i++ {
+				if s[i] >= 0x80 {
+					return true
+				}
+			}
+		}
 	case []*dcm.SequenceItemValue:
 		for _, it := range v {
 			for _, sub := range it.GetValue().([]*dcm.Element) {
-				if textual(sub) {
+				if nonASCII(sub) {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// AsPrivate makes in's lower-level record a PRIVATE record (Private Record
+// UID: the SOP class UID, the only key it needs): for a file whose own
+// record type cannot be written because the file lacks one of its type 1
+// keys (FromDataset's ErrMissingKey). The file stays referenced.
+func AsPrivate(in Instance) (Instance, error) {
+	in.RecordType = "PRIVATE"
+	k, err := encode(&dcm.Element{Tag: privateRecordUID, RawValueRepresentation: "UI", Value: mustValue([]string{in.SOPClassUID})})
+	if err != nil {
+		return in, err
+	}
+	in.Keys = []Key{k}
+	return in, nil
 }
