@@ -22,6 +22,7 @@ if [ "${1:-run}" = test ]; then
   command -v dcmcjpls >/dev/null 2>&1 || need+=(dcmtk)
   command -v gdcmconv >/dev/null 2>&1 || need+=(libgdcm-tools)
   command -v opj_decompress >/dev/null 2>&1 || need+=(libopenjp2-tools)
+  { command -v zip && command -v dciodvfy && [ -d /usr/lib/python3/dist-packages/pydicom/data/test_files ]; } >/dev/null 2>&1 || need+=(zip dicom3tools python3-pydicom)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
