@@ -139,6 +139,7 @@ type record struct {
 	file                               string
 	patientID, patientName             string
 	study, studyDate, series, modality string
+	studyTime, studyID                 string
 	sopClass, sop, ts                  string
 }
 
@@ -166,9 +167,10 @@ func dicomdirRecords(t *testing.T, b []byte) []record {
 			cur.patientID, cur.patientName = str(&d, tag.PatientID), str(&d, tag.PatientName)
 		case "STUDY":
 			cur.study, cur.studyDate = str(&d, tag.StudyInstanceUID), str(&d, tag.StudyDate)
+			cur.studyTime, cur.studyID = str(&d, tag.StudyTime), str(&d, tag.StudyID)
 		case "SERIES":
 			cur.series, cur.modality = str(&d, tag.SeriesInstanceUID), str(&d, tag.Modality)
-		case "IMAGE":
+		case "IMAGE", "RT DOSE", "RT PLAN", "RT STRUCTURE SET", "SR DOCUMENT", "WAVEFORM", "PRIVATE":
 			r := cur
 			r.file = strings.ReplaceAll(str(&d, tag.ReferencedFileID), `\`, "/")
 			r.sopClass = str(&d, tag.ReferencedSOPClassUIDInFile)
@@ -209,6 +211,16 @@ func checkAgainstFiles(t *testing.T, recs []record, files map[string][]byte, n i
 			"modality":   {r.modality, str(&ds, tag.Modality)},
 		} {
 			if pair[0] != pair[1] && !(what == "patient ID" && pair[0] == "UNKNOWN" && pair[1] == "") {
+				t.Errorf("%s: DICOMDIR %s %q, file %q", r.file, what, pair[0], pair[1])
+			}
+		}
+		// Type 1 study keys: the file's own where it has one.
+		for what, pair := range map[string][2]string{
+			"study date": {r.studyDate, str(&ds, tag.StudyDate)},
+			"study time": {r.studyTime, str(&ds, tag.StudyTime)},
+			"study ID":   {r.studyID, str(&ds, tag.StudyID)},
+		} {
+			if pair[1] != "" && pair[0] != strings.TrimSpace(pair[1]) {
 				t.Errorf("%s: DICOMDIR %s %q, file %q", r.file, what, pair[0], pair[1])
 			}
 		}
@@ -412,8 +424,8 @@ func TestAnonymizedDownload(t *testing.T) {
 		if r.patientName != "Anonymous^482913" || r.patientID != "482913" {
 			t.Errorf("DICOMDIR patient %q %q", r.patientName, r.patientID)
 		}
-		if r.studyDate != "20261130" {
-			t.Errorf("DICOMDIR study date %q, want the invented download date", r.studyDate)
+		if r.studyDate == "" || r.studyTime == "" || r.studyID == "" {
+			t.Errorf("DICOMDIR study keys %q %q %q: type 1", r.studyDate, r.studyTime, r.studyID)
 		}
 	}
 	readme := string(files[dicomzip.ReadmeName])

@@ -228,6 +228,14 @@ func FromDataset(ds *dcm.Dataset, fileID []string) (Instance, error) {
 		}
 		in.Keys = append(in.Keys, k)
 	}
+	if in.RecordType == "PRESENTATION" {
+		// Referenced Series Sequence or Blending Sequence (1C): one of them.
+		_, err1 := ds.FindElementByTag(t(0x0008, 0x1115))
+		_, err2 := ds.FindElementByTag(t(0x0070, 0x0402))
+		if err1 != nil && err2 != nil {
+			return in, fmt.Errorf("%w: PRESENTATION referenced series", ErrMissingKey)
+		}
+	}
 	if in.RecordType == "SR DOCUMENT" && strings.EqualFold(s(verificationFlag), "VERIFIED") {
 		// Verification DateTime (1C): of the last verifying observer.
 		e, err := ds.FindElementByTag(verifyingSeq)
