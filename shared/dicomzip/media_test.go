@@ -116,6 +116,9 @@ func TestMediaProfileChecks(t *testing.T) {
 			orig := map[string]fixture{}
 			for i, f := range fs {
 				orig[strings.Join(paths[i], "/")] = f
+				if !anon {
+					sameContent(t, strings.Join(paths[i], "/"), f, files[strings.Join(paths[i], "/")])
+				}
 			}
 			// lacks: the file (original, or the de-identified copy) has no value for the attribute.
 			lacks := func(file, keyword string) bool {
