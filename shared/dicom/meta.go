@@ -95,7 +95,7 @@ func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 // for callers that need more of the header than Meta holds, and the number
 // of UN elements it resolved (see ResolveUN).
 func ReadHeader(r io.ReaderAt, size int64) (ds *dcm.Dataset, resolvedUN int, err error) {
-	parsed, info, err := parse(r, size, dcm.SkipPixelData())
+	parsed, info, err := parseWith(r, size, true, dcm.SkipPixelData())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -130,6 +130,12 @@ func WithFileMeta(r io.ReaderAt, size int64) (io.ReaderAt, int64, bool) {
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
 func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
+	return parseWith(r, size, false, opts...)
+}
+
+// parseWith is parse; with holes (for a parse that skips pixel data) the
+// native pixel data values are not read from r.
+func parseWith(r io.ReaderAt, size int64, holes bool, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
 	r, size, ok := withFileMeta(r, size)
 	if !ok {
 		return ds, nil, ErrNotDICOM
@@ -140,6 +146,9 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	}
 	if len(info.patches) > 0 {
 		r = &patchedReader{r: r, patches: info.patches}
+	}
+	if holes && len(info.pixels) > 0 {
+		r = &holeReader{r: r, holes: info.pixels}
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -21,9 +21,12 @@ type Key struct {
 	Text bool
 }
 
-// recordTypes maps the SOP classes with a record type of their own
-// (PS3.3 F.5, F.4 Table F.4-1) to it. Classes not listed are IMAGE when
-// they hold pixel data, PRIVATE otherwise.
+// recordTypes maps the SOP classes with a record type of their own below
+// a SERIES record (PS3.3 F.5, F.4 Table F.4-1) to it. Classes not listed
+// are IMAGE when they hold pixel data, PRIVATE otherwise; that includes
+// the patient-less classes whose records sit at the root (HANGING
+// PROTOCOL, PALETTE, IMPLANT...), which a study's download never holds
+// as such.
 var recordTypes = map[string]string{
 	"1.2.840.10008.5.1.4.1.1.481.2":    "RT DOSE",
 	"1.2.840.10008.5.1.4.1.1.481.3":    "RT STRUCTURE SET",
@@ -52,7 +55,6 @@ var recordTypes = map[string]string{
 	"1.2.840.10008.5.1.4.1.1.68.2":     "SURFACE SCAN",
 	"1.2.840.10008.5.1.4.1.1.90.1":     "ASSESSMENT",
 	"1.2.840.10008.5.1.4.1.1.77.1.5.3": "STEREOMETRIC",
-	"1.2.840.10008.5.1.4.38.1":         "HANGING PROTOCOL",
 }
 
 // recordTypePrefixes: whole families of classes.
@@ -155,9 +157,7 @@ var recordKeys = map[string][]keySpec{
 	"SURFACE SCAN": {{contentDate, "1"}, {contentTime, "1"}, {instanceNumber, "1"}},
 	"ASSESSMENT":   {{instanceNumber, "1"}, {t(0x0008, 0x0012), "1"}},
 	"STEREOMETRIC": {},
-	"HANGING PROTOCOL": {{t(0x0072, 0x0002), "1"}, {t(0x0072, 0x0004), "1"}, {t(0x0072, 0x0006), "1"}, {t(0x0072, 0x0008), "1"},
-		{t(0x0072, 0x000A), "1"}, {t(0x0072, 0x000C), "1"}, {t(0x0072, 0x0014), "1"}, {t(0x0072, 0x000E), "2"}},
-	"PRIVATE": {},
+	"PRIVATE":      {},
 }
 
 // ErrMissingKey: the file lacks a value the DICOMDIR must carry (a type 1
