@@ -3,10 +3,13 @@
 // media directory) and a README.txt in the patient's language. With
 // Options.Anonymize every file is de-identified (package deid) with one
 // UIDMap for the whole download, and the DICOMDIR carries the de-identified
-// values. Memory stays constant in the number of files: files are streamed
-// one after the other (an anonymized file is parsed, rewritten and dropped
-// before the next is opened); only the small DICOMDIR keys of each file are
-// kept until the DICOMDIR is written, last.
+// values. Files in implicit VR, without file meta or with attributes stored
+// as UN are converted to explicit VR little endian on the way (transcode.go),
+// as the General Purpose CD-R profile wants them. Every file's header is
+// read and checked before the first byte is sent (Write). Memory stays
+// constant in the number of files: files are streamed one after the other
+// (an anonymized file is parsed, rewritten and dropped before the next is
+// opened); only the small DICOMDIR keys of each file are kept.
 package dicomzip
 
 import (
@@ -36,10 +39,10 @@ import (
 // each file as written, not from the Item's copies of them (kept for
 // callers: OnSkip, logs). StoreItem fills it from the store models.
 type Item struct {
-	// Open opens the stored file and returns its size in bytes. For
-	// anonymized downloads the reader must also be an io.ReaderAt (as
-	// storage.Blob is): the file's element lengths are checked before it
-	// is parsed.
+	// Open opens the stored file and returns its size in bytes. The reader
+	// must also be an io.ReaderAt (as storage.Blob is): headers are read
+	// and element lengths checked before anything is parsed or sent. Write
+	// opens each file twice (to plan, to write).
 	Open func(ctx context.Context) (io.ReadCloser, int64, error)
 
 	PatientID   string
@@ -317,7 +320,7 @@ func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.U
 			return skip(err)
 		}
 		p.how = anonymize
-		if ts == implicitVRLittleEndian || ts == deflatedExplicitVRLE { // as deid.Read and writeFile do
+		if ts == implicitVRLittleEndian || ts == deflatedExplicitVRLE { // as writeFile writes it
 			setTransferSyntax(ds, explicitVRLittleEndian)
 		}
 	case ts != deflatedExplicitVRLE && ts != explicitVRBigEndian &&
