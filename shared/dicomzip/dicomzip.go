@@ -17,9 +17,11 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -423,6 +425,9 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, p planned, method u
 	case implicitVRLittleEndian:
 		setTransferSyntax(ds, explicitVRLittleEndian)
 		explicitPixelVR(ds)
+		if err := fitLengths(ds.Elements); err != nil {
+			return err
+		}
 	case deflatedExplicitVRLE: // the library reads deflate, writes it not
 		setTransferSyntax(ds, explicitVRLittleEndian)
 	}
@@ -463,6 +468,85 @@ func completeMeta(ds *dcm.Dataset) error {
 			}
 		}
 		ds.Elements = slices.Insert(ds.Elements, at, e)
+	}
+	return nil
+}
+
+// fitLengths gives a value read from implicit VR that is too long for its
+// VR's 16-bit length in explicit VR (a LUT Data of 65536 entries read as
+// US) a VR with a 32-bit length: OW where the dictionary allows it, else
+// UN (PS3.5 6.2.2), at any depth.
+func fitLengths(els []*dcm.Element) error {
+	for _, e := range els {
+		if e == nil || e.Value == nil {
+			continue
+		}
+		switch v := e.Value.GetValue().(type) {
+		case []*dcm.SequenceItemValue:
+			for _, it := range v {
+				if err := fitLengths(it.GetValue().([]*dcm.Element)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if longVR(e.RawValueRepresentation) {
+			continue
+		}
+		var raw []byte
+		switch v := e.Value.GetValue().(type) {
+		case []int:
+			size := 2
+			switch e.RawValueRepresentation {
+			case "UL", "SL", "AT":
+				size = 4
+			}
+			if len(v)*size <= 0xFFFF {
+				continue
+			}
+			for _, x := range v {
+				if size == 2 {
+					raw = binary.LittleEndian.AppendUint16(raw, uint16(x))
+				} else {
+					raw = binary.LittleEndian.AppendUint32(raw, uint32(x))
+				}
+			}
+		case []string:
+			s := strings.Join(v, `\`)
+			if len(s) <= 0xFFFE {
+				continue
+			}
+			raw = []byte(s)
+			if len(raw)%2 == 1 {
+				raw = append(raw, ' ')
+			}
+		case []float64:
+			size := 4
+			if e.RawValueRepresentation == "FD" {
+				size = 8
+			}
+			if len(v)*size <= 0xFFFF {
+				continue
+			}
+			for _, x := range v {
+				if size == 4 {
+					raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(float32(x)))
+				} else {
+					raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(x))
+				}
+			}
+		default:
+			continue
+		}
+		nv, err := dcm.NewValue(raw)
+		if err != nil {
+			return err
+		}
+		vr := "UN"
+		if info, err := tag.Find(e.Tag); err == nil && slices.Contains(info.VRs, "OW") && len(raw)%2 == 0 {
+			vr = "OW"
+		}
+		e.Value, e.RawValueRepresentation, e.ValueLength = nv, vr, uint32(len(raw))
 	}
 	return nil
 }

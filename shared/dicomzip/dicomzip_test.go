@@ -772,3 +772,77 @@ func TestBurnedInLeftOut(t *testing.T) {
 		t.Errorf("plain download has %d entries, want 4", n)
 	}
 }
+
+// An implicit VR file with a LUT Data of 40000 entries (stored as US,
+// longer than explicit VR's 16-bit length for US): the anonymized
+// download writes it in explicit VR with a 32-bit length, values intact,
+// and dcmdump reads the file without error.
+func TestAnonymizedLongValue(t *testing.T) {
+	raw, err := rd.Synth{StudyUID: "1.2.9.7", SeriesUID: "1.2.9.7.1", SOPUID: "1.2.9.7.1.1", PatientID: "LUT-1", PatientName: "Lut^Long",
+		Modality: "CR", Rows: 8, Cols: 8, BitsAllocated: 16, Pixel: func(f, p, c int) int { return p }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dcm.Parse(bytes.NewReader(raw), int64(len(raw)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lut := make([]int, 40000)
+	for i := range lut {
+		lut[i] = i % 4096
+	}
+	item := []*dcm.Element{mustEl(t, tag.LUTDescriptor, []int{0, 0, 16}), mustEl(t, tag.LUTData, lut)}
+	seq := mustEl(t, tag.VOILUTSequence, [][]*dcm.Element{item})
+	for i, x := range ds.Elements {
+		if x.Tag.Compare(seq.Tag) > 0 {
+			ds.Elements = append(ds.Elements[:i], append([]*dcm.Element{seq}, ds.Elements[i:]...)...)
+			break
+		}
+	}
+	ts, _ := ds.FindElementByTag(tag.TransferSyntaxUID)
+	ts.Value, _ = dcm.NewValue([]string{"1.2.840.10008.1.2"})
+	var b bytes.Buffer
+	if err := dcm.Write(&b, ds, dcm.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	f := readMeta(t, "lut", b.Bytes())
+	zr, _ := build(t, []fixture{f}, dicomzip.Options{Anonymize: true, Number: "135791"})
+	files := entries(t, zr)
+	out := files["DICOM/S0001/I0001"]
+	got, err := dcm.Parse(bytes.NewReader(out), int64(len(out)), nil)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	if str(&got, tag.TransferSyntaxUID) != "1.2.840.10008.1.2.1" {
+		t.Errorf("written as %s", str(&got, tag.TransferSyntaxUID))
+	}
+	var e *dcm.Element
+	for x := range got.FlatIterator() {
+		if x.Tag == tag.LUTData {
+			e = x
+		}
+	}
+	if e == nil {
+		t.Fatal("LUT Data lost")
+	}
+	v, ok := e.Value.GetValue().([]byte)
+	if !ok || len(v) != 80000 || v[2*4097] != 1 || e.RawValueRepresentation != "OW" {
+		t.Fatalf("LUT Data %s of %d bytes", e.RawValueRepresentation, len(v))
+	}
+	p := filepath.Join(t.TempDir(), "lut.dcm")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command("dcmdump", "-q", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) {
+		t.Errorf("dcmdump: %v\n%.2000s", err, o)
+	}
+}
+
+func mustEl(t *testing.T, tg tag.Tag, v any) *dcm.Element {
+	t.Helper()
+	e, err := dcm.NewElement(tg, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
