@@ -62,11 +62,7 @@ var recordTypePrefixes = []struct{ prefix, typ string }{
 	{"1.2.840.10008.5.1.4.1.1.88.", "SR DOCUMENT"},
 	{"1.2.840.10008.5.1.4.1.1.9.", "WAVEFORM"},
 	{"1.2.840.10008.5.1.4.1.1.104.", "ENCAP DOC"},
-	{"1.2.840.10008.5.1.4.1.1.78.", "MEASUREMENT"},
-	{"1.2.840.10008.5.1.4.1.1.79.", "MEASUREMENT"},
-	{"1.2.840.10008.5.1.4.1.1.80.", "MEASUREMENT"},
-	{"1.2.840.10008.5.1.4.1.1.81.", "MEASUREMENT"},
-	{"1.2.840.10008.5.1.4.1.1.82.", "MEASUREMENT"},
+	{"1.2.840.10008.5.1.4.1.1.78.", "MEASUREMENT"}, // ophthalmic refractive and axial measurements
 }
 
 // RecordType is the directory record type for a SOP class: its own type
