@@ -54,6 +54,8 @@ var recordTypes = map[string]string{
 	"1.2.840.10008.5.1.4.1.1.68.1":     "SURFACE SCAN",
 	"1.2.840.10008.5.1.4.1.1.68.2":     "SURFACE SCAN",
 	"1.2.840.10008.5.1.4.1.1.90.1":     "ASSESSMENT",
+	"1.2.840.10008.5.1.4.1.1.79.1":     "SR DOCUMENT", // Macular Grid Thickness and Volume Report
+	"1.2.840.10008.5.1.4.1.1.80.1":     "MEASUREMENT", // Visual Field Static Perimetry
 	"1.2.840.10008.5.1.4.1.1.77.1.5.3": "STEREOMETRIC",
 }
 
