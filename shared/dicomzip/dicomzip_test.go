@@ -311,7 +311,7 @@ func sameContent(t *testing.T, name string, f fixture, got []byte) {
 	flat := func(ds dcm.Dataset) map[tag.Tag]string {
 		out := map[tag.Tag]string{}
 		for _, e := range ds.Elements {
-			if e.Tag.Group == 2 || e.Tag == tag.PixelData {
+			if e.Tag.Group == 2 || e.Tag == tag.PixelData || e.Tag.Element == 0 { // group lengths are left out
 				continue
 			}
 			switch v := e.Value.GetValue().(type) {
@@ -845,4 +845,65 @@ func mustEl(t *testing.T, tg tag.Tag, v any) *dcm.Element {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// An implicit VR file with a (retired) group length, a sequence and a
+// private sequence of undefined length: the plain download converts it
+// to explicit VR little endian that dcmdump reads without complaint, the
+// group length left out, elements and pixel data kept.
+func TestConvertedImplicit(t *testing.T) {
+	raw, err := rd.Synth{StudyUID: "1.2.9.8", SeriesUID: "1.2.9.8.1", SOPUID: "1.2.9.8.1.1", PatientID: "IMP-1", PatientName: "Impl^Icit",
+		Modality: "MR", Rows: 16, Cols: 16, BitsAllocated: 16, Pixel: func(f, p, c int) int { return p * 7 }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dcm.Parse(bytes.NewReader(raw), int64(len(raw)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(e *dcm.Element) {
+		for i, x := range ds.Elements {
+			if x.Tag.Compare(e.Tag) > 0 {
+				ds.Elements = append(ds.Elements[:i], append([]*dcm.Element{e}, ds.Elements[i:]...)...)
+				return
+			}
+		}
+		ds.Elements = append(ds.Elements, e)
+	}
+	add(&dcm.Element{Tag: tag.Tag{Group: 0x0008, Element: 0x0000}, RawValueRepresentation: "UL", Value: mustValue(t, []int{1234})})
+	add(mustEl(t, tag.ReferencedImageSequence, [][]*dcm.Element{{mustEl(t, tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
+		mustEl(t, tag.ReferencedSOPInstanceUID, []string{"1.2.9.8.1.0"})}}))
+	add(&dcm.Element{Tag: tag.Tag{Group: 0x0009, Element: 0x0010}, RawValueRepresentation: "LO", Value: mustValue(t, []string{"ACME 1.0"})})
+	add(&dcm.Element{Tag: tag.Tag{Group: 0x0009, Element: 0x1001}, RawValueRepresentation: "SQ", ValueLength: 0xFFFFFFFF,
+		Value: mustValue(t, [][]*dcm.Element{{{Tag: tag.Tag{Group: 0x0009, Element: 0x1002}, RawValueRepresentation: "LO",
+			Value: mustValue(t, []string{"ACME-SECRET"})}}})})
+	ts, _ := ds.FindElementByTag(tag.TransferSyntaxUID)
+	ts.Value = mustValue(t, []string{"1.2.840.10008.1.2"})
+	var b bytes.Buffer
+	if err := dcm.Write(&b, ds, dcm.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	f := readMeta(t, "implicit", b.Bytes())
+	zr, _ := build(t, []fixture{f}, dicomzip.Options{})
+	out := entries(t, zr)["DICOM/S0001/I0001"]
+	sameContent(t, "DICOM/S0001/I0001", f, out)
+	if bytes.Contains(out, []byte{0x08, 0, 0, 0, 'U', 'L'}) {
+		t.Error("group length (0008,0000) kept")
+	}
+	p := filepath.Join(t.TempDir(), "implicit.dcm")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command("dcmdump", "-q", "-E", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) || bytes.Contains(o, []byte("W: ")) {
+		t.Errorf("dcmdump: %v\n%.2000s", err, o)
+	}
+}
+
+func mustValue(t *testing.T, v any) dcm.Value {
+	t.Helper()
+	x, err := dcm.NewValue(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

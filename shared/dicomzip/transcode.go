@@ -29,7 +29,8 @@ var errTranscode = errors.New("dicomzip: cannot convert the file to explicit VR 
 // streaming: element headers are rewritten, values copied byte for byte
 // (pixel data included). An element stored as UN whose tag the dictionary
 // knows gets the dictionary's VR (PS3.5 6.2.2); sequences and items are
-// written with undefined length (their contents change length); a value
+// written with undefined length (their contents change length) and group
+// lengths left out (they would be wrong); a value
 // longer than a 16-bit length allows for its VR is written as UN. With dry
 // set nothing is written and values are not read: the walk only proves the
 // file converts, before a download commits to it.
@@ -241,6 +242,12 @@ func (tc *transcoder) elements(p, end int64, implicit, inItem bool, depth int) (
 			} else {
 				n, hl = uint32(binary.LittleEndian.Uint16(h[6:])), 8
 			}
+		}
+		if tg.Element == 0x0000 && n == 4 {
+			// A group length (retired, PS3.5 7.2): wrong once headers
+			// change length, so left out.
+			p += hl + 4
+			continue
 		}
 		itemsImplicit := implicit
 		if vr == "UN" && !tag.IsPrivate(tg.Group) {
