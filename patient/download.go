@@ -50,10 +50,20 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 		return err
 	}
 	opt := dicomzip.Options{Anonymize: b.Anonymized, Number: b.AnonNumber, Lang: b.Language, Now: h.Buckets.Time()}
+	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
+	opt.OnSkip = func(it dicomzip.Item, reason error) {
+		log.Warn("download: file left out", "request_id", reqID, "bucket_id", bucketID, "reason", reason.Error())
+	}
+	// Everything that can fail is decided before the answer begins (each
+	// file's header read, de-identified, its DICOMDIR records built): a
+	// failure here is an error page, not a broken ZIP.
+	dl, err := dicomzip.Prepare(c.Context(), items, opt)
+	if err != nil {
+		return err
+	}
 	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-images.zip"`)
-	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
 	// A slow but steady phone gets the whole ZIP, a stalled one is cut off
 	// after the server's write timeout (web.SendStreamWriter).
 	return web.SendStreamWriter(c, downloadTimeout, func(ctx context.Context, w io.Writer) error {
@@ -69,12 +79,10 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 				return ctx.Err()
 			}
 		}
-		opt.OnSkip = func(it dicomzip.Item, reason error) {
-			log.WarnContext(ctx, "download: file left out", "request_id", reqID, "bucket_id", bucketID, "reason", reason.Error())
-		}
-		err := dicomzip.Write(ctx, w, items, opt)
+		err := dl.Write(ctx, w)
 		if err != nil {
-			// Headers are gone: the client sees a broken download.
+			// Headers are gone: the client sees a broken download (the
+			// storage or the connection failed while streaming).
 			log.ErrorContext(ctx, "download failed", "request_id", reqID, "bucket_id", bucketID, "error", err.Error())
 		}
 		return err

@@ -114,3 +114,35 @@ func readZip(t *testing.T, b []byte) *zip.Reader {
 	}
 	return zr
 }
+
+// When no file of the download can be opened (the storage is failing),
+// the patient gets an error answer before any ZIP byte, not an archive of
+// read-me lines.
+func TestDownloadStorageDown(t *testing.T) {
+	srv, c, _, _ := downloadFixture(t, false)
+	root := filepath.Join(srv.Config.DataDir, "dicom")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "tmp" {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/p/download", nil)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode < 500 || resp.Header.Get("Content-Type") == "application/zip" || bytes.HasPrefix(body, []byte("PK")) {
+		t.Fatalf("answered %d %q (%d bytes)", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+	if bytes.Contains(body, []byte("dicomzip")) || bytes.Contains(body, []byte("opened")) {
+		t.Errorf("the patient sees the internal error:\n%s", body)
+	}
+}

@@ -152,47 +152,74 @@ type planned struct {
 	how  int
 	skip error
 	sop  [2]string // SOP class and instance UIDs, for a file meta group that lacks them
+	// unopened: Open failed (the storage, not the file).
+	unopened bool
 }
 
-// Write streams the ZIP of items to w. Everything that can be decided is
-// decided before the first byte: each file's header is read (and
-// de-identified), its DICOMDIR records and its conversion are checked, and
-// a file that fails is left out with a line in the read-me (OnSkip hears
-// of it), so the archive is complete. Only an error of the storage or of w
-// while streaming, or a cancelled ctx, leaves it incomplete (the caller has
-// usually sent headers already and can only abort).
+// ErrStorage: no file of the download could be opened (the storage is
+// failing, not the files): an error, not an archive of read-me lines.
+var ErrStorage = errors.New("dicomzip: no file of the download could be opened")
+
+// Download is a download decided by Prepare, ready to be written.
+type Download struct {
+	items              []Item
+	plans              []planned
+	dir                []byte // the DICOMDIR
+	files              int
+	burned, unreadable int
+	opt                Options
+	uids               *deid.UIDMap
+}
+
+// Write streams the ZIP of items to w: Prepare, then Download.Write.
 func Write(ctx context.Context, w io.Writer, items []Item, opt Options) error {
+	d, err := Prepare(ctx, items, opt)
+	if err != nil {
+		return err
+	}
+	return d.Write(ctx, w)
+}
+
+// Prepare decides everything that can be decided before the first byte:
+// each file's header is read (and de-identified), its DICOMDIR records and
+// its conversion are checked, and a file that fails is left out with a
+// line in the read-me (OnSkip hears of it); the DICOMDIR is built. An
+// error here (a cancelled ctx, ErrStorage) comes before anything is sent,
+// so a handler that calls Prepare before answering can answer it.
+func Prepare(ctx context.Context, items []Item, opt Options) (*Download, error) {
 	if opt.Anonymize && opt.Number == "" {
-		return errors.New("dicomzip: Anonymize needs the pseudonym Number")
+		return nil, errors.New("dicomzip: Anonymize needs the pseudonym Number")
 	}
 	if opt.Now.IsZero() {
 		opt.Now = time.Now().UTC()
 	}
 	paths, err := Paths(items)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var uids *deid.UIDMap
+	d := &Download{items: items, plans: make([]planned, len(items)), opt: opt}
 	if opt.Anonymize {
-		uids = deid.NewUIDMap()
+		d.uids = deid.NewUIDMap()
 	}
-	plans := make([]planned, len(items))
 	records := make([]dicomdir.Instance, 0, len(items))
-	burned, unreadable := 0, 0
+	opened := 0
 	for i, it := range items {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		p, err := plan(ctx, it, paths[i], opt, uids)
+		p, err := plan(ctx, it, paths[i], opt, d.uids)
 		if err != nil {
-			return fmt.Errorf("dicomzip: %s (%s): %w", strings.Join(paths[i], "/"), it.SOPInstanceUID, err)
+			return nil, fmt.Errorf("dicomzip: %s (%s): %w", strings.Join(paths[i], "/"), it.SOPInstanceUID, err)
 		}
-		plans[i] = p
+		if !p.unopened {
+			opened++
+		}
+		d.plans[i] = p
 		if p.skip != nil {
 			if errors.Is(p.skip, deid.ErrBurnedIn) {
-				burned++
+				d.burned++
 			} else {
-				unreadable++
+				d.unreadable++
 			}
 			if opt.OnSkip != nil {
 				opt.OnSkip(it, p.skip)
@@ -201,11 +228,22 @@ func Write(ctx context.Context, w io.Writer, items []Item, opt Options) error {
 		}
 		records = append(records, p.rec)
 	}
+	if opened == 0 && len(items) > 0 {
+		return nil, ErrStorage
+	}
 	var dir bytes.Buffer
 	if err := dicomdir.Write(&dir, records, dicomdir.Options{Now: opt.Now, NewUID: deid.NewUID}); err != nil {
-		return err
+		return nil, err
 	}
+	d.dir, d.files = dir.Bytes(), len(records)
+	return d, nil
+}
 
+// Write streams the prepared download to w. Only an error of the storage
+// or of w, or a cancelled ctx, leaves the archive incomplete (the caller
+// has usually sent headers already and can only abort). Write once.
+func (d *Download) Write(ctx context.Context, w io.Writer) error {
+	opt := d.opt
 	zw := zip.NewWriter(w)
 	// BestSpeed: default-level deflate runs at a few MB/s on pixel data.
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
@@ -215,29 +253,30 @@ func Write(ctx context.Context, w io.Writer, items []Item, opt Options) error {
 	if opt.Deflate {
 		method = zip.Deflate
 	}
-	for i, it := range items {
-		if plans[i].skip != nil {
+	for i, it := range d.items {
+		p := d.plans[i]
+		if p.skip != nil {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := writeFile(ctx, zw, it, plans[i], method, opt, uids); err != nil {
-			return fmt.Errorf("dicomzip: %s (%s): %w", strings.Join(paths[i], "/"), it.SOPInstanceUID, err)
+		if err := writeFile(ctx, zw, it, p, method, opt, d.uids); err != nil {
+			return fmt.Errorf("dicomzip: %s (%s): %w", strings.Join(p.path, "/"), it.SOPInstanceUID, err)
 		}
 	}
 	dw, err := zw.CreateHeader(&zip.FileHeader{Name: DicomdirName, Method: zip.Deflate, Modified: opt.Now})
 	if err != nil {
 		return err
 	}
-	if _, err := dw.Write(dir.Bytes()); err != nil {
+	if _, err := dw.Write(d.dir); err != nil {
 		return err
 	}
 	rw, err := zw.CreateHeader(&zip.FileHeader{Name: ReadmeName, Method: zip.Deflate, Modified: opt.Now})
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(rw, readme(opt.Lang, len(records), burned, unreadable, opt)); err != nil {
+	if _, err := io.WriteString(rw, readme(opt.Lang, d.files, d.burned, d.unreadable, opt)); err != nil {
 		return err
 	}
 	return zw.Close()
@@ -292,6 +331,7 @@ func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.U
 	}
 	rc, size, err := it.Open(ctx)
 	if err != nil {
+		p.unopened = true
 		return skip(err)
 	}
 	defer rc.Close()

@@ -604,6 +604,16 @@ func TestErrors(t *testing.T) {
 	if err := dicomzip.Write(context.Background(), io.Discard, items(fs), dicomzip.Options{Anonymize: true}); err == nil {
 		t.Error("anonymized download without a pseudonym accepted")
 	}
+	// No file can be opened: the storage, not the files: an error before
+	// the first byte, not a zip of read-me lines.
+	down := items(fs[:2])
+	for i := range down {
+		down[i].Open = func(context.Context) (io.ReadCloser, int64, error) { return nil, 0, errors.New("disk gone") }
+	}
+	sent = countWriter{}
+	if err := dicomzip.Write(context.Background(), &sent, down, dicomzip.Options{}); !errors.Is(err, dicomzip.ErrStorage) || sent.n != 0 {
+		t.Errorf("storage down: %v, %d bytes sent", err, sent.n)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := dicomzip.Write(ctx, io.Discard, items(fs), dicomzip.Options{}); err == nil {
