@@ -23,7 +23,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -604,13 +603,6 @@ func explicitPixelVR(ds *dcm.Dataset) {
 			e.RawValueRepresentation = "OB"
 		}
 	}
-}
-
-func itoa(p *int) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.Itoa(*p)
 }
 
 // Readme is the README.txt of a download of n files, skipped left out for
