@@ -51,16 +51,26 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 	for id := range studies {
 		ids = append(ids, id)
 	}
+	opt := dicomzip.Options{Anonymize: b.Anonymized, Number: b.AnonNumber, Lang: b.Language, Now: h.Buckets.Time(), LeftOut: left}
+	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
+	opt.OnSkip = func(it dicomzip.Item, reason error) {
+		log.Warn("download: file left out", "request_id", reqID, "bucket_id", bucketID, "reason", reason.Error())
+	}
+	// Everything that can fail is decided before the answer begins (each
+	// file's header read, de-identified, its DICOMDIR records built): a
+	// failure here is an error page, not a broken ZIP.
+	dl, err := dicomzip.Prepare(c.Context(), items, opt)
+	if err != nil {
+		return err
+	}
 	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: patientName(b),
 		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(),
 		Details: map[string]any{"studies": ids, "files": len(items), "left_out": len(left), "anonymized": b.Anonymized}}); err != nil {
 		return err
 	}
-	opt := dicomzip.Options{Anonymize: b.Anonymized, Number: b.AnonNumber, Lang: b.Language, Now: h.Buckets.Time(), LeftOut: left}
 	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-images.zip"`)
-	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
 	// A slow but steady phone gets the whole ZIP, a stalled one is cut off
 	// after the server's write timeout (web.SendStreamWriter).
 	return web.SendStreamWriter(c, downloadTimeout, func(ctx context.Context, w io.Writer) error {
@@ -76,12 +86,10 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 				return ctx.Err()
 			}
 		}
-		opt.OnSkip = func(it dicomzip.Item, reason error) {
-			log.WarnContext(ctx, "download: file left out", "request_id", reqID, "bucket_id", bucketID, "reason", reason.Error())
-		}
-		err := dicomzip.Write(ctx, w, items, opt)
+		err := dl.Write(ctx, w)
 		if err != nil {
-			// Headers are gone: the client sees a broken download.
+			// Headers are gone: the client sees a broken download (the
+			// storage or the connection failed while streaming).
 			log.ErrorContext(ctx, "download failed", "request_id", reqID, "bucket_id", bucketID, "error", err.Error())
 		}
 		return err

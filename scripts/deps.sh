@@ -25,6 +25,8 @@ if [ "${1:-run}" = test ]; then
   # dciodvfy (dicom3tools) judges de-identified objects; python3-pydicom ships public test objects (the de-identification corpus, palettes, RGB JPEG, 32-bit RLE).
   command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
   [ -d /usr/lib/python3/dist-packages/pydicom/data/test_files ] || need+=(python3-pydicom)
+  # zip -T judges every download archive in the tests.
+  command -v zip >/dev/null 2>&1 || need+=(zip)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

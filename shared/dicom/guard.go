@@ -116,6 +116,11 @@ type walkInfo struct {
 	// bot is the Basic Offset Table of the last encapsulated pixel data
 	// (the image's own, after any icon): frame offsets into the fragments.
 	bot []uint32
+	// resolvedUN counts the UN elements given their dictionary VR (ResolveUN).
+	resolvedUN int
+	// pixels are the byte ranges of native pixel data values, which a
+	// header read skips without reading them (holeReader).
+	pixels []patch
 }
 
 // checkAndPatch is checkLengths that also returns what the walk learnt.
@@ -280,6 +285,9 @@ func (w walker) walk(src source) error {
 				return err
 			}
 		default:
+			if s, ok := src.(*atSource); ok && isPixel && w.info != nil {
+				w.info.pixels = append(w.info.pixels, patch{off: s.pos, val: vl})
+			}
 			if err := src.skip(int64(vl)); err != nil {
 				return err
 			}
@@ -356,6 +364,41 @@ func (p *patchedReader) ReadAt(b []byte, off int64) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// holeReader reads zeros for the native pixel data values (holes: offset
+// and length) without reading them: the library's SkipPixelData reads
+// through what it skips, a whole file for a header.
+type holeReader struct {
+	r     io.ReaderAt
+	holes []patch
+}
+
+func (h *holeReader) ReadAt(b []byte, off int64) (int, error) {
+	for _, hole := range h.holes {
+		start, end := hole.off, hole.off+int64(hole.val)
+		if off >= start && off < end {
+			n := int64(len(b))
+			if off+n > end {
+				n = end - off
+			}
+			clear(b[:n])
+			if n == int64(len(b)) {
+				return int(n), nil
+			}
+			k, err := h.ReadAt(b[n:], off+n)
+			return int(n) + k, err
+		}
+		if off < start && off+int64(len(b)) > start {
+			k, err := h.r.ReadAt(b[:start-off], off)
+			if err != nil {
+				return k, err
+			}
+			m, err := h.ReadAt(b[start-off:], start)
+			return k + m, err
+		}
+	}
+	return h.r.ReadAt(b, off)
 }
 
 // implicitSeqLen is the length of an undefined-length sequence in

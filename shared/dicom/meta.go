@@ -4,6 +4,7 @@
 package dicom
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -92,9 +93,52 @@ func ReadMeta(r io.ReaderAt, size int64) (m *Meta, err error) {
 	return m, nil
 }
 
+// ReadHeader is ReadMeta's parse, returning the data set itself (file meta
+// group included, pixel data skipped, UN values of known tags resolved)
+// for callers that need more of the header than Meta holds, and the number
+// of UN elements it resolved (see ResolveUN).
+func ReadHeader(r io.ReaderAt, size int64) (ds *dcm.Dataset, resolvedUN int, err error) {
+	parsed, info, err := parseWith(r, size, true, dcm.SkipPixelData())
+	if err != nil {
+		return nil, 0, err
+	}
+	m := metaFrom(parsed)
+	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
+		return nil, 0, ErrMissingUID
+	}
+	return &parsed, info.resolvedUN, nil
+}
+
+// ReadFull is ReadHeader with the pixel data kept as stored (not decoded):
+// the whole data set, for rewriting the file.
+func ReadFull(r io.ReaderAt, size int64) (*dcm.Dataset, error) {
+	ds, _, err := parse(r, size, dcm.SkipProcessingPixelDataValue())
+	if err != nil {
+		return nil, err
+	}
+	m := metaFrom(ds)
+	if !validUID(m.SOPInstanceUID) || !validUID(m.StudyUID) || !validUID(m.SeriesUID) {
+		return nil, ErrMissingUID
+	}
+	return &ds, nil
+}
+
+// WithFileMeta gives a stream without the Part 10 preamble, prefix or file
+// meta group the ones it lacks (transfer syntax guessed from the first
+// element), as every reader here sees it; false if it is no DICOM stream.
+func WithFileMeta(r io.ReaderAt, size int64) (io.ReaderAt, int64, bool) {
+	return withFileMeta(r, size)
+}
+
 // parse runs the library with panics turned into ErrNotDICOM: hostile input
 // must never take the server down.
 func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
+	return parseWith(r, size, false, opts...)
+}
+
+// parseWith is parse; with holes (for a parse that skips pixel data) the
+// native pixel data values are not read from r.
+func parseWith(r io.ReaderAt, size int64, holes bool, opts ...dcm.ParseOption) (ds dcm.Dataset, info *walkInfo, err error) {
 	r, size, ok := withFileMeta(r, size)
 	if !ok {
 		return ds, nil, ErrNotDICOM
@@ -106,6 +150,9 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	if len(info.patches) > 0 {
 		r = &patchedReader{r: r, patches: info.patches}
 	}
+	if holes && len(info.pixels) > 0 {
+		r = &holeReader{r: r, holes: info.pixels}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: parser panic: %v", ErrNotDICOM, p)
@@ -116,10 +163,117 @@ func parse(r io.ReaderAt, size int64, opts ...dcm.ParseOption) (ds dcm.Dataset, 
 	if err != nil {
 		return ds, nil, fmt.Errorf("%w: %v", ErrNotDICOM, err)
 	}
+	info.resolvedUN = ResolveUN(ds.Elements)
 	if _, err := ds.FindElementByTag(tag.SOPInstanceUID); err != nil {
 		return ds, nil, ErrMissingUID
 	}
 	return ds, info, nil
+}
+
+// ResolveUN gives each element stored as UN whose tag the dictionary knows
+// the dictionary's VR and the value read as that VR (PS3.5 6.2.2: a UN
+// value is the value's little endian, implicit VR encoding), at any depth.
+// Files converted from implicit VR by a tool that did not know the tags
+// store SOP Class UID, Modality and the rest this way. Values of private,
+// unknown, ambiguous (US or SS) and binary VRs stay bytes. It returns the
+// number of elements resolved.
+func ResolveUN(els []*dcm.Element) (n int) {
+	for _, e := range els {
+		if e == nil || e.Value == nil {
+			continue
+		}
+		if e.Value.ValueType() == dcm.Sequences {
+			for _, it := range e.Value.GetValue().([]*dcm.SequenceItemValue) {
+				if sub, ok := it.GetValue().([]*dcm.Element); ok {
+					n += ResolveUN(sub)
+				}
+			}
+			continue
+		}
+		if e.RawValueRepresentation != "UN" || tag.IsPrivate(e.Tag.Group) {
+			continue
+		}
+		raw, ok := e.Value.GetValue().([]byte)
+		if !ok {
+			continue
+		}
+		vr, ok := DictionaryVR(e.Tag)
+		if !ok {
+			continue
+		}
+		if v, ok := decodeUN(vr, raw); ok {
+			if nv, err := dcm.NewValue(v); err == nil {
+				e.Value = nv
+				e.RawValueRepresentation = vr
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// DictionaryVR is the one VR the dictionary gives t (false for unknown
+// tags and tags with a choice of VRs).
+func DictionaryVR(t tag.Tag) (string, bool) {
+	info, err := tag.Find(t)
+	if err != nil || len(info.VRs) != 1 || info.VRs[0] == "UN" {
+		return "", false
+	}
+	return info.VRs[0], true
+}
+
+// decodeUN reads raw (little endian) as a value of vr.
+func decodeUN(vr string, raw []byte) (any, bool) {
+	switch vr {
+	case "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UC", "UI":
+		vals := strings.Split(string(raw), `\`)
+		for i, v := range vals {
+			vals[i] = strings.TrimRight(v, " \x00")
+		}
+		return vals, true
+	case "LT", "ST", "UT", "UR":
+		return []string{strings.TrimRight(string(raw), " \x00")}, true
+	case "US", "SS", "UL", "SL":
+		n := 2
+		if vr == "UL" || vr == "SL" {
+			n = 4
+		}
+		if len(raw)%n != 0 {
+			return nil, false
+		}
+		out := make([]int, 0, len(raw)/n)
+		for i := 0; i < len(raw); i += n {
+			switch vr {
+			case "US":
+				out = append(out, int(binary.LittleEndian.Uint16(raw[i:])))
+			case "SS":
+				out = append(out, int(int16(binary.LittleEndian.Uint16(raw[i:]))))
+			case "UL":
+				out = append(out, int(binary.LittleEndian.Uint32(raw[i:])))
+			case "SL":
+				out = append(out, int(int32(binary.LittleEndian.Uint32(raw[i:]))))
+			}
+		}
+		return out, true
+	case "FL", "FD":
+		n := 4
+		if vr == "FD" {
+			n = 8
+		}
+		if len(raw)%n != 0 {
+			return nil, false
+		}
+		out := make([]float64, 0, len(raw)/n)
+		for i := 0; i < len(raw); i += n {
+			if n == 4 {
+				out = append(out, float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[i:]))))
+			} else {
+				out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(raw[i:])))
+			}
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 var uidRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -139,6 +140,7 @@ type record struct {
 	file                               string
 	patientID, patientName             string
 	study, studyDate, series, modality string
+	studyTime, studyID                 string
 	sopClass, sop, ts                  string
 }
 
@@ -166,9 +168,10 @@ func dicomdirRecords(t *testing.T, b []byte) []record {
 			cur.patientID, cur.patientName = str(&d, tag.PatientID), str(&d, tag.PatientName)
 		case "STUDY":
 			cur.study, cur.studyDate = str(&d, tag.StudyInstanceUID), str(&d, tag.StudyDate)
+			cur.studyTime, cur.studyID = str(&d, tag.StudyTime), str(&d, tag.StudyID)
 		case "SERIES":
 			cur.series, cur.modality = str(&d, tag.SeriesInstanceUID), str(&d, tag.Modality)
-		case "IMAGE":
+		case "IMAGE", "RT DOSE", "RT PLAN", "RT STRUCTURE SET", "SR DOCUMENT", "WAVEFORM", "PRIVATE":
 			r := cur
 			r.file = strings.ReplaceAll(str(&d, tag.ReferencedFileID), `\`, "/")
 			r.sopClass = str(&d, tag.ReferencedSOPClassUIDInFile)
@@ -212,6 +215,16 @@ func checkAgainstFiles(t *testing.T, recs []record, files map[string][]byte, n i
 				t.Errorf("%s: DICOMDIR %s %q, file %q", r.file, what, pair[0], pair[1])
 			}
 		}
+		// Type 1 study keys: the file's own where it has one.
+		for what, pair := range map[string][2]string{
+			"study date": {r.studyDate, str(&ds, tag.StudyDate)},
+			"study time": {r.studyTime, str(&ds, tag.StudyTime)},
+			"study ID":   {r.studyID, str(&ds, tag.StudyID)},
+		} {
+			if pair[1] != "" && pair[0] != strings.TrimSpace(pair[1]) {
+				t.Errorf("%s: DICOMDIR %s %q, file %q", r.file, what, pair[0], pair[1])
+			}
+		}
 	}
 }
 
@@ -228,9 +241,7 @@ func TestPlainDownload(t *testing.T) {
 	}
 	for i, f := range fs {
 		p := strings.Join(paths[i], "/")
-		if !bytes.Equal(files[p], f.data) {
-			t.Errorf("%s (%s) is not byte-identical to the stored file", p, f.name)
-		}
+		sameContent(t, p, f, files[p])
 	}
 	// The synthetic series are numbered after the six samples' series.
 	if strings.Join(paths[len(fs)-1], "/") != "DICOM/S0008/I0003" {
@@ -263,6 +274,91 @@ func TestPlainDownload(t *testing.T) {
 	for _, f := range zr.File {
 		if strings.HasPrefix(f.Name, "DICOM/") && f.Method != zip.Store {
 			t.Errorf("%s method %d", f.Name, f.Method)
+		}
+	}
+}
+
+// sameContent: a plain download's file is the stored file, byte for byte,
+// unless the stored file is implicit VR little endian, lacks its file
+// meta or stores known attributes as UN: then it is explicit VR little
+// endian (or its compressed syntax) with the same elements and values,
+// and pixel data bit-exact.
+func sameContent(t *testing.T, name string, f fixture, got []byte) {
+	t.Helper()
+	if bytes.Equal(got, f.data) {
+		if f.meta.TransferSyntax == "1.2.840.10008.1.2" {
+			t.Errorf("%s (%s): implicit VR file not converted", name, f.name)
+		}
+		return
+	}
+	parse := func(b []byte) dcm.Dataset {
+		ds, err := rd.ReadFull(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return *ds
+	}
+	a, b := parse(f.data), parse(got)
+	want := f.meta.TransferSyntax
+	if want == "1.2.840.10008.1.2" {
+		want = "1.2.840.10008.1.2.1"
+	}
+	if ts := str(&b, tag.TransferSyntaxUID); ts != want {
+		t.Errorf("%s (%s): written as %s, want %s", name, f.name, ts, want)
+	}
+	// Top-level elements (sequences as a whole) compared by value; an
+	// element the stored file has as UN of a type the reader leaves as
+	// bytes (AT, a sequence) is compared by presence.
+	flat := func(ds dcm.Dataset) map[tag.Tag]string {
+		out := map[tag.Tag]string{}
+		for _, e := range ds.Elements {
+			if e.Tag.Group == 2 || e.Tag == tag.PixelData || e.Tag.Element == 0 { // group lengths are left out
+				continue
+			}
+			switch v := e.Value.GetValue().(type) {
+			case []byte:
+				if e.RawValueRepresentation == "UN" && !tag.IsPrivate(e.Tag.Group) {
+					out[e.Tag] = "?"
+					continue
+				}
+				// a private creator read from implicit VR: LO once converted
+				out[e.Tag] = fmt.Sprint(strings.Split(strings.TrimRight(string(v), " \x00"), `\`))
+			case []*dcm.SequenceItemValue:
+				out[e.Tag] = fmt.Sprint(len(v), " items")
+			default:
+				out[e.Tag] = fmt.Sprint(v)
+			}
+		}
+		return out
+	}
+	fa, fb := flat(a), flat(b)
+	if len(fa) != len(fb) {
+		t.Errorf("%s (%s): %d elements, stored file %d", name, f.name, len(fb), len(fa))
+	}
+	for tg, v := range fa {
+		if _, ok := fb[tg]; !ok || fb[tg] != v && v != "?" {
+			t.Errorf("%s (%s): %v = %.80s, stored %.80s", name, f.name, tg, fb[tg], v)
+		}
+	}
+	pa, errA := a.FindElementByTag(tag.PixelData)
+	pb, errB := b.FindElementByTag(tag.PixelData)
+	if (errA == nil) != (errB == nil) {
+		t.Fatalf("%s: pixel data present %v, stored %v", name, errB == nil, errA == nil)
+	}
+	if errA == nil {
+		pixels := func(e *dcm.Element) []byte {
+			info := e.Value.GetValue().(dcm.PixelDataInfo)
+			if len(info.UnprocessedValueData) > 0 {
+				return info.UnprocessedValueData
+			}
+			var all []byte
+			for _, fr := range info.Frames {
+				all = append(all, fr.EncapsulatedData.Data...)
+			}
+			return all
+		}
+		if x, y := pixels(pa), pixels(pb); !bytes.Equal(x, y) || len(x) == 0 {
+			t.Errorf("%s (%s): pixel data not bit-exact (%d and %d bytes)", name, f.name, len(y), len(x))
 		}
 	}
 }
@@ -353,8 +449,8 @@ func TestAnonymizedDownload(t *testing.T) {
 		if r.patientName != "Anonymous^482913" || r.patientID != "482913" {
 			t.Errorf("DICOMDIR patient %q %q", r.patientName, r.patientID)
 		}
-		if r.studyDate != deid.DummyDate {
-			t.Errorf("DICOMDIR study date %q, want the files' dummy date %s", r.studyDate, deid.DummyDate)
+		if r.studyDate != deid.DummyDate || r.studyTime == "" || r.studyID == "" {
+			t.Errorf("DICOMDIR study keys %q %q %q: type 1, the date the files' dummy %s", r.studyDate, r.studyTime, r.studyID, deid.DummyDate)
 		}
 	}
 	readme := string(files[dicomzip.ReadmeName])
@@ -373,8 +469,7 @@ func dcmtk(t *testing.T, files map[string][]byte) {
 	t.Helper()
 	mk, err := exec.LookPath("dcmmkdir")
 	if err != nil {
-		t.Log("dcmtk not installed: check skipped")
-		return
+		t.Fatal("dcmmkdir (dcmtk) is not installed: scripts/deps.sh test")
 	}
 	dir := t.TempDir()
 	for name, b := range files {
@@ -456,42 +551,69 @@ func TestPersonName(t *testing.T) {
 // never carries the raw bytes of a file it could not de-identify.
 func TestErrors(t *testing.T) {
 	fs := fixtures(t)
+	// A file shorter than its recorded size and a file that is not DICOM:
+	// left out before the first byte, said in the read-me, the archive
+	// complete; the raw bytes of a file that failed never reach the zip.
 	short := fs[0].item()
 	short.Open = func(context.Context) (io.ReadCloser, int64, error) {
-		return io.NopCloser(bytes.NewReader(fs[0].data[:100])), int64(len(fs[0].data)), nil
-	}
-	if err := dicomzip.Write(context.Background(), io.Discard, []dicomzip.Item{short}, dicomzip.Options{}); err == nil {
-		t.Error("short file accepted")
+		return blob{bytes.NewReader(fs[0].data[:100])}, int64(len(fs[0].data)), nil
 	}
 	broken := fs[0].item()
 	junk := append([]byte("SECRET-RAW-BYTES"), make([]byte, 300)...)
 	broken.Open = func(context.Context) (io.ReadCloser, int64, error) {
 		return blob{bytes.NewReader(junk)}, int64(len(junk)), nil
 	}
-	var buf bytes.Buffer
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	err := dicomzip.Write(context.Background(), &buf, []dicomzip.Item{fs[1].item(), broken}, dicomzip.Options{Anonymize: true, Number: "111111"})
-	runtime.ReadMemStats(&after)
-	if err == nil {
-		t.Error("broken file accepted")
-	}
-	// The library alone allocates over a gigabyte on such input; the length check first keeps it small.
-	if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
-		t.Errorf("a broken file of %d bytes cost %d MB of allocation", len(junk), d>>20)
+	for _, anon := range []bool{false, true} {
+		var left []error
+		var buf bytes.Buffer
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := dicomzip.Write(context.Background(), &buf, []dicomzip.Item{fs[1].item(), short, broken},
+			dicomzip.Options{Anonymize: anon, Number: "111111", OnSkip: func(_ dicomzip.Item, err error) { left = append(left, err) }})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("anonymize=%v: %v", anon, err)
+		}
+		// The library alone allocates over a gigabyte on such input; the length check first keeps it small.
+		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
+			t.Errorf("a broken file of %d bytes cost %d MB of allocation", len(junk), d>>20)
+		}
+		if len(left) != 2 || !errors.Is(left[0], dicomzip.ErrUnreadable) || !errors.Is(left[1], dicomzip.ErrUnreadable) {
+			t.Errorf("anonymize=%v: OnSkip heard %v", anon, left)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatalf("anonymize=%v: not a complete zip: %v", anon, err)
+		}
+		files := entries(t, zr)
+		if len(files) != 3 || !strings.Contains(string(files[dicomzip.ReadmeName]), "Left out: 2 files that could not be read") {
+			t.Errorf("anonymize=%v: %d entries, README:\n%s", anon, len(files), files[dicomzip.ReadmeName])
+		}
+		checkAgainstFiles(t, dicomdirRecords(t, files[dicomzip.DicomdirName]), files, 1)
+		if bytes.Contains(buf.Bytes(), []byte("SECRET-RAW-BYTES")) {
+			t.Error("raw bytes of a file that could not be read reached the zip")
+		}
 	}
 	stream := fs[1].item()
 	stream.Open = func(context.Context) (io.ReadCloser, int64, error) {
 		return io.NopCloser(bytes.NewReader(fs[1].data)), int64(len(fs[1].data)), nil
 	}
-	if err := dicomzip.Write(context.Background(), io.Discard, []dicomzip.Item{stream}, dicomzip.Options{Anonymize: true, Number: "1"}); err == nil {
-		t.Error("anonymized download of a plain stream accepted (its lengths cannot be checked first)")
-	}
-	if bytes.Contains(buf.Bytes(), []byte("SECRET-RAW-BYTES")) {
-		t.Error("raw bytes of a file that failed de-identification reached the zip")
+	var sent countWriter
+	if err := dicomzip.Write(context.Background(), &sent, []dicomzip.Item{stream}, dicomzip.Options{}); err == nil || sent.n != 0 {
+		t.Errorf("a plain stream (its lengths cannot be checked first) accepted: %v, %d bytes sent", err, sent.n)
 	}
 	if err := dicomzip.Write(context.Background(), io.Discard, items(fs), dicomzip.Options{Anonymize: true}); err == nil {
 		t.Error("anonymized download without a pseudonym accepted")
+	}
+	// No file can be opened: the storage, not the files: an error before
+	// the first byte, not a zip of read-me lines.
+	down := items(fs[:2])
+	for i := range down {
+		down[i].Open = func(context.Context) (io.ReadCloser, int64, error) { return nil, 0, errors.New("disk gone") }
+	}
+	sent = countWriter{}
+	if err := dicomzip.Write(context.Background(), &sent, down, dicomzip.Options{}); !errors.Is(err, dicomzip.ErrStorage) || sent.n != 0 {
+		t.Errorf("storage down: %v, %d bytes sent", err, sent.n)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -664,4 +786,139 @@ func TestBurnedInLeftOut(t *testing.T) {
 	if n := len(entries(t, zr)); n != 4 {
 		t.Errorf("plain download has %d entries, want 4", n)
 	}
+}
+
+// An implicit VR file with a LUT Data of 40000 entries (stored as US,
+// longer than explicit VR's 16-bit length for US): the anonymized
+// download writes it in explicit VR with a 32-bit length, values intact,
+// and dcmdump reads the file without error.
+func TestAnonymizedLongValue(t *testing.T) {
+	raw, err := rd.Synth{StudyUID: "1.2.9.7", SeriesUID: "1.2.9.7.1", SOPUID: "1.2.9.7.1.1", PatientID: "LUT-1", PatientName: "Lut^Long",
+		Modality: "CR", Rows: 8, Cols: 8, BitsAllocated: 16, Pixel: func(f, p, c int) int { return p }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dcm.Parse(bytes.NewReader(raw), int64(len(raw)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lut := make([]int, 40000)
+	for i := range lut {
+		lut[i] = i % 4096
+	}
+	item := []*dcm.Element{mustEl(t, tag.LUTDescriptor, []int{0, 0, 16}), mustEl(t, tag.LUTData, lut)}
+	seq := mustEl(t, tag.VOILUTSequence, [][]*dcm.Element{item})
+	for i, x := range ds.Elements {
+		if x.Tag.Compare(seq.Tag) > 0 {
+			ds.Elements = append(ds.Elements[:i], append([]*dcm.Element{seq}, ds.Elements[i:]...)...)
+			break
+		}
+	}
+	ts, _ := ds.FindElementByTag(tag.TransferSyntaxUID)
+	ts.Value, _ = dcm.NewValue([]string{"1.2.840.10008.1.2"})
+	var b bytes.Buffer
+	if err := dcm.Write(&b, ds, dcm.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	f := readMeta(t, "lut", b.Bytes())
+	zr, _ := build(t, []fixture{f}, dicomzip.Options{Anonymize: true, Number: "135791"})
+	files := entries(t, zr)
+	out := files["DICOM/S0001/I0001"]
+	got, err := dcm.Parse(bytes.NewReader(out), int64(len(out)), nil)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	if str(&got, tag.TransferSyntaxUID) != "1.2.840.10008.1.2.1" {
+		t.Errorf("written as %s", str(&got, tag.TransferSyntaxUID))
+	}
+	var e *dcm.Element
+	for x := range got.FlatIterator() {
+		if x.Tag == tag.LUTData {
+			e = x
+		}
+	}
+	if e == nil {
+		t.Fatal("LUT Data lost")
+	}
+	v, ok := e.Value.GetValue().([]byte)
+	if !ok || len(v) != 80000 || v[2*4097] != 1 || e.RawValueRepresentation != "OW" {
+		t.Fatalf("LUT Data %s of %d bytes", e.RawValueRepresentation, len(v))
+	}
+	p := filepath.Join(t.TempDir(), "lut.dcm")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command("dcmdump", "-q", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) {
+		t.Errorf("dcmdump: %v\n%.2000s", err, o)
+	}
+}
+
+func mustEl(t *testing.T, tg tag.Tag, v any) *dcm.Element {
+	t.Helper()
+	e, err := dcm.NewElement(tg, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// An implicit VR file with a (retired) group length, a sequence and a
+// private sequence of undefined length: the plain download converts it
+// to explicit VR little endian that dcmdump reads without complaint, the
+// group length left out, elements and pixel data kept.
+func TestConvertedImplicit(t *testing.T) {
+	raw, err := rd.Synth{StudyUID: "1.2.9.8", SeriesUID: "1.2.9.8.1", SOPUID: "1.2.9.8.1.1", PatientID: "IMP-1", PatientName: "Impl^Icit",
+		Modality: "MR", Rows: 16, Cols: 16, BitsAllocated: 16, Pixel: func(f, p, c int) int { return p * 7 }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dcm.Parse(bytes.NewReader(raw), int64(len(raw)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(e *dcm.Element) {
+		for i, x := range ds.Elements {
+			if x.Tag.Compare(e.Tag) > 0 {
+				ds.Elements = append(ds.Elements[:i], append([]*dcm.Element{e}, ds.Elements[i:]...)...)
+				return
+			}
+		}
+		ds.Elements = append(ds.Elements, e)
+	}
+	add(&dcm.Element{Tag: tag.Tag{Group: 0x0008, Element: 0x0000}, RawValueRepresentation: "UL", Value: mustValue(t, []int{1234})})
+	add(mustEl(t, tag.ReferencedImageSequence, [][]*dcm.Element{{mustEl(t, tag.ReferencedSOPClassUID, []string{"1.2.840.10008.5.1.4.1.1.4"}),
+		mustEl(t, tag.ReferencedSOPInstanceUID, []string{"1.2.9.8.1.0"})}}))
+	add(&dcm.Element{Tag: tag.Tag{Group: 0x0009, Element: 0x0010}, RawValueRepresentation: "LO", Value: mustValue(t, []string{"ACME 1.0"})})
+	add(&dcm.Element{Tag: tag.Tag{Group: 0x0009, Element: 0x1001}, RawValueRepresentation: "SQ", ValueLength: 0xFFFFFFFF,
+		Value: mustValue(t, [][]*dcm.Element{{{Tag: tag.Tag{Group: 0x0009, Element: 0x1002}, RawValueRepresentation: "LO",
+			Value: mustValue(t, []string{"ACME-SECRET"})}}})})
+	ts, _ := ds.FindElementByTag(tag.TransferSyntaxUID)
+	ts.Value = mustValue(t, []string{"1.2.840.10008.1.2"})
+	var b bytes.Buffer
+	if err := dcm.Write(&b, ds, dcm.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	f := readMeta(t, "implicit", b.Bytes())
+	zr, _ := build(t, []fixture{f}, dicomzip.Options{})
+	out := entries(t, zr)["DICOM/S0001/I0001"]
+	sameContent(t, "DICOM/S0001/I0001", f, out)
+	if bytes.Contains(out, []byte{0x08, 0, 0, 0, 'U', 'L'}) {
+		t.Error("group length (0008,0000) kept")
+	}
+	p := filepath.Join(t.TempDir(), "implicit.dcm")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command("dcmdump", "-q", "-E", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) || bytes.Contains(o, []byte("W: ")) {
+		t.Errorf("dcmdump: %v\n%.2000s", err, o)
+	}
+}
+
+func mustValue(t *testing.T, v any) dcm.Value {
+	t.Helper()
+	x, err := dcm.NewValue(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

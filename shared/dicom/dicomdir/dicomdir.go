@@ -14,9 +14,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
 // Well-known UIDs.
@@ -55,8 +58,11 @@ type Instance struct {
 	TransferSyntax string
 	InstanceNumber string // IS
 	// RecordType overrides the lower-level record type (default from the
-	// SOP class: IMAGE for images).
+	// SOP class: RecordType).
 	RecordType string
+	// Keys are the record type's other keys (FromDataset reads them from
+	// the file), in ascending tag order.
+	Keys []Key
 }
 
 // Options of one DICOMDIR.
@@ -301,47 +307,69 @@ func hierarchy(instances []Instance, opt Options) ([]*record, error) {
 			seIdx[in.SeriesUID] = se
 			st.children = append(st.children, se)
 		}
-		num := in.InstanceNumber
-		if num == "" {
-			num = fmt.Sprint(len(se.children) + 1)
-		}
 		typ := in.RecordType
 		if typ == "" {
 			typ = RecordType(in.SOPClassUID)
 		}
+		// Elements in ascending tag order: Private Record UID, the
+		// referenced file's UIDs, the character set, then the record
+		// type's keys with Instance Number among them.
+		type el struct {
+			tg  tag.Tag
+			raw []byte
+		}
+		one := func(g, e uint16, vr string, v []byte) el {
+			var b bytes.Buffer
+			putElem(&b, g, e, vr, v)
+			return el{tag.Tag{Group: g, Element: e}, b.Bytes()}
+		}
+		list := []el{
+			one(0x0004, 0x1500, "CS", text(id)),
+			one(0x0004, 0x1510, "UI", uiBytes(in.SOPClassUID)),
+			one(0x0004, 0x1511, "UI", uiBytes(in.SOPInstanceUID)),
+			one(0x0004, 0x1512, "UI", uiBytes(in.TransferSyntax)),
+		}
+		utf, hasNum := false, false
+		for _, k := range in.Keys {
+			utf = utf || k.Text
+			hasNum = hasNum || k.Tag == instanceNumber
+			list = append(list, el{k.Tag, k.Raw})
+		}
+		if utf {
+			list = append(list, one(0x0008, 0x0005, "CS", text("ISO_IR 192")))
+		}
+		num, numType := in.InstanceNumber, instanceNumberType(typ)
+		if num == "" && numType == "1" {
+			num = fmt.Sprint(len(se.children) + 1)
+		}
+		if !hasNum && numType != "" {
+			list = append(list, one(0x0020, 0x0013, "IS", text(num)))
+		}
+		sort.SliceStable(list, func(i, j int) bool { return list[i].tg.Compare(list[j].tg) < 0 })
 		var b bytes.Buffer
-		putElem(&b, 0x0004, 0x1500, "CS", text(id))
-		putElem(&b, 0x0004, 0x1510, "UI", uiBytes(in.SOPClassUID))
-		putElem(&b, 0x0004, 0x1511, "UI", uiBytes(in.SOPInstanceUID))
-		putElem(&b, 0x0004, 0x1512, "UI", uiBytes(in.TransferSyntax))
-		putElem(&b, 0x0020, 0x0013, "IS", text(num))
-		se.children = append(se.children, &record{typ: typ, els: b.Bytes()})
+		for i, x := range list {
+			if i > 0 && x.tg == list[i-1].tg {
+				return nil, fmt.Errorf("dicomdir: key %v given twice", x.tg)
+			}
+			b.Write(x.raw)
+		}
+		els := b.Bytes()
+		se.children = append(se.children, &record{typ: typ, els: els})
 	}
 	return patients, nil
 }
 
-// RecordType is the directory record type for a SOP class: IMAGE for
-// images, the PS3.3 F.5 type for the common non-image classes.
-func RecordType(sopClass string) string {
-	switch {
-	case strings.HasPrefix(sopClass, "1.2.840.10008.5.1.4.1.1.88."):
-		return "SR DOCUMENT"
-	case strings.HasPrefix(sopClass, "1.2.840.10008.5.1.4.1.1.11."):
-		return "PRESENTATION"
-	case strings.HasPrefix(sopClass, "1.2.840.10008.5.1.4.1.1.9."):
-		return "WAVEFORM"
-	case strings.HasPrefix(sopClass, "1.2.840.10008.5.1.4.1.1.104."):
-		return "ENCAP DOC"
-	case sopClass == "1.2.840.10008.5.1.4.1.1.481.2":
-		return "RT DOSE"
-	case sopClass == "1.2.840.10008.5.1.4.1.1.481.3":
-		return "RT STRUCTURE SET"
-	case sopClass == "1.2.840.10008.5.1.4.1.1.481.5":
-		return "RT PLAN"
-	case sopClass == "1.2.840.10008.5.1.4.1.1.66":
-		return "RAW DATA"
+// instanceNumberType is the type of Instance Number in a record type ("" when it has none).
+func instanceNumberType(typ string) string {
+	for _, k := range recordKeys[typ] {
+		if k.tag == instanceNumber {
+			return k.typ
+		}
 	}
-	return "IMAGE"
+	if _, ok := recordKeys[typ]; !ok {
+		return "1" // a record type set by the caller: as IMAGE
+	}
+	return ""
 }
 
 // charset adds Specific Character Set ISO_IR 192 (UTF-8) when a value is not ASCII.

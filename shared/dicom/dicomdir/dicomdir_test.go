@@ -255,6 +255,14 @@ func TestRecordType(t *testing.T) {
 		"1.2.840.10008.5.1.4.1.1.9.1.1":  "WAVEFORM",
 		"1.2.840.10008.5.1.4.1.1.66":     "RAW DATA",
 		"1.2.840.10008.5.1.4.1.1.12.1.1": "IMAGE",
+		"1.2.840.10008.5.1.4.1.1.481.3":  "RT STRUCTURE SET",
+		"1.2.840.10008.5.1.4.1.1.481.8":  "RT PLAN",
+		"1.2.840.10008.5.1.4.1.1.88.59":  "KEY OBJECT DOC",
+		"1.2.840.10008.5.1.4.1.1.79.1":   "SR DOCUMENT",
+		"1.2.840.10008.5.1.4.1.1.78.7":   "MEASUREMENT",
+		"1.2.840.10008.5.1.4.1.1.81.1":   "IMAGE",
+		"1.2.840.10008.5.1.4.1.1.66.4":   "IMAGE",
+		"1.2.840.10008.5.1.4.1.1.66.1":   "REGISTRATION",
 	} {
 		if got := dicomdir.RecordType(sop); got != want {
 			t.Errorf("%s: %s, want %s", sop, got, want)
@@ -267,8 +275,7 @@ func dcmdump(t *testing.T, b []byte) {
 	t.Helper()
 	bin, err := exec.LookPath("dcmdump")
 	if err != nil {
-		t.Log("dcmdump not installed: dcmtk check skipped")
-		return
+		t.Fatal("dcmdump (dcmtk) is not installed: scripts/deps.sh test")
 	}
 	f := filepath.Join(t.TempDir(), "DICOMDIR")
 	if err := os.WriteFile(f, b, 0o600); err != nil {
