@@ -1,0 +1,102 @@
+package deid_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/deid"
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// implicitEl is one implicit VR little endian element (PS3.5 7.1.3).
+func implicitEl(tg tag.Tag, v []byte) []byte {
+	if len(v)%2 == 1 {
+		v = append(v, ' ')
+	}
+	b := binary.LittleEndian.AppendUint16(nil, tg.Group)
+	b = binary.LittleEndian.AppendUint16(b, tg.Element)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+	return append(b, v...)
+}
+
+// TestUNSequenceOfDefinedLength: a sequence stored as UN with a defined
+// length (PS3.5 6.2.2: its value is the items in implicit VR little
+// endian, as written by a system that did not know the attribute) is
+// de-identified like the SQ it is: what the table removes inside it goes,
+// its instance UIDs are replaced. Radiopharmaceutical Information Sequence
+// is kept by the profile; its start and stop date-times (X) are not, and
+// a Referenced Series Sequence (kept) carries the original UIDs.
+func TestUNSequenceOfDefinedLength(t *testing.T) {
+	const (
+		study  = "1.2.826.0.1.3680043.9.7"
+		refSer = "1.2.826.0.1.3680043.9.7.99"
+		refSOP = "1.2.826.0.1.3680043.9.7.99.1"
+		start  = "20190305101112"
+	)
+	raw, err := rd.Synth{StudyUID: study, SeriesUID: study + ".1", SOPUID: study + ".1.1", PatientID: origID,
+		PatientName: origName, Rows: 4, Cols: 4, BitsAllocated: 8, Pixel: func(f, i, s int) int { return i }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := parse(t, raw)
+	item := func(els ...[]byte) []byte {
+		body := bytes.Join(els, nil)
+		b := binary.LittleEndian.AppendUint16(nil, 0xFFFE)
+		b = binary.LittleEndian.AppendUint16(b, 0xE000)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
+		return append(b, body...)
+	}
+	un := func(tg tag.Tag, value []byte) *dcm.Element {
+		v, err := dcm.NewValue(value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rawEl(tg, "UN", v)
+	}
+	radio := item(
+		implicitEl(tag.Tag{Group: 0x0018, Element: 0x0031}, []byte("FDG")),    // Radiopharmaceutical: kept
+		implicitEl(tag.Tag{Group: 0x0018, Element: 0x1078}, []byte(start)),    // Start DateTime: X
+		implicitEl(tag.Tag{Group: 0x0018, Element: 0x1079}, []byte(start)),    // Stop DateTime: X
+		implicitEl(tag.PatientName, []byte(origName)),                         // misplaced name
+		implicitEl(tag.Tag{Group: 0x0009, Element: 0x0010}, []byte("ACME")),   // private creator
+		implicitEl(tag.Tag{Group: 0x0009, Element: 0x1001}, []byte(origPriv)), // private value
+	)
+	series := item(
+		implicitEl(tag.SeriesInstanceUID, []byte(refSer+"\x00")),
+		implicitEl(tag.ReferencedInstanceSequence, item(
+			implicitEl(tag.ReferencedSOPClassUID, []byte("1.2.840.10008.5.1.4.1.1.2\x00")),
+			implicitEl(tag.ReferencedSOPInstanceUID, []byte(refSOP+"\x00")),
+		)),
+	)
+	for _, e := range []*dcm.Element{
+		un(tag.Tag{Group: 0x0054, Element: 0x0016}, radio),  // Radiopharmaceutical Information Sequence
+		un(tag.Tag{Group: 0x0008, Element: 0x1115}, series), // Referenced Series Sequence
+	} {
+		ds.Elements = insert(ds.Elements, e)
+	}
+	var in bytes.Buffer
+	if err := dcm.Write(&in, ds, dcm.SkipVRVerification()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(in.Bytes(), []byte(start)) || !bytes.Contains(in.Bytes(), []byte(refSOP)) {
+		t.Fatal("the test file lacks its UN sequences")
+	}
+	out := rewrite(t, in.Bytes(), deid.NewUIDMap())
+	for _, s := range []string{start, origName, origPriv, refSer, refSOP, "Vandermeulen"} {
+		if bytes.Contains(out, []byte(s)) {
+			t.Errorf("%q survives inside a UN sequence", s)
+		}
+	}
+	back := parse(t, out)
+	e, err := back.FindElementByTag(tag.Tag{Group: 0x0054, Element: 0x0016})
+	if err != nil || e.Value.ValueType() != dcm.Sequences {
+		t.Errorf("Radiopharmaceutical Information Sequence not kept as a sequence: %v %v", e, err)
+	}
+	if !bytes.Contains(out, []byte("FDG")) {
+		t.Error("the kept Radiopharmaceutical (0018,0031) went with the sequence")
+	}
+	dcmdump(t, out)
+}
