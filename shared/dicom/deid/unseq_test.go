@@ -106,3 +106,56 @@ func TestUNSequenceOfDefinedLength(t *testing.T) {
 	}
 	dcmdump(t, out)
 }
+
+// TestUNSequenceOfUndefinedLength: in an explicit VR file, a sequence
+// stored as UN of undefined length has its items in implicit VR (PS3.5
+// 6.2.2, CP-246; dcmtk reads it). Such a valid file is de-identified like
+// any other, not refused (which broke every anonymized download holding
+// it): the sequence is kept as SQ, what the table removes inside it goes.
+func TestUNSequenceOfUndefinedLength(t *testing.T) {
+	const start = "20190305101112"
+	raw, err := rd.Synth{StudyUID: "1.2.826.0.1.3680043.9.8", SeriesUID: "1.2.826.0.1.3680043.9.8.1",
+		SOPUID: "1.2.826.0.1.3680043.9.8.1.1", PatientID: origID, PatientName: origName, Rows: 4, Cols: 4,
+		BitsAllocated: 8, Pixel: func(f, i, s int) int { return i }}.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd := bytes.Index(raw, []byte{0xE0, 0x7F, 0x10, 0x00, 'O'})
+	if pd < 0 {
+		t.Fatal("no pixel data in the synthetic file")
+	}
+	var u []byte
+	u = binary.LittleEndian.AppendUint16(u, 0x0054)
+	u = binary.LittleEndian.AppendUint16(u, 0x0016)
+	u = append(u, 'U', 'N', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF)
+	u = append(u, 0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF) // item, undefined length
+	u = append(u, implicitEl(tag.Tag{Group: 0x0018, Element: 0x0031}, []byte("FDG"))...)
+	u = append(u, implicitEl(tag.Tag{Group: 0x0018, Element: 0x1078}, []byte(start))...)
+	u = append(u, implicitEl(tag.PatientName, []byte(origName))...)
+	u = append(u, 0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0) // item delimiter
+	item := implicitEl(tag.Tag{Group: 0x0018, Element: 0x1079}, []byte(start))
+	u = append(u, 0xFE, 0xFF, 0x00, 0xE0) // item of defined length
+	u = binary.LittleEndian.AppendUint32(u, uint32(len(item)))
+	u = append(u, item...)
+	u = append(u, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0) // sequence delimiter
+	in := append(append(append([]byte{}, raw[:pd]...), u...), raw[pd:]...)
+	dcmdump(t, in) // dcmtk reads the original
+	out := rewrite(t, in, deid.NewUIDMap())
+	for _, s := range []string{start, origName, "Vandermeulen"} {
+		if bytes.Contains(out, []byte(s)) {
+			t.Errorf("%q survives inside a UN sequence", s)
+		}
+	}
+	back := parse(t, out)
+	e, err := back.FindElementByTag(tag.Tag{Group: 0x0054, Element: 0x0016})
+	if err != nil || e.Value.ValueType() != dcm.Sequences || len(e.Value.GetValue().([]*dcm.SequenceItemValue)) != 2 {
+		t.Errorf("Radiopharmaceutical Information Sequence not kept with its two items: %v %v", e, err)
+	}
+	if !bytes.Contains(out, []byte("FDG")) {
+		t.Error("the kept Radiopharmaceutical (0018,0031) went")
+	}
+	if !bytes.Equal(pixels(t, out), pixels(t, raw)) {
+		t.Error("pixel data changed")
+	}
+	dcmdump(t, out)
+}
