@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -29,21 +30,9 @@ func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
 	if head, err := br.Peek(132); err != nil || string(head[128:]) != "DICM" {
 		return nil, fmt.Errorf("deid: %w", rd.ErrNotDICOM)
 	}
-	data, err := io.ReadAll(io.LimitReader(br, size))
+	parsed, err := parse(br, size)
 	if err != nil {
-		return nil, fmt.Errorf("deid: %w", err)
-	}
-	parsed, err := parse(data)
-	if err != nil {
-		// An explicit VR file with a sequence stored as UN of undefined
-		// length (CP-246) reads once that sequence is made explicit.
-		fixed, ferr := withExplicitUNSequences(data)
-		if ferr != nil {
-			return nil, fmt.Errorf("deid: parse: %w", err)
-		}
-		if parsed, err = parse(fixed); err != nil {
-			return nil, fmt.Errorf("deid: parse: %w", err)
-		}
+		return nil, fmt.Errorf("deid: parse: %w", err)
 	}
 	ds = &parsed
 	if e, err := ds.FindElementByTag(tag.TransferSyntaxUID); err == nil {
@@ -56,14 +45,13 @@ func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
 	return ds, nil
 }
 
-func parse(data []byte) (ds dcm.Dataset, err error) {
+func parse(r io.Reader, size int64) (ds dcm.Dataset, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("parser panic: %v", p)
 		}
 	}()
-	return dcm.Parse(bytes.NewReader(data), int64(len(data)), nil,
-		dcm.SkipProcessingPixelDataValue(), dcm.AllowUnknownSpecificCharacterSet())
+	return dcm.Parse(r, size, nil, dcm.SkipProcessingPixelDataValue(), dcm.AllowUnknownSpecificCharacterSet())
 }
 
 // withExplicitUNSequences is the Part 10 file data with its data set
@@ -121,7 +109,23 @@ func ReadAt(r io.ReaderAt, size int64) (*dcm.Dataset, error) {
 	if _, err := rd.ReadMeta(r, size); err != nil {
 		return nil, fmt.Errorf("deid: %w", err)
 	}
-	return Read(io.NewSectionReader(r, 0, size), size)
+	ds, err := Read(io.NewSectionReader(r, 0, size), size)
+	if err == nil {
+		return ds, nil
+	}
+	// An explicit VR file with a sequence stored as UN of undefined length
+	// (CP-246) reads once that sequence is made explicit: only a file that
+	// failed is read into memory for that.
+	data := make([]byte, size)
+	if _, rerr := r.ReadAt(data, 0); rerr != nil && !errors.Is(rerr, io.EOF) {
+		return nil, err
+	}
+	fixed, ferr := withExplicitUNSequences(data)
+	if ferr != nil {
+		return nil, err
+	}
+	data = nil
+	return Read(bytes.NewReader(fixed), int64(len(fixed)))
 }
 
 // Write writes ds as a DICOM Part 10 file.
