@@ -247,6 +247,9 @@ func process(els []*dcm.Element, opt Options, depth int, inDummy bool) ([]*dcm.E
 			continue
 		}
 		a := ActionFor(e.Tag)
+		if a != Remove && !unSequence(e) {
+			continue
+		}
 		isSeq := e.Value != nil && e.Value.ValueType() == dcm.Sequences
 		if a == Keep && inDummy && freeText[vrOf(e)] {
 			a = Dummy

@@ -2,8 +2,12 @@ package deid
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	rd "github.com/radpass/radpass/shared/dicom"
 	dcm "github.com/suyashkumar/dicom"
@@ -26,14 +30,7 @@ func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
 	if head, err := br.Peek(132); err != nil || string(head[128:]) != "DICM" {
 		return nil, fmt.Errorf("deid: %w", rd.ErrNotDICOM)
 	}
-	r = br
-	defer func() {
-		if p := recover(); p != nil {
-			ds, err = nil, fmt.Errorf("deid: parser panic: %v", p)
-		}
-	}()
-	parsed, err := dcm.Parse(r, size, nil,
-		dcm.SkipProcessingPixelDataValue(), dcm.AllowUnknownSpecificCharacterSet())
+	parsed, err := parse(br, size)
 	if err != nil {
 		return nil, fmt.Errorf("deid: parse: %w", err)
 	}
@@ -48,6 +45,63 @@ func Read(r io.Reader, size int64) (ds *dcm.Dataset, err error) {
 	return ds, nil
 }
 
+func parse(r io.Reader, size int64) (ds dcm.Dataset, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("parser panic: %v", p)
+		}
+	}()
+	return dcm.Parse(r, size, nil, dcm.SkipProcessingPixelDataValue(), dcm.AllowUnknownSpecificCharacterSet())
+}
+
+// withExplicitUNSequences is the Part 10 file data with its data set
+// rewritten by explicitUNSequences, if its transfer syntax is explicit VR
+// little endian.
+func withExplicitUNSequences(data []byte) ([]byte, error) {
+	const start = 132 + 12 // preamble, DICM, (0002,0000) UL
+	if len(data) < start || binary.LittleEndian.Uint16(data[132:]) != 0x0002 || binary.LittleEndian.Uint16(data[134:]) != 0x0000 {
+		return nil, errCP246
+	}
+	end := start + int(binary.LittleEndian.Uint32(data[140:]))
+	if end > len(data) {
+		return nil, errCP246
+	}
+	c := &cp246{in: data[:end], pos: start}
+	ts := ""
+	for c.pos < end {
+		t, err := c.tagAt()
+		if err != nil || c.pos+2 > end {
+			return nil, errCP246
+		}
+		vr := string(data[c.pos : c.pos+2])
+		c.pos += 2
+		var n uint32
+		if longVR[vr] {
+			c.pos += 2
+			n, err = c.u32()
+		} else {
+			var n16 uint16
+			n16, err = c.u16()
+			n = uint32(n16)
+		}
+		if err != nil || uint64(c.pos)+uint64(n) > uint64(end) {
+			return nil, errCP246
+		}
+		if t == tag.TransferSyntaxUID {
+			ts = strings.TrimRight(string(data[c.pos:c.pos+int(n)]), "\x00 ")
+		}
+		c.pos += int(n)
+	}
+	if ts != uid.ExplicitVRLittleEndian {
+		return nil, errCP246
+	}
+	body, err := explicitUNSequences(data[end:])
+	if err != nil {
+		return nil, err
+	}
+	return append(append(make([]byte, 0, end+len(body)), data[:end]...), body...), nil
+}
+
 // ReadAt is Read after the checks intake runs (rd.ReadMeta: element
 // lengths within the file, UIDs present), so a damaged or hostile file
 // costs a small read instead of gigabytes of allocation.
@@ -55,7 +109,23 @@ func ReadAt(r io.ReaderAt, size int64) (*dcm.Dataset, error) {
 	if _, err := rd.ReadMeta(r, size); err != nil {
 		return nil, fmt.Errorf("deid: %w", err)
 	}
-	return Read(io.NewSectionReader(r, 0, size), size)
+	ds, err := Read(io.NewSectionReader(r, 0, size), size)
+	if err == nil {
+		return ds, nil
+	}
+	// An explicit VR file with a sequence stored as UN of undefined length
+	// (CP-246) reads once that sequence is made explicit: only a file that
+	// failed is read into memory for that.
+	data := make([]byte, size)
+	if _, rerr := r.ReadAt(data, 0); rerr != nil && !errors.Is(rerr, io.EOF) {
+		return nil, err
+	}
+	fixed, ferr := withExplicitUNSequences(data)
+	if ferr != nil {
+		return nil, err
+	}
+	data = nil
+	return Read(bytes.NewReader(fixed), int64(len(fixed)))
 }
 
 // Write writes ds as a DICOM Part 10 file.
