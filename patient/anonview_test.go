@@ -237,6 +237,10 @@ func TestAnonymizedViewerLeavesOutBurnedIn(t *testing.T) {
 			if img.Length() != 0 {
 				t.Errorf("%s: anonymized viewer still has an image %v", c.name, img.AttrOr("src", ""))
 			}
+			// Controls that act on the picture (window, zoom, frames) go with it.
+			if n := doc.Find(`[data-testid="window"], [data-testid="zoom"], [data-testid="frame"]`).Length(); n != 0 {
+				t.Errorf("%s: left-out image keeps %d picture controls", c.name, n)
+			}
 		} else if tile.Length() != 0 || !strings.HasPrefix(img.AttrOr("src", ""), "/p/images/"+strconv.FormatInt(id, 10)+"?") {
 			t.Errorf("%s: anonymized viewer: tile %d, image %q", c.name, tile.Length(), img.AttrOr("src", ""))
 		}

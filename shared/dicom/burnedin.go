@@ -7,12 +7,24 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
-// burnedIn reads Burned In Annotation (0028,0301) as "YES", "NO" or ""
-// (absent or empty). A value stored with VR UN (PS3.5 6.2.2) is read as the
-// CS it is. Any other non-empty value counts as "YES": the attribute is
-// about the patient's privacy, and only NO says the pixels are clean.
+// burnedIn reads whether the file says its pixels identify the patient:
+// "YES" when Burned In Annotation (0028,0301) or Recognizable Visual
+// Features (0028,0302, a face in a photograph or a 3D rendering) says so,
+// else Burned In Annotation as "NO" or "" (absent or empty). A value stored
+// with VR UN (PS3.5 6.2.2) is read as the CS it is. Any other non-empty
+// value counts as "YES": the attributes are about the patient's privacy,
+// and only NO says the pixels are clean.
 func burnedIn(ds dcm.Dataset) string {
-	e, err := ds.FindElementByTag(tag.BurnedInAnnotation)
+	if yesNo(ds, tag.RecognizableVisualFeatures) == "YES" {
+		return "YES"
+	}
+	return yesNo(ds, tag.BurnedInAnnotation)
+}
+
+// yesNo reads a YES/NO attribute as "YES", "NO" or "" (absent or empty);
+// any other value is "YES".
+func yesNo(ds dcm.Dataset, t tag.Tag) string {
+	e, err := ds.FindElementByTag(t)
 	if err != nil || e.Value == nil {
 		return ""
 	}

@@ -23,6 +23,11 @@ func TestReadMetaBurnedIn(t *testing.T) {
 		{"other", "(0028,0301) CS [MAYBE]\n", "YES"},
 		{"un-yes", "(0028,0301) UN 59\\45\\53\\20\n", "YES"},
 		{"un-no", "(0028,0301) UN 4e\\4f\n", "NO"},
+		// Recognizable Visual Features YES (a face) identifies like burned-in text.
+		{"face, text no", "(0028,0301) CS [NO]\n(0028,0302) CS [YES]\n", "YES"},
+		{"face, text absent", "(0028,0302) CS [YES]\n", "YES"},
+		{"no face, text no", "(0028,0301) CS [NO]\n(0028,0302) CS [NO]\n", "NO"},
+		{"no face, text absent", "(0028,0302) CS [NO]\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := dicomtest.FromDump(t, head+tc.elem, "+te")

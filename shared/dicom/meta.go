@@ -70,8 +70,9 @@ type Meta struct {
 	WindowCenter        string // as in the file, values separated by `\`
 	WindowWidth         string
 	HasPixelData        bool
-	// BurnedIn is Burned In Annotation (0028,0301): "YES", "NO", or ""
-	// when absent or another value.
+	// BurnedIn says whether the pixels identify the patient: "YES" when
+	// Burned In Annotation (0028,0301) or Recognizable Visual Features
+	// (0028,0302) is YES, else Burned In Annotation's "NO" or "".
 	BurnedIn string
 	// PixelAspect is the height of a pixel over its width, from Pixel
 	// Spacing, Imager Pixel Spacing or Pixel Aspect Ratio; 1 when square

@@ -1,0 +1,2 @@
+-- Nothing to undo: the backfill only records what the files say.
+SELECT 1;
