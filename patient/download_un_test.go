@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"github.com/radpass/radpass/shared/dicomzip"
 	"io"
 	"net/http"
 	"os"
@@ -57,6 +58,24 @@ func TestDownloadOfUNFileIsComplete(t *testing.T) {
 		}
 		_, n := srv.MustBucket(t, u, []*store.Study{{ID: res.StudyID}}, testserver.BucketSpec{Anonymize: anon, Language: "en"})
 		c := signedInAt(t, srv, n)
+		if anon {
+			// A row without its class may hold burned-in text: an anonymized
+			// bucket leaves it out (buckets.LeftOut), named in the read-me of a
+			// complete archive.
+			files := downloadZip(t, c, srv.URL, zipBin)
+			if files["DICOM/S0001/I0001"] != nil || !strings.Contains(string(files[dicomzip.ReadmeName]), "Left out: 1 image") {
+				t.Errorf("anonymized, class unknown: want the file left out and named in the read-me, got %d entries", len(files))
+			}
+			// The migration marks such rows unread and the start-up backfill
+			// reads them again with the UN-aware reader: the class is back
+			// and the file goes into the download.
+			if _, err := srv.DB.ExecContext(ctx, `UPDATE instances SET burned_in = NULL WHERE sop_class_uid = ''`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ingest.BackfillBurnedIn(ctx, srv.DB, st); err != nil {
+				t.Fatal(err)
+			}
+		}
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/p/download", nil)
 		resp, err := c.HTTP.Do(req)
 		if err != nil {
@@ -80,6 +99,29 @@ func TestDownloadOfUNFileIsComplete(t *testing.T) {
 			t.Errorf("anonymized=%v: the DICOMDIR does not describe the RT dose file (%d entries)", anon, len(files))
 		}
 	}
+}
+
+// downloadZip downloads the signed-in bucket's ZIP, checks it with zip -T
+// and returns its entries.
+func downloadZip(t *testing.T, c *testserver.Client, base, zipBin string) map[string][]byte {
+	t.Helper()
+	resp, err := c.HTTP.Get(base + "/p/download")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("download answered %d, %v", resp.StatusCode, err)
+	}
+	zipPath := filepath.Join(t.TempDir(), "download.zip")
+	if err := os.WriteFile(zipPath, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(zipBin, "-T", zipPath).CombinedOutput(); err != nil {
+		t.Fatalf("zip -T: %v\n%s", err, out)
+	}
+	return unzipAll(t, zipPath)
 }
 
 // unzipAll reads every entry of the zip at path.
