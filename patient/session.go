@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
@@ -71,6 +72,30 @@ func (h *Handlers) startSession(c fiber.Ctx, b *store.Bucket, stage string) erro
 	s.Values[sessBucket] = b.ID
 	s.Values[sessStage] = stage
 	return h.Sessions.Save(c, s)
+}
+
+// startSessionTx is startSession written through tx, the sign-in's
+// transaction: the old session row goes and the new one is stored with the
+// sign-in's audit row, or neither is. Only the tx is used (never the pool).
+func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, b *store.Bucket, stage string) error {
+	s, err := h.Sessions.Get(c) // loaded before the transaction began
+	if err != nil {
+		return err
+	}
+	st := *h.Sessions.Store
+	st.DB = tx
+	if err := st.Regenerate(c.Context(), s); err != nil {
+		return err
+	}
+	for k := range s.Values {
+		delete(s.Values, k)
+	}
+	opts := st.Options
+	s.Options = &opts
+	s.IsNew = true
+	s.Values[sessBucket] = b.ID
+	s.Values[sessStage] = stage
+	return h.Sessions.SaveWith(c, s, tx)
 }
 
 // SignOut destroys the server-side session.

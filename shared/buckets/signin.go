@@ -47,72 +47,93 @@ type Attempt struct {
 // last factor (a "dob" bucket): for SMS and e-mail buckets only the right
 // one-time password does, so knowing the birth date gives no extra guesses.
 func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, ip string) (*Attempt, error) {
+	return s.SignInThen(ctx, n, birth, ip, nil)
+}
+
+// SignInThen is SignIn with then run in the same transaction once the
+// outcome is known (then may be nil): what the sign-in leads to (the session
+// row, the address's counter) commits with its audit row or not at all.
+// then must use tx only, never the pool (design: a second connection inside
+// a transaction can wedge the server).
+func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Time, ip string,
+	then func(ctx context.Context, tx bun.Tx, a *Attempt) error) (*Attempt, error) {
 	hash := refnum.Hash(s.Key, n)
 	a := &Attempt{Outcome: Refused}
 	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		b := new(store.Bucket)
-		err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
-			Where("bucket.ref_hash = ?", hash).For("UPDATE OF bucket").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			// The same audit write as a wrong birth date: the same work, the same timing class.
-			return s.record(ctx, tx, nil, audit.PatientSignInFail, "unknown", ip, nil)
-		}
-		if err != nil {
+		if err := s.check(ctx, tx, hash, birth, ip, a); err != nil {
 			return err
 		}
-		match := b.Patient.BirthDate != nil && sameDate(*b.Patient.BirthDate, birth)
-		switch {
-		case b.State == store.BucketBlocked || b.State == store.BucketRevoked:
-			// A closed bucket compares birth dates only MaxBlockedProbes
-			// times: else "blocked"/"revoked" against the one refusal would be
-			// an unlimited birth-date oracle.
-			b.BlockedProbes++
-			if _, err := tx.NewUpdate().Model(b).Column("blocked_probes").WherePK().Exec(ctx); err != nil {
-				return err
-			}
-			if match && b.BlockedProbes <= MaxBlockedProbes {
-				a.Outcome, a.Bucket = Blocked, b
-				if b.State == store.BucketRevoked {
-					a.Outcome = Revoked
-				}
-			}
-			return s.record(ctx, tx, b, audit.PatientSignInFail, b.State, ip, nil)
-		case b.Expired(s.Today()):
-			if match {
-				a.Outcome, a.Bucket = Expired, b
-				return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, nil)
-			}
-			// A wrong birth date counts as on an open bucket ("expired"
-			// against the refusal tells a right date from a wrong one), so
-			// an expired bucket is no free birth-date oracle; a later
-			// extension does not undo the failures.
-			blocked, err := s.fail(ctx, tx, b)
-			if err != nil {
-				return err
-			}
-			a.JustBlocked = blocked
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, map[string]any{"failures": b.Failures})
-		case !match:
-			blocked, err := s.fail(ctx, tx, b)
-			if err != nil {
-				return err
-			}
-			a.JustBlocked = blocked
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "wrong_birth_date", ip, map[string]any{"failures": b.Failures})
-		case b.Verification != store.VerifyDOB:
-			a.Outcome, a.Bucket = NeedOTP, b
-			return s.record(ctx, tx, b, audit.PatientSignIn, "need_otp", ip, nil)
+		if then != nil {
+			return then(ctx, tx, a)
 		}
-		if err := s.succeed(ctx, tx, b); err != nil {
-			return err
-		}
-		a.Outcome, a.Bucket = Open, b
-		return s.record(ctx, tx, b, audit.PatientSignIn, "ok", ip, nil)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// check runs the sign-in's rules on the locked bucket row and fills a.
+func (s *Service) check(ctx context.Context, tx bun.Tx, hash []byte, birth time.Time, ip string, a *Attempt) error {
+	b := new(store.Bucket)
+	err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
+		Where("bucket.ref_hash = ?", hash).For("UPDATE OF bucket").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The same audit write as a wrong birth date: the same work, the same timing class.
+		return s.record(ctx, tx, nil, audit.PatientSignInFail, "unknown", ip, nil)
+	}
+	if err != nil {
+		return err
+	}
+	match := b.Patient.BirthDate != nil && sameDate(*b.Patient.BirthDate, birth)
+	switch {
+	case b.State == store.BucketBlocked || b.State == store.BucketRevoked:
+		// A closed bucket compares birth dates only MaxBlockedProbes
+		// times: else "blocked"/"revoked" against the one refusal would be
+		// an unlimited birth-date oracle.
+		b.BlockedProbes++
+		if _, err := tx.NewUpdate().Model(b).Column("blocked_probes").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if match && b.BlockedProbes <= MaxBlockedProbes {
+			a.Outcome, a.Bucket = Blocked, b
+			if b.State == store.BucketRevoked {
+				a.Outcome = Revoked
+			}
+		}
+		return s.record(ctx, tx, b, audit.PatientSignInFail, b.State, ip, nil)
+	case b.Expired(s.Today()):
+		if match {
+			a.Outcome, a.Bucket = Expired, b
+			return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, nil)
+		}
+		// A wrong birth date counts as on an open bucket ("expired"
+		// against the refusal tells a right date from a wrong one), so
+		// an expired bucket is no free birth-date oracle; a later
+		// extension does not undo the failures.
+		blocked, err := s.fail(ctx, tx, b)
+		if err != nil {
+			return err
+		}
+		a.JustBlocked = blocked
+		return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, map[string]any{"failures": b.Failures})
+	case !match:
+		blocked, err := s.fail(ctx, tx, b)
+		if err != nil {
+			return err
+		}
+		a.JustBlocked = blocked
+		return s.record(ctx, tx, b, audit.PatientSignInFail, "wrong_birth_date", ip, map[string]any{"failures": b.Failures})
+	case b.Verification != store.VerifyDOB:
+		a.Outcome, a.Bucket = NeedOTP, b
+		return s.record(ctx, tx, b, audit.PatientSignIn, "need_otp", ip, nil)
+	}
+	if err := s.succeed(ctx, tx, b); err != nil {
+		return err
+	}
+	a.Outcome, a.Bucket = Open, b
+	return s.record(ctx, tx, b, audit.PatientSignIn, "ok", ip, nil)
 }
 
 // fail counts one failure on a locked, active bucket and blocks it at

@@ -157,7 +157,7 @@ func New(d Deps) (*App, error) {
 	ph := &patient.Handlers{
 		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Store: sh.DICOM.Store, Renderer: sh.DICOM.Renderer, Log: d.Log,
-		IPThrottle: &auth.Throttle{DB: d.DB, Max: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
+		IPThrottle: auth.DefaultPatientLimit(d.DB),
 	}
 	ph.Register(app)
 	app.Post("/language", setLanguage(d.DB, secure))
