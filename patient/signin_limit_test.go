@@ -173,4 +173,3 @@ func TestAddressLimitIPv6Per64(t *testing.T) {
 		t.Fatalf("keys %q", keys)
 	}
 }
-
