@@ -74,16 +74,17 @@ func (h *Handlers) startSession(c fiber.Ctx, b *store.Bucket, stage string) erro
 	return h.Sessions.Save(c, s)
 }
 
-// startSessionTx is startSession written through tx, the sign-in's
-// transaction: the old session row goes and the new one is stored with the
-// sign-in's audit row, or neither is. Only the tx is used (never the pool).
-func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, b *store.Bucket, stage string) error {
+// startSessionTx is startSession written in the sign-in's transaction: the
+// old session row goes and the new one is stored with the sign-in's audit
+// row (queued on w, sent in its one round trip), or neither is. Only the tx
+// is used, never the pool.
+func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *store.Bucket, stage string) error {
 	s, err := h.Sessions.Get(c) // loaded before the transaction began
 	if err != nil {
 		return err
 	}
 	st := *h.Sessions.Store
-	st.DB = tx
+	st.DB, st.Queue = tx, w.Add
 	if err := st.Regenerate(c.Context(), s); err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, b *store.Bucket, stage
 	s.IsNew = true
 	s.Values[sessBucket] = b.ID
 	s.Values[sessStage] = stage
-	return h.Sessions.SaveWith(c, s, tx)
+	return (&web.Sessions{Store: &st, Name: h.Sessions.Name}).Save(c, s)
 }
 
 // SignOut destroys the server-side session.

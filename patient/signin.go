@@ -133,26 +133,28 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		return err
 	}
 	var to string
-	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, tx bun.Tx, a *buckets.Attempt) error {
+	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, tx bun.Tx, a *buckets.Attempt, w *buckets.Batch) error {
 		if h.IPThrottle != nil {
 			if a.Outcome == buckets.Refused {
-				if err := h.IPThrottle.Refused(ctx, tx); err != nil {
-					return err
+				if q := h.IPThrottle.RefusedQuery(tx); q != nil {
+					if err := w.Add(q); err != nil {
+						return err
+					}
 				}
-			} else if err := h.IPThrottle.Refund(ctx, tx, ip); err != nil {
+			} else if err := w.Add(h.IPThrottle.RefundQuery(tx, ip)); err != nil {
 				return err
 			}
 		}
 		switch a.Outcome {
 		case buckets.Open:
-			if err := h.startSessionTx(c, tx, a.Bucket, stageIn); err != nil {
+			if err := h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
 				return err
 			}
 			var err error
 			to, err = h.insideTarget(ctx, tx, a.Bucket)
 			return err
 		case buckets.NeedOTP:
-			return h.startSessionTx(c, tx, a.Bucket, stageCode)
+			return h.startSessionTx(c, tx, w, a.Bucket, stageCode)
 		}
 		return nil
 	})

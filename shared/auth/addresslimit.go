@@ -124,23 +124,38 @@ func (l *AddressLimit) Reserve(ctx context.Context, ip string) (Admission, error
 // number and birth date matched). A slow-down this very try started (the
 // count is below Free without it) goes too.
 func (l *AddressLimit) Refund(ctx context.Context, db bun.IDB, ip string) error {
-	_, err := db.NewRaw(`UPDATE throttle SET failures = greatest(failures - 1, 0),
-		locked_until = CASE WHEN failures - 1 < ?0 THEN NULL ELSE locked_until END
-		WHERE key = ?1`, l.Free, l.key(ip)).Exec(ctx)
+	_, err := l.RefundQuery(db, ip).Exec(ctx)
 	return err
+}
+
+// RefundQuery is Refund's statement, to send with other writes.
+func (l *AddressLimit) RefundQuery(db bun.IDB, ip string) *bun.RawQuery {
+	return db.NewRaw(`UPDATE throttle SET failures = greatest(failures - 1, 0),
+		locked_until = CASE WHEN failures - 1 < ?0 THEN NULL ELSE locked_until END
+		WHERE key = ?1`, l.Free, l.key(ip))
 }
 
 // Refused counts one refused try towards the server-wide ceiling (one
 // upsert; the window starts again once it is over).
 func (l *AddressLimit) Refused(ctx context.Context, db bun.IDB) error {
+	q := l.RefusedQuery(db)
+	if q == nil {
+		return nil
+	}
+	_, err := q.Exec(ctx)
+	return err
+}
+
+// RefusedQuery is Refused's statement, to send with other writes; nil
+// without a ceiling.
+func (l *AddressLimit) RefusedQuery(db bun.IDB) *bun.RawQuery {
 	if l.GlobalCeiling <= 0 {
 		return nil
 	}
-	_, err := db.NewRaw(`
+	return db.NewRaw(`
 		INSERT INTO throttle AS t (key, failures, window_start) VALUES (?0, 1, now())
 		ON CONFLICT (key) DO UPDATE SET
 			failures = CASE WHEN t.window_start < now() - ?1::interval THEN 1 ELSE t.failures + 1 END,
 			window_start = CASE WHEN t.window_start < now() - ?1::interval THEN now() ELSE t.window_start END`,
-		l.GlobalKey, l.GlobalWindow.String()).Exec(ctx)
-	return err
+		l.GlobalKey, l.GlobalWindow.String())
 }

@@ -39,6 +39,19 @@ type PGStore struct {
 	Secure  bool
 	Options sessions.Options
 	Now     func() time.Time // for tests of the timeouts
+	// Queue, when set, takes the writes of Save and Regenerate instead of
+	// running them: the caller sends them with its transaction's other
+	// writes in one round trip (the sign-in's batch).
+	Queue func(q interface{ String() string }) error
+}
+
+// write runs q, or queues it (Queue).
+func (s *PGStore) write(ctx context.Context, q *bun.RawQuery) error {
+	if s.Queue != nil {
+		return s.Queue(q)
+	}
+	_, err := q.Exec(ctx)
+	return err
 }
 
 // NewPGStore returns a store for one kind of session with the given cookie policy.
@@ -119,15 +132,14 @@ func (s *PGStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Se
 			return err
 		}
 		sess.ID = id
-		if _, err := s.DB.NewRaw(`INSERT INTO sessions (id_hash, kind, data, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			s.hash(id), s.Kind, buf.Bytes(), now, now, now.Add(s.MaxAge)).Exec(ctx); err != nil {
+		if err := s.write(ctx, s.DB.NewRaw(`INSERT INTO sessions (id_hash, kind, data, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			s.hash(id), s.Kind, buf.Bytes(), now, now, now.Add(s.MaxAge))); err != nil {
 			return err
 		}
 		http.SetCookie(w, s.cookie(sess, id, 0))
 		return nil
 	}
-	_, err := s.DB.NewRaw(`UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, s.hash(sess.ID)).Exec(ctx)
-	return err
+	return s.write(ctx, s.DB.NewRaw(`UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, s.hash(sess.ID)))
 }
 
 // Regenerate gives the session a new id (sign-in), deleting the old row so a
@@ -165,8 +177,7 @@ func PurgeExpiredSessions(ctx context.Context, db bun.IDB) (int64, error) {
 }
 
 func (s *PGStore) delete(ctx context.Context, id string) error {
-	_, err := s.DB.NewRaw(`DELETE FROM sessions WHERE id_hash = ?`, s.hash(id)).Exec(ctx)
-	return err
+	return s.write(ctx, s.DB.NewRaw(`DELETE FROM sessions WHERE id_hash = ?`, s.hash(id)))
 }
 
 func (s *PGStore) hash(id string) []byte {
