@@ -251,14 +251,11 @@ func echo(s string, n int) string {
 // when the bucket holds one study (the first image sooner on a slow phone),
 // else to the list of studies.
 func (h *Handlers) insideTarget(ctx context.Context, db bun.IDB, b *store.Bucket) (string, error) {
-	studies, err := h.Buckets.StudiesIn(ctx, db, b.ID)
-	if err != nil {
-		return "", err
+	id, err := h.Buckets.OnlyStudy(ctx, db, b.ID)
+	if err != nil || id == 0 {
+		return "/p/", err
 	}
-	if len(studies) != 1 || studies[0].NumInstances == 0 {
-		return "/p/", nil
-	}
-	return "/p/studies/" + itoa(studies[0].ID), nil
+	return "/p/studies/" + itoa(id), nil
 }
 
 // toInside sends a signed-in patient to the page to (insideTarget).

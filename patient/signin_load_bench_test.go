@@ -112,6 +112,9 @@ func BenchmarkSignInLoad(b *testing.B) {
 	b.ReportMetric(ms(fixed.Latencies.P50), "p50-ms")
 	b.ReportMetric(ms(fixed.Latencies.P99), "p99-ms")
 	b.ReportMetric(full.Throughput, "max-req/s")
+	b.ReportMetric(ms(full.Latencies.P99), "full-p99-ms")
+	b.ReportMetric(float64(fixed.Latencies.P99)/float64(pfixed.Latencies.P99), "p99-x-plain")
+	b.ReportMetric(full.Throughput/pfull.Throughput, "rate-x-plain")
 
 	// Exact counters: every victim took exactly 3 wrong birth dates, and the
 	// full-speed run (victims excluded) counted none.

@@ -1,8 +1,6 @@
 package buckets
 
 import (
-	"github.com/uptrace/bun"
-
 	"context"
 	"database/sql"
 	"errors"
@@ -38,13 +36,8 @@ func (s *Service) ForStaff(ctx context.Context, u *store.User, id int64) (*store
 
 // Studies are the studies of a bucket, newest first.
 func (s *Service) Studies(ctx context.Context, bucketID int64) ([]*store.Study, error) {
-	return s.StudiesIn(ctx, s.DB, bucketID)
-}
-
-// StudiesIn is Studies read through db (e.g. the sign-in's transaction).
-func (s *Service) StudiesIn(ctx context.Context, db bun.IDB, bucketID int64) ([]*store.Study, error) {
 	var studies []*store.Study
-	err := db.NewSelect().Model(&studies).
+	err := s.DB.NewSelect().Model(&studies).
 		Where("?TableAlias.id IN (SELECT study_id FROM bucket_studies WHERE bucket_id = ?)", bucketID).
 		OrderExpr("?TableAlias.study_date DESC NULLS LAST, ?TableAlias.id DESC").Scan(ctx)
 	return studies, err

@@ -239,6 +239,24 @@ func patientEvent(b *store.Bucket, action, outcome, ip string, details map[strin
 	return e
 }
 
+// OnlyStudy is the bucket's study when it holds exactly one with images (a
+// signed-in patient goes straight to its viewer), else 0. It reads two ids
+// and counts, not whole study rows: it runs inside every sign-in.
+func (s *Service) OnlyStudy(ctx context.Context, db bun.IDB, bucketID int64) (int64, error) {
+	var rows []struct {
+		ID           int64 `bun:"id"`
+		NumInstances int   `bun:"num_instances"`
+	}
+	if err := db.NewRaw(`SELECT s.id, s.num_instances FROM bucket_studies bs JOIN studies s ON s.id = bs.study_id
+		WHERE bs.bucket_id = ? LIMIT 2`, bucketID).Scan(ctx, &rows); err != nil {
+		return 0, err
+	}
+	if len(rows) != 1 || rows[0].NumInstances == 0 {
+		return 0, nil
+	}
+	return rows[0].ID, nil
+}
+
 func sameDate(a, b time.Time) bool {
 	ay, am, ad := a.Date()
 	by, bm, bd := b.Date()
