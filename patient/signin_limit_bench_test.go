@@ -22,7 +22,7 @@ import (
 //
 //   - a sweep: one address tries unknown numbers over 200 parallel
 //     connections at full speed for RADPASS_BENCH_SECONDS/2 seconds (default
-//     15): how many tries were checked (the free ones, then one per step),
+//     15, at least three steps): how many tries were checked (the free ones, then one per step),
 //     how many were slowed down, and how fast a slowed try is answered;
 //   - the ceiling: right sign-ins from fresh addresses, below and past the
 //     server-wide ceiling of refused tries (the counter set past it): the
@@ -52,7 +52,8 @@ func BenchmarkAddressLimit(b *testing.B) {
 		v.Set("_csrf", c.CSRF)
 		targets = append(targets, vegeta.Target{Method: "POST", URL: srv.URL + "/p/signin", Body: []byte(v.Encode()), Header: hdr})
 	}
-	d := time.Duration(seconds) * time.Second / 2
+	// At least three steps, so the slots past the free tries show.
+	d := max(time.Duration(seconds)*time.Second/2, 3*lim.Step)
 	b.ResetTimer()
 	a := vegeta.NewAttacker(vegeta.Connections(200), vegeta.MaxConnections(200), vegeta.Workers(200), vegeta.MaxWorkers(200),
 		vegeta.Redirects(vegeta.NoFollow), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
