@@ -62,31 +62,21 @@ func (h *Handlers) signedOut(c fiber.Ctx) error {
 	return apperr.New(apperr.Unauthorized, "error.unauthorized")
 }
 
-// startSession binds a fresh session id to bucket b at stage (sign-in
-// rotates the id, so a planted one is worthless).
-func (h *Handlers) startSession(c fiber.Ctx, b *store.Bucket, stage string) error {
-	s, err := h.Sessions.Renew(c)
-	if err != nil {
-		return err
-	}
-	s.Values[sessBucket] = b.ID
-	s.Values[sessStage] = stage
-	return h.Sessions.Save(c, s)
-}
-
-// startSessionTx is startSession written in the sign-in's transaction: the
-// old session row goes and the new one is stored with the sign-in's audit
-// row (queued on w, sent in its one round trip), or neither is. Only the tx
-// is used, never the pool.
-func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *store.Bucket, stage string) error {
+// startSessionTx binds a fresh session id to bucket b at stage (sign-in
+// rotates the id, so a planted one is worthless) in the sign-in's
+// transaction: the old session row goes and the new one is stored with the
+// sign-in's audit row (queued on w), or neither is. Only the tx is used,
+// never the pool. The returned answer sets the cookie: call it once the
+// transaction has committed.
+func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *store.Bucket, stage string) (answer func(), err error) {
 	s, err := h.Sessions.Get(c) // loaded before the transaction began
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st := *h.Sessions.Store
 	st.DB, st.Queue = tx, w.Add
 	if err := st.Regenerate(c.Context(), s); err != nil {
-		return err
+		return nil, err
 	}
 	for k := range s.Values {
 		delete(s.Values, k)
@@ -96,7 +86,7 @@ func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *s
 	s.IsNew = true
 	s.Values[sessBucket] = b.ID
 	s.Values[sessStage] = stage
-	return (&web.Sessions{Store: &st, Name: h.Sessions.Name}).Save(c, s)
+	return h.Sessions.SaveIn(c, s, tx, w.Add)
 }
 
 // SignOut destroys the server-side session.

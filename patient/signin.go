@@ -133,6 +133,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		return err
 	}
 	var to string
+	answer := func() {}
 	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, tx bun.Tx, a *buckets.Attempt, w *buckets.Batch) error {
 		if h.IPThrottle != nil {
 			if a.Outcome == buckets.Refused {
@@ -145,22 +146,24 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 				return err
 			}
 		}
+		var err error
 		switch a.Outcome {
 		case buckets.Open:
-			if err := h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
+			if answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
 				return err
 			}
-			var err error
 			to, err = h.insideTarget(ctx, tx, a.Bucket)
 			return err
 		case buckets.NeedOTP:
-			return h.startSessionTx(c, tx, w, a.Bucket, stageCode)
+			answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageCode)
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	answer() // committed: the browser gets the new session's cookie
 	switch a.Outcome {
 	case buckets.Open:
 		return h.toInside(c, a.Bucket, to)
@@ -226,18 +229,6 @@ func parseDate(day, month, year string, now time.Time) (time.Time, bool) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// open signs the patient in to b (a new session id) and shows the images.
-func (h *Handlers) open(c fiber.Ctx, b *store.Bucket) error {
-	if err := h.startSession(c, b, stageIn); err != nil {
-		return err
-	}
-	to, err := h.insideTarget(c.Context(), h.DB, b)
-	if err != nil {
-		return err
-	}
-	return h.toInside(c, b, to)
-}
 
 // echo is s as shown back in a form field: at most n bytes, valid UTF-8.
 func echo(s string, n int) string {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/gorilla/sessions"
 	"github.com/uptrace/bun"
 
@@ -43,6 +45,36 @@ type PGStore struct {
 	// running them: the caller sends them with its transaction's other
 	// writes in one round trip (the sign-in's batch).
 	Queue func(q interface{ String() string }) error
+}
+
+// SaveIn stores sess through db (a transaction) with its writes queued on
+// queue, and returns what tells the browser: call it once the transaction
+// has committed, so a sign-in that rolls back never hands out the cookie of
+// a session that was not stored (nor drops the one the browser had).
+func (m *Sessions) SaveIn(c fiber.Ctx, sess *sessions.Session, db bun.IDB, queue func(q interface{ String() string }) error) (answer func(), err error) {
+	st := *m.Store
+	st.DB, st.Queue = db, queue
+	r, err := adaptor.ConvertRequest(c, false)
+	if err != nil {
+		return nil, err
+	}
+	w := cookieWriter{h: http.Header{}}
+	if err := st.Save(r.WithContext(c.Context()), w, sess); err != nil {
+		return nil, err
+	}
+	return func() {
+		set := w.h.Values("Set-Cookie")
+		for _, v := range set {
+			c.Response().Header.Add("Set-Cookie", v)
+		}
+		if len(set) > 0 {
+			value := sess.ID
+			if sess.Options != nil && sess.Options.MaxAge < 0 {
+				value = ""
+			}
+			sessionChanged(c, m.Name, value)
+		}
+	}, nil
 }
 
 // write runs q, or queues it (Queue).
