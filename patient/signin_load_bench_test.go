@@ -103,7 +103,9 @@ func BenchmarkSignInLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	go func() { _ = plain.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
-	defer plain.Shutdown()
+	// Bounded: vegeta's keep-alive connections may still be open, and an
+	// unbounded Shutdown waits for them (a run hung here).
+	defer func() { _ = plain.ShutdownWithTimeout(5 * time.Second) }()
 	bare := []vegeta.Target{{Method: "POST", URL: "http://" + ln.Addr().String() + "/p/signin", Body: targets[0].Body, Header: hdr}}
 	pfixed := attack(fmt.Sprintf("plain Fiber at %d/s", rate), vegeta.NewStaticTargeter(bare...), vegeta.Rate{Freq: rate, Per: time.Second}, d/3, okSignIn)
 	pfull := attack("plain Fiber, full speed", vegeta.NewStaticTargeter(bare...), vegeta.Rate{Freq: 0}, d/3, okSignIn)
