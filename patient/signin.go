@@ -126,10 +126,10 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	}
 	// The audit row, the session row, the address's counter and where the
 	// patient goes next are one transaction: an answered sign-in has its
-	// "signin ok" row, a failed one none.
-	// The old session (if any) is read now: inside the transaction only tx
-	// may be used.
+	// "signin ok" row, a failed one none. The old session (if any) is read
+	// first: inside the transaction only tx may be used.
 	if _, err := h.Sessions.Get(c); err != nil {
+		h.refundTry(c, ip)
 		return err
 	}
 	var to string
@@ -161,6 +161,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		return nil
 	})
 	if err != nil {
+		h.refundTry(c, ip)
 		return err
 	}
 	answer() // committed: the browser gets the new session's cookie
@@ -269,6 +270,19 @@ func (h *Handlers) toInside(c fiber.Ctx, b *store.Bucket, to string) error {
 	c.Set("HX-Retarget", "#main")
 	c.Set("HX-Reswap", "innerHTML show:window:top")
 	return web.RenderPartial(c, http.StatusOK, "patient/study", p)
+}
+
+// refundTry gives back the address's count of a try that failed on our side
+// (it was no refusal). The answer is already an error: a failed refund is
+// only logged.
+func (h *Handlers) refundTry(c fiber.Ctx, ip string) {
+	if h.IPThrottle == nil {
+		return
+	}
+	ctx := context.WithoutCancel(c.Context())
+	if err := h.IPThrottle.Refund(ctx, h.DB, ip); err != nil {
+		h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
+	}
 }
 
 // renderWait answers a try the address's slow-down holds back: 429 with
