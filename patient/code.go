@@ -1,10 +1,12 @@
 package patient
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/letter"
@@ -53,13 +55,30 @@ func (h *Handlers) CodeForm(c fiber.Ctx) error {
 // session id), wrong counts a failure, the fifth blocks.
 func (h *Handlers) CheckCode(c fiber.Ctx) error {
 	b := bucketOf(c)
-	a, err := h.Buckets.CheckOTP(c.Context(), b.ID, c.FormValue("code"), c.IP())
+	// A right code's session row commits with its "signin ok" audit row.
+	var to string
+	answer := func() {}
+	a, err := h.Buckets.CheckOTPThen(c.Context(), b.ID, c.FormValue("code"), c.IP(), func(ctx context.Context, tx bun.Tx, a *buckets.Attempt) error {
+		if a.Outcome != buckets.Open {
+			return nil
+		}
+		w := &buckets.Batch{Tx: tx}
+		var err error
+		if answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
+			return err
+		}
+		if to, err = h.insideTarget(ctx, tx, a.Bucket); err != nil {
+			return err
+		}
+		return w.Flush(ctx)
+	})
 	if err != nil {
 		return err
 	}
+	answer() // committed: the browser gets the new session's cookie
 	switch a.Outcome {
 	case buckets.Open:
-		return h.open(c, a.Bucket)
+		return h.toInside(c, a.Bucket, to)
 	case buckets.Blocked, buckets.Expired, buckets.Revoked:
 		return h.renderClosed(c, a.Outcome, a.Bucket)
 	}

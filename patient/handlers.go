@@ -34,8 +34,9 @@ type Handlers struct {
 	Store    storage.Store
 	Renderer *dicom.Renderer
 	Log      *slog.Logger
-	// IPThrottle bounds refused sign-in tries per address (nil: none).
-	IPThrottle *auth.Throttle
+	// IPThrottle slows the refused sign-in tries of one address down, and
+	// all tries past a server-wide ceiling (nil: none).
+	IPThrottle *auth.AddressLimit
 }
 
 // Register mounts the patient routes. /p/... pages need a signed-in bucket;

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
@@ -61,16 +62,31 @@ func (h *Handlers) signedOut(c fiber.Ctx) error {
 	return apperr.New(apperr.Unauthorized, "error.unauthorized")
 }
 
-// startSession binds a fresh session id to bucket b at stage (sign-in
-// rotates the id, so a planted one is worthless).
-func (h *Handlers) startSession(c fiber.Ctx, b *store.Bucket, stage string) error {
-	s, err := h.Sessions.Renew(c)
+// startSessionTx binds a fresh session id to bucket b at stage (sign-in
+// rotates the id, so a planted one is worthless) in the sign-in's
+// transaction: the old session row goes and the new one is stored with the
+// sign-in's audit row (queued on w), or neither is. Only the tx is used,
+// never the pool. The returned answer sets the cookie: call it once the
+// transaction has committed.
+func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *store.Bucket, stage string) (answer func(), err error) {
+	s, err := h.Sessions.Get(c) // loaded before the transaction began
 	if err != nil {
-		return err
+		return nil, err
 	}
+	st := *h.Sessions.Store
+	st.DB, st.Queue = tx, w.Add
+	if err := st.Regenerate(c.Context(), s); err != nil {
+		return nil, err
+	}
+	for k := range s.Values {
+		delete(s.Values, k)
+	}
+	opts := st.Options
+	s.Options = &opts
+	s.IsNew = true
 	s.Values[sessBucket] = b.ID
 	s.Values[sessStage] = stage
-	return h.Sessions.Save(c, s)
+	return h.Sessions.SaveIn(c, s, tx, w.Add)
 }
 
 // SignOut destroys the server-side session.

@@ -1,6 +1,7 @@
 package patient
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,8 +9,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
@@ -98,37 +99,76 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	if len(p.Errors) > 0 {
 		return h.renderSignIn(c, http.StatusUnprocessableEntity, p)
 	}
-	// One address is stopped after IPThrottle.Max refused tries. Only
-	// refusals count (as for staff): patients in a waiting room or behind a
-	// mobile carrier's NAT share one address, and counting their successful
-	// sign-ins locked them all out after 30 in a quarter of an hour. The
-	// bucket's own counter is what bounds the guesses on one bucket.
-	ipKey := "patient-ip:" + c.IP()
+	// Past its free tries an address is slowed down, never closed: the
+	// reservation and the count are one statement, and a right number and
+	// birth date go through at the next slot like any try (security
+	// requirement 16). The answer says how long to wait, the same for every
+	// number (nothing is checked).
+	ip := c.IP()
 	if h.IPThrottle != nil {
-		locked, err := h.IPThrottle.Locked(c.Context(), ipKey)
+		adm, err := h.IPThrottle.Reserve(c.Context(), ip)
 		if err != nil {
 			return err
 		}
-		if locked {
-			return apperr.New(apperr.TooMany, "error.toomany")
+		if !adm.Admitted {
+			return h.renderWait(c, p, f, adm.Wait)
+		}
+		if adm.Delay > 0 {
+			// The server-wide ceiling of refused tries is passed: everyone waits.
+			t := time.NewTimer(adm.Delay)
+			select {
+			case <-t.C:
+			case <-c.Context().Done():
+				t.Stop()
+				return c.Context().Err()
+			}
 		}
 	}
-	a, err := h.Buckets.SignIn(c.Context(), n, birth, c.IP())
-	if err != nil {
+	// The audit row, the session row, the address's counter and where the
+	// patient goes next are one transaction: an answered sign-in has its
+	// "signin ok" row, a failed one none. The old session (if any) is read
+	// first: inside the transaction only tx may be used.
+	if _, err := h.Sessions.Get(c); err != nil {
+		h.refundTry(c, ip)
 		return err
 	}
-	if a.Outcome == buckets.Refused && h.IPThrottle != nil {
-		if _, err := h.IPThrottle.Fail(c.Context(), ipKey); err != nil {
+	var to string
+	answer := func() {}
+	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, tx bun.Tx, a *buckets.Attempt, w *buckets.Batch) error {
+		if h.IPThrottle != nil {
+			if a.Outcome == buckets.Refused {
+				if q := h.IPThrottle.RefusedQuery(tx); q != nil {
+					if err := w.Add(q); err != nil {
+						return err
+					}
+				}
+			} else if err := w.Add(h.IPThrottle.RefundQuery(tx, ip)); err != nil {
+				return err
+			}
+		}
+		var err error
+		switch a.Outcome {
+		case buckets.Open:
+			if answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
+				return err
+			}
+			to, err = h.insideTarget(ctx, tx, a.Bucket)
+			return err
+		case buckets.NeedOTP:
+			answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageCode)
 			return err
 		}
+		return nil
+	})
+	if err != nil {
+		h.refundTry(c, ip)
+		return err
 	}
+	answer() // committed: the browser gets the new session's cookie
 	switch a.Outcome {
 	case buckets.Open:
-		return h.open(c, a.Bucket)
+		return h.toInside(c, a.Bucket, to)
 	case buckets.NeedOTP:
-		if err := h.startSession(c, a.Bucket, stageCode); err != nil {
-			return err
-		}
 		// Say why no code came: a sign-in within a minute of the last one
 		// (a double tap on a slow phone) meets the cooldown, and "could not
 		// be sent" would be wrong: the code sent a moment ago still works.
@@ -191,14 +231,6 @@ func parseDate(day, month, year string, now time.Time) (time.Time, bool) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// open signs the patient in to b (a new session id) and shows the images.
-func (h *Handlers) open(c fiber.Ctx, b *store.Bucket) error {
-	if err := h.startSession(c, b, stageIn); err != nil {
-		return err
-	}
-	return h.toInside(c, b)
-}
-
 // echo is s as shown back in a form field: at most n bytes, valid UTF-8.
 func echo(s string, n int) string {
 	if len(s) > n {
@@ -207,29 +239,60 @@ func echo(s string, n int) string {
 	return strings.ToValidUTF8(s, "")
 }
 
-// toInside sends a signed-in patient to their images: straight to the viewer
+// insideTarget is where a signed-in patient goes: straight to the viewer
 // when the bucket holds one study (the first image sooner on a slow phone),
 // else to the list of studies.
-func (h *Handlers) toInside(c fiber.Ctx, b *store.Bucket) error {
-	studies, err := h.Buckets.Studies(c.Context(), b.ID)
-	if err != nil {
-		return err
+func (h *Handlers) insideTarget(ctx context.Context, db bun.IDB, b *store.Bucket) (string, error) {
+	id, err := h.Buckets.OnlyStudy(ctx, db, b.ID)
+	if err != nil || id == 0 {
+		return "/p/", err
 	}
-	if len(studies) != 1 || studies[0].NumInstances == 0 {
-		return web.Redirect(c, "/p/")
-	}
-	to := "/p/studies/" + itoa(studies[0].ID)
-	if !web.IsHTMX(c) {
+	return "/p/studies/" + itoa(id), nil
+}
+
+// toInside sends a signed-in patient to the page to (insideTarget).
+func (h *Handlers) toInside(c fiber.Ctx, b *store.Bucket, to string) error {
+	id, ok := strings.CutPrefix(to, "/p/studies/")
+	if !ok || !web.IsHTMX(c) {
 		return web.Redirect(c, to)
 	}
 	// htmx: answer with the viewer itself and push its URL, one round trip
 	// less than a redirect (on a slow mobile line that is half a second).
-	p, err := h.studyPage(c, b, studies[0].ID)
+	// The sign-in is committed by now: if the viewer cannot be built, the
+	// redirect still answers it.
+	studyID, _ := strconv.ParseInt(id, 10, 64)
+	p, err := h.studyPage(c, b, studyID)
 	if err != nil {
-		return err
+		h.Log.WarnContext(c.Context(), "viewer after sign-in failed", "error", err.Error())
+		return web.Redirect(c, to)
 	}
 	c.Set("HX-Push-Url", to)
 	c.Set("HX-Retarget", "#main")
 	c.Set("HX-Reswap", "innerHTML show:window:top")
 	return web.RenderPartial(c, http.StatusOK, "patient/study", p)
+}
+
+// refundTry gives back the address's count of a try that failed on our side
+// (it was no refusal). The answer is already an error: a failed refund is
+// only logged.
+func (h *Handlers) refundTry(c fiber.Ctx, ip string) {
+	if h.IPThrottle == nil {
+		return
+	}
+	ctx := context.WithoutCancel(c.Context())
+	if err := h.IPThrottle.Refund(ctx, h.DB, ip); err != nil {
+		h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
+	}
+}
+
+// renderWait answers a try the address's slow-down holds back: 429 with
+// Retry-After and the sign-in form saying how long to wait. Nothing was
+// checked, so the answer is the same for every number.
+func (h *Handlers) renderWait(c fiber.Ctx, p *web.Page, f signInForm, wait time.Duration) error {
+	secs := int(wait / time.Second)
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+	f.Day, f.Month, f.Year = "", "", ""
+	p.Data = f
+	p.AddError("form", "patient.error.wait", "Seconds", secs)
+	return h.renderSignIn(c, http.StatusTooManyRequests, p)
 }

@@ -4,8 +4,15 @@
 package apperr
 
 import (
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // Codes.
@@ -19,6 +26,7 @@ const (
 	TooLarge     = "too_large"    // body or field over the limit
 	Unsupported  = "unsupported"  // content type or encoding we do not take
 	Internal     = "internal"     // our fault; details only in the log
+	Unavailable  = "unavailable"  // a service we need (the database) is down: try again later
 )
 
 var status = map[string]int{
@@ -31,7 +39,11 @@ var status = map[string]int{
 	TooLarge:     http.StatusRequestEntityTooLarge,
 	Unsupported:  http.StatusUnsupportedMediaType,
 	Internal:     http.StatusInternalServerError,
+	Unavailable:  http.StatusServiceUnavailable,
 }
+
+// RetryAfter is the Retry-After, in seconds, of an Unavailable answer.
+const RetryAfter = 15
 
 // Error is a user-facing error: Key is the i18n message id, Args its data.
 type Error struct {
@@ -66,4 +78,31 @@ func Status(code string) int {
 		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// IsUnavailable reports an error that says the database cannot be reached
+// (refused, reset or cut connections, a server shutting down or starting up)
+// rather than a fault of the request: it is answered 503 with Retry-After.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code == Unavailable
+	}
+	var pg pgdriver.Error
+	if errors.As(err, &pg) {
+		// Class 08: connection exception; 57P01-03: admin shutdown, crash
+		// shutdown, cannot connect now (starting up or shutting down).
+		code := pg.Field('C')
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, net.ErrClosed)
 }

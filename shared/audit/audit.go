@@ -30,6 +30,13 @@ type Event struct {
 
 // Record appends e using db (a *bun.DB or the caller's bun.Tx).
 func Record(ctx context.Context, db bun.IDB, e *Event) error {
+	_, err := Insert(db, e).Exec(ctx)
+	return err
+}
+
+// Insert is the statement Record runs, for a caller that sends it in one
+// round trip with other statements of its transaction.
+func Insert(db bun.IDB, e *Event) *bun.InsertQuery {
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
@@ -40,6 +47,5 @@ func Record(ctx context.Context, db bun.IDB, e *Event) error {
 		e.Details = map[string]any{}
 	}
 	e.At = time.Now().UTC()
-	_, err := db.NewInsert().Model(e).Exec(ctx)
-	return err
+	return db.NewInsert().Model(e)
 }

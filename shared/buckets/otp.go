@@ -172,57 +172,71 @@ func (s *Service) SendDone(ctx context.Context, c *Code, bucketID int64, ip stri
 // up; a wrong or expired one counts a failure and blocks at MaxFailures. A
 // blocked bucket compares nothing: even the right code is refused.
 func (s *Service) CheckOTP(ctx context.Context, id int64, typed, ip string) (*Attempt, error) {
+	return s.CheckOTPThen(ctx, id, typed, ip, nil)
+}
+
+// CheckOTPThen is CheckOTP with then run in the same transaction once the
+// outcome is known (then may be nil; tx only, never the pool): the session a
+// right code opens commits with its "signin ok" row, or neither does.
+func (s *Service) CheckOTPThen(ctx context.Context, id int64, typed, ip string, then func(ctx context.Context, tx bun.Tx, a *Attempt) error) (*Attempt, error) {
 	a := &Attempt{Outcome: Refused}
 	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		b := new(store.Bucket)
-		err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
-			Where("bucket.id = ?", id).For("UPDATE OF bucket").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
+		if err := s.checkOTP(ctx, tx, id, typed, ip, a); err != nil || then == nil {
 			return err
 		}
-		switch {
-		case b.State == store.BucketBlocked:
-			a.Outcome, a.Bucket = Blocked, b
-			return s.record(ctx, tx, b, audit.PatientOTPFail, "blocked", ip, nil)
-		case b.State == store.BucketRevoked:
-			a.Outcome, a.Bucket = Revoked, b
-			return s.record(ctx, tx, b, audit.PatientOTPFail, "revoked", ip, nil)
-		case b.Expired(s.Today()):
-			a.Outcome, a.Bucket = Expired, b
-			return s.record(ctx, tx, b, audit.PatientOTPFail, "expired", ip, nil)
-		}
-		code, wellFormed := otp.Normalize(typed)
-		// Valid through its expiry instant (10 min 0 s after issue), not after.
-		ok := wellFormed && b.OTPHash != nil && b.OTPExpiresAt != nil && !s.now().After(*b.OTPExpiresAt) &&
-			otp.Equal(b.OTPHash, otp.Hash(s.Key, b.ID, code))
-		if !ok {
-			blocked, err := s.fail(ctx, tx, b)
-			if err != nil {
-				return err
-			}
-			a.JustBlocked, a.Bucket = blocked, b
-			if blocked {
-				a.Outcome, a.Bucket = Blocked, b
-			}
-			return s.record(ctx, tx, b, audit.PatientOTPFail, "wrong_code", ip, map[string]any{"failures": b.Failures})
-		}
-		b.OTPHash, b.OTPExpiresAt = nil, nil // single use
-		if _, err := tx.NewUpdate().Model(b).Column("otp_hash", "otp_expires_at").WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		if err := s.succeed(ctx, tx, b); err != nil {
-			return err
-		}
-		a.Outcome, a.Bucket = Open, b
-		return s.record(ctx, tx, b, audit.PatientSignIn, "ok", ip, map[string]any{"factor": "otp"})
+		return then(ctx, tx, a)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+func (s *Service) checkOTP(ctx context.Context, tx bun.Tx, id int64, typed, ip string, a *Attempt) error {
+	b := new(store.Bucket)
+	err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
+		Where("bucket.id = ?", id).For("UPDATE OF bucket").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case b.State == store.BucketBlocked:
+		a.Outcome, a.Bucket = Blocked, b
+		return s.record(ctx, tx, b, audit.PatientOTPFail, "blocked", ip, nil)
+	case b.State == store.BucketRevoked:
+		a.Outcome, a.Bucket = Revoked, b
+		return s.record(ctx, tx, b, audit.PatientOTPFail, "revoked", ip, nil)
+	case b.Expired(s.Today()):
+		a.Outcome, a.Bucket = Expired, b
+		return s.record(ctx, tx, b, audit.PatientOTPFail, "expired", ip, nil)
+	}
+	code, wellFormed := otp.Normalize(typed)
+	// Valid through its expiry instant (10 min 0 s after issue), not after.
+	ok := wellFormed && b.OTPHash != nil && b.OTPExpiresAt != nil && !s.now().After(*b.OTPExpiresAt) &&
+		otp.Equal(b.OTPHash, otp.Hash(s.Key, b.ID, code))
+	if !ok {
+		blocked, err := s.fail(ctx, tx, b)
+		if err != nil {
+			return err
+		}
+		a.JustBlocked, a.Bucket = blocked, b
+		if blocked {
+			a.Outcome, a.Bucket = Blocked, b
+		}
+		return s.record(ctx, tx, b, audit.PatientOTPFail, "wrong_code", ip, map[string]any{"failures": b.Failures})
+	}
+	b.OTPHash, b.OTPExpiresAt = nil, nil // single use
+	if _, err := tx.NewUpdate().Model(b).Column("otp_hash", "otp_expires_at").WherePK().Exec(ctx); err != nil {
+		return err
+	}
+	if err := s.succeed(ctx, tx, b); err != nil {
+		return err
+	}
+	a.Outcome, a.Bucket = Open, b
+	return s.record(ctx, tx, b, audit.PatientSignIn, "ok", ip, map[string]any{"factor": "otp"})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -47,67 +49,34 @@ type Attempt struct {
 // last factor (a "dob" bucket): for SMS and e-mail buckets only the right
 // one-time password does, so knowing the birth date gives no extra guesses.
 func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, ip string) (*Attempt, error) {
+	return s.SignInThen(ctx, n, birth, ip, nil)
+}
+
+// SignInThen is SignIn with then run in the same transaction once the
+// outcome is known (then may be nil): what the sign-in leads to (the session
+// row, the address's counter) commits with its audit row or not at all.
+// then must use tx only, never the pool (design: a second connection inside
+// a transaction can wedge the server); writes it adds to w go to PostgreSQL
+// with the sign-in's own in one round trip.
+//
+// One sign-in is BEGIN, the bucket row read under lock (with its patient
+// and department), then's reads, all writes in one round trip, COMMIT.
+func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Time, ip string,
+	then func(ctx context.Context, tx bun.Tx, a *Attempt, w *Batch) error) (*Attempt, error) {
 	hash := refnum.Hash(s.Key, n)
-	a := &Attempt{Outcome: Refused}
+	var a *Attempt
 	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		b := new(store.Bucket)
-		err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
-			Where("bucket.ref_hash = ?", hash).For("UPDATE OF bucket").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			// The same audit write as a wrong birth date: the same work, the same timing class.
-			return s.record(ctx, tx, nil, audit.PatientSignInFail, "unknown", ip, nil)
-		}
-		if err != nil {
+		a = &Attempt{Outcome: Refused}
+		w := &Batch{Tx: tx}
+		if err := s.check(ctx, tx, w, hash, birth, ip, a); err != nil {
 			return err
 		}
-		match := b.Patient.BirthDate != nil && sameDate(*b.Patient.BirthDate, birth)
-		switch {
-		case b.State == store.BucketBlocked || b.State == store.BucketRevoked:
-			// A closed bucket compares birth dates only MaxBlockedProbes
-			// times: else "blocked"/"revoked" against the one refusal would be
-			// an unlimited birth-date oracle.
-			b.BlockedProbes++
-			if _, err := tx.NewUpdate().Model(b).Column("blocked_probes").WherePK().Exec(ctx); err != nil {
+		if then != nil {
+			if err := then(ctx, tx, a, w); err != nil {
 				return err
 			}
-			if match && b.BlockedProbes <= MaxBlockedProbes {
-				a.Outcome, a.Bucket = Blocked, b
-				if b.State == store.BucketRevoked {
-					a.Outcome = Revoked
-				}
-			}
-			return s.record(ctx, tx, b, audit.PatientSignInFail, b.State, ip, nil)
-		case b.Expired(s.Today()):
-			if match {
-				a.Outcome, a.Bucket = Expired, b
-				return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, nil)
-			}
-			// A wrong birth date counts as on an open bucket ("expired"
-			// against the refusal tells a right date from a wrong one), so
-			// an expired bucket is no free birth-date oracle; a later
-			// extension does not undo the failures.
-			blocked, err := s.fail(ctx, tx, b)
-			if err != nil {
-				return err
-			}
-			a.JustBlocked = blocked
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "expired", ip, map[string]any{"failures": b.Failures})
-		case !match:
-			blocked, err := s.fail(ctx, tx, b)
-			if err != nil {
-				return err
-			}
-			a.JustBlocked = blocked
-			return s.record(ctx, tx, b, audit.PatientSignInFail, "wrong_birth_date", ip, map[string]any{"failures": b.Failures})
-		case b.Verification != store.VerifyDOB:
-			a.Outcome, a.Bucket = NeedOTP, b
-			return s.record(ctx, tx, b, audit.PatientSignIn, "need_otp", ip, nil)
 		}
-		if err := s.succeed(ctx, tx, b); err != nil {
-			return err
-		}
-		a.Outcome, a.Bucket = Open, b
-		return s.record(ctx, tx, b, audit.PatientSignIn, "ok", ip, nil)
+		return w.Flush(ctx)
 	})
 	if err != nil {
 		return nil, err
@@ -115,9 +84,110 @@ func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, 
 	return a, nil
 }
 
+// Batch gathers the writes of one transaction and sends them in one round
+// trip (one simple-protocol message; PostgreSQL runs them in order and stops
+// at the first error, which fails the transaction).
+type Batch struct {
+	Tx bun.Tx
+	qs []string
+}
+
+// Add queues q (a bun query: its SQL with the arguments in place).
+func (w *Batch) Add(q interface{ String() string }) (err error) {
+	defer func() { // bun's String panics where a query cannot be built
+		if r := recover(); r != nil {
+			err = fmt.Errorf("buckets: build query: %v", r)
+		}
+	}()
+	w.qs = append(w.qs, q.String())
+	return nil
+}
+
+// Flush sends the queued writes.
+func (w *Batch) Flush(ctx context.Context) error {
+	if len(w.qs) == 0 {
+		return nil
+	}
+	_, err := w.Tx.ExecContext(ctx, strings.Join(w.qs, ";\n"))
+	w.qs = nil
+	return err
+}
+
+// check runs the sign-in's rules on the locked bucket row, fills a and
+// queues the writes on w.
+func (s *Service) check(ctx context.Context, tx bun.Tx, w *Batch, hash []byte, birth time.Time, ip string, a *Attempt) error {
+	b := new(store.Bucket)
+	err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
+		Where("bucket.ref_hash = ?", hash).For("UPDATE OF bucket").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The same audit write as a wrong birth date: the same work, the same timing class.
+		return s.queueRecord(w, nil, audit.PatientSignInFail, "unknown", ip, nil)
+	}
+	if err != nil {
+		return err
+	}
+	match := b.Patient.BirthDate != nil && sameDate(*b.Patient.BirthDate, birth)
+	switch {
+	case b.State == store.BucketBlocked || b.State == store.BucketRevoked:
+		// A closed bucket compares birth dates only MaxBlockedProbes
+		// times: else "blocked"/"revoked" against the one refusal would be
+		// an unlimited birth-date oracle.
+		b.BlockedProbes++
+		if err := w.Add(tx.NewUpdate().Model(b).Column("blocked_probes").WherePK()); err != nil {
+			return err
+		}
+		if match && b.BlockedProbes <= MaxBlockedProbes {
+			a.Outcome, a.Bucket = Blocked, b
+			if b.State == store.BucketRevoked {
+				a.Outcome = Revoked
+			}
+		}
+		return s.queueRecord(w, b, audit.PatientSignInFail, b.State, ip, nil)
+	case b.Expired(s.Today()):
+		if match {
+			a.Outcome, a.Bucket = Expired, b
+			return s.queueRecord(w, b, audit.PatientSignInFail, "expired", ip, nil)
+		}
+		// A wrong birth date counts as on an open bucket ("expired"
+		// against the refusal tells a right date from a wrong one), so
+		// an expired bucket is no free birth-date oracle; a later
+		// extension does not undo the failures.
+		blocked, err := s.queueFail(w, b)
+		if err != nil {
+			return err
+		}
+		a.JustBlocked = blocked
+		return s.queueRecord(w, b, audit.PatientSignInFail, "expired", ip, map[string]any{"failures": b.Failures})
+	case !match:
+		blocked, err := s.queueFail(w, b)
+		if err != nil {
+			return err
+		}
+		a.JustBlocked = blocked
+		return s.queueRecord(w, b, audit.PatientSignInFail, "wrong_birth_date", ip, map[string]any{"failures": b.Failures})
+	case b.Verification != store.VerifyDOB:
+		a.Outcome, a.Bucket = NeedOTP, b
+		return s.queueRecord(w, b, audit.PatientSignIn, "need_otp", ip, nil)
+	}
+	if err := s.queueSucceed(w, b); err != nil {
+		return err
+	}
+	a.Outcome, a.Bucket = Open, b
+	return s.queueRecord(w, b, audit.PatientSignIn, "ok", ip, nil)
+}
+
 // fail counts one failure on a locked, active bucket and blocks it at
 // MaxFailures (recording the block). It reports whether it blocked.
 func (s *Service) fail(ctx context.Context, tx bun.Tx, b *store.Bucket) (bool, error) {
+	w := &Batch{Tx: tx}
+	blocked, err := s.queueFail(w, b)
+	if err != nil {
+		return false, err
+	}
+	return blocked, w.Flush(ctx)
+}
+
+func (s *Service) queueFail(w *Batch, b *store.Bucket) (bool, error) {
 	b.Failures++
 	cols := []string{"failures"}
 	blocked := b.Failures >= MaxFailures
@@ -127,31 +197,64 @@ func (s *Service) fail(ctx context.Context, tx bun.Tx, b *store.Bucket) (bool, e
 		b.OTPHash, b.OTPExpiresAt = nil, nil
 		cols = append(cols, "state", "blocked_at", "blocked_probes", "otp_hash", "otp_expires_at")
 	}
-	if _, err := tx.NewUpdate().Model(b).Column(cols...).WherePK().Exec(ctx); err != nil {
+	if err := w.Add(w.Tx.NewUpdate().Model(b).Column(cols...).WherePK()); err != nil {
 		return false, err
 	}
 	if blocked {
-		return true, audit.Record(ctx, tx, &audit.Event{Action: audit.BucketBlock, ActorKind: "system",
-			DepartmentID: &b.DepartmentID, BucketID: &b.ID, Details: map[string]any{"failures": b.Failures}})
+		return true, w.Add(audit.Insert(w.Tx, &audit.Event{Action: audit.BucketBlock, ActorKind: "system",
+			DepartmentID: &b.DepartmentID, BucketID: &b.ID, Details: map[string]any{"failures": b.Failures}}))
 	}
 	return false, nil
 }
 
 // succeed resets the counter of a fully signed-in bucket.
 func (s *Service) succeed(ctx context.Context, tx bun.Tx, b *store.Bucket) error {
+	w := &Batch{Tx: tx}
+	if err := s.queueSucceed(w, b); err != nil {
+		return err
+	}
+	return w.Flush(ctx)
+}
+
+func (s *Service) queueSucceed(w *Batch, b *store.Bucket) error {
 	now := s.now()
 	b.Failures, b.LastAccessAt = 0, &now
-	_, err := tx.NewUpdate().Model(b).Column("failures", "last_access_at").WherePK().Exec(ctx)
-	return err
+	return w.Add(w.Tx.NewUpdate().Model(b).Column("failures", "last_access_at").WherePK())
 }
 
 func (s *Service) record(ctx context.Context, db bun.IDB, b *store.Bucket, action, outcome, ip string, details map[string]any) error {
+	return audit.Record(ctx, db, patientEvent(b, action, outcome, ip, details))
+}
+
+func (s *Service) queueRecord(w *Batch, b *store.Bucket, action, outcome, ip string, details map[string]any) error {
+	return w.Add(audit.Insert(w.Tx, patientEvent(b, action, outcome, ip, details)))
+}
+
+func patientEvent(b *store.Bucket, action, outcome, ip string, details map[string]any) *audit.Event {
 	e := &audit.Event{Action: action, Outcome: outcome, ActorKind: "patient", IP: ip, Details: details}
 	if b != nil {
 		e.BucketID, e.DepartmentID = &b.ID, &b.DepartmentID
 		e.ActorName = "bucket:" + itoa(b.ID)
 	}
-	return audit.Record(ctx, db, e)
+	return e
+}
+
+// OnlyStudy is the bucket's study when it holds exactly one with images (a
+// signed-in patient goes straight to its viewer), else 0. It reads two ids
+// and counts, not whole study rows: it runs inside every sign-in.
+func (s *Service) OnlyStudy(ctx context.Context, db bun.IDB, bucketID int64) (int64, error) {
+	var rows []struct {
+		ID           int64 `bun:"id"`
+		NumInstances int   `bun:"num_instances"`
+	}
+	if err := db.NewRaw(`SELECT s.id, s.num_instances FROM bucket_studies bs JOIN studies s ON s.id = bs.study_id
+		WHERE bs.bucket_id = ? LIMIT 2`, bucketID).Scan(ctx, &rows); err != nil {
+		return 0, err
+	}
+	if len(rows) != 1 || rows[0].NumInstances == 0 {
+		return 0, nil
+	}
+	return rows[0].ID, nil
 }
 
 func sameDate(a, b time.Time) bool {

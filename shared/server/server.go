@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/patient"
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
@@ -123,6 +125,7 @@ func New(d Deps) (*App, error) {
 		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
 		defer cancel()
 		if err := store.Ready(ctx, d.DB); err != nil { // a fresh connection, not a pooled one
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
 			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
 		}
 		return c.SendString("ready")
@@ -157,7 +160,7 @@ func New(d Deps) (*App, error) {
 	ph := &patient.Handlers{
 		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Store: sh.DICOM.Store, Renderer: sh.DICOM.Renderer, Log: d.Log,
-		IPThrottle: &auth.Throttle{DB: d.DB, Max: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
+		IPThrottle: auth.DefaultPatientLimit(d.DB),
 	}
 	ph.Register(app)
 	app.Post("/language", setLanguage(d.DB, secure))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v3"
@@ -29,6 +30,10 @@ func ErrorHandler(c fiber.Ctx, err error) error {
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
 		key, args = ae.Key, ae.Args
+	}
+	if status == http.StatusServiceUnavailable {
+		// An outage, not a fault: the client is told when to come back.
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
 	}
 	if status >= 500 {
 		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", c.Path(), "error", err.Error())
@@ -75,6 +80,8 @@ func StatusOf(err error) int {
 		return apperr.Status(ae.Code)
 	case errors.As(err, &fe):
 		return fe.Code
+	case apperr.IsUnavailable(err):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -99,6 +106,8 @@ func keyForStatus(status int) string {
 		return "error.toolarge"
 	case http.StatusMethodNotAllowed:
 		return "error.method"
+	case http.StatusServiceUnavailable:
+		return "error.unavailable"
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		return "error.badrequest"
 	}

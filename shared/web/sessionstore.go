@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/gorilla/sessions"
 	"github.com/uptrace/bun"
 
@@ -39,6 +41,49 @@ type PGStore struct {
 	Secure  bool
 	Options sessions.Options
 	Now     func() time.Time // for tests of the timeouts
+	// Queue, when set, takes the writes of Save and Regenerate instead of
+	// running them: the caller sends them with its transaction's other
+	// writes in one round trip (the sign-in's batch).
+	Queue func(q interface{ String() string }) error
+}
+
+// SaveIn stores sess through db (a transaction) with its writes queued on
+// queue, and returns what tells the browser: call it once the transaction
+// has committed, so a sign-in that rolls back never hands out the cookie of
+// a session that was not stored (nor drops the one the browser had).
+func (m *Sessions) SaveIn(c fiber.Ctx, sess *sessions.Session, db bun.IDB, queue func(q interface{ String() string }) error) (answer func(), err error) {
+	st := *m.Store
+	st.DB, st.Queue = db, queue
+	r, err := adaptor.ConvertRequest(c, false)
+	if err != nil {
+		return nil, err
+	}
+	w := cookieWriter{h: http.Header{}}
+	if err := st.Save(r.WithContext(c.Context()), w, sess); err != nil {
+		return nil, err
+	}
+	return func() {
+		set := w.h.Values("Set-Cookie")
+		for _, v := range set {
+			c.Response().Header.Add("Set-Cookie", v)
+		}
+		if len(set) > 0 {
+			value := sess.ID
+			if sess.Options != nil && sess.Options.MaxAge < 0 {
+				value = ""
+			}
+			sessionChanged(c, m.Name, value)
+		}
+	}, nil
+}
+
+// write runs q, or queues it (Queue).
+func (s *PGStore) write(ctx context.Context, q *bun.RawQuery) error {
+	if s.Queue != nil {
+		return s.Queue(q)
+	}
+	_, err := q.Exec(ctx)
+	return err
 }
 
 // NewPGStore returns a store for one kind of session with the given cookie policy.
@@ -119,15 +164,14 @@ func (s *PGStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Se
 			return err
 		}
 		sess.ID = id
-		if _, err := s.DB.NewRaw(`INSERT INTO sessions (id_hash, kind, data, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			s.hash(id), s.Kind, buf.Bytes(), now, now, now.Add(s.MaxAge)).Exec(ctx); err != nil {
+		if err := s.write(ctx, s.DB.NewRaw(`INSERT INTO sessions (id_hash, kind, data, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			s.hash(id), s.Kind, buf.Bytes(), now, now, now.Add(s.MaxAge))); err != nil {
 			return err
 		}
 		http.SetCookie(w, s.cookie(sess, id, 0))
 		return nil
 	}
-	_, err := s.DB.NewRaw(`UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, s.hash(sess.ID)).Exec(ctx)
-	return err
+	return s.write(ctx, s.DB.NewRaw(`UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, s.hash(sess.ID)))
 }
 
 // Regenerate gives the session a new id (sign-in), deleting the old row so a
@@ -165,8 +209,7 @@ func PurgeExpiredSessions(ctx context.Context, db bun.IDB) (int64, error) {
 }
 
 func (s *PGStore) delete(ctx context.Context, id string) error {
-	_, err := s.DB.NewRaw(`DELETE FROM sessions WHERE id_hash = ?`, s.hash(id)).Exec(ctx)
-	return err
+	return s.write(ctx, s.DB.NewRaw(`DELETE FROM sessions WHERE id_hash = ?`, s.hash(id)))
 }
 
 func (s *PGStore) hash(id string) []byte {
