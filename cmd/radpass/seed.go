@@ -59,19 +59,28 @@ func cmdSeed(ctx context.Context, load configLoader, args []string, out io.Write
 	return seedBulk(ctx, cfg, *bulk, out)
 }
 
+// seedDSN is the database the seed writes to over a pool of its own: the
+// configured one, or the project-local cluster's.
+func seedDSN(cfg *config.Config) (string, error) {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL, nil
+	}
+	cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
+	if err != nil {
+		return "", err
+	}
+	return cl.DSN("radpass"), nil
+}
+
 // seedBulk adds n bulk studies (radpass seed --studies N) on top of the demo
 // data, over its own connection to the database openDB opened.
 func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) error {
 	if n <= 0 {
 		return nil
 	}
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
-		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
-		if err != nil {
-			return err
-		}
-		dsn = cl.DSN("radpass")
+	dsn, err := seedDSN(cfg)
+	if err != nil {
+		return err
 	}
 	res, err := seed.Bulk(ctx, dsn, n, out)
 	if err != nil {
@@ -90,13 +99,9 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 // transactions, and losing the last of them to a crash loses nothing a
 // fresh data folder does not give back.
 func writeDemo(ctx context.Context, cfg *config.Config, patients int, out io.Writer) error {
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
-		cl, err := localpg.NewPrivate(filepath.Join(cfg.DataDir, "pg"), cfg.PGPort)
-		if err != nil {
-			return err
-		}
-		dsn = cl.DSN("radpass")
+	dsn, err := seedDSN(cfg)
+	if err != nil {
+		return err
 	}
 	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-seed"),
 		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))), pgdialect.New())
