@@ -53,27 +53,39 @@ func (m *Sessions) Get(c fiber.Ctx) (*sessions.Session, error) {
 
 // Save writes the session and its cookie.
 func (m *Sessions) Save(c fiber.Ctx, s *sessions.Session) error {
-	r, err := adaptor.ConvertRequest(c, false)
+	answer, err := m.save(c, s, m.Store)
 	if err != nil {
 		return err
 	}
-	w := cookieWriter{h: http.Header{}}
-	if err := m.Store.Save(r.WithContext(c.Context()), w, s); err != nil {
-		return err
-	}
-	set := w.h.Values("Set-Cookie")
-	for _, v := range set {
-		c.Response().Header.Add("Set-Cookie", v)
-	}
-	if len(set) > 0 {
-		// A session started (new id) or ended: CSRF tokens follow it.
-		value := s.ID
-		if s.Options != nil && s.Options.MaxAge < 0 {
-			value = ""
-		}
-		sessionChanged(c, m.Name, value)
-	}
+	answer()
 	return nil
+}
+
+// save stores s through st and returns what tells the browser: the
+// Set-Cookie headers, and the CSRF token's follow-up when a session started
+// (new id) or ended.
+func (m *Sessions) save(c fiber.Ctx, s *sessions.Session, st *PGStore) (answer func(), err error) {
+	r, err := adaptor.ConvertRequest(c, false)
+	if err != nil {
+		return nil, err
+	}
+	w := cookieWriter{h: http.Header{}}
+	if err := st.Save(r.WithContext(c.Context()), w, s); err != nil {
+		return nil, err
+	}
+	return func() {
+		set := w.h.Values("Set-Cookie")
+		for _, v := range set {
+			c.Response().Header.Add("Set-Cookie", v)
+		}
+		if len(set) > 0 {
+			value := s.ID
+			if s.Options != nil && s.Options.MaxAge < 0 {
+				value = ""
+			}
+			sessionChanged(c, m.Name, value)
+		}
+	}, nil
 }
 
 // SaveWith writes the session through db, e.g. the caller's transaction: code

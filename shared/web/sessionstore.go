@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/gorilla/sessions"
 	"github.com/uptrace/bun"
 
@@ -54,27 +53,7 @@ type PGStore struct {
 func (m *Sessions) SaveIn(c fiber.Ctx, sess *sessions.Session, db bun.IDB, queue func(q interface{ String() string }) error) (answer func(), err error) {
 	st := *m.Store
 	st.DB, st.Queue = db, queue
-	r, err := adaptor.ConvertRequest(c, false)
-	if err != nil {
-		return nil, err
-	}
-	w := cookieWriter{h: http.Header{}}
-	if err := st.Save(r.WithContext(c.Context()), w, sess); err != nil {
-		return nil, err
-	}
-	return func() {
-		set := w.h.Values("Set-Cookie")
-		for _, v := range set {
-			c.Response().Header.Add("Set-Cookie", v)
-		}
-		if len(set) > 0 {
-			value := sess.ID
-			if sess.Options != nil && sess.Options.MaxAge < 0 {
-				value = ""
-			}
-			sessionChanged(c, m.Name, value)
-		}
-	}, nil
+	return m.save(c, sess, &st)
 }
 
 // write runs q, or queues it (Queue).
