@@ -50,6 +50,23 @@ func (c *cp246) u32() (uint32, error) {
 	return v, nil
 }
 
+// explicitVRLength reads an explicit VR element's VR and value length (PS3.5
+// 7.1.2: 4-byte lengths after two reserved bytes for the long VRs).
+func (c *cp246) explicitVRLength() (string, uint32, error) {
+	if c.pos+2 > len(c.in) {
+		return "", 0, errCP246
+	}
+	vr := string(c.in[c.pos : c.pos+2])
+	c.pos += 2
+	if longVR[vr] {
+		c.pos += 2
+		n, err := c.u32()
+		return vr, n, err
+	}
+	n, err := c.u16()
+	return vr, uint32(n), err
+}
+
 func (c *cp246) tagAt() (tag.Tag, error) {
 	g, err := c.u16()
 	if err != nil {
@@ -114,19 +131,7 @@ func (c *cp246) elements(explicit bool, end, depth int) error {
 		}
 		vr, n := "", uint32(0)
 		if explicit {
-			if c.pos+2 > len(c.in) {
-				return errCP246
-			}
-			vr = string(c.in[c.pos : c.pos+2])
-			c.pos += 2
-			if longVR[vr] {
-				c.pos += 2
-				n, err = c.u32()
-			} else {
-				var n16 uint16
-				n16, err = c.u16()
-				n = uint32(n16)
-			}
+			vr, n, err = c.explicitVRLength()
 		} else {
 			n, err = c.u32()
 			vr = "UN"

@@ -70,20 +70,10 @@ func withExplicitUNSequences(data []byte) ([]byte, error) {
 	ts := ""
 	for c.pos < end {
 		t, err := c.tagAt()
-		if err != nil || c.pos+2 > end {
+		if err != nil {
 			return nil, errCP246
 		}
-		vr := string(data[c.pos : c.pos+2])
-		c.pos += 2
-		var n uint32
-		if longVR[vr] {
-			c.pos += 2
-			n, err = c.u32()
-		} else {
-			var n16 uint16
-			n16, err = c.u16()
-			n = uint32(n16)
-		}
+		_, n, err := c.explicitVRLength()
 		if err != nil || uint64(c.pos)+uint64(n) > uint64(end) {
 			return nil, errCP246
 		}
