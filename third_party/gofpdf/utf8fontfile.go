@@ -167,6 +167,10 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
 	if (len(data) % 4) != 0 {
+		// RadPass: pad a copy. data may be a table read straight from the
+		// caller's font bytes, which the appends wrote into (the padding
+		// after the table), under every document that shares the font.
+		data = data[:len(data):len(data)]
 		for i := 0; (len(data) % 4) != 0; i++ {
 			data = append(data, 0)
 		}
