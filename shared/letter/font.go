@@ -25,31 +25,17 @@ const (
 	fontMono = "gomonobold"
 )
 
-// gofpdf writes into the font bytes it is given (utf8FontFile.getMetrics
-// appends to a slice of them), so goregular.TTF and gomonobold.TTF are never
-// handed to it: every render gets its own copy, refilled from these
-// read-only originals. A copy costs a few microseconds; the pool only saves
-// the allocation of ~300 KB per letter.
-var fontBufs = sync.Pool{New: func() any {
-	return &fontSet{sans: make([]byte, len(goregular.TTF)), mono: make([]byte, len(gomonobold.TTF))}
-}}
-
-type fontSet struct{ sans, mono []byte }
-
-// takeFonts returns private copies of the letter fonts; give them back with
-// putFonts once the PDF is generated (never while gofpdf may still use them).
-func takeFonts() (*fontSet, []*entity.CustomFont) {
-	fs := fontBufs.Get().(*fontSet)
-	copy(fs.sans, goregular.TTF)
-	copy(fs.mono, gomonobold.TTF)
-	// Full slice expressions: an append by gofpdf can never reach past them.
-	return fs, []*entity.CustomFont{
-		{Family: fontSans, Style: fontstyle.Normal, Bytes: fs.sans[:len(fs.sans):len(fs.sans)]},
-		{Family: fontMono, Style: fontstyle.Normal, Bytes: fs.mono[:len(fs.mono):len(fs.mono)]},
+// letterFonts are the fonts of a letter, over the font bytes x/image ships
+// (goregular.TTF, gomonobold.TTF), shared by every letter without a copy:
+// gofpdf never writes into the font bytes it is given (patch 0004 of
+// third_party/gofpdf-patches); TestParallelLettersMatchSequential fails if
+// it did.
+func letterFonts() []*entity.CustomFont {
+	return []*entity.CustomFont{
+		{Family: fontSans, Style: fontstyle.Normal, Bytes: goregular.TTF},
+		{Family: fontMono, Style: fontstyle.Normal, Bytes: gomonobold.TTF},
 	}
 }
-
-func putFonts(fs *fontSet) { fontBufs.Put(fs) }
 
 // replacement is what SafeText puts for an unprintable character: U+FFFD
 // when the letter font has it, else '?'.

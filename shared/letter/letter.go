@@ -108,8 +108,7 @@ func Render(l *Letter) (pdf []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, fonts := takeFonts()
-	defer putFonts(fs)
+	fonts := letterFonts()
 
 	t := i18n.For(l.Lang)
 	cfg := config.NewBuilder().

@@ -56,12 +56,12 @@ func raster(t testing.TB, pdf []byte) []byte {
 // goldenRef is the reference number of the golden letter (testdata/plain.sha256).
 const goldenRef = "R4HYAEXGYACTYV2A3"
 
-// TestParallelLettersMatchSequential is the regression test of issue 9
-// item 2: gofpdf wrote into the shared font bytes, so letters rendered at
-// the same time could get mixed glyph metrics (and -race saw the race).
-// Letters rendered 6 at a time must rasterise pixel for pixel like the
-// same letters rendered one after the other, and the embedded Go fonts
-// must be byte for byte what the x/image module ships.
+// Every letter hands gofpdf the same Go font bytes (letterFonts), with no
+// copy: a PDF library that wrote into them would mix glyph metrics between
+// letters rendered at the same time (and -race sees its writes). Letters
+// rendered 6 at a time must rasterise pixel for pixel like the same letters
+// rendered one after the other, and the Go fonts must stay byte for byte
+// what the x/image module ships.
 func TestParallelLettersMatchSequential(t *testing.T) {
 	sumSans, sumMono := sha256.Sum256(goregular.TTF), sha256.Sum256(gomonobold.TTF)
 
