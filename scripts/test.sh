@@ -18,12 +18,15 @@ echo "test PostgreSQL on port $port; browser $RADPASS_TEST_CHROMIUM"
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
+echo "== gofpdf patches"
+bash scripts/gofpdf-patches.sh check
 echo "== go vet"
-go vet ./...
+# github.com/phpdave11/gofpdf is third_party/gofpdf (a module of its own, replaced in go.mod).
+go vet ./... github.com/phpdave11/gofpdf
 echo "== go test -race"
 # set -e would end the script at a failing pipeline before the summary.
 set +e
-go test -race -count=1 -timeout 12m ./... 2>&1 | tee "$tmp/test.log"
+go test -race -count=1 -timeout 12m ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
 status=${PIPESTATUS[0]}
 set -e
 if [ -x scripts/fuzz.sh ]; then
