@@ -8,8 +8,9 @@
 #                                     to third_party/gofpdf (run by make test)
 #   scripts/gofpdf-patches.sh apply   write upstream + patches to third_party/gofpdf
 #   scripts/gofpdf-patches.sh diff    print what third_party/gofpdf has beyond
-#                                     upstream + patches, as a patch: put a header
-#                                     (what and why) above it to make the next one
+#                                     upstream + patches, as a patch: with a header
+#                                     (what and why, tests) above it, it is the next
+#                                     NNNN-name.patch (write it elsewhere, then move it in)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
