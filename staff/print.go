@@ -46,10 +46,11 @@ func (h *Handlers) PrintForm(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.printPage(c, sel, f)
+	ch, err := h.Buckets.PrintChoices(c.Context(), sel.Dept.ID)
 	if err != nil {
 		return err
 	}
+	page := h.printPage(c, sel, f, ch)
 	web.NoStore(c)
 	return web.Render(c, http.StatusOK, "staff/print", page)
 }
@@ -72,10 +73,7 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	req, errs := f.Check(h.Buckets.Today(), sel.Dept, ch)
 	web.NoStore(c)
 	if len(errs) > 0 {
-		page, err := h.printPage(c, sel, f)
-		if err != nil {
-			return err
-		}
+		page := h.printPage(c, sel, f, ch)
 		for _, e := range errs {
 			page.AddError(e.Field, e.Key, localArgs(page.Lang, e.Args)...)
 		}
@@ -105,11 +103,7 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	return web.Redirect(c, to)
 }
 
-func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f buckets.PrintForm) (*web.Page, error) {
-	ch, err := h.Buckets.PrintChoices(c.Context(), sel.Dept.ID)
-	if err != nil {
-		return nil, err
-	}
+func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f buckets.PrintForm, ch buckets.PrintChoices) *web.Page {
 	today := h.Buckets.Today()
 	v := &printView{
 		Sel: sel, Form: f, Regions: regionOptions(sel.Dept), Choices: ch,
@@ -121,7 +115,7 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f buckets.Prin
 	max := buckets.MaxValidity(today, sel.Dept)
 	v.MaxDate = max.Format("2006-01-02")
 	v.MaxText = letter.FormatDate(web.Lang(c), max)
-	return web.NewPage(c, "print.title", v), nil
+	return web.NewPage(c, "print.title", v)
 }
 
 // defaultPrintForm presets the form: sticky verification type, SMS prefix and
