@@ -24,8 +24,6 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
-	letters    freshLetters // rendered in a print, for its Print immediately
-	renders    renderGate   // letters rendered at once by prints (print_gate.go)
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

@@ -23,9 +23,9 @@ import (
 // printView is what STEP 2 shows.
 type printView struct {
 	Sel       *buckets.Selection
-	Form      printForm
+	Form      buckets.PrintForm
 	Regions   []regionOption
-	Choices   printChoices
+	Choices   buckets.PrintChoices
 	Today     string // first allowed date is the day after
 	MinDate   string
 	MaxDate   string // "" when the department sets no maximum
@@ -46,10 +46,11 @@ func (h *Handlers) PrintForm(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.printPage(c, sel, f)
+	ch, err := h.Buckets.PrintChoices(c.Context(), sel.Dept.ID)
 	if err != nil {
 		return err
 	}
+	page := h.printPage(c, sel, f, ch)
 	web.NoStore(c)
 	return web.Render(c, http.StatusOK, "staff/print", page)
 }
@@ -65,17 +66,14 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		return err
 	}
 	f := parsePrintForm(c)
-	ch, err := h.printChoices(c.Context(), sel.Dept.ID)
+	ch, err := h.Buckets.PrintChoices(c.Context(), sel.Dept.ID)
 	if err != nil {
 		return err
 	}
-	req, errs := f.validate(h.Print.today(), sel.Dept, ch)
+	req, errs := f.Check(h.Buckets.Today(), sel.Dept, ch)
 	web.NoStore(c)
 	if len(errs) > 0 {
-		page, err := h.printPage(c, sel, f)
-		if err != nil {
-			return err
-		}
+		page := h.printPage(c, sel, f, ch)
 		for _, e := range errs {
 			page.AddError(e.Field, e.Key, localArgs(page.Lang, e.Args)...)
 		}
@@ -85,22 +83,10 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 		}
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/print", page)
 	}
-	var pdf []byte
+	// The letter is rendered inside Create (h.Buckets.Letters); the session
+	// is written through the print's own transaction: never a second pool
+	// connection while the transaction holds one.
 	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
-		// No bucket whose letter cannot be printed: render it once before
-		// storing (never for a repeated form token), a few at a time.
-		Check: func(b *store.Bucket, n refnum.Number) error {
-			logo, err := store.LoadLogo(c.Context(), h.DB, sel.Dept.ID) // not while holding a render slot
-			if err != nil {
-				return err
-			}
-			return h.renders.do(c.Context(), func() error {
-				pdf, err = letter.Render(letterFor(b, sel.Studies, b.Language, h.Print.now(), h.Print.SignInURL, n, logo))
-				return err
-			})
-		},
-		// The session is written through the print's own transaction: never a
-		// second pool connection while the transaction holds one.
 		Keep: func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error {
 			return h.rememberRef(c, tx, b.ID, n)
 		},
@@ -112,18 +98,13 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	}
 	to := "/staff/print/" + strconv.FormatInt(res.Bucket.ID, 10)
 	if req.PrintNow && !res.Duplicate {
-		h.letters.put(res.Bucket.ID, res.Bucket.Language, pdf, h.Print.now())
 		to += "?open=1"
 	}
 	return web.Redirect(c, to)
 }
 
-func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f printForm) (*web.Page, error) {
-	ch, err := h.printChoices(c.Context(), sel.Dept.ID)
-	if err != nil {
-		return nil, err
-	}
-	today := h.Print.today()
+func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f buckets.PrintForm, ch buckets.PrintChoices) *web.Page {
+	today := h.Buckets.Today()
 	v := &printView{
 		Sel: sel, Form: f, Regions: regionOptions(sel.Dept), Choices: ch,
 		Today:     today.Format("2006-01-02"),
@@ -134,19 +115,19 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f printForm) (
 	max := buckets.MaxValidity(today, sel.Dept)
 	v.MaxDate = max.Format("2006-01-02")
 	v.MaxText = letter.FormatDate(web.Lang(c), max)
-	return web.NewPage(c, "print.title", v), nil
+	return web.NewPage(c, "print.title", v)
 }
 
 // defaultPrintForm presets the form: sticky verification type, SMS prefix and
 // language of this user's last print; the department's default validity.
-func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *buckets.Selection) (printForm, error) {
-	f := printForm{
+func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *buckets.Selection) (buckets.PrintForm, error) {
+	f := buckets.PrintForm{
 		Verification: store.VerifySMS,
 		SMSRegion:    regionOfPhone(sel.Dept.Phone),
 		Scope:        store.ScopeImages,
 		Language:     web.Lang(c),
-		ValidUntil:   buckets.DefaultValidity(h.Print.today(), sel.Dept).Format("2006-01-02"),
-		FormToken:    newFormToken(),
+		ValidUntil:   buckets.DefaultValidity(h.Buckets.Today(), sel.Dept).Format("2006-01-02"),
+		FormToken:    buckets.NewFormToken(),
 	}
 	prefs, err := h.Buckets.Prefs(c.Context(), u.ID)
 	switch {
@@ -165,21 +146,6 @@ func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *buckets.Sel
 		f.Verification = sel.Dept.Verifications[0]
 	}
 	return f, nil
-}
-
-// printChoices loads the labels, users and groups of the department (label administration comes later).
-func (h *Handlers) printChoices(ctx context.Context, deptID int64) (printChoices, error) {
-	var ch printChoices
-	if err := h.DB.NewSelect().Model(&ch.Labels).Where("department_id = ?", deptID).Order("name").Scan(ctx); err != nil {
-		return ch, err
-	}
-	if err := h.DB.NewSelect().Model(&ch.Users).Where("department_id = ? AND NOT disabled", deptID).Order("display_name", "username").Scan(ctx); err != nil {
-		return ch, err
-	}
-	if err := h.DB.NewSelect().Model(&ch.Groups).Where("department_id = ?", deptID).Order("name").Scan(ctx); err != nil {
-		return ch, err
-	}
-	return ch, nil
 }
 
 // regionOfPhone guesses the SMS prefix from the department's own phone number.

@@ -3,15 +3,15 @@ package staff
 import "time"
 
 // PrintDeps is the configuration PRINT REFERENCE NUMBER needs beyond the
-// database: the server key (reference-number HMAC, session sealing) and the
-// patient sign-in URL printed on the letter and in its QR code.
+// services: the server key (session sealing of the reference number) and
+// the clock the print session ages by.
 type PrintDeps struct {
-	Key       []byte
-	SignInURL string           // e.g. https://radpass.example.org/
-	Now       func() time.Time // nil = time.Now; tests move "today"
+	Key []byte
+	Now func() time.Time // nil = time.Now; tests move the clock of prints and letters
 }
 
-// Clock is the print clock as a function (the bucket service shares it).
+// Clock is the print clock as a function (the bucket service and the
+// letter printer share it).
 func (d *PrintDeps) Clock() time.Time { return d.now() }
 
 func (d *PrintDeps) now() time.Time {
@@ -19,10 +19,4 @@ func (d *PrintDeps) now() time.Time {
 		return d.Now()
 	}
 	return time.Now()
-}
-
-// today is the local calendar date at midnight UTC, the form dates compare in.
-func (d *PrintDeps) today() time.Time {
-	y, m, dd := d.now().Date()
-	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 }

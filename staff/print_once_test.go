@@ -238,7 +238,7 @@ func TestRepeatedFormTokenRendersNoLetter(t *testing.T) {
 	token, _ := f.openForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
 	p.form.Set("form_token", token)
 	p.form.Set("_csrf", f.c.CSRF)
-	before := f.srv.App.Staff.LetterRenders()
+	before := f.srv.App.Buckets.Letters.Renders()
 	n := 150
 	if raceDetector {
 		n = 60
@@ -261,7 +261,7 @@ func TestRepeatedFormTokenRendersNoLetter(t *testing.T) {
 			t.Fatalf("submit %d: status %d to %q (first %q), error %v", i, s.status, s.loc, results[0].loc, s.err)
 		}
 	}
-	if got := f.srv.App.Staff.LetterRenders() - before; got != 1 {
+	if got := f.srv.App.Buckets.Letters.Renders() - before; got != 1 {
 		t.Errorf("%d letters rendered for %d submits of one form, want 1", got, n)
 	}
 	if got := printCount(t, f.srv, `SELECT count(*) FROM buckets`); got != 1 {
@@ -271,14 +271,14 @@ func TestRepeatedFormTokenRendersNoLetter(t *testing.T) {
 	if res, _ := f.c.PostForm("/staff/print", p.form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a late resubmit: status %d", res.StatusCode)
 	}
-	if got := f.srv.App.Staff.LetterRenders() - before; got != 1 {
+	if got := f.srv.App.Buckets.Letters.Renders() - before; got != 1 {
 		t.Errorf("a late resubmit rendered a letter (%d in all)", got)
 	}
 	// A reprint in another language renders, under the same bound.
 	if res, _ := f.c.Get(results[0].loc + "/letter?lang=de"); res.StatusCode != http.StatusOK {
 		t.Fatalf("reprint in German: status %d", res.StatusCode)
 	}
-	if got := f.srv.App.Staff.LetterRenders() - before; got != 2 {
+	if got := f.srv.App.Buckets.Letters.Renders() - before; got != 2 {
 		t.Errorf("%d letters rendered after a reprint, want 2 (the reprint passes the render gate)", got)
 	}
 }

@@ -56,7 +56,7 @@ func (h *Handlers) PrintConfirm(c fiber.Ctx) error {
 	if n, ok := h.recallRef(c, b.ID); ok {
 		v.Ref = n.Grouped()
 		v.OpenNow = c.Query("open") == "1"
-		v.CopyText = copyText(lt, h.Print.SignInURL, n, b)
+		v.CopyText = copyText(lt, h.Buckets.Letters.SignInURL, n, b)
 	}
 	return web.Render(c, http.StatusOK, "staff/print_confirm", web.NewPage(c, "print.confirm.title", v))
 }

@@ -8,11 +8,12 @@ package buckets
 
 import (
 	"errors"
-
-	"github.com/radpass/radpass/shared/apperr"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/printing"
 )
 
 // MaxFailures consecutive failed checks (birth date or one-time password)
@@ -40,11 +41,17 @@ var (
 )
 
 // Service holds what the bucket operations need: the database, the server
-// secret (keyed hashes of numbers and codes) and a clock tests can move.
+// secret (keyed hashes of numbers and codes), a clock tests can move, the
+// time zone whose calendar validity dates belong to, and the letter printer.
 type Service struct {
-	DB  *bun.DB
-	Key []byte
-	Now func() time.Time
+	DB   *bun.DB
+	Key  []byte
+	Now  func() time.Time
+	Zone *time.Location // RADPASS_TIMEZONE; nil = the process's local zone
+	// Letters renders the letter inside a print (no bucket whose letter
+	// cannot be printed) and keeps it for "Print immediately"; nil renders
+	// nothing (seeding, domain tests).
+	Letters *printing.Printer
 
 	forms formFlights // submits of one form token in flight (Create)
 }
@@ -56,11 +63,9 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Today is the calendar date (UTC midnight) validity dates compare with.
-func (s *Service) Today() time.Time {
-	y, m, d := s.now().UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+// Today is the date validity dates compare with, for print, extend, expiry
+// and sign-in alike: Today(now, zone).
+func (s *Service) Today() time.Time { return Today(s.now(), s.Zone) }
 
 // Actor is who does something, for the audit trail.
 type Actor struct {

@@ -57,18 +57,18 @@ type Created struct {
 }
 
 // Hooks let the caller take part in a print without a second connection:
-// Check runs before the transaction (e.g. render the letter: no bucket whose
-// letter cannot be printed), and never for a form token printed before; Keep
-// runs last inside it with the transaction (e.g. keep the sealed number in
-// the session): if either fails, nothing is stored.
+// Keep runs last inside the transaction with it (e.g. keep the sealed number
+// in the session); if it fails, nothing is stored.
 type Hooks struct {
-	Check func(b *store.Bucket, n refnum.Number) error
-	Keep  func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error
+	Keep func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error
 }
 
 // Create stores one print in ONE transaction: the bucket, its studies, the
 // label assignment and the audit event (with the reason, never the number).
-// The sticky print preferences are written after the commit, outside the
+// Before the transaction, and never for a form token printed before, the
+// letter is rendered (s.Letters): no bucket whose letter cannot be printed;
+// after the commit it is kept for the print's "Print immediately". The
+// sticky print preferences are written after the commit, outside the
 // transaction, so parallel prints by one user never queue on that row.
 func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
 	n, err := refnum.New()
@@ -115,8 +115,9 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 			return nil, err
 		}
 	}
-	if h.Check != nil {
-		if err := h.Check(b, n); err != nil {
+	var pdf []byte
+	if s.Letters != nil {
+		if pdf, err = s.Letters.Render(ctx, b, sel.Studies, b.Language, n); err != nil {
 			return nil, err
 		}
 	}
@@ -177,6 +178,9 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 	if dup != nil {
 		return &Created{Bucket: dup, Duplicate: true}, nil
 	}
+	if r.PrintNow && pdf != nil {
+		s.Letters.Keep(b.ID, b.Language, pdf)
+	}
 	if err := s.savePrefs(ctx, u, r); err != nil {
 		// The print is stored and its number kept; losing a preselection is not worth failing it.
 		return &Created{Bucket: b, Number: n}, fmt.Errorf("%w: %v", ErrPrefs, err)
@@ -229,4 +233,12 @@ func AnonNumber() (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%06d", 100000+n.Int64()), nil
+}
+
+// LetterPrinted records that user u had the letter of bucket b served in lang.
+func (s *Service) LetterPrinted(ctx context.Context, u *store.User, ip string, b *store.Bucket, lang string) error {
+	return audit.Record(ctx, s.DB, &audit.Event{
+		Action: audit.BucketLetter, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
+		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: ip, Details: map[string]any{"language": lang},
+	})
 }

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/store"
 )
@@ -83,7 +84,7 @@ func TestCreateParallelSameFormToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
-	var checks atomic.Int64
+	f.s.Letters = &printing.Printer{DB: f.db, SignInURL: "https://radpass.example.org/"}
 	res := make([]*buckets.Created, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -93,17 +94,15 @@ func TestCreateParallelSameFormToken(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-gate
-			res[i], errs[i] = f.s.Create(f.ctx, f.staff, "192.0.2.1", sel, r, buckets.Hooks{
-				Check: func(*store.Bucket, refnum.Number) error { checks.Add(1); return nil },
-			})
+			res[i], errs[i] = f.s.Create(f.ctx, f.staff, "192.0.2.1", sel, r, buckets.Hooks{})
 		}(i)
 	}
 	close(gate)
 	wg.Wait()
-	// The letter is rendered (Check) for the first submit only: a repeat
-	// is answered before it.
-	if got := checks.Load(); got != 1 {
-		t.Errorf("Check ran %d times for %d submits of one form, want 1", got, n)
+	// The letter is rendered for the first submit only: a repeat is
+	// answered before it.
+	if got := f.s.Letters.Renders(); got != 1 {
+		t.Errorf("%d letters rendered for %d submits of one form, want 1", got, n)
 	}
 	fresh := 0
 	for i := range res {
@@ -131,15 +130,18 @@ func TestCreateHookFailureStoresNothing(t *testing.T) {
 	cases := []struct {
 		name string
 		h    buckets.Hooks
+		want error
 	}{
-		{"check", buckets.Hooks{Check: func(*store.Bucket, refnum.Number) error { return boom }}},
+		// A letter that cannot be rendered (the department's logo is no
+		// image) stores no print.
+		{"render", buckets.Hooks{}, letter.ErrLogo},
 		{"keep", buckets.Hooks{Keep: func(ctx context.Context, tx bun.Tx, b *store.Bucket, _ refnum.Number) error {
 			// The hook sees the bucket inside the transaction, then fails.
 			if _, err := tx.NewSelect().Model((*store.Bucket)(nil)).Where("id = ?", b.ID).Exists(ctx); err != nil {
 				return err
 			}
 			return boom
-		}}},
+		}}, boom},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,8 +150,12 @@ func TestCreateHookFailureStoresNothing(t *testing.T) {
 			r := f.request(store.VerifySMS)
 			r.FormToken = "tok-failing-0123456789"
 			r.LabelID, r.LabelUserID = f.label(), &f.staff.ID
-			if _, err := f.create(f.staff, r, tc.h); !errors.Is(err, boom) {
-				t.Fatalf("create with a failing hook: %v", err)
+			f.s.Letters = &printing.Printer{DB: f.db, SignInURL: "https://radpass.example.org/"}
+			if tc.want == letter.ErrLogo {
+				f.exec(`INSERT INTO department_logos (department_id, png, width, height) VALUES (?, 'not an image', 1, 1)`, f.north.ID)
+			}
+			if _, err := f.create(f.staff, r, tc.h); !errors.Is(err, tc.want) {
+				t.Fatalf("create with a failing %s: %v, want %v", tc.name, err, tc.want)
 			}
 			if got := f.stored(); got != [4]int{} {
 				t.Fatalf("a failed print stored %v", got)
@@ -158,6 +164,7 @@ func TestCreateHookFailureStoresNothing(t *testing.T) {
 				t.Fatalf("%d labels left", n)
 			}
 			// The same form then prints (the token was not used up).
+			f.exec(`DELETE FROM department_logos`)
 			if res, err := f.create(f.staff, r, buckets.Hooks{}); err != nil || res.Duplicate {
 				t.Fatalf("retry: %+v %v", res, err)
 			}

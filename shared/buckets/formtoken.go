@@ -2,7 +2,9 @@ package buckets
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"sync"
@@ -63,4 +65,28 @@ func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byt
 
 func formKey(userID int64, tokenHash []byte) string {
 	return strconv.FormatInt(userID, 10) + ":" + string(tokenHash)
+}
+
+// NewFormToken is the one-time token a print form carries (128 random bits);
+// "" when the system has no randomness: the form still prints, without
+// double-submit protection.
+func NewFormToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CleanFormToken keeps a well-formed token and drops anything else.
+func CleanFormToken(s string) string {
+	if len(s) < 16 || len(s) > 64 {
+		return ""
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return ""
+		}
+	}
+	return s
 }

@@ -6,6 +6,19 @@ import (
 	"github.com/radpass/radpass/shared/store"
 )
 
+// Today is the calendar date of instant now in zone (nil: the process's
+// local zone), as midnight UTC: the form a validity date is stored and
+// compared in. A validity date is a date of the department's calendar, the
+// one the patient reads on the letter, so "today" changes at midnight there,
+// not at midnight UTC. Every rule that asks "which day is it" asks this.
+func Today(now time.Time, zone *time.Location) time.Time {
+	if zone == nil {
+		zone = time.Local
+	}
+	y, m, d := now.In(zone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
 // CeilingYears bounds every validity, also where a department sets no
 // maximum: an access that never ends is a mistake, not a choice.
 const CeilingYears = 5

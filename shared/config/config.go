@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // RADPASS_TIMEZONE works on a system without a zone database
 )
 
 // Config is the whole runtime configuration of one RadPass process.
@@ -36,7 +37,11 @@ type Config struct {
 	// (debug.SetMemoryLimit), so memory taken in a burst is given back to
 	// the system after it; 0 = no limit. Default 1 GiB.
 	MemoryLimit int64
-	Notify      Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+	// RADPASS_TIMEZONE: IANA time zone (e.g. Europe/Brussels) whose calendar
+	// validity dates belong to: "today" for print, extend, expiry and sign-in.
+	// Default: the process's local zone (TZ, /etc/localtime).
+	Zone   *time.Location
+	Notify Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
 }
 
 // DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
@@ -140,6 +145,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.MemoryLimit, err = parseBytes("RADPASS_MEMORY_LIMIT", getenv("RADPASS_MEMORY_LIMIT"), DefaultMemoryLimit); err != nil {
 		return nil, err
+	}
+	c.Zone = time.Local
+	if tz := strings.TrimSpace(getenv("RADPASS_TIMEZONE")); tz != "" {
+		if c.Zone, err = time.LoadLocation(tz); err != nil || tz == "Local" {
+			return nil, &Error{"RADPASS_TIMEZONE", fmt.Sprintf("%q is not an IANA time zone such as Europe/Brussels", tz)}
+		}
 	}
 	for _, p := range strings.Split(getenv("RADPASS_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/radpass/radpass/shared/config"
 )
@@ -56,6 +57,8 @@ func TestLoadErrors(t *testing.T) {
 		{"address with a huge port", map[string]string{"RADPASS_DEV": "1", "RADPASS_ADDR": ":70000"}, "RADPASS_ADDR"},
 		{"bad proxy", map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": "10.0.0.1, proxy.local"}, "RADPASS_TRUSTED_PROXIES"},
 		{"bad proxy range", map[string]string{"RADPASS_DEV": "1", "RADPASS_TRUSTED_PROXIES": "10.0.0.0/33"}, "RADPASS_TRUSTED_PROXIES"},
+		{"time zone unknown", map[string]string{"RADPASS_DEV": "1", "RADPASS_TIMEZONE": "Europe/Atlantis"}, "RADPASS_TIMEZONE"},
+		{"time zone Local", map[string]string{"RADPASS_DEV": "1", "RADPASS_TIMEZONE": "Local"}, "RADPASS_TIMEZONE"},
 		{"memory limit not a size", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "lots"}, "RADPASS_MEMORY_LIMIT"},
 		{"memory limit unit unknown", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "1TiB"}, "RADPASS_MEMORY_LIMIT"},
 		{"memory limit too small", map[string]string{"RADPASS_DEV": "1", "RADPASS_MEMORY_LIMIT": "1MiB"}, "RADPASS_MEMORY_LIMIT"},
@@ -113,8 +116,15 @@ func TestLoadValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dev.SecureCookies() || dev.Addr != "localhost:8080" || len(dev.SecretKey) < 32 || dev.TrustedProxies != nil {
+	if dev.SecureCookies() || dev.Addr != "localhost:8080" || len(dev.SecretKey) < 32 || dev.TrustedProxies != nil || dev.Zone != time.Local {
 		t.Fatalf("unexpected dev defaults %+v", dev)
+	}
+	tz, err := config.Load(env(map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_TIMEZONE": " Pacific/Auckland "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tz.Zone.String() != "Pacific/Auckland" {
+		t.Fatalf("time zone %v", tz.Zone)
 	}
 }
 

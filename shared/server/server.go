@@ -22,6 +22,7 @@ import (
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
+	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
@@ -108,8 +109,9 @@ func New(d Deps) (*App, error) {
 	staffSessions := web.NewSessions(staffStore)
 	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
 		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log}
-	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
-	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock}
+	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey}
+	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sh.Print.Clock}
+	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock, Zone: cfg.Zone, Letters: printer}
 	sh.Buckets = bk
 
 	app.Use(recover.New())

@@ -1,4 +1,4 @@
-package staff
+package printing
 
 import (
 	"context"
@@ -7,18 +7,18 @@ import (
 	"sync/atomic"
 )
 
-// renderGate bounds the letters rendered at once to the CPUs: a render is
+// gate bounds the letters rendered at once to the CPUs: a render is
 // CPU work holding about 11 MB until it is done, so more at once only hold
 // more memory for longer (150 parallel prints took 1.22 GB). A print waits
 // for a slot as long as its request lives. The zero value is ready to use.
-type renderGate struct {
+type gate struct {
 	once    sync.Once
 	slots   chan struct{}
 	renders atomic.Int64
 }
 
 // do runs render holding a slot; ctx's error when the request ends first.
-func (g *renderGate) do(ctx context.Context, render func() error) error {
+func (g *gate) do(ctx context.Context, render func() error) error {
 	g.once.Do(func() { g.slots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1)) })
 	select {
 	case g.slots <- struct{}{}:
@@ -29,7 +29,3 @@ func (g *renderGate) do(ctx context.Context, render func() error) error {
 	g.renders.Add(1)
 	return render()
 }
-
-// LetterRenders is how many letters prints and reprints rendered since
-// start (tests, diagnostics).
-func (h *Handlers) LetterRenders() int64 { return h.renders.renders.Load() }

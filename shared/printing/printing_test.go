@@ -1,0 +1,75 @@
+package printing_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/radpass/radpass/shared/letter"
+	"github.com/radpass/radpass/shared/printing"
+	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testdb"
+)
+
+func bucket(anonymized bool) (*store.Bucket, []*store.Study) {
+	birth := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
+	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	b := &store.Bucket{ID: 1, DepartmentID: 1, Department: &store.Department{ID: 1, Name: "Radiology North"},
+		Patient: &store.Patient{GivenName: "Zoë", FamilyName: "Peeters", BirthDate: &birth}, Anonymized: anonymized,
+		Verification: store.VerifyDOB, Scope: store.ScopeImages, ValidUntil: day.AddDate(0, 1, 0), Language: "en"}
+	return b, []*store.Study{{StudyDate: &day, Description: "CT thorax", Modalities: []string{"CT", "SR"}}}
+}
+
+// A letter names patient and studies, an anonymized one neither.
+func TestFor(t *testing.T) {
+	b, studies := bucket(false)
+	l := printing.For(b, studies, "nl", time.Now(), "https://radpass.example.org/", refnum.Number{}, nil)
+	if l.PatientName != "Peeters, Zoë" || l.BirthDate.IsZero() || len(l.Exams) != 1 || l.Exams[0].Modality != "CT, SR" || l.Lang != "nl" {
+		t.Fatalf("letter %+v", l)
+	}
+	b.Anonymized = true
+	if l := printing.For(b, studies, "nl", time.Now(), "", refnum.Number{}, nil); l.PatientName != "" || !l.BirthDate.IsZero() || l.Exams != nil {
+		t.Fatalf("anonymized letter names the patient: %+v", l)
+	}
+}
+
+// The letter a print kept is served once, in its language; after that, and
+// in another language, a new one is rendered with the department's logo,
+// and a logo that is no image fails the render.
+func TestPrinterLetter(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.New(t)
+	var dept int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO departments (code, name) VALUES ('NORTH', 'Radiology North') RETURNING id`).Scan(&dept); err != nil {
+		t.Fatal(err)
+	}
+	p := &printing.Printer{DB: db, SignInURL: "https://radpass.example.org/"}
+	b, studies := bucket(false)
+	b.DepartmentID = dept
+	n, err := refnum.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Keep(b.ID, "en", []byte("kept"))
+	if pdf, err := p.Letter(ctx, b, studies, "en", n); err != nil || string(pdf) != "kept" || p.Renders() != 0 {
+		t.Fatalf("kept letter: %q %v, %d renders", pdf, err, p.Renders())
+	}
+	for _, lang := range []string{"en", "fr"} {
+		pdf, err := p.Letter(ctx, b, studies, lang, n)
+		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("%s: %.20q %v", lang, pdf, err)
+		}
+	}
+	if p.Renders() != 2 {
+		t.Fatalf("%d renders, want 2", p.Renders())
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO department_logos (department_id, png, width, height) VALUES (?, 'not an image', 1, 1)`, dept); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Render(ctx, b, studies, "en", n); !errors.Is(err, letter.ErrLogo) {
+		t.Fatalf("render with a broken logo: %v", err)
+	}
+}
