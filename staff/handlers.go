@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/web"
@@ -24,6 +25,7 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
+	Audit      *audit.Service
 	letters    freshLetters // rendered in a print, for its Print immediately
 	renders    renderGate   // letters rendered at once by prints (print_gate.go)
 }

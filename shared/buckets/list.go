@@ -13,7 +13,6 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -518,67 +517,4 @@ func (s *Service) ForStudy(ctx context.Context, studyID int64) ([]*StudyBucket, 
 		b.Effective = sb.EffectiveState(today)
 	}
 	return out, err
-}
-
-// AccessActions are the audit actions that show a study's patient data:
-// images (study page, series), the report, downloads.
-var AccessActions = []string{audit.StudyView, audit.SeriesView, audit.ReportView, audit.StudyDownload, audit.InstanceDownload}
-
-// Access is one access to a study from the audit trail.
-type Access struct {
-	ID        int64     `bun:"id"`
-	At        time.Time `bun:"at"`
-	Action    string    `bun:"action"`
-	ActorKind string    `bun:"actor_kind"` // staff or patient
-	ActorName string    `bun:"actor_name"` // staff: username
-	BucketID  *int64    `bun:"bucket_id"`  // patient: the bucket they signed in to
-	SeriesID  string    `bun:"series_id"`
-	IP        string    `bun:"ip"`
-}
-
-// AccessPageLimit bounds the access log shown on the study page (the CSV
-// export has everything).
-const AccessPageLimit = 200
-
-// accessQuery selects the accesses to studyID, newest first. Views and staff
-// downloads carry details.study_id; a patient's download lists
-// details.studies. Both are indexed (migration 20261130600000).
-func (s *Service) accessQuery(studyID int64) *bun.SelectQuery {
-	id := strconv.FormatInt(studyID, 10)
-	return s.DB.NewSelect().TableExpr("audit_events AS e").
-		ColumnExpr("e.id, e.at, e.action, e.actor_kind, e.actor_name, e.bucket_id, coalesce(e.details->>'series_id', '') AS series_id, e.ip").
-		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("e.details->>'study_id' = ? AND e.action IN (?)", id, bun.In(AccessActions)).
-				WhereOr("e.action = ? AND e.details->'studies' @> ?::jsonb", audit.StudyDownload, "["+id+"]")
-		}).
-		Where("e.outcome = 'ok'").
-		OrderExpr("e.at DESC, e.id DESC")
-}
-
-// StudyAccess lists the latest accesses to study studyID (at most limit).
-// The caller has checked that the viewer may see the study.
-func (s *Service) StudyAccess(ctx context.Context, studyID int64, limit int) ([]*Access, error) {
-	var out []*Access
-	err := s.accessQuery(studyID).Limit(limit).Scan(ctx, &out)
-	return out, err
-}
-
-// EachStudyAccess calls fn for every access to study studyID, newest first,
-// reading rows as they come (the CSV export streams them).
-func (s *Service) EachStudyAccess(ctx context.Context, studyID int64, fn func(*Access) error) error {
-	rows, err := s.accessQuery(studyID).Rows(ctx)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a := new(Access)
-		if err := s.DB.ScanRow(ctx, rows, a); err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

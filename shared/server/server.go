@@ -18,6 +18,7 @@ import (
 
 	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
@@ -111,6 +112,7 @@ func New(d Deps) (*App, error) {
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock}
 	sh.Buckets = bk
+	sh.Audit = &audit.Service{DB: d.DB}
 
 	app.Use(recover.New())
 	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it
