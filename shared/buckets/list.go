@@ -31,6 +31,8 @@ type ListFilter struct {
 	Label      int64      // a label on one of the bucket's studies
 	After      string     // cursor of the last row of the previous page
 	Limit      int        // ListLimit when 0
+	// ID limits to one bucket (Row); 0 means any.
+	ID int64
 }
 
 // ListStudy is one study of a listed bucket.
@@ -164,14 +166,18 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 	today := s.Today()
 
 	// Phases: with a state filter there is one (blocked or not); without,
-	// blocked rows come first, then the others.
+	// blocked rows come first, then the others. One bucket is one phase.
 	var phases []phase
-	switch f.State {
-	case store.BucketBlocked:
+	switch {
+	case f.ID < 0:
+		return &ListPage{}, nil
+	case f.ID > 0 && f.State == "":
+		phases = []phase{{both: true}}
+	case f.State == store.BucketBlocked:
 		phases = []phase{{blocked: true}}
-	case "":
+	case f.State == "":
 		phases = []phase{{blocked: true}, {}}
-	case store.BucketActive, store.BucketRevoked, store.BucketExpired:
+	case f.State == store.BucketActive, f.State == store.BucketRevoked, f.State == store.BucketExpired:
 		phases = []phase{{}}
 	default:
 		return &ListPage{}, nil
@@ -329,6 +335,9 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 	if dept != 0 {
 		q = q.Where("b.department_id = ?", dept)
 	}
+	if f.ID != 0 {
+		q = q.Where("b.id = ?", f.ID)
+	}
 	switch {
 	case ph.both:
 	case ph.blocked:
@@ -451,36 +460,20 @@ func (s *Service) listStudies(ctx context.Context, rows []*ListRow, rec *[]strin
 }
 
 // Row is one bucket as a Status Forwarding row, if u may see it
-// (ErrNotFound otherwise): what an action re-renders.
+// (ErrNotFound otherwise): what an action re-renders. It is List's row for
+// the filter of that one bucket.
 func (s *Service) Row(ctx context.Context, u *store.User, id int64) (*ListRow, error) {
-	b, err := s.ForStaff(ctx, u, id)
+	if id <= 0 {
+		return nil, ErrNotFound
+	}
+	page, err := s.List(ctx, u, ListFilter{ID: id, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	var rows []*ListRow
-	q := s.DB.NewSelect().TableExpr("buckets AS b").
-		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
-		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE concat_ws(', ', nullif(p.family_name, ''), nullif(p.given_name, '')) END AS patient_name").
-		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE p.patient_id END AS patient_number").
-		ColumnExpr("b.anonymized, b.anon_number, b.created_by, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
-		ColumnExpr("b.created_at, b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at").
-		ColumnExpr("b.state = 'blocked' AS blocked").
-		Join("JOIN patients AS p ON p.id = b.patient_id").
-		Join("JOIN departments AS d ON d.id = b.department_id").
-		Join("JOIN users AS u ON u.id = b.created_by").
-		Where("b.id = ?", b.ID)
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, err
-	}
-	if len(rows) != 1 {
+	if len(page.Rows) != 1 {
 		return nil, ErrNotFound
 	}
-	if err := s.listStudies(ctx, rows, nil); err != nil {
-		return nil, err
-	}
-	sb := store.Bucket{State: rows[0].State, ValidUntil: rows[0].ValidUntil}
-	rows[0].Effective = sb.EffectiveState(s.Today())
-	return rows[0], nil
+	return page.Rows[0], nil
 }
 
 // StudyBucket is a bucket that includes a given study, for the study page.

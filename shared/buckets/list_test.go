@@ -2,6 +2,7 @@ package buckets_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +204,69 @@ func TestForStudy(t *testing.T) {
 	bs, err := f.svc.ForStudy(ctx, f.studyN.ID)
 	if err != nil || len(bs) != 1 || bs[0].ID != b.ID || bs[0].Effective != store.BucketActive {
 		t.Fatalf("buckets of the study: %+v %v", bs, err)
+	}
+}
+
+// TestRowIsTheListRow: the single row an action re-renders is the row the
+// list shows for that bucket, field for field (studies and effective state
+// included), for every state and for the department and the service desk;
+// a bucket the user may not see, or none, is ErrNotFound.
+func TestRowIsTheListRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	db := f.svc.DB
+	var north []*store.Bucket
+	for i := 0; i < 4; i++ {
+		north = append(north, f.print(t, f.staffN, f.studyN, false))
+	}
+	anon := f.print(t, f.staffN, f.studyN2, true)
+	south := f.print(t, f.adminS, f.studyS, false)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE buckets SET state = 'blocked', failures = 5, last_access_at = now() WHERE id = ?`, north[0].ID)
+	exec(`UPDATE buckets SET state = 'revoked' WHERE id = ?`, north[1].ID)
+	exec(`UPDATE buckets SET valid_until = current_date - 1 WHERE id = ?`, north[2].ID)
+	exec(`INSERT INTO bucket_studies (bucket_id, study_id) VALUES (?, ?)`, north[3].ID, f.studyN2.ID)
+
+	for _, u := range []*store.User{f.staffN, f.desk} {
+		page, err := f.svc.List(ctx, u, buckets.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 5
+		if u == f.desk {
+			want = 6
+		}
+		if len(page.Rows) != want {
+			t.Fatalf("%s lists %d rows, want %d", u.Username, len(page.Rows), want)
+		}
+		for _, listed := range page.Rows {
+			row, err := f.svc.Row(ctx, u, listed.ID)
+			if err != nil {
+				t.Fatalf("%s row %d: %v", u.Username, listed.ID, err)
+			}
+			if !reflect.DeepEqual(row, listed) {
+				t.Fatalf("%s row %d:\n got %+v\nlist %+v", u.Username, listed.ID, row, listed)
+			}
+		}
+	}
+	if r, err := f.svc.Row(ctx, f.staffN, north[3].ID); err != nil || len(r.Studies) != 2 {
+		t.Fatalf("row with two studies: %+v %v", r, err)
+	}
+	if r, err := f.svc.Row(ctx, f.staffN, anon.ID); err != nil || !r.Anonymized || r.PatientName != "" || r.PatientNumber != "" {
+		t.Fatalf("anonymized row: %+v %v", r, err)
+	}
+	for _, tc := range []struct {
+		u  *store.User
+		id int64
+	}{{f.staffN, south.ID}, {f.adminS, north[0].ID}, {f.staffN, 0}, {f.staffN, -1}, {f.desk, south.ID + 1000}, {nil, north[0].ID}} {
+		if r, err := f.svc.Row(ctx, tc.u, tc.id); err != buckets.ErrNotFound {
+			t.Fatalf("row %d: %+v %v, want ErrNotFound", tc.id, r, err)
+		}
 	}
 }
