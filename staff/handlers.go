@@ -11,6 +11,7 @@ import (
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -26,6 +27,7 @@ type Handlers struct {
 	Print      *PrintDeps
 	Buckets    *buckets.Service
 	Audit      *audit.Service
+	Studies    *studies.Service
 	letters    freshLetters // rendered in a print, for its Print immediately
 	renders    renderGate   // letters rendered at once by prints (print_gate.go)
 }

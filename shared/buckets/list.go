@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -474,6 +475,51 @@ func (s *Service) Row(ctx context.Context, u *store.User, id int64) (*ListRow, e
 		return nil, ErrNotFound
 	}
 	return page.Rows[0], nil
+}
+
+// Choice is one option of a filter select.
+type Choice struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// ListChoices are the choices of the Status Forwarding filter for a user.
+type ListChoices struct {
+	Departments []departments.Summary // the service desk only
+	Creators    []Choice              // staff of the departments u sees, by name
+	Labels      []Choice              // labels of those departments ("name (CODE)" for the service desk)
+}
+
+// ListChoices returns the filter choices for u: the service desk chooses
+// among every department, its staff and labels; anyone else among their
+// department's (the service desk's own users are not offered to them).
+func (s *Service) ListChoices(ctx context.Context, u *store.User) (*ListChoices, error) {
+	out := &ListChoices{}
+	desk := u.IsServiceDesk()
+	scope := func(col string) (string, []any) {
+		if desk {
+			return "TRUE", nil
+		}
+		return col + " = ?", []any{u.DepartmentID}
+	}
+	if desk {
+		var err error
+		if out.Departments, err = departments.List(ctx, s.DB); err != nil {
+			return nil, err
+		}
+	}
+	w, args := scope("department_id")
+	if err := s.DB.NewSelect().TableExpr("users").ColumnExpr("id, coalesce(nullif(display_name, ''), username) AS name").
+		Where(w, args...).Where("role <> 'servicedesk' OR ?", desk).OrderExpr("2, 1").Limit(1000).Scan(ctx, &out.Creators); err != nil {
+		return nil, err
+	}
+	w, args = scope("l.department_id")
+	if err := s.DB.NewSelect().TableExpr("labels AS l").Join("JOIN departments AS d ON d.id = l.department_id").
+		ColumnExpr("l.id, CASE WHEN ? THEN l.name || ' (' || d.code || ')' ELSE l.name END AS name", desk).
+		Where(w, args...).OrderExpr("2, 1").Limit(1000).Scan(ctx, &out.Labels); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // StudyBucket is a bucket that includes a given study, for the study page.

@@ -24,6 +24,7 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -113,6 +114,7 @@ func New(d Deps) (*App, error) {
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock}
 	sh.Buckets = bk
 	sh.Audit = &audit.Service{DB: d.DB}
+	sh.Studies = &studies.Service{DB: d.DB}
 
 	app.Use(recover.New())
 	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it
