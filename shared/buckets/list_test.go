@@ -270,3 +270,59 @@ func TestRowIsTheListRow(t *testing.T) {
 		}
 	}
 }
+
+// TestListChoices: the service desk chooses among every department, every
+// user who prints and every label (named with its department's code); a
+// department user among their department's, without the service desk.
+func TestListChoices(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	db := f.svc.DB
+	north := &store.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
+	south := &store.Label{DepartmentID: f.south.ID, Name: "Audit", Color: "#00aa00"}
+	for _, l := range []*store.Label{north, south} {
+		if _, err := db.NewInsert().Model(l).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(cs []buckets.Choice) map[int64]string {
+		m := map[int64]string{}
+		for _, c := range cs {
+			m[c.ID] = c.Name
+		}
+		return m
+	}
+
+	desk, err := f.svc.ListChoices(ctx, f.desk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depts := map[int64]bool{}
+	for _, d := range desk.Departments {
+		depts[d.ID] = true
+	}
+	if !depts[f.north.ID] || !depts[f.south.ID] {
+		t.Fatalf("service desk departments %+v", desk.Departments)
+	}
+	creators := names(desk.Creators)
+	if creators[f.staffN.ID] == "" || creators[f.adminS.ID] == "" || creators[f.desk.ID] == "" {
+		t.Fatalf("service desk creators %+v", desk.Creators)
+	}
+	labels := names(desk.Labels)
+	if labels[north.ID] != "Urgent (NORTH)" || labels[south.ID] != "Audit (SOUTH)" {
+		t.Fatalf("service desk labels %+v", desk.Labels)
+	}
+
+	staff, err := f.svc.ListChoices(ctx, f.staffN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creators, labels = names(staff.Creators), names(staff.Labels)
+	if len(staff.Departments) != 0 || len(creators) != 1 || creators[f.staffN.ID] == "" {
+		t.Fatalf("staff departments %+v, creators %+v", staff.Departments, staff.Creators)
+	}
+	if len(labels) != 1 || labels[north.ID] != "Urgent" {
+		t.Fatalf("staff labels %+v", staff.Labels)
+	}
+}
