@@ -8,8 +8,10 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -24,6 +26,8 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
+	Audit      *audit.Service
+	Studies    *studies.Service
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

@@ -58,7 +58,7 @@ func accessWhatKey(action string) string {
 }
 
 // accessWho says who accessed, in words of page language tr.
-func accessWho(t func(string, ...any) string, a *buckets.Access) string {
+func accessWho(t func(string, ...any) string, a *audit.Access) string {
 	if a.ActorKind == "patient" && a.BucketID != nil {
 		return t("statusfw.access.who.patient", "ID", *a.BucketID)
 	}
@@ -72,7 +72,7 @@ func (h *Handlers) studyAccess(ctx context.Context, p *web.Page, id int64) (*Stu
 	if err != nil {
 		return nil, err
 	}
-	acc, err := h.Buckets.StudyAccess(ctx, id, buckets.AccessPageLimit+1)
+	acc, err := h.Audit.StudyAccess(ctx, id, audit.AccessPageLimit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +85,8 @@ func (h *Handlers) studyAccess(ctx context.Context, p *web.Page, id int64) (*Stu
 		}
 		out.Buckets = append(out.Buckets, r)
 	}
-	if len(acc) > buckets.AccessPageLimit {
-		acc, out.More = acc[:buckets.AccessPageLimit], true
+	if len(acc) > audit.AccessPageLimit {
+		acc, out.More = acc[:audit.AccessPageLimit], true
 	}
 	for _, a := range acc {
 		out.Access = append(out.Access, accessRow{At: a.At.UTC().Format("2006-01-02 15:04:05"), Who: accessWho(p.T, a), What: p.T(accessWhatKey(a.Action))})
@@ -108,22 +108,22 @@ func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.StudyAccessExport, ActorKind: "staff", ActorID: &u.ID,
-		ActorName: u.Username, DepartmentID: &study.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": study.ID}}); err != nil {
+	if err := h.Audit.Record(c.Context(), audit.Staff(u, c.IP()), audit.StudyAccessExport, &study.DepartmentID,
+		map[string]any{"study_id": study.ID}); err != nil {
 		return err
 	}
 	page := web.NewPage(c, "statusfw.title", nil)
 	t := page.T
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="study-`+strconv.FormatInt(study.ID, 10)+`-access.csv"`)
-	svc, log, reqID := h.Buckets, h.Log, c.RequestID()
+	trail, log, reqID := h.Audit, h.Log, c.RequestID()
 	// Written after the handler returns, at the client's pace (a stalled
 	// client is cut off after the server's write timeout).
 	return web.SendStreamWriter(c, accessExportTimeout, func(ctx context.Context, w io.Writer) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(csvSafe([]string{t("statusfw.csv.time"), t("statusfw.csv.who"), t("statusfw.csv.kind"), t("statusfw.csv.bucket"),
 			t("statusfw.csv.user"), t("statusfw.csv.what"), t("statusfw.csv.action"), t("statusfw.csv.series"), t("statusfw.csv.study")}))
-		err := svc.EachStudyAccess(ctx, study.ID, func(a *buckets.Access) error {
+		err := trail.EachStudyAccess(ctx, study.ID, func(a *audit.Access) error {
 			bucket := ""
 			if a.BucketID != nil {
 				bucket = strconv.FormatInt(*a.BucketID, 10)

@@ -16,23 +16,21 @@ import (
 	"github.com/radpass/radpass/shared/web"
 )
 
-// sfAction is one Status Forwarding action: its name in the URL, its
+// bucketAction is one Status Forwarding action: its name in the URL, its
 // messages and the domain call. Each action's own file defines it.
-type sfAction struct {
+type bucketAction struct {
 	name     string
 	titleKey string // form heading and button
 	doneKey  string // message after success ("ID")
 	stateKey string // message when the bucket's state does not allow it
-	// allowed reports whether the row offers the action.
-	allowed func(effective string) bool
-	run     func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in sfInput) (*store.Bucket, error)
+	run      func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in actionInput) (*store.Bucket, error)
 }
 
-// sfActions are the actions in the order rows show them.
-var sfActions = []*sfAction{&sfUnlock, &sfExtend, &sfRemoveStudy, &sfRevoke}
+// bucketActions are the actions in the order rows show them.
+var bucketActions = []*bucketAction{&unlockBucket, &extendBucket, &removeStudy, &revokeBucket}
 
-func sfActionByName(name string) *sfAction {
-	for _, a := range sfActions {
+func bucketActionNamed(name string) *bucketAction {
+	for _, a := range bucketActions {
 		if a.name == name {
 			return a
 		}
@@ -40,34 +38,34 @@ func sfActionByName(name string) *sfAction {
 	return nil
 }
 
-// sfInput is what an action form sends.
-type sfInput struct {
+// actionInput is what an action form sends.
+type actionInput struct {
 	Reason string
 	Until  string // extend: yyyy-mm-dd
 	Study  string // remove: study id
 }
 
-// sfActionState is an action form as shown: its input, limits and error.
-type sfActionState struct {
-	Action  *sfAction
+// actionState is an action form as shown: its input, limits and error.
+type actionState struct {
+	Action  *bucketAction
 	Name    string
 	Title   string
-	Input   sfInput
+	Input   actionInput
 	Error   string
 	MinDate string // extend: tomorrow
 	MaxDate string // extend: the department maximum
-	Studies []sfOption
+	Studies []buckets.Choice
 }
 
-// sfActionPage is the no-JavaScript page of one action form.
-type sfActionPage struct {
+// actionPage is the no-JavaScript page of one action form.
+type actionPage struct {
 	Row sfRowView
 }
 
-// sfTarget loads the bucket of the URL for an action: 404 unless the user's
+// actionTarget loads the bucket of the URL for an action: 404 unless the user's
 // department (or the service desk), 403 unless they may manage it, whatever
 // the request says.
-func (h *Handlers) sfTarget(c fiber.Ctx) (*store.User, *store.Bucket, error) {
+func (h *Handlers) actionTarget(c fiber.Ctx) (*store.User, *store.Bucket, error) {
 	u := web.CurrentUser(c)
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -83,50 +81,50 @@ func (h *Handlers) sfTarget(c fiber.Ctx) (*store.User, *store.Bucket, error) {
 	return u, b, nil
 }
 
-// sfActionForm shows the form of action a: within the row for htmx, as a
+// BucketActionForm shows the form of action a: within the row for htmx, as a
 // page of its own without JavaScript.
-func (h *Handlers) sfActionForm(a *sfAction) fiber.Handler {
+func (h *Handlers) BucketActionForm(a *bucketAction) fiber.Handler {
 	return func(c fiber.Ctx) error {
 		web.NoStore(c)
-		u, b, err := h.sfTarget(c)
+		u, b, err := h.actionTarget(c)
 		if err != nil {
 			return err
 		}
 		page := web.NewPage(c, a.titleKey, nil)
-		st, err := h.sfState(c, a, b, sfInput{})
+		st, err := h.newActionState(c, a, b, actionInput{})
 		if err != nil {
 			return err
 		}
-		return h.sfRenderForm(c, http.StatusOK, page, u, b, st)
+		return h.renderActionForm(c, http.StatusOK, page, u, b, st)
 	}
 }
 
-// sfActionSubmit runs action a with its reason: one transaction with its
+// BucketActionSubmit runs action a with its reason: one transaction with its
 // audit event in the domain. htmx gets the row re-rendered, a plain form a
 // redirect back to the list (post-redirect-get); a refusal re-shows the
 // form with a translated message (422).
-func (h *Handlers) sfActionSubmit(a *sfAction) fiber.Handler {
+func (h *Handlers) BucketActionSubmit(a *bucketAction) fiber.Handler {
 	return func(c fiber.Ctx) error {
 		web.NoStore(c)
-		u, b, err := h.sfTarget(c)
+		u, b, err := h.actionTarget(c)
 		if err != nil {
 			return err
 		}
-		in := sfInput{Reason: strings.TrimSpace(c.FormValue("reason")), Until: strings.TrimSpace(c.FormValue("valid_until")),
+		in := actionInput{Reason: strings.TrimSpace(c.FormValue("reason")), Until: strings.TrimSpace(c.FormValue("valid_until")),
 			Study: strings.TrimSpace(c.FormValue("study"))}
 		page := web.NewPage(c, a.titleKey, nil)
 		_, err = a.run(c.Context(), h, u, b, c.IP(), in)
 		if err != nil {
-			key, args, ok := sfErrorKey(a, err)
+			key, args, ok := actionErrorKey(a, err)
 			if !ok {
 				return err
 			}
-			st, serr := h.sfState(c, a, b, in)
+			st, serr := h.newActionState(c, a, b, in)
 			if serr != nil {
 				return serr
 			}
 			st.Error = page.T(key, args...)
-			return h.sfRenderForm(c, http.StatusUnprocessableEntity, page, u, b, st)
+			return h.renderActionForm(c, http.StatusUnprocessableEntity, page, u, b, st)
 		}
 		if web.IsHTMX(c) {
 			row, err := h.Buckets.Row(c.Context(), u, b.ID)
@@ -141,9 +139,9 @@ func (h *Handlers) sfActionSubmit(a *sfAction) fiber.Handler {
 	}
 }
 
-// sfErrorKey maps what the domain refuses to a translated message; ok is
+// actionErrorKey maps what the domain refuses to a translated message; ok is
 // false for errors that are not the user's input (404, 403, internal).
-func sfErrorKey(a *sfAction, err error) (string, []any, bool) {
+func actionErrorKey(a *bucketAction, err error) (string, []any, bool) {
 	var ae *apperr.Error
 	switch {
 	case errors.Is(err, buckets.ErrState):
@@ -156,10 +154,10 @@ func sfErrorKey(a *sfAction, err error) (string, []any, bool) {
 	return "", nil, false
 }
 
-// sfState builds the form of action a for bucket b.
-func (h *Handlers) sfState(c fiber.Ctx, a *sfAction, b *store.Bucket, in sfInput) (*sfActionState, error) {
-	st := &sfActionState{Action: a, Name: a.name, Input: in}
-	if a.name == sfExtend.name {
+// newActionState builds the form of action a for bucket b.
+func (h *Handlers) newActionState(c fiber.Ctx, a *bucketAction, b *store.Bucket, in actionInput) (*actionState, error) {
+	st := &actionState{Action: a, Name: a.name, Input: in}
+	if a.name == extendBucket.name {
 		today := h.Buckets.Today()
 		st.MinDate = today.AddDate(0, 0, 1).Format(time.DateOnly)
 		st.MaxDate = buckets.MaxValidity(today, b.Department).Format(time.DateOnly)
@@ -167,7 +165,7 @@ func (h *Handlers) sfState(c fiber.Ctx, a *sfAction, b *store.Bucket, in sfInput
 			st.Input.Until = b.ValidUntil.Format(time.DateOnly)
 		}
 	}
-	if a.name == sfRemoveStudy.name {
+	if a.name == removeStudy.name {
 		studies, err := h.Buckets.Studies(c.Context(), b.ID)
 		if err != nil {
 			return nil, err
@@ -180,14 +178,14 @@ func (h *Handlers) sfState(c fiber.Ctx, a *sfAction, b *store.Bucket, in sfInput
 			if s.StudyDate != nil {
 				name = s.StudyDate.Format(time.DateOnly) + " " + name
 			}
-			st.Studies = append(st.Studies, sfOption{ID: s.ID, Name: name})
+			st.Studies = append(st.Studies, buckets.Choice{ID: s.ID, Name: name})
 		}
 	}
 	return st, nil
 }
 
-// sfRenderForm renders the row with the form open (htmx) or the form page.
-func (h *Handlers) sfRenderForm(c fiber.Ctx, status int, page *web.Page, u *store.User, b *store.Bucket, st *sfActionState) error {
+// renderActionForm renders the row with the form open (htmx) or the form page.
+func (h *Handlers) renderActionForm(c fiber.Ctx, status int, page *web.Page, u *store.User, b *store.Bucket, st *actionState) error {
 	row, err := h.Buckets.Row(c.Context(), u, b.ID)
 	if err != nil {
 		return err
@@ -198,6 +196,6 @@ func (h *Handlers) sfRenderForm(c fiber.Ctx, status int, page *web.Page, u *stor
 		page.Data = v
 		return web.RenderPartial(c, status, "partials/statusfw_row", page)
 	}
-	page.Data = sfActionPage{Row: v}
+	page.Data = actionPage{Row: v}
 	return web.Render(c, status, "staff/statusfw_action", page)
 }

@@ -8,12 +8,11 @@ import (
 	"github.com/radpass/radpass/shared/store"
 )
 
-// sfExtend moves the validity date, never past the department maximum
+// extendBucket moves the validity date, never past the department maximum
 // (buckets.ValidDate, checked in the domain's transaction).
-var sfExtend = sfAction{
+var extendBucket = bucketAction{
 	name: "extend", titleKey: "statusfw.extend", doneKey: "statusfw.done.extend", stateKey: "statusfw.error.revoked",
-	allowed: func(state string) bool { return state != store.BucketRevoked },
-	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in sfInput) (*store.Bucket, error) {
+	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in actionInput) (*store.Bucket, error) {
 		until, err := time.Parse(time.DateOnly, in.Until)
 		if err != nil {
 			return nil, apperr.Field("valid_until", "statusfw.error.date")

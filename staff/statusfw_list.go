@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -17,12 +18,6 @@ import (
 // sfForm is the Status Forwarding filter form as typed (echoed back).
 type sfForm struct {
 	State, From, To, Patient, Creator, Label, Department string
-}
-
-// sfOption is one choice of a filter select.
-type sfOption struct {
-	ID   int64
-	Name string
 }
 
 // sfRow is a bucket row with its display strings ready for the template.
@@ -60,7 +55,7 @@ type sfRowView struct {
 	L           *sfLabels
 	R           sfRow
 	ServiceDesk bool
-	Form        *sfActionState
+	Form        *actionState
 	Done        string // translated message after a successful action
 }
 
@@ -78,9 +73,9 @@ type sfData struct {
 	Form        sfForm
 	ServiceDesk bool
 	States      []string
-	Departments []sfOption
-	Creators    []sfOption
-	Labels      []sfOption
+	Departments []departments.Summary
+	Creators    []buckets.Choice
+	Labels      []buckets.Choice
 	Rows        []sfRowView
 	NextURL     string
 	FirstURL    string
@@ -127,10 +122,12 @@ func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := sfData{Form: form, ServiceDesk: u.IsServiceDesk(), States: sfStates}
-	if err := h.sfOptions(c, u, &data); err != nil {
+	choices, err := h.Buckets.ListChoices(c.Context(), u)
+	if err != nil {
 		return err
 	}
+	data := sfData{Form: form, ServiceDesk: u.IsServiceDesk(), States: sfStates,
+		Departments: choices.Departments, Creators: choices.Creators, Labels: choices.Labels}
 	labels := newSFLabels(page)
 	for _, r := range res.Rows {
 		data.Rows = append(data.Rows, sfRowView{P: page, L: labels, R: h.sfRowOf(page, u, r), ServiceDesk: data.ServiceDesk})
@@ -145,38 +142,12 @@ func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
 		data.FirstURL = "/staff/status?" + q.Encode()
 	}
 	if done := c.Query("done"); done != "" {
-		if a := sfActionByName(done); a != nil {
+		if a := bucketActionNamed(done); a != nil {
 			data.Done = page.T(a.doneKey, "ID", parseID(c.Query("bucket")))
 		}
 	}
 	page.Data = data
 	return web.Render(c, http.StatusOK, "staff/statusfw", page)
-}
-
-// sfOptions fills the filter choices: departments (service desk), the
-// staff who printed and the labels of the departments the user sees.
-func (h *Handlers) sfOptions(c fiber.Ctx, u *store.User, d *sfData) error {
-	ctx := c.Context()
-	scope := func(col string) (string, []any) {
-		if u.IsServiceDesk() {
-			return "TRUE", nil
-		}
-		return col + " = ?", []any{u.DepartmentID}
-	}
-	if u.IsServiceDesk() {
-		if err := h.DB.NewSelect().TableExpr("departments").ColumnExpr("id, name").Order("name").Scan(ctx, &d.Departments); err != nil {
-			return err
-		}
-	}
-	w, args := scope("department_id")
-	if err := h.DB.NewSelect().TableExpr("users").ColumnExpr("id, coalesce(nullif(display_name, ''), username) AS name").
-		Where(w, args...).Where("role <> 'servicedesk' OR ?", u.IsServiceDesk()).OrderExpr("2, 1").Limit(1000).Scan(ctx, &d.Creators); err != nil {
-		return err
-	}
-	w, args = scope("l.department_id")
-	return h.DB.NewSelect().TableExpr("labels AS l").Join("JOIN departments AS d ON d.id = l.department_id").
-		ColumnExpr("l.id, CASE WHEN ? THEN l.name || ' (' || d.code || ')' ELSE l.name END AS name", u.IsServiceDesk()).
-		Where(w, args...).OrderExpr("2, 1").Limit(1000).Scan(ctx, &d.Labels)
 }
 
 // sfRowOf prepares one row for display in the page's language.

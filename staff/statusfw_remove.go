@@ -9,11 +9,10 @@ import (
 	"github.com/radpass/radpass/shared/store"
 )
 
-// sfRemoveStudy takes one study out of a bucket (never the last: revoke).
-var sfRemoveStudy = sfAction{
+// removeStudy takes one study out of a bucket (never the last: revoke).
+var removeStudy = bucketAction{
 	name: "remove", titleKey: "statusfw.remove", doneKey: "statusfw.done.remove", stateKey: "statusfw.error.laststudy",
-	allowed: func(state string) bool { return state != store.BucketRevoked },
-	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in sfInput) (*store.Bucket, error) {
+	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in actionInput) (*store.Bucket, error) {
 		id, err := strconv.ParseInt(in.Study, 10, 64)
 		if err != nil || id <= 0 {
 			return nil, apperr.Field("study", "statusfw.error.study")

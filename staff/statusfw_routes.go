@@ -12,9 +12,9 @@ import (
 func (h *Handlers) registerStatusForwarding(in fiber.Router) {
 	in.Get("/status", h.StatusForwarding)
 	in.Get("/status/:id/row", h.StatusForwardingRow)
-	for _, a := range sfActions {
-		in.Get("/status/:id/"+a.name, h.sfActionForm(a))
-		in.Post("/status/:id/"+a.name, h.sfActionSubmit(a))
+	for _, a := range bucketActions {
+		in.Get("/status/:id/"+a.name, h.BucketActionForm(a))
+		in.Post("/status/:id/"+a.name, h.BucketActionSubmit(a))
 	}
 	in.Get("/studies/:id/access.csv", web.SameOriginOnly, h.StudyAccessCSV)
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/labels"
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
@@ -39,7 +39,7 @@ type studyRow struct {
 type studyListData struct {
 	Form        studyListForm
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []departments.Summary
 	Modalities  []string
 	Rows        []studyRow
 	Carry       []studies.Selected // selected, but not on this page
@@ -105,26 +105,25 @@ func (h *Handlers) StudyList(c fiber.Ctx) error {
 		} else {
 			data.Form.Department = ""
 		}
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
-			return err
-		}
 	}
-
-	if err := h.studyListLabels(c, u, &f, &data); err != nil {
+	choices, err := h.Studies.Choices(c.Context(), u, f.DepartmentID)
+	if err != nil {
 		return err
 	}
+	data.Departments, data.Labels, data.Groups = choices.Departments, choices.Labels, choices.Groups
+	studyListLabel(&f, &data)
 
-	res, err := studies.Search(c.Context(), h.DB, u, f)
+	res, err := h.Studies.Search(c.Context(), u, f)
 	if errors.Is(err, studies.ErrCursor) {
 		// A hand-edited cursor: show the first page rather than an error.
 		f.After, f.Before = "", ""
-		res, err = studies.Search(c.Context(), h.DB, u, f)
+		res, err = h.Studies.Search(c.Context(), u, f)
 	}
 	if err != nil {
 		return err
 	}
 
-	sel, err := studies.Selection(c.Context(), h.DB, u, listSelectionIDs(c))
+	sel, err := h.Studies.Selection(c.Context(), u, listSelectionIDs(c))
 	if err != nil {
 		return err
 	}
@@ -236,24 +235,16 @@ func pageURLs(base url.Values, key, cursor string, selected []int64) (hx, plain 
 	return hx, "/staff/?" + v.Encode()
 }
 
-// studyListLabels loads the labels the user may filter on and set, and reads
-// the "Contains labels" filter (an unknown label is dropped, not an error).
-func (h *Handlers) studyListLabels(c fiber.Ctx, u *store.User, f *studies.Filter, data *studyListData) error {
-	var err error
-	if data.Labels, err = labels.Visible(c.Context(), h.DB, u, f.DepartmentID); err != nil {
-		return err
-	}
-	if data.Groups, err = labels.Targets(c.Context(), h.DB, u); err != nil {
-		return err
-	}
+// studyListLabel reads the "Contains labels" filter: a label the user may
+// not filter on is dropped, not an error.
+func studyListLabel(f *studies.Filter, data *studyListData) {
 	if data.Form.Label == "" {
-		return nil
+		return
 	}
 	id, err := strconv.ParseInt(data.Form.Label, 10, 64)
 	if err == nil && slices.ContainsFunc(data.Labels, func(l store.Label) bool { return l.ID == id }) {
 		f.LabelIDs = []int64{id}
-		return nil
+		return
 	}
 	data.Form.Label = ""
-	return nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/store"
 )
 
@@ -32,6 +32,8 @@ type ListFilter struct {
 	Label      int64      // a label on one of the bucket's studies
 	After      string     // cursor of the last row of the previous page
 	Limit      int        // ListLimit when 0
+	// ID limits to one bucket (Row); 0 means any.
+	ID int64
 }
 
 // ListStudy is one study of a listed bucket.
@@ -165,14 +167,18 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 	today := s.Today()
 
 	// Phases: with a state filter there is one (blocked or not); without,
-	// blocked rows come first, then the others.
+	// blocked rows come first, then the others. One bucket is one phase.
 	var phases []phase
-	switch f.State {
-	case store.BucketBlocked:
+	switch {
+	case f.ID < 0:
+		return &ListPage{}, nil
+	case f.ID > 0 && f.State == "":
+		phases = []phase{{both: true}}
+	case f.State == store.BucketBlocked:
 		phases = []phase{{blocked: true}}
-	case "":
+	case f.State == "":
 		phases = []phase{{blocked: true}, {}}
-	case store.BucketActive, store.BucketRevoked, store.BucketExpired:
+	case f.State == store.BucketActive, f.State == store.BucketRevoked, f.State == store.BucketExpired:
 		phases = []phase{{}}
 	default:
 		return &ListPage{}, nil
@@ -330,6 +336,9 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 	if dept != 0 {
 		q = q.Where("b.department_id = ?", dept)
 	}
+	if f.ID != 0 {
+		q = q.Where("b.id = ?", f.ID)
+	}
 	switch {
 	case ph.both:
 	case ph.blocked:
@@ -452,36 +461,65 @@ func (s *Service) listStudies(ctx context.Context, rows []*ListRow, rec *[]strin
 }
 
 // Row is one bucket as a Status Forwarding row, if u may see it
-// (ErrNotFound otherwise): what an action re-renders.
+// (ErrNotFound otherwise): what an action re-renders. It is List's row for
+// the filter of that one bucket.
 func (s *Service) Row(ctx context.Context, u *store.User, id int64) (*ListRow, error) {
-	b, err := s.ForStaff(ctx, u, id)
+	if id <= 0 {
+		return nil, ErrNotFound
+	}
+	page, err := s.List(ctx, u, ListFilter{ID: id, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	var rows []*ListRow
-	q := s.DB.NewSelect().TableExpr("buckets AS b").
-		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
-		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE concat_ws(', ', nullif(p.family_name, ''), nullif(p.given_name, '')) END AS patient_name").
-		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE p.patient_id END AS patient_number").
-		ColumnExpr("b.anonymized, b.anon_number, b.created_by, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
-		ColumnExpr("b.created_at, b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at").
-		ColumnExpr("b.state = 'blocked' AS blocked").
-		Join("JOIN patients AS p ON p.id = b.patient_id").
-		Join("JOIN departments AS d ON d.id = b.department_id").
-		Join("JOIN users AS u ON u.id = b.created_by").
-		Where("b.id = ?", b.ID)
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, err
-	}
-	if len(rows) != 1 {
+	if len(page.Rows) != 1 {
 		return nil, ErrNotFound
 	}
-	if err := s.listStudies(ctx, rows, nil); err != nil {
+	return page.Rows[0], nil
+}
+
+// Choice is one option of a filter select.
+type Choice struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// ListChoices are the choices of the Status Forwarding filter for a user.
+type ListChoices struct {
+	Departments []departments.Summary // the service desk only
+	Creators    []Choice              // staff of the departments u sees, by name
+	Labels      []Choice              // labels of those departments ("name (CODE)" for the service desk)
+}
+
+// ListChoices returns the filter choices for u: the service desk chooses
+// among every department, its staff and labels; anyone else among their
+// department's (the service desk's own users are not offered to them).
+func (s *Service) ListChoices(ctx context.Context, u *store.User) (*ListChoices, error) {
+	out := &ListChoices{}
+	desk := u.IsServiceDesk()
+	scope := func(col string) (string, []any) {
+		if desk {
+			return "TRUE", nil
+		}
+		return col + " = ?", []any{u.DepartmentID}
+	}
+	if desk {
+		var err error
+		if out.Departments, err = departments.List(ctx, s.DB); err != nil {
+			return nil, err
+		}
+	}
+	w, args := scope("department_id")
+	if err := s.DB.NewSelect().TableExpr("users").ColumnExpr("id, coalesce(nullif(display_name, ''), username) AS name").
+		Where(w, args...).Where("role <> 'servicedesk' OR ?", desk).OrderExpr("2, 1").Limit(1000).Scan(ctx, &out.Creators); err != nil {
 		return nil, err
 	}
-	sb := store.Bucket{State: rows[0].State, ValidUntil: rows[0].ValidUntil}
-	rows[0].Effective = sb.EffectiveState(s.Today())
-	return rows[0], nil
+	w, args = scope("l.department_id")
+	if err := s.DB.NewSelect().TableExpr("labels AS l").Join("JOIN departments AS d ON d.id = l.department_id").
+		ColumnExpr("l.id, CASE WHEN ? THEN l.name || ' (' || d.code || ')' ELSE l.name END AS name", desk).
+		Where(w, args...).OrderExpr("2, 1").Limit(1000).Scan(ctx, &out.Labels); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // StudyBucket is a bucket that includes a given study, for the study page.
@@ -518,67 +556,4 @@ func (s *Service) ForStudy(ctx context.Context, studyID int64) ([]*StudyBucket, 
 		b.Effective = sb.EffectiveState(today)
 	}
 	return out, err
-}
-
-// AccessActions are the audit actions that show a study's patient data:
-// images (study page, series), the report, downloads.
-var AccessActions = []string{audit.StudyView, audit.SeriesView, audit.ReportView, audit.StudyDownload, audit.InstanceDownload}
-
-// Access is one access to a study from the audit trail.
-type Access struct {
-	ID        int64     `bun:"id"`
-	At        time.Time `bun:"at"`
-	Action    string    `bun:"action"`
-	ActorKind string    `bun:"actor_kind"` // staff or patient
-	ActorName string    `bun:"actor_name"` // staff: username
-	BucketID  *int64    `bun:"bucket_id"`  // patient: the bucket they signed in to
-	SeriesID  string    `bun:"series_id"`
-	IP        string    `bun:"ip"`
-}
-
-// AccessPageLimit bounds the access log shown on the study page (the CSV
-// export has everything).
-const AccessPageLimit = 200
-
-// accessQuery selects the accesses to studyID, newest first. Views and staff
-// downloads carry details.study_id; a patient's download lists
-// details.studies. Both are indexed (migration 20261130600000).
-func (s *Service) accessQuery(studyID int64) *bun.SelectQuery {
-	id := strconv.FormatInt(studyID, 10)
-	return s.DB.NewSelect().TableExpr("audit_events AS e").
-		ColumnExpr("e.id, e.at, e.action, e.actor_kind, e.actor_name, e.bucket_id, coalesce(e.details->>'series_id', '') AS series_id, e.ip").
-		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("e.details->>'study_id' = ? AND e.action IN (?)", id, bun.In(AccessActions)).
-				WhereOr("e.action = ? AND e.details->'studies' @> ?::jsonb", audit.StudyDownload, "["+id+"]")
-		}).
-		Where("e.outcome = 'ok'").
-		OrderExpr("e.at DESC, e.id DESC")
-}
-
-// StudyAccess lists the latest accesses to study studyID (at most limit).
-// The caller has checked that the viewer may see the study.
-func (s *Service) StudyAccess(ctx context.Context, studyID int64, limit int) ([]*Access, error) {
-	var out []*Access
-	err := s.accessQuery(studyID).Limit(limit).Scan(ctx, &out)
-	return out, err
-}
-
-// EachStudyAccess calls fn for every access to study studyID, newest first,
-// reading rows as they come (the CSV export streams them).
-func (s *Service) EachStudyAccess(ctx context.Context, studyID int64, fn func(*Access) error) error {
-	rows, err := s.accessQuery(studyID).Rows(ctx)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a := new(Access)
-		if err := s.DB.ScanRow(ctx, rows, a); err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

@@ -2,11 +2,11 @@ package buckets_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testdb"
@@ -195,36 +195,134 @@ func contains(s []int64, v int64) bool {
 	return false
 }
 
-func TestStudyAccessAndBuckets(t *testing.T) {
+func TestForStudy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newListFixture(t)
 	b := f.print(t, f.staffN, f.studyN, false)
-	other := f.print(t, f.staffN, f.studyN2, false)
-	rec := func(e *audit.Event) {
-		t.Helper()
-		if err := audit.Record(ctx, f.svc.DB, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec(&audit.Event{Action: audit.StudyView, ActorKind: "patient", ActorName: "bucket:1", BucketID: &b.ID, Details: map[string]any{"study_id": f.studyN.ID}})
-	rec(&audit.Event{Action: audit.SeriesView, ActorKind: "staff", ActorName: "nstaff", Details: map[string]any{"study_id": f.studyN.ID, "series_id": 77}})
-	rec(&audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: "bucket:1", BucketID: &b.ID, Details: map[string]any{"studies": []int64{f.studyN2.ID, f.studyN.ID}}})
-	rec(&audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: "bucket:2", BucketID: &other.ID, Details: map[string]any{"studies": []int64{f.studyN2.ID}}})
-	rec(&audit.Event{Action: audit.BucketPrint, ActorKind: "staff", ActorName: "nstaff", Details: map[string]any{"study_id": f.studyN.ID}})
-	got, err := f.svc.StudyAccess(ctx, f.studyN.ID, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 || got[0].Action != audit.StudyDownload || got[1].SeriesID != "77" || got[2].BucketID == nil || *got[2].BucketID != b.ID {
-		t.Fatalf("accesses %+v", got)
-	}
-	var n int
-	if err := f.svc.EachStudyAccess(ctx, f.studyN.ID, func(*buckets.Access) error { n++; return nil }); err != nil || n != 3 {
-		t.Fatalf("streamed %d (%v)", n, err)
-	}
+	f.print(t, f.staffN, f.studyN2, false) // another study's bucket
 	bs, err := f.svc.ForStudy(ctx, f.studyN.ID)
 	if err != nil || len(bs) != 1 || bs[0].ID != b.ID || bs[0].Effective != store.BucketActive {
 		t.Fatalf("buckets of the study: %+v %v", bs, err)
+	}
+}
+
+// TestRowIsTheListRow: the single row an action re-renders is the row the
+// list shows for that bucket, field for field (studies and effective state
+// included), for every state and for the department and the service desk;
+// a bucket the user may not see, or none, is ErrNotFound.
+func TestRowIsTheListRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	db := f.svc.DB
+	var north []*store.Bucket
+	for i := 0; i < 4; i++ {
+		north = append(north, f.print(t, f.staffN, f.studyN, false))
+	}
+	anon := f.print(t, f.staffN, f.studyN2, true)
+	south := f.print(t, f.adminS, f.studyS, false)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE buckets SET state = 'blocked', failures = 5, last_access_at = now() WHERE id = ?`, north[0].ID)
+	exec(`UPDATE buckets SET state = 'revoked' WHERE id = ?`, north[1].ID)
+	exec(`UPDATE buckets SET valid_until = current_date - 1 WHERE id = ?`, north[2].ID)
+	exec(`INSERT INTO bucket_studies (bucket_id, study_id) VALUES (?, ?)`, north[3].ID, f.studyN2.ID)
+
+	for _, u := range []*store.User{f.staffN, f.desk} {
+		page, err := f.svc.List(ctx, u, buckets.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 5
+		if u == f.desk {
+			want = 6
+		}
+		if len(page.Rows) != want {
+			t.Fatalf("%s lists %d rows, want %d", u.Username, len(page.Rows), want)
+		}
+		for _, listed := range page.Rows {
+			row, err := f.svc.Row(ctx, u, listed.ID)
+			if err != nil {
+				t.Fatalf("%s row %d: %v", u.Username, listed.ID, err)
+			}
+			if !reflect.DeepEqual(row, listed) {
+				t.Fatalf("%s row %d:\n got %+v\nlist %+v", u.Username, listed.ID, row, listed)
+			}
+		}
+	}
+	if r, err := f.svc.Row(ctx, f.staffN, north[3].ID); err != nil || len(r.Studies) != 2 {
+		t.Fatalf("row with two studies: %+v %v", r, err)
+	}
+	if r, err := f.svc.Row(ctx, f.staffN, anon.ID); err != nil || !r.Anonymized || r.PatientName != "" || r.PatientNumber != "" {
+		t.Fatalf("anonymized row: %+v %v", r, err)
+	}
+	for _, tc := range []struct {
+		u  *store.User
+		id int64
+	}{{f.staffN, south.ID}, {f.adminS, north[0].ID}, {f.staffN, 0}, {f.staffN, -1}, {f.desk, south.ID + 1000}, {nil, north[0].ID}} {
+		if r, err := f.svc.Row(ctx, tc.u, tc.id); err != buckets.ErrNotFound {
+			t.Fatalf("row %d: %+v %v, want ErrNotFound", tc.id, r, err)
+		}
+	}
+}
+
+// TestListChoices: the service desk chooses among every department, every
+// user who prints and every label (named with its department's code); a
+// department user among their department's, without the service desk.
+func TestListChoices(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	db := f.svc.DB
+	north := &store.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
+	south := &store.Label{DepartmentID: f.south.ID, Name: "Audit", Color: "#00aa00"}
+	for _, l := range []*store.Label{north, south} {
+		if _, err := db.NewInsert().Model(l).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(cs []buckets.Choice) map[int64]string {
+		m := map[int64]string{}
+		for _, c := range cs {
+			m[c.ID] = c.Name
+		}
+		return m
+	}
+
+	desk, err := f.svc.ListChoices(ctx, f.desk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depts := map[int64]bool{}
+	for _, d := range desk.Departments {
+		depts[d.ID] = true
+	}
+	if !depts[f.north.ID] || !depts[f.south.ID] {
+		t.Fatalf("service desk departments %+v", desk.Departments)
+	}
+	creators := names(desk.Creators)
+	if creators[f.staffN.ID] == "" || creators[f.adminS.ID] == "" || creators[f.desk.ID] == "" {
+		t.Fatalf("service desk creators %+v", desk.Creators)
+	}
+	labels := names(desk.Labels)
+	if labels[north.ID] != "Urgent (NORTH)" || labels[south.ID] != "Audit (SOUTH)" {
+		t.Fatalf("service desk labels %+v", desk.Labels)
+	}
+
+	staff, err := f.svc.ListChoices(ctx, f.staffN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creators, labels = names(staff.Creators), names(staff.Labels)
+	if len(staff.Departments) != 0 || len(creators) != 1 || creators[f.staffN.ID] == "" {
+		t.Fatalf("staff departments %+v, creators %+v", staff.Departments, staff.Creators)
+	}
+	if len(labels) != 1 || labels[north.ID] != "Urgent" {
+		t.Fatalf("staff labels %+v", staff.Labels)
 	}
 }

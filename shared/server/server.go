@@ -18,12 +18,14 @@ import (
 
 	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -113,6 +115,8 @@ func New(d Deps) (*App, error) {
 	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sh.Print.Clock}
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock, Zone: cfg.Zone, Letters: printer}
 	sh.Buckets = bk
+	sh.Audit = &audit.Service{DB: d.DB}
+	sh.Studies = &studies.Service{DB: d.DB}
 
 	app.Use(recover.New())
 	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it

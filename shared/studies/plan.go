@@ -1,0 +1,280 @@
+package studies
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/radpass/radpass/shared/store"
+)
+
+// strategy is how the main query finds its rows.
+type strategy int
+
+const (
+	// walk leaves the plan to PostgreSQL: for no search, or a search that
+	// matches many studies, it walks the covering (sort date, id) index and
+	// stops at the page size.
+	walk strategy = iota
+	// budget walks at most walkBudget index entries newest first (index
+	// only: the index carries every column a filter reads) and keeps the
+	// matches. It is right whenever it fills the page; otherwise the
+	// matches are rare and sorted (or walk) runs.
+	budget
+	// sorted makes PostgreSQL collect the few matching studies through the
+	// trigram index and sort them. Its LIMIT costing otherwise likes walking
+	// the date index past 100,000 rows for a match set of a few hundred.
+	sorted
+	// exact is a search that is a patient ID or accession number as stored.
+	exact
+	// listed orders and filters the studies of a given id list: all that
+	// match the search words when they are few (see fewCap).
+	listed
+	// intersect is sorted for a search with a common label (more than
+	// labelSortCap labelled studies): the label is matched on
+	// studies.label_ids, whose GIN index gives PostgreSQL a bitmap to AND
+	// with the trigram bitmap of the words, so the table is read for the
+	// studies having both (about 100 for a common label with "Müller" at a
+	// million studies) rather than for every study with the words (5,000
+	// heap pages). label_ids holds the labels on the study for anyone: the
+	// few rows left are checked against study_labels for the viewer.
+	intersect
+)
+
+// plan is a strategy with its parameters.
+type plan struct {
+	st      strategy
+	entries int     // budget: index entries to read
+	ids     []int64 // listed: the candidates
+}
+
+// fewCap is the number of studies matching the search words (in scope,
+// after the cursor) up to which they are all collected through the trigram
+// index and sorted in full: a heap visit each, under a millisecond. Most
+// searches are a family name and end here.
+const fewCap = 500
+
+// walkBudget bounds the index entries a budget walk reads: about 2 ms at
+// 0.1 µs an entry. A search it cannot fill a page from matches fewer than
+// one study in 400, about 2,500 per million, which sorted collects in a few
+// ms more. Walking first spares the planner's trigram estimate, which is
+// off by 50 times either way for names on 0.1–1% of the archive.
+const walkBudget = 20000
+
+// labelSortCap is the number of labelled studies up to which a label filter
+// lists them (a primary-key visit each, a few ms). Above it, walking
+// the date index newest first and checking each entry against a hash of the
+// labelled ids is cheaper: at 2,000 labelled studies among 500,000 a page
+// needs about 13,000 index entries (0.1 µs each), at 20,000 only 1,300.
+const labelSortCap = 2000
+
+// limits are fewCap, walkBudget and labelSortCap (smaller in tests, to
+// reach every path).
+type limits struct{ few, budget, labelSort int }
+
+var defaults = limits{fewCap, walkBudget, labelSortCap}
+
+// find runs the strategies in turn: no search walks; an ID or accession
+// that exists is exact; a search with few matches is listed; else the
+// budget walk, then sorted or walk.
+func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) (result, error) {
+	f.viewer = u.ID
+	if len(f.LabelIDs) > MaxLabels {
+		f.LabelIDs = f.LabelIDs[:MaxLabels]
+	}
+	if len(f.LabelIDs) > 0 {
+		// Labelled studies are usually few: their ids come from the label
+		// index and are listed (a primary-key visit each, then sorted).
+		// Past labelSortCap the date walk, checking each entry against a
+		// hash of the labelled ids, meets a page sooner.
+		ids, err := labelled(ctx, db, f, lim.labelSort)
+		if err != nil {
+			return result{}, err
+		}
+		if len(ids) <= lim.labelSort {
+			g := f
+			g.LabelIDs = nil // the ids are exactly the labelled studies
+			return run(ctx, db, u, g, plan{st: listed, ids: ids})
+		}
+	}
+	toks := Tokens(f.Query)
+	if len(toks) == 0 {
+		return run(ctx, db, u, f, plan{st: walk})
+	}
+	if len(toks) == 1 && strings.ContainsAny(toks[0], "0123456789") {
+		q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+		ok, err := q.Where(exactCond, bun.In(idForms(toks[0])), bun.In(idForms(toks[0]))).Exists(ctx)
+		if err != nil {
+			return result{}, err
+		}
+		if ok {
+			return run(ctx, db, u, f, plan{st: exact})
+		}
+	}
+	est, err := estimates(ctx, db, u, f)
+	if err != nil {
+		return result{}, err
+	}
+	// Each step is tried only when the estimate gives it a fair chance:
+	// estimates are good to a factor of about two, and a step that fails
+	// costs at most a couple of milliseconds.
+	if est.mt <= 4*float64(lim.few) {
+		ids, err := candidates(ctx, db, u, f, lim.few)
+		if err != nil {
+			return result{}, err
+		}
+		if len(ids) <= lim.few {
+			return run(ctx, db, u, f, plan{st: listed, ids: ids})
+		}
+	}
+	limit := float64(pageLimit(f) + 1)
+	found := -1.0 // matches the budget walk found, when it ran
+	if est.mf/max(est.n, 1)*float64(lim.budget) >= limit/4 {
+		r, err := run(ctx, db, u, f, plan{st: budget, entries: lim.budget})
+		if err != nil || len(r.rows) > r.limit {
+			return r, err
+		}
+		found = float64(len(r.rows))
+	}
+	st := fallback(est, found, lim.budget, limit)
+	if st == sorted && len(f.LabelIDs) > 0 {
+		// Only a common label comes here (a rare one was listed above).
+		st = intersect
+	}
+	return run(ctx, db, u, f, plan{st: st})
+}
+
+// estimated are PostgreSQL's estimates of the studies in scope (n), of
+// those with the search words (mt) and of those also passing the filters
+// (mf).
+type estimated struct{ n, mt, mf float64 }
+
+func estimates(ctx context.Context, db bun.IDB, u *store.User, f Filter) (estimated, error) {
+	base := func() *bun.SelectQuery {
+		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
+	}
+	var e estimated
+	var err error
+	if e.n, err = estimate(ctx, db, base()); err != nil {
+		return e, err
+	}
+	if e.mt, err = estimate(ctx, db, tokenConds(base(), f)); err != nil {
+		return e, err
+	}
+	if f.From == nil && f.To == nil && f.Modality == "" && f.Report == ReportAny && len(f.LabelIDs) == 0 {
+		e.mf = e.mt // no filters: spare a round trip
+		return e, nil
+	}
+	// The label filter is estimated in its semi-join form: PostgreSQL
+	// estimates the hashed check of the walk form ("OR false") as half of
+	// the rows whatever the labels, which made a common label with a name
+	// run a budget walk (hashing every labelled id) bound to fail.
+	if e.mf, err = estimate(ctx, db, filtered(base(), f, sorted)); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// candidates returns up to limit+1 ids of the studies in scope and date
+// range after the cursor that contain the search words, in no order: all of
+// them when there are no more than limit.
+func candidates(ctx context.Context, db bun.IDB, u *store.User, f Filter, limit int) ([]int64, error) {
+	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
+	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
+		if c.cur == "" {
+			continue
+		}
+		day, id, err := decodeCursor(c.cur)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+	}
+	var ids []int64
+	if err := q.Limit(limit+1).Scan(ctx, &ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// labelled returns the ids of the studies carrying f's labels for the
+// viewer: all of them when there are no more than limit, else more than
+// limit ids (not all, and possibly not distinct). The rows are read without
+// DISTINCT, which would hash every labelled study before the first row
+// (17,000 for a common label): the limit stops the index scan, and the few
+// studies labelled twice (for the user and a group) are merged here.
+func labelled(ctx context.Context, db bun.IDB, f Filter, limit int) ([]int64, error) {
+	var ids []int64
+	if err := labelledQuery(db, f).Limit(limit+1).Scan(ctx, &ids); err != nil {
+		return nil, err
+	}
+	if len(ids) > limit {
+		return ids, nil
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+// result is what one main query gave.
+type result struct {
+	st       strategy
+	rows     []Row
+	sql      string
+	backward bool
+	limit    int
+}
+
+func run(ctx context.Context, db bun.IDB, u *store.User, f Filter, pl plan) (result, error) {
+	q, backward, limit, err := query(db, u, f, pl)
+	if err != nil {
+		return result{}, err
+	}
+	r := result{st: pl.st, sql: q.String(), backward: backward, limit: limit}
+	if err := q.Scan(ctx, &r.rows); err != nil {
+		return result{}, err
+	}
+	return r, nil
+}
+
+// fallback picks sorted or walk for a search the steps before could not
+// serve. sorted visits the table for each study with the search words (mt,
+// about 2 µs each); walk reads covering index entries (about 0.1 µs each)
+// until it has a page of studies that also pass the filters, at most all n
+// in scope. How many entries that takes comes from the matches the budget
+// walk found among its entries when it ran (a measure, not an estimate),
+// else from the estimate mf. A frequent part of a name with a rare filter
+// walks; a rare name, or one with rare filters, is sorted.
+func fallback(est estimated, found float64, entries int, limit float64) strategy {
+	walkEntries := limit * est.n / max(est.mf, 1)
+	if found >= 0 {
+		walkEntries = limit * float64(entries) / max(found, 0.5)
+	}
+	if 2*est.mt < 0.1*min(est.n, walkEntries) {
+		return sorted
+	}
+	return walk
+}
+
+// estimate is PostgreSQL's estimate of the rows q returns.
+func estimate(ctx context.Context, db bun.IDB, q *bun.SelectQuery) (float64, error) {
+	var plan string
+	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
+		return 0, err
+	}
+	var out []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &out); err != nil {
+		return 0, fmt.Errorf("studies: read estimate: %w", err)
+	}
+	if len(out) == 0 {
+		return 0, nil // no estimate: fallback then walks
+	}
+	return out[0].Plan.Rows, nil
+}
