@@ -152,6 +152,5 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 
 // recordView writes a view of patient data by bucket b, once per key and half hour.
 func (h *Handlers) recordView(c fiber.Ctx, b *store.Bucket, action, key string, details map[string]any) error {
-	return audit.RecordView(c.Context(), h.DB, &audit.Event{Action: action, ActorKind: "patient", ActorName: patientName(b),
-		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(), Details: details}, key)
+	return audit.RecordView(c.Context(), h.DB, audit.Patient(&b.ID, c.IP()).Event(action, &b.DepartmentID, details), key)
 }

@@ -51,8 +51,7 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 	// Every answer shows patient data, whatever its headers: the study once
 	// per half hour and viewer, each series the same way (not every frame).
 	ev := func(action string) *audit.Event {
-		return &audit.Event{Action: action, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
-			DepartmentID: &study.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": study.ID}}
+		return audit.Staff(u, c.IP()).Event(action, &study.DepartmentID, map[string]any{"study_id": study.ID})
 	}
 	if err := audit.RecordView(ctx, h.DB, ev(audit.StudyView), "study:"+strconv.FormatInt(study.ID, 10)); err != nil {
 		return err

@@ -62,13 +62,5 @@ func (s *Service) Today() time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// Actor is who does something, for the audit trail.
-type Actor struct {
-	Kind   string // "staff", "patient", "system"
-	UserID *int64
-	Name   string
-	IP     string
-}
-
 // Time is the service's clock (tests move it).
 func (s *Service) Time() time.Time { return s.now() }
