@@ -137,9 +137,11 @@ func (h *Handlers) AuditTrail(c fiber.Ctx) error {
 	}
 	data := auditData{Form: form, Actions: audit.Actions, ServiceDesk: u.IsServiceDesk(), DeptNames: map[int64]string{}}
 	if data.ServiceDesk {
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 		for _, d := range data.Departments {
 			data.DeptNames[d.ID] = d.Name
 		}

@@ -58,9 +58,11 @@ func (h *Handlers) renderGroups(c fiber.Ctx, status int, page *web.Page, asked, 
 	}
 	data := groupsData{Dept: d, Groups: groups, Name: name, ServiceDesk: u.IsServiceDesk()}
 	if data.ServiceDesk {
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 	}
 	page.Data = data
 	return web.Render(c, status, "staff/groups", page)

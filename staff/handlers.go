@@ -10,6 +10,7 @@ import (
 
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -24,8 +25,10 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
-	letters    freshLetters // rendered in a print, for its Print immediately
-	renders    renderGate   // letters rendered at once by prints (print_gate.go)
+	// Departments are the department settings, logos and the list.
+	Departments departments.Service
+	letters     freshLetters // rendered in a print, for its Print immediately
+	renders     renderGate   // letters rendered at once by prints (print_gate.go)
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

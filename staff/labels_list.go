@@ -66,9 +66,11 @@ func (h *Handlers) renderLabels(c fiber.Ctx, status int, page *web.Page, asked s
 	}
 	data := labelsData{Dept: d, Labels: list, Palette: labels.Palette, New: form, Edit: edit, ServiceDesk: u.IsServiceDesk()}
 	if data.ServiceDesk {
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 	}
 	page.Data = data
 	return web.Render(c, status, "staff/labels", page)

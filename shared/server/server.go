@@ -21,6 +21,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
@@ -107,7 +108,8 @@ func New(d Deps) (*App, error) {
 	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
 	staffSessions := web.NewSessions(staffStore)
 	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
-		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log}
+		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
+		Departments: departments.Service{DB: d.DB}}
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock}
 	sh.Buckets = bk
