@@ -11,6 +11,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -25,6 +26,8 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
+	// SignIns is the staff sign-in protocol (over Throttle and IPThrottle).
+	SignIns *users.SignIns
 	// Departments are the department settings, logos and the list.
 	Departments departments.Service
 	letters     freshLetters // rendered in a print, for its Print immediately

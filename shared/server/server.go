@@ -24,6 +24,7 @@ import (
 	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -110,6 +111,7 @@ func New(d Deps) (*App, error) {
 	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
 		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
 		Departments: departments.Service{DB: d.DB}}
+	sh.SignIns = &users.SignIns{DB: d.DB, Throttle: sh.Throttle, IPThrottle: sh.IPThrottle, Log: d.Log}
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/"}
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock}
 	sh.Buckets = bk
