@@ -19,12 +19,12 @@ import (
 type Outcome int
 
 const (
-	SignedIn       Outcome = iota // session made (then ran), audited "ok"
-	MustChange                    // right password after a reset: a new password first
-	Wrong                         // unknown user, wrong password or disabled account: one answer for all
-	Locked                        // this account name from this address: too many failures
-	AddressLocked                 // this address: too many failures across account names
-	Busy                          // every slot taken for the whole wait: try again shortly
+	SignedIn      Outcome = iota // session made (then ran), audited "ok"
+	MustChange                   // right password after a reset: a new password first
+	Wrong                        // unknown user, wrong password or disabled account: one answer for all
+	Locked                       // this account name from this address: too many failures
+	AddressLocked                // this address: too many failures across account names
+	Busy                         // every slot taken for the whole wait: try again shortly
 )
 
 var outcomeNames = [...]string{"signed_in", "must_change", "wrong", "locked", "address_locked", "busy"}
