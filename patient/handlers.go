@@ -11,10 +11,12 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -22,6 +24,8 @@ import (
 type Handlers struct {
 	DB       *bun.DB
 	Buckets  *buckets.Service
+	Audit    audit.Trail      // views and downloads of patient data
+	Viewer   viewer.Service   // the viewer pages
 	Sessions *web.Sessions    // the patient cookie, its own idle and absolute limits
 	Notify   buckets.Notifier // sends the one-time passwords (buckets.SendCode)
 	Store    storage.Store

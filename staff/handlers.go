@@ -8,10 +8,13 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -30,6 +33,10 @@ type Handlers struct {
 	SignIns *users.SignIns
 	// Departments are the department settings, logos and the list.
 	Departments departments.Service
+	Users       users.Service
+	Labels      labels.Service
+	Audit       audit.Trail
+	Viewer      viewer.Service
 	letters     freshLetters // rendered in a print, for its Print immediately
 	renders     renderGate   // letters rendered at once by prints (print_gate.go)
 }

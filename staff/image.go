@@ -25,7 +25,7 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 	}
 	// A rendered image is patient data: recorded once per series and half hour.
 	u := web.CurrentUser(c)
-	if err := audit.RecordView(c.Context(), h.DB, audit.Staff(u, c.IP()).Event(audit.SeriesView, &ref.DepartmentID,
+	if err := h.Audit.RecordView(c.Context(), audit.Staff(u, c.IP()).Event(audit.SeriesView, &ref.DepartmentID,
 		map[string]any{"study_id": ref.StudyID, "series_id": ref.SeriesID}), "series:"+strconv.FormatInt(ref.SeriesID, 10)); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func (h *Handlers) LabelCreate(c fiber.Ctx) error {
 		return err
 	}
 	form := labelForm{Name: c.FormValue("name"), Color: c.FormValue("color")}
-	_, err = labels.Create(c.Context(), h.DB, actor(c), d.ID, form.Name, form.Color)
+	_, err = h.Labels.Create(c.Context(), actor(c), d.ID, form.Name, form.Color)
 	page := web.NewPage(c, "labels.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderLabels(c, http.StatusUnprocessableEntity, page, c.FormValue("department"), form, labelForm{})
@@ -60,7 +60,7 @@ func (h *Handlers) renderLabels(c fiber.Ctx, status int, page *web.Page, asked s
 	if err != nil {
 		return err
 	}
-	list, err := labels.List(c.Context(), h.DB, d.ID)
+	list, err := h.Labels.List(c.Context(), d.ID)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 		return err
 	}
 	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
-	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, staffURLs(id))
+	v, err := h.Viewer.Build(ctx, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, staffURLs(id))
 	if err != nil {
 		return err
 	}
@@ -53,13 +53,13 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 	ev := func(action string) *audit.Event {
 		return audit.Staff(u, c.IP()).Event(action, &study.DepartmentID, map[string]any{"study_id": study.ID})
 	}
-	if err := audit.RecordView(ctx, h.DB, ev(audit.StudyView), "study:"+strconv.FormatInt(study.ID, 10)); err != nil {
+	if err := h.Audit.RecordView(ctx, ev(audit.StudyView), "study:"+strconv.FormatInt(study.ID, 10)); err != nil {
 		return err
 	}
 	if v.Selected != nil {
 		e := ev(audit.SeriesView)
 		e.Details["series_id"] = v.Selected.ID
-		if err := audit.RecordView(ctx, h.DB, e, "series:"+strconv.FormatInt(v.Selected.ID, 10)); err != nil {
+		if err := h.Audit.RecordView(ctx, e, "series:"+strconv.FormatInt(v.Selected.ID, 10)); err != nil {
 			return err
 		}
 	}

@@ -32,7 +32,7 @@ func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := audit.Staff(u, c.IP()).Record(c.Context(), h.DB, audit.ReportView, &s.DepartmentID, map[string]any{"study_id": s.ID}); err != nil {
+	if err := h.Audit.Record(c.Context(), audit.Staff(u, c.IP()).Event(audit.ReportView, &s.DepartmentID, map[string]any{"study_id": s.ID})); err != nil {
 		blob.Close()
 		return err
 	}

@@ -58,7 +58,7 @@ func (h *Handlers) renderUsers(c fiber.Ctx, status int, page *web.Page, form use
 	} else {
 		dept = u.DepartmentID
 	}
-	list, err := users.List(c.Context(), h.DB, u, dept)
+	list, err := h.Users.List(c.Context(), u, dept)
 	if err != nil {
 		return err
 	}
