@@ -10,7 +10,6 @@ import (
 
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/letter"
-	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -141,13 +140,17 @@ func (h *Handlers) closedSince(c fiber.Ctx, id int64) error {
 	return h.renderClosed(c, o, b)
 }
 
-// send issues a code for b and sends it to the destination on file. It
-// returns "" when the code went out, else the i18n key of what to tell the
-// patient; a failed send is logged without the code or the destination.
+// send issues a code for b and sends it to the destination on file
+// (buckets.SendCode). It returns "" when the code went out, else the i18n
+// key of what to tell the patient; a failed send is logged without the code
+// or the destination.
 func (h *Handlers) send(c fiber.Ctx, b *store.Bucket) string {
 	ctx := c.Context()
-	code, err := h.Buckets.IssueOTP(ctx, b.ID, c.IP())
+	err := h.Buckets.SendCode(ctx, h.Notify, b.ID, c.IP())
+	var se *buckets.SendError
 	switch {
+	case err == nil:
+		return ""
 	case errors.Is(err, buckets.ErrCooldown):
 		return "patient.code.cooldown"
 	case errors.Is(err, buckets.ErrSendLimit):
@@ -158,18 +161,17 @@ func (h *Handlers) send(c fiber.Ctx, b *store.Bucket) string {
 		return "patient.code.country"
 	case errors.Is(err, buckets.ErrNotActive), errors.Is(err, buckets.ErrNotFound):
 		return noticeClosed
-	case err != nil:
+	case !errors.As(err, &se):
 		h.Log.ErrorContext(ctx, "issue code failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", err.Error())
 		return "patient.code.notsent"
 	}
-	sendErr := h.Notify.SendOTP(notify.WithSender(ctx, code.Sender), code.Channel, code.Destination, code.Language, code.Plain, code.Department)
-	if sendErr != nil {
-		h.Log.WarnContext(ctx, "code not sent", "request_id", c.RequestID(), "bucket_id", b.ID, "channel", code.Channel, "error", sendErr.Error())
+	if se.Send != nil {
+		h.Log.WarnContext(ctx, "code not sent", "request_id", c.RequestID(), "bucket_id", b.ID, "channel", se.Channel, "error", se.Send.Error())
 	}
-	if err := h.Buckets.SendDone(ctx, code, b.ID, c.IP(), sendErr); err != nil {
-		h.Log.ErrorContext(ctx, "record code send failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", err.Error())
+	if se.Record != nil {
+		h.Log.ErrorContext(ctx, "record code send failed", "request_id", c.RequestID(), "bucket_id", b.ID, "error", se.Record.Error())
 	}
-	if sendErr != nil {
+	if !se.Sent() {
 		return "patient.code.notsent"
 	}
 	return ""

@@ -63,9 +63,8 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.StudyDownload, ActorKind: "patient", ActorName: patientName(b),
-		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(),
-		Details: map[string]any{"studies": ids, "files": len(items), "left_out": len(left), "anonymized": b.Anonymized}}); err != nil {
+	if err := h.Audit.Record(c.Context(), audit.Patient(&b.ID, c.IP()).Event(audit.StudyDownload, &b.DepartmentID,
+		map[string]any{"studies": ids, "files": len(items), "left_out": len(left), "anonymized": b.Anonymized})); err != nil {
 		return err
 	}
 	web.NoStore(c)

@@ -6,31 +6,28 @@
 package patient
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
 )
-
-// Notifier sends a one-time password through a channel ("sms" or "email")
-// in the bucket's language. Implemented over shared/notify by the server.
-type Notifier interface {
-	SendOTP(ctx context.Context, channel, to, lang, code, department string) error
-}
 
 // Handlers carries what every patient handler needs.
 type Handlers struct {
 	DB       *bun.DB
 	Buckets  *buckets.Service
-	Sessions *web.Sessions // the patient cookie, its own idle and absolute limits
-	Notify   Notifier
+	Audit    audit.Trail      // views and downloads of patient data
+	Viewer   viewer.Service   // the viewer pages
+	Sessions *web.Sessions    // the patient cookie, its own idle and absolute limits
+	Notify   buckets.Notifier // sends the one-time passwords (buckets.SendCode)
 	Store    storage.Store
 	Renderer *dicom.Renderer
 	Log      *slog.Logger

@@ -64,7 +64,7 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 		}
 		anon, shown = &sums[0], buckets.Redact(study)
 	}
-	v, err := viewer.Build(ctx, h.DB, shown, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
+	v, err := h.Viewer.Build(ctx, shown, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, patientURLs(id))
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +152,5 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 
 // recordView writes a view of patient data by bucket b, once per key and half hour.
 func (h *Handlers) recordView(c fiber.Ctx, b *store.Bucket, action, key string, details map[string]any) error {
-	return audit.RecordView(c.Context(), h.DB, &audit.Event{Action: action, ActorKind: "patient", ActorName: patientName(b),
-		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: c.IP(), Details: details}, key)
+	return h.Audit.RecordView(c.Context(), audit.Patient(&b.ID, c.IP()).Event(action, &b.DepartmentID, details), key)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -37,7 +36,7 @@ func paramID(c fiber.Ctx, name string) (int64, error) {
 // fieldErrors puts the field problems of err on the page and reports whether
 // there were any (then the handler answers 422 with its form).
 func fieldErrors(p *web.Page, err error) bool {
-	if v, ok := users.AsInvalid(err); ok {
+	if v, ok := apperr.AsFields(err); ok {
 		for _, e := range v {
 			p.AddError(e.Field, e.Key, e.Args...)
 		}
@@ -70,4 +69,15 @@ func deptQuery(u *store.User, id int64, sep string) string {
 		return ""
 	}
 	return sep + "department=" + strconv.FormatInt(id, 10)
+}
+
+// serviceDeskChoice fills the department choice the service desk's pages
+// show (nothing for others).
+func (h *Handlers) serviceDeskChoice(c fiber.Ctx, u *store.User, on *bool, list *[]store.Department) error {
+	if !u.IsServiceDesk() {
+		return nil
+	}
+	ds, err := h.Departments.List(c.Context())
+	*on, *list = true, ds
+	return err
 }

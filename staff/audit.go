@@ -127,19 +127,21 @@ func (h *Handlers) AuditTrail(c fiber.Ctx) error {
 	}
 	page := web.NewPage(c, "audit.title", nil)
 	form, q := parseAudit(c, page, u)
-	res, err := audit.Search(c.Context(), h.DB, q)
+	res, err := h.Audit.Search(c.Context(), q)
 	if errors.Is(err, audit.ErrCursor) {
 		q.After, q.Before = "", ""
-		res, err = audit.Search(c.Context(), h.DB, q)
+		res, err = h.Audit.Search(c.Context(), q)
 	}
 	if err != nil {
 		return err
 	}
 	data := auditData{Form: form, Actions: audit.Actions, ServiceDesk: u.IsServiceDesk(), DeptNames: map[int64]string{}}
 	if data.ServiceDesk {
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 		for _, d := range data.Departments {
 			data.DeptNames[d.ID] = d.Name
 		}
@@ -199,16 +201,16 @@ func (h *Handlers) AuditCSV(c fiber.Ctx) error {
 	if len(q.Departments) == 1 {
 		dept = &q.Departments[0]
 	}
-	if err := actor(c).Record(c.Context(), h.DB, audit.AuditExport, dept, map[string]any{"filter": q.String()}); err != nil {
+	if err := h.Audit.Record(c.Context(), actor(c).Event(audit.AuditExport, dept, map[string]any{"filter": q.String()})); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-audit-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
-	db, log := h.DB, h.Log
+	trail, log := h.Audit, h.Log
 	// Written after the handler returns, at the client's pace (a stalled
 	// client is cut off after the server's write timeout).
 	return web.SendStreamWriter(c, auditExportTimeout, func(ctx context.Context, w io.Writer) error {
-		_, err := audit.WriteCSV(ctx, db, q, w)
+		_, err := trail.WriteCSV(ctx, q, w)
 		if err != nil && log != nil {
 			// Headers are gone: the client sees a broken download.
 			log.Error("audit export failed", "error", err.Error())

@@ -3,7 +3,6 @@ package staff
 import (
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -17,11 +16,11 @@ func (h *Handlers) GroupDelete(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	g, err := users.GetGroup(c.Context(), h.DB, u, id)
+	g, err := h.Users.GetGroup(c.Context(), u, id)
 	if err != nil {
 		return err
 	}
-	if err := users.DeleteGroup(c.Context(), h.DB, actor(c), id); err != nil {
+	if err := h.Users.DeleteGroup(c.Context(), actor(c), id); err != nil {
 		return err
 	}
 	return web.Redirect(c, "/staff/groups?done=deleted"+deptQuery(u, g.DepartmentID, "&"))

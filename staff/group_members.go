@@ -24,10 +24,10 @@ func (h *Handlers) GroupMemberAdd(c fiber.Ctx) error {
 	if perr != nil || uid <= 0 {
 		err = users.Invalid{apperr.Field("user", "groups.error.member.choose")}
 	} else {
-		err = users.AddMember(c.Context(), h.DB, actor(c), id, uid)
+		err = h.Users.AddMember(c.Context(), actor(c), id, uid)
 		if apperr.CodeOf(err) == apperr.NotFound {
 			// The group is checked first: a NotFound here is the user.
-			if _, gerr := users.GetGroup(c.Context(), h.DB, web.CurrentUser(c), id); gerr == nil {
+			if _, gerr := h.Users.GetGroup(c.Context(), web.CurrentUser(c), id); gerr == nil {
 				err = users.Invalid{apperr.Field("user", "groups.error.member.choose")}
 			}
 		}
@@ -55,7 +55,7 @@ func (h *Handlers) GroupMemberRemove(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := users.RemoveMember(c.Context(), h.DB, actor(c), id, uid); err != nil {
+	if err := h.Users.RemoveMember(c.Context(), actor(c), id, uid); err != nil {
 		return err
 	}
 	return web.Redirect(c, "/staff/groups/"+strconv.FormatInt(id, 10)+"?done=saved")

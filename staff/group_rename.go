@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -20,7 +19,7 @@ func (h *Handlers) GroupRename(c fiber.Ctx) error {
 		return err
 	}
 	name := c.FormValue("name")
-	_, err = users.RenameGroup(c.Context(), h.DB, actor(c), id, name)
+	_, err = h.Users.RenameGroup(c.Context(), actor(c), id, name)
 	page := web.NewPage(c, "groups.group.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderGroup(c, http.StatusUnprocessableEntity, page, &name)

@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -34,15 +33,15 @@ func (h *Handlers) renderGroup(c fiber.Ctx, status int, page *web.Page, name *st
 	if err != nil {
 		return err
 	}
-	g, err := users.GetGroup(c.Context(), h.DB, u, id)
+	g, err := h.Users.GetGroup(c.Context(), u, id)
 	if err != nil {
 		return err
 	}
-	members, err := users.Members(c.Context(), h.DB, g)
+	members, err := h.Users.Members(c.Context(), g)
 	if err != nil {
 		return err
 	}
-	all, err := users.List(c.Context(), h.DB, u, &g.DepartmentID)
+	all, err := h.Users.List(c.Context(), u, &g.DepartmentID)
 	if err != nil {
 		return err
 	}

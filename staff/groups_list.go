@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -34,7 +33,7 @@ func (h *Handlers) GroupCreate(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	g, err := users.CreateGroup(c.Context(), h.DB, actor(c), d.ID, c.FormValue("name"))
+	g, err := h.Users.CreateGroup(c.Context(), actor(c), d.ID, c.FormValue("name"))
 	page := web.NewPage(c, "groups.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderGroups(c, http.StatusUnprocessableEntity, page, c.FormValue("department"), c.FormValue("name"))
@@ -52,15 +51,17 @@ func (h *Handlers) renderGroups(c fiber.Ctx, status int, page *web.Page, asked, 
 	if err != nil {
 		return err
 	}
-	groups, err := users.Groups(c.Context(), h.DB, d.ID)
+	groups, err := h.Users.Groups(c.Context(), d.ID)
 	if err != nil {
 		return err
 	}
 	data := groupsData{Dept: d, Groups: groups, Name: name, ServiceDesk: u.IsServiceDesk()}
 	if data.ServiceDesk {
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 	}
 	page.Data = data
 	return web.Render(c, status, "staff/groups", page)

@@ -11,7 +11,11 @@ import (
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/studies"
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -26,8 +30,15 @@ type Handlers struct {
 	DICOM      *DICOMDeps
 	Print      *PrintDeps
 	Buckets    *buckets.Service
-	Audit      *audit.Service
-	Studies    *studies.Service
+	// SignIns is the staff sign-in protocol (over Throttle and IPThrottle).
+	SignIns *users.SignIns
+	// Departments are the department settings, logos and the list.
+	Departments departments.Service
+	Users       users.Service
+	Labels      labels.Service
+	Audit       audit.Trail
+	Viewer      viewer.Service
+	Studies     *studies.Service
 }
 
 // Register mounts the staff routes. Everything under /staff except sign-in

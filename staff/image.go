@@ -25,9 +25,8 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 	}
 	// A rendered image is patient data: recorded once per series and half hour.
 	u := web.CurrentUser(c)
-	if err := audit.RecordView(c.Context(), h.DB, &audit.Event{Action: audit.SeriesView, ActorKind: "staff", ActorID: &u.ID,
-		ActorName: u.Username, DepartmentID: &ref.DepartmentID, IP: c.IP(),
-		Details: map[string]any{"study_id": ref.StudyID, "series_id": ref.SeriesID}}, "series:"+strconv.FormatInt(ref.SeriesID, 10)); err != nil {
+	if err := h.Audit.RecordView(c.Context(), audit.Staff(u, c.IP()).Event(audit.SeriesView, &ref.DepartmentID,
+		map[string]any{"study_id": ref.StudyID, "series_id": ref.SeriesID}), "series:"+strconv.FormatInt(ref.SeriesID, 10)); err != nil {
 		return err
 	}
 	return viewer.SendImage(c, h.DICOM.Renderer, ref.StorageKey, ref.Frames)

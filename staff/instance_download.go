@@ -22,9 +22,8 @@ func (h *Handlers) InstanceDownload(c fiber.Ctx) error {
 		return err
 	}
 	u := web.CurrentUser(c)
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.InstanceDownload, ActorKind: "staff", ActorID: &u.ID,
-		ActorName: u.Username, DepartmentID: &ref.DepartmentID, IP: c.IP(),
-		Details: map[string]any{"study_id": ref.StudyID, "instance_id": ref.ID}}); err != nil {
+	if err := h.Audit.Record(c.Context(), audit.Staff(u, c.IP()).Event(audit.InstanceDownload, &ref.DepartmentID,
+		map[string]any{"study_id": ref.StudyID, "instance_id": ref.ID})); err != nil {
 		blob.Close()
 		return err
 	}

@@ -3,7 +3,6 @@ package staff
 import (
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -17,11 +16,11 @@ func (h *Handlers) LabelDelete(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	l, err := labels.Get(c.Context(), h.DB, u, id)
+	l, err := h.Labels.Get(c.Context(), u, id)
 	if err != nil {
 		return err
 	}
-	if err := labels.Delete(c.Context(), h.DB, actor(c), id); err != nil {
+	if err := h.Labels.Delete(c.Context(), actor(c), id); err != nil {
 		return err
 	}
 	return web.Redirect(c, "/staff/labels?done=deleted"+deptQuery(u, l.DepartmentID, "&"))

@@ -20,12 +20,12 @@ func (h *Handlers) LabelUpdate(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	l, err := labels.Get(c.Context(), h.DB, u, id)
+	l, err := h.Labels.Get(c.Context(), u, id)
 	if err != nil {
 		return err
 	}
 	form := labelForm{ID: id, Name: c.FormValue("name"), Color: c.FormValue("color")}
-	_, err = labels.Update(c.Context(), h.DB, actor(c), id, form.Name, form.Color)
+	_, err = h.Labels.Update(c.Context(), actor(c), id, form.Name, form.Color)
 	page := web.NewPage(c, "labels.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderLabels(c, http.StatusUnprocessableEntity, page, strconv.FormatInt(l.DepartmentID, 10), labelForm{Color: labels.Palette[0].Hex}, form)

@@ -42,7 +42,7 @@ func (h *Handlers) LabelCreate(c fiber.Ctx) error {
 		return err
 	}
 	form := labelForm{Name: c.FormValue("name"), Color: c.FormValue("color")}
-	_, err = labels.Create(c.Context(), h.DB, actor(c), d.ID, form.Name, form.Color)
+	_, err = h.Labels.Create(c.Context(), actor(c), d.ID, form.Name, form.Color)
 	page := web.NewPage(c, "labels.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderLabels(c, http.StatusUnprocessableEntity, page, c.FormValue("department"), form, labelForm{})
@@ -60,15 +60,17 @@ func (h *Handlers) renderLabels(c fiber.Ctx, status int, page *web.Page, asked s
 	if err != nil {
 		return err
 	}
-	list, err := labels.List(c.Context(), h.DB, d.ID)
+	list, err := h.Labels.List(c.Context(), d.ID)
 	if err != nil {
 		return err
 	}
 	data := labelsData{Dept: d, Labels: list, Palette: labels.Palette, New: form, Edit: edit, ServiceDesk: u.IsServiceDesk()}
 	if data.ServiceDesk {
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 	}
 	page.Data = data
 	return web.Render(c, status, "staff/labels", page)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -79,7 +78,7 @@ func (h *Handlers) PasswordChange(c fiber.Ctx) error {
 	if uid == 0 {
 		return apperr.New(apperr.Unauthorized, "error.unauthorized")
 	}
-	u, err := users.ChangePassword(c.Context(), h.DB, uid, c.FormValue("password"), c.FormValue("repeat"), c.IP())
+	u, err := h.Users.ChangePassword(c.Context(), uid, c.FormValue("password"), c.FormValue("repeat"), c.IP())
 	page := web.NewPage(c, "password.title", passwordData{Min: minPassword()})
 	if fieldErrors(page, err) {
 		return web.Render(c, http.StatusUnprocessableEntity, "staff/password", page)

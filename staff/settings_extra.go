@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v3"
@@ -16,17 +15,6 @@ import (
 	"github.com/radpass/radpass/shared/web"
 )
 
-// extraForm is the part of the settings form for the OTP sender and the
-// verification types staff may choose.
-type extraForm struct {
-	// Present is false for a POST without these fields (a client of the
-	// form before them): the stored values are kept.
-	Present       bool
-	SMSPrefixes   string
-	SMSSender     string
-	Verifications []string
-}
-
 // extraData is what the settings page shows besides the form.
 type extraData struct {
 	AllVerifications []string
@@ -35,73 +23,21 @@ type extraData struct {
 	LogoMaxMB        int
 }
 
-// Checked reports whether verification type v is ticked in the form.
-func (f extraForm) Checked(v string) bool { return slices.Contains(f.Verifications, v) }
-
-func readExtraForm(c fiber.Ctx) extraForm {
-	f := extraForm{Present: c.FormValue("extra") == "1",
-		SMSPrefixes: strings.TrimSpace(c.FormValue("sms_prefixes")), SMSSender: strings.TrimSpace(c.FormValue("sms_sender"))}
+// readExtraForm reads the SMS and verification fields of the settings form.
+func readExtraForm(c fiber.Ctx, f *departments.Settings) {
+	f.Extra = c.FormValue("extra") == "1"
+	f.SMSPrefixes, f.SMSSender = strings.TrimSpace(c.FormValue("sms_prefixes")), strings.TrimSpace(c.FormValue("sms_sender"))
 	for _, v := range c.Request().PostArgs().PeekMulti("verification") {
 		f.Verifications = append(f.Verifications, string(v))
 	}
-	return f
-}
-
-func extraFromDept(d *store.Department) extraForm {
-	return extraForm{Present: true, SMSPrefixes: departments.FormatPrefixes(d.SMSPrefixes), SMSSender: d.SMSSender,
-		Verifications: append([]string(nil), d.Verifications...)}
-}
-
-// validateExtra checks the SMS and verification settings into next.
-func validateExtra(p *web.Page, next *store.Department, f extraForm) {
-	if next.SMSPrefixes == nil {
-		next.SMSPrefixes = []string{} // stored as '{}', never NULL
-	}
-	if !f.Present {
-		return
-	}
-	if len(f.SMSPrefixes) > 400 {
-		p.AddError("sms_prefixes", "settings.error.toolong", "Max", 400)
-	} else if codes, bad := departments.ParsePrefixes(f.SMSPrefixes); bad != "" {
-		p.AddError("sms_prefixes", "settings.error.smsprefix", "Code", bad)
-	} else if len(codes) > departments.MaxPrefixes {
-		p.AddError("sms_prefixes", "settings.error.smsprefix.many", "Max", departments.MaxPrefixes)
-	} else {
-		next.SMSPrefixes = codes
-	}
-	if !departments.ValidSender(f.SMSSender) {
-		p.AddError("sms_sender", "settings.error.smssender")
-	} else {
-		next.SMSSender = f.SMSSender
-	}
-	if vs, ok := departments.ParseVerifications(f.Verifications); !ok {
-		p.AddError("verification", "settings.error.verification")
-	} else {
-		next.Verifications = vs
-		if slices.Contains(vs, "sms") && len(next.SMSPrefixes) == 0 && p.Err("sms_prefixes") == "" {
-			p.AddError("sms_prefixes", "settings.error.smsprefix.none")
-		}
-	}
-}
-
-// extraChanges adds the changed SMS and verification settings to the audit details.
-func extraChanges(add func(k string, a, b any), old, next *store.Department) {
-	add("sms_prefixes", strings.Join(old.SMSPrefixes, ","), strings.Join(next.SMSPrefixes, ","))
-	add("sms_sender", old.SMSSender, next.SMSSender)
-	add("verifications", strings.Join(old.Verifications, ","), strings.Join(next.Verifications, ","))
 }
 
 func (h *Handlers) loadExtraData(c fiber.Ctx, data *settingsData) error {
 	data.AllVerifications = departments.Verifications
 	data.LogoMaxMB = departments.MaxLogoBytes >> 20
-	var ls []store.DepartmentLogo
-	if err := h.DB.NewSelect().Model(&ls).Column("width", "height").Where("department_id = ?", data.Dept.ID).Scan(c.Context()); err != nil {
-		return err
-	}
-	if len(ls) == 1 {
-		data.HasLogo, data.LogoW, data.LogoH = true, ls[0].Width, ls[0].Height
-	}
-	return nil
+	var err error
+	data.LogoW, data.LogoH, data.HasLogo, err = h.Departments.LogoSize(c.Context(), data.Dept.ID)
+	return err
 }
 
 // settingsBack is the settings page of department d for u.
@@ -132,7 +68,7 @@ func (h *Handlers) SettingsLogo(c fiber.Ctx) error {
 		release()
 	}
 	if err == nil {
-		err = departments.SetLogo(c.Context(), h.DB, actor(c), d.ID, pngBytes, w, hgt)
+		err = h.Departments.SetLogo(c.Context(), actor(c), d.ID, pngBytes, w, hgt)
 	}
 	page := web.NewPage(c, "settings.title", nil)
 	status := http.StatusUnprocessableEntity
@@ -141,7 +77,7 @@ func (h *Handlers) SettingsLogo(c fiber.Ctx) error {
 		status = http.StatusServiceUnavailable
 	}
 	if fieldErrors(page, err) {
-		return h.renderSettings(c, u, status, page, settingsData{Dept: d, Form: formFromDept(d), Units: ValidityUnits})
+		return h.renderSettings(c, u, status, page, settingsData{Dept: d, Form: departments.SettingsOf(d), Units: ValidityUnits})
 	}
 	if err != nil {
 		return err
@@ -156,7 +92,7 @@ func (h *Handlers) SettingsLogoDelete(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := departments.DeleteLogo(c.Context(), h.DB, actor(c), d.ID); err != nil {
+	if err := h.Departments.DeleteLogo(c.Context(), actor(c), d.ID); err != nil {
 		return err
 	}
 	return web.Redirect(c, settingsBack(u, d, "saved=1"))
@@ -169,7 +105,7 @@ func (h *Handlers) SettingsLogoImage(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := store.LoadLogo(c.Context(), h.DB, d.ID)
+	b, err := h.Departments.Logo(c.Context(), d.ID)
 	if err != nil {
 		return err
 	}

@@ -108,8 +108,8 @@ func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Audit.Record(c.Context(), audit.Staff(u, c.IP()), audit.StudyAccessExport, &study.DepartmentID,
-		map[string]any{"study_id": study.ID}); err != nil {
+	if err := h.Audit.Record(c.Context(), audit.Staff(u, c.IP()).Event(audit.StudyAccessExport, &study.DepartmentID,
+		map[string]any{"study_id": study.ID})); err != nil {
 		return err
 	}
 	page := web.NewPage(c, "statusfw.title", nil)

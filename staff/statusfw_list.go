@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -73,7 +72,7 @@ type sfData struct {
 	Form        sfForm
 	ServiceDesk bool
 	States      []string
-	Departments []departments.Summary
+	Departments []store.Department
 	Creators    []buckets.Choice
 	Labels      []buckets.Choice
 	Rows        []sfRowView

@@ -44,23 +44,22 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 		return err
 	}
 	seriesID, _ := strconv.ParseInt(c.Query("series"), 10, 64)
-	v, err := viewer.Build(ctx, h.DB, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, staffURLs(id))
+	v, err := h.Viewer.Build(ctx, study, viewer.Query{Series: seriesID, Index: c.Query("i"), Frame: c.Query("f"), Window: c.Query("w")}, staffURLs(id))
 	if err != nil {
 		return err
 	}
 	// Every answer shows patient data, whatever its headers: the study once
 	// per half hour and viewer, each series the same way (not every frame).
 	ev := func(action string) *audit.Event {
-		return &audit.Event{Action: action, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
-			DepartmentID: &study.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": study.ID}}
+		return audit.Staff(u, c.IP()).Event(action, &study.DepartmentID, map[string]any{"study_id": study.ID})
 	}
-	if err := audit.RecordView(ctx, h.DB, ev(audit.StudyView), "study:"+strconv.FormatInt(study.ID, 10)); err != nil {
+	if err := h.Audit.RecordView(ctx, ev(audit.StudyView), "study:"+strconv.FormatInt(study.ID, 10)); err != nil {
 		return err
 	}
 	if v.Selected != nil {
 		e := ev(audit.SeriesView)
 		e.Details["series_id"] = v.Selected.ID
-		if err := audit.RecordView(ctx, h.DB, e, "series:"+strconv.FormatInt(v.Selected.ID, 10)); err != nil {
+		if err := h.Audit.RecordView(ctx, e, "series:"+strconv.FormatInt(v.Selected.ID, 10)); err != nil {
 			return err
 		}
 	}

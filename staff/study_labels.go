@@ -37,7 +37,7 @@ func (h *Handlers) StudyLabelAdd(c fiber.Ctx) error {
 	if !ok {
 		return apperr.New(apperr.Invalid, "labels.error.target")
 	}
-	if err := labels.AddToStudy(c.Context(), h.DB, actor(c), id, labelID, target); err != nil {
+	if err := h.Labels.AddToStudy(c.Context(), actor(c), id, labelID, target); err != nil {
 		return err
 	}
 	return h.renderLabelCell(c, id)
@@ -53,7 +53,7 @@ func (h *Handlers) StudyLabelRemove(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := labels.RemoveFromStudy(c.Context(), h.DB, actor(c), id, sl); err != nil {
+	if err := h.Labels.RemoveFromStudy(c.Context(), actor(c), id, sl); err != nil {
 		return err
 	}
 	return h.renderLabelCell(c, id)

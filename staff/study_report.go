@@ -32,8 +32,7 @@ func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{Action: audit.ReportView, ActorKind: "staff", ActorID: &u.ID,
-		ActorName: u.Username, DepartmentID: &s.DepartmentID, IP: c.IP(), Details: map[string]any{"study_id": s.ID}}); err != nil {
+	if err := h.Audit.Record(c.Context(), audit.Staff(u, c.IP()).Event(audit.ReportView, &s.DepartmentID, map[string]any{"study_id": s.ID})); err != nil {
 		blob.Close()
 		return err
 	}

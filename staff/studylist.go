@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
@@ -39,7 +38,7 @@ type studyRow struct {
 type studyListData struct {
 	Form        studyListForm
 	ServiceDesk bool
-	Departments []departments.Summary
+	Departments []store.Department
 	Modalities  []string
 	Rows        []studyRow
 	Carry       []studies.Selected // selected, but not on this page

@@ -33,7 +33,7 @@ func (h *Handlers) UserCreate(c fiber.Ctx) error {
 			n.DepartmentID = &id
 		}
 	}
-	created, err := users.Create(c.Context(), h.DB, actor(c), n)
+	created, err := h.Users.Create(c.Context(), actor(c), n)
 	page := web.NewPage(c, "users.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderUsers(c, http.StatusUnprocessableEntity, page, form, "")

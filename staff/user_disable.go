@@ -5,7 +5,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -23,7 +22,7 @@ func (h *Handlers) setDisabled(c fiber.Ctx, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := users.SetDisabled(c.Context(), h.DB, actor(c), id, disabled); err != nil {
+	if _, err := h.Users.SetDisabled(c.Context(), actor(c), id, disabled); err != nil {
 		return err
 	}
 	done := "enabled"

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -20,7 +19,7 @@ func (h *Handlers) UserReset(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, err = users.ResetPassword(c.Context(), h.DB, actor(c), id, c.FormValue("password"))
+	_, err = h.Users.ResetPassword(c.Context(), actor(c), id, c.FormValue("password"))
 	page := web.NewPage(c, "users.account.title", nil)
 	if fieldErrors(page, err) {
 		return h.renderUser(c, http.StatusUnprocessableEntity, page)

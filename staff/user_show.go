@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -33,11 +32,11 @@ func (h *Handlers) renderUser(c fiber.Ctx, status int, page *web.Page) error {
 	if err != nil {
 		return err
 	}
-	acc, err := users.Get(c.Context(), h.DB, u, id)
+	acc, err := h.Users.Get(c.Context(), u, id)
 	if err != nil {
 		return err
 	}
-	groups, err := users.GroupsOf(c.Context(), h.DB, acc.ID)
+	groups, err := h.Users.GroupsOf(c.Context(), acc.ID)
 	if err != nil {
 		return err
 	}

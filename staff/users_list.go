@@ -47,16 +47,18 @@ func (h *Handlers) renderUsers(c fiber.Ctx, status int, page *web.Page, form use
 	var dept *int64
 	if u.IsServiceDesk() {
 		data.ServiceDesk, data.Roles = true, users.Roles
-		if err := h.DB.NewSelect().Model(&data.Departments).Order("name").Scan(c.Context()); err != nil {
+		ds, err := h.Departments.List(c.Context())
+		if err != nil {
 			return err
 		}
+		data.Departments = ds
 		if id, err := strconv.ParseInt(filter, 10, 64); err == nil && id > 0 {
 			dept, data.Department = &id, filter
 		}
 	} else {
 		dept = u.DepartmentID
 	}
-	list, err := users.List(c.Context(), h.DB, u, dept)
+	list, err := h.Users.List(c.Context(), u, dept)
 	if err != nil {
 		return err
 	}

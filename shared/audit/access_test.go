@@ -17,7 +17,7 @@ func TestStudyAccess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
-	svc := &audit.Service{DB: db}
+	svc := audit.Trail{DB: db}
 	const study, other = int64(501), int64(502)
 	b1, b2 := int64(11), int64(12)
 	rec := func(e *audit.Event) *audit.Event {

@@ -67,13 +67,5 @@ func (s *Service) now() time.Time {
 // and sign-in alike: Today(now, zone).
 func (s *Service) Today() time.Time { return Today(s.now(), s.Zone) }
 
-// Actor is who does something, for the audit trail.
-type Actor struct {
-	Kind   string // "staff", "patient", "system"
-	UserID *int64
-	Name   string
-	IP     string
-}
-
 // Time is the service's clock (tests move it).
 func (s *Service) Time() time.Time { return s.now() }

@@ -485,9 +485,9 @@ type Choice struct {
 
 // ListChoices are the choices of the Status Forwarding filter for a user.
 type ListChoices struct {
-	Departments []departments.Summary // the service desk only
-	Creators    []Choice              // staff of the departments u sees, by name
-	Labels      []Choice              // labels of those departments ("name (CODE)" for the service desk)
+	Departments []store.Department // the service desk only
+	Creators    []Choice           // staff of the departments u sees, by name
+	Labels      []Choice           // labels of those departments ("name (CODE)" for the service desk)
 }
 
 // ListChoices returns the filter choices for u: the service desk chooses

@@ -61,8 +61,9 @@ func (s *Service) change(ctx context.Context, u *store.User, id int64, ip, actio
 		}
 		details["reason"] = reason
 		out = b
-		return audit.Record(ctx, tx, &audit.Event{Action: action, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
-			DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: ip, Details: details})
+		e := audit.Staff(u, ip).Event(action, &b.DepartmentID, details)
+		e.BucketID = &b.ID
+		return audit.Record(ctx, tx, e)
 	})
 	return out, err
 }

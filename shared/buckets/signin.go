@@ -201,8 +201,9 @@ func (s *Service) queueFail(w *Batch, b *store.Bucket) (bool, error) {
 		return false, err
 	}
 	if blocked {
-		return true, w.Add(audit.Insert(w.Tx, &audit.Event{Action: audit.BucketBlock, ActorKind: "system",
-			DepartmentID: &b.DepartmentID, BucketID: &b.ID, Details: map[string]any{"failures": b.Failures}}))
+		e := audit.System().Event(audit.BucketBlock, &b.DepartmentID, map[string]any{"failures": b.Failures})
+		e.BucketID = &b.ID
+		return true, w.Add(audit.Insert(w.Tx, e))
 	}
 	return false, nil
 }
@@ -231,11 +232,13 @@ func (s *Service) queueRecord(w *Batch, b *store.Bucket, action, outcome, ip str
 }
 
 func patientEvent(b *store.Bucket, action, outcome, ip string, details map[string]any) *audit.Event {
-	e := &audit.Event{Action: action, Outcome: outcome, ActorKind: "patient", IP: ip, Details: details}
-	if b != nil {
-		e.BucketID, e.DepartmentID = &b.ID, &b.DepartmentID
-		e.ActorName = "bucket:" + itoa(b.ID)
+	if b == nil {
+		e := audit.Patient(nil, ip).Event(action, nil, details)
+		e.Outcome = outcome
+		return e
 	}
+	e := audit.Patient(&b.ID, ip).Event(action, &b.DepartmentID, details)
+	e.Outcome = outcome
 	return e
 }
 

@@ -82,11 +82,8 @@ func (h *Handler) Report(c fiber.Ctx) error {
 	case err != nil:
 		return h.internal(c, err)
 	}
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{
-		Action: audit.ReportUpload, ActorKind: "api", ActorID: &tok.ID, ActorName: "token:" + tok.Name,
-		DepartmentID: &tok.DepartmentID, IP: c.IP(),
-		Details: map[string]any{"study_id": study.ID, "status": study.ReportStatus, "pdf": study.ReportPDFKey != "", "embargo": at != nil},
-	}); err != nil {
+	if err := audit.Machine(tok.ID, tok.Name, c.IP()).Record(c.Context(), h.DB, audit.ReportUpload, &tok.DepartmentID,
+		map[string]any{"study_id": study.ID, "status": study.ReportStatus, "pdf": study.ReportPDFKey != "", "embargo": at != nil}); err != nil {
 		h.logError(c, "audit report", err)
 	}
 	out := fiber.Map{"study_uid": study.StudyUID, "status": study.ReportStatus, "available_at": nil}

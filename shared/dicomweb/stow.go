@@ -236,12 +236,11 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 	case len(fails) > 0:
 		status, outcome = http.StatusAccepted, "partial"
 	}
-	if err := audit.Record(c.Context(), h.DB, &audit.Event{
-		Action: audit.DICOMStow, Outcome: outcome, ActorKind: "api", ActorID: &tok.ID, ActorName: "token:" + tok.Name,
-		DepartmentID: &tok.DepartmentID, IP: c.IP(),
-		Details: map[string]any{"instances_added": sum.Instances, "already_present": sum.Already, "failed": len(fails),
-			"studies_added": sum.Studies, "series_added": sum.Series, "bytes": sum.Bytes},
-	}); err != nil {
+	e := audit.Machine(tok.ID, tok.Name, c.IP()).Event(audit.DICOMStow, &tok.DepartmentID,
+		map[string]any{"instances_added": sum.Instances, "already_present": sum.Already, "failed": len(fails),
+			"studies_added": sum.Studies, "series_added": sum.Series, "bytes": sum.Bytes})
+	e.Outcome = outcome
+	if err := audit.Record(c.Context(), h.DB, e); err != nil {
 		h.logError(c, "audit stow", err)
 	}
 	out := dataset{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -21,7 +22,7 @@ func setLanguage(db *bun.DB, secure bool) fiber.Handler {
 			return apperr.New(apperr.Invalid, "error.language")
 		}
 		if u := web.CurrentUser(c); u != nil {
-			if _, err := db.NewUpdate().Table("users").Set("language = ?", lang).Where("id = ?", u.ID).Exec(c.Context()); err != nil {
+			if err := users.SetLanguage(c.Context(), db, u.ID, lang); err != nil {
 				return err
 			}
 		}

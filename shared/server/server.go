@@ -22,10 +22,14 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
+	"github.com/radpass/radpass/shared/users"
+	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff"
 	staticfiles "github.com/radpass/radpass/static"
@@ -110,12 +114,14 @@ func New(d Deps) (*App, error) {
 	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
 	staffSessions := web.NewSessions(staffStore)
 	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
-		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log}
+		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
+		Departments: departments.Service{DB: d.DB}, Users: users.Service{DB: d.DB}, Labels: labels.Service{DB: d.DB},
+		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB}}
+	sh.SignIns = &users.SignIns{DB: d.DB, Throttle: sh.Throttle, IPThrottle: sh.IPThrottle, Log: d.Log}
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey}
 	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sh.Print.Clock}
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock, Zone: cfg.Zone, Letters: printer}
 	sh.Buckets = bk
-	sh.Audit = &audit.Service{DB: d.DB}
 	sh.Studies = &studies.Service{DB: d.DB}
 
 	app.Use(recover.New())
@@ -165,6 +171,7 @@ func New(d Deps) (*App, error) {
 	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
 	ph := &patient.Handlers{
 		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: notifier,
+		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB},
 		Store: sh.DICOM.Store, Renderer: sh.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
 	}

@@ -32,9 +32,9 @@ func (s *Service) LabelsOf(ctx context.Context, u *store.User, id int64) ([]Labe
 
 // Choices are the choices of the study list's search form.
 type Choices struct {
-	Departments []departments.Summary // the service desk only
-	Labels      []store.Label         // those u may filter on and put on studies
-	Groups      []store.Group         // the "for" choices besides u
+	Departments []store.Department // the service desk only
+	Labels      []store.Label      // those u may filter on and put on studies
+	Groups      []store.Group      // the "for" choices besides u
 }
 
 // Choices returns the search form's choices for u; dept narrows the service

@@ -36,25 +36,10 @@ const (
 var Roles = []string{store.RoleStaff, store.RoleAdmin, store.RoleServiceDesk}
 
 // Invalid lists the problems of a form, each bound to its field.
-type Invalid []*apperr.Error
-
-func (v Invalid) Error() string {
-	if len(v) == 0 {
-		return "invalid"
-	}
-	return "invalid: " + v[0].Field + ": " + v[0].Key
-}
-
-func (v *Invalid) add(field, key string, args ...any) {
-	*v = append(*v, apperr.Field(field, key, args...))
-}
+type Invalid = apperr.Fields
 
 // AsInvalid returns the field problems in err, if it is an Invalid.
-func AsInvalid(err error) (Invalid, bool) {
-	var v Invalid
-	ok := errors.As(err, &v)
-	return v, ok
-}
+func AsInvalid(err error) (Invalid, bool) { return apperr.AsFields(err) }
 
 // New is a user to create.
 type New struct {
@@ -83,33 +68,33 @@ func (n *New) Validate() Invalid {
 	var v Invalid
 	switch {
 	case n.Username == "":
-		v.add("username", "users.error.username.required")
+		v.Add("username", "users.error.username.required")
 	case !UsernameRE.MatchString(n.Username):
-		v.add("username", "users.error.username.format")
+		v.Add("username", "users.error.username.format")
 	}
 	if utf8.RuneCountInString(n.DisplayName) > MaxDisplayName {
-		v.add("display_name", "users.error.toolong", "Max", MaxDisplayName)
+		v.Add("display_name", "users.error.toolong", "Max", MaxDisplayName)
 	}
 	if n.Email != "" {
 		a, err := mail.ParseAddress(n.Email)
 		if err != nil || a.Address != n.Email || len(n.Email) > 254 {
-			v.add("email", "users.error.email")
+			v.Add("email", "users.error.email")
 		}
 	}
 	switch n.Role {
 	case store.RoleStaff, store.RoleAdmin:
 		if n.DepartmentID == nil {
-			v.add("department", "users.error.department.required")
+			v.Add("department", "users.error.department.required")
 		}
 	case store.RoleServiceDesk:
 		if n.DepartmentID != nil {
-			v.add("department", "users.error.department.servicedesk")
+			v.Add("department", "users.error.department.servicedesk")
 		}
 	default:
-		v.add("role", "users.error.role")
+		v.Add("role", "users.error.role")
 	}
 	if n.Language != "" && !i18n.Valid(n.Language) {
-		v.add("language", "users.error.language")
+		v.Add("language", "users.error.language")
 	}
 	if e := CheckPassword(n.Password); e != nil {
 		v = append(v, e)
