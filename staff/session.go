@@ -1,14 +1,11 @@
 package staff
 
 import (
-	"database/sql"
-	"errors"
 	"net/url"
 
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/apperr"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -25,12 +22,11 @@ func (h *Handlers) LoadUser(c fiber.Ctx) error {
 	if !ok {
 		return c.Next()
 	}
-	u := new(store.User)
-	err = h.DB.NewSelect().Model(u).Relation("Department").Where("?TableAlias.id = ?", id).Scan(c.Context())
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	u, err := h.Users.Signed(c.Context(), id)
+	if err != nil {
 		return err
 	}
-	if err != nil || u.Disabled {
+	if u == nil {
 		// Deleted or disabled account: its session ends here.
 		_ = h.Sessions.Destroy(c)
 		return c.Next()
@@ -69,5 +65,3 @@ func RequireAdmin(c fiber.Ctx) error {
 
 // safeNext keeps post-sign-in redirects on this site's staff area.
 func safeNext(next string) string { return web.LocalPath(next, "/staff/", "/staff/") }
-
-var errNoUser = errors.New("no such user")

@@ -62,7 +62,7 @@ func (h *Handlers) StudyLabelRemove(c fiber.Ctx) error {
 func (h *Handlers) renderLabelCell(c fiber.Ctx, id int64) error {
 	web.NoStore(c)
 	u := web.CurrentUser(c)
-	ls, err := studies.LabelsOf(c.Context(), h.DB, u, id)
+	ls, err := h.Studies.LabelsOf(c.Context(), u, id)
 	if err != nil {
 		return err
 	}

@@ -59,9 +59,10 @@ func cmdImport(ctx context.Context, load configLoader, args []string, out io.Wri
 	}
 	elapsed := time.Since(start)
 	printSummary(out, sum, elapsed)
-	if aerr := audit.Record(ctx, db, &audit.Event{Action: audit.DICOMImport, Outcome: outcomeOf(sum), ActorKind: "system", ActorName: "cli",
-		DepartmentID: &d.ID, Details: map[string]any{"studies_added": sum.Studies, "series_added": sum.Series,
-			"instances_added": sum.Instances, "already_present": sum.Already, "rejected": len(sum.Rejected), "bytes": sum.Bytes}}); aerr != nil {
+	ev := audit.CLI().Event(audit.DICOMImport, &d.ID, map[string]any{"studies_added": sum.Studies, "series_added": sum.Series,
+		"instances_added": sum.Instances, "already_present": sum.Already, "rejected": len(sum.Rejected), "bytes": sum.Bytes})
+	ev.Outcome = outcomeOf(sum)
+	if aerr := audit.Record(ctx, db, ev); aerr != nil {
 		return aerr
 	}
 	if n := len(sum.Rejected); n > 0 {

@@ -161,10 +161,9 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 		if r.LabelID != 0 {
 			details["label_id"] = r.LabelID
 		}
-		if err := audit.Record(ctx, tx, &audit.Event{
-			Action: audit.BucketPrint, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
-			DepartmentID: &sel.Dept.ID, BucketID: &b.ID, IP: ip, Details: details,
-		}); err != nil {
+		ev := audit.Staff(u, ip).Event(audit.BucketPrint, &sel.Dept.ID, details)
+		ev.BucketID = &b.ID
+		if err := audit.Record(ctx, tx, ev); err != nil {
 			return err
 		}
 		if h.Keep != nil {
@@ -237,8 +236,7 @@ func AnonNumber() (string, error) {
 
 // LetterPrinted records that user u had the letter of bucket b served in lang.
 func (s *Service) LetterPrinted(ctx context.Context, u *store.User, ip string, b *store.Bucket, lang string) error {
-	return audit.Record(ctx, s.DB, &audit.Event{
-		Action: audit.BucketLetter, ActorKind: "staff", ActorID: &u.ID, ActorName: u.Username,
-		DepartmentID: &b.DepartmentID, BucketID: &b.ID, IP: ip, Details: map[string]any{"language": lang},
-	})
+	ev := audit.Staff(u, ip).Event(audit.BucketLetter, &b.DepartmentID, map[string]any{"language": lang})
+	ev.BucketID = &b.ID
+	return audit.Record(ctx, s.DB, ev)
 }

@@ -91,3 +91,8 @@ func (s Service) ChangePassword(ctx context.Context, userID int64, password, rep
 func (s Service) SetLanguage(ctx context.Context, id int64, lang string) error {
 	return SetLanguage(ctx, s.DB, id, lang)
 }
+
+// Signed is Signed on the service's database.
+func (s Service) Signed(ctx context.Context, id int64) (*store.User, error) {
+	return Signed(ctx, s.DB, id)
+}

@@ -349,3 +349,17 @@ func ChangePassword(ctx context.Context, db bun.IDB, userID int64, password, rep
 	u.PasswordHash, u.MustChangePassword = hash, false
 	return u, nil
 }
+
+// Signed is the user a staff session names, with its department; nil when
+// the account no longer exists or is disabled (the session then ends).
+func Signed(ctx context.Context, db bun.IDB, id int64) (*store.User, error) {
+	u := new(store.User)
+	err := db.NewSelect().Model(u).Relation("Department").Where("?TableAlias.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && u.Disabled) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
