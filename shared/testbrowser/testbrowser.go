@@ -1,6 +1,6 @@
 // Package testbrowser starts a real headless Chromium for browser tests. In CI
 // (CI=true) a missing browser fails the test: browser tests are never skipped
-// silently there.
+// silently there. Under `go test -short` (make check) they are skipped.
 package testbrowser
 
 import (
@@ -17,6 +17,9 @@ import (
 // cancelled at cleanup. timeout bounds the whole test.
 func New(tb testing.TB, timeout time.Duration) context.Context {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs Chromium; skipped under -short")
+	}
 	path := os.Getenv("RADPASS_TEST_CHROMIUM")
 	if path == "" {
 		path, _ = exec.LookPath("chromium")
