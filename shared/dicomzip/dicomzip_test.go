@@ -847,6 +847,7 @@ func TestAnonymizedLongValue(t *testing.T) {
 	if err := os.WriteFile(p, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	testtool.Need(t, "dcmdump")
 	if o, err := exec.Command("dcmdump", "-q", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) {
 		t.Errorf("dcmdump: %v\n%.2000s", err, o)
 	}
@@ -908,6 +909,7 @@ func TestConvertedImplicit(t *testing.T) {
 	if err := os.WriteFile(p, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	testtool.Need(t, "dcmdump")
 	if o, err := exec.Command("dcmdump", "-q", "-E", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) || bytes.Contains(o, []byte("W: ")) {
 		t.Errorf("dcmdump: %v\n%.2000s", err, o)
 	}
