@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "radpass")
-	out, err := exec.Command("go", append(append([]string{"build"}, raceFlags...), "-o", binary, ".")...).CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build radpass: %v\n%s", err, out)
 		os.Exit(1)
