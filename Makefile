@@ -1,10 +1,11 @@
 # RadPass. Two commands do all the set-up on a fresh Debian machine:
 #   make run    the portal on http://localhost:8080 with a project-local PostgreSQL and demo data
 #   make test   every test (real PostgreSQL, real headless Chromium)
+#   make check  gofmt, vet and the tests that need no external service (< 60 s)
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench bench-quick build deps-run deps-test clean
+.PHONY: run test check bench bench-quick build deps-run deps-test clean
 
 build: deps-run
 	go build -o bin/radpass ./cmd/radpass
@@ -14,6 +15,10 @@ run: build
 
 test: deps-test
 	bash scripts/test.sh
+
+# The edit-test loop: no PostgreSQL, Chromium, Mailpit or DICOM tools needed.
+check:
+	bash scripts/check.sh
 
 bench: deps-test
 	bash scripts/bench.sh

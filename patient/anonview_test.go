@@ -20,6 +20,7 @@ import (
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // burnCase is one file built from a real sample with dcmodify: its SOP
@@ -65,9 +66,7 @@ const (
 // of one study and patient, each case its own series numbered from 1.
 func buildBurnFiles(t *testing.T) []string {
 	t.Helper()
-	if _, err := exec.LookPath("dcmodify"); err != nil {
-		t.Fatal("dcmodify (dcmtk) is required: ", err)
-	}
+	testtool.Need(t, "dcmodify")
 	dir, err := dicom.SampleDir()
 	if err != nil {
 		t.Fatal(err)

@@ -154,10 +154,11 @@ func TestDownloadAnonymizedIsDeidentified(t *testing.T) {
 }
 
 // Many anonymized downloads at once all complete (a few de-identify at a
-// time, the others wait): every answer is a whole ZIP.
+// time, the others wait): every answer is a whole ZIP. Twice the slots
+// (anonSlots, 4): a whole second wave waits for a slot.
 func TestParallelAnonymizedDownloads(t *testing.T) {
 	srv, c, _, _ := downloadFixture(t, true)
-	const n = 12
+	const n = 8
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
 		go func() {

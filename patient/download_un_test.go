@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"github.com/radpass/radpass/shared/dicomzip"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/radpass/radpass/shared/dicomzip"
+	"github.com/radpass/radpass/shared/testtool"
 
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
@@ -25,10 +27,7 @@ import (
 // anonymized, answers a complete archive (`zip -T`, Info-ZIP) whose
 // DICOMDIR describes the file from the file itself.
 func TestDownloadOfUNFileIsComplete(t *testing.T) {
-	zipBin, err := exec.LookPath("zip")
-	if err != nil {
-		t.Fatal("zip (Info-ZIP) is not installed: scripts/deps.sh test")
-	}
+	zipBin := testtool.Path(t, "zip")
 	for _, anon := range []bool{false, true} {
 		srv := testserver.New(t)
 		d := testserver.MustDepartment(t, srv.DB, "NORTH")

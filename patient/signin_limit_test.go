@@ -27,9 +27,10 @@ func unknownNumber(t testing.TB) refnum.Number {
 	return n
 }
 
-// 200 parallel refused tries from one address: exactly the free tries are
-// checked (the reservation and the count are one statement), every other one
-// is answered 429 with Retry-After, and the counter reads exactly the limit.
+// 100 parallel refused tries from one address (more than three times the
+// 30 free ones): exactly the free tries are checked (the reservation and the
+// count are one statement), every other one is answered 429 with
+// Retry-After, and the counter reads exactly the limit.
 func TestAddressLimitParallelExact(t *testing.T) {
 	f := newFixture(t)
 	lim := f.srv.App.Patient.IPThrottle
@@ -40,7 +41,7 @@ func TestAddressLimitParallelExact(t *testing.T) {
 	for _, ck := range c.Jar.Cookies(mustURL(t, f.srv.URL)) {
 		cookie += ck.Name + "=" + ck.Value + "; "
 	}
-	const n = 200
+	const n = 100
 	codes := make([]int, n)
 	retry := make([]string, n)
 	var wg sync.WaitGroup

@@ -106,7 +106,8 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	if got := text(`[data-error=phone]`); !strings.Contains(got, "not a valid mobile number") {
 		t.Fatalf("phone error %q", got)
 	}
-	// The tab opened for the letter during the click is closed again.
+	// The tab opened for the letter during the click is closed again (tabs
+	// of this test's browser context: other tests share the browser).
 	pages := func() int {
 		targets, err := chromedp.Targets(ctx)
 		if err != nil {
@@ -114,7 +115,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 		}
 		n := 0
 		for _, tg := range targets {
-			if tg.Type == "page" {
+			if tg.Type == "page" && tg.BrowserContextID == chromedp.FromContext(ctx).BrowserContextID {
 				n++
 			}
 		}
@@ -176,7 +177,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
 		if _, err := cdp.Call(ctx, c.Browser, browser.SetPermission, browser.SetPermissionParams{
 			Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: name == "clipboard-write"},
-			Setting:    browser.PermissionSettingGranted, Origin: srv.URL,
+			Setting:    browser.PermissionSettingGranted, Origin: srv.URL, BrowserContextID: c.BrowserContextID,
 		}); err != nil {
 			t.Fatalf("grant %s: %v", name, err)
 		}

@@ -414,13 +414,15 @@ func (s *syncBuffer) String() string {
 
 // What `make run` does: dev mode without a database URL creates and starts a
 // project-local PostgreSQL, seeds the demo data once, serves, and on SIGTERM
-// stops both. A second run reuses the data.
+// stops both. A second run reuses the data. The demo is 10 patients, not
+// make run's 200: the test proves the first-run path, not the demo's size
+// (shared/seed's TestDemoTellsTheTruth checks the demo's content).
 func TestServeDevModeWithLocalPostgres(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), ".data")
 	_, pgPort := freeAddr(t)
 	addr, _ := freeAddr(t)
-	env := map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_PG_PORT": fmt.Sprint(pgPort), "RADPASS_ADDR": addr}
+	env := map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_PG_PORT": fmt.Sprint(pgPort), "RADPASS_ADDR": addr, "RADPASS_DEMO_PATIENTS": "10"}
 	cl, err := localpg.New(filepath.Join(data, "pg"), pgPort)
 	if err != nil {
 		t.Fatal(err)

@@ -98,7 +98,7 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 		}
 		if !has {
 			fmt.Fprintln(out, "first run: writing demo data")
-			if err := writeDemo(ctx, cfg, 200, out); err != nil {
+			if err := writeDemo(ctx, cfg, cfg.DemoPatients, out); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
 		}

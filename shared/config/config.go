@@ -20,16 +20,18 @@ import (
 
 // Config is the whole runtime configuration of one RadPass process.
 type Config struct {
-	Dev         bool          // RADPASS_DEV: demo data allowed, weak secret tolerated
-	Addr        string        // RADPASS_ADDR: listen address
-	BaseURL     *url.URL      // RADPASS_BASE_URL: public URL; https turns on Secure cookies
-	DatabaseURL string        // RADPASS_DATABASE_URL: empty = project-local PostgreSQL (dev only)
-	DataDir     string        // RADPASS_DATA_DIR: local PostgreSQL cluster, DICOM storage, caches
-	SecretKey   []byte        // RADPASS_SECRET_KEY: HMAC key for reference numbers, OTPs, session ids
-	PGPort      int           // RADPASS_PG_PORT: port of the project-local PostgreSQL
-	IdleTimeout time.Duration // RADPASS_SESSION_IDLE
-	MaxAge      time.Duration // RADPASS_SESSION_MAX
-	LogLevel    string        // RADPASS_LOG_LEVEL: debug, info, warn, error
+	Dev         bool     // RADPASS_DEV: demo data allowed, weak secret tolerated
+	Addr        string   // RADPASS_ADDR: listen address
+	BaseURL     *url.URL // RADPASS_BASE_URL: public URL; https turns on Secure cookies
+	DatabaseURL string   // RADPASS_DATABASE_URL: empty = project-local PostgreSQL (dev only)
+	DataDir     string   // RADPASS_DATA_DIR: local PostgreSQL cluster, DICOM storage, caches
+	SecretKey   []byte   // RADPASS_SECRET_KEY: HMAC key for reference numbers, OTPs, session ids
+	PGPort      int      // RADPASS_PG_PORT: port of the project-local PostgreSQL
+	// RADPASS_DEMO_PATIENTS: demo patients a first dev-mode serve writes.
+	DemoPatients int
+	IdleTimeout  time.Duration // RADPASS_SESSION_IDLE
+	MaxAge       time.Duration // RADPASS_SESSION_MAX
+	LogLevel     string        // RADPASS_LOG_LEVEL: debug, info, warn, error
 	// RADPASS_TRUSTED_PROXIES: IPs or CIDRs of reverse proxies whose
 	// X-Real-IP and X-Forwarded-Proto are believed (empty: none).
 	TrustedProxies []string
@@ -130,6 +132,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.BaseURL = u
 	if c.PGPort, err = parseInt("RADPASS_PG_PORT", getenv("RADPASS_PG_PORT"), 55432, 1024, 65535); err != nil {
+		return nil, err
+	}
+	if c.DemoPatients, err = parseInt("RADPASS_DEMO_PATIENTS", getenv("RADPASS_DEMO_PATIENTS"), 200, 1, 100000); err != nil {
 		return nil, err
 	}
 	if c.IdleTimeout, err = parseDuration("RADPASS_SESSION_IDLE", getenv("RADPASS_SESSION_IDLE"), 30*time.Minute); err != nil {

@@ -9,6 +9,8 @@ import (
 
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 func TestByOffsetTable(t *testing.T) {
@@ -48,9 +50,7 @@ func TestByOffsetTable(t *testing.T) {
 // for a multi-frame image split into many fragments, and the frames are
 // grouped by it.
 func TestOffsetTableRead(t *testing.T) {
-	if _, err := exec.LookPath("dcmcjpls"); err != nil {
-		t.Fatalf("dcmcjpls not installed (run scripts/deps.sh test): %v", err)
-	}
+	testtool.Need(t, "dcmcjpls")
 	s := Synth{StudyUID: "1.2", SeriesUID: "1.2.3", SOPUID: "1.2.3.4", PatientID: "B", Rows: 64, Cols: 64, Frames: 3,
 		BitsAllocated: 16, Pixel: func(f, i, _ int) int { return (i*7919 + f*31) % 65536 }}
 	in, err := s.Bytes()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // Synth's RLE Lossless is the standard's: dcmtk's dcmdrle decompresses it
@@ -16,9 +17,7 @@ import (
 // bits, an odd width, runs longer than 128 and literal stretches.
 func TestSynthRLEDecodesWithDcmtk(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("dcmdrle"); err != nil {
-		t.Fatalf("dcmdrle (dcmtk) is needed: %v", err)
-	}
+	testtool.Need(t, "dcmdrle")
 	for _, bits := range []int{8, 16} {
 		pixel := func(f, i, _ int) int {
 			r, c := i/131, i%131

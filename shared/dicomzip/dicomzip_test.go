@@ -15,13 +15,15 @@ import (
 	"testing"
 	"time"
 
+	dcm "github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/dicomzip"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
-	dcm "github.com/suyashkumar/dicom"
-	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 var now = time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
@@ -467,10 +469,7 @@ func TestAnonymizedDownload(t *testing.T) {
 // it adds none.
 func dcmtk(t *testing.T, files map[string][]byte) {
 	t.Helper()
-	mk, err := exec.LookPath("dcmmkdir")
-	if err != nil {
-		t.Fatal("dcmmkdir (dcmtk) is not installed: scripts/deps.sh test")
-	}
+	mk := testtool.Path(t, "dcmmkdir")
 	dir := t.TempDir()
 	for name, b := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -848,6 +847,7 @@ func TestAnonymizedLongValue(t *testing.T) {
 	if err := os.WriteFile(p, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	testtool.Need(t, "dcmdump")
 	if o, err := exec.Command("dcmdump", "-q", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) {
 		t.Errorf("dcmdump: %v\n%.2000s", err, o)
 	}
@@ -909,6 +909,7 @@ func TestConvertedImplicit(t *testing.T) {
 	if err := os.WriteFile(p, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	testtool.Need(t, "dcmdump")
 	if o, err := exec.Command("dcmdump", "-q", "-E", p).CombinedOutput(); err != nil || bytes.Contains(o, []byte("E: ")) || bytes.Contains(o, []byte("W: ")) {
 		t.Errorf("dcmdump: %v\n%.2000s", err, o)
 	}

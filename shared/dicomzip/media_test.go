@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/suyashkumar/dicom/pkg/tag"
+
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicomzip"
-	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // pydicomFiles are public test files of Debian's python3-pydicom, one
@@ -58,11 +60,7 @@ var (
 // their original compressed transfer syntax; then with +I -Nxc, where the
 // profile lets a file-set creator invent those keys, without any error.
 func TestMediaProfileChecks(t *testing.T) {
-	for _, tool := range []string{"zip", "dcmmkdir", "dciodvfy"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed (scripts/deps.sh test)", tool)
-		}
-	}
+	testtool.Need(t, "zip", "dcmmkdir", "dciodvfy")
 	for _, anon := range []bool{false, true} {
 		name := map[bool]string{false: "plain", true: "anonymized"}[anon]
 		t.Run(name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // Issue 9 item 3, imported names: a patient name with characters the
@@ -54,9 +55,7 @@ func TestImportedNameTheLetterCannotPrint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("letter of the imported patient: %v", err)
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Fatal("pdftotext (poppler-utils) is required")
-	}
+	testtool.Need(t, "pdftotext")
 	in := filepath.Join(t.TempDir(), "l.pdf")
 	if err := os.WriteFile(in, pdf, 0o600); err != nil {
 		t.Fatal(err)

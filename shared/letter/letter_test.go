@@ -12,6 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 func sample(t testing.TB, lang string) *letter.Letter {
@@ -42,9 +43,7 @@ func sample(t testing.TB, lang string) *letter.Letter {
 // pdfText extracts the text with poppler's pdftotext, as a reader would see it.
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Fatal("pdftotext (poppler-utils) is required")
-	}
+	testtool.Need(t, "pdftotext")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "l.pdf")
 	if err := os.WriteFile(in, pdf, 0o600); err != nil {

@@ -21,15 +21,14 @@ import (
 
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // raster renders the pages of pdf as 72 dpi grey pixels with poppler's
 // pdftoppm, one PGM per page, concatenated.
 func raster(t testing.TB, pdf []byte) []byte {
 	t.Helper()
-	if _, err := exec.LookPath("pdftoppm"); err != nil {
-		t.Fatal("pdftoppm (poppler-utils) is required")
-	}
+	testtool.Need(t, "pdftoppm")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "l.pdf")
 	if err := os.WriteFile(in, pdf, 0o600); err != nil {

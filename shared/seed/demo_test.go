@@ -21,6 +21,7 @@ import (
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // demoPatients is enough for every exam, every sample file and every demo
@@ -113,11 +114,7 @@ func countsAreStored(t *testing.T, srv *testserver.Server, st storage.Store, res
 // as a picture (not one flat grey).
 func filesAreValid(t *testing.T, srv *testserver.Server, st storage.Store) {
 	ctx := context.Background()
-	for _, tool := range []string{"dciodvfy", "dcmdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is needed (dicom3tools / dcmtk): %v", tool, err)
-		}
-	}
+	testtool.Need(t, "dciodvfy", "dcmdump")
 	var rows []struct {
 		Key   string `bun:"storage_key"`
 		Class string `bun:"sop_class_uid"`
@@ -212,9 +209,7 @@ func samplesJoinStudies(t *testing.T, srv *testserver.Server, st storage.Store) 
 // and reads as the report (pdftotext); some are under embargo, most not.
 func reportsAreThere(t *testing.T, srv *testserver.Server, st storage.Store) {
 	ctx := context.Background()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Fatalf("pdftotext (poppler-utils) is needed: %v", err)
-	}
+	testtool.Need(t, "pdftotext")
 	var studies []store.Study
 	if err := srv.DB.NewSelect().Model(&studies).Where("report_status IN ('preliminary', 'final')").Scan(ctx); err != nil {
 		t.Fatal(err)

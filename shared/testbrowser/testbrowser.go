@@ -1,22 +1,46 @@
 // Package testbrowser starts a real headless Chromium for browser tests. In CI
 // (CI=true) a missing browser fails the test: browser tests are never skipped
-// silently there.
+// silently there. Under `go test -short` (make check) they are skipped.
+//
+// One Chromium serves all the browser tests of a test binary (a package):
+// starting one costs seconds of the two cores. Each test gets a browser
+// context of its own (its own cookies, storage and cache, like a fresh
+// profile), disposed at the test's cleanup. The kernel ends the Chromium
+// with the test binary (chromedp's Pdeathsig), and the next binary removes
+// the profile folders of binaries that are gone.
 package testbrowser
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
-// New returns a chromedp context on a fresh headless Chromium profile,
-// cancelled at cleanup. timeout bounds the whole test.
+var shared struct {
+	once sync.Once
+	ctx  context.Context // the browser; never cancelled
+	err  error
+}
+
+// New returns a chromedp context on a fresh browser context (no cookies, no
+// storage) of the package's headless Chromium, closed at cleanup. timeout
+// bounds the whole test.
 func New(tb testing.TB, timeout time.Duration) context.Context {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs Chromium; skipped under -short")
+	}
 	path := os.Getenv("RADPASS_TEST_CHROMIUM")
 	if path == "" {
 		path, _ = exec.LookPath("chromium")
@@ -27,9 +51,33 @@ func New(tb testing.TB, timeout time.Duration) context.Context {
 		}
 		tb.Skip("no Chromium on this machine; `make test` installs it")
 	}
+	shared.once.Do(func() { shared.ctx, shared.err = start(path) })
+	if shared.err != nil {
+		tb.Fatalf("start Chromium: %v", shared.err)
+	}
+	ctx, cancelCtx := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	tb.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		tb.Fatalf("open a browser context: %v", err)
+	}
+	return ctx
+}
+
+// start runs the Chromium the package's tests share, with its profile in a
+// folder named after this process.
+func start(path string) (context.Context, error) {
+	removeStaleProfiles()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("radpass-chromium-%d", os.Getpid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -41,16 +89,25 @@ func New(tb testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 900),
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	tb.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
+	actx, _ := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, _ := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {
-		tb.Fatalf("start Chromium: %v", err)
+		return nil, err
 	}
-	return ctx
+	return ctx, nil
+}
+
+// removeStaleProfiles deletes the profile folders of test binaries that
+// have exited (their Chromium died with them).
+func removeStaleProfiles() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "radpass-chromium-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "radpass-chromium-"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }

@@ -33,9 +33,13 @@ var (
 )
 
 // AdminURL returns the test cluster's URL or fails the test: tests never skip
-// silently because the database is missing.
+// silently because the database is missing. Under `go test -short` (make
+// check) it skips: the quick tier runs no external service.
 func AdminURL(tb testing.TB) string {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs PostgreSQL; skipped under -short")
+	}
 	u := os.Getenv(EnvVar)
 	if u == "" {
 		tb.Fatalf("%s is not set: run the tests with `make test`, which starts a throwaway PostgreSQL", EnvVar)

@@ -4,7 +4,7 @@
 // read back through Mailpit's HTTP API.
 //
 // The binary is RADPASS_TEST_MAILPIT, else bin/mailpit under the module root,
-// else mailpit on PATH. A missing binary fails the test: it never skips.
+// else mailpit on PATH. A missing binary fails the test; only `go test -short` (make check) skips.
 package testsmtp
 
 import (
@@ -121,6 +121,9 @@ func moduleRoot() (string, error) {
 // fails the test.
 func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs Mailpit; skipped under -short")
+	}
 	var o options
 	for _, f := range opts {
 		f(&o)

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radpass/radpass/shared/dicom/deid"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/radpass/radpass/shared/dicom/deid"
+	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // dciodvfyErrors runs dicom3tools' dciodvfy on a file and returns its
@@ -24,6 +26,7 @@ import (
 // be compared as sets.
 func dciodvfyErrors(t *testing.T, path string) map[string]bool {
 	t.Helper()
+	testtool.Need(t, "dciodvfy", "dcmconv")
 	out, _ := exec.Command("dciodvfy", path).CombinedOutput() // exit status: errors found
 	set := map[string]bool{}
 	for _, l := range strings.Split(string(out), "\n") {

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/deid"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/deid"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 var newUIDRe = regexp.MustCompile(`^2\.25\.[1-9][0-9]*$`)
@@ -288,10 +290,7 @@ func pixels(t *testing.T, b []byte) []byte {
 // dcmtk is not installed; scripts/deps.sh test installs it).
 func dcmdump(t *testing.T, b []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("dcmdump")
-	if err != nil {
-		t.Fatal("dcmdump (dcmtk) is not installed: run scripts/deps.sh test")
-	}
+	bin := testtool.Path(t, "dcmdump")
 	f := filepath.Join(t.TempDir(), "x.dcm")
 	if err := os.WriteFile(f, b, 0o600); err != nil {
 		t.Fatal(err)

@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/dicom/dicomdir"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/radpass/radpass/shared/dicom/dicomdir"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 // Node is a directory record as read back by following the offsets.
@@ -273,10 +275,7 @@ func TestRecordType(t *testing.T) {
 // dcmdump (dcmtk) reads the DICOMDIR as a DICOMDIR without error or warning.
 func dcmdump(t *testing.T, b []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("dcmdump")
-	if err != nil {
-		t.Fatal("dcmdump (dcmtk) is not installed: scripts/deps.sh test")
-	}
+	bin := testtool.Path(t, "dcmdump")
 	f := filepath.Join(t.TempDir(), "DICOMDIR")
 	if err := os.WriteFile(f, b, 0o600); err != nil {
 		t.Fatal(err)

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radpass/radpass/shared/dicom/dicomdir"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/radpass/radpass/shared/dicom/dicomdir"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
 func el(t *testing.T, tg tag.Tag, v any) *dcm.Element {
@@ -121,10 +123,7 @@ func TestRecordsFromDataset(t *testing.T) {
 // dciodvfy (dicom3tools) finds no error in the DICOMDIR.
 func dciodvfy(t *testing.T, b []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("dciodvfy")
-	if err != nil {
-		t.Fatal("dciodvfy (dicom3tools) is not installed: scripts/deps.sh test")
-	}
+	bin := testtool.Path(t, "dciodvfy")
 	f := filepath.Join(t.TempDir(), "DICOMDIR")
 	if err := os.WriteFile(f, b, 0o600); err != nil {
 		t.Fatal(err)

@@ -13,14 +13,14 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/testtool"
 )
 
-// NeedTool fails the test when a reference tool is missing.
+// NeedTool fails the test when a reference tool is missing (skips it
+// under -short).
 func NeedTool(t testing.TB, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s not installed (run scripts/deps.sh test): %v", name, err)
-	}
+	testtool.Need(t, name)
 }
 
 // Convert runs a dcmtk/GDCM converter (tool args... in out) on in.
