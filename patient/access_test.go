@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // signedIn returns a patient client signed in to a dob bucket.
@@ -24,7 +24,7 @@ func signedIn(t *testing.T, srv *testserver.Server, n refnum.Number, d time.Time
 	return c
 }
 
-func withReport(t *testing.T, srv *testserver.Server, st *store.Study, status string, availableAt *time.Time) {
+func withReport(t *testing.T, srv *testserver.Server, st *database.Study, status string, availableAt *time.Time) {
 	t.Helper()
 	if _, err := srv.DB.ExecContext(t.Context(), `UPDATE studies SET report_status = ?, report_text = 'No abnormality. Łódź ß', report_available_at = ? WHERE id = ?`,
 		status, availableAt, st.ID); err != nil {
@@ -45,12 +45,12 @@ func TestReportRoute(t *testing.T) {
 		at        *time.Time
 		want      int
 	}{
-		{"images and report, final, released", store.ScopeImagesReport, false, "final", &past, http.StatusOK},
-		{"no embargo", store.ScopeImagesReport, false, "final", nil, http.StatusOK},
-		{"images only", store.ScopeImages, false, "final", nil, http.StatusNotFound},
-		{"anonymized", store.ScopeImagesReport, true, "final", nil, http.StatusNotFound},
-		{"before the embargo", store.ScopeImagesReport, false, "final", &future, http.StatusNotFound},
-		{"preliminary", store.ScopeImagesReport, false, "preliminary", nil, http.StatusNotFound},
+		{"images and report, final, released", database.ScopeImagesReport, false, "final", &past, http.StatusOK},
+		{"no embargo", database.ScopeImagesReport, false, "final", nil, http.StatusOK},
+		{"images only", database.ScopeImages, false, "final", nil, http.StatusNotFound},
+		{"anonymized", database.ScopeImagesReport, true, "final", nil, http.StatusNotFound},
+		{"before the embargo", database.ScopeImagesReport, false, "final", &future, http.StatusNotFound},
+		{"preliminary", database.ScopeImagesReport, false, "preliminary", nil, http.StatusNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,8 +83,8 @@ func TestBucketIsolation(t *testing.T) {
 		INSERT INTO instances (series_id, sop_uid, sop_class_uid, storage_key, frames) SELECT id, '2.25.78', '1.2.840.10008.5.1.4.1.1.2', 'deadbeef', 1 FROM se RETURNING id`, sb.ID).Scan(t.Context(), &inst); err != nil {
 		t.Fatal(err)
 	}
-	f.srv.MustBucket(t, f.staff, []*store.Study{sb}, testserver.BucketSpec{Scope: store.ScopeImagesReport})
-	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Scope: store.ScopeImagesReport})
+	f.srv.MustBucket(t, f.staff, []*database.Study{sb}, testserver.BucketSpec{Scope: database.ScopeImagesReport})
+	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Scope: database.ScopeImagesReport})
 	c := signedIn(t, f.srv, n, birth)
 	id := strconv.FormatInt(sb.ID, 10)
 	for _, path := range []string{"/p/studies/" + id, "/p/studies/" + id + "/report", "/p/studies/" + id + "/report.pdf", "/p/images/" + strconv.FormatInt(inst, 10)} {
@@ -101,7 +101,7 @@ func TestRevokedBucketEndsSession(t *testing.T) {
 	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
 	c := signedIn(t, f.srv, n, birth)
 	c.GetDoc("/p/", http.StatusOK)
-	admin := testserver.MustUser(t, f.srv.DB, "boss", store.RoleAdmin, f.dept)
+	admin := testserver.MustUser(t, f.srv.DB, "boss", database.RoleAdmin, f.dept)
 	if _, err := f.srv.App.Buckets.Revoke(t.Context(), admin, b.ID, "127.0.0.1", "letter sent to the wrong address"); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
 )
 
 // On a phone, an anonymized bucket's viewer opens on a left-out image: the

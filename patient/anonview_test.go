@@ -14,13 +14,13 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testserver"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // burnCase is one file built from a real sample with dcmodify: its SOP
@@ -138,7 +138,7 @@ type burnFixture struct {
 	blobs       storage.Store
 	study       int64
 	anon, plain *testserver.Client
-	anonB       *store.Bucket
+	anonB       *database.Bucket
 	anonRef     string           // the anonymized bucket's reference number
 	inst        map[string]int64 // case name -> instance id
 	series      map[string]int64 // case name -> series id
@@ -148,7 +148,7 @@ func newBurnFixture(t *testing.T) *burnFixture {
 	t.Helper()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	blobs, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
 	if err != nil {
 		t.Fatal(err)
@@ -174,10 +174,10 @@ func newBurnFixture(t *testing.T) *burnFixture {
 		}
 		f.inst[name], f.series[name] = row.ID, row.SeriesID
 	}
-	b, n := srv.MustBucket(t, u, []*store.Study{{ID: f.study}}, testserver.BucketSpec{Anonymize: true, Language: "nl"})
+	b, n := srv.MustBucket(t, u, []*database.Study{{ID: f.study}}, testserver.BucketSpec{Anonymize: true, Language: "nl"})
 	f.anonB, f.anonRef = b, n.Canonical()
 	f.anon = signedInAt(t, srv, n)
-	_, n = srv.MustBucket(t, u, []*store.Study{{ID: f.study}}, testserver.BucketSpec{Language: "en"})
+	_, n = srv.MustBucket(t, u, []*database.Study{{ID: f.study}}, testserver.BucketSpec{Language: "en"})
 	f.plain = signedInAt(t, srv, n)
 	return f
 }

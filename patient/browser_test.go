@@ -9,9 +9,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // phone puts the tab at a 360 px wide phone viewport with touch.
@@ -25,7 +25,7 @@ func phone(p testbrowser.Page) {
 func TestBrowserPatientWithBirthDate(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ct := srv.MustImportSamples(t, d)
 	ctx := context.Background()
 	if _, err := srv.DB.ExecContext(ctx, `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
@@ -34,8 +34,8 @@ func TestBrowserPatientWithBirthDate(t *testing.T) {
 	if _, err := srv.DB.ExecContext(ctx, `UPDATE studies SET report_status = 'final', report_text = 'No abnormality.' WHERE id = ?`, ct); err != nil {
 		t.Fatal(err)
 	}
-	study := &store.Study{ID: ct}
-	_, n := srv.MustBucket(t, u, []*store.Study{study}, testserver.BucketSpec{Scope: store.ScopeImagesReport})
+	study := &database.Study{ID: ct}
+	_, n := srv.MustBucket(t, u, []*database.Study{study}, testserver.BucketSpec{Scope: database.ScopeImagesReport})
 
 	bctx := testbrowser.New(t, 120*time.Second)
 	p := testbrowser.Page{TB: t, Ctx: bctx}
@@ -91,14 +91,14 @@ func TestBrowserPatientWithBirthDate(t *testing.T) {
 func TestBrowserPatientEmailCodeAndLockout(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ct := srv.MustImportSamples(t, d)
 	ctx := context.Background()
 	if _, err := srv.DB.ExecContext(ctx, `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
 		t.Fatal(err)
 	}
-	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
-	_, locked := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "max@example.org"})
+	_, n := srv.MustBucket(t, u, []*database.Study{{ID: ct}}, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org"})
+	_, locked := srv.MustBucket(t, u, []*database.Study{{ID: ct}}, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "max@example.org"})
 
 	bctx := testbrowser.New(t, 180*time.Second)
 	p := testbrowser.Page{TB: t, Ctx: bctx}

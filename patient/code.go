@@ -9,8 +9,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -23,14 +23,14 @@ type codeView struct {
 	Attempts int
 }
 
-func masked(b *store.Bucket) string {
-	if b.Verification == store.VerifySMS {
+func masked(b *database.Bucket) string {
+	if b.Verification == database.VerifySMS {
 		return letter.MaskPhone(b.Destination)
 	}
 	return letter.MaskEmail(b.Destination)
 }
 
-func (h *Handlers) codePage(c fiber.Ctx, b *store.Bucket, notice string) *web.Page {
+func (h *Handlers) codePage(c fiber.Ctx, b *database.Bucket, notice string) *web.Page {
 	p := web.NewPage(c, "patient.code.title", nil)
 	v := codeView{Channel: b.Verification, Masked: masked(b), Left: buckets.MaxFailures - b.Failures}
 	if notice != "" {
@@ -132,9 +132,9 @@ func (h *Handlers) closedSince(c fiber.Ctx, id int64) error {
 	}
 	o := buckets.Blocked
 	switch b.EffectiveState(h.Buckets.Today()) {
-	case store.BucketRevoked:
+	case database.BucketRevoked:
 		o = buckets.Revoked
-	case store.BucketExpired:
+	case database.BucketExpired:
 		o = buckets.Expired
 	}
 	return h.renderClosed(c, o, b)
@@ -144,7 +144,7 @@ func (h *Handlers) closedSince(c fiber.Ctx, id int64) error {
 // (buckets.SendCode). It returns "" when the code went out, else the i18n
 // key of what to tell the patient; a failed send is logged without the code
 // or the destination.
-func (h *Handlers) send(c fiber.Ctx, b *store.Bucket) string {
+func (h *Handlers) send(c fiber.Ctx, b *database.Bucket) string {
 	ctx := c.Context()
 	err := h.Buckets.SendCode(ctx, h.Notify, b.ID, c.IP())
 	var se *buckets.SendError

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/notify"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
-	"github.com/radpass/radpass/shared/testsmtp"
+	"github.com/radpass/radpass/shared/testkit/testserver"
+	"github.com/radpass/radpass/shared/testkit/testsmtp"
 )
 
 var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
@@ -54,7 +54,7 @@ func failuresOf(t *testing.T, srv *testserver.Server, id int64) (int, string) {
 // make run demo has no SMTP), masked destination, one wrong code counted.
 func TestEmailCodeThroughDevOutbox(t *testing.T) {
 	f := newFixture(t)
-	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe.lukasik@example.org"})
+	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe.lukasik@example.org"})
 	c := f.srv.Client(t)
 	c.Get("/")
 	res, _ := c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
@@ -98,7 +98,7 @@ func TestEmailCodeThroughDevOutbox(t *testing.T) {
 // are refused, and the patient is told whom to call.
 func TestFiveWrongCodesBlock(t *testing.T) {
 	f := newFixture(t)
-	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org"})
 	c := f.srv.Client(t)
 	c.Get("/")
 	c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
@@ -116,7 +116,7 @@ func TestFiveWrongCodesBlock(t *testing.T) {
 	if last.StatusCode != http.StatusForbidden || !strings.Contains(body, "blocked") {
 		t.Fatalf("fifth wrong code answered %d", last.StatusCode)
 	}
-	if fails, state := failuresOf(t, f.srv, b.ID); fails != 5 || state != store.BucketBlocked {
+	if fails, state := failuresOf(t, f.srv, b.ID); fails != 5 || state != database.BucketBlocked {
 		t.Fatalf("failures %d state %s", fails, state)
 	}
 	if res, _ := c.PostForm("/p/code", url.Values{"code": {code}}); res.StatusCode == http.StatusSeeOther {
@@ -133,7 +133,7 @@ func TestFiveWrongCodesBlock(t *testing.T) {
 // "Send a new code" within a minute is refused; the counter never resets.
 func TestResendCooldownKeepsCounter(t *testing.T) {
 	f := newFixture(t)
-	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org"})
 	c := f.srv.Client(t)
 	c.Get("/")
 	c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
@@ -157,10 +157,10 @@ func TestEmailCodeThroughRealSMTP(t *testing.T) {
 		c.Notify.SMTPHost, c.Notify.SMTPPort, c.Notify.SMTPTLS, c.Notify.SMTPFrom = mail.Host, mail.Port, "none", "RadPass <noreply@radpass.test>"
 	})
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	bd := birth
 	st := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
-	_, n := srv.MustBucket(t, u, []*store.Study{st}, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org", Language: "de"})
+	_, n := srv.MustBucket(t, u, []*database.Study{st}, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org", Language: "de"})
 	c := srv.Client(t)
 	c.Get("/")
 	c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
@@ -214,10 +214,10 @@ func TestSMSCodeThroughVonage(t *testing.T) {
 		c.Notify.VonageAPIKey, c.Notify.VonageAPISecret, c.Notify.VonageBaseURL, c.Notify.SMSFrom = "key", "secret", api.URL, "RadPass"
 	})
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	bd := birth
 	st := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
-	b, n := srv.MustBucket(t, u, []*store.Study{st}, testserver.BucketSpec{Verification: store.VerifySMS, Destination: "+32470123489"})
+	b, n := srv.MustBucket(t, u, []*database.Study{st}, testserver.BucketSpec{Verification: database.VerifySMS, Destination: "+32470123489"})
 	c := srv.Client(t)
 	c.Get("/")
 	res, _ := c.PostForm("/p/signin", signInForm(n.Canonical(), birth))
@@ -255,7 +255,7 @@ func TestSMSCodeThroughVonage(t *testing.T) {
 // code still opens the bucket.
 func TestSecondSignInWithinCooldownKeepsTheCode(t *testing.T) {
 	f := newFixture(t)
-	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org"})
 	c := f.srv.Client(t)
 	c.Get("/")
 	c.PostForm("/p/signin", signInForm(n.Canonical(), birth))

@@ -7,9 +7,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A sign-in answered in place (htmx swaps the viewer into the start page)
@@ -19,12 +19,12 @@ import (
 func TestBrowserFormsWorkAfterInPlaceSignIn(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ct := srv.MustImportSamples(t, d)
 	if _, err := srv.DB.ExecContext(context.Background(), `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
 		t.Fatal(err)
 	}
-	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{})
+	_, n := srv.MustBucket(t, u, []*database.Study{{ID: ct}}, testserver.BucketSpec{})
 
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 90*time.Second)}
 	p.Do("open the QR link", chromedp.Navigate(srv.URL+"/?ref="+n.Canonical()), chromedp.WaitVisible(chromedp.CSS("#dob-day")))

@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // CSRF tokens are bound to the patient session, as to the staff one: a token
@@ -87,7 +87,7 @@ func TestPatientHTMXSignInRebindsCSRF(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	srv.MustImportSamples(t, d)
 	var study int64
 	if err := srv.DB.NewRaw(`SELECT se.study_id FROM instances i JOIN series se ON se.id = i.series_id ORDER BY i.size_bytes LIMIT 1`).Scan(t.Context(), &study); err != nil {
@@ -96,7 +96,7 @@ func TestPatientHTMXSignInRebindsCSRF(t *testing.T) {
 	if _, err := srv.DB.ExecContext(t.Context(), `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, study); err != nil {
 		t.Fatal(err)
 	}
-	_, n := srv.MustBucket(t, u, []*store.Study{{ID: study}}, testserver.BucketSpec{})
+	_, n := srv.MustBucket(t, u, []*database.Study{{ID: study}}, testserver.BucketSpec{})
 	c := srv.Client(t)
 	c.Get("/")
 	before := c.CSRF

@@ -6,8 +6,8 @@ import (
 	"io"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // slowZipClient signs a patient in to a bucket with the sample file nearest
@@ -16,7 +16,7 @@ func slowZipClient(t *testing.T) *testserver.Client {
 	t.Helper()
 	srv := testserver.NewSlowLine(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	srv.MustImportSamples(t, d)
 	ctx := t.Context()
 	var study int64
@@ -26,7 +26,7 @@ func slowZipClient(t *testing.T) *testserver.Client {
 	if _, err := srv.DB.ExecContext(ctx, `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, study); err != nil {
 		t.Fatal(err)
 	}
-	_, n := srv.MustBucket(t, u, []*store.Study{{ID: study}}, testserver.BucketSpec{})
+	_, n := srv.MustBucket(t, u, []*database.Study{{ID: study}}, testserver.BucketSpec{})
 	return signedInAt(t, srv, n)
 }
 

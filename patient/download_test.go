@@ -14,25 +14,25 @@ import (
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // downloadFixture imports the real samples and prints a bucket of the CT study.
-func downloadFixture(t *testing.T, anonymize bool) (*testserver.Server, *testserver.Client, *store.Bucket, string) {
+func downloadFixture(t *testing.T, anonymize bool) (*testserver.Server, *testserver.Client, *database.Bucket, string) {
 	t.Helper()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ct := srv.MustImportSamples(t, d)
 	ctx := context.Background()
-	var p store.Patient
+	var p database.Patient
 	if err := srv.DB.NewRaw(`UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?) RETURNING *`, ct).Scan(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	// What identifies the patient in the files: the DICOM name and the ID.
 	family := p.PatientID + "|" + p.FamilyName + "^" + p.GivenName
-	b, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Anonymize: anonymize, Language: "nl"})
+	b, n := srv.MustBucket(t, u, []*database.Study{{ID: ct}}, testserver.BucketSpec{Anonymize: anonymize, Language: "nl"})
 	c := signedInAt(t, srv, n)
 	return srv, c, b, family
 }

@@ -13,12 +13,12 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/dicomzip"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A study holding a file that stores its attributes as UN (pydicom's
@@ -31,7 +31,7 @@ func TestDownloadOfUNFileIsComplete(t *testing.T) {
 	for _, anon := range []bool{false, true} {
 		srv := testserver.New(t)
 		d := testserver.MustDepartment(t, srv.DB, "NORTH")
-		u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+		u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 		st, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
 		if err != nil {
 			t.Fatal(err)
@@ -55,7 +55,7 @@ func TestDownloadOfUNFileIsComplete(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		_, n := srv.MustBucket(t, u, []*store.Study{{ID: res.StudyID}}, testserver.BucketSpec{Anonymize: anon, Language: "en"})
+		_, n := srv.MustBucket(t, u, []*database.Study{{ID: res.StudyID}}, testserver.BucketSpec{Anonymize: anon, Language: "en"})
 		c := signedInAt(t, srv, n)
 		if anon {
 			// A row without its class may hold burned-in text: an anonymized

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Non-BMP input (emoji, math letters) in every patient field, 120 times in
@@ -16,7 +16,7 @@ import (
 func TestNonBMPInputInParallel(t *testing.T) {
 	f := newFixture(t)
 	f.srv.App.Patient.IPThrottle = nil // all from one address
-	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org"})
 	forms := []url.Values{
 		{"ref": {"😀😀😀😀-𝐀𝐁𝐂𝐃"}, "dob_day": {"9"}, "dob_month": {"3"}, "dob_year": {"1961"}},
 		{"ref": {n.Canonical()}, "dob_day": {"𝟗"}, "dob_month": {"3"}, "dob_year": {"1961"}},

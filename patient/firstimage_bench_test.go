@@ -9,9 +9,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkTimeToFirstImage: from pressing the sign-in button to the first
@@ -23,7 +23,7 @@ import (
 func BenchmarkTimeToFirstImage(b *testing.B) {
 	srv := testserver.New(b)
 	d := testserver.MustDepartment(b, srv.DB, "NORTH")
-	u := testserver.MustUser(b, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(b, srv.DB, "ann", database.RoleStaff, d)
 	ct := srv.MustImportSamples(b, d)
 	if _, err := srv.DB.ExecContext(context.Background(), `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
 		b.Fatal(err)
@@ -34,7 +34,7 @@ func BenchmarkTimeToFirstImage(b *testing.B) {
 	var times []time.Duration
 	b.ResetTimer()
 	for i := 0; i < 10; i++ {
-		_, n := srv.MustBucket(b, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{})
+		_, n := srv.MustBucket(b, u, []*database.Study{{ID: ct}}, testserver.BucketSpec{})
 		ctx := testbrowser.New(b, 120*time.Second)
 		p := testbrowser.Page{TB: b, Ctx: ctx}
 		phone(p)

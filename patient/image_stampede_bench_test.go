@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkImageStampede: 100 parallel requests of one patient session for

@@ -11,7 +11,7 @@ import (
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // radiograph is a 2 MB 16-bit image, big enough that parallel requests

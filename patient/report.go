@@ -7,13 +7,13 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
 // reportView is the report page.
 type reportView struct {
-	Study *store.Study
+	Study *database.Study
 	Name  string
 }
 
@@ -57,7 +57,7 @@ func (h *Handlers) ReportPDF(c fiber.Ctx) error {
 	return web.SendStream(c, blob, int(blob.Size()), web.DownloadMax)
 }
 
-func (h *Handlers) reportStudy(c fiber.Ctx) (*store.Study, error) {
+func (h *Handlers) reportStudy(c fiber.Ctx) (*database.Study, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return nil, fiber.ErrNotFound

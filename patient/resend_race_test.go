@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // "Send a new code" while the access is being closed: the patient passed
@@ -21,12 +21,12 @@ func TestResendWhileTheBucketCloses(t *testing.T) {
 	for _, c := range []struct {
 		state, heading string
 	}{
-		{store.BucketBlocked, "Access blocked"},
-		{store.BucketRevoked, "Access withdrawn"},
+		{database.BucketBlocked, "Access blocked"},
+		{database.BucketRevoked, "Access withdrawn"},
 	} {
 		t.Run(c.state, func(t *testing.T) {
 			f := newFixture(t)
-			b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe@example.org"})
+			b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe@example.org"})
 			cl := f.srv.Client(t)
 			cl.Get("/")
 			if res, _ := cl.PostForm("/p/signin", signInForm(n.Canonical(), birth)); res.StatusCode != http.StatusSeeOther {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -22,7 +22,7 @@ const (
 )
 
 // bucketOf is the request's bucket (set by RequireStage).
-func bucketOf(c fiber.Ctx) *store.Bucket { return web.CurrentBucket(c) }
+func bucketOf(c fiber.Ctx) *database.Bucket { return web.CurrentBucket(c) }
 
 // RequireStage lets a request through only with a session at stage whose
 // bucket still opens: active and within its validity. Every request
@@ -68,7 +68,7 @@ func (h *Handlers) signedOut(c fiber.Ctx) error {
 // sign-in's audit row (queued on w), or neither is. Only the tx is used,
 // never the pool. The returned answer sets the cookie: call it once the
 // transaction has committed.
-func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *store.Bucket, stage string) (answer func(), err error) {
+func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *database.Bucket, stage string) (answer func(), err error) {
 	s, err := h.Sessions.Get(c) // loaded before the transaction began
 	if err != nil {
 		return nil, err
@@ -98,4 +98,4 @@ func (h *Handlers) SignOut(c fiber.Ctx) error {
 }
 
 // patientActor names a bucket in the audit trail.
-func patientName(b *store.Bucket) string { return "bucket:" + itoa(b.ID) }
+func patientName(b *database.Bucket) string { return "bucket:" + itoa(b.ID) }

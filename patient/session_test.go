@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The patient session ends after 15 idle minutes and 2 hours in all,

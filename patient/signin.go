@@ -12,10 +12,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -203,10 +203,10 @@ func (h *Handlers) renderSignIn(c fiber.Ctx, status int, p *web.Page) error {
 type closedView struct {
 	Reason     string // blocked, expired, revoked
 	ValidUntil string
-	Dept       *store.Department
+	Dept       *database.Department
 }
 
-func (h *Handlers) renderClosed(c fiber.Ctx, o buckets.Outcome, b *store.Bucket) error {
+func (h *Handlers) renderClosed(c fiber.Ctx, o buckets.Outcome, b *database.Bucket) error {
 	_ = h.Sessions.Destroy(c)
 	p := web.NewPage(c, "patient.closed.title", nil)
 	p.Data = closedView{Reason: o.String(), ValidUntil: letter.FormatDate(p.Lang, b.ValidUntil), Dept: b.Department}
@@ -242,7 +242,7 @@ func echo(s string, n int) string {
 // insideTarget is where a signed-in patient goes: straight to the viewer
 // when the bucket holds one study (the first image sooner on a slow phone),
 // else to the list of studies.
-func (h *Handlers) insideTarget(ctx context.Context, db bun.IDB, b *store.Bucket) (string, error) {
+func (h *Handlers) insideTarget(ctx context.Context, db bun.IDB, b *database.Bucket) (string, error) {
 	id, err := h.Buckets.OnlyStudy(ctx, db, b.ID)
 	if err != nil || id == 0 {
 		return "/p/", err
@@ -251,7 +251,7 @@ func (h *Handlers) insideTarget(ctx context.Context, db bun.IDB, b *store.Bucket
 }
 
 // toInside sends a signed-in patient to the page to (insideTarget).
-func (h *Handlers) toInside(c fiber.Ctx, b *store.Bucket, to string) error {
+func (h *Handlers) toInside(c fiber.Ctx, b *database.Bucket, to string) error {
 	id, ok := strings.CutPrefix(to, "/p/studies/")
 	if !ok || !web.IsHTMX(c) {
 		return web.Redirect(c, to)

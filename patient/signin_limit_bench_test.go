@@ -12,9 +12,9 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkAddressLimit measures the per-address slow-down and the
@@ -34,9 +34,9 @@ func BenchmarkAddressLimit(b *testing.B) {
 	}
 	srv := testserver.New(b, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
 	dept := testserver.MustDepartment(b, srv.DB, "NORTH")
-	staff := testserver.MustUser(b, srv.DB, "ann", store.RoleStaff, dept)
+	staff := testserver.MustUser(b, srv.DB, "ann", database.RoleStaff, dept)
 	bd := birth
-	studies := []*store.Study{testserver.MustPatientStudy(b, srv.DB, dept, "P001", "Łukasik", "Zoë", &bd)}
+	studies := []*database.Study{testserver.MustPatientStudy(b, srv.DB, dept, "P001", "Łukasik", "Zoë", &bd)}
 	lim := srv.App.Patient.IPThrottle
 	c := srv.Client(b)
 	c.Get("/")

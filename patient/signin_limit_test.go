@@ -14,7 +14,7 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // unknownNumber is a well-formed reference number no bucket has.

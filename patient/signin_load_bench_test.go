@@ -14,9 +14,9 @@ import (
 	"github.com/gofiber/fiber/v3"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkSignInLoad is the patient sign-in (number + date of birth) under
@@ -134,7 +134,7 @@ func BenchmarkSignInLoad(b *testing.B) {
 		}
 	}
 	var blocked int
-	if err := f.srv.DB.NewRaw(`SELECT count(*) FROM buckets WHERE state = ?`, store.BucketBlocked).Scan(context.Background(), &blocked); err != nil || blocked != 0 {
+	if err := f.srv.DB.NewRaw(`SELECT count(*) FROM buckets WHERE state = ?`, database.BucketBlocked).Scan(context.Background(), &blocked); err != nil || blocked != 0 {
 		b.Fatalf("%d buckets blocked (%v)", blocked, err)
 	}
 	b.Logf("counters exact: %d buckets with exactly 3 failures, none blocked", len(wrongCounts))

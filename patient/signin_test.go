@@ -9,29 +9,29 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 var birth = time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	srv     *testserver.Server
-	dept    *store.Department
-	staff   *store.User
-	studies []*store.Study
+	dept    *database.Department
+	staff   *database.User
+	studies []*database.Study
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	bd := birth
 	s1 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 	s2 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
-	return &fixture{srv: srv, dept: d, staff: u, studies: []*store.Study{s1, s2}}
+	return &fixture{srv: srv, dept: d, staff: u, studies: []*database.Study{s1, s2}}
 }
 
 func signInForm(ref string, d time.Time) url.Values {

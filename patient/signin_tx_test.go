@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The "signin ok" audit row and the session row are one transaction: when
@@ -64,7 +64,7 @@ func TestSignInAuditAndSessionCommitTogether(t *testing.T) {
 func TestCodeSignInAuditAndSessionCommitTogether(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: "zoe.lukasik@example.org"})
+	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "zoe.lukasik@example.org"})
 	c := f.srv.Client(t)
 	c.Get("/")
 	if res, _ := c.PostForm("/p/signin", signInForm(n.Canonical(), birth)); res.StatusCode != http.StatusSeeOther {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func TestHomeSpeaksThePatientsLanguage(t *testing.T) {

@@ -6,15 +6,15 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
 // studiesView is the bucket's start page.
 type studiesView struct {
-	Bucket  *store.Bucket
+	Bucket  *database.Bucket
 	Name    string // the patient's name, or "Anonymous 123456"
-	Studies []*store.Study
+	Studies []*database.Study
 	// Anon replaces Studies for an anonymized bucket: only what the
 	// de-identified files keep.
 	Anon     []buckets.AnonStudy
@@ -47,7 +47,7 @@ func (h *Handlers) Studies(c fiber.Ctx) error {
 }
 
 // displayName is what the patient pages call the patient.
-func displayName(p *web.Page, b *store.Bucket) string {
+func displayName(p *web.Page, b *database.Bucket) string {
 	if b.Anonymized {
 		return p.T("patient.anonymous", "Number", b.AnonNumber)
 	}

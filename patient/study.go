@@ -9,7 +9,7 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -48,7 +48,7 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 
 // studyPage builds the viewer page of study id for bucket b, recording the
 // view (study, and the series shown).
-func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page, error) {
+func (h *Handlers) studyPage(c fiber.Ctx, b *database.Bucket, id int64) (*web.Page, error) {
 	ctx := c.Context()
 	study, err := h.Buckets.Study(ctx, buckets.Patient(b), id)
 	if err != nil {
@@ -58,7 +58,7 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 	shown := study
 	var anon *buckets.AnonStudy
 	if b.Anonymized {
-		sums, err := h.Buckets.AnonStudies(ctx, []*store.Study{study})
+		sums, err := h.Buckets.AnonStudies(ctx, []*database.Study{study})
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *store.Bucket, id int64) (*web.Page,
 // series whose first image is such an image takes its first shown image as
 // thumbnail (none if all are left out), and series descriptions (removed
 // from the de-identified files) go.
-func (h *Handlers) leaveOut(ctx context.Context, b *store.Bucket, v *viewer.StudyView) error {
+func (h *Handlers) leaveOut(ctx context.Context, b *database.Bucket, v *viewer.StudyView) error {
 	var ids []int64
 	for _, se := range v.Series {
 		if se.ThumbID != 0 {
@@ -151,6 +151,6 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 }
 
 // recordView writes a view of patient data by bucket b, once per key and half hour.
-func (h *Handlers) recordView(c fiber.Ctx, b *store.Bucket, action, key string, details map[string]any) error {
+func (h *Handlers) recordView(c fiber.Ctx, b *database.Bucket, action, key string, details map[string]any) error {
 	return h.Audit.RecordView(c.Context(), audit.Patient(&b.ID, c.IP()).Event(action, &b.DepartmentID, details), key)
 }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The patient viewer fits the viewport (issue 14): at each size a phone, a
@@ -25,7 +25,7 @@ import (
 func TestBrowserPatientViewerFits(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ct := srv.MustImportSamples(t, d)
 	ctx := context.Background()
 	if _, err := srv.DB.ExecContext(ctx, `UPDATE patients SET birth_date = '1961-03-09' WHERE id = (SELECT patient_id FROM studies WHERE id = ?)`, ct); err != nil {
@@ -36,7 +36,7 @@ func TestBrowserPatientViewerFits(t *testing.T) {
 	}
 	srv.MustCopyInstances(t, ct, 4)
 	tall := srv.MustMoveTallSeries(t, ct)
-	_, n := srv.MustBucket(t, u, []*store.Study{{ID: ct}}, testserver.BucketSpec{Scope: store.ScopeImagesReport})
+	_, n := srv.MustBucket(t, u, []*database.Study{{ID: ct}}, testserver.BucketSpec{Scope: database.ScopeImagesReport})
 
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 240*time.Second)}
 	p.Emulate(testbrowser.ViewerViewports[1])

@@ -10,7 +10,7 @@ work=$RADPASS_BENCH_TMP/dicom-import
 rm -rf "$work"
 mkdir -p "$work"
 [ -x bin/radpass ] || go build -o bin/radpass ./cmd/radpass
-go run ./shared/ingest/benchgen -out "$work/files" -mb "${BENCH_DICOM_MB:-520}"
+go run ./scripts/benchgen -out "$work/files" -mb "${BENCH_DICOM_MB:-520}"
 
 db=dicom_bench_$$
 psql -q "$RADPASS_TEST_DATABASE_URL" -c "CREATE DATABASE $db"

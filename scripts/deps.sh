@@ -45,7 +45,7 @@ if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/axe-co
 fi
 mkdir -p static/vendor
 cp -p node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-# Mailpit, the real SMTP server of the e-mail tests (shared/testsmtp), built
+# Mailpit, the real SMTP server of the e-mail tests (shared/testkit/testsmtp), built
 # from the Go module proxy into bin/ (pinned; the test never skips without it).
 MAILPIT_VERSION=v1.27.11
 if [ "${1:-run}" = test ] && [ ! -x bin/mailpit ]; then

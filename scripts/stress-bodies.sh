@@ -13,7 +13,7 @@ work=$RADPASS_BENCH_TMP/stress-bodies
 rm -rf "$work"
 mkdir -p "$work"
 [ -x bin/radpass ] || go build -o bin/radpass ./cmd/radpass
-go build -o "$work/stressbodies" ./shared/dicomweb/stressbodies
+go build -o "$work/stressbodies" ./scripts/stress-bodies
 
 db=stress_bodies_$$
 psql -q "$RADPASS_TEST_DATABASE_URL" -c "CREATE DATABASE $db"

@@ -13,20 +13,20 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // adminFixture is two departments with users, a group, a label, a study and
 // a logo in department A, whose names all carry the marker secretA.
 type adminFixture struct {
 	srv    *testserver.Server
-	a, b   *store.Department
-	target *store.User // a staff user of A
-	group  *store.Group
-	label  *store.Label
-	study  *store.Study
+	a, b   *database.Department
+	target *database.User // a staff user of A
+	group  *database.Group
+	label  *database.Label
+	study  *database.Study
 }
 
 const secretA = "SECRET-A"
@@ -38,12 +38,12 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	f := &adminFixture{srv: srv}
 	f.a = testserver.MustDepartment(t, srv.DB, "DEPT-A")
 	f.b = testserver.MustDepartment(t, srv.DB, "DEPT-B")
-	f.target = testserver.MustUser(t, srv.DB, "target.a", store.RoleStaff, f.a)
+	f.target = testserver.MustUser(t, srv.DB, "target.a", database.RoleStaff, f.a)
 	if _, err := srv.DB.NewUpdate().Model(f.target).Set("display_name = ?", secretA+" Target").WherePK().Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.group = &store.Group{DepartmentID: f.a.ID, Name: secretA + " group"}
-	f.label = &store.Label{DepartmentID: f.a.ID, Name: secretA + " label", Color: "#c0392b"}
+	f.group = &database.Group{DepartmentID: f.a.ID, Name: secretA + " group"}
+	f.label = &database.Label{DepartmentID: f.a.ID, Name: secretA + " label", Color: "#c0392b"}
 	for _, v := range []any{f.group, f.label} {
 		if _, err := srv.DB.NewInsert().Model(v).Exec(ctx); err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.DB.NewInsert().Model(&store.DepartmentLogo{DepartmentID: f.a.ID, PNG: png, Width: w, Height: h}).Exec(ctx); err != nil {
+	if _, err := srv.DB.NewInsert().Model(&database.DepartmentLogo{DepartmentID: f.a.ID, PNG: png, Width: w, Height: h}).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -83,13 +83,13 @@ func (f *adminFixture) fresh(t *testing.T, kind, name string) int64 {
 	ctx := context.Background()
 	switch kind {
 	case "group":
-		g := &store.Group{DepartmentID: f.a.ID, Name: secretA + " " + name}
+		g := &database.Group{DepartmentID: f.a.ID, Name: secretA + " " + name}
 		if _, err := f.srv.DB.NewInsert().Model(g).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		return g.ID
 	case "label":
-		l := &store.Label{DepartmentID: f.a.ID, Name: secretA + " " + name, Color: "#2e86c1"}
+		l := &database.Label{DepartmentID: f.a.ID, Name: secretA + " " + name, Color: "#2e86c1"}
 		if _, err := f.srv.DB.NewInsert().Model(l).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -100,9 +100,9 @@ func (f *adminFixture) fresh(t *testing.T, kind, name string) int64 {
 }
 
 // studyLabelFor puts the fixture's label on the study for u and returns the row id.
-func (f *adminFixture) studyLabelFor(t *testing.T, u *store.User) int64 {
+func (f *adminFixture) studyLabelFor(t *testing.T, u *database.User) int64 {
 	t.Helper()
-	sl := &store.StudyLabel{StudyID: f.study.ID, LabelID: f.label.ID, UserID: &u.ID}
+	sl := &database.StudyLabel{StudyID: f.study.ID, LabelID: f.label.ID, UserID: &u.ID}
 	if _, err := f.srv.DB.NewInsert().Model(sl).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +118,14 @@ func TestAdminRoutesAuthorization(t *testing.T) {
 	f := newAdminFixture(t)
 	type role struct {
 		name   string
-		user   *store.User
+		user   *database.User
 		client *testserver.Client
 		seesA  bool // may see department A's data
 	}
-	ann, annC := f.srv.SignedIn(t, "ann", store.RoleStaff, f.a)
-	adam, adamC := f.srv.SignedIn(t, "adam", store.RoleAdmin, f.a)
-	bert, bertC := f.srv.SignedIn(t, "bert", store.RoleAdmin, f.b)
-	desk, deskC := f.srv.SignedIn(t, "desk", store.RoleServiceDesk, nil)
+	ann, annC := f.srv.SignedIn(t, "ann", database.RoleStaff, f.a)
+	adam, adamC := f.srv.SignedIn(t, "adam", database.RoleAdmin, f.a)
+	bert, bertC := f.srv.SignedIn(t, "bert", database.RoleAdmin, f.b)
+	desk, deskC := f.srv.SignedIn(t, "desk", database.RoleServiceDesk, nil)
 	roles := []role{
 		{"staff", ann, annC, false},
 		{"admin-own", adam, adamC, true},

@@ -8,13 +8,13 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
 // adminOnly refuses plain staff: the administration pages are for department
 // admins and the service desk.
-func adminOnly(u *store.User) error {
+func adminOnly(u *database.User) error {
 	if u == nil || (!u.IsAdmin() && !u.IsServiceDesk()) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
@@ -64,7 +64,7 @@ func flash(c fiber.Ctx, p *web.Page) {
 }
 
 // deptQuery is "?department=ID" for the service desk (who chooses), "" for admins.
-func deptQuery(u *store.User, id int64, sep string) string {
+func deptQuery(u *database.User, id int64, sep string) string {
 	if !u.IsServiceDesk() {
 		return ""
 	}
@@ -73,7 +73,7 @@ func deptQuery(u *store.User, id int64, sep string) string {
 
 // serviceDeskChoice fills the department choice the service desk's pages
 // show (nothing for others).
-func (h *Handlers) serviceDeskChoice(c fiber.Ctx, u *store.User, on *bool, list *[]store.Department) error {
+func (h *Handlers) serviceDeskChoice(c fiber.Ctx, u *database.User, on *bool, list *[]database.Department) error {
 	if !u.IsServiceDesk() {
 		return nil
 	}

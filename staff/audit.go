@@ -15,7 +15,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -37,7 +37,7 @@ type auditData struct {
 	PrevURL     string
 	CSVURL      string
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []database.Department
 	DeptNames   map[int64]string
 }
 
@@ -46,7 +46,7 @@ type auditData struct {
 const auditExportTimeout = 10 * time.Minute
 
 // parseAudit reads the search form; problems go on their fields.
-func parseAudit(c fiber.Ctx, page *web.Page, u *store.User) (auditForm, audit.Query) {
+func parseAudit(c fiber.Ctx, page *web.Page, u *database.User) (auditForm, audit.Query) {
 	f := auditForm{
 		From: strings.TrimSpace(c.Query("from")), To: strings.TrimSpace(c.Query("to")),
 		Actor: strings.TrimSpace(c.Query("actor")), Action: c.Query("action"),

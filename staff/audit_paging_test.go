@@ -8,8 +8,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The audit trail pages back as it pages forward: Next twice, then Previous
@@ -19,7 +19,7 @@ func TestAuditTrailPagesBack(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	// 130 events by "viewer" (2½ pages); several share one timestamp, so
 	// the id breaks ties in both directions.
 	if _, err := srv.DB.ExecContext(t.Context(), `INSERT INTO audit_events (at, action, actor_kind, actor_name, department_id, details)

@@ -12,8 +12,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func record(t *testing.T, srv *testserver.Server, e *audit.Event) {
@@ -31,7 +31,7 @@ func TestAuditTrailSearchAndCSV(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
 	o := testserver.MustDepartment(t, srv.DB, "SOUTH")
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	s := testserver.MustPatientStudy(t, srv.DB, d, "PAT-7", "Peeters", "Ann", nil)
 	other := testserver.MustPatientStudy(t, srv.DB, d, "PAT-8", "Janssens", "Bart", nil)
 	// 60 study views by "viewer" (more than a page), and a few special ones.

@@ -7,8 +7,8 @@ import (
 	"io"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The server's write timeout used to be one deadline for a whole response:
@@ -21,7 +21,7 @@ func TestSlowStaffDownloads(t *testing.T) {
 	srv := testserver.NewSlowLine(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
 	srv.MustImportSamples(t, d)
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	ctx := t.Context()
 
 	// The largest sample file (over a megabyte: far more than the socket

@@ -8,9 +8,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A real headless Chromium signs in, switches the language with the
@@ -19,7 +19,7 @@ func TestBrowserSignInLanguageSignOut(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ctx := testbrowser.New(t, 90*time.Second)
 
 	p := testbrowser.Page{TB: t, Ctx: ctx}

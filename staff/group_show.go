@@ -5,15 +5,15 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
 type groupData struct {
-	Group     *store.Group
+	Group     *database.Group
 	Name      string
-	Members   []store.User
-	Candidate []store.User // department users not in the group
+	Members   []database.User
+	Candidate []database.User // department users not in the group
 }
 
 // GroupShow shows a group: rename, delete, members.

@@ -6,16 +6,16 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
 type groupsData struct {
-	Dept        *store.Department
-	Groups      []store.Group
+	Dept        *database.Department
+	Groups      []database.Group
 	Name        string
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []database.Department
 }
 
 // GroupsList lists a department's groups with the create form (admins their

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A hundred parallel requests of one staff session for one uncached image,
@@ -23,7 +23,7 @@ import (
 func TestParallelImageRequestsOfOneStaffSession(t *testing.T) {
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, north)
 	t.Parallel() // after MustUser (see TestStudyDetailAndImages)
 	srv.ServerTimeouts(t)
 	bd := time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A department admin creates a label, prints a letter with "Add label" for
@@ -20,8 +20,8 @@ func TestLabelSetWhenPrintingShowsOnTheStudy(t *testing.T) {
 	srv := testserver.New(t)
 	srv.App.Staff.Print.Now = func() time.Time { return printToday }
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	colleague, cc := srv.SignedIn(t, "cora", store.RoleStaff, d)
-	_, admin := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	colleague, cc := srv.SignedIn(t, "cora", database.RoleStaff, d)
+	_, admin := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 	st := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 
@@ -33,7 +33,7 @@ func TestLabelSetWhenPrintingShowsOnTheStudy(t *testing.T) {
 	if err := srv.DB.NewRaw(`SELECT id FROM labels WHERE name = 'Second opinion'`).Scan(t.Context(), &labelID); err != nil {
 		t.Fatal(err)
 	}
-	form := (&printFixture{studies: []*store.Study{st}}).validForm()
+	form := (&printFixture{studies: []*database.Study{st}}).validForm()
 	form.Set("add_label", "1")
 	form.Set("label", strconv.FormatInt(labelID, 10))
 	form.Set("label_for", "u:"+strconv.FormatInt(colleague.ID, 10))

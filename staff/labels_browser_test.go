@@ -7,9 +7,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A department admin in real Chromium creates a label on the labels page,
@@ -19,7 +19,7 @@ func TestBrowserAdminLabelOnStudy(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "adam", store.RoleAdmin, d)
+	testserver.MustUser(t, srv.DB, "adam", database.RoleAdmin, d)
 	s1 := testserver.MustPatientStudy(t, srv.DB, d, "P-1", "Peeters", "Ann", nil)
 	s2 := testserver.MustPatientStudy(t, srv.DB, d, "P-2", "Janssens", "Bart", nil)
 	ctx := testbrowser.New(t, 120*time.Second)

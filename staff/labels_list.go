@@ -5,8 +5,8 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/labels"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -17,13 +17,13 @@ type labelForm struct {
 }
 
 type labelsData struct {
-	Dept        *store.Department
-	Labels      []store.Label
+	Dept        *database.Department
+	Labels      []database.Label
 	Palette     []labels.Colour
 	New         labelForm
 	Edit        labelForm // the edit form that failed, echoed back
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []database.Department
 }
 
 // LabelsList lists a department's labels with the forms to create, rename,

@@ -11,14 +11,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-func labelNamed(t *testing.T, srv *testserver.Server, dept int64, name string) *store.Label {
+func labelNamed(t *testing.T, srv *testserver.Server, dept int64, name string) *database.Label {
 	t.Helper()
-	l := new(store.Label)
+	l := new(database.Label)
 	if err := srv.DB.NewSelect().Model(l).Where("department_id = ? AND name = ?", dept, name).Scan(context.Background()); err != nil {
 		t.Fatalf("label %q: %v", name, err)
 	}
@@ -31,7 +31,7 @@ func TestLabelAdministration(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	c.Get("/staff/labels")
 	if res, body := c.PostForm("/staff/labels", url.Values{"name": {" Follow-up "}, "color": {"#c0392b"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d\n%s", res.StatusCode, body)
@@ -72,7 +72,7 @@ func TestLabelAdministration(t *testing.T) {
 	// Deleting takes the label off its studies.
 	s := testserver.MustPatientStudy(t, srv.DB, d, "P1", "Peeters", "Ann", nil)
 	adam := loadUser(t, srv, "adam")
-	if _, err := srv.DB.NewInsert().Model(&store.StudyLabel{StudyID: s.ID, LabelID: l.ID, UserID: &adam.ID}).Exec(context.Background()); err != nil {
+	if _, err := srv.DB.NewInsert().Model(&database.StudyLabel{StudyID: s.ID, LabelID: l.ID, UserID: &adam.ID}).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := c.PostForm(path+"/delete", nil); res.StatusCode != http.StatusSeeOther {
@@ -97,17 +97,17 @@ func TestStudyListLabels(t *testing.T) {
 	srv := testserver.New(t)
 	ctx := context.Background()
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	ann, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
-	bob, bobC := srv.SignedIn(t, "bob", store.RoleStaff, d)
-	_, carlC := srv.SignedIn(t, "carl", store.RoleStaff, d)
-	g := &store.Group{DepartmentID: d.ID, Name: "Front desk"}
+	ann, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
+	bob, bobC := srv.SignedIn(t, "bob", database.RoleStaff, d)
+	_, carlC := srv.SignedIn(t, "carl", database.RoleStaff, d)
+	g := &database.Group{DepartmentID: d.ID, Name: "Front desk"}
 	if _, err := srv.DB.NewInsert().Model(g).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.DB.NewInsert().Model(&store.GroupMember{GroupID: g.ID, UserID: bob.ID}).Exec(ctx); err != nil {
+	if _, err := srv.DB.NewInsert().Model(&database.GroupMember{GroupID: g.ID, UserID: bob.ID}).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	l := &store.Label{DepartmentID: d.ID, Name: "Teaching", Color: "#27ae60"}
+	l := &database.Label{DepartmentID: d.ID, Name: "Teaching", Color: "#27ae60"}
 	if _, err := srv.DB.NewInsert().Model(l).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestStudyListLabels(t *testing.T) {
 		t.Fatal("the study list offers no label tools or filter")
 	}
 	lid := strconv.FormatInt(l.ID, 10)
-	add := func(c *testserver.Client, s *store.Study, target string) string {
+	add := func(c *testserver.Client, s *database.Study, target string) string {
 		res, body := c.PostForm("/staff/studies/"+strconv.FormatInt(s.ID, 10)+"/labels", url.Values{"add_label": {lid}, "add_label_for": {target}}, "HX-Request", "true")
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("add label: %d\n%s", res.StatusCode, body)
@@ -136,7 +136,7 @@ func TestStudyListLabels(t *testing.T) {
 	chips := func(c *testserver.Client, q string) map[int64]int {
 		doc := c.GetDoc("/staff/"+q, http.StatusOK)
 		out := map[int64]int{}
-		for _, s := range []*store.Study{s1, s2} {
+		for _, s := range []*database.Study{s1, s2} {
 			n := doc.Find(`tr[data-study="` + strconv.FormatInt(s.ID, 10) + `"] .label-chip`).Length()
 			if doc.Find(`tr[data-study="`+strconv.FormatInt(s.ID, 10)+`"]`).Length() == 0 {
 				n = -1 // row not listed
@@ -171,7 +171,7 @@ func TestStudyListLabels(t *testing.T) {
 		t.Fatalf("%d study labels, want 2", n)
 	}
 	// Removing: carl cannot remove ann's label (it does not concern him).
-	var sl store.StudyLabel
+	var sl database.StudyLabel
 	if err := srv.DB.NewSelect().Model(&sl).Where("user_id = ?", ann.ID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestStudyListLabels(t *testing.T) {
 	}
 	// A label of another department cannot be put on a study.
 	other := testserver.MustDepartment(t, srv.DB, "SOUTH")
-	ol := &store.Label{DepartmentID: other.ID, Name: "Elsewhere", Color: "#27ae60"}
+	ol := &database.Label{DepartmentID: other.ID, Name: "Elsewhere", Color: "#27ae60"}
 	if _, err := srv.DB.NewInsert().Model(ol).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}

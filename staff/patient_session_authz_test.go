@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A patient signed in to a bucket is nobody on the staff side: every staff
@@ -19,10 +19,10 @@ func TestPatientSessionOnStaffRoutes(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "DEPT-A")
-	ann := testserver.MustUser(t, srv.DB, "ann", store.RoleAdmin, d)
+	ann := testserver.MustUser(t, srv.DB, "ann", database.RoleAdmin, d)
 	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 	st := testserver.MustPatientStudy(t, srv.DB, d, "P-SECRET", "Secretfamily", "Zoë", &bd)
-	b, n := srv.MustBucket(t, ann, []*store.Study{st}, testserver.BucketSpec{})
+	b, n := srv.MustBucket(t, ann, []*database.Study{st}, testserver.BucketSpec{})
 	c := srv.Client(t)
 	c.Get("/")
 	res, _ := c.PostForm("/p/signin", url.Values{"ref": {n.Canonical()}, "dob_day": {"9"}, "dob_month": {"3"}, "dob_year": {"1961"}})
@@ -56,7 +56,7 @@ func TestPatientSessionOnStaffRoutes(t *testing.T) {
 	}
 	// And the bucket is untouched by all that.
 	var state string
-	if err := srv.DB.NewRaw(`SELECT state FROM buckets WHERE id = ?`, b.ID).Scan(t.Context(), &state); err != nil || state != store.BucketActive {
+	if err := srv.DB.NewRaw(`SELECT state FROM buckets WHERE id = ?`, b.ID).Scan(t.Context(), &state); err != nil || state != database.BucketActive {
 		t.Fatalf("bucket state %q (%v)", state, err)
 	}
 }

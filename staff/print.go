@@ -13,10 +13,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -87,7 +87,7 @@ func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
 	// is written through the print's own transaction: never a second pool
 	// connection while the transaction holds one.
 	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
-		Keep: func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error {
+		Keep: func(ctx context.Context, tx bun.Tx, b *database.Bucket, n refnum.Number) error {
 			return h.rememberRef(c, tx, b.ID, n)
 		},
 	})
@@ -109,7 +109,7 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f buckets.Prin
 		Sel: sel, Form: f, Regions: regionOptions(sel.Dept), Choices: ch,
 		Today:     today.Format("2006-01-02"),
 		MinDate:   today.AddDate(0, 0, 1).Format("2006-01-02"),
-		AnonNote:  f.Anonymize && f.Scope == store.ScopeImagesReport,
+		AnonNote:  f.Anonymize && f.Scope == database.ScopeImagesReport,
 		StudyArgs: studyArgs(sel.IDs),
 	}
 	max := buckets.MaxValidity(today, sel.Dept)
@@ -120,11 +120,11 @@ func (h *Handlers) printPage(c fiber.Ctx, sel *buckets.Selection, f buckets.Prin
 
 // defaultPrintForm presets the form: sticky verification type, SMS prefix and
 // language of this user's last print; the department's default validity.
-func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *store.User, sel *buckets.Selection) (buckets.PrintForm, error) {
+func (h *Handlers) defaultPrintForm(c fiber.Ctx, u *database.User, sel *buckets.Selection) (buckets.PrintForm, error) {
 	f := buckets.PrintForm{
-		Verification: store.VerifySMS,
+		Verification: database.VerifySMS,
 		SMSRegion:    regionOfPhone(sel.Dept.Phone),
-		Scope:        store.ScopeImages,
+		Scope:        database.ScopeImages,
 		Language:     web.Lang(c),
 		ValidUntil:   buckets.DefaultValidity(h.Buckets.Today(), sel.Dept).Format("2006-01-02"),
 		FormToken:    buckets.NewFormToken(),

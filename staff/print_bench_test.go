@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkPrintEndToEnd is PRINT REFERENCE NUMBER through HTTP on the real
@@ -21,14 +21,14 @@ import (
 func BenchmarkPrintEndToEnd(b *testing.B) {
 	srv := testserver.New(b)
 	d := testserver.MustDepartment(b, srv.DB, "NORTH")
-	testserver.MustUser(b, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(b, srv.DB, "ann", database.RoleStaff, d)
 	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 	s1 := testserver.MustPatientStudy(b, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 	s2 := testserver.MustPatientStudy(b, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 	c := srv.Client(b)
 	c.SignIn("ann", testserver.Password)
 	c.GetDoc("/staff/print?"+printStudyQuery(s1, s2), http.StatusOK)
-	form := (&printFixture{studies: []*store.Study{s1, s2}}).validForm()
+	form := (&printFixture{studies: []*database.Study{s1, s2}}).validForm()
 	form.Set("valid_until", time.Now().AddDate(0, 1, 0).Format("2006-01-02"))
 	form.Set("print_now", "1")
 	form.Set("_csrf", c.CSRF)

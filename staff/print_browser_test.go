@@ -12,10 +12,10 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // TestPrintFlowInBrowser clicks through PRINT REFERENCE NUMBER as a staff
@@ -26,7 +26,7 @@ import (
 func TestPrintFlowInBrowser(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 	s1 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 	s2 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
@@ -59,7 +59,7 @@ func TestPrintFlowInBrowser(t *testing.T) {
 	// STEP 1: search (accent-free, lower case) and select two studies.
 	do("search", chromedp.SendKeys("#q", "lukasik"))
 	waitJS("search results", `document.querySelectorAll('#results tr[data-study]').length === 2`)
-	for _, s := range []*store.Study{s1, s2} {
+	for _, s := range []*database.Study{s1, s2} {
 		do("select", chromedp.Click(`tr[data-study="`+strconv.FormatInt(s.ID, 10)+`"] input[type=checkbox]`))
 	}
 	waitJS("count of 2", `document.getElementById('selection-count').textContent.trim() === '2'`)

@@ -7,7 +7,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // regionOption is one entry of the country-prefix menu.
@@ -17,7 +17,7 @@ type regionOption struct {
 }
 
 // regionOptions are the SMS prefixes RadPass sends to that the department allows.
-func regionOptions(dept *store.Department) []regionOption {
+func regionOptions(dept *database.Department) []regionOption {
 	var out []regionOption
 	for _, r := range buckets.SMSRegions {
 		if buckets.RegionAllowed(dept, r) {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // wedgeLimit is far above any healthy request and far below the wedge of
@@ -103,7 +103,7 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 	srv := f.srv
 	oneUser, users, perUser := loadSize()
 	for i := 0; i < users; i++ {
-		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%02d", i), store.RoleStaff, f.dept)
+		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%02d", i), database.RoleStaff, f.dept)
 	}
 	// Signed in one after the other: each sign-in is a 64 MiB argon2id hash.
 	posters := make([]poster, users)

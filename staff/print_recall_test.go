@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The plaintext number is recoverable only while its confirmation is open:

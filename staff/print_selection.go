@@ -7,7 +7,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // maxSelection bounds one print: a letter lists its exams on one page.
@@ -44,7 +44,7 @@ func studyIDs(c fiber.Ctx) ([]int64, error) {
 
 // requestSelection is the selection the request names (study=…), checked
 // against the rules of STEP 1 for u.
-func (h *Handlers) requestSelection(c fiber.Ctx, u *store.User) (*buckets.Selection, error) {
+func (h *Handlers) requestSelection(c fiber.Ctx, u *database.User) (*buckets.Selection, error) {
 	ids, err := studyIDs(c)
 	if err != nil {
 		return nil, err

@@ -16,10 +16,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // printToday is the fixed "today" of these tests, so dates never race midnight.
@@ -27,10 +27,10 @@ var printToday = time.Date(2026, 6, 15, 10, 0, 0, 0, time.Local)
 
 type printFixture struct {
 	srv     *testserver.Server
-	dept    *store.Department
-	user    *store.User
+	dept    *database.Department
+	user    *database.User
 	c       *testserver.Client
-	studies []*store.Study // two studies of one patient
+	studies []*database.Study // two studies of one patient
 }
 
 func newPrintFixture(t testing.TB, lang string) *printFixture {
@@ -38,7 +38,7 @@ func newPrintFixture(t testing.TB, lang string) *printFixture {
 	srv := testserver.New(t)
 	srv.App.Staff.Print.Now = func() time.Time { return printToday }
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	if lang != "" {
 		printExec(t, srv, `UPDATE users SET language = ? WHERE id = ?`, lang, u.ID)
 	}
@@ -47,7 +47,7 @@ func newPrintFixture(t testing.TB, lang string) *printFixture {
 	s2 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
-	return &printFixture{srv: srv, dept: d, user: u, c: c, studies: []*store.Study{s1, s2}}
+	return &printFixture{srv: srv, dept: d, user: u, c: c, studies: []*database.Study{s1, s2}}
 }
 
 func printExec(t testing.TB, srv *testserver.Server, q string, args ...any) {
@@ -66,7 +66,7 @@ func printCount(t *testing.T, srv *testserver.Server, q string, args ...any) int
 	return n
 }
 
-func printStudyQuery(ss ...*store.Study) string {
+func printStudyQuery(ss ...*database.Study) string {
 	q := url.Values{}
 	for _, s := range ss {
 		q.Add("study", strconv.FormatInt(s.ID, 10))
@@ -185,7 +185,7 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 	id := f.print(t, form)
 	ctx := context.Background()
 
-	b := new(store.Bucket)
+	b := new(database.Bucket)
 	if err := f.srv.DB.NewSelect().Model(b).Where("id = ?", id).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestPrintValidationRules(t *testing.T) {
 		}, "label", "print.error.label", nil},
 		{"label of another department", func(t *testing.T, v url.Values, f *printFixture) {
 			other := testserver.MustDepartment(t, f.srv.DB, "SOUTH")
-			l := &store.Label{DepartmentID: other.ID, Name: "Theirs", Color: "#5b7db1"}
+			l := &database.Label{DepartmentID: other.ID, Name: "Theirs", Color: "#5b7db1"}
 			if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +302,7 @@ func TestPrintValidationRules(t *testing.T) {
 			v.Set("label_for", "u:"+strconv.FormatInt(f.user.ID, 10))
 		}, "label", "print.error.label", nil},
 		{"label target missing", func(t *testing.T, v url.Values, f *printFixture) {
-			l := &store.Label{DepartmentID: f.dept.ID, Name: "Ours", Color: "#5b7db1"}
+			l := &database.Label{DepartmentID: f.dept.ID, Name: "Ours", Color: "#5b7db1"}
 			if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -311,8 +311,8 @@ func TestPrintValidationRules(t *testing.T) {
 		}, "label_for", "print.error.labelfor", nil},
 		{"label target in another department", func(t *testing.T, v url.Values, f *printFixture) {
 			other := testserver.MustDepartment(t, f.srv.DB, "EAST")
-			ou := testserver.MustUser(t, f.srv.DB, "bob", store.RoleStaff, other)
-			l := &store.Label{DepartmentID: f.dept.ID, Name: "Mine", Color: "#5b7db1"}
+			ou := testserver.MustUser(t, f.srv.DB, "bob", database.RoleStaff, other)
+			l := &database.Label{DepartmentID: f.dept.ID, Name: "Mine", Color: "#5b7db1"}
 			if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -382,7 +382,7 @@ func TestPrintAnonymizeAndReportNote(t *testing.T) {
 	}
 	form.Set("agreed", "1")
 	id := f.print(t, form)
-	b := new(store.Bucket)
+	b := new(database.Bucket)
 	if err := f.srv.DB.NewSelect().Model(b).Where("id = ?", id).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +480,7 @@ func TestPrintDepartmentScoping(t *testing.T) {
 	}
 	// A bucket of our department is invisible to a south staff member, and its letter too.
 	id := f.print(t, f.validForm())
-	testserver.MustUser(t, f.srv.DB, "sam", store.RoleStaff, south)
+	testserver.MustUser(t, f.srv.DB, "sam", database.RoleStaff, south)
 	sc := f.srv.Client(t)
 	sc.SignIn("sam", testserver.Password)
 	for _, p := range []string{"", "/letter"} {
@@ -489,7 +489,7 @@ func TestPrintDepartmentScoping(t *testing.T) {
 		}
 	}
 	// The service desk prints for any department.
-	testserver.MustUser(t, f.srv.DB, "desk", store.RoleServiceDesk, nil)
+	testserver.MustUser(t, f.srv.DB, "desk", database.RoleServiceDesk, nil)
 	dc := f.srv.Client(t)
 	dc.SignIn("desk", testserver.Password)
 	dc.GetDoc("/staff/print?"+printStudyQuery(theirs), http.StatusOK)
@@ -508,7 +508,7 @@ func TestPrintDepartmentScoping(t *testing.T) {
 func TestPrintIsAtomic(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "")
-	l := &store.Label{DepartmentID: f.dept.ID, Name: "Follow-up", Color: "#5b7db1"}
+	l := &database.Label{DepartmentID: f.dept.ID, Name: "Follow-up", Color: "#5b7db1"}
 	if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -574,7 +574,7 @@ func TestPrintStickyValues(t *testing.T) {
 		t.Error("sticky values after a dob print")
 	}
 	// Sticky per user: another user of the department starts from the defaults.
-	testserver.MustUser(t, f.srv.DB, "ben", store.RoleStaff, f.dept)
+	testserver.MustUser(t, f.srv.DB, "ben", database.RoleStaff, f.dept)
 	bc := f.srv.Client(t)
 	bc.SignIn("ben", testserver.Password)
 	doc = bc.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)

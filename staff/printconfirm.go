@@ -11,17 +11,17 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
 // confirmView is STEP 3.
 type confirmView struct {
-	Bucket     *store.Bucket
-	Studies    []*store.Study
+	Bucket     *database.Bucket
+	Studies    []*database.Study
 	Ref        string // grouped; "" once the session no longer holds it
 	Dest       string // masked
 	Access     string
@@ -63,7 +63,7 @@ func (h *Handlers) PrintConfirm(c fiber.Ctx) error {
 
 // copyText is what COPY THIS INFORMATION puts on the clipboard: reference
 // number, validity and how to sign in, ready to paste into an e-mail.
-func copyText(t i18n.Translator, signIn string, n refnum.Number, b *store.Bucket) string {
+func copyText(t i18n.Translator, signIn string, n refnum.Number, b *database.Bucket) string {
 	lines := []string{
 		t("letter.ref.label") + ": " + n.Grouped(),
 		t("letter.valid", "Date", letter.FormatDate(b.Language, b.ValidUntil)),
@@ -75,11 +75,11 @@ func copyText(t i18n.Translator, signIn string, n refnum.Number, b *store.Bucket
 	return strings.Join(lines, "\n")
 }
 
-func maskedDestination(b *store.Bucket) string {
+func maskedDestination(b *database.Bucket) string {
 	switch b.Verification {
-	case store.VerifySMS:
+	case database.VerifySMS:
 		return letter.MaskPhone(b.Destination)
-	case store.VerifyEmail:
+	case database.VerifyEmail:
 		return letter.MaskEmail(b.Destination)
 	}
 	return ""
@@ -87,7 +87,7 @@ func maskedDestination(b *store.Bucket) string {
 
 // loadBucket finds a bucket the user may see (404 otherwise) with its patient,
 // department and studies.
-func (h *Handlers) loadBucket(ctx context.Context, u *store.User, idParam string) (*store.Bucket, []*store.Study, error) {
+func (h *Handlers) loadBucket(ctx context.Context, u *database.User, idParam string) (*database.Bucket, []*database.Study, error) {
 	id, err := strconv.ParseInt(idParam, 10, 64)
 	if err != nil {
 		return nil, nil, apperr.New(apperr.NotFound, "error.notfound")

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/config"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 const sessionCookie = "radpass_staff"
@@ -60,7 +60,7 @@ func TestSessionCookieFlagsOnHTTP(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c := srv.Client(t)
 	res, _ := c.Get("/staff/signin")
 	csrf := setCookie(res, "radpass_csrf")
@@ -97,7 +97,7 @@ func TestSessionCookieFlagsOnHTTPS(t *testing.T) {
 	public := "https://radpass.example.test"
 	srv := testserver.New(t, func(c *config.Config) { c.BaseURL, _ = url.Parse(public) })
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 
 	res, body := testserver.Raw(t, http.MethodGet, srv.URL+"/staff/signin", "", nil)
 	csrfLine := setCookie(res, "__Host-radpass_csrf")
@@ -143,7 +143,7 @@ func TestSessionIDRotatesAtSignIn(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	u, _ := url.Parse(srv.URL)
 
 	// An attacker plants a session id before the victim signs in.
@@ -181,7 +181,7 @@ func TestSessionIDStoredOnlyAsHMAC(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	id := c.Cookie(sessionCookie).Value
 	var leaks int
 	err := srv.DB.NewRaw(`SELECT count(*) FROM sessions WHERE position(convert_to(?0, 'UTF8') IN id_hash) > 0
@@ -220,7 +220,7 @@ func TestSessionTimeouts(t *testing.T) {
 	}
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exec(t, srv, `DELETE FROM sessions`)
@@ -251,7 +251,7 @@ func TestDisabledUserIsSignedOutOnNextRequest(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	u, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	old := c.Cookie(sessionCookie).Value
 	exec(t, srv, `UPDATE users SET disabled = true WHERE id = ?`, u.ID)
 	res, body := c.Get("/staff/")
@@ -303,17 +303,17 @@ func TestCanSeeDepartment(t *testing.T) {
 	one, two := int64(1), int64(2)
 	tests := []struct {
 		name string
-		user store.User
+		user database.User
 		dept int64
 		want bool
 	}{
-		{"staff, own department", store.User{Role: store.RoleStaff, DepartmentID: &one}, 1, true},
-		{"staff, other department", store.User{Role: store.RoleStaff, DepartmentID: &one}, 2, false},
-		{"admin, own department", store.User{Role: store.RoleAdmin, DepartmentID: &two}, 2, true},
-		{"admin, other department", store.User{Role: store.RoleAdmin, DepartmentID: &two}, 1, false},
-		{"staff without department", store.User{Role: store.RoleStaff}, 1, false},
-		{"service desk, any department", store.User{Role: store.RoleServiceDesk}, 2, true},
-		{"service desk, another", store.User{Role: store.RoleServiceDesk}, 99, true},
+		{"staff, own department", database.User{Role: database.RoleStaff, DepartmentID: &one}, 1, true},
+		{"staff, other department", database.User{Role: database.RoleStaff, DepartmentID: &one}, 2, false},
+		{"admin, own department", database.User{Role: database.RoleAdmin, DepartmentID: &two}, 2, true},
+		{"admin, other department", database.User{Role: database.RoleAdmin, DepartmentID: &two}, 1, false},
+		{"staff without department", database.User{Role: database.RoleStaff}, 1, false},
+		{"service desk, any department", database.User{Role: database.RoleServiceDesk}, 2, true},
+		{"service desk, another", database.User{Role: database.RoleServiceDesk}, 99, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,8 +331,8 @@ func TestSignInOverADisabledUsersSession(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	olga := testserver.MustUser(t, srv.DB, "olga", store.RoleStaff, d)
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	olga := testserver.MustUser(t, srv.DB, "olga", database.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("olga", testserver.Password)
 	c.GetDoc("/staff/", http.StatusOK)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -21,11 +21,11 @@ const AuditSettings = audit.SettingsUpdate
 var ValidityUnits = departments.ValidityUnits
 
 type settingsData struct {
-	Dept        *store.Department
+	Dept        *database.Department
 	Form        departments.Settings
 	Units       []string
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []database.Department
 	Saved       bool
 	extraData   // logo and choices (settings_extra.go)
 }
@@ -78,7 +78,7 @@ func (h *Handlers) SaveSettings(c fiber.Ctx) error {
 
 // settingsDept picks the department the user may configure (403 for staff,
 // 404 for a department the service desk asks for that does not exist).
-func (h *Handlers) settingsDept(c fiber.Ctx, u *store.User, asked string) (*store.Department, error) {
+func (h *Handlers) settingsDept(c fiber.Ctx, u *database.User, asked string) (*database.Department, error) {
 	var id int64
 	switch {
 	case u.IsAdmin() && u.DepartmentID != nil:
@@ -108,7 +108,7 @@ func (h *Handlers) settingsDept(c fiber.Ctx, u *store.User, asked string) (*stor
 	return d, err
 }
 
-func (h *Handlers) renderSettings(c fiber.Ctx, u *store.User, status int, page *web.Page, data settingsData) error {
+func (h *Handlers) renderSettings(c fiber.Ctx, u *database.User, status int, page *web.Page, data settingsData) error {
 	if err := h.serviceDeskChoice(c, u, &data.ServiceDesk, &data.Departments); err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -41,7 +41,7 @@ func (h *Handlers) loadExtraData(c fiber.Ctx, data *settingsData) error {
 }
 
 // settingsBack is the settings page of department d for u.
-func settingsBack(u *store.User, d *store.Department, done string) string {
+func settingsBack(u *database.User, d *database.Department, done string) string {
 	return "/staff/settings?" + done + deptQuery(u, d.ID, "&")
 }
 

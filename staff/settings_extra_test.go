@@ -15,9 +15,9 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func extraSettings() url.Values {
@@ -38,7 +38,7 @@ func TestSettingsSMSAndVerifications(t *testing.T) {
 	if got := loadDept(t, srv, d.ID); !slices.Equal(got.Verifications, []string{"sms", "email", "dob"}) || len(got.SMSPrefixes) == 0 {
 		t.Fatalf("defaults %+v", got)
 	}
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	doc := c.GetDoc("/staff/settings", http.StatusOK)
 	if doc.Find(`input[name="verification"][checked]`).Length() != 3 {
 		t.Fatal("the verification types are not shown ticked")
@@ -125,7 +125,7 @@ func TestSettingsLogo(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	c.GetDoc("/staff/settings", http.StatusOK)
 
 	img := image.NewRGBA(image.Rect(0, 0, 120, 40))
@@ -159,14 +159,14 @@ func TestSettingsLogo(t *testing.T) {
 			t.Fatalf("%s: %q", b.name, msg)
 		}
 	}
-	if _, err := store.LoadLogo(context.Background(), srv.DB, d.ID); err != nil {
+	if _, err := database.LoadLogo(context.Background(), srv.DB, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	res, body := logoUpload(t, c, srv.URL, "logo.txt", jp.Bytes()) // the name does not matter, the content does
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("jpeg upload: %d\n%s", res.StatusCode, body)
 	}
-	stored, err := store.LoadLogo(context.Background(), srv.DB, d.ID)
+	stored, err := database.LoadLogo(context.Background(), srv.DB, d.ID)
 	if err != nil || stored == nil {
 		t.Fatalf("no logo stored (%v)", err)
 	}
@@ -185,7 +185,7 @@ func TestSettingsLogo(t *testing.T) {
 	if res, _ := c.PostForm("/staff/settings/logo/delete", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatal("delete failed")
 	}
-	if b, _ := store.LoadLogo(context.Background(), srv.DB, d.ID); b != nil {
+	if b, _ := database.LoadLogo(context.Background(), srv.DB, d.ID); b != nil {
 		t.Fatal("logo not removed")
 	}
 	if auditCount(t, srv, audit.LogoUpdate, "adam") != 1 || auditCount(t, srv, audit.LogoDelete, "adam") != 1 {

@@ -8,10 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Parallel logo uploads: each one is stored or told the server is busy
@@ -25,7 +25,7 @@ import (
 func TestParallelLogoUploadsAreBounded(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
 	c.GetDoc("/staff/settings", http.StatusOK)
 
 	huge := testPNG(t, 1, 1)[:33] // signature and IHDR, no pixels

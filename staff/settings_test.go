@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/staff"
 )
 
@@ -22,9 +22,9 @@ func validSettings() url.Values {
 	}
 }
 
-func loadDept(t *testing.T, srv *testserver.Server, id int64) *store.Department {
+func loadDept(t *testing.T, srv *testserver.Server, id int64) *database.Department {
 	t.Helper()
-	d := new(store.Department)
+	d := new(database.Department)
 	if err := srv.DB.NewSelect().Model(d).Where("id = ?", id).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestSettingsSaveWithAudit(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "nils", store.RoleAdmin, d)
+	_, c := srv.SignedIn(t, "nils", database.RoleAdmin, d)
 	doc := c.GetDoc("/staff/settings", http.StatusOK)
 	if v := doc.Find(`input[name="name"]`).AttrOr("value", ""); v != d.Name {
 		t.Fatalf("form shows name %q, want %q", v, d.Name)
@@ -83,7 +83,7 @@ func TestSettingsValidation(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u, c := srv.SignedIn(t, "nils", store.RoleAdmin, d)
+	u, c := srv.SignedIn(t, "nils", database.RoleAdmin, d)
 	cases := []struct {
 		name, field, key string
 		args             []any
@@ -160,7 +160,7 @@ func TestSettingsAtomic(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "nils", store.RoleAdmin, d)
+	testserver.MustUser(t, srv.DB, "nils", database.RoleAdmin, d)
 	ctx := context.Background()
 	for _, q := range []string{
 		`CREATE FUNCTION fail_settings_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -191,9 +191,9 @@ func TestSettingsAccess(t *testing.T) {
 	srv := testserver.New(t)
 	a := testserver.MustDepartment(t, srv.DB, "DEPT-A")
 	b := testserver.MustDepartment(t, srv.DB, "DEPT-B")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, a)
-	testserver.MustUser(t, srv.DB, "adam", store.RoleAdmin, a)
-	testserver.MustUser(t, srv.DB, "desk", store.RoleServiceDesk, nil)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, a)
+	testserver.MustUser(t, srv.DB, "adam", database.RoleAdmin, a)
+	testserver.MustUser(t, srv.DB, "desk", database.RoleServiceDesk, nil)
 	bid := strconv.FormatInt(b.ID, 10)
 
 	staffC := srv.Client(t)

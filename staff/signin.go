@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -34,7 +34,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	res, err := h.SignIns.SignIn(c.Context(),
 		users.SignInRequest{Username: c.FormValue("username"), Password: c.FormValue("password"), IP: c.IP()},
-		func(u *store.User) error {
+		func(u *database.User) error {
 			// A new session id at sign-in: whatever id the browser had is discarded.
 			s, err := h.Sessions.Renew(c)
 			if err != nil {
@@ -69,6 +69,6 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 }
 
 // record audits a sign-in or sign-out step (users.SignIns.Record).
-func (h *Handlers) record(ctx context.Context, c fiber.Ctx, action, outcome string, u *store.User, username string) {
+func (h *Handlers) record(ctx context.Context, c fiber.Ctx, action, outcome string, u *database.User, username string) {
 	h.SignIns.Record(ctx, action, outcome, u, username, c.IP())
 }

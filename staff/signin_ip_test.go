@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // One address that fails across many account names is locked out, even for
@@ -18,7 +18,7 @@ func TestSignInThrottledPerAddress(t *testing.T) {
 	srv := testserver.New(t)
 	srv.App.Staff.IPThrottle.Max = 4 // the default is 50; the rule is the same
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c := srv.Client(t)
 	c.Get("/staff/signin")
 	for i := 0; i < 4; i++ {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/config"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // 40 parallel anonymous sign-ins with random account names from one address
@@ -88,7 +88,7 @@ func TestSignInLockIsPerAccountAndAddress(t *testing.T) {
 	srv := testserver.New(t, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
 	srv.App.Staff.Throttle.Ceiling = 7
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	attacker := srv.Client(t)
 	attacker.Get("/staff/signin", "X-Real-Ip", "203.0.113.9")
 	for i := 0; i < 6; i++ {
@@ -149,7 +149,7 @@ func TestSignInShiftChangeBehindOneAddress(t *testing.T) {
 	}
 	clients := make([]*testserver.Client, n)
 	for i := range clients {
-		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%03d", i), store.RoleStaff, d)
+		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%03d", i), database.RoleStaff, d)
 		clients[i] = srv.Client(t)
 		clients[i].HTTP.Timeout = 3 * time.Minute // they queue for the hash slots
 		clients[i].Get("/staff/signin")

@@ -10,8 +10,8 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func auditCount(t *testing.T, srv *testserver.Server, action, actor string) int {
@@ -32,7 +32,7 @@ func TestSignInSuccess(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c := srv.Client(t)
 	doc := c.GetDoc("/staff/signin", http.StatusOK)
 	if doc.Find(`form[action="/staff/signin"] input[name="_csrf"]`).Length() != 1 {
@@ -75,8 +75,8 @@ func TestSignInFailuresLookAlike(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	off := testserver.MustUser(t, srv.DB, "olga", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
+	off := testserver.MustUser(t, srv.DB, "olga", database.RoleStaff, d)
 	if _, err := srv.DB.NewUpdate().Model(off).Set("disabled = true").WherePK().Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestSignInNormalisesUsername(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c := srv.Client(t)
 	c.SignIn("  ANN ", testserver.Password)
 	if res, _ := c.Get("/staff/"); res.StatusCode != http.StatusOK {
@@ -146,7 +146,7 @@ func TestSignInThrottle(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c := srv.Client(t)
 	c.Get("/staff/signin")
 	spellings := []string{"ann", "ANN", " ann", "Ann ", "aNn"}
@@ -202,7 +202,7 @@ func TestSignInThrottleIsAtomic(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	const n = 20
 	type prepared struct {
 		cookie, token string
@@ -265,7 +265,7 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	tests := []struct{ next, want string }{
 		{"/staff/studies?q=x", "/staff/studies?q=x"},
 		{"", "/staff/"},
@@ -301,7 +301,7 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 func BenchmarkSignIn(b *testing.B) {
 	srv := testserver.New(b)
 	d := testserver.MustDepartment(b, srv.DB, "NORTH")
-	if _, err := srv.DB.NewInsert().Model(&store.User{Username: "ann", Role: store.RoleStaff, DepartmentID: &d.ID, PasswordHash: benchHash(b)}).Exec(context.Background()); err != nil {
+	if _, err := srv.DB.NewInsert().Model(&database.User{Username: "ann", Role: database.RoleStaff, DepartmentID: &d.ID, PasswordHash: benchHash(b)}).Exec(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	c := srv.Client(b)

@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func TestSignOutKillsTheServerSession(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	old := c.Cookie(sessionCookie).Value
 	c.GetDoc("/staff/", http.StatusOK) // refreshes the CSRF token from the page
 
@@ -44,7 +44,7 @@ func TestSignOutNeedsPostAndToken(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	if res, _ := c.Get("/staff/signout"); res.StatusCode == http.StatusSeeOther || res.StatusCode == http.StatusOK {
 		t.Fatalf("GET /staff/signout answered %d", res.StatusCode)
 	}

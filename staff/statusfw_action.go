@@ -12,7 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -23,7 +23,7 @@ type bucketAction struct {
 	titleKey string // form heading and button
 	doneKey  string // message after success ("ID")
 	stateKey string // message when the bucket's state does not allow it
-	run      func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in actionInput) (*store.Bucket, error)
+	run      func(ctx context.Context, h *Handlers, u *database.User, b *database.Bucket, ip string, in actionInput) (*database.Bucket, error)
 }
 
 // bucketActions are the actions in the order rows show them.
@@ -65,7 +65,7 @@ type actionPage struct {
 // actionTarget loads the bucket of the URL for an action: 404 unless the user's
 // department (or the service desk), 403 unless they may manage it, whatever
 // the request says.
-func (h *Handlers) actionTarget(c fiber.Ctx) (*store.User, *store.Bucket, error) {
+func (h *Handlers) actionTarget(c fiber.Ctx) (*database.User, *database.Bucket, error) {
 	u := web.CurrentUser(c)
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -155,7 +155,7 @@ func actionErrorKey(a *bucketAction, err error) (string, []any, bool) {
 }
 
 // newActionState builds the form of action a for bucket b.
-func (h *Handlers) newActionState(c fiber.Ctx, a *bucketAction, b *store.Bucket, in actionInput) (*actionState, error) {
+func (h *Handlers) newActionState(c fiber.Ctx, a *bucketAction, b *database.Bucket, in actionInput) (*actionState, error) {
 	st := &actionState{Action: a, Name: a.name, Input: in}
 	if a.name == extendBucket.name {
 		today := h.Buckets.Today()
@@ -185,7 +185,7 @@ func (h *Handlers) newActionState(c fiber.Ctx, a *bucketAction, b *store.Bucket,
 }
 
 // renderActionForm renders the row with the form open (htmx) or the form page.
-func (h *Handlers) renderActionForm(c fiber.Ctx, status int, page *web.Page, u *store.User, b *store.Bucket, st *actionState) error {
+func (h *Handlers) renderActionForm(c fiber.Ctx, status int, page *web.Page, u *database.User, b *database.Bucket, st *actionState) error {
 	row, err := h.Buckets.Row(c.Context(), u, b.ID)
 	if err != nil {
 		return err

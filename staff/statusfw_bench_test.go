@@ -15,10 +15,10 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbench"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testbench"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // bulkBuckets writes n buckets (one study each) server-side with
@@ -86,13 +86,13 @@ func BenchmarkStatusForwarding(b *testing.B) {
 	if _, err := seed.Bulk(ctx, srv.DSN, 50000, nil); err != nil {
 		b.Fatal(err)
 	}
-	var depts []*store.Department
+	var depts []*database.Department
 	if err := srv.DB.NewSelect().Model(&depts).Order("id").Scan(ctx); err != nil {
 		b.Fatal(err)
 	}
-	var admin *store.User
+	var admin *database.User
 	for i, d := range depts {
-		u := testserver.MustUser(b, srv.DB, "bench"+strconv.Itoa(i), store.RoleAdmin, d)
+		u := testserver.MustUser(b, srv.DB, "bench"+strconv.Itoa(i), database.RoleAdmin, d)
 		if i == 0 {
 			admin = u
 		}
@@ -112,7 +112,7 @@ func BenchmarkStatusForwarding(b *testing.B) {
 	// 256 studies by a hash of the id, so about 1 bucket in 35) and a rare
 	// one (20 studies that are in buckets, about 1,000 buckets: 1 in 500).
 	label := func(name, sel string) int64 {
-		l := &store.Label{DepartmentID: depts[0].ID, Name: name, Color: "#c0392b"}
+		l := &database.Label{DepartmentID: depts[0].ID, Name: name, Color: "#c0392b"}
 		if _, err := srv.DB.NewInsert().Model(l).Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func BenchmarkStatusForwarding(b *testing.B) {
 	}
 	b.Logf("buckets with a labelled study: common label %d, rare label %d", commonN, rareN)
 	svc := srv.App.Buckets
-	desk := &store.User{ID: -1, Role: store.RoleServiceDesk}
+	desk := &database.User{ID: -1, Role: database.RoleServiceDesk}
 	first, err := svc.List(ctx, admin, buckets.ListFilter{})
 	if err != nil {
 		b.Fatal(err)
@@ -144,20 +144,20 @@ func BenchmarkStatusForwarding(b *testing.B) {
 	to := from.AddDate(0, 0, 7)
 	cases := []struct {
 		name string
-		u    *store.User
+		u    *database.User
 		f    buckets.ListFilter
 		http string
 	}{
 		{"first-page", admin, buckets.ListFilter{}, ""},
 		{"next-page", admin, buckets.ListFilter{After: first.Next}, "after=" + first.Next},
-		{"state-blocked", admin, buckets.ListFilter{State: store.BucketBlocked}, "state=blocked"},
-		{"state-active", admin, buckets.ListFilter{State: store.BucketActive}, "state=active"},
+		{"state-blocked", admin, buckets.ListFilter{State: database.BucketBlocked}, "state=blocked"},
+		{"state-active", admin, buckets.ListFilter{State: database.BucketActive}, "state=active"},
 		{"patient-name", admin, buckets.ListFilter{Patient: family}, "patient=" + url.QueryEscape(family)},
 		{"week-six-months-ago", admin, buckets.ListFilter{From: &from, To: &to}, "from=" + from.Format(time.DateOnly) + "&to=" + to.Format(time.DateOnly)},
 		{"creator", admin, buckets.ListFilter{CreatedBy: admin.ID}, "creator=" + strconv.FormatInt(admin.ID, 10)},
 		{"label-common", admin, buckets.ListFilter{Label: common}, "label=" + strconv.FormatInt(common, 10)},
 		{"label-rare", admin, buckets.ListFilter{Label: rare}, "label=" + strconv.FormatInt(rare, 10)},
-		{"label-common-blocked", admin, buckets.ListFilter{Label: common, State: store.BucketBlocked}, "label=" + strconv.FormatInt(common, 10) + "&state=blocked"},
+		{"label-common-blocked", admin, buckets.ListFilter{Label: common, State: database.BucketBlocked}, "label=" + strconv.FormatInt(common, 10) + "&state=blocked"},
 		{"servicedesk-all", desk, buckets.ListFilter{}, ""},
 	}
 	for _, c := range cases {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Real Chromium: the service desk opens Status Forwarding, finds the blocked
@@ -19,14 +19,14 @@ import (
 func TestBrowserServiceDeskUnlocks(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	staff := testserver.MustUser(t, srv.DB, "nora", store.RoleStaff, d)
-	testserver.MustUser(t, srv.DB, "desk", store.RoleServiceDesk, nil)
+	staff := testserver.MustUser(t, srv.DB, "nora", database.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "desk", database.RoleServiceDesk, nil)
 	t.Parallel()
 	bd := sfBirth
 	st := testserver.MustPatientStudy(t, srv.DB, d, "PN-7", northFamily, "Ada", &bd)
-	srv.MustBucket(t, staff, []*store.Study{st}, testserver.BucketSpec{})
-	b, _ := srv.MustBucket(t, staff, []*store.Study{st}, testserver.BucketSpec{})
-	srv.MustBucket(t, staff, []*store.Study{st}, testserver.BucketSpec{})
+	srv.MustBucket(t, staff, []*database.Study{st}, testserver.BucketSpec{})
+	b, _ := srv.MustBucket(t, staff, []*database.Study{st}, testserver.BucketSpec{})
+	srv.MustBucket(t, staff, []*database.Study{st}, testserver.BucketSpec{})
 	if _, err := srv.DB.ExecContext(context.Background(), `UPDATE buckets SET state = 'blocked', failures = 5, blocked_at = now() WHERE id = ?`, b.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestBrowserServiceDeskUnlocks(t *testing.T) {
 		t.Fatalf("the page moved to %s: the row should update in place", path)
 	}
 	var state string
-	if err := srv.DB.NewRaw(`SELECT state FROM buckets WHERE id = ?`, b.ID).Scan(context.Background(), &state); err != nil || state != store.BucketActive {
+	if err := srv.DB.NewRaw(`SELECT state FROM buckets WHERE id = ?`, b.ID).Scan(context.Background(), &state); err != nil || state != database.BucketActive {
 		t.Fatalf("bucket state %q (%v)", state, err)
 	}
 }

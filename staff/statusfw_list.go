@@ -10,7 +10,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -72,7 +72,7 @@ type sfData struct {
 	Form        sfForm
 	ServiceDesk bool
 	States      []string
-	Departments []store.Department
+	Departments []database.Department
 	Creators    []buckets.Choice
 	Labels      []buckets.Choice
 	Rows        []sfRowView
@@ -81,7 +81,7 @@ type sfData struct {
 	Done        string
 }
 
-var sfStates = []string{store.BucketActive, store.BucketBlocked, store.BucketRevoked, store.BucketExpired}
+var sfStates = []string{database.BucketActive, database.BucketBlocked, database.BucketRevoked, database.BucketExpired}
 
 // StatusForwarding lists the buckets the user may see: blocked first, then
 // newest print first, filtered, one keyset page at a time. Plain staff see
@@ -97,7 +97,7 @@ func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
 	}
 	f := buckets.ListFilter{Patient: form.Patient, After: c.Query("after")}
 	switch form.State {
-	case "", store.BucketActive, store.BucketBlocked, store.BucketRevoked, store.BucketExpired:
+	case "", database.BucketActive, database.BucketBlocked, database.BucketRevoked, database.BucketExpired:
 		f.State = form.State
 	default:
 		page.AddError("state", "statusfw.error.state")
@@ -150,7 +150,7 @@ func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
 }
 
 // sfRowOf prepares one row for display in the page's language.
-func (h *Handlers) sfRowOf(p *web.Page, u *store.User, r *buckets.ListRow) sfRow {
+func (h *Handlers) sfRowOf(p *web.Page, u *database.User, r *buckets.ListRow) sfRow {
 	row := sfRow{ID: r.ID, DepartmentName: r.DepartmentName, Anonymized: r.Anonymized, AnonNumber: r.AnonNumber,
 		PatientName: r.PatientName, PatientNumber: r.PatientNumber, CreatedByName: r.CreatedByName, Failures: r.Failures,
 		Effective: r.Effective, Ref: "#" + strconv.FormatInt(r.ID, 10),
@@ -160,7 +160,7 @@ func (h *Handlers) sfRowOf(p *web.Page, u *store.User, r *buckets.ListRow) sfRow
 		Verification: p.T("statusfw.verification." + r.Verification),
 		Scope:        p.T("statusfw.scope." + r.Scope),
 		NumStudies:   len(r.Studies),
-		CanManage:    buckets.CanManage(u, &store.Bucket{DepartmentID: r.DepartmentID})}
+		CanManage:    buckets.CanManage(u, &database.Bucket{DepartmentID: r.DepartmentID})}
 	if r.LastAccessAt != nil {
 		row.LastAccess = r.LastAccessAt.UTC().Format("2006-01-02 15:04")
 	}

@@ -6,13 +6,13 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // removeStudy takes one study out of a bucket (never the last: revoke).
 var removeStudy = bucketAction{
 	name: "remove", titleKey: "statusfw.remove", doneKey: "statusfw.done.remove", stateKey: "statusfw.error.laststudy",
-	run: func(ctx context.Context, h *Handlers, u *store.User, b *store.Bucket, ip string, in actionInput) (*store.Bucket, error) {
+	run: func(ctx context.Context, h *Handlers, u *database.User, b *database.Bucket, ip string, in actionInput) (*database.Bucket, error) {
 		id, err := strconv.ParseInt(in.Study, 10, 64)
 		if err != nil || id <= 0 {
 			return nil, apperr.Field("study", "statusfw.error.study")

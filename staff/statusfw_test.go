@@ -14,10 +14,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 var sfBirth = time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
@@ -26,12 +26,12 @@ var sfBirth = time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 // with two studies, and a patient of SOUTH.
 type sfFixture struct {
 	srv                          *testserver.Server
-	north, south                 *store.Department
-	staffN, adminN, adminS, desk *store.User
-	studiesN                     []*store.Study
-	studyS                       *store.Study
+	north, south                 *database.Department
+	staffN, adminN, adminS, desk *database.User
+	studiesN                     []*database.Study
+	studyS                       *database.Study
 	clients                      map[string]*testserver.Client
-	patientBucket                *store.Bucket
+	patientBucket                *database.Bucket
 	patientNumber                refnum.Number
 }
 
@@ -48,19 +48,19 @@ func newSFFixture(t *testing.T) *sfFixture {
 	f.north = testserver.MustDepartment(t, srv.DB, "NORTH")
 	f.south = testserver.MustDepartment(t, srv.DB, "SOUTH")
 	bd := sfBirth
-	f.studiesN = []*store.Study{
+	f.studiesN = []*database.Study{
 		testserver.MustPatientStudy(t, srv.DB, f.north, "PN-1", northFamily, "Ada", &bd),
 		testserver.MustPatientStudy(t, srv.DB, f.north, "PN-1", northFamily, "Ada", &bd),
 	}
 	f.studyS = testserver.MustPatientStudy(t, srv.DB, f.south, "PS-1", southFamily, "Bert", &bd)
 	var c *testserver.Client
-	f.staffN, c = srv.SignedIn(t, "nstaff", store.RoleStaff, f.north)
+	f.staffN, c = srv.SignedIn(t, "nstaff", database.RoleStaff, f.north)
 	f.clients["staff"] = c
-	f.adminN, c = srv.SignedIn(t, "nadmin", store.RoleAdmin, f.north)
+	f.adminN, c = srv.SignedIn(t, "nadmin", database.RoleAdmin, f.north)
 	f.clients["admin"] = c
-	f.adminS, c = srv.SignedIn(t, "sadmin", store.RoleAdmin, f.south)
+	f.adminS, c = srv.SignedIn(t, "sadmin", database.RoleAdmin, f.south)
 	f.clients["other admin"] = c
-	f.desk, c = srv.SignedIn(t, "desk", store.RoleServiceDesk, nil)
+	f.desk, c = srv.SignedIn(t, "desk", database.RoleServiceDesk, nil)
 	f.clients["service desk"] = c
 	out := srv.Client(t)
 	out.Get("/staff/signin")
@@ -78,7 +78,7 @@ func newSFFixture(t *testing.T) *sfFixture {
 
 // blockedBucket prints a two-study bucket in NORTH and blocks it as five
 // failures would.
-func (f *sfFixture) blockedBucket(t *testing.T) *store.Bucket {
+func (f *sfFixture) blockedBucket(t *testing.T) *database.Bucket {
 	t.Helper()
 	b, _ := f.srv.MustBucket(t, f.staffN, f.studiesN, testserver.BucketSpec{})
 	if _, err := f.srv.DB.ExecContext(context.Background(), `UPDATE buckets SET state = 'blocked', failures = 5, blocked_at = now() WHERE id = ?`, b.ID); err != nil {
@@ -108,7 +108,7 @@ func TestStatusForwardingAuthorization(t *testing.T) {
 	f := newSFFixture(t)
 	type want map[string]int
 	const ok, see, redirect, forbidden, notFound, unauth = 200, 303, 303, 403, 404, 401
-	actionForm := func(name string, b *store.Bucket) url.Values {
+	actionForm := func(name string, b *database.Bucket) url.Values {
 		v := url.Values{"reason": {"patient called the desk"}, "department": {strconv.FormatInt(f.north.ID, 10)}, "role": {"servicedesk"}}
 		switch name {
 		case "extend":
@@ -166,7 +166,7 @@ func TestStatusForwardingAuthorization(t *testing.T) {
 				}
 				if tc.method == "POST" {
 					state, _ := f.bucketState(t, b.ID)
-					changed := state != store.BucketBlocked
+					changed := state != database.BucketBlocked
 					if tc.action == "extend" || tc.action == "remove" {
 						var n int
 						_ = f.srv.DB.NewRaw(`SELECT count(*) FROM audit_events WHERE bucket_id = ? AND action LIKE 'bucket.%' AND action <> 'bucket.print'`, b.ID).Scan(context.Background(), &n)
@@ -211,7 +211,7 @@ func TestStatusForwardingListAndFilters(t *testing.T) {
 		ids = append(ids, b.ID)
 	}
 	anon, _ := f.srv.MustBucket(t, f.adminN, f.studiesN[:1], testserver.BucketSpec{Anonymize: true})
-	southB, _ := f.srv.MustBucket(t, f.adminS, []*store.Study{f.studyS}, testserver.BucketSpec{})
+	southB, _ := f.srv.MustBucket(t, f.adminS, []*database.Study{f.studyS}, testserver.BucketSpec{})
 	if _, err := f.srv.DB.ExecContext(context.Background(), `UPDATE buckets SET valid_until = current_date - 1 WHERE id = ?`, ids[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestStatusForwardingActions(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Give a reason of 3 to 500 characters.") {
 		t.Fatalf("unlock without reason: %d\n%.300s", res.StatusCode, body)
 	}
-	if st, _ := f.bucketState(t, b.ID); st != store.BucketBlocked {
+	if st, _ := f.bucketState(t, b.ID); st != database.BucketBlocked {
 		t.Fatal("unlocked without a reason")
 	}
 	// htmx: the row comes back, now active with the counter reset.
@@ -319,7 +319,7 @@ func TestStatusForwardingActions(t *testing.T) {
 	if row.Length() != 1 || row.AttrOr("data-state", "") != "active" || strings.TrimSpace(row.Find("[data-col=failures]").Text()) != "0" {
 		t.Fatalf("htmx answer is not the updated row:\n%.500s", body)
 	}
-	if st, fails := f.bucketState(t, b.ID); st != store.BucketActive || fails != 0 {
+	if st, fails := f.bucketState(t, b.ID); st != database.BucketActive || fails != 0 {
 		t.Fatalf("after unlock: %s, %d failures", st, fails)
 	}
 	// Unlocking again: not blocked (422).
@@ -416,7 +416,7 @@ func outboxCode(t *testing.T, srv *testserver.Server, dest string) string {
 func TestUnlockAfterFiveWrongCodesThenPatientSignsIn(t *testing.T) {
 	f := newSFFixture(t)
 	const dest = "ada.q@example.org"
-	b, n := f.srv.MustBucket(t, f.staffN, f.studiesN, testserver.BucketSpec{Verification: store.VerifyEmail, Destination: dest})
+	b, n := f.srv.MustBucket(t, f.staffN, f.studiesN, testserver.BucketSpec{Verification: database.VerifyEmail, Destination: dest})
 	signIn := url.Values{"ref": {n.Canonical()}, "dob_day": {"9"}, "dob_month": {"3"}, "dob_year": {"1961"}}
 	p := f.srv.Client(t)
 	p.Get("/")
@@ -432,7 +432,7 @@ func TestUnlockAfterFiveWrongCodesThenPatientSignsIn(t *testing.T) {
 		p.Get("/p/code")
 		p.PostForm("/p/code", url.Values{"code": {wrong}})
 	}
-	if st, fails := f.bucketState(t, b.ID); st != store.BucketBlocked || fails != 5 {
+	if st, fails := f.bucketState(t, b.ID); st != database.BucketBlocked || fails != 5 {
 		t.Fatalf("after five wrong codes: %s, %d", st, fails)
 	}
 	// The service desk finds it blocked, first in the list, and unlocks it.

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Opening a study page is an audited view of patient data; the viewer's htmx
@@ -16,7 +16,7 @@ func TestStudyViewIsAudited(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, north)
 	ct := dicomFixture(t, srv, north)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)

@@ -9,9 +9,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Real Chromium on the study page: the rendered image and thumbnail load
@@ -20,7 +20,7 @@ import (
 func TestBrowserStudyViewer(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "vera", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "vera", database.RoleStaff, d)
 	t.Parallel()
 	ct := dicomFixture(t, srv, d)
 	ctx := testbrowser.New(t, 120*time.Second)

@@ -10,14 +10,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // viewRows counts the audit rows of action by user, optionally for one series.
-func viewRows(t *testing.T, srv *testserver.Server, action string, u *store.User, seriesID int64) int {
+func viewRows(t *testing.T, srv *testserver.Server, action string, u *database.User, seriesID int64) int {
 	t.Helper()
 	if seriesID == 0 {
 		return printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = ? AND actor_id = ?`, action, u.ID)
@@ -32,8 +32,8 @@ func viewRows(t *testing.T, srv *testserver.Server, action string, u *store.User
 func TestViewsAreAuditedWhateverTheHeaders(t *testing.T) {
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
-	ann := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
-	bob := testserver.MustUser(t, srv.DB, "bob", store.RoleStaff, north)
+	ann := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, north)
+	bob := testserver.MustUser(t, srv.DB, "bob", database.RoleStaff, north)
 	t.Parallel()
 	ct := dicomFixture(t, srv, north)
 	inst := instanceOf(t, srv, ct)

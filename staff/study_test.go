@@ -13,16 +13,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // dicomFixture imports the sample files into dept through the server's own
 // storage folder and returns the study id of the multi-frame CT (5.dcm).
-func dicomFixture(t *testing.T, srv *testserver.Server, dept *store.Department) (ctStudy int64) {
+func dicomFixture(t *testing.T, srv *testserver.Server, dept *database.Department) (ctStudy int64) {
 	t.Helper()
 	return srv.MustImportSamples(t, dept)
 }
@@ -39,9 +39,9 @@ func instanceOf(t *testing.T, srv *testserver.Server, studyID int64) int64 {
 func TestStudyDetailAndImages(t *testing.T) {
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, north)
 	// Parallel only after MustUser: its lazily set password hash is not
-	// synchronised (shared/testserver), so it must be first written sequentially.
+	// synchronised (shared/testkit/testserver), so it must be first written sequentially.
 	t.Parallel()
 	ct := dicomFixture(t, srv, north)
 	inst := instanceOf(t, srv, ct)
@@ -132,10 +132,10 @@ func TestStudyOtherDepartmentIsNotFound(t *testing.T) {
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
 	south := testserver.MustDepartment(t, srv.DB, "SOUTH")
-	testserver.MustUser(t, srv.DB, "sam", store.RoleStaff, south)
-	testserver.MustUser(t, srv.DB, "desk", store.RoleServiceDesk, nil)
+	testserver.MustUser(t, srv.DB, "sam", database.RoleStaff, south)
+	testserver.MustUser(t, srv.DB, "desk", database.RoleServiceDesk, nil)
 	// Parallel only after MustUser: its lazily set password hash is not
-	// synchronised (shared/testserver), so it must be first written sequentially.
+	// synchronised (shared/testkit/testserver), so it must be first written sequentially.
 	t.Parallel()
 	ct := dicomFixture(t, srv, north)
 	inst := instanceOf(t, srv, ct)
@@ -166,9 +166,9 @@ func TestStudyOtherDepartmentIsNotFound(t *testing.T) {
 func TestUndecodableShowsPlaceholder(t *testing.T) {
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, north)
 	// Parallel only after MustUser: its lazily set password hash is not
-	// synchronised (shared/testserver), so it must be first written sequentially.
+	// synchronised (shared/testkit/testserver), so it must be first written sequentially.
 	t.Parallel()
 	st, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
 	if err != nil {
@@ -207,8 +207,8 @@ func TestStudyReportShown(t *testing.T) {
 	srv := testserver.New(t)
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
 	south := testserver.MustDepartment(t, srv.DB, "SOUTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, north)
-	testserver.MustUser(t, srv.DB, "sam", store.RoleStaff, south)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, north)
+	testserver.MustUser(t, srv.DB, "sam", database.RoleStaff, south)
 	t.Parallel()
 	ctx := context.Background()
 	ct := dicomFixture(t, srv, north)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -38,7 +38,7 @@ type studyRow struct {
 type studyListData struct {
 	Form        studyListForm
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []database.Department
 	Modalities  []string
 	Rows        []studyRow
 	Carry       []studies.Selected // selected, but not on this page
@@ -51,8 +51,8 @@ type studyListData struct {
 	Searched    bool
 	// Labels are those the user may filter on and put on studies; Groups
 	// the "for" choices besides the user.
-	Labels []store.Label
-	Groups []store.Group
+	Labels []database.Label
+	Groups []database.Group
 }
 
 var modalityRe = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -241,7 +241,7 @@ func studyListLabel(f *studies.Filter, data *studyListData) {
 		return
 	}
 	id, err := strconv.ParseInt(data.Form.Label, 10, 64)
-	if err == nil && slices.ContainsFunc(data.Labels, func(l store.Label) bool { return l.ID == id }) {
+	if err == nil && slices.ContainsFunc(data.Labels, func(l database.Label) bool { return l.ID == id }) {
 		f.LabelIDs = []int64{id}
 		return
 	}

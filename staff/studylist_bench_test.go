@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbench"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testbench"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkStudyListHTTP times the whole study list request on the real
@@ -32,11 +32,11 @@ func BenchmarkStudyListHTTP(b *testing.B) {
 	if _, err := seed.Bulk(ctx, srv.DSN, n, nil); err != nil {
 		b.Fatal(err)
 	}
-	d := new(store.Department)
+	d := new(database.Department)
 	if err := srv.DB.NewSelect().Model(d).Order("id").Limit(1).Scan(ctx); err != nil {
 		b.Fatal(err)
 	}
-	testserver.MustUser(b, srv.DB, "bench", store.RoleStaff, d)
+	testserver.MustUser(b, srv.DB, "bench", database.RoleStaff, d)
 	c := srv.Client(b)
 	c.SignIn("bench", testserver.Password)
 	var family string

@@ -8,10 +8,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A staff user in real Chromium: live search (htmx), select two studies of
@@ -21,7 +21,7 @@ func TestBrowserStudyListSelection(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	anna1 := testserver.MustPatientStudy(t, srv.DB, d, "P-ANNA", "Müller", "Anna", date("1970-01-02"))
 	anna2 := testserver.MustPatientStudy(t, srv.DB, d, "P-ANNA", "Müller", "Anna", date("1970-01-02"))
 	bernd := testserver.MustPatientStudy(t, srv.DB, d, "P-BERND", "Mueller-Muller", "Bernd", date("1980-03-04"))
@@ -36,7 +36,7 @@ func TestBrowserStudyListSelection(t *testing.T) {
 	count := `document.getElementById('selection-count').textContent`
 	disabled := `String(document.getElementById('print-button').disabled)`
 	mixHidden := `String(document.getElementById('patient-mix').hidden)`
-	box := func(s *store.Study) chromedp.CSS {
+	box := func(s *database.Study) chromedp.CSS {
 		return chromedp.CSS(`#results input[name="study"][value="` + strconv.FormatInt(s.ID, 10) + `"]`)
 	}
 
@@ -114,7 +114,7 @@ func TestBrowserStudyListSelection(t *testing.T) {
 	run("print", chromedp.Click(chromedp.CSS("#print-button")))
 	waitFor("the print page", `location.pathname === '/staff/print'`)
 	q := eval(`location.search`)
-	for _, s := range []*store.Study{anna1, anna2} {
+	for _, s := range []*database.Study{anna1, anna2} {
 		if !strings.Contains(q, "study="+strconv.FormatInt(s.ID, 10)) {
 			t.Errorf("print URL %q lacks study %d", q, s.ID)
 		}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func date(s string) *time.Time {
@@ -34,7 +34,7 @@ func listRows(doc *goquery.Document) []string {
 	return out
 }
 
-func setAccession(t *testing.T, srv *testserver.Server, s *store.Study, acc string, day *time.Time) {
+func setAccession(t *testing.T, srv *testserver.Server, s *database.Study, acc string, day *time.Time) {
 	t.Helper()
 	_, err := srv.DB.NewUpdate().Model(s).Set("accession = ?", acc).Set("study_date = ?", day).WherePK().Exec(context.Background())
 	if err != nil {
@@ -47,7 +47,7 @@ func TestStudyListShowsColumnsAndPrintContract(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	s := testserver.MustPatientStudy(t, srv.DB, d, "PID-42", "Müller", "Anna", date("1961-02-03"))
 	setAccession(t, srv, s, "ACC-42", date("2026-05-06"))
 	c := srv.Client(t)
@@ -112,7 +112,7 @@ func TestStudyListSearchWithoutJavaScript(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	setAccession(t, srv, testserver.MustPatientStudy(t, srv.DB, d, "P1", "Müller", "Anna", nil), "ACC-M", date("2026-01-01"))
 	setAccession(t, srv, testserver.MustPatientStudy(t, srv.DB, d, "P2", "Dubois", "Élodie", nil), "ACC-D", date("2026-01-02"))
 	c := srv.Client(t)
@@ -136,7 +136,7 @@ func TestStudyListHTMXGetsTheFragmentOnly(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	testserver.MustPatientStudy(t, srv.DB, d, "P1", "Müller", "Anna", nil)
 	c := srv.Client(t)
 	c.SignIn("ann", testserver.Password)
@@ -174,9 +174,9 @@ func TestStudyListDepartmentIsolation(t *testing.T) {
 	srv := testserver.New(t)
 	a := testserver.MustDepartment(t, srv.DB, "DEPT-A")
 	b := testserver.MustDepartment(t, srv.DB, "DEPT-B")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, a)
-	testserver.MustUser(t, srv.DB, "adam", store.RoleAdmin, a)
-	testserver.MustUser(t, srv.DB, "desk", store.RoleServiceDesk, nil)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, a)
+	testserver.MustUser(t, srv.DB, "adam", database.RoleAdmin, a)
+	testserver.MustUser(t, srv.DB, "desk", database.RoleServiceDesk, nil)
 	sa := testserver.MustPatientStudy(t, srv.DB, a, "PA", "Janssens", "Anna", nil)
 	setAccession(t, srv, sa, "IN-A", date("2026-01-01"))
 	sb := testserver.MustPatientStudy(t, srv.DB, b, "PB", "Janssens", "Bert", nil)
@@ -250,7 +250,7 @@ func TestStudyListFiltersAndErrors(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	ctx := context.Background()
 	mk := func(acc, day, mod, report string) {
 		s := testserver.MustPatientStudy(t, srv.DB, d, "P-"+acc, "Peeters", acc, nil)
@@ -312,8 +312,8 @@ func TestStudyListPagesAndSelection(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	var all []*store.Study
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
+	var all []*database.Study
 	for i := 0; i < 63; i++ {
 		s := testserver.MustPatientStudy(t, srv.DB, d, fmt.Sprintf("P%02d", i%5), "Lefèvre", "Chloé", nil)
 		setAccession(t, srv, s, fmt.Sprintf("PG%02d", i), date(fmt.Sprintf("2026-03-%02d", 1+i%20)))

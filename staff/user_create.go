@@ -7,7 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -28,7 +28,7 @@ func (h *Handlers) UserCreate(c fiber.Ctx) error {
 	switch {
 	case !u.IsServiceDesk():
 		n.DepartmentID = u.DepartmentID // whatever the form says
-	case form.Role != store.RoleServiceDesk && form.Department != "":
+	case form.Role != database.RoleServiceDesk && form.Department != "":
 		if id, err := strconv.ParseInt(form.Department, 10, 64); err == nil && id > 0 {
 			n.DepartmentID = &id
 		}

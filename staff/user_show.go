@@ -5,13 +5,13 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/web"
 )
 
 type userData struct {
-	Account *store.User
-	Groups  []store.Group
+	Account *database.User
+	Groups  []database.Group
 	Self    bool
 }
 

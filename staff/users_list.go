@@ -6,8 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -19,12 +19,12 @@ type userForm struct {
 }
 
 type usersData struct {
-	Users       []store.User
+	Users       []database.User
 	Form        userForm
 	Roles       []string
 	Languages   []string
 	ServiceDesk bool
-	Departments []store.Department
+	Departments []database.Department
 	Department  string // the service desk's filter ("" = all)
 }
 
@@ -37,13 +37,13 @@ func (h *Handlers) UsersList(c fiber.Ctx) error {
 	}
 	page := web.NewPage(c, "users.title", nil)
 	flash(c, page)
-	return h.renderUsers(c, http.StatusOK, page, userForm{Role: store.RoleStaff, Department: c.Query("department")}, c.Query("department"))
+	return h.renderUsers(c, http.StatusOK, page, userForm{Role: database.RoleStaff, Department: c.Query("department")}, c.Query("department"))
 }
 
 func (h *Handlers) renderUsers(c fiber.Ctx, status int, page *web.Page, form userForm, filter string) error {
 	u := web.CurrentUser(c)
 	web.NoStore(c)
-	data := usersData{Form: form, Roles: []string{store.RoleStaff, store.RoleAdmin}, Languages: i18n.Languages}
+	data := usersData{Form: form, Roles: []string{database.RoleStaff, database.RoleAdmin}, Languages: i18n.Languages}
 	var dept *int64
 	if u.IsServiceDesk() {
 		data.ServiceDesk, data.Roles = true, users.Roles

@@ -10,14 +10,14 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-func loadUser(t *testing.T, srv *testserver.Server, username string) *store.User {
+func loadUser(t *testing.T, srv *testserver.Server, username string) *database.User {
 	t.Helper()
-	u := new(store.User)
+	u := new(database.User)
 	if err := srv.DB.NewSelect().Model(u).Where("username = ?", username).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +34,8 @@ func TestUserCreate(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	adm, c := srv.SignedIn(t, "adam", store.RoleAdmin, d)
-	testserver.MustUser(t, srv.DB, "taken", store.RoleStaff, d)
+	adm, c := srv.SignedIn(t, "adam", database.RoleAdmin, d)
+	testserver.MustUser(t, srv.DB, "taken", database.RoleStaff, d)
 	valid := func() url.Values {
 		return url.Values{"username": {" Nina.N "}, "display_name": {"Nina Noord"}, "email": {"nina@example.org"},
 			"role": {"staff"}, "language": {"nl"}, "password": {"starting-password"}}
@@ -90,7 +90,7 @@ func TestUserCreate(t *testing.T) {
 		t.Fatalf("create: %d %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
 	}
 	u := loadUser(t, srv, "nina.n")
-	if u.DepartmentID == nil || *u.DepartmentID != d.ID || u.Role != store.RoleStaff || u.Language != "nl" ||
+	if u.DepartmentID == nil || *u.DepartmentID != d.ID || u.Role != database.RoleStaff || u.Language != "nl" ||
 		u.DisplayName != "Nina Noord" || !u.MustChangePassword || !auth.CheckPassword("starting-password", u.PasswordHash) {
 		t.Fatalf("stored %+v", u)
 	}
@@ -109,8 +109,8 @@ func TestUserDisableEndsSession(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, admin := srv.SignedIn(t, "adam", store.RoleAdmin, d)
-	sam, samC := srv.SignedIn(t, "sam", store.RoleStaff, d)
+	_, admin := srv.SignedIn(t, "adam", database.RoleAdmin, d)
+	sam, samC := srv.SignedIn(t, "sam", database.RoleStaff, d)
 	// A second browser of sam's.
 	samC2 := srv.Client(t)
 	samC2.SignIn("sam", testserver.Password)
@@ -158,8 +158,8 @@ func TestUserResetForcesPasswordChange(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, admin := srv.SignedIn(t, "adam", store.RoleAdmin, d)
-	sam, samC := srv.SignedIn(t, "sam", store.RoleStaff, d)
+	_, admin := srv.SignedIn(t, "adam", database.RoleAdmin, d)
+	sam, samC := srv.SignedIn(t, "sam", database.RoleStaff, d)
 	path := "/staff/users/" + strconv.FormatInt(sam.ID, 10)
 	admin.Get(path)
 	if res, body := admin.PostForm(path+"/reset", url.Values{"password": {"short"}}); res.StatusCode != http.StatusUnprocessableEntity ||

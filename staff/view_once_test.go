@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // audit.RecordView (used by the study page and the image endpoint) records

@@ -11,9 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testbrowser"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The staff study page is the same viewer as the patient's (issue 14): at
@@ -26,7 +26,7 @@ import (
 func TestBrowserStaffViewerFits(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "vera", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "vera", database.RoleStaff, d)
 	t.Parallel()
 	ct := dicomFixture(t, srv, d)
 	if _, err := srv.DB.ExecContext(context.Background(), `UPDATE studies SET report_status = 'final', report_text = 'No abnormality.', description = 'CT chest abdomen pelvis with contrast' WHERE id = ?`, ct); err != nil {

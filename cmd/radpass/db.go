@@ -9,17 +9,17 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // openDB connects to RADPASS_DATABASE_URL or, in dev mode without one, to the
 // project-local cluster (created and started on demand). stop shuts that
 // local cluster down again when this process started it.
 // opts go to store.Open (serve passes store.RequestTimeouts).
-func openDB(ctx context.Context, cfg *config.Config, out io.Writer, opts ...store.Option) (db *bun.DB, stop func(), err error) {
+func openDB(ctx context.Context, cfg *config.Config, out io.Writer, opts ...database.Option) (db *bun.DB, stop func(), err error) {
 	stop = func() {}
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
@@ -48,7 +48,7 @@ func openDB(ctx context.Context, cfg *config.Config, out io.Writer, opts ...stor
 		}
 		dsn = cl.DSN("radpass")
 	}
-	db, err = store.Open(ctx, dsn, opts...)
+	db, err = database.Open(ctx, dsn, opts...)
 	if err != nil {
 		stop()
 		return nil, func() {}, err
@@ -68,7 +68,7 @@ func openMigratedDB(ctx context.Context, cfg *config.Config, out io.Writer) (db 
 		_ = db.Close()
 		stop()
 	}
-	if _, err := store.Migrate(ctx, db); err != nil {
+	if _, err := database.Migrate(ctx, db); err != nil {
 		done()
 		return nil, func() {}, err
 	}
@@ -77,7 +77,7 @@ func openMigratedDB(ctx context.Context, cfg *config.Config, out io.Writer) (db 
 
 // departmentByCode finds the department a --department flag names; a code
 // that matches none is the caller's mistake (a usage error, exit code 2).
-func departmentByCode(ctx context.Context, db bun.IDB, code string) (*store.Department, error) {
+func departmentByCode(ctx context.Context, db bun.IDB, code string) (*database.Department, error) {
 	d, err := ingest.Department(ctx, db, code)
 	if err != nil {
 		return nil, usageErr("%v", err)
@@ -93,7 +93,7 @@ func dicomDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "di
 // department and the DICOM storage folder.
 type deptStorage struct {
 	DB    *bun.DB
-	Dept  *store.Department
+	Dept  *database.Department
 	Store *storage.FS
 	done  func()
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // The serve loop's housekeeping removes old stored files that no row names

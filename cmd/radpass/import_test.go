@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func sampleFolder(t *testing.T) string {
@@ -112,7 +112,7 @@ func TestTokenAndReportCommands(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "2032-01-01") {
 		t.Fatalf("report add: %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	var s store.Study
+	var s database.Study
 	if err := db.NewSelect().Model(&s).Where("study_uid = ?", uid).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,11 @@ import (
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/server"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 var binary string
@@ -150,11 +150,11 @@ func TestUserAdd(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "user nora created") {
 		t.Fatalf("user add: %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
 	}
-	u := new(store.User)
+	u := new(database.User)
 	if err := db.NewSelect().Model(u).Where("username = 'nora'").Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if u.Role != store.RoleAdmin || u.DepartmentID == nil || *u.DepartmentID != d.ID || u.Language != "nl" || u.DisplayName != "Nora Noord" {
+	if u.Role != database.RoleAdmin || u.DepartmentID == nil || *u.DepartmentID != d.ID || u.Language != "nl" || u.DisplayName != "Nora Noord" {
 		t.Fatalf("stored user %+v", u)
 	}
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !auth.CheckPassword(pw, u.PasswordHash) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 const migrateUsage = "usage: radpass migrate up|down|status"
@@ -24,13 +24,13 @@ func cmdMigrate(ctx context.Context, load configLoader, args []string, out io.Wr
 	}
 	defer stop()
 	defer db.Close()
-	m := store.Migrator(db)
+	m := database.Migrator(db)
 	if err := m.Init(ctx); err != nil {
 		return err
 	}
 	switch args[0] {
 	case "up":
-		g, err := store.Migrate(ctx, db)
+		g, err := database.Migrate(ctx, db)
 		if err != nil {
 			return err
 		}

@@ -17,11 +17,11 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -55,7 +55,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	adm.Close()
-	db, _, err := openDB(ctx, cfg, out, store.RequestTimeouts())
+	db, _, err := openDB(ctx, cfg, out, database.RequestTimeouts())
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 // prepareDB applies pending migrations and, in dev mode, writes the demo data
 // on the first run.
 func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Writer) error {
-	if _, err := store.Migrate(ctx, db); err != nil {
+	if _, err := database.Migrate(ctx, db); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if cfg.Dev {

@@ -15,8 +15,8 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/users"
 )
 
@@ -29,7 +29,7 @@ func cmdUser(ctx context.Context, load configLoader, args []string, stdin io.Rea
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(out)
 	username := fs.String("username", "", "sign-in name (lowercase letters, digits, . _ @ -)")
-	role := fs.String("role", store.RoleStaff, "staff, admin or servicedesk")
+	role := fs.String("role", database.RoleStaff, "staff, admin or servicedesk")
 	dept := fs.String("department", "", "department code (not for servicedesk)")
 	name := fs.String("name", "", "display name")
 	lang := fs.String("language", "", "display language: en, nl, fr, de (default: browser's)")

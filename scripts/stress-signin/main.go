@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 func main() {
@@ -46,7 +46,7 @@ func run(bin, admin string, n, target int) error {
 	if admin == "" {
 		return fmt.Errorf("no -db (RADPASS_TEST_DATABASE_URL)")
 	}
-	adb, err := store.Open(ctx, admin)
+	adb, err := database.Open(ctx, admin)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // TestStudyAccess: the log of a study holds its views (study, series,

@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Actor kinds as stored in audit_events.actor_kind.
@@ -21,15 +21,15 @@ const (
 // so the actor columns are filled the same way everywhere.
 type Actor struct {
 	Kind   string
-	User   *store.User // a signed-in staff user, or nil
-	ID     *int64      // actor_id: the staff user or the machine token
-	Name   string      // actor_name
-	Bucket *int64      // a patient's bucket
+	User   *database.User // a signed-in staff user, or nil
+	ID     *int64         // actor_id: the staff user or the machine token
+	Name   string         // actor_name
+	Bucket *int64         // a patient's bucket
 	IP     string
 }
 
 // Staff is the actor for a signed-in staff user at ip; with u nil, the system.
-func Staff(u *store.User, ip string) Actor {
+func Staff(u *database.User, ip string) Actor {
 	if u == nil {
 		return Actor{Kind: KindSystem, IP: ip}
 	}
@@ -38,7 +38,7 @@ func Staff(u *store.User, ip string) Actor {
 
 // StaffName is a staff sign-in try under a typed account name, whose user
 // may not exist (u nil); the name is the one typed.
-func StaffName(u *store.User, name, ip string) Actor {
+func StaffName(u *database.User, name, ip string) Actor {
 	a := Actor{Kind: KindStaff, Name: name, IP: ip}
 	if u != nil {
 		a.User, a.ID = u, &u.ID

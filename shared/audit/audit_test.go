@@ -8,8 +8,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 func TestRecordAndAppendOnly(t *testing.T) {
@@ -69,13 +69,13 @@ func TestRecordFollowsTheTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
-	_ = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	_ = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := audit.Record(ctx, tx, &audit.Event{Action: "test.rolledback"}); err != nil {
 			t.Fatal(err)
 		}
 		return context.Canceled // roll back
 	})
-	if err := store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	if err := database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		return audit.Record(ctx, tx, &audit.Event{Action: "test.committed"})
 	}); err != nil {
 		t.Fatal(err)

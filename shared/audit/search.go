@@ -14,7 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // PageSize is the number of events on one page of the audit trail.
@@ -52,7 +52,7 @@ const MaxSubjects = 200
 
 // ScopeFor is the department scope of user u: their department, or every
 // department (nil) for the service desk, asked narrowing it to one.
-func ScopeFor(u *store.User, asked int64) []int64 {
+func ScopeFor(u *database.User, asked int64) []int64 {
 	switch {
 	case u.IsServiceDesk() && asked > 0:
 		return []int64{asked}

@@ -9,8 +9,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // rowsOf counts the audit rows of view key by actor.
@@ -34,7 +34,7 @@ func TestRecordViewStampede(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, dsn := testdb.NewWithURL(t)
-	db, err := store.Open(ctx, dsn, store.RequestTimeouts())
+	db, err := database.Open(ctx, dsn, database.RequestTimeouts())
 	if err != nil {
 		t.Fatal(err)
 	}

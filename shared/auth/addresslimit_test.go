@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // IPv4 addresses count whole, IPv6 by /64, an IPv4-mapped IPv6 address as

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 func TestPasswordHash(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // Slots are failures or checks in flight: a full set of checks in flight

@@ -6,19 +6,19 @@ import (
 	"errors"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Viewer is whoever asks to see patient data: a staff user, or a patient
 // signed in to one bucket. Exactly one of the two is set.
 type Viewer struct {
-	User   *store.User
-	Bucket *store.Bucket
+	User   *database.User
+	Bucket *database.Bucket
 }
 
 // Staff and Patient make viewers.
-func Staff(u *store.User) Viewer          { return Viewer{User: u} }
-func Patient(b *store.Bucket) Viewer      { return Viewer{Bucket: b} }
+func Staff(u *database.User) Viewer       { return Viewer{User: u} }
+func Patient(b *database.Bucket) Viewer   { return Viewer{Bucket: b} }
 func (v Viewer) IsPatient() bool          { return v.Bucket != nil }
 func (v Viewer) valid() bool              { return (v.User == nil) != (v.Bucket == nil) }
 func (v Viewer) seesDept(dept int64) bool { return v.User != nil && v.User.CanSeeDepartment(dept) }
@@ -43,11 +43,11 @@ const inBucket = `EXISTS (SELECT 1 FROM bucket_studies bs WHERE bs.bucket_id = ?
 
 // Study loads study id with its patient if v may see it; anything else is
 // ErrNotFound, so ids of other departments or buckets reveal nothing.
-func (s *Service) Study(ctx context.Context, v Viewer, id int64) (*store.Study, error) {
+func (s *Service) Study(ctx context.Context, v Viewer, id int64) (*database.Study, error) {
 	if !v.valid() || id <= 0 {
 		return nil, ErrNotFound
 	}
-	st := new(store.Study)
+	st := new(database.Study)
 	q := s.DB.NewSelect().Model(st).Relation("Patient").Where("study.id = ?", id)
 	if v.IsPatient() {
 		q = q.Where(inBucket+"study.id)", v.Bucket.ID)
@@ -66,8 +66,8 @@ func (s *Service) Study(ctx context.Context, v Viewer, id int64) (*store.Study, 
 }
 
 // Series checks that series id belongs to study studyID (already checked for v).
-func (s *Service) Series(ctx context.Context, studyID, id int64) (*store.Series, error) {
-	se := new(store.Series)
+func (s *Service) Series(ctx context.Context, studyID, id int64) (*database.Series, error) {
+	se := new(database.Series)
 	err := s.DB.NewSelect().Model(se).Where("id = ? AND study_id = ?", id, studyID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -108,7 +108,7 @@ func (s *Service) Instance(ctx context.Context, v Viewer, id int64) (*InstanceRe
 // it, the bucket is not anonymized, a final report exists (a preliminary one
 // is not released to patients) and its "available for patient" time has
 // passed. Staff of the department read reports at once.
-func ReportAllowed(v Viewer, st *store.Study, now time.Time) bool {
+func ReportAllowed(v Viewer, st *database.Study, now time.Time) bool {
 	if st.ReportText == "" && st.ReportPDFKey == "" {
 		return false
 	}
@@ -122,7 +122,7 @@ func ReportAllowed(v Viewer, st *store.Study, now time.Time) bool {
 }
 
 // Report loads study id for its report, ErrNotFound unless v may read it.
-func (s *Service) Report(ctx context.Context, v Viewer, id int64) (*store.Study, error) {
+func (s *Service) Report(ctx context.Context, v Viewer, id int64) (*database.Study, error) {
 	st, err := s.Study(ctx, v, id)
 	if err != nil {
 		return nil, err

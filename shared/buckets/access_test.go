@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Every way to ask for another bucket's or department's study answers
@@ -16,10 +16,10 @@ func TestAccessIsolation(t *testing.T) {
 	f := newFixture(t)
 	// A third north study of the same patient, in no bucket.
 	outside := f.study(f.studies[0].Patient)
-	a := f.print(store.VerifyDOB, f.studies[:1], nil)
-	b := f.print(store.VerifyDOB, f.studies[1:], nil)
-	s := f.print(store.VerifyDOB, f.southStudies, f.southStaff)
-	for _, st := range []*store.Study{f.studies[0], f.studies[1], outside, f.southStudies[0]} {
+	a := f.print(database.VerifyDOB, f.studies[:1], nil)
+	b := f.print(database.VerifyDOB, f.studies[1:], nil)
+	s := f.print(database.VerifyDOB, f.southStudies, f.southStaff)
+	for _, st := range []*database.Study{f.studies[0], f.studies[1], outside, f.southStudies[0]} {
 		f.exec(`UPDATE studies SET report_text = 'No abnormality.', report_status = 'final' WHERE id = ?`, st.ID)
 	}
 	instA, instB, instOut, instS := f.instance(f.studies[0]), f.instance(f.studies[1]), f.instance(outside), f.instance(f.southStudies[0])
@@ -87,21 +87,21 @@ func TestReportForPatients(t *testing.T) {
 		patient    bool
 		staff      bool
 	}{
-		{"final, images and report", store.ScopeImagesReport, false, "final", "Normal.", &past, true, true},
-		{"final, no available time", store.ScopeImagesReport, false, "final", "Normal.", nil, true, true},
-		{"available at this very moment", store.ScopeImagesReport, false, "final", "Normal.", ptr(start), true, true},
-		{"images only", store.ScopeImages, false, "final", "Normal.", &past, false, true},
-		{"anonymized", store.ScopeImagesReport, true, "final", "Normal.", &past, false, true},
-		{"preliminary", store.ScopeImagesReport, false, "preliminary", "Draft.", &past, false, true},
-		{"not yet available", store.ScopeImagesReport, false, "final", "Normal.", &future, false, true},
-		{"no report", store.ScopeImagesReport, false, "none", "", nil, false, false},
+		{"final, images and report", database.ScopeImagesReport, false, "final", "Normal.", &past, true, true},
+		{"final, no available time", database.ScopeImagesReport, false, "final", "Normal.", nil, true, true},
+		{"available at this very moment", database.ScopeImagesReport, false, "final", "Normal.", ptr(start), true, true},
+		{"images only", database.ScopeImages, false, "final", "Normal.", &past, false, true},
+		{"anonymized", database.ScopeImagesReport, true, "final", "Normal.", &past, false, true},
+		{"preliminary", database.ScopeImagesReport, false, "preliminary", "Draft.", &past, false, true},
+		{"not yet available", database.ScopeImagesReport, false, "final", "Normal.", &future, false, true},
+		{"no report", database.ScopeImagesReport, false, "none", "", nil, false, false},
 	}
 	for _, tc := range cases {
 		st := f.study(f.studies[0].Patient)
 		f.exec(`UPDATE studies SET report_text = ?, report_status = ?, report_available_at = ? WHERE id = ?`, tc.text, tc.status, tc.available, st.ID)
-		r := f.request(store.VerifyDOB)
+		r := f.request(database.VerifyDOB)
 		r.Scope, r.Anonymize = tc.scope, tc.anonymized
-		p := f.printReq(r, []*store.Study{st}, nil)
+		p := f.printReq(r, []*database.Study{st}, nil)
 		_, err := f.s.Report(f.ctx, buckets.Patient(f.bucket(p.b.ID)), st.ID)
 		if tc.patient != (err == nil) || (err != nil && !errors.Is(err, buckets.ErrNotFound)) {
 			t.Errorf("%s: patient's report: %v, want allowed %v", tc.name, err, tc.patient)

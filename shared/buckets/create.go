@@ -13,18 +13,18 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/keys"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Selection is the studies one print covers: all of one patient.
 type Selection struct {
 	IDs     []int64
-	Studies []*store.Study
-	Patient *store.Patient
-	Dept    *store.Department
+	Studies []*database.Study
+	Patient *database.Patient
+	Dept    *database.Department
 }
 
 // PrintRequest is a validated print form, ready to store.
@@ -51,7 +51,7 @@ type PrintRequest struct {
 // submitted before: Bucket is that print's, and Number is zero (the first
 // request kept it in the session).
 type Created struct {
-	Bucket    *store.Bucket
+	Bucket    *database.Bucket
 	Number    refnum.Number
 	Duplicate bool
 }
@@ -60,7 +60,7 @@ type Created struct {
 // Keep runs last inside the transaction with it (e.g. keep the sealed number
 // in the session); if it fails, nothing is stored.
 type Hooks struct {
-	Keep func(ctx context.Context, tx bun.Tx, b *store.Bucket, n refnum.Number) error
+	Keep func(ctx context.Context, tx bun.Tx, b *database.Bucket, n refnum.Number) error
 }
 
 // Create stores one print in ONE transaction: the bucket, its studies, the
@@ -70,12 +70,12 @@ type Hooks struct {
 // after the commit it is kept for the print's "Print immediately". The
 // sticky print preferences are written after the commit, outside the
 // transaction, so parallel prints by one user never queue on that row.
-func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
+func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
 	n, err := refnum.New()
 	if err != nil {
 		return nil, err
 	}
-	b := &store.Bucket{
+	b := &database.Bucket{
 		RefHash:      refnum.Hash(s.Key, n),
 		DepartmentID: sel.Dept.ID,
 		Department:   sel.Dept,
@@ -90,7 +90,7 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 		Anonymized:   r.Anonymize,
 		Message:      r.Message,
 		CreatedBy:    u.ID,
-		State:        store.BucketActive,
+		State:        database.BucketActive,
 		CreatedAt:    s.now(),
 	}
 	if r.FormToken != "" {
@@ -121,8 +121,8 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 			return nil, err
 		}
 	}
-	var dup *store.Bucket
-	err = store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	var dup *database.Bucket
+	err = database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		// A repeated form token waits here for the first submit's transaction
 		// (the unique index), then finds its bucket.
 		res, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").
@@ -132,12 +132,12 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 			return fmt.Errorf("insert bucket: %w", err)
 		}
 		if rows, _ := res.RowsAffected(); rows == 0 {
-			dup = new(store.Bucket)
+			dup = new(database.Bucket)
 			return tx.NewSelect().Model(dup).Where("created_by = ? AND form_token_hash = ?", u.ID, b.FormTokenHash).Scan(ctx)
 		}
-		links := make([]*store.BucketStudy, len(sel.Studies))
+		links := make([]*database.BucketStudy, len(sel.Studies))
 		for i, st := range sel.Studies {
-			links[i] = &store.BucketStudy{BucketID: b.ID, StudyID: st.ID}
+			links[i] = &database.BucketStudy{BucketID: b.ID, StudyID: st.ID}
 		}
 		if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
 			return fmt.Errorf("insert bucket studies: %w", err)
@@ -191,7 +191,7 @@ func (s *Service) Create(ctx context.Context, u *store.User, ip string, sel *Sel
 // group (labels.Attach: one row per study and target, the same locks as a
 // click in the study list). A label or group deleted since the form was
 // checked is the form's label error, not a foreign key violation.
-func addLabels(ctx context.Context, tx bun.Tx, u *store.User, sel *Selection, r *PrintRequest) error {
+func addLabels(ctx context.Context, tx bun.Tx, u *database.User, sel *Selection, r *PrintRequest) error {
 	_, err := labels.Attach(ctx, tx, r.LabelID, labels.Target{UserID: r.LabelUserID, GroupID: r.LabelGroupID}, u.ID, StudyIDs(sel.Studies))
 	if errors.Is(err, labels.ErrLabelGone) || errors.Is(err, labels.ErrTargetGone) {
 		return apperr.Field("label", "labels.error.label")
@@ -204,8 +204,8 @@ func addLabels(ctx context.Context, tx bun.Tx, u *store.User, sel *Selection, r 
 var ErrPrefs = errors.New("buckets: print stored, preferences not saved")
 
 // savePrefs keeps verification type, SMS prefix and language for the user's next print.
-func (s *Service) savePrefs(ctx context.Context, u *store.User, r *PrintRequest) error {
-	prefs := &store.UserPrintPrefs{UserID: u.ID, Verification: r.Verification, SMSRegion: r.SMSRegion, Language: r.Language, UpdatedAt: s.now()}
+func (s *Service) savePrefs(ctx context.Context, u *database.User, r *PrintRequest) error {
+	prefs := &database.UserPrintPrefs{UserID: u.ID, Verification: r.Verification, SMSRegion: r.SMSRegion, Language: r.Language, UpdatedAt: s.now()}
 	q := s.DB.NewInsert().Model(prefs).On("CONFLICT (user_id) DO UPDATE").
 		Set("verification = EXCLUDED.verification").Set("language = EXCLUDED.language").Set("updated_at = EXCLUDED.updated_at")
 	if r.SMSRegion != "" {
@@ -216,8 +216,8 @@ func (s *Service) savePrefs(ctx context.Context, u *store.User, r *PrintRequest)
 }
 
 // Prefs returns the user's sticky print preferences (nil when none yet).
-func (s *Service) Prefs(ctx context.Context, userID int64) (*store.UserPrintPrefs, error) {
-	p := new(store.UserPrintPrefs)
+func (s *Service) Prefs(ctx context.Context, userID int64) (*database.UserPrintPrefs, error) {
+	p := new(database.UserPrintPrefs)
 	err := s.DB.NewSelect().Model(p).Where("user_id = ?", userID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -235,7 +235,7 @@ func AnonNumber() (string, error) {
 }
 
 // LetterPrinted records that user u had the letter of bucket b served in lang.
-func (s *Service) LetterPrinted(ctx context.Context, u *store.User, ip string, b *store.Bucket, lang string) error {
+func (s *Service) LetterPrinted(ctx context.Context, u *database.User, ip string, b *database.Bucket, lang string) error {
 	ev := audit.Staff(u, ip).Event(audit.BucketLetter, &b.DepartmentID, map[string]any{"language": lang})
 	ev.BucketID = &b.ID
 	return audit.Record(ctx, s.DB, ev)

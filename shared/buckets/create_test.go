@@ -11,13 +11,13 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 )
 
-func (f *fixture) create(u *store.User, r *buckets.PrintRequest, h buckets.Hooks) (*buckets.Created, error) {
+func (f *fixture) create(u *database.User, r *buckets.PrintRequest, h buckets.Hooks) (*buckets.Created, error) {
 	sel, err := f.s.Select(f.ctx, u, buckets.StudyIDs(f.studies))
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func (f *fixture) stored() [4]int {
 func TestCreateRepeatedFormToken(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	r := f.request(store.VerifySMS)
+	r := f.request(database.VerifySMS)
 	r.FormToken = "tok-0123456789abcdef"
 	first, err := f.create(f.staff, r, buckets.Hooks{})
 	if err != nil || first.Duplicate || first.Number.IsZero() {
@@ -46,7 +46,7 @@ func TestCreateRepeatedFormToken(t *testing.T) {
 	}
 	before := f.stored()
 	kept := 0
-	again, err := f.create(f.staff, r, buckets.Hooks{Keep: func(context.Context, bun.Tx, *store.Bucket, refnum.Number) error {
+	again, err := f.create(f.staff, r, buckets.Hooks{Keep: func(context.Context, bun.Tx, *database.Bucket, refnum.Number) error {
 		kept++
 		return nil
 	}})
@@ -77,7 +77,7 @@ func TestCreateRepeatedFormToken(t *testing.T) {
 func TestCreateParallelSameFormToken(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	r := f.request(store.VerifyEmail)
+	r := f.request(database.VerifyEmail)
 	r.FormToken = "tok-parallel-0123456789"
 	sel, err := f.s.Select(f.ctx, f.staff, buckets.StudyIDs(f.studies))
 	if err != nil {
@@ -135,9 +135,9 @@ func TestCreateHookFailureStoresNothing(t *testing.T) {
 		// A letter that cannot be rendered (the department's logo is no
 		// image) stores no print.
 		{"render", buckets.Hooks{}, letter.ErrLogo},
-		{"keep", buckets.Hooks{Keep: func(ctx context.Context, tx bun.Tx, b *store.Bucket, _ refnum.Number) error {
+		{"keep", buckets.Hooks{Keep: func(ctx context.Context, tx bun.Tx, b *database.Bucket, _ refnum.Number) error {
 			// The hook sees the bucket inside the transaction, then fails.
-			if _, err := tx.NewSelect().Model((*store.Bucket)(nil)).Where("id = ?", b.ID).Exists(ctx); err != nil {
+			if _, err := tx.NewSelect().Model((*database.Bucket)(nil)).Where("id = ?", b.ID).Exists(ctx); err != nil {
 				return err
 			}
 			return boom
@@ -147,7 +147,7 @@ func TestCreateHookFailureStoresNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			r := f.request(store.VerifySMS)
+			r := f.request(database.VerifySMS)
 			r.FormToken = "tok-failing-0123456789"
 			r.LabelID, r.LabelUserID = f.label(), &f.staff.ID
 			f.s.Letters = &printing.Printer{DB: f.db, SignInURL: "https://radpass.example.org/"}
@@ -188,10 +188,10 @@ func TestNoPlaintextNumberInTheDatabase(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	var ps []printed
-	for _, v := range []string{store.VerifySMS, store.VerifyEmail, store.VerifyDOB} {
+	for _, v := range []string{database.VerifySMS, database.VerifyEmail, database.VerifyDOB} {
 		r := f.request(v)
 		r.FormToken = "tok-dump-" + v + "-0123456789"
-		r.Anonymize = v == store.VerifyDOB
+		r.Anonymize = v == database.VerifyDOB
 		ps = append(ps, f.printReq(r, nil, nil))
 	}
 	// Use them as a patient would, so sign-in and OTP rows exist too.

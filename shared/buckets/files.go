@@ -5,15 +5,15 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // File is one stored instance of a bucket with its study and series, for
 // the download.
 type File struct {
-	Study    *store.Study
-	Series   *store.Series
-	Instance *store.Instance
+	Study    *database.Study
+	Series   *database.Series
+	Instance *database.Instance
 }
 
 // Files lists the instances of bucket b's studies in reading order (study,
@@ -21,7 +21,7 @@ type File struct {
 // queries, whatever the number of studies and series. The instances an
 // anonymized bucket does not see (LeftOut) come in leftOut instead, in the
 // same order, for the read-me.
-func (s *Service) Files(ctx context.Context, b *store.Bucket) (files, leftOut []File, err error) {
+func (s *Service) Files(ctx context.Context, b *database.Bucket) (files, leftOut []File, err error) {
 	all, err := s.files(ctx, b.ID)
 	if err != nil {
 		return nil, nil, err
@@ -38,13 +38,13 @@ func (s *Service) Files(ctx context.Context, b *store.Bucket) (files, leftOut []
 }
 
 func (s *Service) files(ctx context.Context, id int64) ([]File, error) {
-	var studies []*store.Study
+	var studies []*database.Study
 	if err := s.DB.NewSelect().Model(&studies).Relation("Patient").
 		Where("?TableAlias.id IN (SELECT study_id FROM bucket_studies WHERE bucket_id = ?)", id).
 		OrderExpr("?TableAlias.study_date DESC NULLS LAST, ?TableAlias.id DESC").Scan(ctx); err != nil || len(studies) == 0 {
 		return nil, err
 	}
-	var series []*store.Series
+	var series []*database.Series
 	if err := s.DB.NewSelect().Model(&series).Where("study_id IN (?)", bun.In(StudyIDs(studies))).
 		OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil || len(series) == 0 {
 		return nil, err
@@ -53,16 +53,16 @@ func (s *Service) files(ctx context.Context, id int64) ([]File, error) {
 	for i, se := range series {
 		seriesIDs[i] = se.ID
 	}
-	var insts []*store.Instance
+	var insts []*database.Instance
 	if err := s.DB.NewSelect().Model(&insts).Where("series_id IN (?)", bun.In(seriesIDs)).
 		OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil {
 		return nil, err
 	}
-	bySeries := map[int64][]*store.Instance{}
+	bySeries := map[int64][]*database.Instance{}
 	for _, in := range insts {
 		bySeries[in.SeriesID] = append(bySeries[in.SeriesID], in)
 	}
-	byStudy := map[int64][]*store.Series{}
+	byStudy := map[int64][]*database.Series{}
 	for _, se := range series {
 		byStudy[se.StudyID] = append(byStudy[se.StudyID], se)
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // start is the fixed "now" of these tests: dates never race midnight.
@@ -59,12 +59,12 @@ type fixture struct {
 	s   *buckets.Service
 	clk *clock
 
-	north, south           *store.Department
-	staff, admin, desk     *store.User
-	southAdmin, southStaff *store.User
+	north, south           *database.Department
+	staff, admin, desk     *database.User
+	southAdmin, southStaff *database.User
 	// two studies of one north patient; one study of a south patient
-	studies      []*store.Study
-	southStudies []*store.Study
+	studies      []*database.Study
+	southStudies []*database.Study
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -75,15 +75,15 @@ func newFixture(t *testing.T) *fixture {
 		s: &buckets.Service{DB: db, Key: []byte("buckets-test-secret-0123456789abcdef"), Now: clk.Now}}
 	f.north = f.department("NORTH")
 	f.south = f.department("SOUTH")
-	f.staff = f.user("ann", store.RoleStaff, f.north)
-	f.admin = f.user("bob", store.RoleAdmin, f.north)
-	f.desk = f.user("dee", store.RoleServiceDesk, nil)
-	f.southAdmin = f.user("sam", store.RoleAdmin, f.south)
-	f.southStaff = f.user("sue", store.RoleStaff, f.south)
+	f.staff = f.user("ann", database.RoleStaff, f.north)
+	f.admin = f.user("bob", database.RoleAdmin, f.north)
+	f.desk = f.user("dee", database.RoleServiceDesk, nil)
+	f.southAdmin = f.user("sam", database.RoleAdmin, f.south)
+	f.southStaff = f.user("sue", database.RoleStaff, f.south)
 	p := f.patient(f.north, "P001")
-	f.studies = []*store.Study{f.study(p), f.study(p)}
+	f.studies = []*database.Study{f.study(p), f.study(p)}
 	q := f.patient(f.south, "Q001")
-	f.southStudies = []*store.Study{f.study(q)}
+	f.southStudies = []*database.Study{f.study(q)}
 	return f
 }
 
@@ -110,14 +110,14 @@ func (f *fixture) insert(m any) {
 	}
 }
 
-func (f *fixture) department(code string) *store.Department {
-	d := &store.Department{Code: code, Name: "Radiology " + code, Phone: "+32 2 000 00 00", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+func (f *fixture) department(code string) *database.Department {
+	d := &database.Department{Code: code, Name: "Radiology " + code, Phone: "+32 2 000 00 00", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	f.insert(d)
 	return d
 }
 
-func (f *fixture) user(name, role string, d *store.Department) *store.User {
-	u := &store.User{Username: name, Role: role, PasswordHash: "not-a-hash"}
+func (f *fixture) user(name, role string, d *database.Department) *database.User {
+	u := &database.User{Username: name, Role: role, PasswordHash: "not-a-hash"}
 	if d != nil {
 		u.DepartmentID = &d.ID
 	}
@@ -125,19 +125,19 @@ func (f *fixture) user(name, role string, d *store.Department) *store.User {
 	return u
 }
 
-func (f *fixture) patient(d *store.Department, pid string) *store.Patient {
+func (f *fixture) patient(d *database.Department, pid string) *database.Patient {
 	bd := birth
-	p := &store.Patient{DepartmentID: d.ID, PatientID: pid, FamilyName: "Łukasik", GivenName: "Zoë", BirthDate: &bd}
+	p := &database.Patient{DepartmentID: d.ID, PatientID: pid, FamilyName: "Łukasik", GivenName: "Zoë", BirthDate: &bd}
 	f.insert(p)
 	return p
 }
 
 var uidSeq atomic.Int64
 
-func (f *fixture) study(p *store.Patient) *store.Study {
+func (f *fixture) study(p *database.Patient) *database.Study {
 	day := start.Truncate(24 * time.Hour)
 	n := uidSeq.Add(1)
-	s := &store.Study{DepartmentID: p.DepartmentID, PatientID: p.ID, StudyUID: fmt.Sprintf("2.25.%d.%d", time.Now().UnixNano(), n),
+	s := &database.Study{DepartmentID: p.DepartmentID, PatientID: p.ID, StudyUID: fmt.Sprintf("2.25.%d.%d", time.Now().UnixNano(), n),
 		StudyDate: &day, Description: "CT thorax", Modalities: []string{"CT"}, ReportStatus: "none"}
 	f.insert(s)
 	s.Patient = p
@@ -145,7 +145,7 @@ func (f *fixture) study(p *store.Patient) *store.Study {
 }
 
 // instance adds a series with one instance to study s and returns the instance id.
-func (f *fixture) instance(s *store.Study) int64 {
+func (f *fixture) instance(s *database.Study) int64 {
 	f.t.Helper()
 	n := uidSeq.Add(1)
 	var series, id int64
@@ -162,12 +162,12 @@ func (f *fixture) instance(s *store.Study) int64 {
 
 // request is a valid print of the given verification type.
 func (f *fixture) request(verification string) *buckets.PrintRequest {
-	r := &buckets.PrintRequest{Verification: verification, Scope: store.ScopeImagesReport, Reason: "Patient asked for the images",
+	r := &buckets.PrintRequest{Verification: verification, Scope: database.ScopeImagesReport, Reason: "Patient asked for the images",
 		Language: "en", ValidUntil: f.s.Today().AddDate(0, 1, 0)}
 	switch verification {
-	case store.VerifySMS:
+	case database.VerifySMS:
 		r.Destination, r.SMSRegion = "+32470123489", "BE"
-	case store.VerifyEmail:
+	case database.VerifyEmail:
 		r.Destination = "zoe@example.org"
 	}
 	return r
@@ -175,18 +175,18 @@ func (f *fixture) request(verification string) *buckets.PrintRequest {
 
 // printed is a stored print and its plaintext number.
 type printed struct {
-	b    *store.Bucket
+	b    *database.Bucket
 	n    refnum.Number
 	code string // the last one-time password issued, where a test keeps it
 }
 
 // print stores a print of studies by u (the north staff user by default).
-func (f *fixture) print(verification string, studies []*store.Study, u *store.User) printed {
+func (f *fixture) print(verification string, studies []*database.Study, u *database.User) printed {
 	f.t.Helper()
 	return f.printReq(f.request(verification), studies, u)
 }
 
-func (f *fixture) printReq(r *buckets.PrintRequest, studies []*store.Study, u *store.User) printed {
+func (f *fixture) printReq(r *buckets.PrintRequest, studies []*database.Study, u *database.User) printed {
 	f.t.Helper()
 	if u == nil {
 		u = f.staff
@@ -209,9 +209,9 @@ func (f *fixture) printReq(r *buckets.PrintRequest, studies []*store.Study, u *s
 }
 
 // bucket reloads bucket id.
-func (f *fixture) bucket(id int64) *store.Bucket {
+func (f *fixture) bucket(id int64) *database.Bucket {
 	f.t.Helper()
-	b := new(store.Bucket)
+	b := new(database.Bucket)
 	if err := f.db.NewSelect().Model(b).Where("id = ?", id).Scan(f.ctx); err != nil {
 		f.t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func (f *fixture) block(p printed) {
 			f.t.Fatalf("wrong birth date %d: %v", i+1, a.Outcome)
 		}
 	}
-	if b := f.bucket(p.b.ID); b.State != store.BucketBlocked {
+	if b := f.bucket(p.b.ID); b.State != database.BucketBlocked {
 		f.t.Fatalf("after %d wrong birth dates the bucket is %s", buckets.MaxFailures, b.State)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // formFlights lets one submit of a form token at a time past the check for
@@ -54,8 +54,8 @@ func (f *formFlights) enter(ctx context.Context, key string) (leave func(), err 
 
 // printOfForm is the bucket user u printed with this form token hash
 // already (nil: none yet).
-func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byte) (*store.Bucket, error) {
-	b := new(store.Bucket)
+func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byte) (*database.Bucket, error) {
+	b := new(database.Bucket)
 	err := s.DB.NewSelect().Model(b).Where("created_by = ? AND form_token_hash = ?", userID, tokenHash).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

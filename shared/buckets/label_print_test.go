@@ -6,7 +6,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Printing the same studies twice with "Add label" (a second letter, a
@@ -18,7 +18,7 @@ func TestPrintWithALabelTwiceLabelsOnce(t *testing.T) {
 	f := newFixture(t)
 	label := f.label()
 	for i := 0; i < 3; i++ {
-		r := f.request(store.VerifyDOB)
+		r := f.request(database.VerifyDOB)
 		r.LabelID, r.LabelUserID = label, &f.staff.ID
 		f.printReq(r, nil, nil)
 	}
@@ -26,7 +26,7 @@ func TestPrintWithALabelTwiceLabelsOnce(t *testing.T) {
 		t.Fatalf("%d label rows after three labelled prints of %d studies, want one per study", n, len(f.studies))
 	}
 	// For another target it is another row.
-	r := f.request(store.VerifyDOB)
+	r := f.request(database.VerifyDOB)
 	r.LabelID, r.LabelUserID = label, &f.admin.ID
 	f.printReq(r, nil, nil)
 	if n := f.count(`SELECT count(*) FROM study_labels`); n != 2*len(f.studies) {
@@ -44,7 +44,7 @@ func TestPrintWithALabelDeletedMeanwhile(t *testing.T) {
 	if _, err := f.db.ExecContext(f.ctx, `DELETE FROM labels WHERE id = ?`, label); err != nil {
 		t.Fatal(err)
 	}
-	r := f.request(store.VerifyDOB)
+	r := f.request(database.VerifyDOB)
 	r.LabelID, r.LabelUserID = label, &f.staff.ID
 	_, err := f.create(f.staff, r, buckets.Hooks{})
 	var ae *apperr.Error

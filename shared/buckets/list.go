@@ -13,8 +13,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // ListLimit is the page size of Status Forwarding.
@@ -118,25 +118,25 @@ func decodeListCursor(s string) (cursor, error) {
 // List is one page of the buckets u may see, filtered by f. Staff and admins
 // see their department, the service desk every department (or the one in
 // f.Department). A department u may not see gives an empty page.
-func (s *Service) List(ctx context.Context, u *store.User, f ListFilter) (*ListPage, error) {
+func (s *Service) List(ctx context.Context, u *database.User, f ListFilter) (*ListPage, error) {
 	return s.list(ctx, u, f, nil)
 }
 
 // ListSQL runs List and returns the SQL of every statement it ran, in
 // order (the benchmark times the same statements bare).
-func (s *Service) ListSQL(ctx context.Context, u *store.User, f ListFilter) ([]string, error) {
+func (s *Service) ListSQL(ctx context.Context, u *database.User, f ListFilter) ([]string, error) {
 	var out []string
 	_, err := s.list(ctx, u, f, &out)
 	return out, err
 }
 
-func (s *Service) list(ctx context.Context, u *store.User, f ListFilter, rec *[]string) (*ListPage, error) {
+func (s *Service) list(ctx context.Context, u *database.User, f ListFilter, rec *[]string) (*ListPage, error) {
 	return s.listWith(ctx, u, f, rec, labelDefaults)
 }
 
 // listWith is list with the label thresholds given (tests make them small
 // to reach every way the label filter runs).
-func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec *[]string, lim labelLimits) (*ListPage, error) {
+func (s *Service) listWith(ctx context.Context, u *database.User, f ListFilter, rec *[]string, lim labelLimits) (*ListPage, error) {
 	if u == nil {
 		return &ListPage{}, nil
 	}
@@ -174,11 +174,11 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 		return &ListPage{}, nil
 	case f.ID > 0 && f.State == "":
 		phases = []phase{{both: true}}
-	case f.State == store.BucketBlocked:
+	case f.State == database.BucketBlocked:
 		phases = []phase{{blocked: true}}
 	case f.State == "":
 		phases = []phase{{blocked: true}, {}}
-	case f.State == store.BucketActive, f.State == store.BucketRevoked, f.State == store.BucketExpired:
+	case f.State == database.BucketActive, f.State == database.BucketRevoked, f.State == database.BucketExpired:
 		phases = []phase{{}}
 	default:
 		return &ListPage{}, nil
@@ -223,7 +223,7 @@ func (s *Service) listWith(ctx context.Context, u *store.User, f ListFilter, rec
 		return nil, err
 	}
 	for _, r := range page.Rows {
-		b := store.Bucket{State: r.State, ValidUntil: r.ValidUntil}
+		b := database.Bucket{State: r.State, ValidUntil: r.ValidUntil}
 		r.Effective = b.EffectiveState(today)
 	}
 	return page, nil
@@ -343,11 +343,11 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 	case ph.both:
 	case ph.blocked:
 		q = q.Where("b.state = 'blocked'")
-	case f.State == store.BucketActive:
+	case f.State == database.BucketActive:
 		q = q.Where("b.state = 'active' AND b.valid_until >= ?", today)
-	case f.State == store.BucketExpired:
+	case f.State == database.BucketExpired:
 		q = q.Where("b.state = 'active' AND b.valid_until < ?", today)
-	case f.State == store.BucketRevoked:
+	case f.State == database.BucketRevoked:
 		q = q.Where("b.state = 'revoked'")
 	default:
 		// Blocked buckets are few: the walk stays on (department_id,
@@ -383,7 +383,7 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 		// A patient is found through the study list's folded trigram index
 		// (name, patient ID); an anonymized bucket only by its number.
 		sub := s.DB.NewSelect().TableExpr("studies AS st").ColumnExpr("st.patient_id").
-			Where("st.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(pq))
+			Where("st.search LIKE '%' || rp_fold(?) || '%'", database.EscapeLike(pq))
 		if dept != 0 {
 			sub = sub.Where("st.department_id = ?", dept)
 		}
@@ -463,7 +463,7 @@ func (s *Service) listStudies(ctx context.Context, rows []*ListRow, rec *[]strin
 // Row is one bucket as a Status Forwarding row, if u may see it
 // (ErrNotFound otherwise): what an action re-renders. It is List's row for
 // the filter of that one bucket.
-func (s *Service) Row(ctx context.Context, u *store.User, id int64) (*ListRow, error) {
+func (s *Service) Row(ctx context.Context, u *database.User, id int64) (*ListRow, error) {
 	if id <= 0 {
 		return nil, ErrNotFound
 	}
@@ -485,15 +485,15 @@ type Choice struct {
 
 // ListChoices are the choices of the Status Forwarding filter for a user.
 type ListChoices struct {
-	Departments []store.Department // the service desk only
-	Creators    []Choice           // staff of the departments u sees, by name
-	Labels      []Choice           // labels of those departments ("name (CODE)" for the service desk)
+	Departments []database.Department // the service desk only
+	Creators    []Choice              // staff of the departments u sees, by name
+	Labels      []Choice              // labels of those departments ("name (CODE)" for the service desk)
 }
 
 // ListChoices returns the filter choices for u: the service desk chooses
 // among every department, its staff and labels; anyone else among their
 // department's (the service desk's own users are not offered to them).
-func (s *Service) ListChoices(ctx context.Context, u *store.User) (*ListChoices, error) {
+func (s *Service) ListChoices(ctx context.Context, u *database.User) (*ListChoices, error) {
 	out := &ListChoices{}
 	desk := u.IsServiceDesk()
 	scope := func(col string) (string, []any) {
@@ -552,7 +552,7 @@ func (s *Service) ForStudy(ctx context.Context, studyID int64) ([]*StudyBucket, 
 		Scan(ctx, &out)
 	today := s.Today()
 	for _, b := range out {
-		sb := store.Bucket{State: b.State, ValidUntil: b.ValidUntil}
+		sb := database.Bucket{State: b.State, ValidUntil: b.ValidUntil}
 		b.Effective = sb.EffectiveState(today)
 	}
 	return out, err

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // The label filter gives the same pages, in the same order, with exact
@@ -33,13 +33,13 @@ func TestListLabelPlansMatchReference(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var depts []*store.Department
-	var users []*store.User
+	var depts []*database.Department
+	var users []*database.User
 	for i, code := range []string{"LN", "LS"} {
-		d := &store.Department{Code: code, Name: code, DefaultValidityN: 1, DefaultValidityUnit: "month"}
+		d := &database.Department{Code: code, Name: code, DefaultValidityN: 1, DefaultValidityUnit: "month"}
 		ins(d)
 		depts = append(depts, d)
-		u := &store.User{Username: fmt.Sprintf("admin%d", i), Role: store.RoleAdmin, DepartmentID: &d.ID, PasswordHash: "x"}
+		u := &database.User{Username: fmt.Sprintf("admin%d", i), Role: database.RoleAdmin, DepartmentID: &d.ID, PasswordHash: "x"}
 		ins(u)
 		users = append(users, u)
 	}
@@ -49,10 +49,10 @@ func TestListLabelPlansMatchReference(t *testing.T) {
 	var studies [2][]int64
 	for di, d := range depts {
 		for i := 0; i < 12; i++ {
-			p := &store.Patient{DepartmentID: d.ID, PatientID: fmt.Sprintf("%s-%d", d.Code, i), FamilyName: []string{"Müller", "Peeters", "Dubois"}[i%3], GivenName: "Kim"}
+			p := &database.Patient{DepartmentID: d.ID, PatientID: fmt.Sprintf("%s-%d", d.Code, i), FamilyName: []string{"Müller", "Peeters", "Dubois"}[i%3], GivenName: "Kim"}
 			ins(p)
 			for j := 0; j < 2; j++ {
-				s := &store.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("7.%d.%d.%d", di, i, j),
+				s := &database.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("7.%d.%d.%d", di, i, j),
 					Accession: fmt.Sprintf("LA%d%02d%d", di, i, j), Modalities: []string{"CT"}, ReportStatus: "none"}
 				ins(s)
 				studies[di] = append(studies[di], s.ID)
@@ -82,14 +82,14 @@ func TestListLabelPlansMatchReference(t *testing.T) {
 		"second": func(i int) bool { return i%2 == 1 && i%3 == 0 }, // second studies: buckets with two studies
 		"none":   func(int) bool { return false },
 	} {
-		l := &store.Label{DepartmentID: depts[0].ID, Name: name, Color: "#aa0000"}
+		l := &database.Label{DepartmentID: depts[0].ID, Name: name, Color: "#aa0000"}
 		ins(l)
 		labels[name] = l.ID
 		for i, id := range studies[0] {
 			if pick(i) {
-				ins(&store.StudyLabel{StudyID: id, LabelID: l.ID, UserID: &users[0].ID})
+				ins(&database.StudyLabel{StudyID: id, LabelID: l.ID, UserID: &users[0].ID})
 				if i%4 == 0 { // also for a second user: the study has the label twice
-					ins(&store.StudyLabel{StudyID: id, LabelID: l.ID, UserID: &users[1].ID})
+					ins(&database.StudyLabel{StudyID: id, LabelID: l.ID, UserID: &users[1].ID})
 				}
 			}
 		}
@@ -101,11 +101,11 @@ func TestListLabelPlansMatchReference(t *testing.T) {
 			Where("b.department_id = ?", depts[0].ID).
 			Where("b.id IN (SELECT bs.bucket_id FROM bucket_studies bs JOIN study_labels sl ON sl.study_id = bs.study_id WHERE sl.label_id = ?)", f.Label)
 		switch f.State {
-		case store.BucketBlocked:
+		case database.BucketBlocked:
 			q = q.Where("b.state = 'blocked'")
-		case store.BucketActive:
+		case database.BucketActive:
 			q = q.Where("b.state = 'active' AND b.valid_until >= ?", now.Format(time.DateOnly))
-		case store.BucketExpired:
+		case database.BucketExpired:
 			q = q.Where("b.state = 'active' AND b.valid_until < ?", now.Format(time.DateOnly))
 		}
 		if f.Patient != "" {
@@ -143,7 +143,7 @@ func TestListLabelPlansMatchReference(t *testing.T) {
 	}
 	nonEmpty := 0
 	for name, label := range labels {
-		for _, base := range []ListFilter{{}, {State: store.BucketBlocked}, {State: store.BucketActive}, {State: store.BucketExpired}, {Patient: "Müller"}} {
+		for _, base := range []ListFilter{{}, {State: database.BucketBlocked}, {State: database.BucketActive}, {State: database.BucketExpired}, {Patient: "Müller"}} {
 			f := base
 			f.Label = label
 			want := reference(f)

@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 type listFixture struct {
 	svc                     *buckets.Service
-	north, south            *store.Department
-	staffN, adminS, desk    *store.User
-	studyN, studyN2, studyS *store.Study
+	north, south            *database.Department
+	staffN, adminS, desk    *database.User
+	studyN, studyN2, studyS *database.Study
 }
 
 func newListFixture(t *testing.T) *listFixture {
@@ -26,9 +26,9 @@ func newListFixture(t *testing.T) *listFixture {
 	f := &listFixture{svc: &buckets.Service{DB: db, Key: make([]byte, 32)}}
 	f.north = testserver.MustDepartment(t, db, "NORTH")
 	f.south = testserver.MustDepartment(t, db, "SOUTH")
-	f.staffN = testserver.MustUser(t, db, "nstaff", store.RoleStaff, f.north)
-	f.adminS = testserver.MustUser(t, db, "sadmin", store.RoleAdmin, f.south)
-	f.desk = testserver.MustUser(t, db, "desk", store.RoleServiceDesk, nil)
+	f.staffN = testserver.MustUser(t, db, "nstaff", database.RoleStaff, f.north)
+	f.adminS = testserver.MustUser(t, db, "sadmin", database.RoleAdmin, f.south)
+	f.desk = testserver.MustUser(t, db, "desk", database.RoleServiceDesk, nil)
 	bd := time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
 	f.studyN = testserver.MustPatientStudy(t, db, f.north, "N1", "Müller", "Anna", &bd)
 	f.studyN2 = testserver.MustPatientStudy(t, db, f.north, "N2", "Peeters", "Jan", &bd)
@@ -36,14 +36,14 @@ func newListFixture(t *testing.T) *listFixture {
 	return f
 }
 
-func (f *listFixture) print(t *testing.T, u *store.User, st *store.Study, anon bool) *store.Bucket {
+func (f *listFixture) print(t *testing.T, u *database.User, st *database.Study, anon bool) *database.Bucket {
 	t.Helper()
 	ctx := context.Background()
 	sel, err := f.svc.Select(ctx, u, []int64{st.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.svc.Create(ctx, u, "127.0.0.1", sel, &buckets.PrintRequest{Verification: store.VerifyDOB, Scope: store.ScopeImages,
+	res, err := f.svc.Create(ctx, u, "127.0.0.1", sel, &buckets.PrintRequest{Verification: database.VerifyDOB, Scope: database.ScopeImages,
 		Reason: "test print", Language: "en", ValidUntil: f.svc.Today().AddDate(0, 1, 0), Anonymize: anon}, buckets.Hooks{})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 	ctx := context.Background()
 	f := newListFixture(t)
 	db := f.svc.DB
-	var north []*store.Bucket
+	var north []*database.Bucket
 	for i := 0; i < 7; i++ {
 		north = append(north, f.print(t, f.staffN, f.studyN, false))
 	}
@@ -81,7 +81,7 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 	exec(`UPDATE buckets SET state = 'revoked' WHERE id = ?`, north[1].ID)
 	exec(`UPDATE buckets SET valid_until = current_date - 1 WHERE id = ?`, north[2].ID)
 	exec(`UPDATE buckets SET created_at = '2020-05-05 10:00+00' WHERE id = ?`, north[4].ID)
-	lbl := &store.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
+	lbl := &database.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
 	if _, err := db.NewInsert().Model(lbl).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 
 	for _, tc := range []struct {
 		name string
-		u    *store.User
+		u    *database.User
 		f    buckets.ListFilter
 		want int
 		has  []int64
@@ -101,10 +101,10 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 		{"other admin asking for NORTH", f.adminS, buckets.ListFilter{Department: f.north.ID}, 0, nil, nil},
 		{"service desk: all", f.desk, buckets.ListFilter{}, 10, nil, nil},
 		{"service desk: one department", f.desk, buckets.ListFilter{Department: f.south.ID}, 1, []int64{south.ID}, nil},
-		{"blocked", f.staffN, buckets.ListFilter{State: store.BucketBlocked}, 2, nil, nil},
-		{"revoked", f.staffN, buckets.ListFilter{State: store.BucketRevoked}, 1, []int64{north[1].ID}, nil},
-		{"expired", f.staffN, buckets.ListFilter{State: store.BucketExpired}, 1, []int64{north[2].ID}, nil},
-		{"active", f.staffN, buckets.ListFilter{State: store.BucketActive}, 5, nil, []int64{north[2].ID}},
+		{"blocked", f.staffN, buckets.ListFilter{State: database.BucketBlocked}, 2, nil, nil},
+		{"revoked", f.staffN, buckets.ListFilter{State: database.BucketRevoked}, 1, []int64{north[1].ID}, nil},
+		{"expired", f.staffN, buckets.ListFilter{State: database.BucketExpired}, 1, []int64{north[2].ID}, nil},
+		{"active", f.staffN, buckets.ListFilter{State: database.BucketActive}, 5, nil, []int64{north[2].ID}},
 		{"unknown state", f.staffN, buckets.ListFilter{State: "gone"}, 0, nil, nil},
 		{"patient name, unaccented", f.staffN, buckets.ListFilter{Patient: "muller"}, 7, nil, []int64{peeters.ID}},
 		{"patient ID", f.staffN, buckets.ListFilter{Patient: "N2"}, 1, []int64{peeters.ID}, []int64{anon.ID}},
@@ -181,7 +181,7 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 	if _, err := f.svc.Row(ctx, f.adminS, north[0].ID); err != buckets.ErrNotFound {
 		t.Fatalf("other department's row: %v", err)
 	}
-	if r, err := f.svc.Row(ctx, f.staffN, north[2].ID); err != nil || r.Effective != store.BucketExpired {
+	if r, err := f.svc.Row(ctx, f.staffN, north[2].ID); err != nil || r.Effective != database.BucketExpired {
 		t.Fatalf("row: %+v %v", r, err)
 	}
 }
@@ -202,7 +202,7 @@ func TestForStudy(t *testing.T) {
 	b := f.print(t, f.staffN, f.studyN, false)
 	f.print(t, f.staffN, f.studyN2, false) // another study's bucket
 	bs, err := f.svc.ForStudy(ctx, f.studyN.ID)
-	if err != nil || len(bs) != 1 || bs[0].ID != b.ID || bs[0].Effective != store.BucketActive {
+	if err != nil || len(bs) != 1 || bs[0].ID != b.ID || bs[0].Effective != database.BucketActive {
 		t.Fatalf("buckets of the study: %+v %v", bs, err)
 	}
 }
@@ -216,7 +216,7 @@ func TestRowIsTheListRow(t *testing.T) {
 	ctx := context.Background()
 	f := newListFixture(t)
 	db := f.svc.DB
-	var north []*store.Bucket
+	var north []*database.Bucket
 	for i := 0; i < 4; i++ {
 		north = append(north, f.print(t, f.staffN, f.studyN, false))
 	}
@@ -233,7 +233,7 @@ func TestRowIsTheListRow(t *testing.T) {
 	exec(`UPDATE buckets SET valid_until = current_date - 1 WHERE id = ?`, north[2].ID)
 	exec(`INSERT INTO bucket_studies (bucket_id, study_id) VALUES (?, ?)`, north[3].ID, f.studyN2.ID)
 
-	for _, u := range []*store.User{f.staffN, f.desk} {
+	for _, u := range []*database.User{f.staffN, f.desk} {
 		page, err := f.svc.List(ctx, u, buckets.ListFilter{})
 		if err != nil {
 			t.Fatal(err)
@@ -262,7 +262,7 @@ func TestRowIsTheListRow(t *testing.T) {
 		t.Fatalf("anonymized row: %+v %v", r, err)
 	}
 	for _, tc := range []struct {
-		u  *store.User
+		u  *database.User
 		id int64
 	}{{f.staffN, south.ID}, {f.adminS, north[0].ID}, {f.staffN, 0}, {f.staffN, -1}, {f.desk, south.ID + 1000}, {nil, north[0].ID}} {
 		if r, err := f.svc.Row(ctx, tc.u, tc.id); err != buckets.ErrNotFound {
@@ -279,9 +279,9 @@ func TestListChoices(t *testing.T) {
 	ctx := context.Background()
 	f := newListFixture(t)
 	db := f.svc.DB
-	north := &store.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
-	south := &store.Label{DepartmentID: f.south.ID, Name: "Audit", Color: "#00aa00"}
-	for _, l := range []*store.Label{north, south} {
+	north := &database.Label{DepartmentID: f.north.ID, Name: "Urgent", Color: "#aa0000"}
+	south := &database.Label{DepartmentID: f.south.ID, Name: "Audit", Color: "#00aa00"}
+	for _, l := range []*database.Label{north, south} {
 		if _, err := db.NewInsert().Model(l).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -10,24 +10,24 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Who may manage buckets (Status Forwarding): the service desk for every
 // department, a department admin for their own. Plain staff may look only.
-func CanManage(u *store.User, b *store.Bucket) bool {
+func CanManage(u *database.User, b *database.Bucket) bool {
 	return u != nil && (u.IsServiceDesk() || (u.IsAdmin() && u.CanSeeDepartment(b.DepartmentID)))
 }
 
 // Session re-checks, on every patient request, that bucket id still opens:
 // active and within its validity date. A revoked, blocked or expired bucket
 // ends the patient's session at its next request.
-func (s *Service) Session(ctx context.Context, id int64) (*store.Bucket, error) {
+func (s *Service) Session(ctx context.Context, id int64) (*database.Bucket, error) {
 	b, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if b.State != store.BucketActive || b.Expired(s.Today()) {
+	if b.State != database.BucketActive || b.Expired(s.Today()) {
 		return nil, ErrNotActive
 	}
 	return b, nil
@@ -35,14 +35,14 @@ func (s *Service) Session(ctx context.Context, id int64) (*store.Bucket, error) 
 
 // change runs one management action on bucket id in a transaction with its
 // audit event: load under lock, check permission and state, apply.
-func (s *Service) change(ctx context.Context, u *store.User, id int64, ip, action, reason string, details map[string]any,
-	apply func(ctx context.Context, tx bun.Tx, b *store.Bucket) error) (*store.Bucket, error) {
+func (s *Service) change(ctx context.Context, u *database.User, id int64, ip, action, reason string, details map[string]any,
+	apply func(ctx context.Context, tx bun.Tx, b *database.Bucket) error) (*database.Bucket, error) {
 	if len([]rune(reason)) < 3 || len([]rune(reason)) > 500 {
 		return nil, apperr.New(apperr.Invalid, "buckets.error.reason")
 	}
-	var out *store.Bucket
-	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		b := new(store.Bucket)
+	var out *database.Bucket
+	err := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		b := new(database.Bucket)
 		err := tx.NewSelect().Model(b).Where("id = ?", id).For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.CanSeeDepartment(b.DepartmentID)) {
 			return ErrNotFound
@@ -69,12 +69,12 @@ func (s *Service) change(ctx context.Context, u *store.User, id int64, ip, actio
 }
 
 // Unlock reopens a blocked bucket and resets its counter.
-func (s *Service) Unlock(ctx context.Context, u *store.User, id int64, ip, reason string) (*store.Bucket, error) {
-	return s.change(ctx, u, id, ip, audit.BucketUnlock, reason, nil, func(ctx context.Context, tx bun.Tx, b *store.Bucket) error {
-		if b.State != store.BucketBlocked {
+func (s *Service) Unlock(ctx context.Context, u *database.User, id int64, ip, reason string) (*database.Bucket, error) {
+	return s.change(ctx, u, id, ip, audit.BucketUnlock, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
+		if b.State != database.BucketBlocked {
 			return ErrState
 		}
-		b.State, b.Failures, b.BlockedAt, b.BlockedProbes = store.BucketActive, 0, nil, 0
+		b.State, b.Failures, b.BlockedAt, b.BlockedProbes = database.BucketActive, 0, nil, 0
 		b.OTPHash, b.OTPExpiresAt = nil, nil
 		_, err := tx.NewUpdate().Model(b).Column("state", "failures", "blocked_at", "blocked_probes", "otp_hash", "otp_expires_at").WherePK().Exec(ctx)
 		return err
@@ -82,25 +82,25 @@ func (s *Service) Unlock(ctx context.Context, u *store.User, id int64, ip, reaso
 }
 
 // Revoke withdraws a bucket for good; a live patient session ends at its next request.
-func (s *Service) Revoke(ctx context.Context, u *store.User, id int64, ip, reason string) (*store.Bucket, error) {
-	return s.change(ctx, u, id, ip, audit.BucketRevoke, reason, nil, func(ctx context.Context, tx bun.Tx, b *store.Bucket) error {
-		if b.State == store.BucketRevoked {
+func (s *Service) Revoke(ctx context.Context, u *database.User, id int64, ip, reason string) (*database.Bucket, error) {
+	return s.change(ctx, u, id, ip, audit.BucketRevoke, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
+		if b.State == database.BucketRevoked {
 			return ErrState
 		}
-		b.State, b.OTPHash, b.OTPExpiresAt = store.BucketRevoked, nil, nil
+		b.State, b.OTPHash, b.OTPExpiresAt = database.BucketRevoked, nil, nil
 		_, err := tx.NewUpdate().Model(b).Column("state", "otp_hash", "otp_expires_at").WherePK().Exec(ctx)
 		return err
 	})
 }
 
 // Extend moves the validity date, never past the department maximum.
-func (s *Service) Extend(ctx context.Context, u *store.User, id int64, ip, reason string, until time.Time) (*store.Bucket, error) {
+func (s *Service) Extend(ctx context.Context, u *database.User, id int64, ip, reason string, until time.Time) (*database.Bucket, error) {
 	return s.change(ctx, u, id, ip, audit.BucketExtend, reason, map[string]any{"valid_until": until.Format("2006-01-02")},
-		func(ctx context.Context, tx bun.Tx, b *store.Bucket) error {
-			if b.State == store.BucketRevoked {
+		func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
+			if b.State == database.BucketRevoked {
 				return ErrState
 			}
-			dept := new(store.Department)
+			dept := new(database.Department)
 			if err := tx.NewSelect().Model(dept).Where("id = ?", b.DepartmentID).Scan(ctx); err != nil {
 				return err
 			}
@@ -108,7 +108,7 @@ func (s *Service) Extend(ctx context.Context, u *store.User, id int64, ip, reaso
 				return ErrValidity
 			}
 			b.ValidUntil = until
-			if b.State == store.BucketActive {
+			if b.State == database.BucketActive {
 				b.BlockedProbes = 0 // an expired bucket extended opens again, truthfully
 			}
 			_, err := tx.NewUpdate().Model(b).Column("valid_until", "blocked_probes").WherePK().Exec(ctx)
@@ -117,9 +117,9 @@ func (s *Service) Extend(ctx context.Context, u *store.User, id int64, ip, reaso
 }
 
 // RemoveStudy takes one study out of a bucket (never the last one: revoke instead).
-func (s *Service) RemoveStudy(ctx context.Context, u *store.User, id, studyID int64, ip, reason string) (*store.Bucket, error) {
+func (s *Service) RemoveStudy(ctx context.Context, u *database.User, id, studyID int64, ip, reason string) (*database.Bucket, error) {
 	return s.change(ctx, u, id, ip, audit.BucketRemoveStudy, reason, map[string]any{"study_id": studyID},
-		func(ctx context.Context, tx bun.Tx, b *store.Bucket) error {
+		func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 			var n int
 			if err := tx.NewRaw(`SELECT count(*) FROM bucket_studies WHERE bucket_id = ?`, b.ID).Scan(ctx, &n); err != nil {
 				return err

@@ -8,7 +8,7 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // wantErr compares err with what a case expects: nil, a domain error, or an
@@ -45,27 +45,27 @@ func TestUnlock(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		who  func(f *fixture) *store.User
+		who  func(f *fixture) *database.User
 		err  error
 		code string
 	}{
-		{"service desk", func(f *fixture) *store.User { return f.desk }, nil, ""},
-		{"admin of the department", func(f *fixture) *store.User { return f.admin }, nil, ""},
-		{"staff of the department", func(f *fixture) *store.User { return f.staff }, nil, apperr.Forbidden},
-		{"admin of another department", func(f *fixture) *store.User { return f.southAdmin }, buckets.ErrNotFound, ""},
-		{"staff of another department", func(f *fixture) *store.User { return f.southStaff }, buckets.ErrNotFound, ""},
+		{"service desk", func(f *fixture) *database.User { return f.desk }, nil, ""},
+		{"admin of the department", func(f *fixture) *database.User { return f.admin }, nil, ""},
+		{"staff of the department", func(f *fixture) *database.User { return f.staff }, nil, apperr.Forbidden},
+		{"admin of another department", func(f *fixture) *database.User { return f.southAdmin }, buckets.ErrNotFound, ""},
+		{"staff of another department", func(f *fixture) *database.User { return f.southStaff }, buckets.ErrNotFound, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			p := f.print(store.VerifyDOB, nil, nil)
+			p := f.print(database.VerifyDOB, nil, nil)
 			f.block(p)
 			_, err := f.s.Unlock(f.ctx, tc.who(f), p.b.ID, "203.0.113.1", "patient called, identity checked")
 			wantErr(t, "unlock", err, tc.err, tc.code)
 			b := f.bucket(p.b.ID)
 			if tc.err != nil || tc.code != "" {
-				if b.State != store.BucketBlocked || b.Failures != buckets.MaxFailures {
+				if b.State != database.BucketBlocked || b.Failures != buckets.MaxFailures {
 					t.Fatalf("a refused unlock changed the bucket: %s, %d failures", b.State, b.Failures)
 				}
 				if n := f.events(p.b.ID, audit.BucketUnlock, ""); n != 0 {
@@ -73,7 +73,7 @@ func TestUnlock(t *testing.T) {
 				}
 				return
 			}
-			if b.State != store.BucketActive || b.Failures != 0 || b.BlockedAt != nil || b.BlockedProbes != 0 {
+			if b.State != database.BucketActive || b.Failures != 0 || b.BlockedAt != nil || b.BlockedProbes != 0 {
 				t.Fatalf("after unlock: %s, %d failures, blocked at %v, %d probes", b.State, b.Failures, b.BlockedAt, b.BlockedProbes)
 			}
 			if n := f.events(p.b.ID, audit.BucketUnlock, ""); n != 1 {
@@ -93,7 +93,7 @@ func TestUnlock(t *testing.T) {
 			for i := 0; i < buckets.MaxFailures-1; i++ {
 				f.signIn(p.n, wrongBirth)
 			}
-			if b := f.bucket(p.b.ID); b.State != store.BucketActive {
+			if b := f.bucket(p.b.ID); b.State != database.BucketActive {
 				t.Fatalf("blocked after %d failures following an unlock", buckets.MaxFailures-1)
 			}
 		})
@@ -103,7 +103,7 @@ func TestUnlock(t *testing.T) {
 func TestRevoke(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	p := f.print(store.VerifySMS, nil, nil)
+	p := f.print(database.VerifySMS, nil, nil)
 	code := f.issue(p.b.ID, "198.51.100.7").Plain
 	if _, err := f.s.Revoke(f.ctx, f.staff, p.b.ID, "203.0.113.1", "not allowed"); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("staff revoke: %v", err)
@@ -117,7 +117,7 @@ func TestRevoke(t *testing.T) {
 	if _, err := f.s.Revoke(f.ctx, f.admin, p.b.ID, "203.0.113.1", "letter was lost"); err != nil {
 		t.Fatal(err)
 	}
-	if b := f.bucket(p.b.ID); b.State != store.BucketRevoked || b.OTPHash != nil {
+	if b := f.bucket(p.b.ID); b.State != database.BucketRevoked || b.OTPHash != nil {
 		t.Fatalf("after revoke: %s, code kept %v", b.State, b.OTPHash != nil)
 	}
 	if got := f.checkOTP(p.b.ID, code); got != buckets.Revoked {
@@ -141,7 +141,7 @@ func TestExtendNeverPastTheDepartmentMaximum(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.exec(`UPDATE departments SET max_validity_n = 3, max_validity_unit = 'month' WHERE id = ?`, f.north.ID)
-	p := f.print(store.VerifyDOB, nil, nil)
+	p := f.print(database.VerifyDOB, nil, nil)
 	max := start.AddDate(0, 3, 0).Truncate(24 * time.Hour)
 	cases := []struct {
 		name  string
@@ -178,7 +178,7 @@ func TestExtendNeverPastTheDepartmentMaximum(t *testing.T) {
 func TestRemoveStudyNeverTheLast(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	p := f.print(store.VerifyDOB, nil, nil)
+	p := f.print(database.VerifyDOB, nil, nil)
 	if _, err := f.s.RemoveStudy(f.ctx, f.desk, p.b.ID, f.southStudies[0].ID, "203.0.113.1", "wrong study"); !errors.Is(err, buckets.ErrNotFound) {
 		t.Fatalf("removing a study not in the bucket: %v", err)
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/otp"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Send limits beyond the per-bucket ones of package otp: one address may ask
@@ -48,7 +48,7 @@ type Code struct {
 
 // SMSAllowed is the rule against SMS pumping: a mobile number whose country
 // calling code the department allows (and RadPass sends to at all).
-func SMSAllowed(d *store.Department, e164 string) bool {
+func SMSAllowed(d *database.Department, e164 string) bool {
 	if !notify.SMSAllowed(e164, SMSRegions) {
 		return false
 	}
@@ -70,8 +70,8 @@ func SMSAllowed(d *store.Department, e164 string) bool {
 // reports the outcome with SendDone.
 func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, error) {
 	var code *Code
-	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		b := new(store.Bucket)
+	err := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		b := new(database.Bucket)
 		err := tx.NewSelect().Model(b).Relation("Department").Where("bucket.id = ?", id).For("UPDATE OF bucket").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -79,13 +79,13 @@ func (s *Service) IssueOTP(ctx context.Context, id int64, ip string) (*Code, err
 		if err != nil {
 			return err
 		}
-		if b.State != store.BucketActive || b.Expired(s.Today()) {
+		if b.State != database.BucketActive || b.Expired(s.Today()) {
 			return ErrNotActive
 		}
-		if b.Verification != store.VerifySMS && b.Verification != store.VerifyEmail {
+		if b.Verification != database.VerifySMS && b.Verification != database.VerifyEmail {
 			return ErrNoOTP
 		}
-		if b.Verification == store.VerifySMS && !SMSAllowed(b.Department, b.Destination) {
+		if b.Verification == database.VerifySMS && !SMSAllowed(b.Department, b.Destination) {
 			return ErrCountry
 		}
 		now := s.now()
@@ -151,7 +151,7 @@ func (s *Service) SendDone(ctx context.Context, c *Code, bucketID int64, ip stri
 	if sendErr != nil {
 		outcome = "failed"
 	}
-	return store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw(`UPDATE otp_sends SET outcome = ? WHERE id = ?`, outcome, c.SendID).Exec(ctx); err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func (s *Service) SendDone(ctx context.Context, c *Code, bucketID int64, ip stri
 				return err
 			}
 		}
-		b := &store.Bucket{ID: bucketID, DepartmentID: c.DeptID}
+		b := &database.Bucket{ID: bucketID, DepartmentID: c.DeptID}
 		return s.record(ctx, tx, b, audit.PatientOTPSend, outcome, ip, map[string]any{"channel": c.Channel})
 	})
 }
@@ -180,7 +180,7 @@ func (s *Service) CheckOTP(ctx context.Context, id int64, typed, ip string) (*At
 // right code opens commits with its "signin ok" row, or neither does.
 func (s *Service) CheckOTPThen(ctx context.Context, id int64, typed, ip string, then func(ctx context.Context, tx bun.Tx, a *Attempt) error) (*Attempt, error) {
 	a := &Attempt{Outcome: Refused}
-	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	err := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.checkOTP(ctx, tx, id, typed, ip, a); err != nil || then == nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Service) CheckOTPThen(ctx context.Context, id int64, typed, ip string, 
 }
 
 func (s *Service) checkOTP(ctx context.Context, tx bun.Tx, id int64, typed, ip string, a *Attempt) error {
-	b := new(store.Bucket)
+	b := new(database.Bucket)
 	err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
 		Where("bucket.id = ?", id).For("UPDATE OF bucket").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -203,10 +203,10 @@ func (s *Service) checkOTP(ctx context.Context, tx bun.Tx, id int64, typed, ip s
 		return err
 	}
 	switch {
-	case b.State == store.BucketBlocked:
+	case b.State == database.BucketBlocked:
 		a.Outcome, a.Bucket = Blocked, b
 		return s.record(ctx, tx, b, audit.PatientOTPFail, "blocked", ip, nil)
-	case b.State == store.BucketRevoked:
+	case b.State == database.BucketRevoked:
 		a.Outcome, a.Bucket = Revoked, b
 		return s.record(ctx, tx, b, audit.PatientOTPFail, "revoked", ip, nil)
 	case b.Expired(s.Today()):

@@ -9,8 +9,8 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/otp"
-	"github.com/radpass/radpass/shared/store"
 )
 
 func TestOTPIsSixDigitsAndValidForTenMinutes(t *testing.T) {
@@ -30,12 +30,12 @@ func TestOTPIsSixDigitsAndValidForTenMinutes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			p := f.print(store.VerifySMS, nil, nil)
+			p := f.print(database.VerifySMS, nil, nil)
 			c := f.issue(p.b.ID, "198.51.100.7")
 			if !regexp.MustCompile(`^[0-9]{6}$`).MatchString(c.Plain) {
 				t.Fatalf("code %q is not 6 digits", c.Plain)
 			}
-			if c.Channel != store.VerifySMS || c.Destination != "+32470123489" || c.Language != "en" {
+			if c.Channel != database.VerifySMS || c.Destination != "+32470123489" || c.Language != "en" {
 				t.Fatalf("code goes to %s %s in %s", c.Channel, c.Destination, c.Language)
 			}
 			f.clk.Add(tc.after)
@@ -56,8 +56,8 @@ func TestOTPIsSixDigitsAndValidForTenMinutes(t *testing.T) {
 func TestOTPSingleUseAndBoundToItsBucket(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	a := f.print(store.VerifySMS, nil, nil)
-	b := f.print(store.VerifyEmail, nil, nil)
+	a := f.print(database.VerifySMS, nil, nil)
+	b := f.print(database.VerifyEmail, nil, nil)
 	ca := f.issue(a.b.ID, "198.51.100.7").Plain
 	cb := f.issue(b.b.ID, "198.51.100.7").Plain
 	for ca == cb { // one chance in a million: draw B's again
@@ -87,7 +87,7 @@ func TestOTPSingleUseAndBoundToItsBucket(t *testing.T) {
 func TestOTPResendReplacesTheCodeKeepsTheCounter(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	p := f.print(store.VerifySMS, nil, nil)
+	p := f.print(database.VerifySMS, nil, nil)
 	first := f.issue(p.b.ID, "198.51.100.7").Plain
 	f.checkOTP(p.b.ID, otherCode(first))
 	f.checkOTP(p.b.ID, otherCode(first))
@@ -122,7 +122,7 @@ func TestOTPSendLimits(t *testing.T) {
 	t.Run("five per bucket per day", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		p := f.print(store.VerifySMS, nil, nil)
+		p := f.print(database.VerifySMS, nil, nil)
 		for i := 0; i < otp.MaxSendsPerDay; i++ {
 			f.issue(p.b.ID, "198.51.100.7")
 			f.clk.Add(otp.CooldownResend)
@@ -139,7 +139,7 @@ func TestOTPSendLimits(t *testing.T) {
 		f := newFixture(t)
 		var ps []printed
 		for i := 0; i < 3; i++ {
-			ps = append(ps, f.print(store.VerifyEmail, nil, nil))
+			ps = append(ps, f.print(database.VerifyEmail, nil, nil))
 		}
 		for sent := 0; sent < buckets.MaxSendsPerIPHour; sent++ {
 			f.issue(ps[sent%2].b.ID, "198.51.100.7")
@@ -158,7 +158,7 @@ func TestOTPSendLimits(t *testing.T) {
 	t.Run("a failed send counts for no limit and leaves no code", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		p := f.print(store.VerifySMS, nil, nil)
+		p := f.print(database.VerifySMS, nil, nil)
 		var last *buckets.Code
 		// More failed sends than any limit allows, without waiting.
 		for i := 0; i < buckets.MaxSendsPerIPHour+otp.MaxSendsPerDay; i++ {
@@ -193,7 +193,7 @@ func TestOTPSendLimits(t *testing.T) {
 		// cap one session sent 31 SMS in half a second through such a
 		// provider, every one "failed" and so free.
 		f := newFixture(t)
-		p := f.print(store.VerifySMS, nil, nil)
+		p := f.print(database.VerifySMS, nil, nil)
 		for i := 0; i < otp.MaxFailedSendsPerDay; i++ {
 			c, err := f.s.IssueOTP(f.ctx, p.b.ID, "198.51.100."+strconv.Itoa(i%200))
 			if err != nil {
@@ -213,7 +213,7 @@ func TestOTPSendLimits(t *testing.T) {
 	t.Run("a failed send clears only its own code", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		p := f.print(store.VerifySMS, nil, nil)
+		p := f.print(database.VerifySMS, nil, nil)
 		old, err := f.s.IssueOTP(f.ctx, p.b.ID, "198.51.100.7")
 		if err != nil {
 			t.Fatal(err)
@@ -233,7 +233,7 @@ func TestOTPSendLimits(t *testing.T) {
 	t.Run("only OTP buckets get codes", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		p := f.print(store.VerifyDOB, nil, nil)
+		p := f.print(database.VerifyDOB, nil, nil)
 		if _, err := f.s.IssueOTP(f.ctx, p.b.ID, "198.51.100.7"); !errors.Is(err, buckets.ErrNoOTP) {
 			t.Fatalf("code for a dob bucket: %v", err)
 		}

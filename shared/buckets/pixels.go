@@ -5,8 +5,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // PixelFacts are what the import stored about an instance's pixels.
@@ -65,7 +65,7 @@ func (s *Service) LeftOutAmong(ctx context.Context, v Viewer, ids []int64) (map[
 	return out, nil
 }
 
-func factsOf(in *store.Instance) PixelFacts {
+func factsOf(in *database.Instance) PixelFacts {
 	return PixelFacts{SOPClassUID: in.SOPClassUID, BurnedIn: in.BurnedIn}
 }
 
@@ -83,7 +83,7 @@ type AnonStudy struct {
 
 // AnonStudies summarises studies for an anonymized bucket's pages, in the
 // same order (one query for the body parts of all of them).
-func (s *Service) AnonStudies(ctx context.Context, studies []*store.Study) ([]AnonStudy, error) {
+func (s *Service) AnonStudies(ctx context.Context, studies []*database.Study) ([]AnonStudy, error) {
 	out := make([]AnonStudy, len(studies))
 	if len(studies) == 0 {
 		return out, nil
@@ -109,8 +109,8 @@ func (s *Service) AnonStudies(ctx context.Context, studies []*store.Study) ([]An
 // Redact is the copy of study st that an anonymized bucket's viewer works
 // with: its id and what AnonStudy keeps, nothing the de-identified files
 // remove.
-func Redact(st *store.Study) *store.Study {
-	return &store.Study{ID: st.ID, DepartmentID: st.DepartmentID, Modalities: st.Modalities,
+func Redact(st *database.Study) *database.Study {
+	return &database.Study{ID: st.ID, DepartmentID: st.DepartmentID, Modalities: st.Modalities,
 		NumSeries: st.NumSeries, NumInstances: st.NumInstances}
 }
 

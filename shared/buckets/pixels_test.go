@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // The rule in full: only an anonymized bucket leaves images out; YES and
@@ -19,9 +19,9 @@ func TestLeftOutRule(t *testing.T) {
 		us = "1.2.840.10008.5.1.4.1.1.6.1"
 		es = "1.2.840.10008.5.1.4.1.1.77.1.1.1"
 	)
-	anon := buckets.Patient(&store.Bucket{Anonymized: true})
-	plain := buckets.Patient(&store.Bucket{})
-	staff := buckets.Staff(&store.User{})
+	anon := buckets.Patient(&database.Bucket{Anonymized: true})
+	plain := buckets.Patient(&database.Bucket{})
+	staff := buckets.Staff(&database.User{})
 	cases := []struct {
 		f    buckets.PixelFacts
 		want bool

@@ -11,10 +11,10 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/letter"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/users"
 )
 
@@ -72,9 +72,9 @@ func (e FieldErrors) Error() string {
 // put a label on (a label for a user or group of another department is no
 // choice).
 type PrintChoices struct {
-	Labels []store.Label
-	Users  []store.User
-	Groups []store.Group
+	Labels []database.Label
+	Users  []database.User
+	Groups []database.Group
 }
 
 // PrintChoices loads the choices of department dept.
@@ -113,7 +113,7 @@ func (f *PrintForm) Normalize() {
 // Check applies every rule of a print and returns all failures at once, so a
 // form can show each next to its field. today is the department's calendar
 // date (Service.Today).
-func (f PrintForm) Check(today time.Time, dept *store.Department, ch PrintChoices) (*PrintRequest, FieldErrors) {
+func (f PrintForm) Check(today time.Time, dept *database.Department, ch PrintChoices) (*PrintRequest, FieldErrors) {
 	f.Normalize()
 	var errs FieldErrors
 	bad := func(field, key string, args ...any) { errs = append(errs, FieldError{field, key, args}) }
@@ -123,7 +123,7 @@ func (f PrintForm) Check(today time.Time, dept *store.Department, ch PrintChoice
 		f.Verification = "" // a type the department does not offer is no choice at all
 	}
 	switch f.Verification {
-	case store.VerifySMS:
+	case database.VerifySMS:
 		r.Verification = f.Verification
 		if !RegionAllowed(dept, f.SMSRegion) {
 			bad("sms_region", "print.error.region")
@@ -140,7 +140,7 @@ func (f PrintForm) Check(today time.Time, dept *store.Department, ch PrintChoice
 			break
 		}
 		r.Destination = dest
-	case store.VerifyEmail:
+	case database.VerifyEmail:
 		r.Verification = f.Verification
 		if f.Email == "" {
 			bad("email", "print.error.email.required")
@@ -151,14 +151,14 @@ func (f PrintForm) Check(today time.Time, dept *store.Department, ch PrintChoice
 			break
 		}
 		r.Destination = f.Email
-	case store.VerifyDOB:
+	case database.VerifyDOB:
 		r.Verification = f.Verification
 	default:
 		bad("verification", "print.error.verification")
 	}
 
 	switch f.Scope {
-	case store.ScopeImages, store.ScopeImagesReport:
+	case database.ScopeImages, database.ScopeImagesReport:
 		r.Scope = f.Scope
 	default:
 		bad("scope", "print.error.scope")
@@ -222,7 +222,7 @@ func (f PrintForm) Check(today time.Time, dept *store.Department, ch PrintChoice
 
 // RegionAllowed: a region RadPass sends SMS to, whose calling code the
 // department allows.
-func RegionAllowed(dept *store.Department, r string) bool {
+func RegionAllowed(dept *database.Department, r string) bool {
 	if !ValidRegion(r) {
 		return false
 	}
@@ -260,7 +260,7 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(dom, ".") && !strings.HasPrefix(dom, ".") && !strings.HasSuffix(dom, ".")
 }
 
-func hasLabel(ls []store.Label, id int64) bool {
+func hasLabel(ls []database.Label, id int64) bool {
 	for _, l := range ls {
 		if l.ID == id {
 			return true
@@ -269,7 +269,7 @@ func hasLabel(ls []store.Label, id int64) bool {
 	return false
 }
 
-func hasUser(us []store.User, id int64) bool {
+func hasUser(us []database.User, id int64) bool {
 	for _, u := range us {
 		if u.ID == id {
 			return true
@@ -278,7 +278,7 @@ func hasUser(us []store.User, id int64) bool {
 	return false
 }
 
-func hasGroup(gs []store.Group, id int64) bool {
+func hasGroup(gs []database.Group, id int64) bool {
 	for _, g := range gs {
 		if g.ID == id {
 			return true

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Every rule of a print, one case each: the field it marks and the message
@@ -16,27 +16,27 @@ import (
 func TestPrintFormCheck(t *testing.T) {
 	today := time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC)
 	three, months := 3, "month"
-	dept := &store.Department{
-		Verifications: []string{store.VerifySMS, store.VerifyEmail, store.VerifyDOB},
+	dept := &database.Department{
+		Verifications: []string{database.VerifySMS, database.VerifyEmail, database.VerifyDOB},
 		SMSPrefixes:   []string{"32", "31"}, // Belgium and the Netherlands
 		MaxValidityN:  &three, MaxValidityUnit: &months,
 	}
-	noEmail := &store.Department{Verifications: []string{store.VerifySMS, store.VerifyDOB}}
+	noEmail := &database.Department{Verifications: []string{database.VerifySMS, database.VerifyDOB}}
 	ch := buckets.PrintChoices{
-		Labels: []store.Label{{ID: 7}},
-		Users:  []store.User{{ID: 11}},
-		Groups: []store.Group{{ID: 21}},
+		Labels: []database.Label{{ID: 7}},
+		Users:  []database.User{{ID: 11}},
+		Groups: []database.Group{{ID: 21}},
 	}
 	good := func() buckets.PrintForm {
 		return buckets.PrintForm{
-			Verification: store.VerifySMS, SMSRegion: "be", Phone: " 0470 12 34 89 ", Scope: store.ScopeImages,
+			Verification: database.VerifySMS, SMSRegion: "be", Phone: " 0470 12 34 89 ", Scope: database.ScopeImages,
 			Reason: "second opinion", Language: "nl", ValidUntil: "2026-07-15", Agreed: true,
 			Message: "Bring this letter.\r\nThank you.", FormToken: "tok-0123456789abcdef",
 		}
 	}
 	cases := []struct {
 		name  string
-		dept  *store.Department
+		dept  *database.Department
 		edit  func(*buckets.PrintForm)
 		field string
 		key   string
@@ -44,14 +44,14 @@ func TestPrintFormCheck(t *testing.T) {
 	}{
 		{"verification missing", dept, func(f *buckets.PrintForm) { f.Verification = "" }, "verification", "print.error.verification", nil},
 		{"verification unknown", dept, func(f *buckets.PrintForm) { f.Verification = "fax" }, "verification", "print.error.verification", nil},
-		{"verification the department does not offer", noEmail, func(f *buckets.PrintForm) { f.Verification, f.Email = store.VerifyEmail, "zoe@example.org" }, "verification", "print.error.verification", nil},
+		{"verification the department does not offer", noEmail, func(f *buckets.PrintForm) { f.Verification, f.Email = database.VerifyEmail, "zoe@example.org" }, "verification", "print.error.verification", nil},
 		{"region RadPass does not send to", dept, func(f *buckets.PrintForm) { f.SMSRegion = "US" }, "sms_region", "print.error.region", nil},
 		{"region the department does not allow", dept, func(f *buckets.PrintForm) { f.SMSRegion, f.Phone = "DE", "0151 23456789" }, "sms_region", "print.error.region", nil},
 		{"phone missing", dept, func(f *buckets.PrintForm) { f.Phone = " " }, "phone", "print.error.phone.required", nil},
 		{"phone a landline", dept, func(f *buckets.PrintForm) { f.Phone = "02 555 12 34" }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
 		{"phone of another country", dept, func(f *buckets.PrintForm) { f.SMSRegion, f.Phone = "NL", "0470 12 34 89" }, "phone", "print.error.phone.invalid", []any{"Prefix", "+31", "Region", "NL"}},
-		{"email missing", dept, func(f *buckets.PrintForm) { f.Verification = store.VerifyEmail }, "email", "print.error.email.required", nil},
-		{"email invalid", dept, func(f *buckets.PrintForm) { f.Verification, f.Email = store.VerifyEmail, "Zoë <zoe@example.org>" }, "email", "print.error.email.invalid", nil},
+		{"email missing", dept, func(f *buckets.PrintForm) { f.Verification = database.VerifyEmail }, "email", "print.error.email.required", nil},
+		{"email invalid", dept, func(f *buckets.PrintForm) { f.Verification, f.Email = database.VerifyEmail, "Zoë <zoe@example.org>" }, "email", "print.error.email.invalid", nil},
 		{"scope missing", dept, func(f *buckets.PrintForm) { f.Scope = "" }, "scope", "print.error.scope", nil},
 		{"scope unknown", dept, func(f *buckets.PrintForm) { f.Scope = "report" }, "scope", "print.error.scope", nil},
 		{"reason short", dept, func(f *buckets.PrintForm) { f.Reason = " ab " }, "reason", "print.error.reason.short", []any{"Min", buckets.ReasonMin}},
@@ -105,8 +105,8 @@ func TestPrintFormCheck(t *testing.T) {
 			t.Fatal(errs)
 		}
 		group := int64(21)
-		want := &buckets.PrintRequest{Verification: store.VerifySMS, Destination: "+32470123489", SMSRegion: "BE",
-			Scope: store.ScopeImages, Reason: "second opinion", Language: "nl", ValidUntil: time.Date(2026, 7, 15, 0, 0, 0, 0, time.UTC),
+		want := &buckets.PrintRequest{Verification: database.VerifySMS, Destination: "+32470123489", SMSRegion: "BE",
+			Scope: database.ScopeImages, Reason: "second opinion", Language: "nl", ValidUntil: time.Date(2026, 7, 15, 0, 0, 0, 0, time.UTC),
 			LabelID: 7, LabelGroupID: &group, Anonymize: true, Message: "Bring this letter.\nThank you.", PrintNow: true,
 			FormToken: "tok-0123456789abcdef"}
 		if !reflect.DeepEqual(r, want) {
@@ -115,13 +115,13 @@ func TestPrintFormCheck(t *testing.T) {
 		// The last day of the maximum, an e-mail for a user's label, a
 		// birth-date print without destination, a malformed token dropped.
 		f = good()
-		f.Verification, f.Email, f.ValidUntil = store.VerifyEmail, "zoe@example.org", "2026-09-15"
+		f.Verification, f.Email, f.ValidUntil = database.VerifyEmail, "zoe@example.org", "2026-09-15"
 		f.AddLabel, f.LabelID, f.LabelFor, f.FormToken = true, "7", "u:11", "short"
 		if r, errs = f.Check(today, dept, ch); errs != nil || r.Destination != "zoe@example.org" || *r.LabelUserID != 11 || r.FormToken != "" {
 			t.Fatalf("got %+v, %v", r, errs)
 		}
 		f = good()
-		f.Verification, f.Phone = store.VerifyDOB, ""
+		f.Verification, f.Phone = database.VerifyDOB, ""
 		if r, errs = f.Check(today, dept, ch); errs != nil || r.Destination != "" || r.SMSRegion != "" {
 			t.Fatalf("got %+v, %v", r, errs)
 		}

@@ -6,14 +6,14 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/apperr"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Select applies the server-side rules of STEP 1: every study exists
 // and is the user's department's (else 404, as if it did not exist), all
 // belong to one patient, whose date of birth is known.
-func (s *Service) Select(ctx context.Context, u *store.User, ids []int64) (*Selection, error) {
-	var studies []*store.Study
+func (s *Service) Select(ctx context.Context, u *database.User, ids []int64) (*Selection, error) {
+	var studies []*database.Study
 	err := s.DB.NewSelect().Model(&studies).Relation("Patient").Relation("Department").
 		Where("?TableAlias.id IN (?)", bun.In(ids)).
 		OrderExpr("?TableAlias.study_date DESC NULLS LAST, ?TableAlias.id DESC").

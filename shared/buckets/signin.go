@@ -11,8 +11,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Outcome is what a patient's check led to.
@@ -37,7 +37,7 @@ func (o Outcome) String() string {
 // Attempt is the result of a check: the outcome and, unless Refused, the bucket.
 type Attempt struct {
 	Outcome Outcome
-	Bucket  *store.Bucket
+	Bucket  *database.Bucket
 	// Blocked is set when this very attempt blocked the bucket.
 	JustBlocked bool
 }
@@ -65,7 +65,7 @@ func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Ti
 	then func(ctx context.Context, tx bun.Tx, a *Attempt, w *Batch) error) (*Attempt, error) {
 	hash := refnum.Hash(s.Key, n)
 	var a *Attempt
-	err := store.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	err := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		a = &Attempt{Outcome: Refused}
 		w := &Batch{Tx: tx}
 		if err := s.check(ctx, tx, w, hash, birth, ip, a); err != nil {
@@ -116,7 +116,7 @@ func (w *Batch) Flush(ctx context.Context) error {
 // check runs the sign-in's rules on the locked bucket row, fills a and
 // queues the writes on w.
 func (s *Service) check(ctx context.Context, tx bun.Tx, w *Batch, hash []byte, birth time.Time, ip string, a *Attempt) error {
-	b := new(store.Bucket)
+	b := new(database.Bucket)
 	err := tx.NewSelect().Model(b).Relation("Patient").Relation("Department").
 		Where("bucket.ref_hash = ?", hash).For("UPDATE OF bucket").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -128,7 +128,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, w *Batch, hash []byte, b
 	}
 	match := b.Patient.BirthDate != nil && sameDate(*b.Patient.BirthDate, birth)
 	switch {
-	case b.State == store.BucketBlocked || b.State == store.BucketRevoked:
+	case b.State == database.BucketBlocked || b.State == database.BucketRevoked:
 		// A closed bucket compares birth dates only MaxBlockedProbes
 		// times: else "blocked"/"revoked" against the one refusal would be
 		// an unlimited birth-date oracle.
@@ -138,7 +138,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, w *Batch, hash []byte, b
 		}
 		if match && b.BlockedProbes <= MaxBlockedProbes {
 			a.Outcome, a.Bucket = Blocked, b
-			if b.State == store.BucketRevoked {
+			if b.State == database.BucketRevoked {
 				a.Outcome = Revoked
 			}
 		}
@@ -165,7 +165,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, w *Batch, hash []byte, b
 		}
 		a.JustBlocked = blocked
 		return s.queueRecord(w, b, audit.PatientSignInFail, "wrong_birth_date", ip, map[string]any{"failures": b.Failures})
-	case b.Verification != store.VerifyDOB:
+	case b.Verification != database.VerifyDOB:
 		a.Outcome, a.Bucket = NeedOTP, b
 		return s.queueRecord(w, b, audit.PatientSignIn, "need_otp", ip, nil)
 	}
@@ -178,7 +178,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, w *Batch, hash []byte, b
 
 // fail counts one failure on a locked, active bucket and blocks it at
 // MaxFailures (recording the block). It reports whether it blocked.
-func (s *Service) fail(ctx context.Context, tx bun.Tx, b *store.Bucket) (bool, error) {
+func (s *Service) fail(ctx context.Context, tx bun.Tx, b *database.Bucket) (bool, error) {
 	w := &Batch{Tx: tx}
 	blocked, err := s.queueFail(w, b)
 	if err != nil {
@@ -187,13 +187,13 @@ func (s *Service) fail(ctx context.Context, tx bun.Tx, b *store.Bucket) (bool, e
 	return blocked, w.Flush(ctx)
 }
 
-func (s *Service) queueFail(w *Batch, b *store.Bucket) (bool, error) {
+func (s *Service) queueFail(w *Batch, b *database.Bucket) (bool, error) {
 	b.Failures++
 	cols := []string{"failures"}
 	blocked := b.Failures >= MaxFailures
 	if blocked {
 		now := s.now()
-		b.State, b.BlockedAt, b.BlockedProbes = store.BucketBlocked, &now, 0
+		b.State, b.BlockedAt, b.BlockedProbes = database.BucketBlocked, &now, 0
 		b.OTPHash, b.OTPExpiresAt = nil, nil
 		cols = append(cols, "state", "blocked_at", "blocked_probes", "otp_hash", "otp_expires_at")
 	}
@@ -209,7 +209,7 @@ func (s *Service) queueFail(w *Batch, b *store.Bucket) (bool, error) {
 }
 
 // succeed resets the counter of a fully signed-in bucket.
-func (s *Service) succeed(ctx context.Context, tx bun.Tx, b *store.Bucket) error {
+func (s *Service) succeed(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 	w := &Batch{Tx: tx}
 	if err := s.queueSucceed(w, b); err != nil {
 		return err
@@ -217,21 +217,21 @@ func (s *Service) succeed(ctx context.Context, tx bun.Tx, b *store.Bucket) error
 	return w.Flush(ctx)
 }
 
-func (s *Service) queueSucceed(w *Batch, b *store.Bucket) error {
+func (s *Service) queueSucceed(w *Batch, b *database.Bucket) error {
 	now := s.now()
 	b.Failures, b.LastAccessAt = 0, &now
 	return w.Add(w.Tx.NewUpdate().Model(b).Column("failures", "last_access_at").WherePK())
 }
 
-func (s *Service) record(ctx context.Context, db bun.IDB, b *store.Bucket, action, outcome, ip string, details map[string]any) error {
+func (s *Service) record(ctx context.Context, db bun.IDB, b *database.Bucket, action, outcome, ip string, details map[string]any) error {
 	return audit.Record(ctx, db, patientEvent(b, action, outcome, ip, details))
 }
 
-func (s *Service) queueRecord(w *Batch, b *store.Bucket, action, outcome, ip string, details map[string]any) error {
+func (s *Service) queueRecord(w *Batch, b *database.Bucket, action, outcome, ip string, details map[string]any) error {
 	return w.Add(audit.Insert(w.Tx, patientEvent(b, action, outcome, ip, details)))
 }
 
-func patientEvent(b *store.Bucket, action, outcome, ip string, details map[string]any) *audit.Event {
+func patientEvent(b *database.Bucket, action, outcome, ip string, details map[string]any) *audit.Event {
 	if b == nil {
 		e := audit.Patient(nil, ip).Event(action, nil, details)
 		e.Outcome = outcome

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // However a bucket is closed, the birth date can be tried only a bounded
@@ -27,7 +27,7 @@ func TestBirthDateGuessesAreBoundedInEveryState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			p := f.print(store.VerifyDOB, nil, nil)
+			p := f.print(database.VerifyDOB, nil, nil)
 			if tt.close != "" {
 				f.exec(tt.close, p.b.ID)
 			}
@@ -59,7 +59,7 @@ func TestClosedBucketExplainedToThePatient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want.String(), func(t *testing.T) {
 			f := newFixture(t)
-			p := f.print(store.VerifyDOB, nil, nil)
+			p := f.print(database.VerifyDOB, nil, nil)
 			f.exec(tt.close, p.b.ID)
 			if a := f.signIn(p.n, birth); a.Outcome != tt.want {
 				t.Fatalf("answered %v, want %s", a.Outcome, tt.want)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // parallel runs fn n times at once and returns the outcomes.
@@ -47,10 +47,10 @@ func TestParallelWrongAnswersBlockAfterExactlyFive(t *testing.T) {
 		failAction   string
 		failOutcome  string
 	}{
-		{"birth date", store.VerifyDOB, func(f *fixture, p printed) (*buckets.Attempt, error) {
+		{"birth date", database.VerifyDOB, func(f *fixture, p printed) (*buckets.Attempt, error) {
 			return f.s.SignIn(f.ctx, p.n, wrongBirth, "198.51.100.7")
 		}, audit.PatientSignInFail, "wrong_birth_date"},
-		{"one-time password", store.VerifySMS, func(f *fixture, p printed) (*buckets.Attempt, error) {
+		{"one-time password", database.VerifySMS, func(f *fixture, p printed) (*buckets.Attempt, error) {
 			return f.s.CheckOTP(f.ctx, p.b.ID, otherCode(p.code), "198.51.100.7")
 		}, audit.PatientOTPFail, "wrong_code"},
 	}
@@ -59,7 +59,7 @@ func TestParallelWrongAnswersBlockAfterExactlyFive(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			p := f.print(tc.verification, nil, nil)
-			if tc.verification == store.VerifySMS {
+			if tc.verification == database.VerifySMS {
 				p.code = f.issue(p.b.ID, "198.51.100.7").Plain
 			}
 			got := parallel(t, 50, func() (*buckets.Attempt, error) { return tc.try(f, p) })
@@ -76,7 +76,7 @@ func TestParallelWrongAnswersBlockAfterExactlyFive(t *testing.T) {
 				t.Errorf("%d attempts report blocking the bucket, want 1", justBlocked)
 			}
 			b := f.bucket(p.b.ID)
-			if b.State != store.BucketBlocked || b.Failures != buckets.MaxFailures || b.BlockedAt == nil {
+			if b.State != database.BucketBlocked || b.Failures != buckets.MaxFailures || b.BlockedAt == nil {
 				t.Errorf("bucket after 50 wrong answers: state %s, failures %d, blocked at %v", b.State, b.Failures, b.BlockedAt)
 			}
 			if n := f.events(p.b.ID, tc.failAction, tc.failOutcome); n != buckets.MaxFailures {
@@ -103,7 +103,7 @@ func TestParallelWrongAnswersBlockAfterExactlyFive(t *testing.T) {
 func TestBlockedBucketRefusesEvenTheRightAnswers(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	p := f.print(store.VerifySMS, nil, nil)
+	p := f.print(database.VerifySMS, nil, nil)
 	if a := f.signIn(p.n, birth); a.Outcome != buckets.NeedOTP {
 		t.Fatalf("right birth date on an SMS bucket: %v", a.Outcome)
 	}
@@ -130,7 +130,7 @@ func TestBlockedBucketRefusesEvenTheRightAnswers(t *testing.T) {
 			t.Fatalf("probe %d: a refusal carries the bucket", i)
 		}
 	}
-	if b := f.bucket(p.b.ID); b.State != store.BucketBlocked || b.Failures != buckets.MaxFailures {
+	if b := f.bucket(p.b.ID); b.State != database.BucketBlocked || b.Failures != buckets.MaxFailures {
 		t.Fatalf("bucket after probes: %s with %d failures", b.State, b.Failures)
 	}
 }
@@ -140,14 +140,14 @@ func TestBlockedBucketRefusesEvenTheRightAnswers(t *testing.T) {
 func TestRefusalsLookTheSame(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	active := f.print(store.VerifyDOB, nil, nil)
-	blocked := f.print(store.VerifyDOB, nil, nil)
+	active := f.print(database.VerifyDOB, nil, nil)
+	blocked := f.print(database.VerifyDOB, nil, nil)
 	f.block(blocked)
-	revoked := f.print(store.VerifySMS, nil, nil)
+	revoked := f.print(database.VerifySMS, nil, nil)
 	if _, err := f.s.Revoke(f.ctx, f.desk, revoked.b.ID, "203.0.113.1", "patient asked"); err != nil {
 		t.Fatal(err)
 	}
-	expired := f.print(store.VerifyDOB, nil, nil)
+	expired := f.print(database.VerifyDOB, nil, nil)
 	f.exec(`UPDATE buckets SET valid_until = ? WHERE id = ?`, start.AddDate(0, 0, -1), expired.b.ID)
 	unknown, err := refnum.New()
 	if err != nil {
@@ -189,9 +189,9 @@ func TestRefusalsLookTheSame(t *testing.T) {
 func TestBirthDateSuccessResetsOnlyDOBBuckets(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	dob := f.print(store.VerifyDOB, nil, nil)
-	sms := f.print(store.VerifySMS, nil, nil)
-	email := f.print(store.VerifyEmail, nil, nil)
+	dob := f.print(database.VerifyDOB, nil, nil)
+	sms := f.print(database.VerifySMS, nil, nil)
+	email := f.print(database.VerifyEmail, nil, nil)
 	for _, p := range []printed{dob, sms, email} {
 		f.signIn(p.n, wrongBirth)
 		f.signIn(p.n, wrongBirth)

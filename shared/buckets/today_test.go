@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/buckets"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Around midnight in a zone far from UTC, the print form, extend, expiry and
@@ -53,7 +53,7 @@ func TestTodayAroundMidnight(t *testing.T) {
 			}
 
 			// The print form: today is too early, tomorrow is the first day.
-			form := buckets.PrintForm{Verification: store.VerifyDOB, Scope: store.ScopeImages, Reason: "second opinion",
+			form := buckets.PrintForm{Verification: database.VerifyDOB, Scope: database.ScopeImages, Reason: "second opinion",
 				Language: "en", Agreed: true}
 			for date, ok := range map[time.Time]bool{today: false, tomorrow: true} {
 				form.ValidUntil = date.Format(time.DateOnly)
@@ -63,10 +63,10 @@ func TestTodayAroundMidnight(t *testing.T) {
 			}
 
 			// Expiry and sign-in: valid until today opens, until yesterday is expired.
-			r := f.request(store.VerifyDOB)
+			r := f.request(database.VerifyDOB)
 			r.ValidUntil = today
 			open := f.printReq(r, nil, nil)
-			r = f.request(store.VerifyDOB)
+			r = f.request(database.VerifyDOB)
 			r.ValidUntil = yesterday
 			expired := f.printReq(r, nil, nil)
 			if f.bucket(open.b.ID).Expired(f.s.Today()) || !f.bucket(expired.b.ID).Expired(f.s.Today()) {

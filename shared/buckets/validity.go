@@ -3,7 +3,7 @@ package buckets
 import (
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Today is the calendar date of instant now in zone (nil: the process's
@@ -50,7 +50,7 @@ func addMonths(d time.Time, n int) time.Time {
 
 // DefaultValidity is today plus the department's default period (1 month
 // unless configured), never past the maximum.
-func DefaultValidity(today time.Time, dept *store.Department) time.Time {
+func DefaultValidity(today time.Time, dept *database.Department) time.Time {
 	n, unit := 1, "month"
 	if dept != nil && dept.DefaultValidityN > 0 {
 		n, unit = dept.DefaultValidityN, dept.DefaultValidityUnit
@@ -64,7 +64,7 @@ func DefaultValidity(today time.Time, dept *store.Department) time.Time {
 
 // MaxValidity is the latest allowed validity date: the department maximum
 // when one is set, else the product ceiling.
-func MaxValidity(today time.Time, dept *store.Department) time.Time {
+func MaxValidity(today time.Time, dept *database.Department) time.Time {
 	if dept == nil || dept.MaxValidityN == nil || dept.MaxValidityUnit == nil {
 		return AddPeriod(today, CeilingYears, "year")
 	}
@@ -73,6 +73,6 @@ func MaxValidity(today time.Time, dept *store.Department) time.Time {
 
 // ValidDate reports whether d may be a validity date chosen today: after
 // today and not past the maximum.
-func ValidDate(today, d time.Time, dept *store.Department) bool {
+func ValidDate(today, d time.Time, dept *database.Department) bool {
 	return d.After(today) && !d.After(MaxValidity(today, dept))
 }

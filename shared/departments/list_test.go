@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/departments"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // TestList: every department, id and name, ordered by name.

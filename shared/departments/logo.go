@@ -18,8 +18,8 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Logo limits: the upload's size, and the pixels decoded (checked from the
@@ -175,8 +175,8 @@ func SetLogo(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, png
 	if len(pngBytes) == 0 {
 		return errors.New("departments: empty logo")
 	}
-	l := &store.DepartmentLogo{DepartmentID: dept, PNG: pngBytes, Width: w, Height: h}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	l := &database.DepartmentLogo{DepartmentID: dept, PNG: pngBytes, Width: w, Height: h}
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(l).
 			On("CONFLICT (department_id) DO UPDATE").
 			Set("png = EXCLUDED.png, width = EXCLUDED.width, height = EXCLUDED.height, updated_at = now()").Exec(ctx)
@@ -189,8 +189,8 @@ func SetLogo(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, png
 
 // DeleteLogo removes the department's logo (the letter then has none).
 func DeleteLogo(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64) error {
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*store.DepartmentLogo)(nil)).Where("department_id = ?", dept).Exec(ctx)
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*database.DepartmentLogo)(nil)).Where("department_id = ?", dept).Exec(ctx)
 		if err != nil {
 			return err
 		}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Validity units, and their length in days for comparing periods. A month
@@ -49,7 +49,7 @@ type Settings struct {
 func (s Settings) Checked(v string) bool { return slices.Contains(s.Verifications, v) }
 
 // SettingsOf is d's stored settings as the form shows them.
-func SettingsOf(d *store.Department) Settings {
+func SettingsOf(d *database.Department) Settings {
 	s := Settings{Name: d.Name, Address: d.Address, Phone: d.Phone, Email: d.Email, Contact: d.Contact,
 		DefaultN: strconv.Itoa(d.DefaultValidityN), DefaultUnit: d.DefaultValidityUnit,
 		Extra: true, SMSPrefixes: FormatPrefixes(d.SMSPrefixes), SMSSender: d.SMSSender,
@@ -62,7 +62,7 @@ func SettingsOf(d *store.Department) Settings {
 
 // Check applies s to a copy of d: the department as it will be stored, or
 // every problem on its field.
-func (s Settings) Check(d *store.Department) (*store.Department, apperr.Fields) {
+func (s Settings) Check(d *database.Department) (*database.Department, apperr.Fields) {
 	var v apperr.Fields
 	next := *d
 	next.Name, next.Address, next.Phone, next.Email, next.Contact = s.Name, s.Address, s.Phone, s.Email, s.Contact
@@ -128,7 +128,7 @@ func (s Settings) Check(d *store.Department) (*store.Department, apperr.Fields) 
 }
 
 // checkExtra checks the SMS and verification settings into next.
-func (s Settings) checkExtra(v *apperr.Fields, next *store.Department) {
+func (s Settings) checkExtra(v *apperr.Fields, next *database.Department) {
 	if next.SMSPrefixes == nil {
 		next.SMSPrefixes = []string{} // stored as '{}', never NULL
 	}
@@ -185,12 +185,12 @@ func periodDays(v *apperr.Fields, prefix string, n int, unit string) (int, bool)
 // Update checks s against department d and stores it with its audit event
 // (what changed) in one transaction. Bad input returns the field problems
 // (apperr.Fields) and stores nothing.
-func Update(ctx context.Context, db bun.IDB, actor audit.Actor, d *store.Department, s Settings) (*store.Department, error) {
+func Update(ctx context.Context, db bun.IDB, actor audit.Actor, d *database.Department, s Settings) (*database.Department, error) {
 	next, bad := s.Check(d)
 	if len(bad) > 0 {
 		return nil, bad
 	}
-	err := store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err := database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model(next).
 			Column("name", "address", "phone", "email", "contact",
 				"default_validity_n", "default_validity_unit", "max_validity_n", "max_validity_unit",
@@ -209,7 +209,7 @@ func Update(ctx context.Context, db bun.IDB, actor audit.Actor, d *store.Departm
 
 // changes lists what changed, for the audit trail (no secrets here: these
 // are the department's public letter details, periods and OTP sender).
-func changes(old, next *store.Department) map[string]any {
+func changes(old, next *database.Department) map[string]any {
 	ch := map[string]any{}
 	add := func(k string, a, b any) {
 		if a != b {
@@ -237,15 +237,15 @@ func period(n *int, unit *string) string {
 }
 
 // List is every department by name (the service desk's department choice).
-func List(ctx context.Context, db bun.IDB) ([]store.Department, error) {
-	var ds []store.Department
+func List(ctx context.Context, db bun.IDB) ([]database.Department, error) {
+	var ds []database.Department
 	err := db.NewSelect().Model(&ds).OrderExpr("name, id").Scan(ctx)
 	return ds, err
 }
 
 // Get is department id; apperr NotFound when there is none.
-func Get(ctx context.Context, db bun.IDB, id int64) (*store.Department, error) {
-	d := new(store.Department)
+func Get(ctx context.Context, db bun.IDB, id int64) (*database.Department, error) {
+	d := new(database.Department)
 	err := db.NewSelect().Model(d).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "error.notfound")
@@ -257,7 +257,7 @@ func Get(ctx context.Context, db bun.IDB, id int64) (*store.Department, error) {
 // one); apperr NotFound when there is none.
 func FirstID(ctx context.Context, db bun.IDB) (int64, error) {
 	var id int64
-	err := db.NewSelect().Model((*store.Department)(nil)).Column("id").Order("name").Limit(1).Scan(ctx, &id)
+	err := db.NewSelect().Model((*database.Department)(nil)).Column("id").Order("name").Limit(1).Scan(ctx, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, apperr.New(apperr.NotFound, "error.notfound")
 	}
@@ -266,7 +266,7 @@ func FirstID(ctx context.Context, db bun.IDB) (int64, error) {
 
 // LogoSize is the stored logo's size; ok is false when there is none.
 func LogoSize(ctx context.Context, db bun.IDB, dept int64) (w, h int, ok bool, err error) {
-	var ls []store.DepartmentLogo
+	var ls []database.DepartmentLogo
 	if err := db.NewSelect().Model(&ls).Column("width", "height").Where("department_id = ?", dept).Scan(ctx); err != nil {
 		return 0, 0, false, err
 	}
@@ -280,10 +280,10 @@ func LogoSize(ctx context.Context, db bun.IDB, dept int64) (w, h int, ok bool, e
 type Service struct{ DB bun.IDB }
 
 // List is every department by name.
-func (s Service) List(ctx context.Context) ([]store.Department, error) { return List(ctx, s.DB) }
+func (s Service) List(ctx context.Context) ([]database.Department, error) { return List(ctx, s.DB) }
 
 // Get is department id (apperr NotFound when there is none).
-func (s Service) Get(ctx context.Context, id int64) (*store.Department, error) {
+func (s Service) Get(ctx context.Context, id int64) (*database.Department, error) {
 	return Get(ctx, s.DB, id)
 }
 
@@ -297,11 +297,11 @@ func (s Service) LogoSize(ctx context.Context, dept int64) (w, h int, ok bool, e
 
 // Logo is the stored logo's PNG bytes (nil: none).
 func (s Service) Logo(ctx context.Context, dept int64) ([]byte, error) {
-	return store.LoadLogo(ctx, s.DB, dept)
+	return database.LoadLogo(ctx, s.DB, dept)
 }
 
 // Update stores settings st of d with its audit event (see Update).
-func (s Service) Update(ctx context.Context, actor audit.Actor, d *store.Department, st Settings) (*store.Department, error) {
+func (s Service) Update(ctx context.Context, actor audit.Actor, d *database.Department, st Settings) (*database.Department, error) {
 	return Update(ctx, s.DB, actor, d, st)
 }
 

@@ -6,16 +6,16 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Every rule of the settings puts its problem on its field; a valid form
 // passes with the stored values it produces.
 func TestSettingsCheck(t *testing.T) {
-	d := &store.Department{ID: 1, Name: "Radiology", DefaultValidityN: 1, DefaultValidityUnit: "month",
+	d := &database.Department{ID: 1, Name: "Radiology", DefaultValidityN: 1, DefaultValidityUnit: "month",
 		SMSPrefixes: []string{"32"}, Verifications: []string{"sms"}}
 	ok := func() departments.Settings {
 		return departments.Settings{Name: "Radiology A", Phone: "+32 2 000", Email: "desk@example.org",
@@ -82,7 +82,7 @@ func TestUpdate(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	d := testserver.MustDepartment(t, db, "UP")
-	admin := testserver.MustUser(t, db, "uadmin", store.RoleAdmin, d)
+	admin := testserver.MustUser(t, db, "uadmin", database.RoleAdmin, d)
 	act := audit.Staff(admin, "127.0.0.1")
 	events := func() int {
 		n, err := db.NewSelect().Table("audit_events").Where("action = ? AND department_id = ?", audit.SettingsUpdate, d.ID).Count(ctx)

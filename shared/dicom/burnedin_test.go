@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // ReadMeta reports Burned In Annotation as YES, NO or "" (absent), whatever

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // BenchmarkColdRenderSyntax: cold render (read, parse, decode, LUTs, JPEG

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // TestEndpointRendersEverySyntax imports one image per transfer syntax (and
@@ -24,7 +24,7 @@ import (
 func TestEndpointRendersEverySyntax(t *testing.T) {
 	srv := testserver.New(t)
 	dept := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, dept)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, dept)
 	st, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
 	if err != nil {
 		t.Fatal(err)

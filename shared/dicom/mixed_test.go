@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
 	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // TestMixedFolder: every kind of file a PACS or an old CD carries is read

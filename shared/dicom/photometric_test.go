@@ -17,7 +17,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // The photometric tests render public test files (pydicom's, as Debian's

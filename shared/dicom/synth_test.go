@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // Synth's RLE Lossless is the standard's: dcmtk's dcmdrle decompresses it

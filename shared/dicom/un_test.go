@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // withUNSequence inserts before Patient Name (0010,0010) a private

@@ -20,19 +20,19 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 type env struct {
 	url   string
 	db    *bun.DB
 	token string
-	dept  *store.Department
+	dept  *database.Department
 	other string // a token of another department
 	st    *storage.FS
 	logs  *syncBuffer // the handler's JSON log lines
@@ -66,9 +66,9 @@ func start(t *testing.T, maxBytes int64, opts ...func(*dicomweb.Handler)) *env {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	d := &store.Department{Code: "NORTH", Name: "North", DefaultValidityN: 1, DefaultValidityUnit: "month"}
-	o := &store.Department{Code: "SOUTH", Name: "South", DefaultValidityN: 1, DefaultValidityUnit: "month"}
-	for _, x := range []*store.Department{d, o} {
+	d := &database.Department{Code: "NORTH", Name: "North", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	o := &database.Department{Code: "SOUTH", Name: "South", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	for _, x := range []*database.Department{d, o} {
 		if _, err := db.NewInsert().Model(x).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +333,7 @@ func TestReportUpload(t *testing.T) {
 	if res.StatusCode != http.StatusOK || out["status"] != "preliminary" || out["available_at"] != "2031-05-06T07:08:09Z" {
 		t.Fatalf("text report: %d %v", res.StatusCode, out)
 	}
-	var s store.Study
+	var s database.Study
 	if err := e.db.NewSelect().Model(&s).Where("study_uid = ?", uid).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func TestReportUpload(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, res.StatusCode, tc.status)
 		}
 	}
-	s = store.Study{}
+	s = database.Study{}
 	if err := e.db.NewSelect().Model(&s).Where("study_uid = ?", uid).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestReportUpload(t *testing.T) {
 func TestStowThroughServer(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "EAST")
-	testserver.MustUser(t, srv.DB, "eve", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "eve", database.RoleStaff, d)
 	t.Parallel()
 	tok, _, err := dicomweb.CreateToken(context.Background(), srv.DB, d.ID, "orthanc")
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // TestStowMixedKinds: one STOW-RS push with every transfer syntax, bare

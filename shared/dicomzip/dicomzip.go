@@ -27,12 +27,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/dicom/dicomdir"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -68,7 +68,7 @@ type Item struct {
 
 // StoreItem fills an Item from the store models (st.Patient should be
 // loaded, e.g. with Relation("Patient")) and opens the file from blobs.
-func StoreItem(st *store.Study, se *store.Series, in *store.Instance, blobs storage.Store) Item {
+func StoreItem(st *database.Study, se *database.Series, in *database.Instance, blobs storage.Store) Item {
 	it := Item{
 		StudyUID:         st.StudyUID,
 		StudyDate:        st.StudyDate,

@@ -18,12 +18,12 @@ import (
 	dcm "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
+	"github.com/radpass/radpass/shared/database"
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/dicomzip"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 var now = time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
@@ -511,10 +511,10 @@ func TestStoreItem(t *testing.T) {
 	}
 	three, seven := 3, 7
 	day := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
-	st := &store.Study{StudyUID: "1.2", StudyDate: &day, StudyTime: "0930", Description: "CT", Accession: "A1",
-		Patient: &store.Patient{PatientID: "P9", FamilyName: "Doe", GivenName: "Jane"}}
-	se := &store.Series{SeriesUID: "1.2.3", Modality: "CT", Number: &three}
-	in := &store.Instance{SOPUID: "1.2.3.4", SOPClassUID: "1.2.840.10008.5.1.4.1.1.2", Number: &seven,
+	st := &database.Study{StudyUID: "1.2", StudyDate: &day, StudyTime: "0930", Description: "CT", Accession: "A1",
+		Patient: &database.Patient{PatientID: "P9", FamilyName: "Doe", GivenName: "Jane"}}
+	se := &database.Series{SeriesUID: "1.2.3", Modality: "CT", Number: &three}
+	in := &database.Instance{SOPUID: "1.2.3.4", SOPClassUID: "1.2.840.10008.5.1.4.1.1.2", Number: &seven,
 		TransferSyntax: "1.2.840.10008.1.2.1", StorageKey: key}
 	it := dicomzip.StoreItem(st, se, in, fsStore)
 	if it.PatientName != "Doe^Jane" || it.PatientID != "P9" || it.SeriesNumber != &three || it.InstanceNumber != &seven ||

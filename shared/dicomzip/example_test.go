@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicomzip"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // A download handler loads the bucket's studies (with their Patient), series
@@ -15,11 +15,11 @@ import (
 func ExampleWrite() {
 	var (
 		ctx    = context.Background()
-		w      io.Writer      // the response body
-		blobs  storage.Store  // the file store
-		study  *store.Study   // loaded with Relation("Patient")
-		series []store.Series // of that study
-		inst   map[int64][]store.Instance
+		w      io.Writer         // the response body
+		blobs  storage.Store     // the file store
+		study  *database.Study   // loaded with Relation("Patient")
+		series []database.Series // of that study
+		inst   map[int64][]database.Instance
 	)
 	var items []dicomzip.Item
 	for i := range series {

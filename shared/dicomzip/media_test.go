@@ -14,7 +14,7 @@ import (
 
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicomzip"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // pydicomFiles are public test files of Debian's python3-pydicom, one

@@ -9,8 +9,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Stored files are content-addressed and shared: identical bytes imported
@@ -57,7 +57,7 @@ func DeleteUnreferenced(ctx context.Context, db *bun.DB, st storage.Store, key s
 	}
 	ctx = context.WithoutCancel(ctx) // a half-done cleanup is worse than a slow one
 	deleted := false
-	err := store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err := database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "blob:"+key); err != nil {
 			return err
 		}

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // A replaced report PDF is removed from storage once no study names it
@@ -100,7 +100,7 @@ func TestConcurrentReportReplacements(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var s store.Study
+	var s database.Study
 	if err := db.NewSelect().Model(&s).Where("id = ?", r.StudyID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Outcome of one instance.
@@ -147,7 +147,7 @@ func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts .
 		cleanup()
 		return im.reject(res, ReasonMismatch, errStudyNotReq.Error(), nil)
 	}
-	err = store.InTx(ctx, im.DB, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, im.DB, func(ctx context.Context, tx bun.Tx) error {
 		return im.save(ctx, tx, m, key, size, &res)
 	})
 	switch {
@@ -206,7 +206,7 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 			pid = pid[:64]
 		}
 	}
-	p := &store.Patient{DepartmentID: im.DepartmentID, PatientID: pid, FamilyName: m.PatientName.Family, GivenName: m.PatientName.Given,
+	p := &database.Patient{DepartmentID: im.DepartmentID, PatientID: pid, FamilyName: m.PatientName.Family, GivenName: m.PatientName.Given,
 		MiddleName: m.PatientName.Middle, NamePrefix: m.PatientName.Prefix, NameSuffix: m.PatientName.Suffix, BirthDate: m.BirthDate, Sex: m.Sex}
 	// Existing demographics win: the first instance of a patient defines them.
 	if _, err := tx.NewInsert().Model(p).
@@ -215,7 +215,7 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 		return err
 	}
 
-	study := &store.Study{DepartmentID: im.DepartmentID, PatientID: p.ID, StudyUID: m.StudyUID, StudyDate: m.StudyDate, StudyTime: m.StudyTime,
+	study := &database.Study{DepartmentID: im.DepartmentID, PatientID: p.ID, StudyUID: m.StudyUID, StudyDate: m.StudyDate, StudyTime: m.StudyTime,
 		Accession: m.Accession, Description: m.StudyDescription, Modalities: []string{}, ReferringPhysician: m.ReferringPhysician, ReportStatus: "none"}
 	r, err := tx.NewInsert().Model(study).On("CONFLICT (department_id, study_uid) DO NOTHING").Returning("id").Exec(ctx)
 	if err != nil {
@@ -224,7 +224,7 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 	if n, _ := r.RowsAffected(); n == 1 {
 		res.NewStudy = true
 	} else {
-		var cur store.Study
+		var cur database.Study
 		if err := tx.NewSelect().Model(&cur).Column("id", "patient_id").
 			Where("department_id = ? AND study_uid = ?", im.DepartmentID, m.StudyUID).For("UPDATE").Scan(ctx); err != nil {
 			return err
@@ -239,9 +239,9 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 	if err := lockUID(ctx, tx, "series", im.DepartmentID, m.SeriesUID); err != nil {
 		return err
 	}
-	series := &store.Series{StudyID: study.ID, SeriesUID: m.SeriesUID, Modality: m.Modality, Number: m.SeriesNumber,
+	series := &database.Series{StudyID: study.ID, SeriesUID: m.SeriesUID, Modality: m.Modality, Number: m.SeriesNumber,
 		Description: m.SeriesDescription, BodyPart: m.BodyPart}
-	var cur []store.Series
+	var cur []database.Series
 	if err := tx.NewRaw(`SELECT se.id, se.study_id FROM series se JOIN studies st ON st.id = se.study_id
 		WHERE se.series_uid = ? AND st.department_id = ?`, m.SeriesUID, im.DepartmentID).Scan(ctx, &cur); err != nil {
 		return err
@@ -258,7 +258,7 @@ func (im *Importer) save(ctx context.Context, tx bun.Tx, m *dicom.Meta, key stri
 		res.NewSeries = true
 	}
 
-	inst := &store.Instance{SeriesID: series.ID, SOPUID: m.SOPInstanceUID, SOPClassUID: m.SOPClassUID, Number: m.InstanceNumber,
+	inst := &database.Instance{SeriesID: series.ID, SOPUID: m.SOPInstanceUID, SOPClassUID: m.SOPClassUID, Number: m.InstanceNumber,
 		Rows: m.Rows, Columns: m.Columns, Frames: m.Frames, TransferSyntax: m.TransferSyntax, BitsAllocated: m.BitsAllocated,
 		BitsStored: m.BitsStored, Photometric: m.Photometric, WindowCenter: m.WindowCenter, WindowWidth: m.WindowWidth,
 		StorageKey: key, SizeBytes: size, BurnedIn: &m.BurnedIn}
@@ -291,8 +291,8 @@ func lockUID(ctx context.Context, tx bun.Tx, kind string, deptID int64, uid stri
 var ErrNotFound = errors.New("study not found")
 
 // StudyByUID finds a study of the department (nil, ErrNotFound otherwise).
-func StudyByUID(ctx context.Context, db bun.IDB, deptID int64, uid string) (*store.Study, error) {
-	s := new(store.Study)
+func StudyByUID(ctx context.Context, db bun.IDB, deptID int64, uid string) (*database.Study, error) {
+	s := new(database.Study)
 	err := db.NewSelect().Model(s).Where("study_uid = ? AND department_id = ?", uid, deptID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -301,8 +301,8 @@ func StudyByUID(ctx context.Context, db bun.IDB, deptID int64, uid string) (*sto
 }
 
 // Department looks a department up by code.
-func Department(ctx context.Context, db bun.IDB, code string) (*store.Department, error) {
-	d := new(store.Department)
+func Department(ctx context.Context, db bun.IDB, code string) (*database.Department, error) {
+	d := new(database.Department)
 	err := db.NewSelect().Model(d).Where("code = ?", code).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("no department with code %q", code)

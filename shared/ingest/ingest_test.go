@@ -14,14 +14,14 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
-func setup(t *testing.T) (*bun.DB, *storage.FS, *ingest.Importer, *store.Department) {
+func setup(t *testing.T) (*bun.DB, *storage.FS, *ingest.Importer, *database.Department) {
 	t.Helper()
 	db := testdb.New(t)
 	st, err := storage.NewFS(t.TempDir())
@@ -88,28 +88,28 @@ func TestImportSamplesIdempotent(t *testing.T) {
 		t.Fatalf("%d stored files, want 6", files)
 	}
 	// Metadata landed: the multi-frame CT and the X-ray.
-	var ct store.Instance
+	var ct database.Instance
 	if err := db.NewSelect().Model(&ct).Where("frames = 2").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if ct.Rows != 512 || ct.Columns != 512 || ct.BitsAllocated != 16 || ct.TransferSyntax != "1.2.840.10008.1.2.1" || !storage.ValidKey(ct.StorageKey) {
 		t.Fatalf("CT instance %+v", ct)
 	}
-	var cr store.Instance
+	var cr database.Instance
 	if err := db.NewSelect().Model(&cr).Where("photometric = 'MONOCHROME1'").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if cr.WindowCenter != "511" || cr.WindowWidth != "1023" || cr.BitsStored != 10 {
 		t.Fatalf("CR instance %+v", cr)
 	}
-	var s store.Study
+	var s database.Study
 	if err := db.NewSelect().Model(&s).Where("study_uid = (SELECT st.study_uid FROM studies st JOIN series se ON se.study_id = st.id WHERE se.modality = 'CT' LIMIT 1)").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if s.DepartmentID != d.ID || s.NumInstances != 1 || s.NumSeries != 1 || len(s.Modalities) != 1 || s.Modalities[0] != "CT" {
 		t.Fatalf("CT study %+v", s)
 	}
-	var p store.Patient
+	var p database.Patient
 	if err := db.NewSelect().Model(&p).Where("id = ?", s.PatientID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestAttachReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got store.Study
+	var got database.Study
 	if err := db.NewSelect().Model(&got).Where("id = ?", s.ID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestAttachReport(t *testing.T) {
 	if _, err := ingest.AttachReport(ctx, db, st, d.ID, r.StudyUID, ingest.Report{PDF: strings.NewReader(pdf), Status: "final"}); err != nil {
 		t.Fatal(err)
 	}
-	got = store.Study{}
+	got = database.Study{}
 	if err := db.NewSelect().Model(&got).Where("id = ?", s.ID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -395,9 +395,9 @@ func TestAttachReport(t *testing.T) {
 }
 
 // mustDepartment is local so this package's tests do not build the whole server.
-func mustDepartment(t *testing.T, db bun.IDB, code string) *store.Department {
+func mustDepartment(t *testing.T, db bun.IDB, code string) *database.Department {
 	t.Helper()
-	d := &store.Department{Code: code, Name: "Radiology " + code, DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	d := &database.Department{Code: code, Name: "Radiology " + code, DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	if _, err := db.NewInsert().Model(d).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}

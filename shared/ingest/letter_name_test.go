@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // Issue 9 item 3, imported names: a patient name with characters the
@@ -37,7 +37,7 @@ func TestImportedNameTheLetterCannotPrint(t *testing.T) {
 	if r := im.Import(ctx, "e.dcm", bytes.NewReader(b)); r.Outcome != ingest.Added {
 		t.Fatalf("import: %+v", r)
 	}
-	var p store.Patient
+	var p database.Patient
 	if err := db.NewSelect().Model(&p).Where("patient_id = ?", "PAT-EMOJI").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}

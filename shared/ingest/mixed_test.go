@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 // TestImportMixedFolder: a folder with every transfer syntax, files without

@@ -13,8 +13,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Report statuses.
@@ -45,7 +45,7 @@ type Report struct {
 
 // AttachReport stores the report of a study of deptID (ErrNotFound for any
 // study of another department, so no one learns it exists).
-func AttachReport(ctx context.Context, db *bun.DB, st storage.Store, deptID int64, studyUID string, rep Report) (*store.Study, error) {
+func AttachReport(ctx context.Context, db *bun.DB, st storage.Store, deptID int64, studyUID string, rep Report) (*database.Study, error) {
 	if rep.Status != StatusPreliminary && rep.Status != StatusFinal {
 		return nil, ErrReportStatus
 	}
@@ -88,13 +88,13 @@ func AttachReport(ctx context.Context, db *bun.DB, st storage.Store, deptID int6
 	// The replaced PDF is removed once nothing names it any more (another
 	// study may hold the same file); a failed update removes the new one.
 	oldKey := ""
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if pdfKey != "" {
 			if err := lockBlob(ctx, tx, st, pdfKey); err != nil {
 				return err
 			}
 		}
-		if err := tx.NewSelect().Model((*store.Study)(nil)).Column("report_pdf_key").
+		if err := tx.NewSelect().Model((*database.Study)(nil)).Column("report_pdf_key").
 			Where("id = ?", study.ID).For("UPDATE").Scan(ctx, &oldKey); err != nil {
 			return err
 		}

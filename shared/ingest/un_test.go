@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // PydicomTestFiles holds the public test files of Debian's python3-pydicom.
@@ -27,21 +27,21 @@ func TestImportUNValues(t *testing.T) {
 	if res.Outcome != ingest.Added {
 		t.Fatalf("not imported: %+v", res)
 	}
-	var in store.Instance
+	var in database.Instance
 	if err := db.NewSelect().Model(&in).Where("sop_uid = ?", "1.9.999.999.99.9.9999.9999.20030818153516").Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if in.SOPClassUID != "1.2.840.10008.5.1.4.1.1.481.2" {
 		t.Errorf("SOP class %q", in.SOPClassUID)
 	}
-	var se store.Series
+	var se database.Series
 	if err := db.NewSelect().Model(&se).Where("id = ?", in.SeriesID).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if se.Modality != "RTDOSE" || se.Number == nil || *se.Number != 1 {
 		t.Errorf("series modality %q number %v", se.Modality, se.Number)
 	}
-	var p store.Patient
+	var p database.Patient
 	if err := db.NewSelect().Model(&p).Join("JOIN studies AS s ON s.patient_id = patient.id").Where("s.id = ?", se.StudyID).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,10 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/labels"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // labelIDs is studies.label_ids of study id.
@@ -52,20 +52,20 @@ func TestLabelIDsFollowStudyLabels(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "LIDS")
-	admin := testserver.MustUser(t, db, "lids.admin", store.RoleAdmin, dept)
+	admin := testserver.MustUser(t, db, "lids.admin", database.RoleAdmin, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
-	g := &store.Group{DepartmentID: dept.ID, Name: "Team"}
+	g := &database.Group{DepartmentID: dept.ID, Name: "Team"}
 	if _, err := db.NewInsert().Model(g).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.NewInsert().Model(&store.GroupMember{GroupID: g.ID, UserID: admin.ID}).Exec(ctx); err != nil {
+	if _, err := db.NewInsert().Model(&database.GroupMember{GroupID: g.ID, UserID: admin.ID}).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var st [4]*store.Study
+	var st [4]*database.Study
 	for i := range st {
 		st[i] = testserver.MustPatientStudy(t, db, dept, fmt.Sprintf("L%d", i), "Lids", "Ann", nil)
 	}
-	var lb [3]*store.Label
+	var lb [3]*database.Label
 	for i := range lb {
 		l, err := labels.Create(ctx, db, actor, dept.ID, fmt.Sprintf("L%d", i), labels.Palette[i].Hex)
 		if err != nil {
@@ -150,12 +150,12 @@ func TestLabelIDsParallelAdds(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "LPAR")
-	admin := testserver.MustUser(t, db, "lpar.admin", store.RoleAdmin, dept)
+	admin := testserver.MustUser(t, db, "lpar.admin", database.RoleAdmin, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
 	st := testserver.MustPatientStudy(t, db, dept, "P1", "Par", "Ann", nil)
 	const n = 6
 	var want []int64
-	var lb []*store.Label
+	var lb []*database.Label
 	for i := 0; i <= n; i++ {
 		l, err := labels.Create(ctx, db, actor, dept.ID, fmt.Sprintf("P%d", i), labels.Palette[i%len(labels.Palette)].Hex)
 		if err != nil {

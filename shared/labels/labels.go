@@ -16,7 +16,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // MaxName is the longest label name (the schema's check).
@@ -53,20 +53,20 @@ func ValidColour(hex string) bool {
 
 // MayAdminister reports whether u may create, rename, recolour and delete the
 // labels of department dept.
-func MayAdminister(u *store.User, dept int64) bool {
+func MayAdminister(u *database.User, dept int64) bool {
 	return u != nil && (u.IsServiceDesk() || (u.IsAdmin() && u.CanSeeDepartment(dept)))
 }
 
 // List returns the labels of department dept by name.
-func List(ctx context.Context, db bun.IDB, dept int64) ([]store.Label, error) {
-	var out []store.Label
+func List(ctx context.Context, db bun.IDB, dept int64) ([]database.Label, error) {
+	var out []database.Label
 	return out, db.NewSelect().Model(&out).Where("department_id = ?", dept).OrderExpr("lower(name), id").Scan(ctx)
 }
 
 // Visible returns the labels u may filter on and put on studies: their
 // department's, or every department's for the service desk (dept > 0 narrows).
-func Visible(ctx context.Context, db bun.IDB, u *store.User, dept int64) ([]store.Label, error) {
-	var out []store.Label
+func Visible(ctx context.Context, db bun.IDB, u *database.User, dept int64) ([]database.Label, error) {
+	var out []database.Label
 	q := db.NewSelect().Model(&out).OrderExpr("lower(name), id")
 	switch {
 	case !u.IsServiceDesk() && u.DepartmentID != nil:
@@ -80,8 +80,8 @@ func Visible(ctx context.Context, db bun.IDB, u *store.User, dept int64) ([]stor
 }
 
 // Get returns label id if u's department owns it (NotFound otherwise).
-func Get(ctx context.Context, db bun.IDB, u *store.User, id int64) (*store.Label, error) {
-	l := new(store.Label)
+func Get(ctx context.Context, db bun.IDB, u *database.User, id int64) (*database.Label, error) {
+	l := new(database.Label)
 	err := db.NewSelect().Model(l).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (u == nil || !u.CanSeeDepartment(l.DepartmentID))) {
 		return nil, apperr.New(apperr.NotFound, "error.notfound")
@@ -104,7 +104,7 @@ func check(name, colour string) (string, error) {
 }
 
 // Create makes a label in department dept.
-func Create(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name, colour string) (*store.Label, error) {
+func Create(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name, colour string) (*database.Label, error) {
 	if !MayAdminister(actor.User, dept) {
 		return nil, apperr.New(apperr.Forbidden, "error.forbidden")
 	}
@@ -112,14 +112,14 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name
 	if err != nil {
 		return nil, err
 	}
-	l := &store.Label{DepartmentID: dept, Name: name, Color: colour}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	l := &database.Label{DepartmentID: dept, Name: name, Color: colour}
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(l).Exec(ctx); err != nil {
 			return err
 		}
 		return actor.Record(ctx, tx, audit.LabelCreate, &dept, map[string]any{"label_id": l.ID, "name": name, "color": colour})
 	})
-	if store.IsUniqueViolation(err) {
+	if database.IsUniqueViolation(err) {
 		return nil, apperr.Field("name", "labels.error.name.taken")
 	}
 	return l, err
@@ -128,7 +128,7 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name
 // Update renames and recolours label id. The row is read again under lock
 // inside the transaction: a label deleted meanwhile is NotFound (no audit
 // event, no "saved"), and the event names what it really was before.
-func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, colour string) (*store.Label, error) {
+func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, colour string) (*database.Label, error) {
 	l, err := Get(ctx, db, actor.User, id)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, 
 	if err != nil {
 		return nil, err
 	}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockLabel(ctx, tx, l); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, 
 		}
 		return actor.Record(ctx, tx, audit.LabelUpdate, &l.DepartmentID, details)
 	})
-	if store.IsUniqueViolation(err) {
+	if database.IsUniqueViolation(err) {
 		return nil, apperr.Field("name", "labels.error.name.taken")
 	}
 	if err != nil {
@@ -168,7 +168,7 @@ func Update(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name, 
 
 // lockLabel reloads l under a row lock inside tx; NotFound when it is gone
 // (deleted by a request that ran between the caller's check and now).
-func lockLabel(ctx context.Context, tx bun.Tx, l *store.Label) error {
+func lockLabel(ctx context.Context, tx bun.Tx, l *database.Label) error {
 	err := tx.NewSelect().Model(l).WherePK().For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.New(apperr.NotFound, "error.notfound")
@@ -187,12 +187,12 @@ func Delete(ctx context.Context, db bun.IDB, actor audit.Actor, id int64) error 
 	if !MayAdminister(actor.User, l.DepartmentID) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockLabel(ctx, tx, l); err != nil {
 			return err
 		}
 		var n int
-		if err := tx.NewSelect().Model((*store.StudyLabel)(nil)).ColumnExpr("count(*)").Where("label_id = ?", l.ID).Scan(ctx, &n); err != nil {
+		if err := tx.NewSelect().Model((*database.StudyLabel)(nil)).ColumnExpr("count(*)").Where("label_id = ?", l.ID).Scan(ctx, &n); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model(l).WherePK().Exec(ctx); err != nil {

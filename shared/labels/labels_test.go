@@ -3,12 +3,12 @@ package labels_test
 import (
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/labels"
-	"github.com/radpass/radpass/shared/store"
 )
 
 func TestParseTarget(t *testing.T) {
-	u := &store.User{ID: 5}
+	u := &database.User{ID: 5}
 	for in, want := range map[string]string{"": "u5", "me": "u5", "u:9": "u9", "g:3": "g3", "g:x": "bad", "x:1": "bad", "g:-1": "bad", "g:": "bad"} {
 		tg, ok := labels.ParseTarget(u, in)
 		got := "bad"

@@ -9,10 +9,10 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/labels"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func isCode(err error, code string) bool {
@@ -40,7 +40,7 @@ func TestConcurrentChangesOfOneLabel(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "RACE")
-	admin := testserver.MustUser(t, db, "race.admin", store.RoleAdmin, dept)
+	admin := testserver.MustUser(t, db, "race.admin", database.RoleAdmin, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
 	for _, c := range []struct {
 		name  string
@@ -108,7 +108,7 @@ func TestAddToStudyRacingLabelDelete(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "RACE")
-	admin := testserver.MustUser(t, db, "race.admin", store.RoleAdmin, dept)
+	admin := testserver.MustUser(t, db, "race.admin", database.RoleAdmin, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
 	st := testserver.MustPatientStudy(t, db, dept, "P1", "Race", "Ann", nil)
 	l, err := labels.Create(ctx, db, actor, dept.ID, "Doomed", labels.Palette[0].Hex)
@@ -146,7 +146,7 @@ func TestConcurrentRemoveFromStudy(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "RACE")
-	admin := testserver.MustUser(t, db, "race.admin", store.RoleAdmin, dept)
+	admin := testserver.MustUser(t, db, "race.admin", database.RoleAdmin, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
 	st := testserver.MustPatientStudy(t, db, dept, "P1", "Race", "Ann", nil)
 	l, err := labels.Create(ctx, db, actor, dept.ID, "Twice", labels.Palette[0].Hex)

@@ -6,14 +6,14 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Service is the labels operations on one database, for handlers.
 type Service struct{ DB bun.IDB }
 
 // Get is Get on the service's database.
-func (s Service) Get(ctx context.Context, u *store.User, id int64) (*store.Label, error) {
+func (s Service) Get(ctx context.Context, u *database.User, id int64) (*database.Label, error) {
 	return Get(ctx, s.DB, u, id)
 }
 
@@ -23,17 +23,17 @@ func (s Service) Delete(ctx context.Context, actor audit.Actor, id int64) error 
 }
 
 // Update is Update on the service's database.
-func (s Service) Update(ctx context.Context, actor audit.Actor, id int64, name, colour string) (*store.Label, error) {
+func (s Service) Update(ctx context.Context, actor audit.Actor, id int64, name, colour string) (*database.Label, error) {
 	return Update(ctx, s.DB, actor, id, name, colour)
 }
 
 // Create is Create on the service's database.
-func (s Service) Create(ctx context.Context, actor audit.Actor, dept int64, name, colour string) (*store.Label, error) {
+func (s Service) Create(ctx context.Context, actor audit.Actor, dept int64, name, colour string) (*database.Label, error) {
 	return Create(ctx, s.DB, actor, dept, name, colour)
 }
 
 // List is List on the service's database.
-func (s Service) List(ctx context.Context, dept int64) ([]store.Label, error) {
+func (s Service) List(ctx context.Context, dept int64) ([]database.Label, error) {
 	return List(ctx, s.DB, dept)
 }
 

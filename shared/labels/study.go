@@ -14,7 +14,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Target is whom a label on a study is for: one user or one group.
@@ -24,7 +24,7 @@ type Target struct {
 
 // ParseTarget reads "u:ID" or "g:ID" (the form value of the "for" choice);
 // "" or "me" is u itself.
-func ParseTarget(u *store.User, v string) (Target, bool) {
+func ParseTarget(u *database.User, v string) (Target, bool) {
 	if v == "" || v == "me" {
 		return Target{UserID: &u.ID}, true
 	}
@@ -47,8 +47,8 @@ func ParseTarget(u *store.User, v string) (Target, bool) {
 const Concerns = "(sl.user_id = ? OR sl.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?))"
 
 // study loads the study if u may see it (NotFound otherwise).
-func study(ctx context.Context, db bun.IDB, u *store.User, id int64) (*store.Study, error) {
-	s := new(store.Study)
+func study(ctx context.Context, db bun.IDB, u *database.User, id int64) (*database.Study, error) {
+	s := new(database.Study)
 	err := db.NewSelect().Model(s).Column("id", "department_id").Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.CanSeeDepartment(s.DepartmentID)) {
 		return nil, apperr.New(apperr.NotFound, "error.notfound")
@@ -58,16 +58,16 @@ func study(ctx context.Context, db bun.IDB, u *store.User, id int64) (*store.Stu
 
 // checkTarget: the user or group must be of the study's department (the
 // service desk may put a label for itself, having no department).
-func checkTarget(ctx context.Context, db bun.IDB, u *store.User, dept int64, t Target) error {
+func checkTarget(ctx context.Context, db bun.IDB, u *database.User, dept int64, t Target) error {
 	var ok bool
 	var err error
 	switch {
 	case t.UserID != nil && *t.UserID == u.ID:
 		return nil
 	case t.UserID != nil:
-		ok, err = db.NewSelect().Model((*store.User)(nil)).Where("id = ? AND department_id = ?", *t.UserID, dept).Exists(ctx)
+		ok, err = db.NewSelect().Model((*database.User)(nil)).Where("id = ? AND department_id = ?", *t.UserID, dept).Exists(ctx)
 	case t.GroupID != nil:
-		ok, err = db.NewSelect().Model((*store.Group)(nil)).Where("id = ? AND department_id = ?", *t.GroupID, dept).Exists(ctx)
+		ok, err = db.NewSelect().Model((*database.Group)(nil)).Where("id = ? AND department_id = ?", *t.GroupID, dept).Exists(ctx)
 	}
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func AddToStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID, lab
 	if err := checkTarget(ctx, db, u, s.DepartmentID, t); err != nil {
 		return err
 	}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		added, err := Attach(ctx, tx, l.ID, t, u.ID, []int64{s.ID})
 		if errors.Is(err, ErrLabelGone) {
 			return apperr.Field("label", "labels.error.label")
@@ -123,7 +123,7 @@ func RemoveFromStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID
 	if err != nil {
 		return err
 	}
-	sl := new(store.StudyLabel)
+	sl := new(database.StudyLabel)
 	err = db.NewSelect().Model(sl).Where("id = ? AND study_id = ?", id, s.ID).
 		Where(strings.ReplaceAll(Concerns, "sl.", ""), u.ID, u.ID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -132,7 +132,7 @@ func RemoveFromStudy(ctx context.Context, db bun.IDB, actor audit.Actor, studyID
 	if err != nil {
 		return err
 	}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model(sl).WherePK().Exec(ctx)
 		if err != nil {
 			return err
@@ -199,8 +199,8 @@ func Attach(ctx context.Context, tx bun.Tx, labelID int64, t Target, by int64, s
 }
 
 // Targets are the choices of the "for" menu: the user and the department's groups.
-func Targets(ctx context.Context, db bun.IDB, u *store.User) ([]store.Group, error) {
-	var out []store.Group
+func Targets(ctx context.Context, db bun.IDB, u *database.User) ([]database.Group, error) {
+	var out []database.Group
 	if u.DepartmentID == nil {
 		return nil, nil
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 func sample(t testing.TB, lang string) *letter.Letter {

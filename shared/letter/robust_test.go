@@ -21,7 +21,7 @@ import (
 
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // raster renders the pages of pdf as 72 dpi grey pixels with poppler's

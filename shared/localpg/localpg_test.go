@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/localpg"
-	"github.com/radpass/radpass/shared/store"
 )
 
 func freePort(t *testing.T) int {
@@ -57,7 +57,7 @@ func TestClusterLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db, err := store.Open(ctx, cl.DSN("radpass"))
+	db, err := database.Open(ctx, cl.DSN("radpass"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if err := cl.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	db, err = store.Open(ctx, cl.DSN("radpass"))
+	db, err = database.Open(ctx, cl.DSN("radpass"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestPrivateClusterIsPrivateAndDurable(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("data folder mode %v (%v), want 0700", fi.Mode().Perm(), err)
 	}
-	db, err := store.Open(ctx, cl.DSN("radpass"))
+	db, err := database.Open(ctx, cl.DSN("radpass"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestTestClusterStaysFast(t *testing.T) {
 	if !strings.Contains(cl.DSN("postgres"), "@127.0.0.1:") {
 		t.Fatalf("test cluster DSN %s", cl.DSN("postgres"))
 	}
-	db, err := store.Open(ctx, cl.DSN("postgres"))
+	db, err := database.Open(ctx, cl.DSN("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}

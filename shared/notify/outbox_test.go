@@ -10,7 +10,7 @@ import (
 
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 func TestOutboxStoresAndListsNewestFirst(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/notify"
-	"github.com/radpass/radpass/shared/testsmtp"
+	"github.com/radpass/radpass/shared/testkit/testsmtp"
 )
 
 // A real message to a real SMTP server (Mailpit): both parts arrive with the

@@ -12,9 +12,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Printer renders letters. Its DB is the pool: it is asked only outside a
@@ -40,8 +40,8 @@ func (p *Printer) now() time.Time {
 // Render renders the letter of bucket b (with its studies) in lang for
 // number n. The logo is loaded first, not while holding a render slot; the
 // render waits for a slot as long as ctx lives.
-func (p *Printer) Render(ctx context.Context, b *store.Bucket, studies []*store.Study, lang string, n refnum.Number) ([]byte, error) {
-	logo, err := store.LoadLogo(ctx, p.DB, b.DepartmentID)
+func (p *Printer) Render(ctx context.Context, b *database.Bucket, studies []*database.Study, lang string, n refnum.Number) ([]byte, error) {
+	logo, err := database.LoadLogo(ctx, p.DB, b.DepartmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (p *Printer) Render(ctx context.Context, b *store.Bucket, studies []*store.
 
 // Letter is the letter of bucket b in lang: the one a print just rendered,
 // if still fresh, else a new render.
-func (p *Printer) Letter(ctx context.Context, b *store.Bucket, studies []*store.Study, lang string, n refnum.Number) ([]byte, error) {
+func (p *Printer) Letter(ctx context.Context, b *database.Bucket, studies []*database.Study, lang string, n refnum.Number) ([]byte, error) {
 	if pdf, ok := p.fresh.take(b.ID, lang, p.now()); ok {
 		return pdf, nil
 	}
@@ -72,7 +72,7 @@ func (p *Printer) Renders() int64 { return p.gate.renders.Load() }
 
 // For maps a bucket to what its letter prints. An anonymized bucket's
 // letter names neither the patient nor the studies.
-func For(b *store.Bucket, studies []*store.Study, lang string, now time.Time, signIn string, n refnum.Number, logo []byte) *letter.Letter {
+func For(b *database.Bucket, studies []*database.Study, lang string, now time.Time, signIn string, n refnum.Number, logo []byte) *letter.Letter {
 	d := b.Department
 	l := &letter.Letter{
 		Lang:         lang,

@@ -7,20 +7,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
-func bucket(anonymized bool) (*store.Bucket, []*store.Study) {
+func bucket(anonymized bool) (*database.Bucket, []*database.Study) {
 	birth := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	b := &store.Bucket{ID: 1, DepartmentID: 1, Department: &store.Department{ID: 1, Name: "Radiology North"},
-		Patient: &store.Patient{GivenName: "Zoë", FamilyName: "Peeters", BirthDate: &birth}, Anonymized: anonymized,
-		Verification: store.VerifyDOB, Scope: store.ScopeImages, ValidUntil: day.AddDate(0, 1, 0), Language: "en"}
-	return b, []*store.Study{{StudyDate: &day, Description: "CT thorax", Modalities: []string{"CT", "SR"}}}
+	b := &database.Bucket{ID: 1, DepartmentID: 1, Department: &database.Department{ID: 1, Name: "Radiology North"},
+		Patient: &database.Patient{GivenName: "Zoë", FamilyName: "Peeters", BirthDate: &birth}, Anonymized: anonymized,
+		Verification: database.VerifyDOB, Scope: database.ScopeImages, ValidUntil: day.AddDate(0, 1, 0), Language: "en"}
+	return b, []*database.Study{{StudyDate: &day, Description: "CT thorax", Modalities: []string{"CT", "SR"}}}
 }
 
 // A letter names patient and studies, an anonymized one neither.

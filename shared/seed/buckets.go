@@ -8,8 +8,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/notify"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // DemoBucket is one demo print: what a new user types on the patient side
@@ -33,11 +33,11 @@ const demoReason = "Demo data (radpass seed)"
 // report is still under embargo, an anonymized one, and a blocked (five
 // wrong birth dates), an expired (printed 40 days ago for a month) and a
 // revoked one, for Status Forwarding. The numbers also go to the dev outbox.
-func demoBuckets(ctx context.Context, db *bun.DB, key []byte, users []*store.User, plans []*studyPlan) ([]DemoBucket, error) {
+func demoBuckets(ctx context.Context, db *bun.DB, key []byte, users []*database.User, plans []*studyPlan) ([]DemoBucket, error) {
 	if err := loadStudyIDs(ctx, db, plans); err != nil {
 		return nil, err
 	}
-	user := map[string]*store.User{}
+	user := map[string]*database.User{}
 	for _, u := range users {
 		user[u.Username] = u
 	}
@@ -67,23 +67,23 @@ func demoBuckets(ctx context.Context, db *bun.DB, key []byte, users []*store.Use
 		dept, verification, dest, scope, state, try string
 		embargo, anonymize                          bool
 	}{
-		{"RAD-NORTH", store.VerifyDOB, "", store.ScopeImagesReport, store.BucketActive,
+		{"RAD-NORTH", database.VerifyDOB, "", database.ScopeImagesReport, database.BucketActive,
 			"opens at once: the newest study in the list (CT thorax: series, slices) with its final report, and the patient's other study", false, false},
-		{"RAD-NORTH", store.VerifySMS, "+32470000101", store.ScopeImagesReport, store.BucketActive,
+		{"RAD-NORTH", database.VerifySMS, "+32470000101", database.ScopeImagesReport, database.BucketActive,
 			"asks for a one-time code: the SMS lands in the dev outbox at /dev/outbox", false, false},
-		{"RAD-NORTH", store.VerifyEmail, "demo.patient@example.org", store.ScopeImagesReport, store.BucketActive,
+		{"RAD-NORTH", database.VerifyEmail, "demo.patient@example.org", database.ScopeImagesReport, database.BucketActive,
 			"asks for a one-time code: the e-mail lands in the dev outbox at /dev/outbox", false, false},
-		{"RAD-NORTH", store.VerifyDOB, "", store.ScopeImagesReport, store.BucketActive,
+		{"RAD-NORTH", database.VerifyDOB, "", database.ScopeImagesReport, database.BucketActive,
 			"images at once; the report is under embargo: \"not available yet\"", true, false},
-		{"RAD-NORTH", store.VerifyDOB, "", store.ScopeImagesReport, store.BucketActive,
+		{"RAD-NORTH", database.VerifyDOB, "", database.ScopeImagesReport, database.BucketActive,
 			"anonymized: \"Anonymous\" with a 6-digit number, images only, never the report", false, true},
-		{"RAD-NORTH", store.VerifyDOB, "", store.ScopeImages, store.BucketBlocked,
+		{"RAD-NORTH", database.VerifyDOB, "", database.ScopeImages, database.BucketBlocked,
 			"blocked after 5 wrong birth dates: north.admin or servicedesk unlocks it in Status Forwarding, then it opens", false, false},
-		{"RAD-NORTH", store.VerifyDOB, "", store.ScopeImages, store.BucketExpired,
+		{"RAD-NORTH", database.VerifyDOB, "", database.ScopeImages, database.BucketExpired,
 			"expired 10 days ago: the patient is told whom to contact; Status Forwarding can extend it", false, false},
-		{"RAD-NORTH", store.VerifyDOB, "", store.ScopeImages, store.BucketRevoked,
+		{"RAD-NORTH", database.VerifyDOB, "", database.ScopeImages, database.BucketRevoked,
 			"revoked by north.admin: refused, shown as revoked in Status Forwarding", false, false},
-		{"RAD-SOUTH", store.VerifyDOB, "", store.ScopeImagesReport, store.BucketActive,
+		{"RAD-SOUTH", database.VerifyDOB, "", database.ScopeImagesReport, database.BucketActive,
 			"opens at once: the newest study of Radiologie Süd, seen by south.staff", false, false},
 	}
 	var out []DemoBucket
@@ -98,7 +98,7 @@ func demoBuckets(ctx context.Context, db *bun.DB, key []byte, users []*store.Use
 			staff, admin = user["south.staff"], user["south.admin"]
 		}
 		svc := &buckets.Service{DB: db, Key: key}
-		if sp.state == store.BucketExpired {
+		if sp.state == database.BucketExpired {
 			printed := now.AddDate(0, 0, -40)
 			svc.Now = func() time.Time { return printed }
 		}
@@ -112,10 +112,10 @@ func demoBuckets(ctx context.Context, db *bun.DB, key []byte, users []*store.Use
 		}
 		req := &buckets.PrintRequest{Verification: sp.verification, Destination: sp.dest, Scope: sp.scope,
 			Reason: demoReason, Language: "en", ValidUntil: buckets.DefaultValidity(svc.Today(), sel.Dept), Anonymize: sp.anonymize}
-		if sp.verification == store.VerifySMS {
+		if sp.verification == database.VerifySMS {
 			req.SMSRegion = "BE"
 		}
-		if sp.state == store.BucketExpired {
+		if sp.state == database.BucketExpired {
 			req.ValidUntil = svc.Today().AddDate(0, 0, 30)
 		}
 		c, err := svc.Create(ctx, staff, "127.0.0.1", sel, req, buckets.Hooks{})
@@ -124,19 +124,19 @@ func demoBuckets(ctx context.Context, db *bun.DB, key []byte, users []*store.Use
 		}
 		live := &buckets.Service{DB: db, Key: key}
 		switch sp.state {
-		case store.BucketBlocked:
+		case database.BucketBlocked:
 			wrong := sel.Patient.BirthDate.AddDate(0, 0, 1)
 			for k := 0; k < buckets.MaxFailures; k++ {
 				if _, err := live.SignIn(ctx, c.Number, wrong, "127.0.0.1"); err != nil {
 					return nil, err
 				}
 			}
-		case store.BucketRevoked:
+		case database.BucketRevoked:
 			if _, err := live.Revoke(ctx, admin, c.Bucket.ID, "127.0.0.1", "Demo: printed for the wrong visit"); err != nil {
 				return nil, err
 			}
 		}
-		var b store.Bucket
+		var b database.Bucket
 		if err := db.NewSelect().Model(&b).Where("id = ?", c.Bucket.ID).Scan(ctx); err != nil {
 			return nil, err
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // BulkResult says what Bulk wrote.
@@ -206,15 +206,15 @@ func copyText(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`).Replace(s)
 }
 
-func bulkDepartments(ctx context.Context, db *bun.DB) ([]*store.Department, error) {
-	var depts []*store.Department
+func bulkDepartments(ctx context.Context, db *bun.DB) ([]*database.Department, error) {
+	var depts []*database.Department
 	if err := db.NewSelect().Model(&depts).Order("id").Scan(ctx); err != nil {
 		return nil, err
 	}
 	if len(depts) > 0 {
 		return depts, nil
 	}
-	depts = []*store.Department{
+	depts = []*database.Department{
 		{Code: "BULK-EAST", Name: "Radiology East (bulk)", Address: "2 Station Square, 3000 Easton", Phone: "+32 3 000 00 03", Contact: "the radiology desk", DefaultValidityN: 1, DefaultValidityUnit: "month"},
 		{Code: "BULK-WEST", Name: "Radiologie Ouest (bulk)", Address: "3 rue du Port, 7000 Ouestville", Phone: "+32 65 00 00 04", Contact: "l'accueil de radiologie", DefaultValidityN: 1, DefaultValidityUnit: "month"},
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {

@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testserver"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // demoPatients is enough for every exam, every sample file and every demo
@@ -210,7 +210,7 @@ func samplesJoinStudies(t *testing.T, srv *testserver.Server, st storage.Store) 
 func reportsAreThere(t *testing.T, srv *testserver.Server, st storage.Store) {
 	ctx := context.Background()
 	testtool.Need(t, "pdftotext")
-	var studies []store.Study
+	var studies []database.Study
 	if err := srv.DB.NewSelect().Model(&studies).Where("report_status IN ('preliminary', 'final')").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func reportsAreThere(t *testing.T, srv *testserver.Server, st storage.Store) {
 // printed numbers and birth dates doing what the table says.
 func bucketStates(t *testing.T, srv *testserver.Server, res *seed.Result) {
 	ctx := context.Background()
-	var bs []store.Bucket
+	var bs []database.Bucket
 	if err := srv.DB.NewSelect().Model(&bs).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func bucketStates(t *testing.T, srv *testserver.Server, res *seed.Result) {
 			got["anonymized"]++
 		}
 	}
-	for _, k := range []string{store.BucketActive, store.BucketBlocked, store.BucketExpired, store.BucketRevoked, store.VerifyDOB, store.VerifySMS, store.VerifyEmail, "anonymized"} {
+	for _, k := range []string{database.BucketActive, database.BucketBlocked, database.BucketExpired, database.BucketRevoked, database.VerifyDOB, database.VerifySMS, database.VerifyEmail, "anonymized"} {
 		if got[k] == 0 {
 			t.Errorf("no demo bucket %s (%v)", k, got)
 		}
@@ -275,7 +275,7 @@ func bucketStates(t *testing.T, srv *testserver.Server, res *seed.Result) {
 	if len(res.Buckets) != len(bs) || len(bs) < 8 {
 		t.Fatalf("%d buckets stored, Demo printed %d", len(bs), len(res.Buckets))
 	}
-	want := map[string]buckets.Outcome{store.BucketBlocked: buckets.Blocked, store.BucketExpired: buckets.Expired, store.BucketRevoked: buckets.Revoked}
+	want := map[string]buckets.Outcome{database.BucketBlocked: buckets.Blocked, database.BucketExpired: buckets.Expired, database.BucketRevoked: buckets.Revoked}
 	for _, d := range res.Buckets {
 		n, err := refnum.Parse(d.Number)
 		if err != nil {
@@ -292,7 +292,7 @@ func bucketStates(t *testing.T, srv *testserver.Server, res *seed.Result) {
 		w, ok := want[d.State]
 		switch {
 		case ok:
-		case d.Verification == store.VerifyDOB:
+		case d.Verification == database.VerifyDOB:
 			w = buckets.Open
 		default:
 			w = buckets.NeedOTP
@@ -323,7 +323,7 @@ func firstStudyOpens(t *testing.T, srv *testserver.Server, res *seed.Result) {
 	if !ok {
 		t.Fatal("no study on the patient's start page")
 	}
-	var newest store.Study
+	var newest database.Study
 	if err := srv.DB.NewSelect().Model(&newest).Where("department_id = (SELECT id FROM departments WHERE code = 'RAD-NORTH')").
 		OrderExpr("study_date DESC, id DESC").Limit(1).Scan(context.Background()); err != nil {
 		t.Fatal(err)

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // The demo's images are made at seed time: per study a few series of
@@ -47,8 +47,8 @@ type seriesPlan struct {
 
 // studyPlan is one demo study and its patient.
 type studyPlan struct {
-	dept                                       *store.Department
-	patient                                    *store.Patient
+	dept                                       *database.Department
+	patient                                    *database.Patient
 	uid, accession, desc, studyTime, referring string
 	date                                       time.Time
 	report                                     string // none, preliminary, final

@@ -13,9 +13,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // DemoPassword is the documented password of every demo account.
@@ -26,16 +26,16 @@ type DemoUser struct{ Username, Role, Department string }
 
 // DemoUsers lists the demo sign-ins (all with DemoPassword).
 var DemoUsers = []DemoUser{
-	{"north.staff", store.RoleStaff, "RAD-NORTH"},
-	{"north.admin", store.RoleAdmin, "RAD-NORTH"},
-	{"south.staff", store.RoleStaff, "RAD-SOUTH"},
-	{"south.admin", store.RoleAdmin, "RAD-SOUTH"},
-	{"servicedesk", store.RoleServiceDesk, ""},
+	{"north.staff", database.RoleStaff, "RAD-NORTH"},
+	{"north.admin", database.RoleAdmin, "RAD-NORTH"},
+	{"south.staff", database.RoleStaff, "RAD-SOUTH"},
+	{"south.admin", database.RoleAdmin, "RAD-SOUTH"},
+	{"servicedesk", database.RoleServiceDesk, ""},
 }
 
 // HasData reports whether any department exists (seeding runs once).
 func HasData(ctx context.Context, db bun.IDB) (bool, error) {
-	return db.NewSelect().Model((*store.Department)(nil)).Exists(ctx)
+	return db.NewSelect().Model((*database.Department)(nil)).Exists(ctx)
 }
 
 // Options of a demo seed.
@@ -73,9 +73,9 @@ func Demo(ctx context.Context, db *bun.DB, o Options) (*Result, error) {
 		return nil, err
 	}
 	var plans []*studyPlan
-	var users []*store.User
+	var users []*database.User
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		depts := []*store.Department{
+		depts := []*database.Department{
 			{Code: "RAD-NORTH", Name: "Radiology North (demo)", Address: "1 Harbour Road, 9000 Northtown", Phone: "+32 9 000 00 01", Email: "radiology.north@example.org", Contact: "the radiology reception, Monday to Friday 8:00–17:00", DefaultValidityN: 1, DefaultValidityUnit: "month"},
 			{Code: "RAD-SOUTH", Name: "Radiologie Süd (demo)", Address: "Hauptstraße 12, 8000 Südstadt", Phone: "+49 89 0000 0002", Email: "radiologie.sued@example.org", Contact: "das Radiologie-Sekretariat", DefaultValidityN: 2, DefaultValidityUnit: "week", MaxValidityN: ptr(6), MaxValidityUnit: ptr("month")},
 		}
@@ -86,13 +86,13 @@ func Demo(ctx context.Context, db *bun.DB, o Options) (*Result, error) {
 		if err := tx.NewSelect().Model(&depts).Order("id").Scan(ctx); err != nil {
 			return err
 		}
-		byCode := map[string]*store.Department{}
+		byCode := map[string]*database.Department{}
 		for _, d := range depts {
 			byCode[d.Code] = d
 		}
-		users = make([]*store.User, 0, len(DemoUsers))
+		users = make([]*database.User, 0, len(DemoUsers))
 		for _, du := range DemoUsers {
-			u := &store.User{Username: du.Username, Role: du.Role, PasswordHash: hash, DisplayName: displayName(du.Username)}
+			u := &database.User{Username: du.Username, Role: du.Role, PasswordHash: hash, DisplayName: displayName(du.Username)}
 			if d := byCode[du.Department]; d != nil {
 				u.DepartmentID = &d.ID
 			}
@@ -102,18 +102,18 @@ func Demo(ctx context.Context, db *bun.DB, o Options) (*Result, error) {
 			return err
 		}
 		for _, d := range depts {
-			groups := []*store.Group{{DepartmentID: d.ID, Name: "Front desk"}, {DepartmentID: d.ID, Name: "Radiologists"}}
+			groups := []*database.Group{{DepartmentID: d.ID, Name: "Front desk"}, {DepartmentID: d.ID, Name: "Radiologists"}}
 			if _, err := tx.NewInsert().Model(&groups).Exec(ctx); err != nil {
 				return err
 			}
 			for _, u := range users {
 				if u.DepartmentID != nil && *u.DepartmentID == d.ID {
-					if _, err := tx.NewInsert().Model(&store.GroupMember{GroupID: groups[0].ID, UserID: u.ID}).Exec(ctx); err != nil {
+					if _, err := tx.NewInsert().Model(&database.GroupMember{GroupID: groups[0].ID, UserID: u.ID}).Exec(ctx); err != nil {
 						return err
 					}
 				}
 			}
-			labels := []*store.Label{{DepartmentID: d.ID, Name: "Follow-up", Color: "#c0392b"}, {DepartmentID: d.ID, Name: "Second opinion", Color: "#2e86c1"}, {DepartmentID: d.ID, Name: "Teaching", Color: "#27ae60"}}
+			labels := []*database.Label{{DepartmentID: d.ID, Name: "Follow-up", Color: "#c0392b"}, {DepartmentID: d.ID, Name: "Second opinion", Color: "#2e86c1"}, {DepartmentID: d.ID, Name: "Teaching", Color: "#27ae60"}}
 			if _, err := tx.NewInsert().Model(&labels).Exec(ctx); err != nil {
 				return err
 			}
@@ -165,14 +165,14 @@ var (
 // insertPatients writes the demo patients and plans their studies (one or
 // two each). The first patient of each department has a study of today, so
 // the study list opens on a study with images and a final report.
-func insertPatients(ctx context.Context, tx bun.Tx, depts []*store.Department, n int) ([]*studyPlan, error) {
+func insertPatients(ctx context.Context, tx bun.Tx, depts []*database.Department, n int) ([]*studyPlan, error) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	var plans []*studyPlan
 	for i := 0; i < n; i++ {
 		d := depts[i%len(depts)]
 		bd := time.Date(1935+rng.IntN(80), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
-		p := &store.Patient{
+		p := &database.Patient{
 			DepartmentID: d.ID, PatientID: fmt.Sprintf("DEMO%06d", i+1),
 			FamilyName: familyNames[rng.IntN(len(familyNames))], GivenName: givenNames[rng.IntN(len(givenNames))],
 			BirthDate: &bd, Sex: []string{"F", "M", "O"}[rng.IntN(3)],

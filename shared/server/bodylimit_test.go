@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // sendRaw writes a request by hand: header (Content-Length declared, or

@@ -13,8 +13,8 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/server"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/web"
 )
 

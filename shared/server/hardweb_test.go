@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Only asset files are served under /static/ (the package's embed.go is not),
@@ -78,8 +78,8 @@ func TestCSRFBoundToSessionAndNullOrigin(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
-	_, other := srv.SignedIn(t, "bob", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
+	_, other := srv.SignedIn(t, "bob", database.RoleStaff, d)
 	c := srv.Client(t)
 	c.Get("/staff/signin")
 	before := c.CSRF

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/server"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // Requests with up to about 16 KiB of headers are served (big cookies, a

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A compressed body is refused before anything reads it: Fiber would inflate

@@ -16,11 +16,11 @@ import (
 	"github.com/gofiber/fiber/v3"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/server"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // tcpProxy stands between the app and PostgreSQL: down closes the port and
@@ -79,7 +79,7 @@ func (p *tcpProxy) down() {
 func TestDatabaseOutageAnswers503(t *testing.T) {
 	base := testserver.New(t)
 	d := testserver.MustDepartment(t, base.DB, "NORTH")
-	testserver.MustUser(t, base.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, base.DB, "ann", database.RoleStaff, d)
 
 	u, err := url.Parse(base.DSN)
 	if err != nil {
@@ -89,7 +89,7 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 	p.up(t)
 	u.Host = p.addr
 	ctx := context.Background()
-	db, err := store.Open(ctx, u.String())
+	db, err := database.Open(ctx, u.String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // A pool whose every connection is in use (150 parallel prints) is busy, not

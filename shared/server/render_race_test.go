@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // The first pages a fresh server renders, many at once (a restart under

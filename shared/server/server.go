@@ -22,11 +22,11 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/viewer"
@@ -136,7 +136,7 @@ func New(d Deps) (*App, error) {
 	app.Get("/readyz", func(c fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Ready(ctx, d.DB); err != nil { // a fresh connection, not a pooled one
+		if err := database.Ready(ctx, d.DB); err != nil { // a fresh connection, not a pooled one
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
 			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
 		}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/config"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/views"
 )
@@ -82,7 +82,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	// The database goes away: the process is still up, but not ready, and
 	// pages answer a generic 500 that shows no internal text.
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	c.SignIn("ann", testserver.Password)
 	if err := srv.DB.Close(); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestErrorPagesFullAndPartial(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 
 	res, body := c.Get("/staff/no-such-page", "Accept-Language", "de")
 	if res.StatusCode != http.StatusNotFound {
@@ -176,7 +176,7 @@ func TestCSRFRejections(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	u, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	c.GetDoc("/staff/", http.StatusOK)
 	good := c.CSRF
 	// A token differing in its first character (a token may start with x).
@@ -240,7 +240,7 @@ func TestLanguageResolution(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	lang := func(c *testserver.Client, path string, h ...string) string {
 		t.Helper()
 		_, body := c.Get(path, h...)
@@ -334,7 +334,7 @@ func TestStudyListIsNotCached(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	for _, h := range [][]string{nil, {"HX-Request", "true"}} {
 		res, _ := c.Get("/staff/", h...)
 		if res.StatusCode != http.StatusOK {
@@ -401,7 +401,7 @@ func TestCSRFRefusalInUsersLanguage(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 	if _, err := srv.DB.NewUpdate().Model(u).Set("language = 'de'").WherePK().Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +481,7 @@ func TestClientIPBehindProxy(t *testing.T) {
 			t.Parallel()
 			srv := testserver.New(t, func(c *config.Config) { c.TrustedProxies = tt.proxies })
 			d := testserver.MustDepartment(t, srv.DB, "NORTH")
-			testserver.MustUser(t, srv.DB, "ann", store.RoleStaff, d)
+			testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
 			c := srv.Client(t)
 			c.Get("/staff/signin")
 			res, _ := c.PostForm("/staff/signin", url.Values{"username": {"ann"}, "password": {testserver.Password}},
@@ -527,7 +527,7 @@ func TestLanguageSwitchKeepsTheQuery(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	doc := c.GetDoc("/staff/?q=jansen&page=2", http.StatusOK)
 	back, _ := doc.Find(`form[action="/language"] input[name="back"]`).Attr("value")
 	if back != "/staff/?q=jansen&page=2" {
@@ -545,7 +545,7 @@ func TestCSRFRefusalPageFormsWork(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	_, c := srv.SignedIn(t, "ann", store.RoleStaff, d)
+	_, c := srv.SignedIn(t, "ann", database.RoleStaff, d)
 	res, body := c.PostForm("/language", url.Values{"lang": {"fr"}, "_csrf": {"forged"}})
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("forged: %d", res.StatusCode)

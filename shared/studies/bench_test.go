@@ -10,11 +10,11 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/store"
 	"github.com/radpass/radpass/shared/studies"
-	"github.com/radpass/radpass/shared/testbench"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testbench"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // benchDB is the database the search benchmark runs on:
@@ -26,7 +26,7 @@ func benchDB(b *testing.B) *bun.DB {
 	b.Helper()
 	ctx := context.Background()
 	if dsn := os.Getenv("RADPASS_BENCH_STUDYLIST_DSN"); dsn != "" {
-		db, err := store.Open(ctx, dsn)
+		db, err := database.Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -68,8 +68,8 @@ func BenchmarkSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	staff := &store.User{ID: 1, Role: store.RoleStaff, DepartmentID: &deptID}
-	desk := &store.User{ID: 2, Role: store.RoleServiceDesk}
+	staff := &database.User{ID: 1, Role: database.RoleStaff, DepartmentID: &deptID}
+	desk := &database.User{ID: 2, Role: database.RoleServiceDesk}
 	first, err := studies.Search(ctx, db, staff, studies.Filter{})
 	if err != nil {
 		b.Fatal(err)
@@ -82,7 +82,7 @@ func BenchmarkSearch(b *testing.B) {
 	to := time.Now().AddDate(0, -6, 0)
 	cases := []struct {
 		name string
-		u    *store.User
+		u    *database.User
 		f    studies.Filter
 	}{
 		{"list", staff, studies.Filter{}},
@@ -148,14 +148,14 @@ func BenchmarkLabelFilter(b *testing.B) {
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM studies WHERE department_id = ?`, deptID).Scan(&deptStudies); err != nil {
 		b.Fatal(err)
 	}
-	u := &store.User{Username: "bench.labels", Role: store.RoleStaff, DepartmentID: &deptID, PasswordHash: "x"}
+	u := &database.User{Username: "bench.labels", Role: database.RoleStaff, DepartmentID: &deptID, PasswordHash: "x"}
 	if err := db.NewSelect().Model(u).Where("username = ?", u.Username).Scan(ctx); err != nil {
 		if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
 	label := func(name, sel string) int64 {
-		l := &store.Label{DepartmentID: deptID, Name: name, Color: "#c0392b"}
+		l := &database.Label{DepartmentID: deptID, Name: name, Color: "#c0392b"}
 		if err := db.NewSelect().Model(l).Where("department_id = ? AND name = ?", deptID, name).Scan(ctx); err == nil {
 			return l.ID
 		}

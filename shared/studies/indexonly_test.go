@@ -8,9 +8,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // The budget walk and the walk with filters read the covering index alone,
@@ -27,11 +27,11 @@ func TestWalksAreIndexOnlyAfterBulkLoad(t *testing.T) {
 	if err := db.NewRaw("SELECT min(id) FROM departments").Scan(ctx, &dept); err != nil {
 		t.Fatal(err)
 	}
-	staff := &store.User{ID: 1, Role: store.RoleStaff, DepartmentID: &dept}
-	desk := &store.User{ID: 2, Role: store.RoleServiceDesk}
+	staff := &database.User{ID: 1, Role: database.RoleStaff, DepartmentID: &dept}
+	desk := &database.User{ID: 2, Role: database.RoleServiceDesk}
 	for _, c := range []struct {
 		name string
-		u    *store.User
+		u    *database.User
 		f    Filter
 		pl   plan
 	}{

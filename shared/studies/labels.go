@@ -5,12 +5,12 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // attachLabels loads the labels of the rows that concern u: those set for u
 // or for one of u's groups (for every role: a label is meant for someone).
-func attachLabels(ctx context.Context, db bun.IDB, u *store.User, rows []Row) error {
+func attachLabels(ctx context.Context, db bun.IDB, u *database.User, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -41,7 +41,7 @@ func attachLabels(ctx context.Context, db bun.IDB, u *store.User, rows []Row) er
 
 // LabelsOf returns the labels of study id that concern u (as the study list
 // shows them), for refreshing one row's labels.
-func LabelsOf(ctx context.Context, db bun.IDB, u *store.User, id int64) ([]Label, error) {
+func LabelsOf(ctx context.Context, db bun.IDB, u *database.User, id int64) ([]Label, error) {
 	rows := []Row{{ID: id}}
 	if err := attachLabels(ctx, db, u, rows); err != nil {
 		return nil, err

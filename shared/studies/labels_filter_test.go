@@ -11,9 +11,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/seed"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // "Contains labels" gives the same pages whichever way it runs (collected
@@ -30,24 +30,24 @@ func TestLabelFilterStrategies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d := &store.Department{Code: "LBL", Name: "Labels", DefaultValidityN: 1, DefaultValidityUnit: "month"}
-	o := &store.Department{Code: "OTHER", Name: "Other", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	d := &database.Department{Code: "LBL", Name: "Labels", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	o := &database.Department{Code: "OTHER", Name: "Other", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	ins(d)
 	ins(o)
-	mk := func(name string, dept *store.Department) *store.User {
-		u := &store.User{Username: name, Role: store.RoleStaff, DepartmentID: &dept.ID, PasswordHash: "x"}
+	mk := func(name string, dept *database.Department) *database.User {
+		u := &database.User{Username: name, Role: database.RoleStaff, DepartmentID: &dept.ID, PasswordHash: "x"}
 		ins(u)
 		return u
 	}
 	ann, bob, eve := mk("ann", d), mk("bob", d), mk("eve", o)
-	g := &store.Group{DepartmentID: d.ID, Name: "Team"}
+	g := &database.Group{DepartmentID: d.ID, Name: "Team"}
 	ins(g)
-	ins(&store.GroupMember{GroupID: g.ID, UserID: bob.ID})
-	l1 := &store.Label{DepartmentID: d.ID, Name: "One", Color: "#c0392b"}
-	l2 := &store.Label{DepartmentID: d.ID, Name: "Two", Color: "#2e86c1"}
+	ins(&database.GroupMember{GroupID: g.ID, UserID: bob.ID})
+	l1 := &database.Label{DepartmentID: d.ID, Name: "One", Color: "#c0392b"}
+	l2 := &database.Label{DepartmentID: d.ID, Name: "Two", Color: "#2e86c1"}
 	ins(l1)
 	ins(l2)
-	p := &store.Patient{DepartmentID: d.ID, PatientID: "P", FamilyName: "Müller", GivenName: "Kim"}
+	p := &database.Patient{DepartmentID: d.ID, PatientID: "P", FamilyName: "Müller", GivenName: "Kim"}
 	ins(p)
 	// 40 studies; label One for ann on every third, for the group on every
 	// fifth; label Two for ann on the 7th only.
@@ -58,19 +58,19 @@ func TestLabelFilterStrategies(t *testing.T) {
 			t := time.Date(2026, 1, 1+i%20, 0, 0, 0, 0, time.UTC)
 			day = &t
 		}
-		s := &store.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("9.9.%d", i), StudyDate: day,
+		s := &database.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("9.9.%d", i), StudyDate: day,
 			Accession: fmt.Sprintf("L%03d", i), Modalities: []string{"CT"}, ReportStatus: "none"}
 		ins(s)
 		if i%3 == 0 {
-			ins(&store.StudyLabel{StudyID: s.ID, LabelID: l1.ID, UserID: &ann.ID})
+			ins(&database.StudyLabel{StudyID: s.ID, LabelID: l1.ID, UserID: &ann.ID})
 			want["ann:1"] = append(want["ann:1"], s.ID)
 		}
 		if i%5 == 0 {
-			ins(&store.StudyLabel{StudyID: s.ID, LabelID: l1.ID, GroupID: &g.ID})
+			ins(&database.StudyLabel{StudyID: s.ID, LabelID: l1.ID, GroupID: &g.ID})
 			want["bob:1"] = append(want["bob:1"], s.ID)
 		}
 		if i == 7 {
-			ins(&store.StudyLabel{StudyID: s.ID, LabelID: l2.ID, UserID: &ann.ID})
+			ins(&database.StudyLabel{StudyID: s.ID, LabelID: l2.ID, UserID: &ann.ID})
 			want["ann:2"] = append(want["ann:2"], s.ID)
 			want["ann:1,2"] = append(want["ann:1,2"], s.ID)
 		}
@@ -82,7 +82,7 @@ func TestLabelFilterStrategies(t *testing.T) {
 		t.Fatal(err)
 	}
 	// all pages of f for u under lim, and the strategies that ran.
-	all := func(u *store.User, f Filter, lim limits) ([]int64, map[strategy]bool) {
+	all := func(u *database.User, f Filter, lim limits) ([]int64, map[strategy]bool) {
 		var ids []int64
 		ran := map[strategy]bool{}
 		for page := 0; page < 40; page++ {
@@ -111,7 +111,7 @@ func TestLabelFilterStrategies(t *testing.T) {
 	}
 	cases := []struct {
 		key    string
-		u      *store.User
+		u      *database.User
 		labels []int64
 		query  string
 	}{
@@ -170,13 +170,13 @@ func TestLabelFilterUsesItsIndex(t *testing.T) {
 	if err := db.NewRaw("SELECT min(id) FROM departments").Scan(ctx, &dept); err != nil {
 		t.Fatal(err)
 	}
-	u := &store.User{Username: "labels", Role: store.RoleStaff, DepartmentID: &dept, PasswordHash: "x"}
+	u := &database.User{Username: "labels", Role: database.RoleStaff, DepartmentID: &dept, PasswordHash: "x"}
 	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var labelIDs []int64
 	for i, name := range []string{"a", "b", "c"} {
-		l := &store.Label{DepartmentID: dept, Name: name, Color: "#c0392b"}
+		l := &database.Label{DepartmentID: dept, Name: name, Color: "#c0392b"}
 		if _, err := db.NewInsert().Model(l).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}

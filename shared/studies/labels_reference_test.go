@@ -9,8 +9,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // "Contains labels" with a name search gives, page after page, exactly the
@@ -29,28 +29,28 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d := &store.Department{Code: "REF", Name: "Reference", DefaultValidityN: 1, DefaultValidityUnit: "month"}
-	o := &store.Department{Code: "REFO", Name: "Other", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	d := &database.Department{Code: "REF", Name: "Reference", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	o := &database.Department{Code: "REFO", Name: "Other", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	ins(d)
 	ins(o)
-	ann := &store.User{Username: "ann", Role: store.RoleStaff, DepartmentID: &d.ID, PasswordHash: "x"}
-	bob := &store.User{Username: "bob", Role: store.RoleStaff, DepartmentID: &d.ID, PasswordHash: "x"}
+	ann := &database.User{Username: "ann", Role: database.RoleStaff, DepartmentID: &d.ID, PasswordHash: "x"}
+	bob := &database.User{Username: "bob", Role: database.RoleStaff, DepartmentID: &d.ID, PasswordHash: "x"}
 	ins(ann)
 	ins(bob)
-	g := &store.Group{DepartmentID: d.ID, Name: "Team"}
+	g := &database.Group{DepartmentID: d.ID, Name: "Team"}
 	ins(g)
-	ins(&store.GroupMember{GroupID: g.ID, UserID: ann.ID})
-	common := &store.Label{DepartmentID: d.ID, Name: "Common", Color: "#c0392b"}
-	rare := &store.Label{DepartmentID: d.ID, Name: "Rare", Color: "#2e86c1"}
+	ins(&database.GroupMember{GroupID: g.ID, UserID: ann.ID})
+	common := &database.Label{DepartmentID: d.ID, Name: "Common", Color: "#c0392b"}
+	rare := &database.Label{DepartmentID: d.ID, Name: "Rare", Color: "#2e86c1"}
 	ins(common)
 	ins(rare)
 	names := []struct{ family, given string }{
 		{"Müller", "Anna"}, {"Muller-Lang", "Emma"}, {"Nowak", "Emma"}, {"Marten", "Kim"}, {"Schäfer", "Anna"},
 	}
-	var pats []*store.Patient
+	var pats []*database.Patient
 	for i, n := range names {
-		for _, dept := range []*store.Department{d, o} {
-			p := &store.Patient{DepartmentID: dept.ID, PatientID: fmt.Sprintf("R%d-%d", dept.ID, i), FamilyName: n.family, GivenName: n.given}
+		for _, dept := range []*database.Department{d, o} {
+			p := &database.Patient{DepartmentID: dept.ID, PatientID: fmt.Sprintf("R%d-%d", dept.ID, i), FamilyName: n.family, GivenName: n.given}
 			ins(p)
 			if dept == d {
 				pats = append(pats, p)
@@ -69,17 +69,17 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 			day = &t
 		}
 		p := pats[(i*7)%len(pats)]
-		s := &store.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("8.8.%d", i), StudyDate: day,
+		s := &database.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("8.8.%d", i), StudyDate: day,
 			Accession: fmt.Sprintf("RA%03d", i), Modalities: []string{[]string{"CT", "MR", "US"}[i%3]}, ReportStatus: []string{"none", "final"}[i%2]}
 		ins(s)
 		if i%3 != 0 {
-			ins(&store.StudyLabel{StudyID: s.ID, LabelID: common.ID, UserID: &ann.ID})
+			ins(&database.StudyLabel{StudyID: s.ID, LabelID: common.ID, UserID: &ann.ID})
 		}
 		if i%4 == 0 {
-			ins(&store.StudyLabel{StudyID: s.ID, LabelID: common.ID, GroupID: &g.ID})
+			ins(&database.StudyLabel{StudyID: s.ID, LabelID: common.ID, GroupID: &g.ID})
 		}
 		if i%11 == 0 {
-			ins(&store.StudyLabel{StudyID: s.ID, LabelID: rare.ID, GroupID: &g.ID})
+			ins(&database.StudyLabel{StudyID: s.ID, LabelID: rare.ID, GroupID: &g.ID})
 		}
 	}
 	if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
@@ -87,14 +87,14 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 	}
 	// reference is every study of u's department that carries one of the
 	// labels for u or u's group and has every word, in list order.
-	reference := func(u *store.User, f Filter) []int64 {
+	reference := func(u *database.User, f Filter) []int64 {
 		q := db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id").
 			Where("s.department_id = ?", *u.DepartmentID).
 			Where(`EXISTS (SELECT 1 FROM study_labels sl WHERE sl.study_id = s.id AND sl.label_id IN (?)
 				AND (sl.user_id = ? OR sl.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?)))`,
 				bun.In(f.LabelIDs), u.ID, u.ID)
 		for _, tok := range Tokens(f.Query) {
-			q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(tok))
+			q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", database.EscapeLike(tok))
 		}
 		if f.Modality != "" {
 			q = q.Where("? = ANY(s.modalities)", f.Modality)
@@ -109,7 +109,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 		return ids
 	}
 	// pages follows the Next cursors of find under lim to the end.
-	pages := func(u *store.User, f Filter, lim limits, ran map[strategy]int) []int64 {
+	pages := func(u *database.User, f Filter, lim limits, ran map[strategy]int) []int64 {
 		var ids []int64
 		for page := 0; page < 200; page++ {
 			r, err := find(ctx, db, u, f, lim)
@@ -136,7 +136,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 	// forced runs every page with strategy st (n: budget entries or the
 	// candidates cap); a budget walk that does not fill its page, or a
 	// candidate list that is cut, gives way to sorted, as in find.
-	forced := func(u *store.User, f Filter, st strategy, n int) []int64 {
+	forced := func(u *database.User, f Filter, st strategy, n int) []int64 {
 		var ids []int64
 		f.viewer = u.ID
 		for page := 0; page < 200; page++ {
@@ -182,7 +182,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 	}
 	ran := map[strategy]int{}
 	nonEmpty := 0
-	for _, u := range []*store.User{ann, bob} {
+	for _, u := range []*database.User{ann, bob} {
 		for _, labels := range [][]int64{{common.ID}, {rare.ID}, {common.ID, rare.ID}} {
 			for _, f := range []Filter{
 				{Query: "muller"},       // two families, one is part of a name

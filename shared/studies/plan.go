@@ -9,7 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // strategy is how the main query finds its rows.
@@ -81,7 +81,7 @@ var defaults = limits{fewCap, walkBudget, labelSortCap}
 // find runs the strategies in turn: no search walks; an ID or accession
 // that exists is exact; a search with few matches is listed; else the
 // budget walk, then sorted or walk.
-func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) (result, error) {
+func find(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim limits) (result, error) {
 	f.viewer = u.ID
 	if len(f.LabelIDs) > MaxLabels {
 		f.LabelIDs = f.LabelIDs[:MaxLabels]
@@ -153,7 +153,7 @@ func find(ctx context.Context, db bun.IDB, u *store.User, f Filter, lim limits) 
 // (mf).
 type estimated struct{ n, mt, mf float64 }
 
-func estimates(ctx context.Context, db bun.IDB, u *store.User, f Filter) (estimated, error) {
+func estimates(ctx context.Context, db bun.IDB, u *database.User, f Filter) (estimated, error) {
 	base := func() *bun.SelectQuery {
 		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
 	}
@@ -182,7 +182,7 @@ func estimates(ctx context.Context, db bun.IDB, u *store.User, f Filter) (estima
 // candidates returns up to limit+1 ids of the studies in scope and date
 // range after the cursor that contain the search words, in no order: all of
 // them when there are no more than limit.
-func candidates(ctx context.Context, db bun.IDB, u *store.User, f Filter, limit int) ([]int64, error) {
+func candidates(ctx context.Context, db bun.IDB, u *database.User, f Filter, limit int) ([]int64, error) {
 	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
 	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
 		if c.cur == "" {
@@ -228,7 +228,7 @@ type result struct {
 	limit    int
 }
 
-func run(ctx context.Context, db bun.IDB, u *store.User, f Filter, pl plan) (result, error) {
+func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (result, error) {
 	q, backward, limit, err := query(db, u, f, pl)
 	if err != nil {
 		return result{}, err

@@ -7,7 +7,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // sortKey orders studies newest first with undated ones last; it must match
@@ -27,7 +27,7 @@ func idForms(tok string) []string {
 // scoped applies the department rule: a department user sees their
 // department whatever the request says; only the service desk may pick one
 // (or see all).
-func scoped(q *bun.SelectQuery, u *store.User, f Filter) *bun.SelectQuery {
+func scoped(q *bun.SelectQuery, u *database.User, f Filter) *bun.SelectQuery {
 	switch {
 	case !u.IsServiceDesk() && u.DepartmentID != nil:
 		return q.Where("s.department_id = ?", *u.DepartmentID)
@@ -42,7 +42,7 @@ func scoped(q *bun.SelectQuery, u *store.User, f Filter) *bun.SelectQuery {
 // tokenConds adds the search words: each must appear in studies.search.
 func tokenConds(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	for _, tok := range Tokens(f.Query) {
-		q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", store.EscapeLike(tok))
+		q = q.Where("s.search LIKE '%' || rp_fold(?) || '%'", database.EscapeLike(tok))
 	}
 	return q
 }
@@ -120,7 +120,7 @@ func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
 // query builds the main query: an inner one finds the page's study ids
 // (for walk and budget from the covering index alone), the outer one joins
 // the patient and department for those limit+1 rows only.
-func query(db bun.IDB, u *store.User, f Filter, pl plan) (q *bun.SelectQuery, backward bool, limit int, err error) {
+func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery, backward bool, limit int, err error) {
 	limit, st := pageLimit(f), pl.st
 	// "+ 0" hides the sort key from the index so the planner cannot walk it.
 	key := sortKey

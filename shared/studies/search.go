@@ -6,11 +6,11 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Search returns one page of the studies u may see that match f.
-func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, error) {
+func Search(ctx context.Context, db bun.IDB, u *database.User, f Filter) (Page, error) {
 	r, err := find(ctx, db, u, f, defaults)
 	if err != nil {
 		return Page{}, err
@@ -49,7 +49,7 @@ func Search(ctx context.Context, db bun.IDB, u *store.User, f Filter) (Page, err
 // SQL returns the text of the main query whose rows Search shows for f (the
 // last one it ran), so a benchmark can time the bare query through
 // database/sql and compare.
-func SQL(ctx context.Context, db bun.IDB, u *store.User, f Filter) (string, error) {
+func SQL(ctx context.Context, db bun.IDB, u *database.User, f Filter) (string, error) {
 	r, err := find(ctx, db, u, f, defaults)
 	if err != nil {
 		return "", err

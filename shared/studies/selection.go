@@ -5,7 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Selected is a study kept in the selection (checked earlier, or brought back
@@ -21,7 +21,7 @@ const MaxSelection = 50
 // Selection returns those of ids that u may see, in id order; unknown ids and
 // other departments' studies are dropped silently (the list never confirms
 // they exist).
-func Selection(ctx context.Context, db bun.IDB, u *store.User, ids []int64) ([]Selected, error) {
+func Selection(ctx context.Context, db bun.IDB, u *database.User, ids []int64) ([]Selected, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}

@@ -5,9 +5,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/labels"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Service is the study list as handlers use it, without the database.
@@ -16,30 +16,30 @@ type Service struct {
 }
 
 // Search returns one page of the studies u may see that match f.
-func (s *Service) Search(ctx context.Context, u *store.User, f Filter) (Page, error) {
+func (s *Service) Search(ctx context.Context, u *database.User, f Filter) (Page, error) {
 	return Search(ctx, s.DB, u, f)
 }
 
 // Selection returns those of ids that u may see (see Selection).
-func (s *Service) Selection(ctx context.Context, u *store.User, ids []int64) ([]Selected, error) {
+func (s *Service) Selection(ctx context.Context, u *database.User, ids []int64) ([]Selected, error) {
 	return Selection(ctx, s.DB, u, ids)
 }
 
 // LabelsOf returns the labels of study id that concern u.
-func (s *Service) LabelsOf(ctx context.Context, u *store.User, id int64) ([]Label, error) {
+func (s *Service) LabelsOf(ctx context.Context, u *database.User, id int64) ([]Label, error) {
 	return LabelsOf(ctx, s.DB, u, id)
 }
 
 // Choices are the choices of the study list's search form.
 type Choices struct {
-	Departments []store.Department // the service desk only
-	Labels      []store.Label      // those u may filter on and put on studies
-	Groups      []store.Group      // the "for" choices besides u
+	Departments []database.Department // the service desk only
+	Labels      []database.Label      // those u may filter on and put on studies
+	Groups      []database.Group      // the "for" choices besides u
 }
 
 // Choices returns the search form's choices for u; dept narrows the service
 // desk's labels to one department (0: all).
-func (s *Service) Choices(ctx context.Context, u *store.User, dept int64) (*Choices, error) {
+func (s *Service) Choices(ctx context.Context, u *database.User, dept int64) (*Choices, error) {
 	out := &Choices{}
 	var err error
 	if u.IsServiceDesk() {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 // The three ways of running a search must give the same pages: which one
@@ -19,13 +19,13 @@ func TestStrategiesAgree(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	d := &store.Department{Code: "STRAT", Name: "Strategy", DefaultValidityN: 1, DefaultValidityUnit: "month"}
+	d := &database.Department{Code: "STRAT", Name: "Strategy", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	if _, err := db.NewInsert().Model(d).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	u := &store.User{ID: 1, Role: store.RoleStaff, DepartmentID: &d.ID}
+	u := &database.User{ID: 1, Role: database.RoleStaff, DepartmentID: &d.ID}
 	for i := 0; i < 30; i++ {
-		p := &store.Patient{DepartmentID: d.ID, PatientID: fmt.Sprintf("ID%03d", i), FamilyName: []string{"Müller", "Nowak", "Schäfer"}[i%3], GivenName: "Kim"}
+		p := &database.Patient{DepartmentID: d.ID, PatientID: fmt.Sprintf("ID%03d", i), FamilyName: []string{"Müller", "Nowak", "Schäfer"}[i%3], GivenName: "Kim"}
 		if _, err := db.NewInsert().Model(p).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func TestStrategiesAgree(t *testing.T) {
 				t := time.Date(2026, time.Month(1+j), 1+i%5, 0, 0, 0, 0, time.UTC)
 				day = &t
 			}
-			s := &store.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("1.2.%d.%d", i, j), StudyDate: day,
+			s := &database.Study{DepartmentID: d.ID, PatientID: p.ID, StudyUID: fmt.Sprintf("1.2.%d.%d", i, j), StudyDate: day,
 				Accession: fmt.Sprintf("AC%03d%d", i, j), Modalities: []string{[]string{"CT", "MR"}[j%2]}, ReportStatus: "none"}
 			if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
 				t.Fatal(err)
@@ -209,7 +209,7 @@ func ptr[T any](v T) *T { return &v }
 // cursorOf is the cursor of the last study of a page.
 func cursorOf(t *testing.T, page []int64, db bun.IDB) string {
 	t.Helper()
-	var s store.Study
+	var s database.Study
 	if err := db.NewSelect().Model(&s).Where("id = ?", page[len(page)-1]).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -10,18 +10,18 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/studies"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 type fixture struct {
 	db         *bun.DB
-	a, b       *store.Department
-	staffA     *store.User
-	adminA     *store.User
-	desk       *store.User
+	a, b       *database.Department
+	staffA     *database.User
+	adminA     *database.User
+	desk       *database.User
 	byAccNo    map[string]int64
 	patientSeq int
 }
@@ -40,24 +40,24 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{db: db, byAccNo: map[string]int64{}}
 	f.a = testserver.MustDepartment(t, db, "DEPT-A")
 	f.b = testserver.MustDepartment(t, db, "DEPT-B")
-	f.staffA = testserver.MustUser(t, db, "staff.a", store.RoleStaff, f.a)
-	f.adminA = testserver.MustUser(t, db, "admin.a", store.RoleAdmin, f.a)
-	f.desk = testserver.MustUser(t, db, "desk", store.RoleServiceDesk, nil)
+	f.staffA = testserver.MustUser(t, db, "staff.a", database.RoleStaff, f.a)
+	f.adminA = testserver.MustUser(t, db, "admin.a", database.RoleAdmin, f.a)
+	f.desk = testserver.MustUser(t, db, "desk", database.RoleServiceDesk, nil)
 	return f
 }
 
-func (f *fixture) patient(t *testing.T, d *store.Department, pid, family, given string) *store.Patient {
+func (f *fixture) patient(t *testing.T, d *database.Department, pid, family, given string) *database.Patient {
 	t.Helper()
-	p := &store.Patient{DepartmentID: d.ID, PatientID: pid, FamilyName: family, GivenName: given, BirthDate: day("1970-05-17")}
+	p := &database.Patient{DepartmentID: d.ID, PatientID: pid, FamilyName: family, GivenName: given, BirthDate: day("1970-05-17")}
 	if _, err := f.db.NewInsert().Model(p).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func (f *fixture) study(t *testing.T, p *store.Patient, acc string, date *time.Time, mod, report string) int64 {
+func (f *fixture) study(t *testing.T, p *database.Patient, acc string, date *time.Time, mod, report string) int64 {
 	t.Helper()
-	s := &store.Study{DepartmentID: p.DepartmentID, PatientID: p.ID, StudyUID: "2.25.9" + acc, StudyDate: date,
+	s := &database.Study{DepartmentID: p.DepartmentID, PatientID: p.ID, StudyUID: "2.25.9" + acc, StudyDate: date,
 		Accession: acc, Description: mod + " study", Modalities: []string{mod}, NumInstances: 3, ReportStatus: report}
 	if _, err := f.db.NewInsert().Model(s).Exec(context.Background()); err != nil {
 		t.Fatal(err)
@@ -279,10 +279,10 @@ func TestDepartmentIsolation(t *testing.T) {
 	pb := f.patient(t, f.b, "PB", "Janssens", "Bart")
 	f.study(t, pa, "IN-A", day("2026-01-01"), "CT", "none")
 	f.study(t, pb, "IN-B", day("2026-01-02"), "CT", "none")
-	staffB := testserver.MustUser(t, f.db, "staff.b", store.RoleStaff, f.b)
+	staffB := testserver.MustUser(t, f.db, "staff.b", database.RoleStaff, f.b)
 	cases := []struct {
 		name string
-		u    *store.User
+		u    *database.User
 		f    studies.Filter
 		want []string
 	}{
@@ -347,21 +347,21 @@ func TestLabelsShownToTheirUserOrGroup(t *testing.T) {
 	ctx := context.Background()
 	p := f.patient(t, f.a, "P1", "Vermeulen", "Mats")
 	id := f.study(t, p, "L1", day("2026-01-01"), "CT", "none")
-	other := testserver.MustUser(t, f.db, "other.a", store.RoleStaff, f.a)
-	g := &store.Group{DepartmentID: f.a.ID, Name: "Front desk"}
+	other := testserver.MustUser(t, f.db, "other.a", database.RoleStaff, f.a)
+	g := &database.Group{DepartmentID: f.a.ID, Name: "Front desk"}
 	mustInsert(t, f.db, g)
-	mustInsert(t, f.db, &store.GroupMember{GroupID: g.ID, UserID: f.staffA.ID})
-	mine := &store.Label{DepartmentID: f.a.ID, Name: "Follow-up", Color: "#c0392b"}
-	group := &store.Label{DepartmentID: f.a.ID, Name: "Teaching", Color: "#27ae60"}
-	theirs := &store.Label{DepartmentID: f.a.ID, Name: "Second opinion", Color: "#2e86c1"}
-	for _, l := range []*store.Label{mine, group, theirs} {
+	mustInsert(t, f.db, &database.GroupMember{GroupID: g.ID, UserID: f.staffA.ID})
+	mine := &database.Label{DepartmentID: f.a.ID, Name: "Follow-up", Color: "#c0392b"}
+	group := &database.Label{DepartmentID: f.a.ID, Name: "Teaching", Color: "#27ae60"}
+	theirs := &database.Label{DepartmentID: f.a.ID, Name: "Second opinion", Color: "#2e86c1"}
+	for _, l := range []*database.Label{mine, group, theirs} {
 		mustInsert(t, f.db, l)
 	}
-	mustInsert(t, f.db, &store.StudyLabel{StudyID: id, LabelID: mine.ID, UserID: &f.staffA.ID})
-	mustInsert(t, f.db, &store.StudyLabel{StudyID: id, LabelID: group.ID, GroupID: &g.ID})
-	mustInsert(t, f.db, &store.StudyLabel{StudyID: id, LabelID: theirs.ID, UserID: &other.ID})
+	mustInsert(t, f.db, &database.StudyLabel{StudyID: id, LabelID: mine.ID, UserID: &f.staffA.ID})
+	mustInsert(t, f.db, &database.StudyLabel{StudyID: id, LabelID: group.ID, GroupID: &g.ID})
+	mustInsert(t, f.db, &database.StudyLabel{StudyID: id, LabelID: theirs.ID, UserID: &other.ID})
 	for _, c := range []struct {
-		u    *store.User
+		u    *database.User
 		want []string
 	}{
 		{f.staffA, []string{"Follow-up", "Teaching"}},

@@ -11,7 +11,7 @@ package studies
 import (
 	"time"
 
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // PageSize is the number of studies on one page of the list.
@@ -81,7 +81,7 @@ type Row struct {
 
 // PatientName is "FAMILY, Given" as the list shows it.
 func (r Row) PatientName() string {
-	p := store.Patient{FamilyName: r.FamilyName, GivenName: r.GivenName}
+	p := database.Patient{FamilyName: r.FamilyName, GivenName: r.GivenName}
 	return p.DisplayName()
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // MaxGroupName is the longest group name (the schema's check).
@@ -30,24 +30,24 @@ func checkGroupName(name string) (string, error) {
 }
 
 // Groups lists the groups of department dept by name.
-func Groups(ctx context.Context, db bun.IDB, dept int64) ([]store.Group, error) {
-	var out []store.Group
+func Groups(ctx context.Context, db bun.IDB, dept int64) ([]database.Group, error) {
+	var out []database.Group
 	return out, db.NewSelect().Model(&out).Where("department_id = ?", dept).OrderExpr("lower(name), id").Scan(ctx)
 }
 
 // GroupsOf lists the groups user id belongs to.
-func GroupsOf(ctx context.Context, db bun.IDB, id int64) ([]store.Group, error) {
-	var out []store.Group
+func GroupsOf(ctx context.Context, db bun.IDB, id int64) ([]database.Group, error) {
+	var out []database.Group
 	return out, db.NewSelect().Model(&out).
 		Where("id IN (SELECT group_id FROM group_members WHERE user_id = ?)", id).OrderExpr("lower(name), id").Scan(ctx)
 }
 
 // GetGroup returns group id if actor may manage it (NotFound otherwise).
-func GetGroup(ctx context.Context, db bun.IDB, actor *store.User, id int64) (*store.Group, error) {
+func GetGroup(ctx context.Context, db bun.IDB, actor *database.User, id int64) (*database.Group, error) {
 	if actor == nil || (!actor.IsAdmin() && !actor.IsServiceDesk()) {
 		return nil, apperr.New(apperr.Forbidden, "error.forbidden")
 	}
-	g := new(store.Group)
+	g := new(database.Group)
 	err := db.NewSelect().Model(g).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !MayManage(actor, &g.DepartmentID)) {
 		return nil, apperr.New(apperr.NotFound, "error.notfound")
@@ -56,14 +56,14 @@ func GetGroup(ctx context.Context, db bun.IDB, actor *store.User, id int64) (*st
 }
 
 // Members lists the users of group g by username.
-func Members(ctx context.Context, db bun.IDB, g *store.Group) ([]store.User, error) {
-	var out []store.User
+func Members(ctx context.Context, db bun.IDB, g *database.Group) ([]database.User, error) {
+	var out []database.User
 	return out, db.NewSelect().Model(&out).
 		Where("id IN (SELECT user_id FROM group_members WHERE group_id = ?)", g.ID).OrderExpr("username").Scan(ctx)
 }
 
 // CreateGroup makes a group in department dept.
-func CreateGroup(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name string) (*store.Group, error) {
+func CreateGroup(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64, name string) (*database.Group, error) {
 	if !MayManage(actor.User, &dept) {
 		return nil, apperr.New(apperr.Forbidden, "error.forbidden")
 	}
@@ -71,21 +71,21 @@ func CreateGroup(ctx context.Context, db bun.IDB, actor audit.Actor, dept int64,
 	if err != nil {
 		return nil, err
 	}
-	g := &store.Group{DepartmentID: dept, Name: name}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	g := &database.Group{DepartmentID: dept, Name: name}
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(g).Exec(ctx); err != nil {
 			return err
 		}
 		return actor.Record(ctx, tx, audit.GroupCreate, &dept, map[string]any{"group_id": g.ID, "name": g.Name})
 	})
-	if store.IsUniqueViolation(err) {
+	if database.IsUniqueViolation(err) {
 		return nil, Invalid{apperr.Field("name", "groups.error.name.taken")}
 	}
 	return g, err
 }
 
 // RenameGroup renames group id.
-func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name string) (*store.Group, error) {
+func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, name string) (*database.Group, error) {
 	g, err := GetGroup(ctx, db, actor.User, id)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, n
 		return nil, err
 	}
 	var old string
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockGroup(ctx, tx, g, "UPDATE"); err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, n
 		}
 		return actor.Record(ctx, tx, audit.GroupUpdate, &g.DepartmentID, map[string]any{"group_id": g.ID, "from": old, "to": name})
 	})
-	if store.IsUniqueViolation(err) {
+	if database.IsUniqueViolation(err) {
 		return nil, Invalid{apperr.Field("name", "groups.error.name.taken")}
 	}
 	if err != nil {
@@ -118,7 +118,7 @@ func RenameGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, n
 // lockGroup reloads g inside tx under a row lock of strength ("UPDATE",
 // "KEY SHARE"); NotFound when the group was deleted after the caller's
 // check (two deletes at once, a rename or a new member racing a delete).
-func lockGroup(ctx context.Context, tx bun.Tx, g *store.Group, strength string) error {
+func lockGroup(ctx context.Context, tx bun.Tx, g *database.Group, strength string) error {
 	err := tx.NewSelect().Model(g).WherePK().For(strength).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.New(apperr.NotFound, "error.notfound")
@@ -133,7 +133,7 @@ func DeleteGroup(ctx context.Context, db bun.IDB, actor audit.Actor, id int64) e
 	if err != nil {
 		return err
 	}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockGroup(ctx, tx, g, "UPDATE"); err != nil {
 			return err
 		}
@@ -158,11 +158,11 @@ func AddMember(ctx context.Context, db bun.IDB, actor audit.Actor, gid, uid int6
 	if u.DepartmentID == nil || *u.DepartmentID != g.DepartmentID {
 		return Invalid{apperr.Field("user", "groups.error.member.department")}
 	}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockGroup(ctx, tx, g, "KEY SHARE"); err != nil {
 			return err
 		}
-		res, err := tx.NewInsert().Model(&store.GroupMember{GroupID: g.ID, UserID: u.ID}).On("CONFLICT DO NOTHING").Exec(ctx)
+		res, err := tx.NewInsert().Model(&database.GroupMember{GroupID: g.ID, UserID: u.ID}).On("CONFLICT DO NOTHING").Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -180,8 +180,8 @@ func RemoveMember(ctx context.Context, db bun.IDB, actor audit.Actor, gid, uid i
 	if err != nil {
 		return err
 	}
-	return store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*store.GroupMember)(nil)).Where("group_id = ? AND user_id = ?", g.ID, uid).Exec(ctx)
+	return database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*database.GroupMember)(nil)).Where("group_id = ? AND user_id = ?", g.ID, uid).Exec(ctx)
 		if err != nil {
 			return err
 		}

@@ -10,9 +10,9 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/users"
 )
 
@@ -32,8 +32,8 @@ func TestGroupChangesRacingDelete(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "RACE")
-	admin := testserver.MustUser(t, db, "race.admin", store.RoleAdmin, dept)
-	member := testserver.MustUser(t, db, "race.member", store.RoleStaff, dept)
+	admin := testserver.MustUser(t, db, "race.admin", database.RoleAdmin, dept)
+	member := testserver.MustUser(t, db, "race.member", database.RoleStaff, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
 	for _, c := range []struct {
 		name  string
@@ -82,8 +82,8 @@ func TestSetDisabledTwice(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "TWICE")
-	admin := testserver.MustUser(t, db, "twice.admin", store.RoleAdmin, dept)
-	target := testserver.MustUser(t, db, "twice.staff", store.RoleStaff, dept)
+	admin := testserver.MustUser(t, db, "twice.admin", database.RoleAdmin, dept)
+	target := testserver.MustUser(t, db, "twice.staff", database.RoleStaff, dept)
 	actor := audit.Staff(admin, "127.0.0.1")
 	for _, step := range []bool{true, true, false, false, true} {
 		u, err := users.SetDisabled(ctx, db, actor, target.ID, step)
@@ -111,9 +111,9 @@ func TestCreateTakenNameHashesNothing(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	dept := testserver.MustDepartment(t, db, "TAKEN")
-	testserver.MustUser(t, db, "taken.ann", store.RoleStaff, dept)
+	testserver.MustUser(t, db, "taken.ann", database.RoleStaff, dept)
 	before, _ := auth.HashStats()
-	_, err := users.Create(ctx, db, audit.Actor{}, users.New{Username: "taken.ann", Role: store.RoleStaff,
+	_, err := users.Create(ctx, db, audit.Actor{}, users.New{Username: "taken.ann", Role: database.RoleStaff,
 		DepartmentID: &dept.ID, Password: "long-enough-password"})
 	if v, ok := users.AsInvalid(err); !ok || len(v) != 1 || v[0].Key != "users.error.username.taken" {
 		t.Fatalf("create a taken name: %v", err)

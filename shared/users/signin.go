@@ -12,7 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // Outcome is how a staff sign-in try ended; the handler maps it to a page.
@@ -40,7 +40,7 @@ type SignInRequest struct {
 // as normalized (the page echoes it).
 type SignInResult struct {
 	Outcome  Outcome
-	User     *store.User
+	User     *database.User
 	Username string
 }
 
@@ -69,7 +69,7 @@ var errNoUser = errors.New("no such user")
 // is never locked out by its own correct sign-ins. One address guessing
 // across many account names is stopped first; its refused tries do not
 // count against the accounts it names.
-func (s *SignIns) SignIn(ctx context.Context, r SignInRequest, then func(u *store.User) error) (res *SignInResult, err error) {
+func (s *SignIns) SignIn(ctx context.Context, r SignInRequest, then func(u *database.User) error) (res *SignInResult, err error) {
 	username := strings.ToLower(strings.TrimSpace(r.Username))
 	res = &SignInResult{Outcome: Wrong, Username: username}
 	if username == "" || r.Password == "" || len(username) > 64 || len(r.Password) > MaxPassword {
@@ -193,8 +193,8 @@ func (s *SignIns) SignIn(ctx context.Context, r SignInRequest, then func(u *stor
 
 // checkCredentials returns the user when the password matches an enabled
 // account; errNoUser (with the user, if known) otherwise.
-func (s *SignIns) checkCredentials(ctx context.Context, username, password string, wait time.Duration) (*store.User, error) {
-	u := new(store.User)
+func (s *SignIns) checkCredentials(ctx context.Context, username, password string, wait time.Duration) (*database.User, error) {
+	u := new(database.User)
 	err := s.DB.NewSelect().Model(u).Where("username = ?", username).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := auth.VerifyNoUser(ctx, password, wait); err != nil {
@@ -228,7 +228,7 @@ func (s *SignIns) refund(ctx context.Context, keys ...string) {
 
 // Record audits a sign-in or sign-out step of account name username (u
 // when known). The answer never depends on it, so a failure is only logged.
-func (s *SignIns) Record(ctx context.Context, action, outcome string, u *store.User, username, ip string) {
+func (s *SignIns) Record(ctx context.Context, action, outcome string, u *database.User, username, ip string) {
 	var dept *int64
 	if u != nil {
 		dept = u.DepartmentID

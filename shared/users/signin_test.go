@@ -9,9 +9,9 @@ import (
 
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/users"
 )
 
@@ -22,9 +22,9 @@ func TestSignInOutcomes(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	d := testserver.MustDepartment(t, db, "SI")
-	testserver.MustUser(t, db, "sam", store.RoleStaff, d)
-	dis := testserver.MustUser(t, db, "dora", store.RoleStaff, d)
-	mc := testserver.MustUser(t, db, "mick", store.RoleStaff, d)
+	testserver.MustUser(t, db, "sam", database.RoleStaff, d)
+	dis := testserver.MustUser(t, db, "dora", database.RoleStaff, d)
+	mc := testserver.MustUser(t, db, "mick", database.RoleStaff, d)
 	if _, err := db.NewUpdate().Table("users").Set("disabled = true").Where("id = ?", dis.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestSignInOutcomes(t *testing.T) {
 	} {
 		before := lastEvent(t, db)
 		called := false
-		res, err := s.SignIn(ctx, users.SignInRequest{Username: c.user, Password: c.pw, IP: c.ip}, func(u *store.User) error {
+		res, err := s.SignIn(ctx, users.SignInRequest{Username: c.user, Password: c.pw, IP: c.ip}, func(u *database.User) error {
 			called = true
 			return c.then
 		})
@@ -107,7 +107,7 @@ func TestSetLanguage(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	u := testserver.MustUser(t, db, "lang", store.RoleStaff, testserver.MustDepartment(t, db, "LA"))
+	u := testserver.MustUser(t, db, "lang", database.RoleStaff, testserver.MustDepartment(t, db, "LA"))
 	if err := users.SetLanguage(ctx, db, u.ID, "xx"); err == nil {
 		t.Fatal("unknown language stored")
 	}

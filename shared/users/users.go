@@ -19,8 +19,8 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // UsernameRE is the users.username check of the schema.
@@ -33,7 +33,7 @@ const (
 )
 
 // Roles in the order forms offer them.
-var Roles = []string{store.RoleStaff, store.RoleAdmin, store.RoleServiceDesk}
+var Roles = []string{database.RoleStaff, database.RoleAdmin, database.RoleServiceDesk}
 
 // Invalid lists the problems of a form, each bound to its field.
 type Invalid = apperr.Fields
@@ -82,11 +82,11 @@ func (n *New) Validate() Invalid {
 		}
 	}
 	switch n.Role {
-	case store.RoleStaff, store.RoleAdmin:
+	case database.RoleStaff, database.RoleAdmin:
 		if n.DepartmentID == nil {
 			v.Add("department", "users.error.department.required")
 		}
-	case store.RoleServiceDesk:
+	case database.RoleServiceDesk:
 		if n.DepartmentID != nil {
 			v.Add("department", "users.error.department.servicedesk")
 		}
@@ -115,7 +115,7 @@ func CheckPassword(pw string) *apperr.Error {
 
 // MayManage reports whether actor may administer accounts and groups of
 // department dept: department admins their own, the service desk all.
-func MayManage(actor *store.User, dept *int64) bool {
+func MayManage(actor *database.User, dept *int64) bool {
 	switch {
 	case actor == nil:
 		return false
@@ -131,13 +131,13 @@ func MayManage(actor *store.User, dept *int64) bool {
 // event. A web actor must be an admin of the new user's department (who may
 // not create service desk accounts) or the service desk; the command line
 // (actor.User nil) may create anything.
-func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.User, error) {
+func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*database.User, error) {
 	n.Normalize()
 	if a := actor.User; a != nil {
 		if !a.IsAdmin() && !a.IsServiceDesk() {
 			return nil, apperr.New(apperr.Forbidden, "error.forbidden")
 		}
-		if n.Role == store.RoleServiceDesk && !a.IsServiceDesk() {
+		if n.Role == database.RoleServiceDesk && !a.IsServiceDesk() {
 			return nil, Invalid{apperr.Field("role", "users.error.role")}
 		}
 	}
@@ -150,7 +150,7 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.U
 		}
 	}
 	if n.DepartmentID != nil {
-		ok, err := db.NewSelect().Model((*store.Department)(nil)).Where("id = ?", *n.DepartmentID).Exists(ctx)
+		ok, err := db.NewSelect().Model((*database.Department)(nil)).Where("id = ?", *n.DepartmentID).Exists(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +160,7 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.U
 	}
 	// A taken name is answered before the password is hashed (64 MiB and a
 	// hash slot each); the unique index below still decides a race.
-	taken, err := db.NewSelect().Model((*store.User)(nil)).Where("username = ?", n.Username).Exists(ctx)
+	taken, err := db.NewSelect().Model((*database.User)(nil)).Where("username = ?", n.Username).Exists(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -171,16 +171,16 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.U
 	if err != nil {
 		return nil, err
 	}
-	u := &store.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, Role: n.Role,
+	u := &database.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, Role: n.Role,
 		Language: n.Language, DepartmentID: n.DepartmentID, PasswordHash: hash, MustChangePassword: n.MustChange}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
 			return err
 		}
 		return actor.Record(ctx, tx, audit.UserCreated, u.DepartmentID,
 			map[string]any{"user_id": u.ID, "username": u.Username, "role": u.Role})
 	})
-	if store.IsUniqueViolation(err) {
+	if database.IsUniqueViolation(err) {
 		return nil, Invalid{apperr.Field("username", "users.error.username.taken")}
 	}
 	if err != nil {
@@ -191,11 +191,11 @@ func Create(ctx context.Context, db bun.IDB, actor audit.Actor, n New) (*store.U
 
 // Get returns user id if actor may manage it; another department's user (or
 // one that does not exist) is NotFound, a plain staff actor Forbidden.
-func Get(ctx context.Context, db bun.IDB, actor *store.User, id int64) (*store.User, error) {
+func Get(ctx context.Context, db bun.IDB, actor *database.User, id int64) (*database.User, error) {
 	if actor == nil || (!actor.IsAdmin() && !actor.IsServiceDesk()) {
 		return nil, apperr.New(apperr.Forbidden, "error.forbidden")
 	}
-	u := new(store.User)
+	u := new(database.User)
 	err := db.NewSelect().Model(u).Relation("Department").Where("?TableAlias.id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "error.notfound")
@@ -211,7 +211,7 @@ func Get(ctx context.Context, db bun.IDB, actor *store.User, id int64) (*store.U
 
 // mayManageUser: admins manage their department's accounts (not the service
 // desk's, which have none); the service desk manages all.
-func mayManageUser(actor, u *store.User) bool {
+func mayManageUser(actor, u *database.User) bool {
 	if actor.IsServiceDesk() {
 		return true
 	}
@@ -220,11 +220,11 @@ func mayManageUser(actor, u *store.User) bool {
 
 // List returns the users of department dept (nil: every user; the service
 // desk only), by username.
-func List(ctx context.Context, db bun.IDB, actor *store.User, dept *int64) ([]store.User, error) {
+func List(ctx context.Context, db bun.IDB, actor *database.User, dept *int64) ([]database.User, error) {
 	if dept == nil && (actor == nil || !actor.IsServiceDesk()) || dept != nil && !MayManage(actor, dept) {
 		return nil, apperr.New(apperr.Forbidden, "error.forbidden")
 	}
-	var out []store.User
+	var out []database.User
 	q := db.NewSelect().Model(&out).Relation("Department").OrderExpr("?TableAlias.username")
 	if dept != nil {
 		q = q.Where("?TableAlias.department_id = ?", *dept)
@@ -236,7 +236,7 @@ func List(ctx context.Context, db bun.IDB, actor *store.User, dept *int64) ([]st
 // sessions at once (their rows are deleted; LoadUser also refuses a disabled
 // account on its next request). Nobody disables themselves. The state it
 // already has changes nothing and writes no event.
-func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, disabled bool) (*store.User, error) {
+func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, disabled bool) (*database.User, error) {
 	u, err := Get(ctx, db, actor.User, id)
 	if err != nil {
 		return nil, err
@@ -248,11 +248,11 @@ func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, d
 	if disabled {
 		action = audit.UserDisable
 	}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		// Under the row lock: a user already in that state (a double click,
 		// two admins at once) is left alone, with no second event.
 		var was bool
-		if err := tx.NewSelect().Model((*store.User)(nil)).Column("disabled").Where("id = ?", u.ID).For("UPDATE").Scan(ctx, &was); err != nil {
+		if err := tx.NewSelect().Model((*database.User)(nil)).Column("disabled").Where("id = ?", u.ID).For("UPDATE").Scan(ctx, &was); err != nil {
 			return err
 		}
 		if was == disabled {
@@ -280,7 +280,7 @@ func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, d
 // ResetPassword sets a new password chosen by an admin (told to the user out
 // of band): the user must change it at the next sign-in, and their current
 // sessions end.
-func ResetPassword(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, password string) (*store.User, error) {
+func ResetPassword(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, password string) (*database.User, error) {
 	u, err := Get(ctx, db, actor.User, id)
 	if err != nil {
 		return nil, err
@@ -292,7 +292,7 @@ func ResetPassword(ctx context.Context, db bun.IDB, actor audit.Actor, id int64,
 	if err != nil {
 		return nil, err
 	}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewUpdate().Model(u).Set("password_hash = ?", hash).Set("must_change_password = true").WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -313,8 +313,8 @@ func ResetPassword(ctx context.Context, db bun.IDB, actor audit.Actor, id int64,
 // ChangePassword is the user choosing their own new password (the forced
 // change after a reset): it must differ from the current one; the "must
 // change" mark is cleared.
-func ChangePassword(ctx context.Context, db bun.IDB, userID int64, password, repeat, ip string) (*store.User, error) {
-	u := new(store.User)
+func ChangePassword(ctx context.Context, db bun.IDB, userID int64, password, repeat, ip string) (*database.User, error) {
+	u := new(database.User)
 	if err := db.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, apperr.New(apperr.NotFound, "error.notfound")
@@ -337,7 +337,7 @@ func ChangePassword(ctx context.Context, db bun.IDB, userID int64, password, rep
 	if err != nil {
 		return nil, err
 	}
-	err = store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewUpdate().Model(u).Set("password_hash = ?", hash).Set("must_change_password = false").WherePK().Exec(ctx); err != nil {
 			return err
 		}
@@ -352,8 +352,8 @@ func ChangePassword(ctx context.Context, db bun.IDB, userID int64, password, rep
 
 // Signed is the user a staff session names, with its department; nil when
 // the account no longer exists or is disabled (the session then ends).
-func Signed(ctx context.Context, db bun.IDB, id int64) (*store.User, error) {
-	u := new(store.User)
+func Signed(ctx context.Context, db bun.IDB, id int64) (*database.User, error) {
+	u := new(database.User)
 	err := db.NewSelect().Model(u).Relation("Department").Where("?TableAlias.id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && u.Disabled) {
 		return nil, nil

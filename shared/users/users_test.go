@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/audit"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
-	"github.com/radpass/radpass/shared/testserver"
+	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/users"
 )
 
 func TestValidate(t *testing.T) {
 	dept := int64(1)
 	ok := func() users.New {
-		return users.New{Username: "ann", Role: store.RoleStaff, DepartmentID: &dept, Password: "long-enough-pw"}
+		return users.New{Username: "ann", Role: database.RoleStaff, DepartmentID: &dept, Password: "long-enough-pw"}
 	}
 	for _, c := range []struct {
 		name  string
@@ -30,7 +30,7 @@ func TestValidate(t *testing.T) {
 		{"one letter", func(n *users.New) { n.Username = "a" }, "username"},
 		{"bad role", func(n *users.New) { n.Role = "root" }, "role"},
 		{"staff without department", func(n *users.New) { n.DepartmentID = nil }, "department"},
-		{"service desk with department", func(n *users.New) { n.Role = store.RoleServiceDesk }, "department"},
+		{"service desk with department", func(n *users.New) { n.Role = database.RoleServiceDesk }, "department"},
 		{"language", func(n *users.New) { n.Language = "xx" }, "language"},
 		{"short password", func(n *users.New) { n.Password = "short" }, "password"},
 		{"email", func(n *users.New) { n.Email = "a@" }, "email"},
@@ -49,11 +49,11 @@ func TestValidate(t *testing.T) {
 
 func TestMayManage(t *testing.T) {
 	a, b := int64(1), int64(2)
-	staff := &store.User{Role: store.RoleStaff, DepartmentID: &a}
-	admin := &store.User{Role: store.RoleAdmin, DepartmentID: &a}
-	desk := &store.User{Role: store.RoleServiceDesk}
+	staff := &database.User{Role: database.RoleStaff, DepartmentID: &a}
+	admin := &database.User{Role: database.RoleAdmin, DepartmentID: &a}
+	desk := &database.User{Role: database.RoleServiceDesk}
 	for _, c := range []struct {
-		u    *store.User
+		u    *database.User
 		d    *int64
 		want bool
 	}{{staff, &a, false}, {admin, &a, true}, {admin, &b, false}, {admin, nil, false}, {desk, &b, true}, {nil, &a, false}} {
@@ -117,9 +117,9 @@ func TestGroups(t *testing.T) {
 	ctx := context.Background()
 	a := testserver.MustDepartment(t, db, "DA")
 	b := testserver.MustDepartment(t, db, "DB")
-	admin := testserver.MustUser(t, db, "adam", store.RoleAdmin, a)
-	ann := testserver.MustUser(t, db, "ann", store.RoleStaff, a)
-	bea := testserver.MustUser(t, db, "bea", store.RoleStaff, b)
+	admin := testserver.MustUser(t, db, "adam", database.RoleAdmin, a)
+	ann := testserver.MustUser(t, db, "ann", database.RoleStaff, a)
+	bea := testserver.MustUser(t, db, "bea", database.RoleStaff, b)
 	act := audit.Staff(admin, "127.0.0.1")
 	g, err := users.CreateGroup(ctx, db, act, a.ID, "  Night shift ")
 	if err != nil || g.Name != "Night shift" {

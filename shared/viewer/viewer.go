@@ -12,8 +12,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // URLs are the prefixes of one side: Study is the page of the study
@@ -34,7 +34,7 @@ type Query struct {
 
 // SeriesView is a series with the instance its thumbnail shows.
 type SeriesView struct {
-	*store.Series
+	*database.Series
 	ThumbID  int64
 	ThumbURL string
 	URL      string
@@ -70,15 +70,15 @@ type ViewerView struct {
 
 // StudyView is the study with its series and the selected image.
 type StudyView struct {
-	Study    *store.Study
+	Study    *database.Study
 	Series   []SeriesView
 	Viewer   *ViewerView
-	Selected *store.Series
+	Selected *database.Series
 }
 
 // Build loads the series of study and the viewer state of q.
-func Build(ctx context.Context, db bun.IDB, study *store.Study, q Query, u URLs) (*StudyView, error) {
-	var series []*store.Series
+func Build(ctx context.Context, db bun.IDB, study *database.Study, q Query, u URLs) (*StudyView, error) {
+	var series []*database.Series
 	if err := db.NewSelect().Model(&series).Where("study_id = ?", study.ID).OrderExpr("number NULLS LAST, id").Scan(ctx); err != nil {
 		return nil, err
 	}

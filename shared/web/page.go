@@ -7,8 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // Locals keys set by middleware.
@@ -26,9 +26,9 @@ type Page struct {
 	TitleKey  string
 	CSRF      string
 	CSRFField string
-	User      *store.User
-	Dept      *store.Department
-	Bucket    *store.Bucket // the patient's bucket on patient pages
+	User      *database.User
+	Dept      *database.Department
+	Bucket    *database.Bucket // the patient's bucket on patient pages
 	HTMX      bool
 	Path      string
 	Back      string // where the language switch returns: this page, query included
@@ -103,14 +103,14 @@ func Lang(c fiber.Ctx) string {
 }
 
 // CurrentUser is the signed-in staff user, or nil.
-func CurrentUser(c fiber.Ctx) *store.User {
-	u, _ := c.Locals(LocalUser).(*store.User)
+func CurrentUser(c fiber.Ctx) *database.User {
+	u, _ := c.Locals(LocalUser).(*database.User)
 	return u
 }
 
 // CurrentBucket is the bucket of a signed-in patient, or nil.
-func CurrentBucket(c fiber.Ctx) *store.Bucket {
-	b, _ := c.Locals(LocalBucket).(*store.Bucket)
+func CurrentBucket(c fiber.Ctx) *database.Bucket {
+	b, _ := c.Locals(LocalBucket).(*database.Bucket)
 	return b
 }
 

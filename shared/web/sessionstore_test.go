@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 	"github.com/radpass/radpass/shared/web"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/radpass/radpass/shared/dicom/deid"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // dciodvfyErrors runs dicom3tools' dciodvfy on a file and returns its

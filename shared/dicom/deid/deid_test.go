@@ -15,7 +15,7 @@ import (
 
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 var newUIDRe = regexp.MustCompile(`^2\.25\.[1-9][0-9]*$`)

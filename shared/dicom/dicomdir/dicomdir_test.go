@@ -15,7 +15,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/radpass/radpass/shared/dicom/dicomdir"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // Node is a directory record as read back by following the offsets.

@@ -13,7 +13,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/radpass/radpass/shared/dicom/dicomdir"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 func el(t *testing.T, tg tag.Tag, v any) *dcm.Element {

@@ -6,7 +6,7 @@ import (
 
 	rd "github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/codec/jpegls"
-	"github.com/radpass/radpass/shared/dicom/dicomtest"
+	"github.com/radpass/radpass/shared/testkit/dicomtest"
 )
 
 func seed(f *testing.F, spp int) []byte {

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/buckets"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // BucketSpec is what MustBucket prints; zero values give a "dob" bucket
@@ -23,7 +23,7 @@ type BucketSpec struct {
 
 // MustBucket prints a bucket of studies (all of one patient) through the
 // real print transaction, as user u, and returns it with its plaintext number.
-func (s *Server) MustBucket(tb testing.TB, u *store.User, studies []*store.Study, spec BucketSpec) (*store.Bucket, refnum.Number) {
+func (s *Server) MustBucket(tb testing.TB, u *database.User, studies []*database.Study, spec BucketSpec) (*database.Bucket, refnum.Number) {
 	tb.Helper()
 	ctx := context.Background()
 	ids := make([]int64, len(studies))
@@ -37,10 +37,10 @@ func (s *Server) MustBucket(tb testing.TB, u *store.User, studies []*store.Study
 	r := &buckets.PrintRequest{Verification: spec.Verification, Destination: spec.Destination, Scope: spec.Scope,
 		Reason: "test print", Language: spec.Language, ValidUntil: spec.ValidUntil, Anonymize: spec.Anonymize}
 	if r.Verification == "" {
-		r.Verification = store.VerifyDOB
+		r.Verification = database.VerifyDOB
 	}
 	if r.Scope == "" {
-		r.Scope = store.ScopeImages
+		r.Scope = database.ScopeImages
 	}
 	if r.Language == "" {
 		r.Language = "en"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radpass/radpass/shared/testsmtp"
+	"github.com/radpass/radpass/shared/testkit/testsmtp"
 )
 
 // A message sent with the standard library's SMTP client arrives and is

@@ -1,6 +1,6 @@
 // Package store opens PostgreSQL through bun, applies the embedded migrations
 // and holds the bun models that every side of RadPass shares.
-package store
+package database
 
 import (
 	"context"

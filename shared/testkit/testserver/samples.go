@@ -5,16 +5,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // MustImportSamples imports the six real DICOM samples of the
 // suyashkumar/dicom module into dept (the server's own storage) and returns
 // the id of the study whose instance has two frames (a CT).
-func (s *Server) MustImportSamples(tb testing.TB, dept *store.Department) (ctStudy int64) {
+func (s *Server) MustImportSamples(tb testing.TB, dept *database.Department) (ctStudy int64) {
 	tb.Helper()
 	ctx := context.Background()
 	st, err := storage.NewFS(filepath.Join(s.Config.DataDir, "dicom"))

@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/radpass/radpass/shared/testbrowser"
+	"github.com/radpass/radpass/shared/testkit/testbrowser"
 )
 
 // The accessibility check really finds violations: an image without alt

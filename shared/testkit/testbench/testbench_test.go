@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radpass/radpass/shared/testbench"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testbench"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 func TestPct(t *testing.T) {

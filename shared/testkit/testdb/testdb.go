@@ -20,7 +20,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/migrations"
-	"github.com/radpass/radpass/shared/store"
+	"github.com/radpass/radpass/shared/database"
 )
 
 // EnvVar names the admin connection URL of the test cluster.
@@ -64,7 +64,7 @@ func NewWithURL(tb testing.TB) (*bun.DB, string) {
 		tb.Fatalf("prepare template database: %v", templateErr)
 	}
 	name := "t_" + randomHex(8)
-	adb, err := store.Open(ctx, admin)
+	adb, err := database.Open(ctx, admin)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,13 +73,13 @@ func NewWithURL(tb testing.TB) (*bun.DB, string) {
 		tb.Fatalf("create test database: %v", err)
 	}
 	dsn := withDB(admin, name)
-	db, err := store.Open(ctx, dsn)
+	db, err := database.Open(ctx, dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
 		db.Close()
-		adb, err := store.Open(context.Background(), admin)
+		adb, err := database.Open(context.Background(), admin)
 		if err != nil {
 			return
 		}
@@ -93,7 +93,7 @@ func NewWithURL(tb testing.TB) (*bun.DB, string) {
 // processes) a database holding the current schema.
 func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	name := "tmpl_" + migrationsHash()
-	adb, err := store.Open(ctx, admin)
+	adb, err := database.Open(ctx, admin)
 	if err != nil {
 		return "", err
 	}
@@ -121,11 +121,11 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %q`, name)); err != nil {
 		return "", err
 	}
-	tdb, err := store.Open(ctx, withDB(admin, name))
+	tdb, err := database.Open(ctx, withDB(admin, name))
 	if err != nil {
 		return "", err
 	}
-	if _, err := store.Migrate(ctx, tdb); err != nil {
+	if _, err := database.Migrate(ctx, tdb); err != nil {
 		tdb.Close()
 		return "", fmt.Errorf("migrate: %w", err)
 	}

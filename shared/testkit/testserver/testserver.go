@@ -22,9 +22,9 @@ import (
 
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/server"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 	"github.com/radpass/radpass/shared/web"
 )
 
@@ -237,9 +237,9 @@ var (
 )
 
 // MustDepartment creates a department with code.
-func MustDepartment(tb testing.TB, db bun.IDB, code string) *store.Department {
+func MustDepartment(tb testing.TB, db bun.IDB, code string) *database.Department {
 	tb.Helper()
-	d := &store.Department{Code: code, Name: "Radiology " + code, Address: "1 Test Street", Phone: "+32 2 000 00 00",
+	d := &database.Department{Code: code, Name: "Radiology " + code, Address: "1 Test Street", Phone: "+32 2 000 00 00",
 		Contact: "the radiology desk", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	if _, err := db.NewInsert().Model(d).Exec(context.Background()); err != nil {
 		tb.Fatal(err)
@@ -248,14 +248,14 @@ func MustDepartment(tb testing.TB, db bun.IDB, code string) *store.Department {
 }
 
 // MustUser creates an enabled user with Password; dept is nil for the service desk.
-func MustUser(tb testing.TB, db bun.IDB, username, role string, dept *store.Department) *store.User {
+func MustUser(tb testing.TB, db bun.IDB, username, role string, dept *database.Department) *database.User {
 	tb.Helper()
 	// One hash for every test user: argon2id is deliberately slow.
 	hashOnce.Do(func() { passwordHash, hashErr = auth.HashPassword(Password) })
 	if hashErr != nil {
 		tb.Fatal(hashErr)
 	}
-	u := &store.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: strings.ToUpper(username[:1]) + username[1:]}
+	u := &database.User{Username: username, Role: role, PasswordHash: passwordHash, DisplayName: strings.ToUpper(username[:1]) + username[1:]}
 	if dept != nil {
 		u.DepartmentID = &dept.ID
 	}
@@ -266,19 +266,19 @@ func MustUser(tb testing.TB, db bun.IDB, username, role string, dept *store.Depa
 }
 
 // MustPatientStudy creates a patient with one study in dept and returns the study.
-func MustPatientStudy(tb testing.TB, db bun.IDB, dept *store.Department, patientID, family, given string, birth *time.Time) *store.Study {
+func MustPatientStudy(tb testing.TB, db bun.IDB, dept *database.Department, patientID, family, given string, birth *time.Time) *database.Study {
 	tb.Helper()
 	ctx := context.Background()
-	p := new(store.Patient)
+	p := new(database.Patient)
 	err := db.NewSelect().Model(p).Where("department_id = ? AND patient_id = ?", dept.ID, patientID).Scan(ctx)
 	if err != nil {
-		p = &store.Patient{DepartmentID: dept.ID, PatientID: patientID, FamilyName: family, GivenName: given, BirthDate: birth, Sex: "F"}
+		p = &database.Patient{DepartmentID: dept.ID, PatientID: patientID, FamilyName: family, GivenName: given, BirthDate: birth, Sex: "F"}
 		if _, err := db.NewInsert().Model(p).Exec(ctx); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	day := time.Now().UTC().Truncate(24 * time.Hour)
-	s := &store.Study{DepartmentID: dept.ID, PatientID: p.ID, StudyUID: "2.25." + randDigits(), StudyDate: &day,
+	s := &database.Study{DepartmentID: dept.ID, PatientID: p.ID, StudyUID: "2.25." + randDigits(), StudyDate: &day,
 		Accession: "A" + randDigits()[:8], Description: "CT thorax", Modalities: []string{"CT"}, NumSeries: 1, NumInstances: 10, ReportStatus: "none"}
 	if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
 		tb.Fatal(err)
@@ -289,7 +289,7 @@ func MustPatientStudy(tb testing.TB, db bun.IDB, dept *store.Department, patient
 
 // SignedIn creates an enabled user (MustUser) and returns a fresh client
 // signed in as that user.
-func (s *Server) SignedIn(tb testing.TB, username, role string, dept *store.Department) (*store.User, *Client) {
+func (s *Server) SignedIn(tb testing.TB, username, role string, dept *database.Department) (*database.User, *Client) {
 	tb.Helper()
 	u := MustUser(tb, s.DB, username, role, dept)
 	c := s.Client(tb)

@@ -1,4 +1,4 @@
-package store_test
+package database_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/localpg"
-	"github.com/radpass/radpass/shared/store"
-	"github.com/radpass/radpass/shared/testdb"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
 func sqlState(err error) string {
@@ -33,7 +33,7 @@ func TestRequestTimeouts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	def, err := store.Open(ctx, dsn, store.RequestTimeouts())
+	def, err := database.Open(ctx, dsn, database.RequestTimeouts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestRequestTimeouts(t *testing.T) {
 		}
 	}
 
-	db, err := store.Open(ctx, dsn, store.WithTimeouts(2*time.Second, 200*time.Millisecond, 300*time.Millisecond))
+	db, err := database.Open(ctx, dsn, database.WithTimeouts(2*time.Second, 200*time.Millisecond, 300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestRequestTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The lock holder has no timeouts of its own: only the waiter's count.
-	plain, err := store.Open(ctx, dsn)
+	plain, err := database.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestPoolSurvivesRestart(t *testing.T) {
 	if err := cl.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(ctx, cl.DSN("postgres"), store.RequestTimeouts())
+	db, err := database.Open(ctx, cl.DSN("postgres"), database.RequestTimeouts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,13 +141,13 @@ func TestPoolSurvivesRestart(t *testing.T) {
 	if err := cl.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Ready(ctx, db); err == nil {
+	if err := database.Ready(ctx, db); err == nil {
 		t.Fatal("ready while PostgreSQL is stopped")
 	}
 	if err := cl.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Ready(ctx, db); err != nil {
+	if err := database.Ready(ctx, db); err != nil {
 		t.Fatalf("not ready right after PostgreSQL came back: %v", err)
 	}
 	for i := 0; i < 12; i++ {

@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/storage"
-	"github.com/radpass/radpass/shared/store"
 )
 
 // MustStoredInstance puts data (a DICOM file) in the server's own storage
 // and adds it to study as a one-instance series of its own, as an import
 // would list it. It returns the instance and series ids.
-func (s *Server) MustStoredInstance(tb testing.TB, study *store.Study, data []byte, frames int) (instance, series int64) {
+func (s *Server) MustStoredInstance(tb testing.TB, study *database.Study, data []byte, frames int) (instance, series int64) {
 	tb.Helper()
 	ctx := context.Background()
 	st, err := storage.NewFS(filepath.Join(s.Config.DataDir, "dicom"))
@@ -50,9 +50,9 @@ func (s *Server) ServerTimeouts(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	for setting, v := range map[string]int64{
-		"statement_timeout":                   store.StatementTimeout.Milliseconds(),
-		"lock_timeout":                        store.LockTimeout.Milliseconds(),
-		"idle_in_transaction_session_timeout": store.IdleInTransactionTimeout.Milliseconds(),
+		"statement_timeout":                   database.StatementTimeout.Milliseconds(),
+		"lock_timeout":                        database.LockTimeout.Milliseconds(),
+		"idle_in_transaction_session_timeout": database.IdleInTransactionTimeout.Milliseconds(),
 	} {
 		if _, err := s.DB.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %q SET %s = %d`, name, setting, v)); err != nil {
 			tb.Fatal(err)
@@ -61,7 +61,7 @@ func (s *Server) ServerTimeouts(tb testing.TB) {
 	s.DB.SetMaxIdleConns(0)
 	s.DB.SetMaxIdleConns(16)
 	var lock string
-	if err := s.DB.NewRaw(`SHOW lock_timeout`).Scan(ctx, &lock); err != nil || lock != store.LockTimeout.String() {
-		tb.Fatalf("lock_timeout %q (%v), want %v", lock, err, store.LockTimeout)
+	if err := s.DB.NewRaw(`SHOW lock_timeout`).Scan(ctx, &lock); err != nil || lock != database.LockTimeout.String() {
+		tb.Fatalf("lock_timeout %q (%v), want %v", lock, err, database.LockTimeout)
 	}
 }

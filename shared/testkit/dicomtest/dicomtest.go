@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	rd "github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/testtool"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // NeedTool fails the test when a reference tool is missing (skips it
