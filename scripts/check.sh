@@ -2,7 +2,7 @@
 # The quick tier for the edit-test loop (make check): gofmt, go vet, and the
 # tests that need no external service. `go test -short` skips every test
 # that needs PostgreSQL, Chromium, Mailpit or an external DICOM/PDF tool
-# (the kits under shared/test* skip under -short; without -short they fail
+# (the kits under shared/testkit skip under -short; without -short they fail
 # when the service is missing). No -race here: make test runs everything
 # with the race detector. Target: under 60 s with a warm build cache.
 set -euo pipefail
