@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"github.com/alexedwards/argon2id"
 	"io"
 	"log/slog"
 	"net"
@@ -20,7 +21,6 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/server"
@@ -227,6 +227,9 @@ func (c *Client) Cookie(name string) *http.Cookie {
 	return nil
 }
 
+// LightHash are the argon2id parameters of the test users' password hash.
+var LightHash = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
 // Password is the password every Must* user gets.
 const Password = "correct-horse-battery"
 
@@ -250,8 +253,12 @@ func MustDepartment(tb testing.TB, db bun.IDB, code string) *database.Department
 // MustUser creates an enabled user with Password; dept is nil for the service desk.
 func MustUser(tb testing.TB, db bun.IDB, username, role string, dept *database.Department) *database.User {
 	tb.Helper()
-	// One hash for every test user: argon2id is deliberately slow.
-	hashOnce.Do(func() { passwordHash, hashErr = auth.HashPassword(Password) })
+	// One hash for every test user, made with light parameters: a sign-in
+	// verifies with the parameters stored in the hash, and the production
+	// ones (64 MiB, 2 passes) cost about 1 s per verify under -race. What
+	// they bound (memory, hash slots) is tested in shared/auth and by the
+	// sign-ins of unknown names, which always hash with auth.Params.
+	hashOnce.Do(func() { passwordHash, hashErr = argon2id.CreateHash(Password, LightHash) })
 	if hashErr != nil {
 		tb.Fatal(hashErr)
 	}
