@@ -155,7 +155,7 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 }
 
 // sweepStorage removes stored files no row names (a crash between a file and
-// its row, report PDFs replaced before replacing removed them) once they are
+// its row, a replaced report PDF whose removal failed) once they are
 // older than ingest.OrphanGrace, and Put's temporary files left by a crash.
 func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
 	if a.Staff == nil || a.Staff.DICOM == nil {
