@@ -73,9 +73,8 @@ func TestGroupChangesRacingDelete(t *testing.T) {
 	}
 }
 
-// Disabling a disabled user (a double click, two admins at once, many
-// parallel requests) changes nothing and writes no second event; enabling
-// likewise.
+// Disabling a disabled user (what a double click or two admins at once
+// send) changes nothing and writes no second event; enabling likewise.
 func TestSetDisabledTwice(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
