@@ -31,8 +31,8 @@ func slowZipClient(t *testing.T) *testserver.Client {
 }
 
 // A download that takes longer than the server's write timeout, but keeps
-// moving, arrives whole. The write timeout used to be one deadline for the
-// whole ZIP: a phone on a slow line got a truncated file after 120 s.
+// moving, arrives whole: the write timeout bounds each stall, not the whole
+// ZIP, so a phone on a slow line does not get a truncated file.
 func TestSlowSteadyDownloadArrivesWhole(t *testing.T) {
 	t.Parallel()
 	res := slowZipClient(t).GetSlow("/p/download")

@@ -22,10 +22,10 @@ import (
 )
 
 // A study holding a file that stores its attributes as UN (pydicom's
-// rtdose_rle.dcm), with the instance row as an import before the UN fix
-// left it (no SOP class, no modality): the patient's download, plain and
-// anonymized, answers a complete archive (`zip -T`, Info-ZIP) whose
-// DICOMDIR describes the file from the file itself.
+// rtdose_rle.dcm), with an instance row that lacks its SOP class and
+// modality (as a reader blind to UN values stored it): the patient's
+// download, plain and anonymized, answers a complete archive (`zip -T`,
+// Info-ZIP) whose DICOMDIR describes the file from the file itself.
 func TestDownloadOfUNFileIsComplete(t *testing.T) {
 	zipBin := testtool.Path(t, "zip")
 	for _, anon := range []bool{false, true} {

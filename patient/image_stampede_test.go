@@ -29,9 +29,9 @@ func radiograph(t *testing.T) []byte {
 
 // A hundred parallel requests of one patient session for one uncached
 // image (a hundred patients sharing one access open the same X-ray) all
-// answer 200 with the same image, and the view is audited once. Each used to
-// decode the file on its own (1.2 GB RSS, 10 s) and to queue on one lock per
-// view past the server's lock timeout (500s, SQLSTATE 55P03).
+// answer 200 with the same image, and the view is audited once: they share
+// one decode (one each costs 1.2 GB RSS and 10 s) and do not queue on the
+// view's row past the lock timeout (SQLSTATE 55P03).
 func TestParallelImageRequestsOfOneSession(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

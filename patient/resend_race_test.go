@@ -15,8 +15,7 @@ import (
 // the session check, then a wrong code in another tab blocked the bucket
 // (or staff revoked it) before the code was issued. The answer is the page
 // that says why, as at sign-in, not "the code could not be sent, try again
-// later" with a 503 and an ERROR in the log (100 parallel resends and wrong
-// codes on one bucket answered 40 such 503s).
+// later" with a 503 and an ERROR in the log.
 func TestResendWhileTheBucketCloses(t *testing.T) {
 	for _, c := range []struct {
 		state, heading string

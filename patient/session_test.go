@@ -74,8 +74,8 @@ func TestSignInPerAddressLimit(t *testing.T) {
 
 // Successful sign-ins do not count against the address: a hospital's
 // waiting room or a mobile carrier's NAT puts many patients behind one
-// address, and the 31st patient of a quarter of an hour used to be refused
-// (and everyone else after them, for 15 minutes).
+// address, and counting successes would refuse the 31st patient of a quarter
+// of an hour (and everyone else after them, for 15 minutes).
 func TestSignInPerAddressLimitCountsOnlyRefusals(t *testing.T) {
 	f := newFixture(t)
 	_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})

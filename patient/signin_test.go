@@ -204,7 +204,7 @@ func patientEvents(t *testing.T, srv *testserver.Server) int {
 }
 
 // Oversized and malformed fields get the usual 422 with the form, but are
-// not sent back whole (a 60 MB day came back as a 60 MB page) nor as invalid
+// not sent back whole (a 60 MB day would make a 60 MB page) nor as invalid
 // UTF-8 (security requirement 15).
 func TestSignInEchoesNoHugeOrInvalidInput(t *testing.T) {
 	f := newFixture(t)

@@ -54,5 +54,5 @@ func displayName(p *web.Page, b *database.Bucket) string {
 	return b.Patient.DisplayName()
 }
 
-// viewer is the patient as a viewer of patient data.
+// viewerOf is the signed-in patient as a viewer of patient data.
 func viewerOf(c fiber.Ctx) buckets.Viewer { return buckets.Patient(bucketOf(c)) }

@@ -16,7 +16,7 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-// The patient viewer fits the viewport (issue 14): at each size a phone, a
+// The patient viewer fits the viewport: at each size a phone, a
 // tablet and a desktop have, the first image is wholly visible without
 // scrolling, fitted (contain) to at least 90% of the largest box of its
 // aspect ratio under the header; the controls are on the first screen;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench, stress section, request bodies (issue 9 item 4b): peak RSS
+# make bench, stress section, request bodies: peak RSS
 # (VmHWM) of a real `radpass serve` while 20 clients POST 60 MiB each to
 # /dicomweb/studies without a token (target < 400 MiB: nothing is read before
 # the token is checked), and while 20 authenticated STOW-RS pushes of about

@@ -18,7 +18,7 @@ import (
 // openDB connects to RADPASS_DATABASE_URL or, in dev mode without one, to the
 // project-local cluster (created and started on demand). stop shuts that
 // local cluster down again when this process started it.
-// opts go to store.Open (serve passes store.RequestTimeouts).
+// opts go to database.Open (serve passes database.RequestTimeouts).
 func openDB(ctx context.Context, cfg *config.Config, out io.Writer, opts ...database.Option) (db *bun.DB, stop func(), err error) {
 	stop = func() {}
 	dsn := cfg.DatabaseURL

@@ -17,7 +17,7 @@ import (
 )
 
 // The serve loop's housekeeping removes old stored files that no row names
-// (issue 9 item 10) and keeps young ones.
+// and keeps young ones (an import writes its file before its row).
 func TestHousekeepingSweepsOrphanedFiles(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)

@@ -15,8 +15,9 @@ import (
 	"github.com/radpass/radpass/shared/ingest"
 )
 
-// cmdImport: radpass import --department CODE PATH… (files, folders, .zip).
-// Exit code 1 when any file was rejected.
+// importUsage is the usage line of cmdImport, which imports files, folders
+// and .zip archives into a department; its exit code is 1 when any file was
+// rejected.
 const importUsage = "usage: radpass import --department CODE [--workers N] [--quiet] PATH... (files, folders, .zip archives)"
 
 func cmdImport(ctx context.Context, load configLoader, args []string, out io.Writer) error {

@@ -74,8 +74,9 @@ func TestImportSummaryAndExitCodes(t *testing.T) {
 	}
 }
 
-// Token add prints a token once; it works for reports via report add's sibling API
-// and only its hash is stored. Report add stores a report with its embargo.
+// Token add prints a token once and stores only its hash; token list names
+// it without showing it. Report add stores a report with its embargo, and
+// refuses an unknown study (exit code 1) and a bad status (exit code 2).
 func TestTokenAndReportCommands(t *testing.T) {
 	t.Parallel()
 	db, dsn := testdb.NewWithURL(t)

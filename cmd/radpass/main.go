@@ -4,7 +4,13 @@
 //	radpass migrate up|down|status
 //	radpass seed                  demo data (dev mode only)
 //	radpass user add ...          create a staff user
+//	radpass import ...            import DICOM files, folders and .zip archives
+//	radpass token add|list|revoke API tokens of STOW-RS and report upload
+//	radpass report add ...        attach a report to a study
+//	radpass localpg start|stop    a throwaway PostgreSQL for tests
 //	radpass version
+//
+// `radpass help` prints the arguments of each.
 package main
 
 import (

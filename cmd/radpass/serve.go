@@ -110,8 +110,8 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 // housekeeping deletes expired sessions, spent sign-in counters and month-old
 // renderings every `every` until ctx ends, the view audit's claims of past
 // half hours, and once a day stored files that nothing names any more.
-// Expired sessions never open anything (the store checks the times on every
-// request); this only keeps the table small.
+// Expired sessions never open anything (web's session store checks the times
+// on every request); this only keeps the table small.
 func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -155,7 +155,7 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 }
 
 // sweepStorage removes stored files no row names (a crash between a file and
-// its row, report PDFs replaced before replacing removed them) once they are
+// its row, a replaced report PDF whose removal failed) once they are
 // older than ingest.OrphanGrace, and Put's temporary files left by a crash.
 func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
 	if a.Staff == nil || a.Staff.DICOM == nil {

@@ -1,5 +1,5 @@
 // Command stress-bodies is the request-body part of make bench's stress
-// section (issue 9 item 4b): n parallel POSTs of mb MiB each to a running
+// section: n parallel POSTs of mb MiB each to a running
 // radpass serve, either without a token (-mode anon: the server must answer
 // 401 without reading them) or as authenticated STOW-RS pushes of real,
 // distinct DICOM instances (-mode stow: streamed to storage). Bodies are

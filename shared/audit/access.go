@@ -30,7 +30,8 @@ const AccessPageLimit = 200
 
 // accessQuery selects the successful accesses to studyID, newest first.
 // Views and staff downloads carry details.study_id; a patient's download
-// lists details.studies. Both are indexed (migration 20261130600000).
+// lists details.studies. Both are indexed (audit_events_study,
+// audit_events_download_studies).
 func accessQuery(db bun.IDB, studyID int64) *bun.SelectQuery {
 	id := strconv.FormatInt(studyID, 10)
 	return db.NewSelect().TableExpr("audit_events AS e").

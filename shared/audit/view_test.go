@@ -26,10 +26,10 @@ func rowsOf(t *testing.T, db bun.IDB, actor, action, key string) int {
 
 // A hundred parallel views of one series by one bucket (every frame and
 // thumbnail of it, or a hundred patients sharing one access) record one
-// row and none fails, on a pool with the server's lock and statement
-// timeouts; an advisory lock per view queued them past the lock timeout
-// (SQLSTATE 55P03, 500s). Views already recorded add nothing; another
-// viewer, another view of the same key and another series are apart.
+// row and none fails (no queue past the lock timeout: SQLSTATE 55P03), on a
+// pool with the server's lock and statement timeouts. Views already recorded
+// add nothing; another viewer, another view of the same key and another
+// series are apart.
 func TestRecordViewStampede(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -1,5 +1,6 @@
-// Package auth holds staff credentials: argon2id password hashes and the
-// per-account sign-in throttle.
+// Package auth holds the sign-in machinery both sides share: staff
+// password hashes (argon2id, a bounded number at once), the failure
+// throttles per account and address, and the patients' per-address limit.
 package auth
 
 import (

@@ -225,7 +225,9 @@ func (s *Service) Prefs(ctx context.Context, userID int64) (*database.UserPrintP
 	return p, err
 }
 
-// AnonNumber is the 6-digit number that replaces the first name of an anonymized bucket.
+// AnonNumber is the 6-digit number that stands for the patient of an
+// anonymized bucket: its pages say "Anonymous 123456", its files
+// Anonymous^123456.
 func AnonNumber() (string, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(900000))
 	if err != nil {

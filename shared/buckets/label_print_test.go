@@ -11,8 +11,8 @@ import (
 
 // Printing the same studies twice with "Add label" (a second letter, a
 // reprint in another language) leaves one label row per study and target,
-// as putting a label on a study by hand does: before, each print added its
-// own rows and the study list showed the label once per print.
+// as putting a label on a study by hand does, so the study list shows the
+// label once, not once per print.
 func TestPrintWithALabelTwiceLabelsOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -35,8 +35,8 @@ func TestPrintWithALabelTwiceLabelsOnce(t *testing.T) {
 }
 
 // A label deleted after the print form was checked: the print is refused
-// with the label field's error and stores nothing (was: a foreign key
-// violation, a 500).
+// with the label field's error and stores nothing, not a foreign key
+// violation (a 500).
 func TestPrintWithALabelDeletedMeanwhile(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -312,8 +312,8 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 	var rows []*ListRow
 	// With a label, an inner query finds the page's bucket ids (from the
 	// walk index alone when no patient is asked for) and the outer one
-	// reads those rows only: joined to all the buckets of a listed label,
-	// patients were hashed whole.
+	// reads those rows only (joined to all the buckets of a listed label,
+	// the patients would be hashed whole).
 	inner := lp != nil
 	var ids *bun.SelectQuery
 	if inner {

@@ -189,8 +189,8 @@ func TestOTPSendLimits(t *testing.T) {
 	t.Run("failed sends have a cap of their own", func(t *testing.T) {
 		t.Parallel()
 		// A provider that answers with an error after taking the message
-		// (a timeout, a 502 from its gateway) still delivers it: before this
-		// cap one session sent 31 SMS in half a second through such a
+		// (a timeout, a 502 from its gateway) may still deliver it: without
+		// this cap one session could send SMS after SMS through such a
 		// provider, every one "failed" and so free.
 		f := newFixture(t)
 		p := f.print(database.VerifySMS, nil, nil)

@@ -18,9 +18,9 @@ type PixelFacts struct {
 // LeftOut is the one rule for images an anonymized bucket never sees (viewer,
 // thumbnails, download): the de-identification profile cleans the header,
 // not the pixels, so an instance whose pixels may show the patient's name is
-// left out. It may when its file says Burned In Annotation YES or Recognizable
-// Visual Features YES (a face); when the
-// file says nothing and its class is one that often carries burned-in text
+// left out. It may when its file says Burned In Annotation YES or
+// Recognizable Visual Features YES (a face); when the file says nothing and
+// its class is one that often carries burned-in text
 // (dicom.BurnedInLikely: secondary capture, ultrasound, video and visible
 // light, encapsulated documents, or no class at all); and when the import
 // has not read the attribute yet. Only NO, or a class where burned-in text

@@ -29,14 +29,14 @@ const (
 // form fills it from its inputs, a JSON API from its body (same names). Check
 // turns it into a PrintRequest or says which fields are wrong.
 type PrintForm struct {
-	Verification string `json:"verification"` // store.VerifySMS, VerifyEmail or VerifyDOB
+	Verification string `json:"verification"` // database.VerifySMS, VerifyEmail or VerifyDOB
 	SMSRegion    string `json:"sms_region"`   // ISO region of the SMS prefix, e.g. "BE"
 	Phone        string `json:"phone"`        // mobile number, local or international notation
 	Email        string `json:"email"`
-	Scope        string `json:"scope"` // store.ScopeImages or ScopeImagesReport
+	Scope        string `json:"scope"` // database.ScopeImages or ScopeImagesReport
 	Reason       string `json:"reason"`
 	Language     string `json:"language"`    // language of the letter and the patient pages
-	ValidUntil   string `json:"valid_until"` // YYYY-MM-DD, a date in the server's time zone
+	ValidUntil   string `json:"valid_until"` // YYYY-MM-DD, a date of the department's calendar (RADPASS_TIMEZONE)
 	Agreed       bool   `json:"agreed"`      // the patient consented
 	AddLabel     bool   `json:"add_label"`
 	LabelID      string `json:"label"`

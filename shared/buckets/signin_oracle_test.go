@@ -9,10 +9,10 @@ import (
 
 // However a bucket is closed, the birth date can be tried only a bounded
 // number of times: after MaxFailures wrong dates and MaxBlockedProbes more,
-// the right date gets the same refusal as a wrong one. An expired or revoked
-// bucket used to answer "expired"/"revoked" to the right date after any
-// number of wrong ones: an unlimited birth-date oracle (and for an expired
-// "dob" bucket, the key to it once the hospital extends it).
+// the right date gets the same refusal as a wrong one. Otherwise an expired
+// or revoked bucket answering "expired"/"revoked" to the right date would be
+// an unlimited birth-date oracle (and for an expired "dob" bucket, the key to
+// it once the hospital extends it).
 func TestBirthDateGuessesAreBoundedInEveryState(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

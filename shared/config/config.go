@@ -1,5 +1,6 @@
 // Package config reads RadPass settings from the environment. Every setting has
-// one place here, one README row, and one clear error when its value is wrong.
+// one place here, one row in docs/configuration.md, and one clear error when
+// its value is wrong.
 package config
 
 import (

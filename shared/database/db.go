@@ -1,4 +1,4 @@
-// Package store opens PostgreSQL through bun, applies the embedded migrations
+// Package database opens PostgreSQL through bun, applies the embedded migrations
 // and holds the bun models that every side of RadPass shares.
 package database
 

@@ -26,7 +26,7 @@ func sqlState(err error) string {
 
 // A request never waits minutes: a row lock held elsewhere fails the waiter
 // with lock_not_available, and a transaction left idle is ended by the
-// server. Before, both waited until the driver's 5-minute read timeout.
+// server, long before the driver's 5-minute read timeout.
 func TestRequestTimeouts(t *testing.T) {
 	t.Parallel()
 	_, dsn := testdb.NewWithURL(t)

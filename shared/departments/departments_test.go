@@ -118,8 +118,8 @@ func TestNormalizeLogoChecksTheHeaderFirst(t *testing.T) {
 
 // A photo of noise within the upload limit (a 1581 x 1581 JPEG) would make
 // a PNG larger than is stored: it is refused as too detailed, in words that
-// say so (it was "the file is too large" for a 1.5 MB file under the 2 MB
-// limit, after a PNG of many MB was written in full).
+// say so (the file itself is under the limit, so "too large" would be
+// wrong); a plain logo of the same size passes.
 func TestNormalizeLogoRefusesTooDetailed(t *testing.T) {
 	const side = 1581
 	img := image.NewRGBA(image.Rect(0, 0, side, side))
@@ -155,8 +155,8 @@ func TestNormalizeLogoRefusesTooDetailed(t *testing.T) {
 
 // Every logo the upload accepts is one the letter can draw: wider than the
 // letter's limit is scaled down (proportions kept), 16-bit becomes 8-bit.
-// Stored as uploaded, a 2500-pixel or 16-bit logo made every print of its
-// department fail.
+// Stored as uploaded, a 2500-pixel or 16-bit logo would make every print of
+// its department fail.
 func TestNormalizeLogoFitsTheLetter(t *testing.T) {
 	gray16 := image.NewGray16(image.Rect(0, 0, 300, 100))
 	for i := range gray16.Pix {

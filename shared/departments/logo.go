@@ -34,7 +34,7 @@ const (
 
 // LogoWorkers is how many logos are decoded and re-encoded at once: a large
 // one takes a second of CPU and tens of MB, and an upload is rare, so two
-// are plenty (100 parallel uploads took 2.1 GB and stalled the server).
+// are plenty (100 uploads decoded at once take 2.1 GB and stall the server).
 // LogoWait is how long an upload waits for a turn before it is told the
 // server is busy (503, try again).
 const (
@@ -144,7 +144,8 @@ func NormalizeLogo(data []byte) (pngBytes []byte, w, h int, err error) {
 // letter.LogoMaxPixels on either side (scaled down, proportions kept:
 // uploads may be up to MaxLogoSide wide) and 8 bits per sample (the PDF
 // library reads no 16-bit PNG, and Go writes one for a 16-bit image and
-// for every JPEG: a JPEG logo made every letter of its department fail).
+// for every JPEG, so a JPEG logo stored as decoded would make every letter
+// of its department fail).
 func forLetter(img image.Image) image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()

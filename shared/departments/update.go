@@ -38,7 +38,8 @@ type Settings struct {
 	Name, Address, Phone, Email, Contact string
 	DefaultN, DefaultUnit, MaxN, MaxUnit string
 	// Extra is false for a request without the SMS and verification
-	// fields (a client of the form before them): the stored values are kept.
+	// fields (the form's hidden "extra" field is missing): the stored values
+	// are kept.
 	Extra         bool
 	SMSPrefixes   string
 	SMSSender     string

@@ -377,7 +377,8 @@ func TestRendererCachesAndFallsBack(t *testing.T) {
 	if _, err := r.Render(ctx, rd.Request{StorageKey: key, Window: "x"}); !errors.Is(err, rd.ErrBadWindow) {
 		t.Fatalf("bad window: %v", err)
 	}
-	// A JPEG 2000 instance: stored fine, rendered as the translated placeholder.
+	// A file labelled JPEG 2000 whose pixel data is no codestream: stored fine,
+	// rendered as the translated placeholder.
 	j2k, _ := rd.Synth{StudyUID: "1.2", SeriesUID: "1.2.3", SOPUID: "1.2.3.4", PatientID: "X", Rows: 2, Cols: 2, BitsAllocated: 8,
 		TransferSyntax: "1.2.840.10008.1.2.4.90", Pixel: func(f, i, s int) int { return 0 }}.Bytes()
 	if j2k == nil {

@@ -404,7 +404,7 @@ func TestDefaultWindowIsPixelRange(t *testing.T) {
 // An enhanced CT keeps rescale and window in its functional groups (the
 // sample's intercept is -1024, its window 49/102 in Hounsfield units):
 // read there, the frame renders as dcmtk renders it with that window;
-// ignored, the raw values through the HU window came out white.
+// ignored, the raw values through the HU window would come out white.
 func TestEnhancedCTFunctionalGroups(t *testing.T) {
 	t.Parallel()
 	dir, err := rd.SampleDir()

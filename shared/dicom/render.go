@@ -72,7 +72,7 @@ func ParseWindow(s string) (w *Window, auto, ok bool) {
 	return &Window{cf, wf}, false, true
 }
 
-// storedValue decodes one raw sample: bits above BitsStored masked off, two's
+// storedDecoder decodes one raw sample: bits above BitsStored masked off, two's
 // complement sign applied when PixelRepresentation is 1.
 type storedDecoder struct {
 	shift  uint

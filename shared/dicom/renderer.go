@@ -46,7 +46,7 @@ type Result struct {
 //
 // Parallel requests for one rendering share one render: a hundred viewers
 // opening the same uncached 7.5 MB radiograph read and decode it once, not a
-// hundred times (it was 1.2 GB of RSS and 10 s each). At most Parallel
+// hundred times (1.2 GB of RSS and 10 s each). At most Parallel
 // renderings (read, decode, encode) run at once; the others wait for a slot,
 // and a caller whose request ends stops waiting without cancelling the
 // render the other callers wait for. A Renderer must not be copied after

@@ -17,7 +17,7 @@ import (
 )
 
 // xray is a 7.5 MB single-frame 16-bit radiograph (2500 × 1500), the size
-// of the image the stampede attack opened.
+// of X-ray a hundred viewers of one access open at once.
 func xray(tb testing.TB) []byte {
 	tb.Helper()
 	data, err := rd.Synth{StudyUID: "1.2.826.0.9", SeriesUID: "1.2.826.0.9.1", SOPUID: "1.2.826.0.9.1.1", PatientID: "X",

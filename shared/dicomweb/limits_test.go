@@ -24,7 +24,8 @@ import (
 // rawPost writes a request by hand: the header (with the declared
 // Content-Length, or chunked when declared < 0) and then only the body bytes
 // given, and reads the answer. The read deadline only guards against a
-// server that waits for a body that never comes (the bug), it measures nothing.
+// server that waits for a body that never comes (the defect these tests
+// catch); it measures nothing.
 //
 // closedAfter reports that the server ended the connection after its answer
 // (read only for answers saying Connection: close, or refusals: a kept
@@ -75,9 +76,10 @@ func rawPost(t *testing.T, url, path, token, ctype string, declared int64, body 
 	}
 }
 
-// Nothing of a body is read before the token is checked (issue 9 item 4b):
-// a request declaring 60 MiB gets its 401 after sending only 64 KiB of it,
-// and the connection is closed since the rest stays unread.
+// Nothing of a body is read before the token is checked, so an unknown
+// sender cannot make the server buffer its upload: a request declaring
+// 60 MiB gets its 401 after sending only 64 KiB of it, and the connection is
+// closed since the rest stays unread.
 func TestStowBodyNotReadBeforeToken(t *testing.T) {
 	t.Parallel()
 	e := start(t, 64<<20)
@@ -240,9 +242,9 @@ func TestStowStreamsLargeBody(t *testing.T) {
 	}
 }
 
-// STOW-RS reveals nothing of another department (issue 9 item 13): an
-// instance another department holds is answered exactly as an unknown one,
-// and stored for the sender.
+// STOW-RS reveals nothing of another department (UIDs are a namespace per
+// department): an instance another department holds is answered exactly as
+// an unknown one, and stored for the sender.
 func TestStowOtherDepartmentRevealsNothing(t *testing.T) {
 	t.Parallel()
 	e := start(t, 64<<20)

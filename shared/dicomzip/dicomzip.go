@@ -39,7 +39,7 @@ import (
 
 // Item is one stored DICOM instance. Write takes the DICOMDIR's keys from
 // each file as written, not from the Item's copies of them (kept for
-// callers: OnSkip, logs). StoreItem fills it from the store models.
+// callers: OnSkip, logs). StoreItem fills it from the database models.
 type Item struct {
 	// Open opens the stored file and returns its size in bytes. The reader
 	// must also be an io.ReaderAt (as storage.Blob is): headers are read
@@ -66,7 +66,7 @@ type Item struct {
 	InstanceNumber *int
 }
 
-// StoreItem fills an Item from the store models (st.Patient should be
+// StoreItem fills an Item from the database models (st.Patient should be
 // loaded, e.g. with Relation("Patient")) and opens the file from blobs.
 func StoreItem(st *database.Study, se *database.Series, in *database.Instance, blobs storage.Store) Item {
 	it := Item{

@@ -30,10 +30,10 @@ var errTranscode = errors.New("dicomzip: cannot convert the file to explicit VR 
 // (pixel data included). An element stored as UN whose tag the dictionary
 // knows gets the dictionary's VR (PS3.5 6.2.2); sequences and items are
 // written with undefined length (their contents change length) and group
-// lengths left out (they would be wrong); a value
-// longer than a 16-bit length allows for its VR is written as UN. With dry
-// set nothing is written and values are not read: the walk only proves the
-// file converts, before a download commits to it.
+// lengths left out (they would be wrong); a value longer than a 16-bit
+// length allows for its VR is written as UN. With dry set nothing is
+// written and values are not read: the walk only proves the file converts,
+// before a download commits to it.
 type transcoder struct {
 	r        io.ReaderAt
 	size     int64

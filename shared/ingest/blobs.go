@@ -92,9 +92,9 @@ func DeleteUnreferenced(ctx context.Context, db *bun.DB, st storage.Store, key s
 const OrphanGrace = 24 * time.Hour
 
 // SweepOrphans removes stored files that no row names and that are older
-// than grace: files of a crash between the copy and the row, and report PDFs
-// replaced before replacing removed the old file. It returns how many it
-// removed. Files are checked in batches with one query each.
+// than grace: files of a crash between the copy and the row, and replaced
+// report PDFs whose removal failed (AttachReport removes them best effort).
+// It returns how many it removed. Files are checked in batches with one query each.
 func SweepOrphans(ctx context.Context, db *bun.DB, st storage.Lister, grace time.Duration) (int, error) {
 	const batch = 500
 	removed := 0

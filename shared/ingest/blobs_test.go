@@ -18,7 +18,7 @@ import (
 )
 
 // A replaced report PDF is removed from storage once no study names it
-// (issue 9 item 10); a file another study names too stays.
+// (no orphan piles up on disk); a file another study names too stays.
 func TestReplacedReportPDFRemoved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -193,9 +193,9 @@ func TestBrokenFilesRejectedRestStays(t *testing.T) {
 	}
 }
 
-// UIDs are a namespace per department (issue 9 item 13): what another
-// department holds is neither a conflict nor visible. The same study pushed
-// by two departments is stored for each, the identical file once.
+// UIDs are a namespace per department: what another department holds is
+// neither a conflict nor visible. The same study pushed by two departments
+// is stored for each, the identical file once.
 func TestUIDsArePerDepartment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -18,11 +18,11 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
-// Issue 9 item 3, imported names: a patient name with characters the
+// A patient name with characters the
 // letter font lacks (an emoji, CJK) is stored verbatim, because the staff
 // pages show and search it as it is and the first import defines the
-// demographics for good; the letter replaces what it cannot print. Before
-// the fix the letter of such a patient panicked in gofpdf.
+// demographics for good; the letter replaces what it cannot print instead of
+// panicking in gofpdf.
 func TestImportedNameTheLetterCannotPrint(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -9,7 +9,7 @@ import (
 	"github.com/radpass/radpass/shared/ingest"
 )
 
-// PydicomTestFiles holds the public test files of Debian's python3-pydicom.
+// pydicomTestFiles holds the public test files of Debian's python3-pydicom.
 const pydicomTestFiles = "/usr/lib/python3/dist-packages/pydicom/data/test_files/"
 
 // A valid file whose data set is all UN (converted from implicit VR by a

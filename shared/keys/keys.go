@@ -8,9 +8,9 @@
 //   - Derive(secret, purpose) = HMAC(secret, purpose): a sub-key for one
 //     purpose (e.g. the AES key that seals the print session's number).
 //   - Sum(secret, purpose, msg) = HMAC(secret, purpose || msg): a keyed hash
-//     of msg in that purpose's domain. Reference-number and session-id hashes
-//     were stored in this shape before this package existed; it keeps their
-//     exact bytes (tests hold fixed vectors).
+//     of msg in that purpose's domain. Stored reference-number and
+//     session-id hashes have this shape, so its bytes must never change
+//     (tests hold fixed vectors).
 //
 // The purpose strings are prefix-free (no purpose is a prefix of another, a
 // test checks it), so purpose || msg can never be read two ways.

@@ -16,8 +16,8 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 // Fixed vectors: these bytes are stored in databases (refnum and session-id
 // hashes) or seal live state; a change here breaks existing installations.
 func TestFixedVectors(t *testing.T) {
-	// The vectors are computed with crypto/hmac directly in the shape the
-	// code had before this package (HMAC(secret, prefix || data)), and pinned
+	// The vectors are computed with crypto/hmac directly
+	// (HMAC(secret, prefix || data)), not through the package, and pinned
 	// as hex so that a change of either side fails.
 	vectors := []struct {
 		name    string

@@ -31,10 +31,9 @@ func events(t *testing.T, db bun.IDB, action string, label int64) int {
 
 // Two deletes (or a rename and a delete) of one label that pass their
 // checks together: the label is deleted once, one request hears "deleted"
-// and the trail holds one event; the other is NotFound. Before, both
-// succeeded and the trail said the label was deleted twice (a load test
-// with 100 parallel deletes wrote 29 label.delete events), and a rename
-// racing the delete said "saved" and audited a change to nothing.
+// and the trail holds one event; the other is NotFound. Neither a second
+// delete nor a rename racing the delete says "saved" or writes an event
+// about a label that is gone.
 func TestConcurrentChangesOfOneLabel(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)

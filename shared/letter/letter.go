@@ -66,7 +66,7 @@ type Letter struct {
 	Message      string
 	// Logo is the department's logo (PNG or JPEG, re-encoded by the caller,
 	// see CheckLogo), drawn in the header within LogoMaxWidth × LogoMaxHeight
-	// mm with its aspect kept. Empty: no logo, and the header is as before.
+	// mm with its aspect kept. Empty: no logo.
 	Logo []byte
 }
 

@@ -14,7 +14,7 @@ import (
 // qrPNG is the QR code of s as a PNG of one pixel per module: the same
 // code (boombuler/barcode, level M, automatic mode) and the same pixels
 // (Plan 9 palette indexes) as maroto's QR component draws, so the letter
-// looks exactly as before. maroto's component converts the code to the
+// looks exactly as with that component. It converts the code to the
 // palette with image/draw (a nearest-colour search per pixel) and encodes
 // the PNG with a new zlib compressor (about 1 MB of state) every time;
 // here the pixels are set directly and the encoder's buffers are pooled.

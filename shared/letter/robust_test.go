@@ -186,9 +186,9 @@ func TestCheckPrintable(t *testing.T) {
 	}
 }
 
-// TestUnprintableTextStillRenders is the regression test of issue 9 item
-// 3: an emoji or a mathematical letter anywhere in the letter made gofpdf
-// panic (index out of range [65536]). Render must print the rest, with a
+// An emoji or a mathematical letter anywhere in the letter (runes above
+// U+FFFF, on which gofpdf panics with index out of range [65536]) does not
+// stop it: Render prints the rest, with a
 // replacement character in place of what the font cannot draw.
 func TestUnprintableTextStillRenders(t *testing.T) {
 	cases := []struct {

@@ -196,8 +196,8 @@ func TestPrivateClusterIsPrivateAndDurable(t *testing.T) {
 	}
 }
 
-// The test cluster `radpass localpg start` makes stays as it was: TCP on
-// loopback for every test and helper, and fast (fsync off).
+// The test cluster `radpass localpg start` makes is not the dev cluster:
+// TCP on loopback for every test and helper, and fast (fsync off).
 func TestTestClusterStaysFast(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

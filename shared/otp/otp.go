@@ -4,7 +4,8 @@
 // opens nothing, and a code issued for bucket A never matches bucket B.
 //
 // Storage, expiry, single use and the failure counter belong to the bucket
-// store; this package holds the code itself and the rules' constants.
+// (package buckets); this package holds the code itself and the rules'
+// constants.
 package otp
 
 import (
@@ -32,7 +33,7 @@ const (
 	// may try again at once), but "failed" is often not "not delivered": a
 	// timeout or a gateway error after the provider took the message still
 	// reaches the phone (and is billed), so without this cap a flaky provider
-	// let one session send an SMS per click.
+	// would let one session send an SMS per click.
 	MaxFailedSendsPerDay = 20
 )
 

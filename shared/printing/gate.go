@@ -9,7 +9,7 @@ import (
 
 // gate bounds the letters rendered at once to the CPUs: a render is
 // CPU work holding about 11 MB until it is done, so more at once only hold
-// more memory for longer (150 parallel prints took 1.22 GB). A print waits
+// more memory for longer (150 unbounded parallel prints take 1.22 GB). A print waits
 // for a slot as long as its request lives. The zero value is ready to use.
 type gate struct {
 	once    sync.Once

@@ -105,7 +105,7 @@ func section(e shape, z, z0, hz float64) shape {
 	return e
 }
 
-// tissue values of the cross-section phantoms, one per modality flavour.
+// tissues are the values of the cross-section phantoms, one per modality flavour.
 type tissues struct {
 	air, fat, soft, muscle, bone, marrow, lung, csf, brain, grey, blood, liver, kidney, disc float64
 }
@@ -306,7 +306,7 @@ func breast(mlo, right bool, jitter float64) []shape {
 	return s
 }
 
-// pelvisPET: a coronal PET section (uptake).
+// petCoronal is a coronal PET section (uptake).
 func petCoronal(t tissues, z, jitter float64) []shape {
 	return []shape{
 		{0, 0.05, 0.5, 0.95, 0, t.soft},

@@ -1,6 +1,6 @@
 // Package storage keeps DICOM files (and report PDFs) content-addressed: the
 // key of a blob is the SHA-256 of its bytes. The Store interface is small so
-// an S3-compatible backend can replace the local folder later.
+// an S3-compatible backend could replace the local folder.
 package storage
 
 import (

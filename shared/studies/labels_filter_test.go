@@ -18,8 +18,8 @@ import (
 
 // "Contains labels" gives the same pages whichever way it runs (collected
 // from the label index and listed, or the date walk with a hashed check),
-// and keeps only
-// the studies whose label is set for the user or one of their groups.
+// and keeps only the studies whose label is set for the user or one of
+// their groups.
 func TestLabelFilterStrategies(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)

@@ -171,8 +171,8 @@ func estimates(ctx context.Context, db bun.IDB, u *database.User, f Filter) (est
 	}
 	// The label filter is estimated in its semi-join form: PostgreSQL
 	// estimates the hashed check of the walk form ("OR false") as half of
-	// the rows whatever the labels, which made a common label with a name
-	// run a budget walk (hashing every labelled id) bound to fail.
+	// the rows whatever the labels, which would make a common label with a
+	// name run a budget walk (hashing every labelled id) bound to fail.
 	if e.mf, err = estimate(ctx, db, filtered(base(), f, sorted)); err != nil {
 		return e, err
 	}

@@ -23,10 +23,9 @@ func notFound(err error) bool {
 
 // A group deleted while another request renames it, deletes it too or adds
 // a member (all past their checks): the delete happens once and is audited
-// once; the other request is NotFound. Before, a second delete said
-// "deleted" and audited again (100 parallel deletes: 5 group.delete
-// events), a rename audited a change to nothing, and an added member hit
-// the foreign key: a 500.
+// once; the other request is NotFound, never a second "deleted" with a
+// second event, a rename audited as a change to nothing, or a member added
+// into the foreign key (a 500).
 func TestGroupChangesRacingDelete(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
@@ -74,9 +73,8 @@ func TestGroupChangesRacingDelete(t *testing.T) {
 	}
 }
 
-// Disabling a disabled user (a double click, two admins at once, 150
-// parallel requests in a load test: 150 user.disable events) changes
-// nothing and writes no second event; enabling likewise.
+// Disabling a disabled user (what a double click or two admins at once
+// send) changes nothing and writes no second event; enabling likewise.
 func TestSetDisabledTwice(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
@@ -103,8 +101,8 @@ func TestSetDisabledTwice(t *testing.T) {
 }
 
 // A taken username is refused before the password is hashed: each hash
-// holds 64 MiB and a hash slot, and before, every "create ann" hashed first
-// and only then met the unique index.
+// holds 64 MiB and a hash slot, too dear to spend on a name the unique
+// index refuses anyway.
 //
 // Not parallel: the hash count is process-wide.
 func TestCreateTakenNameHashesNothing(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 )
 
 // SessionUserKey is the session value holding the signed-in staff user's id
-// (staff.LoadUser reads the same key).
+// (the staff session middleware reads the same key).
 const SessionUserKey = "uid"
 
 func init() {
@@ -26,8 +26,8 @@ func init() {
 // caller's transaction, and returns how many ended. The sessions table keeps
 // only the gob-encoded values, so each staff session is read and matched on
 // its user id (staff sessions are few: one per signed-in browser). A session
-// that cannot be decoded is left alone: staff.LoadUser still refuses it at
-// its next request if the account is disabled.
+// that cannot be decoded is left alone: the staff session middleware still
+// refuses it at its next request if the account is disabled.
 func EndSessions(ctx context.Context, tx bun.IDB, id int64) (int, error) {
 	var rows []struct {
 		IDHash []byte `bun:"id_hash"`

@@ -233,8 +233,8 @@ func List(ctx context.Context, db bun.IDB, actor *database.User, dept *int64) ([
 }
 
 // SetDisabled disables (or enables) user id. Disabling ends the user's
-// sessions at once (their rows are deleted; LoadUser also refuses a disabled
-// account on its next request). Nobody disables themselves. The state it
+// sessions at once (their rows are deleted; the staff session middleware
+// also refuses a disabled account on its next request). Nobody disables themselves. The state it
 // already has changes nothing and writes no event.
 func SetDisabled(ctx context.Context, db bun.IDB, actor audit.Actor, id int64, disabled bool) (*database.User, error) {
 	u, err := Get(ctx, db, actor.User, id)

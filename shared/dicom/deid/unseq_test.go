@@ -110,8 +110,9 @@ func TestUNSequenceOfDefinedLength(t *testing.T) {
 // TestUNSequenceOfUndefinedLength: in an explicit VR file, a sequence
 // stored as UN of undefined length has its items in implicit VR (PS3.5
 // 6.2.2, CP-246; dcmtk reads it). Such a valid file is de-identified like
-// any other, not refused (which broke every anonymized download holding
-// it): the sequence is kept as SQ, what the table removes inside it goes.
+// any other, not refused (refused, it would be missing from every
+// anonymized download of its study): the sequence is kept as SQ, what the
+// table removes inside it goes.
 func TestUNSequenceOfUndefinedLength(t *testing.T) {
 	const start = "20190305101112"
 	raw, err := rd.Synth{StudyUID: "1.2.826.0.1.3680043.9.8", SeriesUID: "1.2.826.0.1.3680043.9.8.1",

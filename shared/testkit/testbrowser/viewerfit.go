@@ -18,7 +18,7 @@ type Viewport struct {
 	Mobile        bool
 }
 
-// ViewerViewports are the sizes issue 14 names: phones, a tablet, desktops.
+// ViewerViewports are the sizes the viewer must fit: phones, a tablet, desktops.
 var ViewerViewports = []Viewport{
 	{"phone 360×640", 360, 640, true},
 	{"phone 360×740", 360, 740, true},

@@ -39,7 +39,7 @@ func (s *Server) MustStoredInstance(tb testing.TB, study *database.Study, data [
 
 // ServerTimeouts gives every new connection to the server's database the
 // statement, lock and idle-in-transaction timeouts `radpass serve` runs
-// with (store.RequestTimeouts), and drops the idle connections made without
+// with (database.RequestTimeouts), and drops the idle connections made without
 // them, so a test meets what production meets (a lock wait past 5 s fails
 // with SQLSTATE 55P03).
 func (s *Server) ServerTimeouts(tb testing.TB) {

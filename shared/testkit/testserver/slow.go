@@ -20,8 +20,8 @@ const SlowBuffer = 16 << 10
 // SlowWriteTimeout is NewSlowLine's write timeout (120 s in production). A
 // client reading as ReadSlowly does over SlowBuffer socket buffers leaves
 // one server write blocked about 0.9 s (the receive window opens in steps):
-// 3 s leaves a margin on a busy machine (2 s was seen to fail once with
-// eight test runs sharing two cores).
+// 3 s leaves a margin on a busy machine (2 s is too tight with eight test
+// runs sharing two cores).
 const SlowWriteTimeout = 3 * time.Second
 
 // NewSlowLine is New with the server's write timeout set to SlowWriteTimeout
