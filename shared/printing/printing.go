@@ -25,6 +25,9 @@ type Printer struct {
 	DB        bun.IDB
 	SignInURL string           // printed on the letter and in its QR code
 	Now       func() time.Time // nil = time.Now; "printed on" and the cache's age
+	// Zone is the calendar of "printed on" (RADPASS_TIMEZONE, the one the
+	// validity dates use); nil = the process's local zone.
+	Zone *time.Location
 
 	gate  gate
 	fresh freshLetters
@@ -37,6 +40,14 @@ func (p *Printer) now() time.Time {
 	return time.Now()
 }
 
+// printedAt is now on the department's calendar.
+func (p *Printer) printedAt() time.Time {
+	if p.Zone == nil {
+		return p.now().In(time.Local)
+	}
+	return p.now().In(p.Zone)
+}
+
 // Render renders the letter of bucket b (with its studies) in lang for
 // number n. The logo is loaded first, not while holding a render slot; the
 // render waits for a slot as long as ctx lives.
@@ -47,7 +58,7 @@ func (p *Printer) Render(ctx context.Context, b *database.Bucket, studies []*dat
 	}
 	var pdf []byte
 	err = p.gate.do(ctx, func() error {
-		pdf, err = letter.Render(For(b, studies, lang, p.now(), p.SignInURL, n, logo))
+		pdf, err = letter.Render(For(b, studies, lang, p.printedAt(), p.SignInURL, n, logo))
 		return err
 	})
 	return pdf, err

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 func bucket(anonymized bool) (*database.Bucket, []*database.Study) {
@@ -71,5 +76,50 @@ func TestPrinterLetter(t *testing.T) {
 	}
 	if _, err := p.Render(ctx, b, studies, "en", n); !errors.Is(err, letter.ErrLogo) {
 		t.Fatalf("render with a broken logo: %v", err)
+	}
+}
+
+// "Printed on" is a date of the department's calendar (the zone of the
+// validity dates), not of the server's: 23:30 UTC on 1 January is already
+// 2 January in Auckland.
+func TestPrintedOnIsTheZonesDate(t *testing.T) {
+	pdftotext := testtool.Path(t, "pdftotext")
+	ctx := context.Background()
+	db := testdb.New(t)
+	var dept int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO departments (code, name) VALUES ('NORTH', 'Radiology North') RETURNING id`).Scan(&dept); err != nil {
+		t.Fatal(err)
+	}
+	auckland, err := time.LoadLocation("Pacific/Auckland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 1, 23, 30, 0, 0, time.UTC)
+	b, studies := bucket(false)
+	b.DepartmentID = dept
+	n, err := refnum.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		zone *time.Location
+		want string
+	}{{time.UTC, "1 January 2026"}, {auckland, "2 January 2026"}} {
+		p := &printing.Printer{DB: db, Now: func() time.Time { return at }, Zone: tc.zone}
+		pdf, err := p.Render(ctx, b, studies, "en", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "letter.pdf")
+		if err := os.WriteFile(path, pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Fatalf("%s: letter does not say %q:\n%s", tc.zone, tc.want, out)
+		}
 	}
 }

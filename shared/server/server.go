@@ -119,7 +119,7 @@ func New(d Deps) (*App, error) {
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB}}
 	sh.SignIns = &users.SignIns{DB: d.DB, Throttle: sh.Throttle, IPThrottle: sh.IPThrottle, Log: d.Log}
 	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey}
-	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sh.Print.Clock}
+	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sh.Print.Clock, Zone: cfg.Zone}
 	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock, Zone: cfg.Zone, Letters: printer}
 	sh.Buckets = bk
 	sh.Studies = &studies.Service{DB: d.DB}
