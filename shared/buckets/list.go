@@ -26,7 +26,7 @@ type ListFilter struct {
 	// user may see (the service desk: all; anyone else: their own).
 	Department int64
 	State      string     // active, blocked, revoked, expired ("" any)
-	From, To   *time.Time // print date, inclusive calendar days (UTC)
+	From, To   *time.Time // print date, inclusive calendar days of RADPASS_TIMEZONE (their year, month and day count)
 	Patient    string     // patient name or ID; an anonymized bucket matches its 6-digit number only
 	CreatedBy  int64      // user id of the staff member who printed
 	Label      int64      // a label on one of the bucket's studies
@@ -355,10 +355,10 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 		q = q.Where("b.state <> 'blocked'")
 	}
 	if f.From != nil {
-		q = q.Where("b.created_at >= ?", *f.From)
+		q = q.Where("b.created_at >= ?", s.dayStart(*f.From))
 	}
 	if f.To != nil {
-		q = q.Where("b.created_at < ?", f.To.AddDate(0, 0, 1))
+		q = q.Where("b.created_at < ?", s.dayStart(f.To.AddDate(0, 0, 1)))
 	}
 	if f.CreatedBy != 0 {
 		q = q.Where("b.created_by = ?", f.CreatedBy)
@@ -556,4 +556,15 @@ func (s *Service) ForStudy(ctx context.Context, studyID int64) ([]*StudyBucket, 
 		b.Effective = sb.EffectiveState(today)
 	}
 	return out, err
+}
+
+// dayStart is the first instant of day d's date on the service's calendar
+// (RADPASS_TIMEZONE): a print at 00:30 in Brussels belongs to that day,
+// though it is the day before in UTC.
+func (s *Service) dayStart(d time.Time) time.Time {
+	zone := s.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone)
 }

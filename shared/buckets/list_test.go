@@ -2,6 +2,7 @@ package buckets_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -324,5 +325,46 @@ func TestListChoices(t *testing.T) {
 	}
 	if len(labels) != 1 || labels[north.ID] != "Urgent" {
 		t.Fatalf("staff labels %+v", staff.Labels)
+	}
+}
+
+// The print-date filter counts days on the service's calendar: a print at
+// 00:30 in Brussels (22:30 UTC the day before) is listed under its Brussels
+// day, and one at 23:30 Brussels time under that day, not the next.
+func TestListDateFilterUsesTheZone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newListFixture(t)
+	brussels, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Zone = brussels
+	early := f.print(t, f.staffN, f.studyN, false)
+	late := f.print(t, f.staffN, f.studyN2, false)
+	for q, id := range map[string]int64{
+		`UPDATE buckets SET created_at = '2020-05-04 22:30+00' WHERE id = ?`: early.ID, // 5 May 00:30 CEST
+		`UPDATE buckets SET created_at = '2020-05-05 21:30+00' WHERE id = ?`: late.ID,  // 5 May 23:30 CEST
+	} {
+		if _, err := f.svc.DB.ExecContext(ctx, q, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(s string) *time.Time { d, _ := time.Parse(time.DateOnly, s); return &d }
+	for _, tc := range []struct {
+		from, to string
+		want     []int64
+	}{
+		{"2020-05-05", "2020-05-05", []int64{late.ID, early.ID}},
+		{"2020-05-04", "2020-05-04", nil},
+		{"2020-05-06", "2020-05-06", nil},
+	} {
+		p, err := f.svc.List(ctx, f.staffN, buckets.ListFilter{From: day(tc.from), To: day(tc.to)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(p); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Fatalf("%s..%s: %v, want %v", tc.from, tc.to, got, tc.want)
+		}
 	}
 }
