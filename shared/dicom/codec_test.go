@@ -105,11 +105,11 @@ func abs(x int) int {
 	return x
 }
 
-// TestCodecs compresses synthetic images of known pixels with the reference
+// TestCodecsNoRace compresses synthetic images of known pixels with the reference
 // encoders and checks the decoded samples: exact for lossless syntaxes,
 // within the bound the syntax promises (JPEG-LS NEAR) or close to the
 // reference decoder's output (lossy JPEG, JPEG 2000).
-func TestCodecs(t *testing.T) {
+func TestCodecsNoRace(t *testing.T) {
 	type enc struct {
 		name, ts string
 		tool     string
@@ -215,7 +215,7 @@ func TestCodecs(t *testing.T) {
 // TestCodecsOnSamples compresses the real sample files (MR, multi-frame CT)
 // losslessly with every reference encoder: decoded samples equal the
 // original file's exactly.
-func TestCodecsOnSamples(t *testing.T) {
+func TestCodecsOnSamplesNoRace(t *testing.T) {
 	dir, err := rd.SampleDir()
 	if err != nil {
 		t.Fatal(err)

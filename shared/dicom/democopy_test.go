@@ -10,9 +10,9 @@ import (
 	rd "github.com/radpass/radpass/shared/dicom"
 )
 
-// TestCopy: a demo copy of every sample carries the new patient and new
+// TestCopyNoRace: a demo copy of every sample carries the new patient and new
 // UIDs, keeps its pixels, and dcmtk reads it.
-func TestCopy(t *testing.T) {
+func TestCopyNoRace(t *testing.T) {
 	dir, err := rd.SampleDir()
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestCopy(t *testing.T) {
 // CopyInto moves every sample into the study it names: the study's UID,
 // date, time, accession, description and referring physician, the given
 // series number, and its own derived series and instance UIDs.
-func TestCopyInto(t *testing.T) {
+func TestCopyIntoNoRace(t *testing.T) {
 	dir, err := rd.SampleDir()
 	if err != nil {
 		t.Fatal(err)

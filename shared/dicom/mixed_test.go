@@ -70,7 +70,7 @@ func TestMixedFolder(t *testing.T) {
 			tol := 0
 			switch im.Meta.TransferSyntax {
 			case "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.91":
-				tol = 200 // lossy at 12 bits: checked closely in TestCodecs
+				tol = 200 // lossy at 12 bits: checked closely in TestCodecsNoRace
 			case "1.2.840.10008.1.2.4.81":
 				tol = 2 // dcmcjpls NEAR default
 			}

@@ -244,9 +244,9 @@ func gdcmLinear(t *testing.T, segmented []byte) [3][]byte {
 	return lin
 }
 
-// TestPaletteColor: PALETTE COLOR images are drawn through their palette,
+// TestPaletteColorNoRace: PALETTE COLOR images are drawn through their palette,
 // as dcm2pnm draws them.
-func TestPaletteColor(t *testing.T) {
+func TestPaletteColorNoRace(t *testing.T) {
 	t.Parallel()
 	t.Run("8-bit hot iron on 8-bit pixels", func(t *testing.T) {
 		var lut [3][]byte
