@@ -71,6 +71,7 @@ func BenchmarkSignInLoad(b *testing.B) {
 			vegeta.Redirects(vegeta.NoFollow), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
 		var m vegeta.Metrics
 		bad := 0
+		pool := f.srv.DB.Stats()
 		for res := range a.Attack(tr, pacer, d, name) {
 			if !check(res) {
 				bad++
@@ -78,8 +79,10 @@ func BenchmarkSignInLoad(b *testing.B) {
 			m.Add(res)
 		}
 		m.Close()
-		b.Logf("%-22s %7d requests %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  wrong answers %d",
-			name, m.Requests, m.Throughput, ms(m.Latencies.P50), ms(m.Latencies.P99), ms(m.Latencies.Max), bad)
+		after := f.srv.DB.Stats()
+		b.Logf("%-22s %7d requests %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  wrong answers %d  pool waits %d (%.0f ms in all)  load %s",
+			name, m.Requests, m.Throughput, ms(m.Latencies.P50), ms(m.Latencies.P99), ms(m.Latencies.Max), bad,
+			after.WaitCount-pool.WaitCount, ms(after.WaitDuration-pool.WaitDuration), loadavg())
 		if bad > 0 {
 			b.Errorf("%s: %d requests got a wrong answer (%v)", name, bad, m.Errors)
 		}

@@ -159,6 +159,7 @@ func BenchmarkSignInTail(b *testing.B) {
 		vegeta.Redirects(vegeta.NoFollow), vegeta.KeepAlive(true), vegeta.Timeout(10*time.Second))
 	var m vegeta.Metrics
 	var slowRes []*vegeta.Result
+	pool := f.srv.DB.Stats()
 	b.ResetTimer()
 	begin := time.Now()
 	for res := range a.Attack(roundRobin(targets, 0), vegeta.Rate{Freq: rate, Per: time.Second}, time.Duration(seconds)*time.Second, "tail") {
@@ -174,8 +175,10 @@ func BenchmarkSignInTail(b *testing.B) {
 	m.Close()
 	close(stop)
 	wg.Wait()
-	b.Logf("%d sign-ins at %d/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d over %v; load %s",
-		m.Requests, rate, ms(m.Latencies.P50), ms(m.Latencies.P99), ms(m.Latencies.Max), len(slowRes), slow, loadavg())
+	after := f.srv.DB.Stats()
+	b.Logf("%d sign-ins at %d/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d over %v; pool waits %d (%.0f ms in all); load %s",
+		m.Requests, rate, ms(m.Latencies.P50), ms(m.Latencies.P99), ms(m.Latencies.Max), len(slowRes), slow,
+		after.WaitCount-pool.WaitCount, ms(after.WaitDuration-pool.WaitDuration), loadavg())
 	rel := func(t time.Time) string { return fmt.Sprintf("%7.3fs", t.Sub(begin).Seconds()) }
 
 	// Slow requests, grouped into windows of overlapping time.

@@ -47,6 +47,7 @@ type Service struct {
 	Now func() time.Time
 
 	forms formFlights // submits of one form token in flight (Create)
+	gate  signInGate  // sign-ins talking to PostgreSQL, admitted in arrival order
 }
 
 func (s *Service) now() time.Time {

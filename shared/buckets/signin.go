@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -72,6 +73,11 @@ func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, 
 func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Time, ip string,
 	then func(ctx context.Context, a *Attempt, w *Batch) error) (*Attempt, error) {
 	hash := refnum.Hash(s.Key, n)
+	release, err := s.gate.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	a, err := s.signIn(ctx, s.DB, false, hash, birth, ip, then)
 	if !isSerializationFailure(err) {
 		return a, err
@@ -84,6 +90,33 @@ func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Ti
 		return nil, err
 	}
 	return a, nil
+}
+
+// SignInSlots is how many sign-ins talk to PostgreSQL at once; the others
+// wait their turn in arrival order. database/sql hands a freed connection
+// to a random waiter, so when more requests want a connection than the
+// pool has (32), some wait many turns while later ones pass: under a burst
+// that random order, not the work, made the slowest sign-ins. With fewer
+// sign-ins in flight than connections, a sign-in never waits for the pool,
+// and the queue in front of it is first come, first served. Half the pool
+// leaves the rest to the other requests; two cores gain nothing from more.
+const SignInSlots = 16
+
+// signInGate admits sign-ins in arrival order (a channel's blocked senders
+// are woken first in, first out).
+type signInGate struct {
+	once  sync.Once
+	slots chan struct{}
+}
+
+func (g *signInGate) enter(ctx context.Context) (release func(), err error) {
+	g.once.Do(func() { g.slots = make(chan struct{}, SignInSlots) })
+	select {
+	case g.slots <- struct{}{}:
+		return func() { <-g.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // signIn is one sign-in through db: unlocked with the version check (db is
