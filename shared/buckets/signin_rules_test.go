@@ -203,3 +203,26 @@ func TestParallelSignInsNeverWaitForThePool(t *testing.T) {
 		}
 	}
 }
+
+// Warm leaves SignInSlots connections open in the pool and nothing stored.
+func TestWarmOpensTheSignInConnectionsAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	p := f.print(store.VerifyDOB, nil, nil)
+	rows := func() int {
+		return f.count(`SELECT (SELECT count(*) FROM audit_events) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM buckets WHERE failures > 0 OR last_access_at IS NOT NULL)`)
+	}
+	before := rows()
+	if err := f.s.Warm(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.db.Stats(); st.Idle < buckets.SignInSlots {
+		t.Errorf("%d idle connections after Warm, want at least %d", st.Idle, buckets.SignInSlots)
+	}
+	if n := rows(); n != before {
+		t.Errorf("Warm changed %d rows", n-before)
+	}
+	if a := f.signIn(p.n, birth); a.Outcome != buckets.Open {
+		t.Fatalf("sign-in after Warm: %v", a.Outcome)
+	}
+}
