@@ -98,9 +98,10 @@ func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Ti
 // pool has (32), some wait many turns while later ones pass: under a burst
 // that random order, not the work, made the slowest sign-ins. With fewer
 // sign-ins in flight than connections, a sign-in never waits for the pool,
-// and the queue in front of it is first come, first served. Half the pool
-// leaves the rest to the other requests; two cores gain nothing from more.
-const SignInSlots = 16
+// and the queue in front of it is first come, first served. A quarter of
+// the pool leaves the rest to the other requests; at full speed on two
+// cores 8 did better than 16 (docs/performance.md).
+const SignInSlots = 8
 
 // signInGate admits sign-ins in arrival order (a channel's blocked senders
 // are woken first in, first out).
