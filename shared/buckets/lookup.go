@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -94,19 +94,53 @@ const onlyStudyColumn = `(SELECT CASE WHEN count(*) = 1 AND max(o.num_instances)
 
 // forSignIn reads the bucket of a reference number's hash for a sign-in,
 // with its version and its only study (0: none), under the row lock when
-// lock is set (a transaction). No bucket is (nil, nil).
+// lock is set (db is then a transaction). No bucket is (nil, nil). The read
+// is a prepared statement: planning the three-table join with its subquery
+// took 0.3-0.6 ms of PostgreSQL's CPU per sign-in, more than running it.
 func (s *Service) forSignIn(ctx context.Context, db bun.IDB, hash []byte, lock bool) (b *store.Bucket, version string, only int64, err error) {
-	var q strings.Builder
-	q.WriteString("SELECT " + bucketColumns + ", " + onlyStudyColumn + bucketFrom + " WHERE b.ref_hash = ?")
-	if lock {
-		q.WriteString(" FOR UPDATE OF b")
+	stmt, err := s.reads.get(ctx, s.DB, lock)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if tx, ok := db.(bun.Tx); ok {
+		stmt = tx.Tx.StmtContext(ctx, stmt)
+		defer stmt.Close()
 	}
 	var study sql.NullInt64
-	b, version, err = scanBucket(db.QueryRowContext(ctx, q.String(), hash), &study)
+	b, version, err = scanBucket(stmt.QueryRowContext(ctx, hash), &study)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", 0, nil
 	}
 	return b, version, study.Int64, err
+}
+
+// signInReads are forSignIn's statements, prepared once for the pool
+// (database/sql prepares them again on each connection that runs them).
+type signInReads struct {
+	mu             sync.Mutex
+	plain, locking *sql.Stmt
+}
+
+func (r *signInReads) get(ctx context.Context, db *bun.DB, lock bool) (*sql.Stmt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.plain == nil {
+		q := "SELECT " + bucketColumns + ", " + onlyStudyColumn + bucketFrom + " WHERE b.ref_hash = $1"
+		plain, err := db.DB.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		locking, err := db.DB.PrepareContext(ctx, q+" FOR UPDATE OF b")
+		if err != nil {
+			plain.Close()
+			return nil, err
+		}
+		r.plain, r.locking = plain, locking
+	}
+	if lock {
+		return r.locking, nil
+	}
+	return r.plain, nil
 }
 
 // ForStaff loads bucket id if u may see its department (ErrNotFound otherwise:

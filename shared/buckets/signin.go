@@ -337,55 +337,62 @@ func sameDate(a, b time.Time) bool {
 	return ay == by && am == bm && ad == bd
 }
 
-// warmSQL is what a sign-in asks of a new PostgreSQL backend, changing
-// nothing: the bucket read (no bucket has an empty hash) and the plans of
-// its writes (EXPLAIN opens the tables and their indexes).
-const warmSQL = "SELECT " + bucketColumns + ", " + onlyStudyColumn + bucketFrom + ` WHERE b.ref_hash = '\x';
-	EXPLAIN UPDATE buckets SET failures = 0, last_access_at = now() WHERE id = 0;
+// warmSQL plans a sign-in's writes on a new PostgreSQL backend, changing
+// nothing (EXPLAIN opens the tables and their indexes).
+const warmSQL = `EXPLAIN UPDATE buckets SET failures = 0, last_access_at = now() WHERE id = 0;
 	EXPLAIN INSERT INTO audit_events (action, details) VALUES ('warm', '{}');
 	EXPLAIN INSERT INTO sessions (id_hash, kind, data, expires_at) VALUES ('\x', 'patient', '\x', now())`
 
-// Warm opens SignInSlots pool connections at once and runs warmSQL and
-// bucket_unchanged (compiled on its first call) on each. A new backend's
-// first sign-in costs tens of milliseconds more than the next (catalog
-// caches, the PL/pgSQL compile); when the pool grew under the first burst
-// of sign-ins, every request waited for those on two cores, and that burst
-// was most of the slowest percent of a load run. `radpass serve` warms
-// before it listens.
+// Warm opens SignInSlots pool connections at once and runs a sign-in's
+// statements on each, storing nothing (one transaction each, rolled back):
+// warmSQL, the prepared bucket reads (database/sql prepares them on that
+// connection) and bucket_unchanged (compiled on its first call). A new
+// backend's first sign-in costs tens of milliseconds more than the next
+// (catalog caches, plans, the PL/pgSQL compile); when the pool grew under
+// the first burst of sign-ins, every request waited for those on two cores,
+// and that burst was most of the slowest percent of a load run.
+// `radpass serve` warms before it listens.
 func (s *Service) Warm(ctx context.Context) error {
-	conns := make([]bun.Conn, 0, SignInSlots)
+	txs := make([]bun.Tx, 0, SignInSlots)
 	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
+		for _, tx := range txs {
+			_ = tx.Rollback()
 		}
 	}()
-	for range SignInSlots {
-		c, err := s.DB.Conn(ctx)
+	for range SignInSlots { // all open at once: each on a connection of its own
+		tx, err := s.DB.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		conns = append(conns, c)
+		txs = append(txs, tx)
 	}
-	errs := make(chan error, len(conns))
-	for _, c := range conns {
-		go func() {
-			if _, err := c.ExecContext(ctx, warmSQL); err != nil {
-				errs <- err
-				return
-			}
-			// No bucket has id 0: the answer is bucket_unchanged's 40001.
-			_, err := c.ExecContext(ctx, `SELECT bucket_unchanged(0, '0'::xid)`)
-			if isSerializationFailure(err) {
-				err = nil
-			}
-			errs <- err
-		}()
+	errs := make(chan error, len(txs))
+	for _, tx := range txs {
+		go func() { errs <- s.warm(ctx, tx) }()
 	}
 	var first error
-	for range conns {
+	for range txs {
 		if err := <-errs; err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+func (s *Service) warm(ctx context.Context, tx bun.Tx) error {
+	if _, err := tx.ExecContext(ctx, warmSQL); err != nil {
+		return err
+	}
+	for _, lock := range []bool{false, true} {
+		if _, _, _, err := s.forSignIn(ctx, tx, []byte{}, lock); err != nil {
+			return err
+		}
+	}
+	// No bucket has id 0: the answer is bucket_unchanged's 40001 (last:
+	// it ends the transaction's usefulness).
+	_, err := tx.ExecContext(ctx, `SELECT bucket_unchanged(0, '0'::xid)`)
+	if isSerializationFailure(err) {
+		err = nil
+	}
+	return err
 }
