@@ -48,7 +48,7 @@ type Service struct {
 
 	forms formFlights // submits of one form token in flight (Create)
 	gate  signInGate  // sign-ins talking to PostgreSQL, admitted in arrival order
-	reads signInReads // the sign-in's prepared bucket reads
+	reads bucketReads // prepared bucket reads (sign-in, Get)
 }
 
 func (s *Service) now() time.Time {

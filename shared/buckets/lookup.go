@@ -77,9 +77,14 @@ func (d nullDate) Scan(v any) error {
 	return date{t}.Scan(v)
 }
 
-// Get loads bucket id with its patient and department.
+// Get loads bucket id with its patient and department (every signed-in
+// patient request does: a prepared statement, like the sign-in's read).
 func (s *Service) Get(ctx context.Context, id int64) (*store.Bucket, error) {
-	b, _, err := scanBucket(s.DB.QueryRowContext(ctx, "SELECT "+bucketColumns+bucketFrom+" WHERE b.id = ?", id))
+	stmt, err := s.reads.get(ctx, s.DB, readByID)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := scanBucket(stmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -98,7 +103,11 @@ const onlyStudyColumn = `(SELECT CASE WHEN count(*) = 1 AND max(o.num_instances)
 // is a prepared statement: planning the three-table join with its subquery
 // took 0.3-0.6 ms of PostgreSQL's CPU per sign-in, more than running it.
 func (s *Service) forSignIn(ctx context.Context, db bun.IDB, hash []byte, lock bool) (b *store.Bucket, version string, only int64, err error) {
-	stmt, err := s.reads.get(ctx, s.DB, lock)
+	which := readByHash
+	if lock {
+		which = readByHashLocked
+	}
+	stmt, err := s.reads.get(ctx, s.DB, which)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -114,33 +123,39 @@ func (s *Service) forSignIn(ctx context.Context, db bun.IDB, hash []byte, lock b
 	return b, version, study.Int64, err
 }
 
-// signInReads are forSignIn's statements, prepared once for the pool
+// The prepared bucket reads.
+const (
+	readByHash = iota
+	readByHashLocked
+	readByID
+)
+
+// bucketReads are the prepared bucket reads, prepared once for the pool
 // (database/sql prepares them again on each connection that runs them).
-type signInReads struct {
-	mu             sync.Mutex
-	plain, locking *sql.Stmt
+type bucketReads struct {
+	mu    sync.Mutex
+	stmts []*sql.Stmt
 }
 
-func (r *signInReads) get(ctx context.Context, db *bun.DB, lock bool) (*sql.Stmt, error) {
+func (r *bucketReads) get(ctx context.Context, db *bun.DB, which int) (*sql.Stmt, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.plain == nil {
-		q := "SELECT " + bucketColumns + ", " + onlyStudyColumn + bucketFrom + " WHERE b.ref_hash = $1"
-		plain, err := db.DB.PrepareContext(ctx, q)
-		if err != nil {
-			return nil, err
+	if r.stmts == nil {
+		byHash := "SELECT " + bucketColumns + ", " + onlyStudyColumn + bucketFrom + " WHERE b.ref_hash = $1"
+		var stmts []*sql.Stmt
+		for _, q := range []string{byHash, byHash + " FOR UPDATE OF b", "SELECT " + bucketColumns + bucketFrom + " WHERE b.id = $1"} {
+			st, err := db.DB.PrepareContext(ctx, q)
+			if err != nil {
+				for _, st := range stmts {
+					st.Close()
+				}
+				return nil, err
+			}
+			stmts = append(stmts, st)
 		}
-		locking, err := db.DB.PrepareContext(ctx, q+" FOR UPDATE OF b")
-		if err != nil {
-			plain.Close()
-			return nil, err
-		}
-		r.plain, r.locking = plain, locking
+		r.stmts = stmts
 	}
-	if lock {
-		return r.locking, nil
-	}
-	return r.plain, nil
+	return r.stmts[which], nil
 }
 
 // ForStaff loads bucket id if u may see its department (ErrNotFound otherwise:

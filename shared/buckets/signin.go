@@ -346,7 +346,7 @@ const warmSQL = `EXPLAIN UPDATE buckets SET failures = 0, last_access_at = now()
 // Warm opens SignInSlots pool connections at once and runs a sign-in's
 // statements on each, storing nothing (one transaction each, rolled back):
 // warmSQL, the prepared bucket reads (database/sql prepares them on that
-// connection) and bucket_unchanged (compiled on its first call). A new
+// connection; Get's too) and bucket_unchanged (compiled on its first call). A new
 // backend's first sign-in costs tens of milliseconds more than the next
 // (catalog caches, plans, the PL/pgSQL compile); when the pool grew under
 // the first burst of sign-ins, every request waited for those on two cores,
@@ -388,9 +388,20 @@ func (s *Service) warm(ctx context.Context, tx bun.Tx) error {
 			return err
 		}
 	}
+	byID, err := s.reads.get(ctx, s.DB, readByID)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.Tx.StmtContext(ctx, byID).QueryContext(ctx, int64(0))
+	if err != nil {
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
 	// No bucket has id 0: the answer is bucket_unchanged's 40001 (last:
 	// it ends the transaction's usefulness).
-	_, err := tx.ExecContext(ctx, `SELECT bucket_unchanged(0, '0'::xid)`)
+	_, err = tx.ExecContext(ctx, `SELECT bucket_unchanged(0, '0'::xid)`)
 	if isSerializationFailure(err) {
 		err = nil
 	}
