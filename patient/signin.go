@@ -128,12 +128,18 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	// together: an answered sign-in has its "signin ok" row, a failed one
 	// none. The old session (if any) is read first; the sign-in's writes go
 	// to PostgreSQL in one message (buckets.SignInThen).
-	if _, err := h.Sessions.Get(c); err != nil {
+	sess, err := h.Sessions.Get(c)
+	if err != nil {
 		h.refundTry(c, ip)
 		return err
 	}
+	oldID := sess.ID
 	answer := func() {}
 	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, a *buckets.Attempt, w *buckets.Batch) error {
+		// A second call (the bucket changed; the first writes were not
+		// stored) starts again from the browser's session, so its row is
+		// still the one deleted.
+		sess.ID = oldID
 		if h.IPThrottle != nil {
 			if a.Outcome == buckets.Refused {
 				if q := h.IPThrottle.RefusedQuery(w.On()); q != nil {

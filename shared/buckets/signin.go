@@ -60,7 +60,9 @@ func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, 
 // be nil): the writes then adds to w (the session row, the address's
 // counter) commit with the sign-in's own and its audit row, or none does.
 // then only queues writes; it reads nothing (the bucket's only study comes
-// with the attempt).
+// with the attempt). It may run twice: when the bucket changed between the
+// read and the write, nothing of the first run is stored and the sign-in
+// runs again.
 //
 // One sign-in is two round trips and no transaction held open between
 // them: the bucket row read without a lock (with its patient, department,
