@@ -65,16 +65,21 @@ func (h *Handlers) signedOut(c fiber.Ctx) error {
 // startSessionTx binds a fresh session id to bucket b at stage (sign-in
 // rotates the id, so a planted one is worthless) in the sign-in's
 // transaction: the old session row goes and the new one is stored with the
-// sign-in's audit row (queued on w), or neither is. Only the tx is used,
-// never the pool. The returned answer sets the cookie: call it once the
-// transaction has committed.
+// sign-in's audit row (queued on w), or neither is. The returned answer sets
+// the cookie: call it once the transaction has committed.
 func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *database.Bucket, stage string) (answer func(), err error) {
-	s, err := h.Sessions.Get(c) // loaded before the transaction began
+	return h.startSession(c, w, b, stage) // w is built on tx
+}
+
+// startSession is startSessionTx with the writes queued on w only (sent
+// with the sign-in's own, buckets.SignInThen).
+func (h *Handlers) startSession(c fiber.Ctx, w *buckets.Batch, b *database.Bucket, stage string) (answer func(), err error) {
+	s, err := h.Sessions.Get(c) // loaded before the sign-in began
 	if err != nil {
 		return nil, err
 	}
 	st := *h.Sessions.Store
-	st.DB, st.Queue = tx, w.Add
+	st.DB, st.Queue = w.On(), w.Add
 	if err := st.Regenerate(c.Context(), s); err != nil {
 		return nil, err
 	}
@@ -86,7 +91,7 @@ func (h *Handlers) startSessionTx(c fiber.Ctx, tx bun.Tx, w *buckets.Batch, b *d
 	s.IsNew = true
 	s.Values[sessBucket] = b.ID
 	s.Values[sessStage] = stage
-	return h.Sessions.SaveIn(c, s, tx, w.Add)
+	return h.Sessions.SaveIn(c, s, w.On(), w.Add)
 }
 
 // SignOut destroys the server-side session.

@@ -124,41 +124,41 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 			}
 		}
 	}
-	// The audit row, the session row, the address's counter and where the
-	// patient goes next are one transaction: an answered sign-in has its
-	// "signin ok" row, a failed one none. The old session (if any) is read
-	// first: inside the transaction only tx may be used.
-	if _, err := h.Sessions.Get(c); err != nil {
+	// The audit row, the session row and the address's counter commit
+	// together: an answered sign-in has its "signin ok" row, a failed one
+	// none. The old session (if any) is read first; the sign-in's writes go
+	// to PostgreSQL in one message (buckets.SignInThen).
+	sess, err := h.Sessions.Get(c)
+	if err != nil {
 		h.refundTry(c, ip)
 		return err
 	}
-	var to string
+	oldID := sess.ID
 	answer := func() {}
-	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, tx bun.Tx, a *buckets.Attempt, w *buckets.Batch) error {
+	a, err := h.Buckets.SignInThen(c.Context(), n, birth, ip, func(ctx context.Context, a *buckets.Attempt, w *buckets.Batch) error {
+		// A second call (the bucket changed; the first writes were not
+		// stored) starts again from the browser's session, so its row is
+		// still the one deleted.
+		sess.ID = oldID
 		if h.IPThrottle != nil {
 			if a.Outcome == buckets.Refused {
-				if q := h.IPThrottle.RefusedQuery(tx); q != nil {
+				if q := h.IPThrottle.RefusedQuery(w.On()); q != nil {
 					if err := w.Add(q); err != nil {
 						return err
 					}
 				}
-			} else if err := w.Add(h.IPThrottle.RefundQuery(tx, ip)); err != nil {
+			} else if err := w.Add(h.IPThrottle.RefundQuery(w.On(), ip)); err != nil {
 				return err
 			}
 		}
 		var err error
 		switch a.Outcome {
 		case buckets.Open:
-			if answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
-				return err
-			}
-			to, err = h.insideTarget(ctx, tx, a.Bucket)
-			return err
+			answer, err = h.startSession(c, w, a.Bucket, stageIn)
 		case buckets.NeedOTP:
-			answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageCode)
-			return err
+			answer, err = h.startSession(c, w, a.Bucket, stageCode)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		h.refundTry(c, ip)
@@ -167,7 +167,7 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 	answer() // committed: the browser gets the new session's cookie
 	switch a.Outcome {
 	case buckets.Open:
-		return h.toInside(c, a.Bucket, to)
+		return h.toInside(c, a.Bucket, studyTarget(a.OnlyStudy))
 	case buckets.NeedOTP:
 		// Say why no code came: a sign-in within a minute of the last one
 		// (a double tap on a slow phone) meets the cooldown, and "could not
@@ -244,10 +244,15 @@ func echo(s string, n int) string {
 // else to the list of studies.
 func (h *Handlers) insideTarget(ctx context.Context, db bun.IDB, b *database.Bucket) (string, error) {
 	id, err := h.Buckets.OnlyStudy(ctx, db, b.ID)
-	if err != nil || id == 0 {
-		return "/p/", err
+	return studyTarget(id), err
+}
+
+// studyTarget is the page of study id (0: the list of studies).
+func studyTarget(id int64) string {
+	if id == 0 {
+		return "/p/"
 	}
-	return "/p/studies/" + itoa(id), nil
+	return "/p/studies/" + itoa(id)
 }
 
 // toInside sends a signed-in patient to the page to (insideTarget).

@@ -64,6 +64,10 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The sign-in's connections, ready before the first burst (buckets.Warm).
+	if err := a.Buckets.Warm(ctx); err != nil {
+		log.Warn("warming the database connections failed", "error", err.Error())
+	}
 	go housekeeping(ctx, a, log, 5*time.Minute)
 	go backfillBurnedIn(ctx, a, log)
 	errc := make(chan error, 1)

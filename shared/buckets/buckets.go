@@ -54,6 +54,8 @@ type Service struct {
 	Letters *printing.Printer
 
 	forms formFlights // submits of one form token in flight (Create)
+	gate  signInGate  // sign-ins talking to PostgreSQL, admitted in arrival order
+	reads bucketReads // prepared bucket reads (sign-in, Get)
 }
 
 func (s *Service) now() time.Time {
