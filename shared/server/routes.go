@@ -124,25 +124,25 @@ func routes(app *fiber.App, h handlers) {
 	r.post("/staff/password", form, noStore, h.account.PasswordChange)
 
 	// Study list and study detail (staff/studylist)
-	r.get("/staff/", form, staff, h.studies.StudyList)
+	r.get("/staff/", form, staff, h.studies.List)
 	r.get("/staff/studies/:id<int>", form, staffSame, h.studies.Study)
-	r.get("/staff/studies/:id<int>/report", form, staffSame, h.studies.StudyReportPDF)
-	r.get("/staff/studies/:id<int>/access.csv", form, staffSame, h.studies.StudyAccessCSV)
+	r.get("/staff/studies/:id<int>/report", form, staffSame, h.studies.ReportPDF)
+	r.get("/staff/studies/:id<int>/access.csv", form, staffSame, h.studies.AccessCSV)
 	r.get("/staff/images/:id<int>", form, staffSame, h.studies.Image)
 	r.get("/staff/instances/:id<int>/dicom", form, staffSame, h.studies.InstanceDownload)
-	r.post("/staff/studies/:id<int>/labels", form, staff, h.studies.StudyLabelAdd)
-	r.post("/staff/studies/:id<int>/labels/:sl<int>/remove", form, staff, h.studies.StudyLabelRemove)
+	r.post("/staff/studies/:id<int>/labels", form, staff, h.studies.LabelAdd)
+	r.post("/staff/studies/:id<int>/labels/:sl<int>/remove", form, staff, h.studies.LabelRemove)
 
 	// PRINT REFERENCE NUMBER (staff/print); :id is the bucket
-	r.get("/staff/print", form, staff, h.print.PrintForm)
-	r.post("/staff/print", form, staff, h.print.PrintSubmit)
-	r.get("/staff/print/:id<int>", form, staff, h.print.PrintConfirm)
-	r.get("/staff/print/:id<int>/letter", form, staffSame, h.print.PrintLetter) // writes an audit row
+	r.get("/staff/print", form, staff, h.print.Form)
+	r.post("/staff/print", form, staff, h.print.Submit)
+	r.get("/staff/print/:id<int>", form, staff, h.print.Confirm)
+	r.get("/staff/print/:id<int>/letter", form, staffSame, h.print.Letter) // writes an audit row
 
 	// Status Forwarding (staff/statusfw); :id is the bucket, each handler
 	// checks who may manage it
-	r.get("/staff/status", form, staff, h.status.StatusForwarding)
-	r.get("/staff/status/:id<int>/row", form, staff, h.status.StatusForwardingRow)
+	r.get("/staff/status", form, staff, h.status.List)
+	r.get("/staff/status/:id<int>/row", form, staff, h.status.Row)
 	r.get("/staff/status/:id<int>/unlock", form, staff, h.status.UnlockForm)
 	r.post("/staff/status/:id<int>/unlock", form, staff, h.status.Unlock)
 	r.get("/staff/status/:id<int>/extend", form, staff, h.status.ExtendForm)

@@ -32,10 +32,10 @@ type confirmView struct {
 	AgainURL   string // PRINT AGAIN: STEP 2 with the same selection
 }
 
-// PrintConfirm is STEP 3: what was printed, with PRINT THIS INFORMATION (same
+// Confirm is STEP 3: what was printed, with PRINT THIS INFORMATION (same
 // number, another language), COPY THIS INFORMATION and PRINT AGAIN. The number
 // shows only while this session holds it; afterwards it cannot be recovered.
-func (h *Handlers) PrintConfirm(c fiber.Ctx) error {
+func (h *Handlers) Confirm(c fiber.Ctx) error {
 	b, studies, err := h.loadBucket(c, web.CurrentUser(c))
 	if err != nil {
 		return err

@@ -34,9 +34,9 @@ type printView struct {
 	StudyArgs string // study=1&study=2 for links back to this selection
 }
 
-// PrintForm is STEP 2: the ten parameters, preset with the department's
+// Form is STEP 2: the ten parameters, preset with the department's
 // default validity and this user's sticky choices.
-func (h *Handlers) PrintForm(c fiber.Ctx) error {
+func (h *Handlers) Form(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	sel, err := h.requestSelection(c, u)
 	if err != nil {
@@ -54,11 +54,11 @@ func (h *Handlers) PrintForm(c fiber.Ctx) error {
 	return web.Render(c, http.StatusOK, "staff/print", page)
 }
 
-// PrintSubmit is PRINT REFERENCE NUMBER: validate everything, then store it all in
+// Submit is PRINT REFERENCE NUMBER: validate everything, then store it all in
 // one transaction and go to the confirmation (STEP 3). Errors come back as a
 // 422 with the message next to each field: the form alone for htmx, the
 // whole page without JavaScript.
-func (h *Handlers) PrintSubmit(c fiber.Ctx) error {
+func (h *Handlers) Submit(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	sel, err := h.requestSelection(c, u)
 	if err != nil {

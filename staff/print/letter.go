@@ -10,10 +10,10 @@ import (
 	"github.com/radpass/radpass/shared/web"
 )
 
-// PrintLetter serves the patient letter PDF inline, in the language asked
+// Letter serves the patient letter PDF inline, in the language asked
 // (PRINT THIS INFORMATION) or the bucket's. It needs the plaintext number,
 // which only the printing user's session holds while the confirmation is open.
-func (h *Handlers) PrintLetter(c fiber.Ctx) error {
+func (h *Handlers) Letter(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	b, studies, err := h.loadBucket(c, u)
 	if err != nil {

@@ -84,10 +84,10 @@ type listData struct {
 
 var states = []string{database.BucketActive, database.BucketBlocked, database.BucketRevoked, database.BucketExpired}
 
-// StatusForwarding lists the buckets the user may see: blocked first, then
+// List shows the buckets the user may see: blocked first, then
 // newest print first, filtered, one keyset page at a time. Plain staff see
 // every column but no action buttons.
-func (h *Handlers) StatusForwarding(c fiber.Ctx) error {
+func (h *Handlers) List(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	page := web.NewPage(c, "statusfw.title", nil)
 	form := listForm{
@@ -205,9 +205,9 @@ func parseID(s string) int64 {
 	return n
 }
 
-// StatusForwardingRow renders one row alone (the "cancel" of an action
+// Row renders one row alone (the "cancel" of an action
 // form opened in the row by htmx).
-func (h *Handlers) StatusForwardingRow(c fiber.Ctx) error {
+func (h *Handlers) Row(c fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err

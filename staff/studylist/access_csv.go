@@ -94,10 +94,10 @@ func (h *Handlers) studyAccess(ctx context.Context, p *web.Page, id int64) (*Stu
 	return out, nil
 }
 
-// StudyAccessCSV streams every access to a study as CSV, for a patient's
+// AccessCSV streams every access to a study as CSV, for a patient's
 // access request (GDPR art. 15): staff who may see the study's department
 // only. Rows are written as the database returns them, never collected.
-func (h *Handlers) StudyAccessCSV(c fiber.Ctx) error {
+func (h *Handlers) AccessCSV(c fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err

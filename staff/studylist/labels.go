@@ -22,9 +22,9 @@ type labelCell struct {
 	CanLabel bool
 }
 
-// StudyLabelAdd puts the label chosen in the study list's label tools on a
+// LabelAdd puts the label chosen in the study list's label tools on a
 // study, for the user or a group, and answers the refreshed labels cell.
-func (h *Handlers) StudyLabelAdd(c fiber.Ctx) error {
+func (h *Handlers) LabelAdd(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	id, err := web.ParamID(c, "id")
 	if err != nil {
@@ -44,8 +44,8 @@ func (h *Handlers) StudyLabelAdd(c fiber.Ctx) error {
 	return h.renderLabelCell(c, id)
 }
 
-// StudyLabelRemove takes a label (one that concerns the user) off a study.
-func (h *Handlers) StudyLabelRemove(c fiber.Ctx) error {
+// LabelRemove takes a label (one that concerns the user) off a study.
+func (h *Handlers) LabelRemove(c fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err

@@ -58,9 +58,9 @@ type studyListData struct {
 
 var modalityRe = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// StudyList is the staff landing page: STEP 1 of the print flow. A plain GET
+// List is the staff landing page: STEP 1 of the print flow. A plain GET
 // form works without JavaScript; htmx requests get the results fragment only.
-func (h *Handlers) StudyList(c fiber.Ctx) error {
+func (h *Handlers) List(c fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	page := web.NewPage(c, "studylist.title", nil)
 	form := studyListForm{

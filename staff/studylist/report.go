@@ -10,9 +10,9 @@ import (
 	"github.com/radpass/radpass/shared/web"
 )
 
-// StudyReportPDF sends a study's PDF report to staff of its department
+// ReportPDF sends a study's PDF report to staff of its department
 // (the embargo is for patients; staff read reports at once).
-func (h *Handlers) StudyReportPDF(c fiber.Ctx) error {
+func (h *Handlers) ReportPDF(c fiber.Ctx) error {
 	if h.DICOM == nil {
 		return fiber.ErrNotFound
 	}
