@@ -51,6 +51,7 @@ type Deps struct {
 // App is the assembled server plus the pieces tests reach into.
 type App struct {
 	Fiber           *fiber.App
+	DB              *bun.DB
 	StaffSessions   *web.Sessions
 	Staff           *staffweb.Deps // what the staff handlers share
 	PatientSessions *web.Sessions
@@ -122,7 +123,7 @@ func New(d Deps) (*App, error) {
 		return nil, err
 	}
 	staffSessions := web.NewSessions(web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure))
-	sd := &staffweb.Deps{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
+	sd := &staffweb.Deps{Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
 		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
 		DICOM:       &staffweb.DICOMDeps{Store: st, Renderer: &dicom.Renderer{Store: st, CacheDir: filepath.Join(cfg.DataDir, "cache")}},
 		Departments: departments.Service{DB: d.DB}, Users: users.Service{DB: d.DB}, Labels: labels.Service{DB: d.DB},
@@ -162,7 +163,7 @@ func New(d Deps) (*App, error) {
 		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
 	}
 	routes(app, h)
-	return &App{Fiber: app, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
+	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
 }
 
 // ready answers /readyz: 200 when a fresh connection (not a pooled one)

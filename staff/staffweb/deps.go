@@ -9,8 +9,6 @@ package staffweb
 import (
 	"log/slog"
 
-	"github.com/uptrace/bun"
-
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
@@ -25,7 +23,6 @@ import (
 // Deps are the services and settings the staff handlers share. Each staff
 // package's Handlers embeds a pointer to the one Deps the server builds.
 type Deps struct {
-	DB       *bun.DB
 	Sessions *web.Sessions
 	Throttle *auth.Throttle
 	// IPThrottle counts failed sign-ins per client address (nil: none).
