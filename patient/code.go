@@ -63,7 +63,7 @@ func (h *Handlers) CheckCode(c fiber.Ctx) error {
 		}
 		w := &buckets.Batch{Tx: tx}
 		var err error
-		if answer, err = h.startSessionTx(c, tx, w, a.Bucket, stageIn); err != nil {
+		if answer, err = h.startSessionTx(c, tx, w, a.Bucket, StageIn); err != nil {
 			return err
 		}
 		if to, err = h.insideTarget(ctx, tx, a.Bucket); err != nil {

@@ -67,7 +67,6 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 		map[string]any{"studies": ids, "files": len(items), "left_out": len(left), "anonymized": b.Anonymized})); err != nil {
 		return err
 	}
-	web.NoStore(c)
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="radpass-images.zip"`)
 	// A slow but steady phone gets the whole ZIP, a stalled one is cut off

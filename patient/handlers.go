@@ -3,12 +3,12 @@
 // password (code.go), the bucket's studies (studies.go), the viewer
 // (study.go, image.go), the report (report.go), the download (download.go)
 // and sign-out. Every rule lives in shared/buckets; these are thin callers.
+// The URLs, their guards and body limits are in shared/server/routes.go.
 package patient
 
 import (
 	"log/slog"
 
-	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/audit"
@@ -34,25 +34,4 @@ type Handlers struct {
 	// IPThrottle slows the refused sign-in tries of one address down, and
 	// all tries past a server-wide ceiling (nil: none).
 	IPThrottle *auth.AddressLimit
-}
-
-// Register mounts the patient routes. /p/... pages need a signed-in bucket;
-// the code page needs a bucket whose birth date matched.
-func (h *Handlers) Register(app *fiber.App) {
-	app.Get("/", h.Home)
-	app.Post("/p/signin", h.SignIn)
-	app.Post("/p/signout", h.SignOut)
-
-	pending := app.Group("/p/code", h.RequireStage(stageCode))
-	pending.Get("", h.CodeForm)
-	pending.Post("", h.CheckCode)
-	pending.Post("/resend", h.Resend)
-
-	in := app.Group("/p", h.RequireStage(stageIn))
-	in.Get("/", h.Studies)
-	in.Get("/studies/:id<int>", web.SameOriginOnly, h.Study)
-	in.Get("/studies/:id<int>/report", web.SameOriginOnly, h.Report)
-	in.Get("/studies/:id<int>/report.pdf", web.SameOriginOnly, h.ReportPDF)
-	in.Get("/images/:id<int>", web.SameOriginOnly, h.Image)
-	in.Get("/download", web.SameOriginOnly, h.Download)
 }

@@ -2,7 +2,6 @@ package patient
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -58,9 +57,9 @@ func (h *Handlers) ReportPDF(c fiber.Ctx) error {
 }
 
 func (h *Handlers) reportStudy(c fiber.Ctx) (*database.Study, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := web.ParamID(c, "id")
 	if err != nil {
-		return nil, fiber.ErrNotFound
+		return nil, err
 	}
 	st, err := h.Buckets.Report(c.Context(), viewerOf(c), id)
 	return st, err

@@ -17,8 +17,13 @@ import (
 const (
 	sessBucket = "bucket"
 	sessStage  = "stage"
-	stageCode  = "code"
-	stageIn    = "in"
+)
+
+// The stages of a patient session, for RequireStage: StageCode after the
+// birth date matched (the code page), StageIn once fully signed in.
+const (
+	StageCode = "code"
+	StageIn   = "in"
 )
 
 // bucketOf is the request's bucket (set by RequireStage).

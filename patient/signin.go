@@ -51,7 +51,6 @@ func (h *Handlers) Home(c fiber.Ctx) error {
 	} else {
 		lang = ""
 	}
-	web.NoStore(c)
 	p := web.NewPage(c, "patient.signin.title", nil)
 	ref := c.Query("ref")
 	if len(ref) > 40 {
@@ -67,7 +66,6 @@ func (h *Handlers) Home(c fiber.Ctx) error {
 // character catches, or an impossible date, is answered at once and counts
 // no attempt; everything else goes to the bucket's atomic counter.
 func (h *Handlers) SignIn(c fiber.Ctx) error {
-	web.NoStore(c)
 	if l := c.FormValue("lang"); i18n.Valid(l) {
 		c.Locals(web.LocalLang, l)
 		c.Cookie(&fiber.Cookie{Name: web.LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HTTPOnly: true, SameSite: "Lax", Secure: h.Sessions.Store.Secure})
@@ -154,9 +152,9 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		var err error
 		switch a.Outcome {
 		case buckets.Open:
-			answer, err = h.startSession(c, w, a.Bucket, stageIn)
+			answer, err = h.startSession(c, w, a.Bucket, StageIn)
 		case buckets.NeedOTP:
-			answer, err = h.startSession(c, w, a.Bucket, stageCode)
+			answer, err = h.startSession(c, w, a.Bucket, StageCode)
 		}
 		return err
 	})

@@ -35,9 +35,9 @@ type studyView struct {
 
 // Study shows one study of the bucket: series thumbnails and one image at a time.
 func (h *Handlers) Study(c fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := web.ParamID(c, "id")
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	p, err := h.studyPage(c, bucketOf(c), id)
 	if err != nil {
@@ -135,9 +135,9 @@ func (h *Handlers) leaveOut(ctx context.Context, b *database.Bucket, v *viewer.S
 
 // Image sends one rendered frame of an instance of the bucket.
 func (h *Handlers) Image(c fiber.Ctx) error {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := web.ParamID(c, "id")
 	if err != nil {
-		return fiber.ErrNotFound
+		return err
 	}
 	b := bucketOf(c)
 	ref, err := h.Buckets.Instance(c.Context(), viewerOf(c), id)

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 : "${RADPASS_TEST_DATABASE_URL:?run through scripts/bench.sh (make bench), which starts PostgreSQL}"
 export RADPASS_BENCH_STUDIES=${RADPASS_BENCH_STUDIES:-1000000}
 echo "study list, ${RADPASS_BENCH_STUDIES} studies (target: search p95 < 20 ms)"
-for spec in "BenchmarkSearch ./shared/studies/" "BenchmarkStudyListHTTP ./staff/"; do
+for spec in "BenchmarkSearch ./shared/studies/" "BenchmarkStudyListHTTP ./staff/studylist/"; do
   set -- $spec
   go test -run '^$' -bench "^$1\$" -benchtime 300x -count 1 -timeout 30m -v "$2" |
     awk '/bulk-loaded|studies; staff/ { sub(/^[ \t]*[a-z_]+\.go:[0-9]+: /, ""); print "  " $0 }

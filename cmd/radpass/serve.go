@@ -137,7 +137,7 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 		}
 		ticks++
 		if ticks%6 == 1 && a.Staff != nil {
-			if _, verr := audit.PurgeViewSlots(ctx, a.Staff.DB); verr != nil && ctx.Err() == nil {
+			if _, verr := audit.PurgeViewSlots(ctx, a.DB); verr != nil && ctx.Err() == nil {
 				log.Warn("view slot purge failed", "error", verr.Error())
 			}
 		}
@@ -169,7 +169,7 @@ func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
 	if !ok {
 		return
 	}
-	n, err := ingest.SweepOrphans(ctx, a.Staff.DB, st, ingest.OrphanGrace)
+	n, err := ingest.SweepOrphans(ctx, a.DB, st, ingest.OrphanGrace)
 	if err != nil && ctx.Err() == nil {
 		log.Warn("storage sweep failed", "error", err.Error())
 	}
@@ -190,7 +190,7 @@ func backfillBurnedIn(ctx context.Context, a *server.App, log *slog.Logger) {
 	if a.Staff == nil || a.Staff.DICOM == nil || a.Staff.DICOM.Store == nil {
 		return
 	}
-	n, err := ingest.BackfillBurnedIn(ctx, a.Staff.DB, a.Staff.DICOM.Store)
+	n, err := ingest.BackfillBurnedIn(ctx, a.DB, a.Staff.DICOM.Store)
 	if err != nil && ctx.Err() == nil {
 		log.Warn("burned-in annotation backfill failed", "error", err.Error())
 	}

@@ -88,7 +88,10 @@ func start(t *testing.T, maxBytes int64, opts ...func(*dicomweb.Handler)) *env {
 	for _, o := range opts {
 		o(h)
 	}
-	h.Register(app)
+	// As in shared/server/routes.go.
+	app.Post("/dicomweb/studies", h.Stow)
+	app.Post("/dicomweb/studies/:study", h.Stow)
+	app.Post("/api/v1/studies/:study/report", h.Report)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

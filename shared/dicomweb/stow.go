@@ -41,14 +41,6 @@ const (
 	MachineReadTimeout = 10 * time.Minute
 )
 
-// Register mounts the routes. They must sit before CSRF and sessions: a
-// PACS has neither.
-func (h *Handler) Register(r fiber.Router) {
-	r.Post("/dicomweb/studies", h.Stow)
-	r.Post("/dicomweb/studies/:study", h.Stow)
-	r.Post("/api/v1/studies/:study/report", h.Report)
-}
-
 // DICOM JSON (PS3.18 F.2) attributes of the STOW-RS response.
 const (
 	tagFailedSOPSeq         = "00081198"

@@ -124,6 +124,11 @@ func TestFormBodyLimits(t *testing.T) {
 		{"form of 60 MiB declared, 64 KiB sent", "/language", 60 << 20, huge[:64<<10], http.StatusRequestEntityTooLarge},
 		{"form over 256 KiB, chunked", "/language", -1, huge, http.StatusRequestEntityTooLarge},
 		{"small form: on to CSRF (403 without the token)", "/language", int64(len("lang=nl")), "lang=nl", http.StatusForbidden},
+		// Each row's limit comes before its guards, and unknown URLs get a form's.
+		{"staff form, signed out: the limit before the sign-in check", "/staff/users", 60 << 20, huge[:64<<10], http.StatusRequestEntityTooLarge},
+		{"patient form, signed out: the limit before the stage check", "/p/code", 60 << 20, huge[:64<<10], http.StatusRequestEntityTooLarge},
+		{"unknown URL of 60 MiB declared", "/nowhere", 60 << 20, huge[:64<<10], http.StatusRequestEntityTooLarge},
+		{"unknown staff URL, small form: CSRF first (403)", "/staff/nowhere", int64(len("lang=nl")), "lang=nl", http.StatusForbidden},
 	}
 	for _, tc := range tests {
 		res, page, err := sendRaw(t, srv.URL, tc.path, []string{"Content-Type", "application/x-www-form-urlencoded",

@@ -13,20 +13,19 @@ import (
 // devOutboxLimit is how many messages the dev outbox page lists.
 const devOutboxLimit = 50
 
-// registerDevOutbox mounts GET /dev/outbox: the SMS and e-mails that the dev
-// outbox kept instead of sending (notify.Outbox), newest first, one-time
-// passwords included. Dev mode only: the caller mounts it only when
-// cfg.Dev, so outside dev mode the route does not exist (404).
-func registerDevOutbox(app *fiber.App, db bun.IDB) {
+// devOutbox is GET /dev/outbox: the SMS and e-mails that the dev outbox
+// kept instead of sending (notify.Outbox), newest first, one-time passwords
+// included. Dev mode only: the route table mounts it only when cfg.Dev, so
+// outside dev mode the route does not exist (404).
+func devOutbox(db bun.IDB) fiber.Handler {
 	outbox := &notify.Outbox{DB: db}
-	app.Get("/dev/outbox", func(c fiber.Ctx) error {
+	return func(c fiber.Ctx) error {
 		msgs, err := outbox.Recent(c.Context(), devOutboxLimit)
 		if err != nil {
 			return err
 		}
-		web.NoStore(c)
 		p := web.NewPage(c, "devoutbox.title", struct{ Messages []notify.OutboxMessage }{msgs})
 		p.Layout = "layouts/patient"
 		return web.Render(c, http.StatusOK, "dev/outbox", p)
-	})
+	}
 }

@@ -28,7 +28,7 @@ func outboxApp(t *testing.T) (*fiber.App, *notify.Outbox) {
 	}
 	app := fiber.New(fiber.Config{Views: engine, ErrorHandler: web.ErrorHandler})
 	app.Use(web.Language())
-	server.RegisterDevOutbox(app, db)
+	app.Get("/dev/outbox", web.NoStorePages, server.DevOutbox(db))
 	return app, &notify.Outbox{DB: db}
 }
 

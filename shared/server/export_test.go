@@ -1,5 +1,5 @@
 package server
 
-// RegisterDevOutbox lets the black-box tests mount the dev outbox page on
-// their own app (server.New mounts it only in dev mode).
-var RegisterDevOutbox = registerDevOutbox
+// DevOutbox lets the black-box tests mount the dev outbox page on their own
+// app (the route table mounts it only in dev mode).
+var DevOutbox = devOutbox

@@ -1,19 +1,17 @@
-// Package server assembles the one Fiber app: middleware order, static files,
-// health checks, and the staff and patient routes.
+// Package server assembles the one Fiber app: it builds the services and
+// handlers (New) and mounts every URL in one table (routes.go).
 package server
 
 import (
 	"context"
-	"io/fs"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/fiber/v3/middleware/recover"
-	"github.com/gofiber/fiber/v3/middleware/static"
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/patient"
@@ -24,15 +22,22 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
+	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/users"
 	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
-	"github.com/radpass/radpass/staff"
-	staticfiles "github.com/radpass/radpass/static"
+	"github.com/radpass/radpass/staff/account"
+	"github.com/radpass/radpass/staff/admin"
+	"github.com/radpass/radpass/staff/print"
+	"github.com/radpass/radpass/staff/staffweb"
+	"github.com/radpass/radpass/staff/statusfw"
+	"github.com/radpass/radpass/staff/studylist"
 	"github.com/radpass/radpass/views"
 )
 
@@ -46,8 +51,9 @@ type Deps struct {
 // App is the assembled server plus the pieces tests reach into.
 type App struct {
 	Fiber           *fiber.App
+	DB              *bun.DB
 	StaffSessions   *web.Sessions
-	Staff           *staff.Handlers
+	Staff           *staffweb.Deps // what the staff handlers share
 	PatientSessions *web.Sessions
 	Patient         *patient.Handlers
 	Buckets         *buckets.Service
@@ -96,8 +102,9 @@ func New(d Deps) (*App, error) {
 	}
 	// Bodies are streamed: nothing is read before a handler asks, so no
 	// anonymous request is buffered. Each route reads through its own limit
-	// (web.BodyLimit below, web.LimitedBody in the machine API); BodyLimit
-	// then only bounds what fasthttp pre-reads (8 KiB at most).
+	// (web.LimitBody in its row of the route table, web.LimitedBody in the
+	// machine API); BodyLimit then only bounds what fasthttp pre-reads (8 KiB
+	// at most).
 	fcfg.StreamRequestBody, fcfg.DisablePreParseMultipartForm = true, true
 	if len(cfg.TrustedProxies) > 0 {
 		// Only from these proxies: the client IP (audit, per-IP limits) from
@@ -111,60 +118,21 @@ func New(d Deps) (*App, error) {
 	}
 	app := fiber.New(fcfg)
 	secure := cfg.SecureCookies()
-	staffStore := web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure)
-	staffSessions := web.NewSessions(staffStore)
-	sh := &staff.Handlers{DB: d.DB, Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
-		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
-		Departments: departments.Service{DB: d.DB}, Users: users.Service{DB: d.DB}, Labels: labels.Service{DB: d.DB},
-		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB}}
-	sh.SignIns = &users.SignIns{DB: d.DB, Throttle: sh.Throttle, IPThrottle: sh.IPThrottle, Log: d.Log}
-	sh.Print = &staff.PrintDeps{Key: cfg.SecretKey}
-	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sh.Print.Clock, Zone: cfg.Zone}
-	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sh.Print.Clock, Zone: cfg.Zone, Letters: printer}
-	sh.Buckets = bk
-	sh.Studies = &studies.Service{DB: d.DB}
-
-	app.Use(recover.New())
-	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it
-	app.Use(web.AccessLog(d.Log))
-	app.Use(web.SecurityHeaders(secure))
-	app.Use(web.RefuseEncodedBodies)
-
-	staticFS, _ := fs.Sub(staticfiles.FS, ".")
-	app.Get("/static*", static.New("", static.Config{FS: web.AssetFS(staticFS), MaxAge: 3600, Compress: true})) // assets only, never embed.go
-	app.Get("/healthz", func(c fiber.Ctx) error { return c.SendString("ok") })
-	app.Get("/readyz", func(c fiber.Ctx) error {
-		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
-		defer cancel()
-		if err := database.Ready(ctx, d.DB); err != nil { // a fresh connection, not a pooled one
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
-			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
-		}
-		return c.SendString("ready")
-	})
-
-	if err := registerMachineRoutes(app, d, sh); err != nil {
+	st, err := storage.NewFS(filepath.Join(cfg.DataDir, "dicom"))
+	if err != nil {
 		return nil, err
 	}
-	// Every other route: the body in memory, at most a form's worth (a
-	// sign-in form much less), before anything reads it (CSRF reads _csrf).
-	app.Use(web.BodyLimit(web.BodyLimitConfig{Default: web.FormBodyLimit, Paths: map[string]int64{
-		"/staff/signin":  web.SignInBodyLimit,
-		"/p/signin":      web.SignInBodyLimit,
-		"/p/code":        web.SignInBodyLimit,
-		"/p/code/resend": web.SignInBodyLimit,
-		"/p/signout":     web.SignInBodyLimit,
-		// A logo may be up to 2 MiB (shared/departments): its form a little
-		// more, so the page can say "too large" in words up to 3 MiB.
-		"/staff/settings/logo": 3 << 20,
-	}}))
-
-	// The user and language come first so that a CSRF refusal is a page in
-	// the user's language with their header (LoadUser only ever ends sessions).
-	app.Use(sh.LoadUser)
-	app.Use(web.Language())
-	app.Use(web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host))
-	app.Use(web.RefuseBadFormText) // invalid UTF-8 or NUL in a form field: 422, never stored
+	staffSessions := web.NewSessions(web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure))
+	sd := &staffweb.Deps{Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
+		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
+		DICOM:       &staffweb.DICOMDeps{Store: st, Renderer: &dicom.Renderer{Store: st, CacheDir: filepath.Join(cfg.DataDir, "cache")}},
+		Departments: departments.Service{DB: d.DB}, Users: users.Service{DB: d.DB}, Labels: labels.Service{DB: d.DB},
+		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB}, Studies: &studies.Service{DB: d.DB}}
+	sd.SignIns = &users.SignIns{DB: d.DB, Throttle: sd.Throttle, IPThrottle: sd.IPThrottle, Log: d.Log}
+	sd.Print = &staffweb.PrintDeps{Key: cfg.SecretKey}
+	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sd.Print.Clock, Zone: cfg.Zone}
+	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sd.Print.Clock, Zone: cfg.Zone, Letters: printer}
+	sd.Buckets = bk
 
 	notifier := notify.New(cfg, d.DB)
 	notifier.LogStatus(d.Log)
@@ -172,17 +140,42 @@ func New(d Deps) (*App, error) {
 	ph := &patient.Handlers{
 		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB},
-		Store: sh.DICOM.Store, Renderer: sh.DICOM.Renderer, Log: d.Log,
+		Store: st, Renderer: sd.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
 	}
-	ph.Register(app)
-	app.Post("/language", setLanguage(d.DB, secure))
-	sh.Register(app)
-	if cfg.Dev {
-		registerDevOutbox(app, d.DB) // never mounted outside dev mode
-	}
 
-	// Anything else is a translated 404 page.
-	app.Use(func(c fiber.Ctx) error { return fiber.ErrNotFound })
-	return &App{Fiber: app, StaffSessions: staffSessions, Staff: sh, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
+	h := handlers{
+		staff:     sd,
+		account:   &account.Handlers{Deps: sd},
+		studies:   &studylist.Handlers{Deps: sd},
+		print:     &print.Handlers{Deps: sd},
+		status:    &statusfw.Handlers{Deps: sd},
+		admin:     &admin.Handlers{Deps: sd},
+		patient:   ph,
+		machine:   &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit},
+		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
+		language:  setLanguage(d.DB, secure),
+		readiness: ready(d.DB),
+		log:       d.Log,
+		secure:    secure,
+	}
+	if cfg.Dev {
+		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
+	}
+	routes(app, h)
+	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
+}
+
+// ready answers /readyz: 200 when a fresh connection (not a pooled one)
+// reaches the database, 503 with Retry-After otherwise.
+func ready(db *bun.DB) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
+		defer cancel()
+		if err := database.Ready(ctx, db); err != nil {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
+			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
+		}
+		return c.SendString("ready")
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -19,10 +18,10 @@ import (
 // app-wide BodyLimit no longer bounds anything. Every route therefore reads
 // its body through one of these limits:
 //
-//   - pages and forms: BodyLimit with FormBodyLimit (sign-in forms with
-//     SignInBodyLimit), which reads the body into memory up to the limit
-//     before any handler, so c.FormValue, c.Body and multipart forms work as
-//     before;
+//   - pages and forms: LimitBody with FormBodyLimit (sign-in forms with
+//     SignInBodyLimit), first in the route's chain, which reads the body into
+//     memory up to the limit before CSRF or the handler reads it, so
+//     c.FormValue, c.Body and multipart forms work;
 //   - machine endpoints (STOW-RS, report API): LimitedBody after the token
 //     check, streamed part by part to storage.
 const (
@@ -33,41 +32,20 @@ const (
 // ErrBodyTooLarge is what a LimitedBody reader returns past its limit.
 var ErrBodyTooLarge = errors.New("request body too large")
 
-// BodyLimitConfig is the limit of BodyLimit: Default for every request, or
-// the limit of the longest matching entry of Paths (exact paths, or prefixes
-// ending in "/").
-type BodyLimitConfig struct {
-	Default int64
-	Paths   map[string]int64
-}
-
-func (cfg BodyLimitConfig) limitFor(path string) int64 {
-	limit, best := cfg.Default, -1
-	for p, l := range cfg.Paths {
-		if (path == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(path, p))) && len(p) > best {
-			limit, best = l, len(p)
-		}
-	}
-	return limit
-}
-
-// BodyLimit reads the request body into memory, at most the route's limit,
-// before the next handler runs, and answers 413 (and closes the connection,
-// leaving the rest unread) above it: from the Content-Length before a byte of
-// the body is read, and from the bytes actually read for chunked bodies. It
-// can be mounted again on a route with a smaller limit: an already read body
-// is then only measured.
-func BodyLimit(cfg BodyLimitConfig) fiber.Handler {
+// LimitBody reads the request body into memory, at most max bytes, before
+// the next handler runs, and answers 413 (and closes the connection, leaving
+// the rest unread) above it: from the Content-Length before a byte of the
+// body is read, and from the bytes actually read for chunked bodies. Each
+// route of the table in shared/server/routes.go starts with its own. Mounted
+// a second time, it only measures the body already read.
+func LimitBody(max int64) fiber.Handler {
 	return func(c fiber.Ctx) error {
-		if err := ReadBodyLimited(c, cfg.limitFor(c.Path())); err != nil {
+		if err := ReadBodyLimited(c, max); err != nil {
 			return err
 		}
 		return c.Next()
 	}
 }
-
-// LimitBody is BodyLimit with one limit, to mount on a route.
-func LimitBody(max int64) fiber.Handler { return BodyLimit(BodyLimitConfig{Default: max}) }
 
 // ReadBodyLimited makes the request body an in-memory body of at most max
 // bytes, or answers with a 413 error (the connection is closed after the

@@ -210,6 +210,39 @@ func CSRF(key []byte, secure bool, onError fiber.ErrorHandler, trusted ...string
 	}
 }
 
+// SafeMethod reports a request that changes nothing (GET, HEAD, OPTIONS,
+// TRACE): CSRF hands it a token and checks none.
+func SafeMethod(c fiber.Ctx) bool {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// OnSafe runs h for safe requests (SafeMethod) and passes the others on;
+// OnUnsafe the other way round. The app-wide CSRF middleware runs OnSafe, so
+// every page, a 404 too, gets its token; a form route checks the token in its
+// own chain, after its body limit (the token may be in the body).
+func OnSafe(h fiber.Handler) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		if SafeMethod(c) {
+			return h(c)
+		}
+		return c.Next()
+	}
+}
+
+// OnUnsafe runs h for requests that are not SafeMethod (see OnSafe).
+func OnUnsafe(h fiber.Handler) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		if SafeMethod(c) {
+			return c.Next()
+		}
+		return h(c)
+	}
+}
+
 // isMachine: machine endpoints authenticate with bearer tokens, not cookies.
 func isMachine(c fiber.Ctx) bool {
 	return strings.HasPrefix(c.Path(), "/dicomweb/") || strings.HasPrefix(c.Path(), "/api/")

@@ -83,3 +83,10 @@ func NoStore(c fiber.Ctx) {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderPragma, "no-cache")
 }
+
+// NoStorePages is NoStore as middleware, for route groups whose every
+// answer is private (a handler may still set its own Cache-Control).
+func NoStorePages(c fiber.Ctx) error {
+	NoStore(c)
+	return c.Next()
+}

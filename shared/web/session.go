@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v3"
-	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/gorilla/sessions"
 	"github.com/uptrace/bun"
 )
@@ -39,11 +38,7 @@ func (m *Sessions) Get(c fiber.Ctx) (*sessions.Session, error) {
 	if s, ok := c.Locals(key).(*sessions.Session); ok {
 		return s, nil
 	}
-	r, err := adaptor.ConvertRequest(c, false)
-	if err != nil {
-		return nil, err
-	}
-	s, err := m.Store.Get(r.WithContext(c.Context()), m.Name)
+	s, err := m.Store.Get(cookieRequest(c), m.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -61,16 +56,22 @@ func (m *Sessions) Save(c fiber.Ctx, s *sessions.Session) error {
 	return nil
 }
 
+// cookieRequest is the request as the session store sees it: its cookies
+// and context, never its body (LoadUser runs before a route's body limit).
+func cookieRequest(c fiber.Ctx) *http.Request {
+	r := &http.Request{Method: c.Method(), Header: http.Header{}}
+	if v := c.Get(fiber.HeaderCookie); v != "" {
+		r.Header.Set(fiber.HeaderCookie, v)
+	}
+	return r.WithContext(c.Context())
+}
+
 // save stores s through st and returns what tells the browser: the
 // Set-Cookie headers, and the CSRF token's follow-up when a session started
 // (new id) or ended.
 func (m *Sessions) save(c fiber.Ctx, s *sessions.Session, st *PGStore) (answer func(), err error) {
-	r, err := adaptor.ConvertRequest(c, false)
-	if err != nil {
-		return nil, err
-	}
 	w := cookieWriter{h: http.Header{}}
-	if err := st.Save(r.WithContext(c.Context()), w, s); err != nil {
+	if err := st.Save(cookieRequest(c), w, s); err != nil {
 		return nil, err
 	}
 	return func() {

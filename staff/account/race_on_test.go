@@ -1,0 +1,7 @@
+//go:build race
+
+package account_test
+
+// raceDetector is true under -race, which makes the server 5 to 10 times
+// slower: load tests scale their bursts down to stay within their budget.
+const raceDetector = true

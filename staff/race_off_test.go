@@ -1,6 +1,0 @@
-//go:build !race
-
-package staff_test
-
-// raceDetector is true under -race (see race_on_test.go).
-const raceDetector = false
