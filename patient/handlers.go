@@ -9,8 +9,6 @@ package patient
 import (
 	"log/slog"
 
-	"github.com/uptrace/bun"
-
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
@@ -22,7 +20,6 @@ import (
 
 // Handlers carries what every patient handler needs.
 type Handlers struct {
-	DB       *bun.DB
 	Buckets  *buckets.Service
 	Audit    audit.Trail      // views and downloads of patient data
 	Viewer   viewer.Service   // the viewer pages

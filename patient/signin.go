@@ -283,7 +283,7 @@ func (h *Handlers) refundTry(c fiber.Ctx, ip string) {
 		return
 	}
 	ctx := context.WithoutCancel(c.Context())
-	if err := h.IPThrottle.Refund(ctx, h.DB, ip); err != nil {
+	if err := h.IPThrottle.Refund(ctx, ip); err != nil {
 		h.Log.WarnContext(ctx, "sign-in refund failed", "error", err.Error())
 	}
 }

@@ -123,8 +123,8 @@ func (l *AddressLimit) Reserve(ctx context.Context, ip string) (Admission, error
 // Refund gives back the count of an admitted try that was not refused (the
 // number and birth date matched). A slow-down this very try started (the
 // count is below Free without it) goes too.
-func (l *AddressLimit) Refund(ctx context.Context, db bun.IDB, ip string) error {
-	_, err := l.RefundQuery(db, ip).Exec(ctx)
+func (l *AddressLimit) Refund(ctx context.Context, ip string) error {
+	_, err := l.RefundQuery(l.DB, ip).Exec(ctx)
 	return err
 }
 

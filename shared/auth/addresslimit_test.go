@@ -92,7 +92,7 @@ func TestAddressLimitSlowdownAndRefund(t *testing.T) {
 		t.Fatalf("past the free tries: %+v %v, want a wait of one step", a, err)
 	}
 	// The second try turned out right: its count goes, and so does the slow-down it started.
-	if err := l.Refund(ctx, db, "192.0.2.1"); err != nil {
+	if err := l.Refund(ctx, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	if a, err := l.Reserve(ctx, "192.0.2.1"); err != nil || !a.Admitted {

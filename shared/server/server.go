@@ -138,7 +138,7 @@ func New(d Deps) (*App, error) {
 	notifier.LogStatus(d.Log)
 	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
 	ph := &patient.Handlers{
-		DB: d.DB, Buckets: bk, Sessions: patientSessions, Notify: notifier,
+		Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB},
 		Store: st, Renderer: sd.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
