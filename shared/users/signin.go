@@ -56,6 +56,22 @@ type SignIns struct {
 
 var errNoUser = errors.New("no such user")
 
+// reserve takes a slot of th for key within wait. A lock ends the try as
+// locked (recorded with detail), a full queue as Busy: ok is false then.
+func (s *SignIns) reserve(ctx context.Context, th *auth.Throttle, key string, wait time.Duration, res *SignInResult, locked Outcome, detail, ip string) (ok bool, err error) {
+	switch err := th.Reserve(ctx, key, wait); {
+	case errors.Is(err, auth.ErrLocked):
+		s.Record(ctx, audit.SignInLock, detail, nil, res.Username, ip)
+		res.Outcome = locked
+		return false, nil
+	case errors.Is(err, auth.ErrBusy):
+		res.Outcome = Busy
+		return false, nil
+	default:
+		return err == nil, err
+	}
+}
+
 // SignIn checks the credentials of r. For a right password on an enabled
 // account without a pending password change, then runs (the caller makes
 // the session there) before the sign-in is audited; its error is returned.
@@ -80,17 +96,10 @@ func (s *SignIns) SignIn(ctx context.Context, r SignInRequest, then func(u *data
 	deadline := time.Now().Add(auth.HashWait)
 	left := func() time.Duration { return max(time.Until(deadline), time.Millisecond) }
 	if s.IPThrottle != nil {
-		err := s.IPThrottle.Reserve(ctx, ipKey, left())
-		switch {
-		case errors.Is(err, auth.ErrLocked):
-			s.Record(ctx, audit.SignInLock, "refused-ip", nil, username, r.IP)
-			res.Outcome = AddressLocked
-			return res, nil
-		case errors.Is(err, auth.ErrBusy):
-			res.Outcome = Busy
-			return res, nil
-		case err != nil:
+		if ok, err := s.reserve(ctx, s.IPThrottle, ipKey, left(), res, AddressLocked, "refused-ip", r.IP); err != nil {
 			return nil, err
+		} else if !ok {
+			return res, nil
 		}
 	}
 	// The lock is per account name and address: wrong passwords typed
@@ -117,17 +126,10 @@ func (s *SignIns) SignIn(ctx context.Context, r SignInRequest, then func(u *data
 			}
 		}
 	}()
-	err = s.Throttle.Reserve(ctx, key, left())
-	switch {
-	case errors.Is(err, auth.ErrLocked):
-		s.Record(ctx, audit.SignInLock, "refused", nil, username, r.IP)
-		res.Outcome = Locked
-		return res, nil
-	case errors.Is(err, auth.ErrBusy):
-		res.Outcome = Busy
-		return res, nil
-	case err != nil:
+	if ok, err := s.reserve(ctx, s.Throttle, key, left(), res, Locked, "refused", r.IP); err != nil {
 		return nil, err
+	} else if !ok {
+		return res, nil
 	}
 	keyHeld = true
 	// Across all addresses an account is only slowed down, never locked.
