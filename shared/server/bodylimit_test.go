@@ -70,7 +70,7 @@ func sendRaw(t *testing.T, srvURL, path string, header []string, declared int64,
 	return res, string(b), nil
 }
 
-// 20 parallel anonymous 60 MiB STOW-RS requests (issue 9 item 4b): each is
+// 20 parallel anonymous 60 MiB STOW-RS requests: each is
 // answered 401 after sending 64 KiB, with the connection closed, so no
 // anonymous body is ever read (peak RSS is in make bench's stress part).
 func TestAnonymousLargePostsNotRead(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 )
 
 // Request body limits. The server streams request bodies (Fiber's
-// StreamRequestBody): nothing is read before a handler asks for it, and the
-// app-wide BodyLimit no longer bounds anything. Every route therefore reads
+// StreamRequestBody): nothing is read before a handler asks for it, so the
+// app-wide BodyLimit bounds nothing. Every route therefore reads
 // its body through one of these limits:
 //
 //   - pages and forms: LimitBody with FormBodyLimit (sign-in forms with

@@ -22,7 +22,7 @@ func legacyMAC(k []byte, prefix, data string) []byte {
 }
 
 // Session-id hashes are stored: the row written for a cookie must carry
-// exactly the bytes the earlier code computed, or every open session ends.
+// exactly these fixed bytes, or every open session ends at an upgrade.
 func TestSessionIDHashKeepsStoredBytes(t *testing.T) {
 	db := testdb.New(t)
 	for _, kind := range []string{"staff", "patient"} {

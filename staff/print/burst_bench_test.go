@@ -10,8 +10,8 @@ import (
 
 // BenchmarkParallelPrintsOneUser (make bench, stress): 200 PRINT REFERENCE
 // NUMBER posts by one user at once, each its own letter rendered and checked
-// in the print; the time until all are stored, and the slowest one. Before
-// the fix of issue 9 item 1 this burst wedged the server for minutes.
+// in the print; the time until all are stored, and the slowest one (a
+// second pool connection inside the print transaction would wedge it).
 func BenchmarkParallelPrintsOneUser(b *testing.B) {
 	f := newPrintFixture(b, "")
 	p := newPoster(b, f, f.c)

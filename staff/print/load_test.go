@@ -16,9 +16,9 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-// wedgeLimit is far above any healthy request and far below the wedge of
-// issue 9 item 1 (requests stuck until the driver's five-minute read
-// timeout): a request slower than this is stuck, not slow. It is a bound
+// wedgeLimit is far above any healthy request and far below a wedged pool
+// (requests stuck until the driver's five-minute read timeout): a request
+// slower than this is stuck, not slow. It is a bound
 // against a deadlock, not a speed target (BenchmarkPrintEndToEnd measures
 // speed): on a 2-core machine shared by other test runs (load 15-20) the
 // slowest of 256 parallel prints took 35 s, of 200 by one user 25 s.
@@ -92,11 +92,11 @@ func newPoster(t testing.TB, f *printFixture, c *testserver.Client) poster {
 
 var printRedirect = regexp.MustCompile(`^/staff/print/(\d+)$`)
 
-// Issue 9 item 1: parallel prints by one user, and by many users, finish
-// without a 5xx and without waiting on each other's pool connections, and
-// the rest of the server answers meanwhile. Before the fix the session save
-// took a second pool connection inside the print transaction and 64
-// parallel prints wedged every page for minutes.
+// Parallel prints by one user, and by many users, finish without a 5xx and
+// without waiting on each other's pool connections, and the rest of the
+// server answers meanwhile: a session save that took a second pool
+// connection inside the print transaction would wedge every page once 64
+// prints ran at once.
 func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "")
@@ -199,10 +199,9 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 	}
 }
 
-// The mechanism behind issue 9 item 1, checked directly and cheaply: the
-// session that keeps the number is written by the print's own transaction
-// (the old code took a second pool connection for it, which wedged the pool
-// under load). Triggers note the transaction of each write.
+// The same rule checked directly and cheaply: the session that keeps the
+// number is written by the print's own transaction (a second pool
+// connection for it would wedge the pool under load). Triggers note the transaction of each write.
 func TestPrintWritesTheSessionInItsTransaction(t *testing.T) {
 	t.Parallel()
 	f := newPrintFixture(t, "")

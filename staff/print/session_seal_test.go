@@ -9,7 +9,7 @@ import (
 )
 
 // The number sealed into the session opens only for its bucket and key, and
-// any change to the sealed text is detected (issue 9 item 16).
+// any change to the sealed text is detected.
 func TestSealBindsTheNumberToItsBucket(t *testing.T) {
 	n, err := refnum.New()
 	if err != nil {

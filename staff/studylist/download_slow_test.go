@@ -11,11 +11,10 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-// The server's write timeout used to be one deadline for a whole response:
-// a DICOM file or a CSV export slower than 120 s in all was cut off. Each
-// streamed response now gets the write timeout per stretch without progress
-// (web.SendStream, web.SendStreamWriter): a slow but steady client gets it
-// whole, one that stops reading is still cut off.
+// A streamed response gets the write timeout per stretch without progress
+// (web.SendStream, web.SendStreamWriter), not one deadline for the whole
+// response: a slow but steady client gets a DICOM file or a CSV export
+// slower than 120 s in all whole, one that stops reading is cut off.
 func TestSlowStaffDownloads(t *testing.T) {
 	t.Parallel()
 	srv := testserver.NewSlowLine(t)

@@ -16,7 +16,7 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-// The staff study page is the same viewer as the patient's (issue 14): at
+// The staff study page is the same viewer as the patient's: at
 // each size a phone, a tablet and a desktop have, the first image is wholly
 // visible without scrolling under the staff header, fitted (contain) to at
 // least 90% of the largest box of its aspect ratio; the study facts are
