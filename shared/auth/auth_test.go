@@ -11,7 +11,7 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testdb"
 )
 
-func TestPasswordHash(t *testing.T) {
+func TestPasswordHashNoRace(t *testing.T) {
 	t.Parallel()
 	h, err := auth.HashPassword("correct horse battery")
 	if err != nil {

@@ -39,7 +39,7 @@ func transparentLogo(t testing.TB, w, h int) []byte {
 // whatever its logo: same PDF version and transparency group, same size
 // (gofpdf writes the fonts in map order, so bytes may be shuffled), same
 // pixels. The first rendering of each variant here is the one that parses.
-func TestLetterRenderedAgainIsTheSame(t *testing.T) {
+func TestLetterRenderedAgainIsTheSameNoRace(t *testing.T) {
 	variants := []struct {
 		name string
 		logo []byte
