@@ -30,15 +30,16 @@ phase go test -race
 set +e
 # -vet=off: `go vet ./...` above already ran every analyzer go test would
 # run again on each test package.
-# -p 6: three test binaries per core; most tests wait on PostgreSQL, Chromium
-# or the network, so six packages at once keep both cores busy.
+# -p 4: two test binaries per core; most tests wait on PostgreSQL, Chromium
+# or the network, so four packages at once keep both cores busy (six: no
+# faster, the cores are saturated, vmstat idle 0 %).
 # Tests named ...NoRace are single-goroutine computations (image and DICOM
 # decoding on large samples): the race detector sees nothing in them and
 # makes them 5-10 times slower, so they run in a second pass without it.
 # The longest packages first (go test starts them in this order), so that
 # none of them starts last and holds the run up alone.
 longest="./patient ./staff/... ./shared/dicomzip ./shared/seed ./shared/server ./cmd/radpass ./shared/auth ./shared/buckets ./shared/dicom/..."
-go test -race -count=1 -vet=off -p 6 -timeout 12m -skip 'NoRace$' $longest ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
+go test -race -count=1 -vet=off -p 4 -timeout 12m -skip 'NoRace$' $longest ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
 status=${PIPESTATUS[0]}
 norace=$(git grep -l 'func Test[A-Za-z0-9_]*NoRace(' -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's#^#./#')
 phase "go test (the NoRace tests, without the race detector)"

@@ -107,10 +107,13 @@ const measureFit = `(function () {
     ScrollX: window.scrollX, ScrollY: window.scrollY, NaturalW: nw, NaturalH: nh});
 })()`
 
-// ViewerFit waits for the viewer's image to be painted and measures it.
+// ViewerFit waits for the viewer's image to be painted and laid out (a
+// loaded image gets its box when the viewer's layout has run: on a busy
+// machine that can be a moment after load), then measures it. An image
+// that never gets a box fails the wait.
 func (p Page) ViewerFit() Fit {
 	p.TB.Helper()
-	p.WaitTrue("image painted", `(function(){var i=document.querySelector('[data-testid="image"]');return i && i.complete && i.naturalWidth > 0})()`)
+	p.WaitTrue("image painted", `(function(){var i=document.querySelector('[data-testid="image"]');if(!i||!i.complete||i.naturalWidth===0)return false;var r=i.getBoundingClientRect();return r.width > 0 && r.height > 0})()`)
 	var f Fit
 	if err := json.Unmarshal([]byte(p.Eval(measureFit)), &f); err != nil {
 		p.TB.Fatalf("viewer fit: %v", err)
