@@ -30,9 +30,8 @@ phase go test -race
 set +e
 # -vet=off: `go vet ./...` above already ran every analyzer go test would
 # run again on each test package.
-# -p 4: two test binaries per core; most tests wait on PostgreSQL, Chromium
-# or the network, so four packages at once keep both cores busy (six: no
-# faster, the cores are saturated, vmstat idle 0 %).
+# -p 4: two test binaries per core keep both cores busy while some tests
+# wait on PostgreSQL or Chromium (vmstat: idle 0 %); six at once is no faster.
 # Tests named ...NoRace are single-goroutine computations (image and DICOM
 # decoding on large samples): the race detector sees nothing in them and
 # makes them 5-10 times slower, so they run in a second pass without it.
