@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run() {
   local budget="${FUZZTIME:-$3}"
-  go test -run '^$' -fuzz "^$1\$" -fuzztime "$budget" -fuzzminimizetime 50x -timeout 10m "$2"
+  go test -ldflags=-w -run '^$' -fuzz "^$1\$" -fuzztime "$budget" -fuzzminimizetime 50x -timeout 10m "$2"
 }
 run FuzzParse ./shared/dicom/ 300x
 run FuzzRLE ./shared/dicom/codec/ 100000x
