@@ -35,16 +35,19 @@ set +e
 # Tests named ...NoRace are single-goroutine computations (image and DICOM
 # decoding on large samples): the race detector sees nothing in them and
 # makes them 5-10 times slower, so they run in a second pass without it.
+# Tests named ...System drive other processes (radpass serve binaries behind
+# nginx, a PostgreSQL replica, Orthanc, versitygw): what they test runs
+# outside the test binary, so they join that second pass too.
 # -ldflags=-w: test binaries without DWARF link a third faster (5.3 s
 # against 3.5 s for patient's race binary); stack traces keep their lines.
 # The longest packages first (go test starts them in this order), so that
 # none of them starts last and holds the run up alone.
 longest="./patient ./staff/... ./shared/dicomzip ./shared/seed ./shared/server ./cmd/radpass ./shared/auth ./shared/buckets ./shared/dicom/..."
-go test -race -count=1 -vet=off -ldflags=-w -p 4 -timeout 12m -skip 'NoRace$' $longest ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
+go test -race -count=1 -vet=off -ldflags=-w -p 4 -timeout 12m -skip 'NoRace$|System$' $longest ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
 status=${PIPESTATUS[0]}
-norace=$(git grep -l 'func Test[A-Za-z0-9_]*NoRace(' -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's#^#./#')
-phase "go test (the NoRace tests, without the race detector)"
-go test -count=1 -vet=off -ldflags=-w -run 'NoRace$' $norace 2>&1 | tee "$tmp/norace.log"
+norace=$(git grep -lE 'func Test[A-Za-z0-9_]*(NoRace|System)\(' -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's#^#./#')
+phase "go test (the NoRace and System tests, without the race detector)"
+go test -count=1 -vet=off -ldflags=-w -timeout 12m -run 'NoRace$|System$' $norace 2>&1 | tee "$tmp/norace.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 set -e
 if [ -x scripts/fuzz.sh ]; then

@@ -21,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/server"
@@ -230,6 +231,16 @@ func (c *Client) Cookie(name string) *http.Cookie {
 // LightHash are the argon2id parameters of the test users' password hash.
 var LightHash = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
+// UseLightHashes makes every password hash of this test binary light:
+// passwords set through the app (user create, reset, change) and the dummy
+// hash of unknown names. Call it from TestMain, before any test runs. The
+// production parameters cost about a second per hash under -race on a busy
+// machine and prove nothing more in handler tests, which count hashes, slots
+// and refusals: the slot count stays the same (min(memory budget / hash
+// memory, CPUs) is the CPU count either way), and what the production
+// parameters bound (memory, hash slots) is tested in shared/auth with them.
+func UseLightHashes() { auth.Params = LightHash }
+
 // Password is the password every Must* user gets.
 const Password = "correct-horse-battery"
 
@@ -256,8 +267,7 @@ func MustUser(tb testing.TB, db bun.IDB, username, role string, dept *database.D
 	// One hash for every test user, made with light parameters: a sign-in
 	// verifies with the parameters stored in the hash, and the production
 	// ones (64 MiB, 2 passes) cost about 1 s per verify under -race. What
-	// they bound (memory, hash slots) is tested in shared/auth and by the
-	// sign-ins of unknown names, which always hash with auth.Params.
+	// they bound (memory, hash slots) is tested in shared/auth.
 	hashOnce.Do(func() { passwordHash, hashErr = argon2id.CreateHash(Password, LightHash) })
 	if hashErr != nil {
 		tb.Fatal(hashErr)
