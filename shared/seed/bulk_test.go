@@ -7,6 +7,7 @@ import (
 
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {
@@ -62,15 +63,14 @@ func TestBulkUsesExistingDepartments(t *testing.T) {
 	t.Parallel()
 	db, dsn := testdb.NewWithURL(t)
 	ctx := context.Background()
-	if _, err := seed.Demo(ctx, db, seed.Options{Patients: 10, StorageRoot: t.TempDir(), Key: []byte("0123456789abcdef0123456789abcdef")}); err != nil {
-		t.Fatal(err)
-	}
+	testserver.MustDepartment(t, db, "NORTH")
+	testserver.MustDepartment(t, db, "SOUTH")
 	res, err := seed.Bulk(ctx, dsn, 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Departments != 2 {
-		t.Fatalf("bulk used %d departments, want the 2 demo ones", res.Departments)
+		t.Fatalf("bulk used %d departments, want the 2 existing ones", res.Departments)
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT department_id) FROM studies WHERE accession LIKE ?`, res.Prefix+"%").Scan(&n); err != nil || n != 2 {

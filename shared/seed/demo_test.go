@@ -28,8 +28,12 @@ import (
 // bucket to have a study (the test fails otherwise).
 const demoPatients = 40
 
-// One seeded server for the whole test: seeding is the slow part.
-func TestDemoTellsTheTruth(t *testing.T) {
+// One seeded server for the whole test: seeding is the slow part. It runs
+// without the race detector (the NoRace pass of make test): generating 40
+// patients' pixels under -race took minutes of the suite's CPU and the
+// detector saw nothing more in them than in TestDemoImportsInParallel,
+// which runs the same parallel import under -race.
+func TestDemoTellsTheTruthNoRace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := testserver.New(t)
@@ -50,6 +54,28 @@ func TestDemoTellsTheTruth(t *testing.T) {
 	t.Run("every reported row has a report", func(t *testing.T) { reportsAreThere(t, srv, st) })
 	t.Run("buckets of each kind and state", func(t *testing.T) { bucketStates(t, srv, res) })
 	t.Run("first study opens with images and report", func(t *testing.T) { firstStudyOpens(t, srv, res) })
+}
+
+// The demo's parallel import (four workers, shared counters) under the race
+// detector, on a demo just big enough for every worker to import a study:
+// the counts it reports are the rows stored.
+func TestDemoImportsInParallel(t *testing.T) {
+	t.Parallel()
+	srv := testserver.New(t)
+	res, err := seed.Demo(context.Background(), srv.DB, seed.Options{Patients: 4, Workers: 4,
+		StorageRoot: filepath.Join(srv.Config.DataDir, "dicom"), Key: srv.Config.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Studies < 4 {
+		t.Fatalf("%d studies for 4 patients", res.Studies)
+	}
+	if n := count(t, srv, `SELECT count(*) FROM instances`); n != res.Instances || n == 0 {
+		t.Fatalf("%d instances stored, Demo says %d", n, res.Instances)
+	}
+	if n := count(t, srv, `SELECT coalesce(sum(size_bytes), 0) FROM instances`); int64(n) != res.Bytes {
+		t.Fatalf("%d bytes stored, Demo says %d", n, res.Bytes)
+	}
 }
 
 func count(t *testing.T, srv *testserver.Server, q string, args ...any) int {
