@@ -230,7 +230,9 @@ func checkAgainstFiles(t *testing.T, recs []record, files map[string][]byte, n i
 	}
 }
 
-func TestPlainDownload(t *testing.T) {
+func TestPlainDownloadNoRace(t *testing.T) {
+	// NoRace: dicomzip starts no goroutine; this builds and checks whole
+	// archives in this one, where the race detector only costs time.
 	fs := fixtures(t)
 	zr, _ := build(t, fs, dicomzip.Options{Lang: "nl"})
 	files := entries(t, zr)
@@ -373,7 +375,9 @@ func items(fs []fixture) []dicomzip.Item {
 	return out
 }
 
-func TestAnonymizedDownload(t *testing.T) {
+func TestAnonymizedDownloadNoRace(t *testing.T) {
+	// NoRace: dicomzip starts no goroutine; this builds and checks whole
+	// archives in this one, where the race detector only costs time.
 	fs := fixtures(t)
 	zr, raw := build(t, fs, dicomzip.Options{Anonymize: true, Number: "482913", Lang: "fr"})
 	files := entries(t, zr)

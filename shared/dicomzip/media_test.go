@@ -52,14 +52,16 @@ var (
 	xferRe    = regexp.MustCompile(`^E: LittleEndianExplicit expected but (\w+) found: (\S+)$`)
 )
 
-// TestMediaProfileChecks: the downloads of a corpus of real files of many
+// TestMediaProfileChecksNoRace: the downloads of a corpus of real files of many
 // classes and encodings, plain and anonymized, are complete zips (zip -T)
 // whose DICOMDIR dciodvfy finds no error in and whose files dcmmkdir's
 // General Purpose CD-R profile accepts: strictly (dcmmkdir -Pgp), except
 // for type 2 attributes the file itself has no value for and for files in
 // their original compressed transfer syntax; then with +I -Nxc, where the
 // profile lets a file-set creator invent those keys, without any error.
-func TestMediaProfileChecks(t *testing.T) {
+func TestMediaProfileChecksNoRace(t *testing.T) {
+	// NoRace: dicomzip starts no goroutine; this builds and checks whole
+	// archives in this one, where the race detector only costs time.
 	testtool.Need(t, "zip", "dcmmkdir", "dciodvfy")
 	for _, anon := range []bool{false, true} {
 		name := map[bool]string{false: "plain", true: "anonymized"}[anon]
