@@ -80,10 +80,26 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(out, "shutting down")
-	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Drain: /readyz says 503 at once; after RADPASS_SHUTDOWN_DELAY the
+	// listener closes (a proxy's next connection goes to another instance)
+	// and the requests in flight, downloads included, get up to
+	// RADPASS_SHUTDOWN_GRACE to finish.
+	a.Drain()
+	fmt.Fprintf(out, "shutting down (requests in flight get up to %s)\n", cfg.ShutdownGrace)
+	if cfg.ShutdownDelay > 0 {
+		select {
+		case <-time.After(cfg.ShutdownDelay):
+		case err := <-errc:
+			return err
+		}
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer scancel()
-	if err := a.Fiber.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := a.Fiber.ShutdownWithContext(sctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.Warn("shutdown grace over: requests still in flight were cut", "grace", cfg.ShutdownGrace.String())
+			return nil
+		}
 		return err
 	}
 	return nil
