@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,8 +41,20 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
-	ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigc)
+	var got atomic.Value // the signal that ended serving
+	go func() {
+		select {
+		case s := <-sigc:
+			got.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 
 	// Migrations and the demo data run over a pool without the request
 	// timeouts (an index build may take minutes); requests get their own.
@@ -86,7 +99,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	// RADPASS_SHUTDOWN_GRACE to finish.
 	a.Drain()
 	fmt.Fprintf(out, "shutting down (requests in flight get up to %s)\n", cfg.ShutdownGrace)
-	if cfg.ShutdownDelay > 0 {
+	if s, _ := got.Load().(os.Signal); cfg.ShutdownDelay > 0 && s == syscall.SIGTERM {
 		select {
 		case <-time.After(cfg.ShutdownDelay):
 		case err := <-errc:

@@ -51,11 +51,14 @@ type Config struct {
 	// (downloads included) may take to finish before the process exits.
 	ShutdownGrace time.Duration
 	// RADPASS_SHUTDOWN_DELAY: after SIGTERM, how long the instance keeps
-	// accepting (answering /readyz 503) before it closes its listener, for
-	// load balancers that poll /readyz; 0 = close at once (nginx's passive
-	// checks then send new requests to the other instances).
+	// its listener open while draining (/readyz and new GETs answer 503, so
+	// a proxy takes it out) before it closes it; 0 = close at once. Ctrl-C
+	// (SIGINT) skips it.
 	ShutdownDelay time.Duration
 }
+
+// DefaultShutdownDelay is RADPASS_SHUTDOWN_DELAY's default.
+const DefaultShutdownDelay = 2 * time.Second
 
 // DefaultShutdownGrace is RADPASS_SHUTDOWN_GRACE's default.
 const DefaultShutdownGrace = 30 * time.Second
@@ -204,10 +207,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.ShutdownGrace, err = parseDuration("RADPASS_SHUTDOWN_GRACE", getenv("RADPASS_SHUTDOWN_GRACE"), DefaultShutdownGrace); err != nil {
 		return nil, err
 	}
-	if d := strings.TrimSpace(getenv("RADPASS_SHUTDOWN_DELAY")); d != "" && d != "0" {
-		if c.ShutdownDelay, err = parseDuration("RADPASS_SHUTDOWN_DELAY", d, 0); err != nil {
-			return nil, err
-		}
+	c.ShutdownDelay = DefaultShutdownDelay
+	if d := strings.TrimSpace(getenv("RADPASS_SHUTDOWN_DELAY")); d == "0" {
+		c.ShutdownDelay = 0
+	} else if c.ShutdownDelay, err = parseDuration("RADPASS_SHUTDOWN_DELAY", d, DefaultShutdownDelay); err != nil {
+		return nil, err
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
 		return nil, err

@@ -63,8 +63,8 @@ type App struct {
 }
 
 // Drain marks the instance as going away (SIGTERM): /readyz answers 503 from
-// now on, so a load balancer stops sending new requests, and every response
-// closes its connection, so keep-alive clients reconnect elsewhere. Requests
+// now on, and so does every new GET or HEAD (drain), every response closes
+// its connection, so keep-alive clients reconnect elsewhere. Requests
 // already running finish normally.
 func (a *App) Drain() { a.draining.Store(true) }
 
@@ -169,18 +169,13 @@ func New(d Deps) (*App, error) {
 		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
 		language:  setLanguage(d.DB, secure),
 		readiness: ready(d.DB, draining),
+		drain:     drain(draining),
 		log:       d.Log,
 		secure:    secure,
 	}
 	if cfg.Dev {
 		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
 	}
-	app.Use(func(c fiber.Ctx) error {
-		if draining.Load() {
-			c.RequestCtx().SetConnectionClose()
-		}
-		return c.Next()
-	})
 	routes(app, h)
 	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, draining: draining}, nil
 }
@@ -201,5 +196,24 @@ func ready(db *bun.DB, draining *atomic.Bool) fiber.Handler {
 			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
 		}
 		return c.SendString("ready")
+	}
+}
+
+// drain answers new GET and HEAD requests of a draining instance 503 with
+// Retry-After: a proxy (docs/nginx-radpass.conf: proxy_next_upstream
+// http_503) sends them to another instance and takes this one out, so it
+// gets no new connections, POSTs included, before its listener closes. A
+// POST that still arrives is served: it may not be sent twice. Every
+// response closes its connection. /healthz (alive) still answers 200.
+func drain(draining *atomic.Bool) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		if !draining.Load() {
+			return c.Next()
+		}
+		c.RequestCtx().SetConnectionClose()
+		if m := c.Method(); (m == fiber.MethodGet || m == fiber.MethodHead) && c.Path() != "/healthz" && c.Path() != "/readyz" {
+			return apperr.New(apperr.Unavailable, "error.unavailable")
+		}
+		return c.Next()
 	}
 }
