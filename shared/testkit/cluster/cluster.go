@@ -462,6 +462,13 @@ func (c *Cluster) stopAll() {
 		for i := range c.Insts {
 			c.tb.Logf("instance %d, last lines:\n%s", i, c.LogTail(i, 15))
 		}
+		if b, err := os.ReadFile(filepath.Join(c.dir, "nginx", "error.log")); err == nil {
+			lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+			if len(lines) > 30 {
+				lines = lines[len(lines)-30:]
+			}
+			c.tb.Logf("nginx error.log, last lines:\n%s", strings.Join(lines, "\n"))
+		}
 	}
 }
 

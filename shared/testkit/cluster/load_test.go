@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -25,9 +26,13 @@ var (
 	tokenRe = regexp.MustCompile(`name="form_token" value="([^"]+)"`)
 )
 
-func newHTTP() *http.Client {
+// newHTTP is a fresh browser connecting from 127.0.0.<2+from%250>: nginx
+// passes that address on (X-Real-IP), so the per-address sign-in limit sees
+// patients at home, not 90 patients behind one address.
+func newHTTP(from int) *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 2 * time.Minute,
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+from%250))}}
+	return &http.Client{Jar: jar, Timeout: 2 * time.Minute, Transport: &http.Transport{DialContext: d.DialContext},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
@@ -111,13 +116,17 @@ func startLoad(t *testing.T, f *fixture, numbers []refnum.Number, staff []*http.
 	for i := 0; i < patients; i++ {
 		l.wg.Go(func() {
 			n := numbers[i%len(numbers)]
+			var hc *http.Client
 			for round := 0; ; round++ {
+				if hc != nil {
+					hc.CloseIdleConnections()
+				}
 				select {
 				case <-l.stop:
 					return
 				default:
 				}
-				hc := newHTTP()
+				hc = newHTTP(i)
 				s := time.Now()
 				st, body, err := get(hc, l.base, "/")
 				if !l.record("start page", s, expect(st, 200, err)) {
@@ -253,7 +262,7 @@ func patientNumbers(t *testing.T, f *fixture, n int) []refnum.Number {
 func consistent(t *testing.T, f *fixture) {
 	t.Helper()
 	checks := map[string]string{
-		"buckets without studies":          `SELECT count(*) FROM buckets b WHERE NOT EXISTS (SELECT 1 FROM bucket_studies s WHERE s.bucket_id = b.id)`,
+		"buckets without studies":           `SELECT count(*) FROM buckets b WHERE NOT EXISTS (SELECT 1 FROM bucket_studies s WHERE s.bucket_id = b.id)`,
 		"buckets without a print audit row": `SELECT count(*) FROM buckets b WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.bucket_id = b.id AND a.action = 'bucket.print')`,
 		"print audit rows without a bucket": `SELECT count(*) FROM audit_events a WHERE a.action = 'bucket.print' AND NOT EXISTS (SELECT 1 FROM buckets b WHERE b.id = a.bucket_id)`,
 	}
