@@ -51,6 +51,7 @@ type Cluster struct {
 	nginx *exec.Cmd
 
 	nginxExited chan error
+	closed      bool
 }
 
 // Instance is one `radpass serve` process (replaced by Start after a stop).
@@ -325,6 +326,21 @@ func (c *Cluster) Requests(i int, method, path string) int {
 	return len(re.FindAll(b, -1))
 }
 
+// Served counts the requests instance i logged (all its runs), health
+// checks (/readyz, /healthz) left out.
+func (c *Cluster) Served(i int) int {
+	b, _ := os.ReadFile(c.Insts[i].LogPath)
+	return bytes.Count(b, []byte(`"msg":"request"`)) - bytes.Count(b, []byte(`"path":"/readyz"`)) - bytes.Count(b, []byte(`"path":"/healthz"`))
+}
+
+// WaitServing waits until instance i has served n more requests than
+// before (through the proxy: it is back in the rotation).
+func (c *Cluster) WaitServing(i, before, n int) {
+	for c.Served(i) < before+n {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // upstreamRe and listenRe find the lines of docs/nginx-radpass.conf that the
 // kit replaces with its own ports.
 var (
@@ -432,9 +448,16 @@ http {
 	c.tb.Fatal("nginx did not answer within 30 s")
 }
 
+// Close stops nginx and the instances now (Start also does at cleanup).
+func (c *Cluster) Close() { c.stopAll() }
+
 // stopAll ends nginx and every instance (SIGKILL: the tests that care about
 // a graceful end stop instances themselves).
 func (c *Cluster) stopAll() {
+	if c.closed {
+		return
+	}
+	c.closed = true
 	if c.nginx != nil && c.nginx.Process != nil {
 		_ = c.nginx.Process.Signal(syscall.SIGQUIT)
 		select {

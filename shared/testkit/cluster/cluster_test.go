@@ -35,7 +35,7 @@ type fixture struct {
 	inst    []int64 // stored instances of studies[0]
 }
 
-func image(t *testing.T, uid string) []byte {
+func image(t testing.TB, uid string) []byte {
 	t.Helper()
 	b, err := dicom.Synth{StudyUID: "2.25.7", SeriesUID: "2.25.7.1", SOPUID: uid, PatientID: "P001", Modality: "CR",
 		Rows: 256, Cols: 256, BitsAllocated: 16, BitsStored: 12,
@@ -46,7 +46,7 @@ func image(t *testing.T, uid string) []byte {
 	return b
 }
 
-func newFixture(t *testing.T, instances int) *fixture {
+func newFixture(t testing.TB, instances int) *fixture {
 	t.Helper()
 	srv := testserver.New(t)
 	f := &fixture{srv: srv}
@@ -65,7 +65,7 @@ func newFixture(t *testing.T, instances int) *fixture {
 	return f
 }
 
-func (f *fixture) count(t *testing.T, q string, args ...any) int {
+func (f *fixture) count(t testing.TB, q string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := f.srv.DB.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
@@ -74,7 +74,7 @@ func (f *fixture) count(t *testing.T, q string, args ...any) int {
 	return n
 }
 
-func (f *fixture) exec(t *testing.T, q string, args ...any) {
+func (f *fixture) exec(t testing.TB, q string, args ...any) {
 	t.Helper()
 	if _, err := f.srv.DB.ExecContext(context.Background(), q, args...); err != nil {
 		t.Fatal(err)

@@ -246,7 +246,7 @@ func signedInStaff(t *testing.T, f *fixture, n int) []*http.Client {
 }
 
 // patientNumbers prints n buckets for the patient (date-of-birth sign-in).
-func patientNumbers(t *testing.T, f *fixture, n int) []refnum.Number {
+func patientNumbers(t testing.TB, f *fixture, n int) []refnum.Number {
 	t.Helper()
 	var out []refnum.Number
 	for i := 0; i < n; i++ {
@@ -296,8 +296,12 @@ func TestRestartsUnderLoadSystem(t *testing.T) {
 				t.Errorf("instance %d did not end cleanly on SIGTERM: %v\n%s", i, err, f.cl.LogTail(i, 10))
 			}
 			f.cl.Restart(i)
-			l.waitFor(300)
+			// The next instance goes only once nginx sends to this one again
+			// (its fail_timeout is over): with both out, nginx has no live
+			// upstream and answers 502.
+			f.cl.WaitServing(i, f.cl.Served(i), 100)
 		}
+		l.waitFor(300)
 		took := l.stopLoad()
 		l.report(t, took)
 		if len(l.fails) != 0 {
@@ -309,11 +313,12 @@ func TestRestartsUnderLoadSystem(t *testing.T) {
 	t.Run("SIGKILL fails only the requests in flight", func(t *testing.T) {
 		l := startLoad(t, f, numbers, staff)
 		l.waitFor(300)
-		killed := time.Now()
 		f.cl.Kill(1)
+		killed := time.Now() // requests sent after this find the instance gone
+		// Requests in flight at the kill are those that started before it.
 		l.waitFor(300)
 		f.cl.Restart(1)
-		l.waitFor(100)
+		f.cl.WaitServing(1, f.cl.Served(1), 100)
 		took := l.stopLoad()
 		l.report(t, took)
 		for _, fl := range l.fails {
