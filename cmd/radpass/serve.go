@@ -93,8 +93,9 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Drain: /readyz says 503 at once; after RADPASS_SHUTDOWN_DELAY the
-	// listener closes (a proxy's next connection goes to another instance)
+	// Drain: /readyz and new GETs answer 503 at once (a proxy sends them
+	// elsewhere and takes this instance out); after RADPASS_SHUTDOWN_DELAY
+	// (SIGTERM only: Ctrl-C is someone at the keyboard) the listener closes,
 	// and the requests in flight, downloads included, get up to
 	// RADPASS_SHUTDOWN_GRACE to finish.
 	a.Drain()
