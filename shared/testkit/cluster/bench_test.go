@@ -1,9 +1,11 @@
 package cluster_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/refnum"
+	"github.com/radpass/radpass/shared/testkit/cluster"
 )
 
 // BenchmarkScaleout measures patient sign-in and image views through nginx
@@ -38,7 +41,7 @@ func BenchmarkScaleout(b *testing.B) {
 				f.exec(b, `DELETE FROM throttle`)
 				r := runPhase(f, phase, numbers, clients, time.Duration(secs)*time.Second)
 				b.ReportMetric(r.rps, strings.ReplaceAll(phase, " ", "-")+"-req/s")
-				row := fmt.Sprintf("| %s | %d | %d | %.0f | %.1f | %.2f | %.4f | %.4f | %d |", phase, n, clients, r.rps, r.p50, r.p99, r.cpu*1000, r.nginxCPU*1000, r.fails)
+				row := fmt.Sprintf("| %s | %d | %d | %.0f | %.1f | %.1f | %.2f | %.2f | %.2f | %d |", phase, n, clients, r.rps, r.p50, r.p99, r.cpu*1000, r.pgCPU*1000, r.nginxCPU*1000, r.fails)
 				rows = append(rows, row)
 			}
 			f.cl.Close()
@@ -46,16 +49,16 @@ func BenchmarkScaleout(b *testing.B) {
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("\nscale-out benchmark, %s, %d CPUs, load average %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), strings.Fields(string(load))[0:3])
-	fmt.Println("| what | instances | clients | req/s | p50 ms | p99 ms | radpass CPU ms/request | nginx CPU ms/request | failed |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| what | instances | clients | req/s | p50 ms | p99 ms | radpass CPU ms/request | PostgreSQL CPU ms/request | nginx CPU ms/request | failed |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Println(r)
 	}
 }
 
 type phaseResult struct {
-	rps, p50, p99, cpu, nginxCPU float64
-	fails                        int
+	rps, p50, p99, cpu, nginxCPU, pgCPU float64
+	fails                               int
 }
 
 // runPhase runs clients loops of one kind for d and measures them.
@@ -78,7 +81,9 @@ func runPhase(f *fixture, phase string, numbers []refnum.Number, clients int, d 
 			}
 		}
 	}
+	pg := postmaster(f)
 	cpu0, ngx0 := f.cl.CPUSeconds()
+	pg0 := cluster.PostgresCPUSeconds(pg)
 	began := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < clients; i++ {
@@ -127,6 +132,7 @@ func runPhase(f *fixture, phase string, numbers []refnum.Number, clients int, d 
 	wg.Wait()
 	elapsed := time.Since(began)
 	cpu1, ngx1 := f.cl.CPUSeconds()
+	pg1 := cluster.PostgresCPUSeconds(pg)
 	slices.Sort(took)
 	r := phaseResult{fails: fails}
 	if n := len(took); n > 0 {
@@ -134,7 +140,22 @@ func runPhase(f *fixture, phase string, numbers []refnum.Number, clients int, d 
 		r.p50, r.p99 = ms(took[n/2]), ms(took[n*99/100])
 		// The sign-in phase's start pages are cheap next to the sign-in;
 		// they are counted in its CPU (one GET per sign-in).
-		r.cpu, r.nginxCPU = (cpu1-cpu0)/float64(n), (ngx1-ngx0)/float64(n)
+		r.cpu, r.nginxCPU, r.pgCPU = (cpu1-cpu0)/float64(n), (ngx1-ngx0)/float64(n), (pg1-pg0)/float64(n)
 	}
 	return r
+}
+
+// postmaster is the pid of the test's PostgreSQL server (0 when it is not
+// on this machine): the first line of postmaster.pid in its data folder.
+func postmaster(f *fixture) int {
+	var dir string
+	if err := f.srv.DB.QueryRowContext(context.Background(), `SHOW data_directory`).Scan(&dir); err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
 }

@@ -515,6 +515,47 @@ func (c *Cluster) CPUSeconds() (instances, nginx float64) {
 	return instances, nginx
 }
 
+// PostgresCPUSeconds is the CPU time of the PostgreSQL server whose
+// postmaster has pid: its own, its finished children's (cutime, cstime)
+// and its running children's (the backends). It is the whole server's, not
+// one database's.
+func PostgresCPUSeconds(pid int) float64 {
+	total := procCPU(pid) + procChildrenCPU(pid)
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if p, err := strconv.Atoi(f); err == nil {
+				total += procCPU(p)
+			}
+		}
+	}
+	return total
+}
+
+// procChildrenCPU is cutime + cstime of pid: its waited-for children's CPU.
+func procChildrenCPU(pid int) float64 {
+	f := procFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[13], 64)
+	st, _ := strconv.ParseFloat(f[14], 64)
+	return (ut + st) / clockTicks
+}
+
+// procFields are the fields of /proc/<pid>/stat after the command name
+// (which may hold spaces) in parentheses: f[0] is the state.
+func procFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 <= len(s) {
+		s = s[i+2:]
+	}
+	return strings.Fields(s)
+}
+
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
 const clockTicks = 100
 
@@ -522,16 +563,7 @@ func procCPU(pid int) float64 {
 	if pid == 0 {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+2:]
-	}
-	f := strings.Fields(s)
+	f := procFields(pid)
 	if len(f) < 13 {
 		return 0
 	}
