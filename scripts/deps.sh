@@ -27,6 +27,8 @@ if [ "${1:-run}" = test ]; then
   [ -d /usr/lib/python3/dist-packages/pydicom/data/test_files ] || need+=(python3-pydicom)
   # zip -T judges every download archive in the tests.
   command -v zip >/dev/null 2>&1 || need+=(zip)
+  # nginx: the proxy in front of several instances (shared/testkit/cluster).
+  [ -x /usr/sbin/nginx ] || need+=(nginx)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,8 +41,20 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
-	ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigc)
+	var got atomic.Value // the signal that ended serving
+	go func() {
+		select {
+		case s := <-sigc:
+			got.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 
 	// Migrations and the demo data run over a pool without the request
 	// timeouts (an index build may take minutes); requests get their own.
@@ -80,10 +93,27 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(out, "shutting down")
-	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Drain: /readyz and new GETs answer 503 at once (a proxy sends them
+	// elsewhere and takes this instance out); after RADPASS_SHUTDOWN_DELAY
+	// (SIGTERM only: Ctrl-C is someone at the keyboard) the listener closes,
+	// and the requests in flight, downloads included, get up to
+	// RADPASS_SHUTDOWN_GRACE to finish.
+	a.Drain()
+	fmt.Fprintf(out, "shutting down (requests in flight get up to %s)\n", cfg.ShutdownGrace)
+	if s, _ := got.Load().(os.Signal); cfg.ShutdownDelay > 0 && s == syscall.SIGTERM {
+		select {
+		case <-time.After(cfg.ShutdownDelay):
+		case err := <-errc:
+			return err
+		}
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer scancel()
-	if err := a.Fiber.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := a.Fiber.ShutdownWithContext(sctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.Warn("shutdown grace over: requests still in flight were cut", "grace", cfg.ShutdownGrace.String())
+			return nil
+		}
 		return err
 	}
 	return nil

@@ -96,12 +96,19 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 	if r.FormToken != "" {
 		b.FormTokenHash = keys.Sum(s.Key, keys.PrintFormToken, []byte(r.FormToken))
 		// A repeated form token is answered before anything is rendered:
-		// one submit of it at a time, and a later one finds the first's print.
+		// one submit of it at a time, in this process and across instances
+		// (formLock, held until the bucket is committed), and a later one
+		// finds the first's print.
 		leave, err := s.forms.enter(ctx, formKey(u.ID, b.FormTokenHash))
 		if err != nil {
 			return nil, err
 		}
 		defer leave()
+		release, err := formLock(ctx, s.DB, formKey(u.ID, b.FormTokenHash))
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		dup, err := s.printOfForm(ctx, u.ID, b.FormTokenHash)
 		if err != nil {
 			return nil, err

@@ -3,11 +3,17 @@ package buckets
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/database"
 )
@@ -15,9 +21,10 @@ import (
 // formFlights lets one submit of a form token at a time past the check for
 // an earlier print of it: a repeated token (a double click, a retry, a
 // nervous user pressing twenty times) waits for the first submit to finish,
-// then finds its bucket, before any letter is rendered. Across server
-// instances the unique index on (created_by, form_token_hash) still makes
-// it one bucket.
+// then finds its bucket, before any letter is rendered. Within one process
+// the waiters wait here, without a database connection; across server
+// instances formLock makes them take turns (and the unique index on
+// (created_by, form_token_hash) makes it one bucket whatever happens).
 type formFlights struct {
 	mu sync.Mutex
 	m  map[string]chan struct{}
@@ -61,6 +68,59 @@ func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byt
 		return nil, nil
 	}
 	return b, err
+}
+
+// formLock takes PostgreSQL's session advisory lock of a form key on a
+// connection of its own, so that one submit of a form token at a time runs
+// across all server instances: the second waits until the first's bucket is
+// committed, then finds it, and no second letter is rendered. It polls
+// pg_try_advisory_lock instead of waiting inside PostgreSQL (lock_timeout
+// would end a long wait, and a wait cut by a cancelled request could take
+// the lock after all). A process that dies holding the lock loses its
+// connection, and PostgreSQL releases the lock.
+func formLock(ctx context.Context, db *bun.DB, key string) (release func(), err error) {
+	sum := sha256.Sum256([]byte("print-form:" + key))
+	id := int64(binary.BigEndian.Uint64(sum[:8]))
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	discard := func() {
+		// A connection whose lock state is unknown never goes back to the pool.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = conn.Close()
+	}
+	pause := 10 * time.Millisecond
+	for {
+		var ok bool
+		if err := conn.NewRaw(`SELECT pg_try_advisory_lock(?)`, id).Scan(ctx, &ok); err != nil {
+			discard()
+			return nil, err
+		}
+		if ok {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			_ = conn.Close()
+			return nil, ctx.Err()
+		}
+		pause = min(pause*2, 200*time.Millisecond)
+	}
+	return func() {
+		// The request's context may be over; the unlock must still run.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var unlocked bool
+		if err := conn.NewRaw(`SELECT pg_advisory_unlock(?)`, id).Scan(uctx, &unlocked); err != nil || !unlocked {
+			discard()
+			return
+		}
+		_ = conn.Close()
+	}, nil
 }
 
 func formKey(userID int64, tokenHash []byte) string {

@@ -45,7 +45,23 @@ type Config struct {
 	// Default: the process's local zone (TZ, /etc/localtime).
 	Zone   *time.Location
 	Notify Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+
+	// Several instances (docs/scaleout.md).
+	// RADPASS_SHUTDOWN_GRACE: after SIGTERM, how long requests in flight
+	// (downloads included) may take to finish before the process exits.
+	ShutdownGrace time.Duration
+	// RADPASS_SHUTDOWN_DELAY: after SIGTERM, how long the instance keeps
+	// its listener open while draining (/readyz and new GETs answer 503, so
+	// a proxy takes it out) before it closes it; 0 = close at once. Ctrl-C
+	// (SIGINT) skips it.
+	ShutdownDelay time.Duration
 }
+
+// DefaultShutdownDelay is RADPASS_SHUTDOWN_DELAY's default.
+const DefaultShutdownDelay = 2 * time.Second
+
+// DefaultShutdownGrace is RADPASS_SHUTDOWN_GRACE's default.
+const DefaultShutdownGrace = 30 * time.Second
 
 // DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
 const DefaultMemoryLimit = 1 << 30
@@ -186,6 +202,16 @@ func Load(getenv func(string) string) (*Config, error) {
 			return nil, &Error{"RADPASS_SECRET_KEY", fmt.Sprintf("is %d bytes; at least 32 random bytes are required", len(b))}
 		}
 		c.SecretKey = b
+	}
+	// Several instances: graceful restarts.
+	if c.ShutdownGrace, err = parseDuration("RADPASS_SHUTDOWN_GRACE", getenv("RADPASS_SHUTDOWN_GRACE"), DefaultShutdownGrace); err != nil {
+		return nil, err
+	}
+	c.ShutdownDelay = DefaultShutdownDelay
+	if d := strings.TrimSpace(getenv("RADPASS_SHUTDOWN_DELAY")); d == "0" {
+		c.ShutdownDelay = 0
+	} else if c.ShutdownDelay, err = parseDuration("RADPASS_SHUTDOWN_DELAY", d, DefaultShutdownDelay); err != nil {
+		return nil, err
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
 		return nil, err

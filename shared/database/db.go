@@ -184,18 +184,31 @@ func Migrator(db *bun.DB) *migrate.Migrator {
 	return migrate.NewMigrator(db, migrations.Migrations, migrate.WithMarkAppliedOnSuccess(true))
 }
 
-// Migrate applies every pending migration under bun's migration lock.
+// Migrate applies every pending migration, one process at a time.
 func Migrate(ctx context.Context, db *bun.DB) (*migrate.MigrationGroup, error) {
+	// Several instances may start at once: they take turns on a session
+	// advisory lock (PostgreSQL ends it with the session if a process dies
+	// mid-way), and the later ones find nothing left to apply. bun's own
+	// lock row failed them instead ("migrations table is already locked"),
+	// and a crash left it behind.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrateLockID); err != nil {
+		return nil, fmt.Errorf("wait for the migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, migrateLockID) //nolint:errcheck
 	m := Migrator(db)
 	if err := m.Init(ctx); err != nil {
 		return nil, err
 	}
-	if err := m.Lock(ctx); err != nil {
-		return nil, err
-	}
-	defer m.Unlock(ctx) //nolint:errcheck
 	return m.Migrate(ctx)
 }
+
+// migrateLockID is the advisory lock key of Migrate.
+const migrateLockID int64 = 0x7261647061737301 // "radpass" 1
 
 // InTx runs fn in one transaction: all of it is stored, or nothing.
 func InTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {

@@ -46,6 +46,7 @@ type handlers struct {
 	csrf      fiber.Handler
 	language  fiber.Handler
 	readiness fiber.Handler
+	drain     fiber.Handler // several instances: a draining instance sends new GETs elsewhere
 	devOutbox fiber.Handler // nil: not mounted (outside dev mode)
 	log       *slog.Logger
 	secure    bool // HTTPS: HSTS, __Host- cookies
@@ -62,6 +63,7 @@ func routes(app *fiber.App, h handlers) {
 	app.Use(web.AccessLog(h.log))
 	app.Use(web.SecurityHeaders(h.secure))
 	app.Use(web.RefuseEncodedBodies)
+	app.Use(h.drain) // several instances (docs/scaleout.md)
 
 	staticFS, _ := fs.Sub(staticfiles.FS, ".")
 	app.Get("/static*", static.New("", static.Config{FS: web.AssetFS(staticFS), MaxAge: 3600, Compress: true})) // assets only, never embed.go

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v3"
@@ -57,7 +58,18 @@ type App struct {
 	PatientSessions *web.Sessions
 	Patient         *patient.Handlers
 	Buckets         *buckets.Service
+
+	draining *atomic.Bool // set by Drain
 }
+
+// Drain marks the instance as going away (SIGTERM): /readyz answers 503 from
+// now on, and so does every new GET or HEAD (drain), every response closes
+// its connection, so keep-alive clients reconnect elsewhere. Requests
+// already running finish normally.
+func (a *App) Drain() { a.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (a *App) Draining() bool { return a.draining.Load() }
 
 // A patient session ends after 15 idle minutes and at most 2 hours after sign-in.
 const (
@@ -144,6 +156,7 @@ func New(d Deps) (*App, error) {
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
 	}
 
+	draining := new(atomic.Bool)
 	h := handlers{
 		staff:     sd,
 		account:   &account.Handlers{Deps: sd},
@@ -155,7 +168,8 @@ func New(d Deps) (*App, error) {
 		machine:   &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit},
 		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
 		language:  setLanguage(d.DB, secure),
-		readiness: ready(d.DB),
+		readiness: ready(d.DB, draining),
+		drain:     drain(draining),
 		log:       d.Log,
 		secure:    secure,
 	}
@@ -163,13 +177,18 @@ func New(d Deps) (*App, error) {
 		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
 	}
 	routes(app, h)
-	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
+	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, draining: draining}, nil
 }
 
 // ready answers /readyz: 200 when a fresh connection (not a pooled one)
-// reaches the database, 503 with Retry-After otherwise.
-func ready(db *bun.DB) fiber.Handler {
+// reaches the database, 503 with Retry-After otherwise or once the instance
+// drains (shutting down).
+func ready(db *bun.DB, draining *atomic.Bool) fiber.Handler {
 	return func(c fiber.Ctx) error {
+		if draining.Load() {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
+			return c.Status(http.StatusServiceUnavailable).SendString("shutting down")
+		}
 		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
 		defer cancel()
 		if err := database.Ready(ctx, db); err != nil {
@@ -177,5 +196,24 @@ func ready(db *bun.DB) fiber.Handler {
 			return c.Status(http.StatusServiceUnavailable).SendString("database unreachable")
 		}
 		return c.SendString("ready")
+	}
+}
+
+// drain answers new GET and HEAD requests of a draining instance 503 with
+// Retry-After: a proxy (docs/nginx-radpass.conf: proxy_next_upstream
+// http_503) sends them to another instance and takes this one out, so it
+// gets no new connections, POSTs included, before its listener closes. A
+// POST that still arrives is served: it may not be sent twice. Every
+// response closes its connection. /healthz (alive) still answers 200.
+func drain(draining *atomic.Bool) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		if !draining.Load() {
+			return c.Next()
+		}
+		c.RequestCtx().SetConnectionClose()
+		if m := c.Method(); (m == fiber.MethodGet || m == fiber.MethodHead) && c.Path() != "/healthz" && c.Path() != "/readyz" {
+			return apperr.New(apperr.Unavailable, "error.unavailable")
+		}
+		return c.Next()
 	}
 }
