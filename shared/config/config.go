@@ -45,6 +45,8 @@ type Config struct {
 	// Default: the process's local zone (TZ, /etc/localtime).
 	Zone   *time.Location
 	Notify Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+	// RADPASS_S3_*, RADPASS_STORAGE_ORPHAN_GRACE (storage.go)
+	Storage Storage
 }
 
 // DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
@@ -188,6 +190,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SecretKey = b
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
+		return nil, err
+	}
+	if c.Storage, err = loadStorage(getenv); err != nil {
 		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {
