@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/testkit/testdb"
 	"github.com/radpass/radpass/shared/testkit/tests3"
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // `radpass storage migrate --to s3` copies every blob of the local folder
@@ -96,5 +98,49 @@ func TestStorageMigrateToS3(t *testing.T) {
 	}
 	if r := radpass(t, env, "", "storage", "migrate", "--to", "gcs"); r.code != 2 {
 		t.Fatalf("--to gcs: exit %d", r.code)
+	}
+}
+
+// With RADPASS_S3_BUCKET set, `radpass import` stores the file in the bucket
+// (nothing in the local folder) and `radpass serve` opens the bucket: it is
+// ready with it, and refuses to start on a bucket that does not exist.
+func TestImportAndServeOnS3(t *testing.T) {
+	t.Parallel()
+	srv := tests3.Start(t)
+	o := srv.NewBucket(t)
+	ctx := context.Background()
+	db, dsn := testdb.NewWithURL(t)
+	testserver.MustDepartment(t, db, "NORTH")
+	dataDir := t.TempDir()
+	addr, _ := freeAddr(t)
+	env := map[string]string{"RADPASS_DATABASE_URL": dsn, "RADPASS_SECRET_KEY": strongKey, "RADPASS_DATA_DIR": dataDir, "RADPASS_ADDR": addr}
+	for _, kv := range srv.Env(o) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	if r := radpass(t, env, "", "import", "--department", "NORTH", filepath.Join(sampleFolder(t), "3.dcm")); r.code != 0 {
+		t.Fatalf("import: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	var key string
+	if err := db.NewSelect().Table("instances").Column("storage_key").Scan(ctx, &key); err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.NewS3(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Open(ctx, key); err != nil {
+		t.Fatalf("imported file in the bucket: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "dicom", key[:2])); !os.IsNotExist(err) {
+		t.Fatalf("imported file in the local folder too: %v", err)
+	}
+	cmd, out := serveUntilReady(t, env, addr)
+	stop(t, cmd, out)
+
+	env["RADPASS_S3_BUCKET"] = "radpass-no-such-bucket"
+	r := radpass(t, env, "", "serve")
+	if r.code == 0 || !strings.Contains(r.stderr, "radpass-no-such-bucket") {
+		t.Fatalf("serve on a missing bucket: exit %d %s", r.code, r.stderr)
 	}
 }
