@@ -149,7 +149,7 @@ func TestStorePutOpenDelete(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		for i, size := range []int{40000, 1 << 20, 17<<20 + 3} {
+		for i, size := range []int{40000, 1 << 20, 9<<20 + 3} {
 			data := patterned(size, uint64(i+1))
 			key, n, created, err := b.st.Put(ctx, bytes.NewReader(data))
 			if err != nil {
@@ -194,7 +194,7 @@ func TestStoreReadAt(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		data := patterned(9<<20+17, 7)
+		data := patterned(5<<20+17, 7)
 		key, _, _, err := b.st.Put(ctx, bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
@@ -383,9 +383,9 @@ func TestStorePutConstantMemory(t *testing.T) {
 	// One backend at a time: the heap is the process's.
 	runBackends(t, false, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		const size = 96 << 20
+		const size = 64 << 20
 		// Warm the buffer pools and the connection first.
-		if _, _, _, err := b.st.Put(ctx, io.LimitReader(&counter{}, 10<<20)); err != nil {
+		if _, _, _, err := b.st.Put(ctx, io.LimitReader(&counter{}, 2<<20)); err != nil {
 			t.Fatal(err)
 		}
 		runtime.GC()
