@@ -51,8 +51,10 @@ func loadStorage(getenv func(string) string) (Storage, error) {
 	}
 	if s.S3Endpoint != "" {
 		u, err := url.Parse(s.S3Endpoint)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return s, &Error{"RADPASS_S3_ENDPOINT", fmt.Sprintf("%q is not a server URL such as https://s3.eu-west-1.amazonaws.com (no path, no credentials)", s.S3Endpoint)}
+		// Plain http only on loopback: the files are patients' images.
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return s, &Error{"RADPASS_S3_ENDPOINT", fmt.Sprintf("%q is not an https URL such as https://s3.eu-west-1.amazonaws.com (no path, no credentials; plain http only on loopback)", s.S3Endpoint)}
 		}
 	}
 	return s, nil

@@ -34,6 +34,7 @@ func TestStorageConfig(t *testing.T) {
 		{map[string]string{"RADPASS_S3_BUCKET": "ok-bucket", "RADPASS_S3_ENDPOINT": "s3.example.org"}, "RADPASS_S3_ENDPOINT"},
 		{map[string]string{"RADPASS_S3_BUCKET": "ok-bucket", "RADPASS_S3_ENDPOINT": "https://s3.example.org/bucket"}, "RADPASS_S3_ENDPOINT"},
 		{map[string]string{"RADPASS_S3_BUCKET": "ok-bucket", "RADPASS_S3_ENDPOINT": "https://key:secret@s3.example.org"}, "RADPASS_S3_ENDPOINT"},
+		{map[string]string{"RADPASS_S3_BUCKET": "ok-bucket", "RADPASS_S3_ENDPOINT": "http://minio.internal:9000"}, "RADPASS_S3_ENDPOINT"},
 		{map[string]string{"RADPASS_STORAGE_ORPHAN_GRACE": "0s"}, "RADPASS_STORAGE_ORPHAN_GRACE"},
 	} {
 		tt.env["RADPASS_DEV"] = "1"
