@@ -30,6 +30,9 @@ type S3Options struct {
 	// AWS_SESSION_TOKEN, then ~/.aws/credentials with AWS_PROFILE, then the
 	// EC2/ECS instance role).
 	Creds *credentials.Credentials
+	// Transport nil: Go's default; a wrapper can count requests and errors
+	// (metrics).
+	Transport http.RoundTripper
 }
 
 // Object layout in the bucket: blobs as ab/cd/abcd…(64 hex) like the local
@@ -74,7 +77,7 @@ func NewS3(ctx context.Context, o S3Options) (*S3, error) {
 			&credentials.IAM{},
 		})
 	}
-	c, err := minio.New(u.Host, &minio.Options{Creds: creds, Secure: u.Scheme == "https", Region: o.Region})
+	c, err := minio.New(u.Host, &minio.Options{Creds: creds, Secure: u.Scheme == "https", Region: o.Region, Transport: o.Transport})
 	if err != nil {
 		return nil, err
 	}
