@@ -54,3 +54,10 @@ if [ "${1:-run}" = test ] && [ ! -x bin/mailpit ]; then
   echo "installing: mailpit $MAILPIT_VERSION (go install into bin/)"
   GOBIN="$PWD/bin" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
 fi
+# versitygw, the real S3 server of the object-storage tests (shared/testkit/tests3,
+# its POSIX backend in a temporary folder), built the same way (Apache-2.0, pinned).
+VERSITYGW_VERSION=v1.8.0
+if [ "${1:-run}" = test ] && [ ! -x bin/versitygw ]; then
+  echo "installing: versitygw $VERSITYGW_VERSION (go install into bin/)"
+  GOBIN="$PWD/bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi

@@ -12,6 +12,7 @@ if [ -z "$RADPASS_TEST_CHROMIUM" ] || [ ! -x "$RADPASS_TEST_CHROMIUM" ]; then
   exit 1
 fi
 export RADPASS_TEST_MAILPIT=${RADPASS_TEST_MAILPIT:-$PWD/bin/mailpit}
+export RADPASS_TEST_VERSITYGW=${RADPASS_TEST_VERSITYGW:-$PWD/bin/versitygw}
 export CI=${CI:-true}
 echo "test PostgreSQL on port $port; browser $RADPASS_TEST_CHROMIUM"
 

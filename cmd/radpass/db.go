@@ -94,7 +94,7 @@ func dicomDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "di
 type deptStorage struct {
 	DB    *bun.DB
 	Dept  *database.Department
-	Store *storage.FS
+	Store storage.Store
 	done  func()
 }
 
@@ -110,7 +110,7 @@ func openDeptStorage(ctx context.Context, cfg *config.Config, out io.Writer, cod
 		done()
 		return nil, err
 	}
-	st, err := storage.NewFS(dicomDir(cfg))
+	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg))
 	if err != nil {
 		done()
 		return nil, err

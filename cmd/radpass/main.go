@@ -40,6 +40,8 @@ commands:
                                  API tokens for DICOMweb STOW-RS and report upload
   report add --department CODE --study UID --status preliminary|final [--available-at T] FILE
                                  attach a report (UTF-8 text or PDF) to a study
+  storage migrate --to s3 [--from DIR] [--jobs N] [--verify]
+                                 copy the local DICOM folder to the S3 bucket
   version                        print the version
 `
 
@@ -122,6 +124,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return cmdToken(ctx, load, args[1:], stdout)
 	case "report":
 		return cmdReport(ctx, load, args[1:], stdout)
+	case "storage":
+		return cmdStorage(ctx, load, args[1:], stdout)
 	}
 	return usageErr("unknown command %q (try radpass help)", args[0])
 }
@@ -139,6 +143,7 @@ var commandUsage = map[string]string{
 	"token":   tokenUsage,
 	"report":  reportUsage,
 	"localpg": localpgUsage,
+	"storage": storageUsage,
 }
 
 // wantsHelp reports -h, -help or --help among a command's arguments.

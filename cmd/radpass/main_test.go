@@ -25,6 +25,7 @@ import (
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/testkit/testdb"
+	"github.com/radpass/radpass/shared/testkit/tests3"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
@@ -45,6 +46,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	tests3.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

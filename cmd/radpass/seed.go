@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/radpass/radpass/shared/storage"
 	"io"
 	"path/filepath"
 	"time"
@@ -106,7 +107,11 @@ func writeDemo(ctx context.Context, cfg *config.Config, patients int, out io.Wri
 	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-seed"),
 		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))), pgdialect.New())
 	defer db.Close()
-	res, err := seed.Demo(ctx, db, seed.Options{Patients: patients, StorageRoot: dicomDir(cfg), Key: cfg.SecretKey})
+	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg))
+	if err != nil {
+		return err
+	}
+	res, err := seed.Demo(ctx, db, seed.Options{Patients: patients, Store: st, Key: cfg.SecretKey})
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err := a.Buckets.Warm(ctx); err != nil {
 		log.Warn("warming the database connections failed", "error", err.Error())
 	}
+	storageGrace = cfg.Storage.OrphanGrace
 	go housekeeping(ctx, a, log, 5*time.Minute)
 	go backfillBurnedIn(ctx, a, log)
 	errc := make(chan error, 1)
@@ -188,9 +189,13 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 	}
 }
 
+// storageGrace is RADPASS_STORAGE_ORPHAN_GRACE (serve sets it).
+var storageGrace = ingest.OrphanGrace
+
 // sweepStorage removes stored files no row names (a crash between a file and
 // its row, a replaced report PDF whose removal failed) once they are
-// older than ingest.OrphanGrace, and Put's temporary files left by a crash.
+// older than storageGrace, and Put's uploads a crash left aside (local
+// folder and S3 alike).
 func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
 	if a.Staff == nil || a.Staff.DICOM == nil {
 		return
@@ -199,12 +204,12 @@ func sweepStorage(ctx context.Context, a *server.App, log *slog.Logger) {
 	if !ok {
 		return
 	}
-	n, err := ingest.SweepOrphans(ctx, a.DB, st, ingest.OrphanGrace)
+	n, err := ingest.SweepOrphans(ctx, a.DB, st, storageGrace)
 	if err != nil && ctx.Err() == nil {
 		log.Warn("storage sweep failed", "error", err.Error())
 	}
-	if fs, ok := st.(*storage.FS); ok {
-		if _, err := fs.PurgeTemp(ingest.OrphanGrace); err != nil && ctx.Err() == nil {
+	if tp, ok := st.(storage.TempPurger); ok {
+		if _, err := tp.PurgeTemp(storageGrace); err != nil && ctx.Err() == nil {
 			log.Warn("storage temp purge failed", "error", err.Error())
 		}
 	}

@@ -55,6 +55,8 @@ type Config struct {
 	// a proxy takes it out) before it closes it; 0 = close at once. Ctrl-C
 	// (SIGINT) skips it.
 	ShutdownDelay time.Duration
+	// RADPASS_S3_*, RADPASS_STORAGE_ORPHAN_GRACE (storage.go)
+	Storage Storage
 }
 
 // DefaultShutdownDelay is RADPASS_SHUTDOWN_DELAY's default.
@@ -214,6 +216,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
+		return nil, err
+	}
+	if c.Storage, err = loadStorage(getenv); err != nil {
 		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {

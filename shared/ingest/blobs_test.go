@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
@@ -116,10 +118,14 @@ func TestConcurrentReportReplacements(t *testing.T) {
 
 // The housekeeping sweep removes old files no row names and keeps the rest:
 // referenced files, and young files whose row may be on its way.
+// Both backends: the local folder and an S3 bucket (versitygw).
 func TestSweepOrphans(t *testing.T) {
 	t.Parallel()
+	eachStore(t, testSweepOrphans)
+}
+
+func testSweepOrphans(t *testing.T, db *bun.DB, st storage.Lister, im *ingest.Importer, d *database.Department, ageKey func(key string, at time.Time)) {
 	ctx := context.Background()
-	db, st, im, d := setup(t)
 	f, _ := os.Open(filepath.Join(samples(t), "3.dcm"))
 	r := im.Import(ctx, "3.dcm", f)
 	f.Close()
@@ -135,11 +141,7 @@ func TestSweepOrphans(t *testing.T) {
 		return key
 	}
 	old := time.Now().Add(-48 * time.Hour)
-	age := func(key string) {
-		if err := os.Chtimes(st.Path(key), old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
+	age := func(key string) { ageKey(key, old) }
 	orphan, young := put("%PDF-1.4\n% orphan\n"), put("%PDF-1.4\n% young\n")
 	age(orphan)
 	var inst string

@@ -42,6 +42,8 @@ func HasData(ctx context.Context, db bun.IDB) (bool, error) {
 type Options struct {
 	Patients    int    // demo patients (200 for `make run`), each with one or two studies
 	StorageRoot string // where the DICOM files and report PDFs go
+	// Store, when set, is used instead of StorageRoot (an S3 bucket).
+	Store storage.Store
 	// Key is the server's secret: the demo buckets' reference numbers are
 	// hashed with it, as every print's are.
 	Key     []byte
@@ -130,9 +132,13 @@ func Demo(ctx context.Context, db *bun.DB, o Options) (*Result, error) {
 	} else {
 		placeSamples(plans)
 	}
-	st, err := storage.NewFS(o.StorageRoot)
-	if err != nil {
-		return nil, err
+	st := o.Store
+	if st == nil {
+		fs, err := storage.NewFS(o.StorageRoot)
+		if err != nil {
+			return nil, err
+		}
+		st = fs
 	}
 	if err := importStudies(ctx, db, st, plans, o.Workers, res); err != nil {
 		return nil, err

@@ -130,7 +130,7 @@ func New(d Deps) (*App, error) {
 	}
 	app := fiber.New(fcfg)
 	secure := cfg.SecureCookies()
-	st, err := storage.NewFS(filepath.Join(cfg.DataDir, "dicom"))
+	st, err := storage.Open(context.Background(), cfg.Storage, filepath.Join(cfg.DataDir, "dicom"))
 	if err != nil {
 		return nil, err
 	}

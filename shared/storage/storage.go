@@ -1,6 +1,6 @@
 // Package storage keeps DICOM files (and report PDFs) content-addressed: the
 // key of a blob is the SHA-256 of its bytes. The Store interface is small so
-// an S3-compatible backend could replace the local folder.
+// an S3 bucket (S3) can replace the local folder (FS).
 package storage
 
 import (
@@ -186,6 +186,13 @@ func (s *FS) ModTime(_ context.Context, key string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return info.ModTime(), nil
+}
+
+// TempPurger is a Store whose Put keeps uploads in progress aside (FS, S3):
+// a crash can leave them behind.
+type TempPurger interface {
+	// PurgeTemp removes those older than age and returns how many.
+	PurgeTemp(age time.Duration) (int, error)
 }
 
 // PurgeTemp removes temporary files of Put older than age (left by a crash
