@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"strconv"
 	"sync"
 
 	"github.com/radpass/radpass/shared/database"
@@ -52,19 +51,15 @@ func (f *formFlights) enter(ctx context.Context, key string) (leave func(), err 
 	}
 }
 
-// printOfForm is the bucket user u printed with this form token hash
-// already (nil: none yet).
-func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byte) (*database.Bucket, error) {
+// printOfForm is the bucket who printed with this form token hash already
+// (nil: none yet).
+func (s *Service) printOfForm(ctx context.Context, who creator, tokenHash []byte) (*database.Bucket, error) {
 	b := new(database.Bucket)
-	err := s.DB.NewSelect().Model(b).Where("created_by = ? AND form_token_hash = ?", userID, tokenHash).Scan(ctx)
+	err := who.where(s.DB.NewSelect().Model(b), tokenHash).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return b, err
-}
-
-func formKey(userID int64, tokenHash []byte) string {
-	return strconv.FormatInt(userID, 10) + ":" + string(tokenHash)
 }
 
 // NewFormToken is the one-time token a print form carries (128 random bits);

@@ -46,7 +46,9 @@ type Bucket struct {
 	Anonymized   bool        `bun:"anonymized"`
 	AnonNumber   string      `bun:"anon_number"`
 	Message      string      `bun:"message"`
-	CreatedBy    int64       `bun:"created_by"`
+	CreatedBy    int64       `bun:"created_by,nullzero"` // the staff user who printed (0: a machine token did)
+	// CreatedByToken is the API token that created the access (the RIS API), or nil.
+	CreatedByToken *int64 `bun:"created_by_token"`
 	State        string      `bun:"state"`
 	Failures     int         `bun:"failures"`
 	CreatedAt    time.Time   `bun:"created_at,nullzero,default:now()"`
