@@ -323,7 +323,7 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
 		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE concat_ws(', ', nullif(p.family_name, ''), nullif(p.given_name, '')) END AS patient_name").
 		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE p.patient_id END AS patient_number").
-		ColumnExpr("b.anonymized, b.anon_number, coalesce(b.created_by, 0) AS created_by, "+creatorName+" AS created_by_name").
+		ColumnExpr("b.anonymized, b.anon_number, coalesce(b.created_by, 0) AS created_by, " + creatorName + " AS created_by_name").
 		ColumnExpr("b.created_at, b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at").
 		ColumnExpr("b.state = 'blocked' AS blocked").
 		Join("JOIN patients AS p ON p.id = b.patient_id").
