@@ -107,6 +107,9 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 			}
 		}
 		printDemoUsers(out)
+		if err := printDemoToken(ctx, db, cfg, out); err != nil {
+			return fmt.Errorf("demo token: %w", err)
+		}
 	}
 	return nil
 }
