@@ -260,6 +260,12 @@ func TestAccessAPI(t *testing.T) {
 			t.Fatalf("patient studies: %d", res.StatusCode)
 		}
 
+		// Staff see it in Status Forwarding, created by the token.
+		_, admin := srv.SignedIn(t, "north.admin", database.RoleAdmin, north)
+		if res, body := admin.Get("/staff/status"); res.StatusCode != http.StatusOK || !strings.Contains(body, "API: ris") {
+			t.Fatalf("Status Forwarding: %d, creator \"API: ris\" shown: %v", res.StatusCode, strings.Contains(body, "API: ris"))
+		}
+
 		// State, never the number again.
 		g := a.do("GET", "/api/v1/accesses/"+strconv.FormatInt(id, 10), ris, nil).json(t)
 		if g["reference_number"] != nil || g["state"] != "active" || g["language"] != "fr" {
