@@ -13,11 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
@@ -156,6 +158,8 @@ func pdfText(t *testing.T, pdf []byte) string {
 // description against every answer the test saw.
 func TestAccessAPI(t *testing.T) {
 	srv := testserver.New(t)
+	var later atomic.Int64 // how far the server's clock is ahead
+	srv.App.Staff.Print.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
 	ctx := context.Background()
 	north := testserver.MustDepartment(t, srv.DB, "NORTH")
 	three := 3
@@ -451,6 +455,34 @@ func TestAccessAPI(t *testing.T) {
 		}
 		if b, au, _ := stored(); created != 1 || len(ids) != 1 || b != b0+1 || au != a0+1 {
 			t.Fatalf("%d created answers, %d ids, %d accesses, %d print audit events; want 1 each", created, len(ids), b-b0, au-a0)
+		}
+	})
+
+	t.Run("the letter's time", func(t *testing.T) {
+		res := a.do("POST", "/api/v1/accesses", ris, valid())
+		if res.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", res.status, res.body)
+		}
+		path := "/api/v1/accesses/" + strconv.FormatInt(int64(res.json(t)["id"].(float64)), 10)
+		if r := a.do("GET", path+"/letter?lang=de", ris, nil); r.status != http.StatusOK {
+			t.Fatalf("letter within the hour: %d", r.status)
+		}
+		if r := a.do("GET", path+"/letter?lang=xx", ris, nil); r.status != http.StatusBadRequest {
+			t.Fatalf("letter in an unknown language: %d", r.status)
+		}
+		later.Store(int64(machineapi.LetterTTL + time.Minute))
+		defer later.Store(0)
+		if r := a.do("GET", path+"/letter?lang=de", ris, nil); r.status != http.StatusGone {
+			t.Fatalf("letter after its time: %d", r.status)
+		}
+		if m := a.do("GET", path, ris, nil).json(t); len(m["letters"].(map[string]any)) != 0 || m["letter_available_until"] != nil {
+			t.Fatalf("the access still offers its letter: %v", m)
+		}
+		if err := machineapi.DropExpiredNumbers(ctx, srv.DB, srv.App.Buckets.Time()); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, srv, `SELECT count(*) FROM api_accesses WHERE sealed_ref IS NOT NULL AND letter_until <= now() + interval '61 minutes'`); n != 0 {
+			t.Fatalf("%d sealed numbers kept past their letter time", n)
 		}
 	})
 

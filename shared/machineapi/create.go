@@ -146,7 +146,7 @@ func (h *Handler) Create(c fiber.Ctx) error {
 	}
 
 	now := h.Buckets.Time()
-	_ = dropExpiredNumbers(ctx, h.DB, now) // housekeeping; a failure only keeps them until the next create
+	_ = DropExpiredNumbers(ctx, h.DB, now) // housekeeping; a failure only keeps them until the next create
 	res, err := h.Buckets.CreateByMachine(ctx, m, c.IP(), sel, pr, buckets.Hooks{
 		Keep: func(ctx context.Context, tx bun.Tx, b *database.Bucket, n refnum.Number) error {
 			sealed, err := seal(h.Key, b.ID, n)

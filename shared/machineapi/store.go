@@ -84,8 +84,9 @@ func findByBucket(ctx context.Context, db bun.IDB, id int64) (*record, error) {
 	return r, err
 }
 
-// dropExpiredNumbers forgets the sealed numbers whose letter time is over.
-func dropExpiredNumbers(ctx context.Context, db bun.IDB, now time.Time) error {
+// DropExpiredNumbers forgets the sealed numbers whose letter time is over
+// (each create does it too; the server's housekeeping when none come).
+func DropExpiredNumbers(ctx context.Context, db bun.IDB, now time.Time) error {
 	_, err := db.NewUpdate().Model((*record)(nil)).Set("sealed_ref = NULL").
 		Where("sealed_ref IS NOT NULL AND letter_until <= ?", now).Exec(ctx)
 	return err
