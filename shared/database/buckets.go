@@ -32,27 +32,25 @@ const (
 type Bucket struct {
 	bun.BaseModel `bun:"table:buckets"`
 
-	ID           int64     `bun:"id,pk,autoincrement"`
-	RefHash      []byte    `bun:"ref_hash"`
-	DepartmentID int64     `bun:"department_id"`
-	PatientID    int64     `bun:"patient_id"`
-	Patient      *Patient  `bun:"rel:belongs-to,join:patient_id=id"`
-	Verification string    `bun:"verification"`
-	Destination  string    `bun:"destination"`
-	Scope        string    `bun:"scope"`
-	ValidUntil   time.Time `bun:"valid_until,type:date"`
-	Reason       string    `bun:"reason"`
-	Language     string    `bun:"language"`
-	Anonymized   bool      `bun:"anonymized"`
-	AnonNumber   string    `bun:"anon_number"`
-	Message      string    `bun:"message"`
-	CreatedBy    int64     `bun:"created_by,nullzero"` // the staff user who printed (0: a machine token did)
-	// CreatedByToken is the API token that created the access (the RIS API), or nil.
-	CreatedByToken *int64      `bun:"created_by_token"`
-	State          string      `bun:"state"`
-	Failures       int         `bun:"failures"`
-	CreatedAt      time.Time   `bun:"created_at,nullzero,default:now()"`
-	Department     *Department `bun:"rel:belongs-to,join:department_id=id"`
+	ID           int64       `bun:"id,pk,autoincrement"`
+	RefHash      []byte      `bun:"ref_hash"`
+	DepartmentID int64       `bun:"department_id"`
+	PatientID    int64       `bun:"patient_id"`
+	Patient      *Patient    `bun:"rel:belongs-to,join:patient_id=id"`
+	Verification string      `bun:"verification"`
+	Destination  string      `bun:"destination"`
+	Scope        string      `bun:"scope"`
+	ValidUntil   time.Time   `bun:"valid_until,type:date"`
+	Reason       string      `bun:"reason"`
+	Language     string      `bun:"language"`
+	Anonymized   bool        `bun:"anonymized"`
+	AnonNumber   string      `bun:"anon_number"`
+	Message      string      `bun:"message"`
+	CreatedBy    int64       `bun:"created_by,nullzero"` // the staff user who printed (0: an API token)
+	State        string      `bun:"state"`
+	Failures     int         `bun:"failures"`
+	CreatedAt    time.Time   `bun:"created_at,nullzero,default:now()"`
+	Department   *Department `bun:"rel:belongs-to,join:department_id=id"`
 
 	OTPHash       []byte     `bun:"otp_hash"`
 	OTPExpiresAt  *time.Time `bun:"otp_expires_at"`
@@ -60,6 +58,9 @@ type Bucket struct {
 	BlockedProbes int        `bun:"blocked_probes"`
 	LastAccessAt  *time.Time `bun:"last_access_at"`
 	FormTokenHash []byte     `bun:"form_token_hash"`
+
+	// CreatedByToken is the API token that created the access (the RIS API), or nil.
+	CreatedByToken *int64 `bun:"created_by_token"`
 }
 
 // Expired reports a bucket whose validity date has passed on the given day
