@@ -20,6 +20,7 @@ import (
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/ingest"
+	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/seed"
 	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/storage"
@@ -138,6 +139,9 @@ func prepareDB(ctx context.Context, db *bun.DB, cfg *config.Config, out io.Write
 			}
 		}
 		printDemoUsers(out)
+		if err := printDemoToken(ctx, db, cfg, out); err != nil {
+			return fmt.Errorf("demo token: %w", err)
+		}
 	}
 	return nil
 }
@@ -180,6 +184,10 @@ func housekeeping(ctx context.Context, a *server.App, log *slog.Logger, every ti
 		}
 		if ticks%288 == 1 {
 			sweepStorage(ctx, a, log) // daily: it walks the whole store
+		}
+		// The RIS API's sealed reference numbers past their letter time.
+		if derr := machineapi.DropExpiredNumbers(ctx, a.DB, time.Now()); derr != nil && ctx.Err() == nil {
+			log.Warn("sealed number purge failed", "error", derr.Error())
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Warn("session purge failed", "error", err.Error())

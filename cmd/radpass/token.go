@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/radpass/radpass/shared/dicomweb"
 )
 
-const tokenUsage = "usage: radpass token add --department CODE [--name NAME] | radpass token list --department CODE | radpass token revoke ID"
+const tokenUsage = "usage: radpass token add --department CODE [--name NAME] [--scope stow,report,access] | radpass token list --department CODE | radpass token revoke ID"
 
-// cmdToken manages the per-department API tokens of STOW-RS and report upload.
+// cmdToken manages the per-department API tokens of the machine API: STOW-RS,
+// report upload and the access API, each a scope (all three when --scope is
+// not given).
 func cmdToken(ctx context.Context, load configLoader, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return usageErr(tokenUsage)
@@ -21,11 +24,16 @@ func cmdToken(ctx context.Context, load configLoader, args []string, out io.Writ
 	fs.SetOutput(out)
 	dept := fs.String("department", "", "department code")
 	name := fs.String("name", "", "what the token is for, e.g. the PACS name")
+	scope := fs.String("scope", "", "what the token may call, comma-separated: stow, report, access (default: all three)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageErr("%v", err)
 	}
 	if len(*name) > 100 {
 		return usageErr("--name is longer than 100 characters")
+	}
+	scopes, err := dicomweb.ParseScopes(*scope)
+	if err != nil {
+		return usageErr("--scope: %v", err)
 	}
 	var revokeID int64
 	switch args[0] {
@@ -70,15 +78,15 @@ func cmdToken(ctx context.Context, load configLoader, args []string, out io.Writ
 				if t.RevokedAt != nil {
 					state = "revoked " + t.RevokedAt.UTC().Format("2006-01-02")
 				}
-				fmt.Fprintf(out, "%d\t%s\tcreated %s\t%s\n", t.ID, t.Name, t.CreatedAt.UTC().Format("2006-01-02"), state)
+				fmt.Fprintf(out, "%d\t%s\t%s\tcreated %s\t%s\n", t.ID, t.Name, strings.Join(t.Scopes, ","), t.CreatedAt.UTC().Format("2006-01-02"), state)
 			}
 			return nil
 		}
-		plain, t, err := dicomweb.CreateToken(ctx, db, d.ID, *name)
+		plain, t, err := dicomweb.CreateScopedToken(ctx, db, d.ID, *name, scopes)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "token %d for %s (shown once, store it now; only its hash is kept):\n%s\n", t.ID, d.Code, plain)
+		fmt.Fprintf(out, "token %d for %s, scopes %s (shown once, store it now; only its hash is kept):\n%s\n", t.ID, d.Code, strings.Join(t.Scopes, ","), plain)
 		return nil
 	case "revoke":
 		id := revokeID

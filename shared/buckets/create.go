@@ -71,6 +71,21 @@ type Hooks struct {
 // sticky print preferences are written after the commit, outside the
 // transaction, so parallel prints by one user never queue on that row.
 func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
+	return s.create(ctx, creator{user: u}, ip, sel, r, h)
+}
+
+// CreateByMachine is Create for an API token of the selection's department
+// (the RIS API): the same transaction, the same rules; the audit event names
+// the token, the form token is the request's idempotency key, and no print
+// preferences are kept.
+func (s *Service) CreateByMachine(ctx context.Context, m Machine, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
+	if sel.Dept == nil || sel.Dept.ID != m.DepartmentID {
+		return nil, ErrNotFound
+	}
+	return s.create(ctx, creator{machine: &m}, ip, sel, r, h)
+}
+
+func (s *Service) create(ctx context.Context, who creator, ip string, sel *Selection, r *PrintRequest, h Hooks) (*Created, error) {
 	n, err := refnum.New()
 	if err != nil {
 		return nil, err
@@ -89,27 +104,27 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 		Language:     r.Language,
 		Anonymized:   r.Anonymize,
 		Message:      r.Message,
-		CreatedBy:    u.ID,
 		State:        database.BucketActive,
 		CreatedAt:    s.now(),
 	}
+	who.stamp(b)
 	if r.FormToken != "" {
 		b.FormTokenHash = keys.Sum(s.Key, keys.PrintFormToken, []byte(r.FormToken))
 		// A repeated form token is answered before anything is rendered:
 		// one submit of it at a time, in this process and across instances
 		// (formLock, held until the bucket is committed), and a later one
 		// finds the first's print.
-		leave, err := s.forms.enter(ctx, formKey(u.ID, b.FormTokenHash))
+		leave, err := s.forms.enter(ctx, who.formKey(b.FormTokenHash))
 		if err != nil {
 			return nil, err
 		}
 		defer leave()
-		release, err := formLock(ctx, s.DB, formKey(u.ID, b.FormTokenHash))
+		release, err := formLock(ctx, s.DB, who.formKey(b.FormTokenHash))
 		if err != nil {
 			return nil, err
 		}
 		defer release()
-		dup, err := s.printOfForm(ctx, u.ID, b.FormTokenHash)
+		dup, err := s.printOfForm(ctx, who, b.FormTokenHash)
 		if err != nil {
 			return nil, err
 		}
@@ -133,14 +148,13 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 		// A repeated form token waits here for the first submit's transaction
 		// (the unique index), then finds its bucket.
 		res, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").
-			On("CONFLICT (created_by, form_token_hash) WHERE form_token_hash IS NOT NULL DO NOTHING").
-			Returning("id, created_at").Exec(ctx)
+			On(who.conflict()).Returning("id, created_at").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert bucket: %w", err)
 		}
 		if rows, _ := res.RowsAffected(); rows == 0 {
 			dup = new(database.Bucket)
-			return tx.NewSelect().Model(dup).Where("created_by = ? AND form_token_hash = ?", u.ID, b.FormTokenHash).Scan(ctx)
+			return who.where(tx.NewSelect().Model(dup), b.FormTokenHash).Scan(ctx)
 		}
 		links := make([]*database.BucketStudy, len(sel.Studies))
 		for i, st := range sel.Studies {
@@ -150,7 +164,7 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 			return fmt.Errorf("insert bucket studies: %w", err)
 		}
 		if r.LabelID != 0 {
-			if err := addLabels(ctx, tx, u, sel, r); err != nil {
+			if err := addLabels(ctx, tx, who.labeller(), sel, r); err != nil {
 				return err
 			}
 		}
@@ -168,7 +182,7 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 		if r.LabelID != 0 {
 			details["label_id"] = r.LabelID
 		}
-		ev := audit.Staff(u, ip).Event(audit.BucketPrint, &sel.Dept.ID, details)
+		ev := who.actor(ip).Event(audit.BucketPrint, &sel.Dept.ID, details)
 		ev.BucketID = &b.ID
 		if err := audit.Record(ctx, tx, ev); err != nil {
 			return err
@@ -187,7 +201,10 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 	if r.PrintNow && pdf != nil {
 		s.Letters.Keep(b.ID, b.Language, pdf)
 	}
-	if err := s.savePrefs(ctx, u, r); err != nil {
+	if who.user == nil {
+		return &Created{Bucket: b, Number: n}, nil
+	}
+	if err := s.savePrefs(ctx, who.user, r); err != nil {
 		// The print is stored and its number kept; losing a preselection is not worth failing it.
 		return &Created{Bucket: b, Number: n}, fmt.Errorf("%w: %v", ErrPrefs, err)
 	}
@@ -195,11 +212,11 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 }
 
 // addLabels puts the print's label on its studies for the chosen user or
-// group (labels.Attach: one row per study and target, the same locks as a
+// group, by staff user by (0: a machine token) (labels.Attach: one row per study and target, the same locks as a
 // click in the study list). A label or group deleted since the form was
 // checked is the form's label error, not a foreign key violation.
-func addLabels(ctx context.Context, tx bun.Tx, u *database.User, sel *Selection, r *PrintRequest) error {
-	_, err := labels.Attach(ctx, tx, r.LabelID, labels.Target{UserID: r.LabelUserID, GroupID: r.LabelGroupID}, u.ID, StudyIDs(sel.Studies))
+func addLabels(ctx context.Context, tx bun.Tx, by int64, sel *Selection, r *PrintRequest) error {
+	_, err := labels.Attach(ctx, tx, r.LabelID, labels.Target{UserID: r.LabelUserID, GroupID: r.LabelGroupID}, by, StudyIDs(sel.Studies))
 	if errors.Is(err, labels.ErrLabelGone) || errors.Is(err, labels.ErrTargetGone) {
 		return apperr.Field("label", "labels.error.label")
 	}

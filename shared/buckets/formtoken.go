@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
@@ -59,11 +58,11 @@ func (f *formFlights) enter(ctx context.Context, key string) (leave func(), err 
 	}
 }
 
-// printOfForm is the bucket user u printed with this form token hash
-// already (nil: none yet).
-func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byte) (*database.Bucket, error) {
+// printOfForm is the bucket who printed with this form token hash already
+// (nil: none yet).
+func (s *Service) printOfForm(ctx context.Context, who creator, tokenHash []byte) (*database.Bucket, error) {
 	b := new(database.Bucket)
-	err := s.DB.NewSelect().Model(b).Where("created_by = ? AND form_token_hash = ?", userID, tokenHash).Scan(ctx)
+	err := who.where(s.DB.NewSelect().Model(b), tokenHash).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -78,7 +77,30 @@ func (s *Service) printOfForm(ctx context.Context, userID int64, tokenHash []byt
 // would end a long wait, and a wait cut by a cancelled request could take
 // the lock after all). A process that dies holding the lock loses its
 // connection, and PostgreSQL releases the lock.
+//
+// The lock's connection is held while the print takes a second one for its
+// transaction: without a bound, as many parallel prints as the pool has
+// connections would each hold a lock connection and wait forever for a
+// transaction one. formLockSlots keeps lock holders well below the pool (32),
+// and a print waits for a slot before it takes any connection.
 func formLock(ctx context.Context, db *bun.DB, key string) (release func(), err error) {
+	select {
+	case formLockSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release, err = formLockConn(ctx, db, key)
+	if err != nil {
+		<-formLockSlots
+		return nil, err
+	}
+	return func() { release(); <-formLockSlots }, nil
+}
+
+// formLockSlots bounds the connections formLock holds at once, process-wide.
+var formLockSlots = make(chan struct{}, 8)
+
+func formLockConn(ctx context.Context, db *bun.DB, key string) (release func(), err error) {
 	sum := sha256.Sum256([]byte("print-form:" + key))
 	id := int64(binary.BigEndian.Uint64(sum[:8]))
 	conn, err := db.Conn(ctx)
@@ -121,10 +143,6 @@ func formLock(ctx context.Context, db *bun.DB, key string) (release func(), err 
 		}
 		_ = conn.Close()
 	}, nil
-}
-
-func formKey(userID int64, tokenHash []byte) string {
-	return strconv.FormatInt(userID, 10) + ":" + string(tokenHash)
 }
 
 // NewFormToken is the one-time token a print form carries (128 random bits);

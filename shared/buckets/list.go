@@ -323,12 +323,12 @@ func (s *Service) listPhase(ctx context.Context, dept int64, f ListFilter, lp *l
 		ColumnExpr("b.id, b.department_id, d.name AS department_name, b.patient_id").
 		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE concat_ws(', ', nullif(p.family_name, ''), nullif(p.given_name, '')) END AS patient_name").
 		ColumnExpr("CASE WHEN b.anonymized THEN '' ELSE p.patient_id END AS patient_number").
-		ColumnExpr("b.anonymized, b.anon_number, b.created_by, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
+		ColumnExpr("b.anonymized, b.anon_number, coalesce(b.created_by, 0) AS created_by, " + creatorName + " AS created_by_name").
 		ColumnExpr("b.created_at, b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at").
 		ColumnExpr("b.state = 'blocked' AS blocked").
 		Join("JOIN patients AS p ON p.id = b.patient_id").
 		Join("JOIN departments AS d ON d.id = b.department_id").
-		Join("JOIN users AS u ON u.id = b.created_by")
+		Join(creatorJoins)
 	outer := q
 	if inner {
 		q = ids
@@ -543,10 +543,10 @@ type StudyBucket struct {
 func (s *Service) ForStudy(ctx context.Context, studyID int64) ([]*StudyBucket, error) {
 	var out []*StudyBucket
 	err := s.DB.NewSelect().TableExpr("bucket_studies AS bs").
-		ColumnExpr("b.id, b.created_at, coalesce(nullif(u.display_name, ''), u.username) AS created_by_name").
+		ColumnExpr("b.id, b.created_at, "+creatorName+" AS created_by_name").
 		ColumnExpr("b.verification, b.scope, b.valid_until, b.state, b.failures, b.last_access_at, b.anonymized, b.anon_number").
 		Join("JOIN buckets AS b ON b.id = bs.bucket_id").
-		Join("JOIN users AS u ON u.id = b.created_by").
+		Join(creatorJoins).
 		Where("bs.study_id = ?", studyID).
 		OrderExpr("b.created_at DESC, b.id DESC").Limit(500).
 		Scan(ctx, &out)
@@ -568,3 +568,10 @@ func (s *Service) dayStart(d time.Time) time.Time {
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone)
 }
+
+// A bucket's creator: the staff user who printed it, or the API token that
+// created it (the RIS API), named "API: token name".
+const (
+	creatorJoins = "LEFT JOIN users AS u ON u.id = b.created_by LEFT JOIN api_tokens AS tk ON tk.id = b.created_by_token"
+	creatorName  = "coalesce(nullif(u.display_name, ''), u.username, 'API: ' || tk.name)"
+)

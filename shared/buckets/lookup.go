@@ -19,7 +19,7 @@ import (
 // bucket, and bun's reflection over the three models was a fifth of a
 // sign-in's CPU. version is the row version (xmin) a sign-in decided on.
 const bucketColumns = `b.id, b.ref_hash, b.department_id, b.patient_id, b.verification, b.destination, b.scope,
-	b.valid_until, b.reason, b.language, b.anonymized, b.anon_number, b.message, b.created_by, b.state,
+	b.valid_until, b.reason, b.language, b.anonymized, b.anon_number, b.message, coalesce(b.created_by, 0), b.created_by_token, b.state,
 	b.failures, b.created_at, b.otp_hash, b.otp_expires_at, b.blocked_at, b.blocked_probes, b.last_access_at,
 	b.form_token_hash, b.xmin::text,
 	p.id, p.department_id, p.patient_id, p.family_name, p.given_name, p.middle_name, p.name_prefix,
@@ -36,7 +36,7 @@ func scanBucket(row interface{ Scan(...any) error }, extra ...any) (b *database.
 	b = &database.Bucket{Patient: new(database.Patient), Department: new(database.Department)}
 	p, d := b.Patient, b.Department
 	dest := []any{&b.ID, &b.RefHash, &b.DepartmentID, &b.PatientID, &b.Verification, &b.Destination, &b.Scope,
-		date{&b.ValidUntil}, &b.Reason, &b.Language, &b.Anonymized, &b.AnonNumber, &b.Message, &b.CreatedBy, &b.State,
+		date{&b.ValidUntil}, &b.Reason, &b.Language, &b.Anonymized, &b.AnonNumber, &b.Message, &b.CreatedBy, &b.CreatedByToken, &b.State,
 		&b.Failures, &b.CreatedAt, &b.OTPHash, &b.OTPExpiresAt, &b.BlockedAt, &b.BlockedProbes, &b.LastAccessAt,
 		&b.FormTokenHash, &version,
 		&p.ID, &p.DepartmentID, &p.PatientID, &p.FamilyName, &p.GivenName, &p.MiddleName, &p.NamePrefix,

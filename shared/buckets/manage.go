@@ -35,7 +35,7 @@ func (s *Service) Session(ctx context.Context, id int64) (*database.Bucket, erro
 
 // change runs one management action on bucket id in a transaction with its
 // audit event: load under lock, check permission and state, apply.
-func (s *Service) change(ctx context.Context, u *database.User, id int64, ip, action, reason string, details map[string]any,
+func (s *Service) change(ctx context.Context, who manager, id int64, ip, action, reason string, details map[string]any,
 	apply func(ctx context.Context, tx bun.Tx, b *database.Bucket) error) (*database.Bucket, error) {
 	if len([]rune(reason)) < 3 || len([]rune(reason)) > 500 {
 		return nil, apperr.New(apperr.Invalid, "buckets.error.reason")
@@ -44,13 +44,13 @@ func (s *Service) change(ctx context.Context, u *database.User, id int64, ip, ac
 	err := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		b := new(database.Bucket)
 		err := tx.NewSelect().Model(b).Where("id = ?", id).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.CanSeeDepartment(b.DepartmentID)) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !who.sees(b)) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if !CanManage(u, b) {
+		if !who.mayManage(b) {
 			return apperr.New(apperr.Forbidden, "error.forbidden")
 		}
 		if err := apply(ctx, tx, b); err != nil {
@@ -61,7 +61,7 @@ func (s *Service) change(ctx context.Context, u *database.User, id int64, ip, ac
 		}
 		details["reason"] = reason
 		out = b
-		e := audit.Staff(u, ip).Event(action, &b.DepartmentID, details)
+		e := who.actor(ip).Event(action, &b.DepartmentID, details)
 		e.BucketID = &b.ID
 		return audit.Record(ctx, tx, e)
 	})
@@ -70,7 +70,7 @@ func (s *Service) change(ctx context.Context, u *database.User, id int64, ip, ac
 
 // Unlock reopens a blocked bucket and resets its counter.
 func (s *Service) Unlock(ctx context.Context, u *database.User, id int64, ip, reason string) (*database.Bucket, error) {
-	return s.change(ctx, u, id, ip, audit.BucketUnlock, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
+	return s.change(ctx, staffManager{u}, id, ip, audit.BucketUnlock, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 		if b.State != database.BucketBlocked {
 			return ErrState
 		}
@@ -83,7 +83,11 @@ func (s *Service) Unlock(ctx context.Context, u *database.User, id int64, ip, re
 
 // Revoke withdraws a bucket for good; a live patient session ends at its next request.
 func (s *Service) Revoke(ctx context.Context, u *database.User, id int64, ip, reason string) (*database.Bucket, error) {
-	return s.change(ctx, u, id, ip, audit.BucketRevoke, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
+	return s.revoke(ctx, staffManager{u}, id, ip, reason)
+}
+
+func (s *Service) revoke(ctx context.Context, who manager, id int64, ip, reason string) (*database.Bucket, error) {
+	return s.change(ctx, who, id, ip, audit.BucketRevoke, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 		if b.State == database.BucketRevoked {
 			return ErrState
 		}
@@ -95,7 +99,11 @@ func (s *Service) Revoke(ctx context.Context, u *database.User, id int64, ip, re
 
 // Extend moves the validity date, never past the department maximum.
 func (s *Service) Extend(ctx context.Context, u *database.User, id int64, ip, reason string, until time.Time) (*database.Bucket, error) {
-	return s.change(ctx, u, id, ip, audit.BucketExtend, reason, map[string]any{"valid_until": until.Format("2006-01-02")},
+	return s.extend(ctx, staffManager{u}, id, ip, reason, until)
+}
+
+func (s *Service) extend(ctx context.Context, who manager, id int64, ip, reason string, until time.Time) (*database.Bucket, error) {
+	return s.change(ctx, who, id, ip, audit.BucketExtend, reason, map[string]any{"valid_until": until.Format("2006-01-02")},
 		func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 			if b.State == database.BucketRevoked {
 				return ErrState
@@ -118,7 +126,7 @@ func (s *Service) Extend(ctx context.Context, u *database.User, id int64, ip, re
 
 // RemoveStudy takes one study out of a bucket (never the last one: revoke instead).
 func (s *Service) RemoveStudy(ctx context.Context, u *database.User, id, studyID int64, ip, reason string) (*database.Bucket, error) {
-	return s.change(ctx, u, id, ip, audit.BucketRemoveStudy, reason, map[string]any{"study_id": studyID},
+	return s.change(ctx, staffManager{u}, id, ip, audit.BucketRemoveStudy, reason, map[string]any{"study_id": studyID},
 		func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 			var n int
 			if err := tx.NewRaw(`SELECT count(*) FROM bucket_studies WHERE bucket_id = ?`, b.ID).Scan(ctx, &n); err != nil {

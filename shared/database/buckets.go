@@ -46,7 +46,7 @@ type Bucket struct {
 	Anonymized   bool        `bun:"anonymized"`
 	AnonNumber   string      `bun:"anon_number"`
 	Message      string      `bun:"message"`
-	CreatedBy    int64       `bun:"created_by"`
+	CreatedBy    int64       `bun:"created_by,nullzero"` // the staff user who printed (0: an API token)
 	State        string      `bun:"state"`
 	Failures     int         `bun:"failures"`
 	CreatedAt    time.Time   `bun:"created_at,nullzero,default:now()"`
@@ -58,6 +58,9 @@ type Bucket struct {
 	BlockedProbes int        `bun:"blocked_probes"`
 	LastAccessAt  *time.Time `bun:"last_access_at"`
 	FormTokenHash []byte     `bun:"form_token_hash"`
+
+	// CreatedByToken is the API token that created the access (the RIS API), or nil.
+	CreatedByToken *int64 `bun:"created_by_token"`
 }
 
 // Expired reports a bucket whose validity date has passed on the given day

@@ -36,7 +36,7 @@ func ParseAvailableAt(s string) (*time.Time, error) {
 // text/plain or application/pdf body, ?status=preliminary|final and an
 // optional ?available_at= embargo.
 func (h *Handler) Report(c fiber.Ctx) error {
-	tok, body, ok, err := h.admit(c, "the report is too large")
+	tok, body, ok, err := h.admit(c, ScopeReport, "the report is too large")
 	defer web.FinishBody(c, body)
 	if !ok {
 		return err

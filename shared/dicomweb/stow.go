@@ -88,19 +88,22 @@ func (h *Handler) auth(c fiber.Ctx) (*APIToken, error) {
 	return t, err
 }
 
-// admit runs the checks every API request starts with: a valid token (401),
-// then the declared body size (413, saying tooLargeMsg). Nothing of the body
+// admit runs the checks every API request starts with: a valid token (401)
+// with the scope of the endpoint (403), then the declared body size (413, saying tooLargeMsg). Nothing of the body
 // is read before the token is checked. When ok is false the refusal has been
 // answered and err is what the handler returns; otherwise body reads the
 // request body up to MaxBytes (web.ErrBodyTooLarge past it). The caller
 // defers web.FinishBody(c, body) so an unread body closes the connection.
-func (h *Handler) admit(c fiber.Ctx, tooLargeMsg string) (tok *APIToken, body *web.LimitReader, ok bool, err error) {
+func (h *Handler) admit(c fiber.Ctx, scope, tooLargeMsg string) (tok *APIToken, body *web.LimitReader, ok bool, err error) {
 	tok, err = h.auth(c)
 	if errors.Is(err, ErrBadToken) {
 		return nil, nil, false, jsonError(c, http.StatusUnauthorized, "missing or invalid API token")
 	}
 	if err != nil {
 		return nil, nil, false, h.internal(c, err)
+	}
+	if !tok.Has(scope) {
+		return nil, nil, false, jsonError(c, http.StatusForbidden, "this API token lacks the "+scope+" scope")
 	}
 	body, ok = web.LimitedBody(c, h.maxBytes())
 	if !ok {
@@ -133,7 +136,7 @@ func (h *Handler) maxParts() int {
 // body and answers per PS3.18 10.5: 200 all stored, 202 some failed, 409 none
 // stored, 400 malformed, 401 bad token, 413 too large, 415 wrong media type.
 func (h *Handler) Stow(c fiber.Ctx) error {
-	tok, body, ok, err := h.admit(c, fmt.Sprintf("the request is larger than %d bytes", h.maxBytes()))
+	tok, body, ok, err := h.admit(c, ScopeStow, fmt.Sprintf("the request is larger than %d bytes", h.maxBytes()))
 	defer web.FinishBody(c, body)
 	if !ok {
 		return err

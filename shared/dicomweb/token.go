@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,10 +28,42 @@ type APIToken struct {
 	DepartmentID int64      `bun:"department_id"`
 	Name         string     `bun:"name"`
 	TokenHash    []byte     `bun:"token_hash"`
+	Scopes       []string   `bun:"scopes,array"` // what the token may do: ScopeStow, ScopeReport, ScopeAccess
 	CreatedAt    time.Time  `bun:"created_at,nullzero,default:now()"`
 	LastUsedAt   *time.Time `bun:"last_used_at"`
 	RevokedAt    *time.Time `bun:"revoked_at"`
 }
+
+// Token scopes: what a token may call.
+const (
+	ScopeStow   = "stow"   // STOW-RS
+	ScopeReport = "report" // the report upload API
+	ScopeAccess = "access" // the access API (/api/v1/accesses)
+)
+
+// AllScopes are a token's scopes when none are named.
+var AllScopes = []string{ScopeStow, ScopeReport, ScopeAccess}
+
+// ParseScopes reads a comma-separated scope list ("" is all of them).
+func ParseScopes(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return slices.Clone(AllScopes), nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(AllScopes, p) {
+			return nil, fmt.Errorf("unknown scope %q (known: %s)", p, strings.Join(AllScopes, ", "))
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Has reports whether the token may call what scope covers.
+func (t *APIToken) Has(scope string) bool { return slices.Contains(t.Scopes, scope) }
 
 // ErrBadToken covers missing, unknown and revoked tokens alike.
 var ErrBadToken = errors.New("invalid API token")
@@ -41,15 +75,23 @@ func HashToken(plain string) []byte {
 	return h[:]
 }
 
-// CreateToken makes a token for a department and returns the secret, which
-// is shown once and never stored.
+// CreateToken makes a token with every scope for a department and returns
+// the secret, which is shown once and never stored.
 func CreateToken(ctx context.Context, db bun.IDB, deptID int64, name string) (string, *APIToken, error) {
+	return CreateScopedToken(ctx, db, deptID, name, nil)
+}
+
+// CreateScopedToken is CreateToken for the given scopes (none: all).
+func CreateScopedToken(ctx context.Context, db bun.IDB, deptID int64, name string, scopes []string) (string, *APIToken, error) {
+	if len(scopes) == 0 {
+		scopes = slices.Clone(AllScopes)
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, err
 	}
 	plain := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	t := &APIToken{DepartmentID: deptID, Name: name, TokenHash: HashToken(plain)}
+	t := &APIToken{DepartmentID: deptID, Name: name, TokenHash: HashToken(plain), Scopes: scopes}
 	if _, err := db.NewInsert().Model(t).Exec(ctx); err != nil {
 		return "", nil, err
 	}

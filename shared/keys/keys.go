@@ -41,10 +41,14 @@ const (
 	OTPHash = "otp-hash:v1"
 	// PrintFormToken hashes the one-time token of a print form (double-submit guard).
 	PrintFormToken = "print-form-token:"
+	// APILetterSeal: Derive(secret, APILetterSeal) is the AES-256-GCM key that
+	// seals the reference number of an access the RIS API created, while its
+	// letter may be downloaded (shared/machineapi).
+	APILetterSeal = "api-letter-seal"
 )
 
 // Purposes lists every purpose constant (tests check they are prefix-free).
-var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken}
+var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal}
 
 // Derive returns the 32-byte key of one purpose: HMAC-SHA256(secret, purpose).
 func Derive(secret []byte, purpose string) []byte {

@@ -160,7 +160,8 @@ var (
 	ErrTargetGone = errors.New("labels: group deleted")
 )
 
-// Attach puts label labelID for t on studyIDs inside tx, by user by, and
+// Attach puts label labelID for t on studyIDs inside tx, by user by (0: no
+// user, e.g. a machine token's print), and
 // says how many rows it added: a study that has the label for that target
 // already keeps its one row. Adds of one label to one study are serialised
 // (two clicks, or a print racing a click, make one row), the studies taken
@@ -191,7 +192,7 @@ func Attach(ctx context.Context, tx bun.Tx, labelID int64, t Target, by int64, s
 	res, err := tx.NewRaw(`INSERT INTO study_labels (study_id, label_id, user_id, group_id, created_by)
 		SELECT s, ?, ?, ?, ? FROM unnest(?::bigint[]) AS s WHERE NOT EXISTS (SELECT 1 FROM study_labels
 			WHERE study_id = s AND label_id = ? AND user_id IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ?)`,
-		labelID, t.UserID, t.GroupID, by, pgdialect.Array(ids), labelID, t.UserID, t.GroupID).Exec(ctx)
+		labelID, t.UserID, t.GroupID, sql.NullInt64{Int64: by, Valid: by != 0}, pgdialect.Array(ids), labelID, t.UserID, t.GroupID).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("insert study labels: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff/account"
 	"github.com/radpass/radpass/staff/admin"
@@ -43,6 +44,7 @@ type handlers struct {
 	admin     *admin.Handlers
 	patient   *patient.Handlers
 	machine   *dicomweb.Handler
+	accesses  *machineapi.Handler
 	csrf      fiber.Handler
 	language  fiber.Handler
 	readiness fiber.Handler
@@ -75,6 +77,16 @@ func routes(app *fiber.App, h handlers) {
 	app.Post("/dicomweb/studies", h.machine.Stow)
 	app.Post("/dicomweb/studies/:study", h.machine.Stow)
 	app.Post("/api/v1/studies/:study/report", h.machine.Report)
+
+	// RIS API (shared/machineapi): accesses created and managed by a
+	// department token with the access scope; JSON bodies up to
+	// machineapi.BodyLimit, read after the token; problem details on errors.
+	app.Get("/api/v1/openapi.json", machineapi.OpenAPI)
+	app.Post("/api/v1/accesses", h.accesses.Create)
+	app.Get("/api/v1/accesses/:id", h.accesses.Show)
+	app.Get("/api/v1/accesses/:id/letter", h.accesses.Letter)
+	app.Post("/api/v1/accesses/:id/revoke", h.accesses.Revoke)
+	app.Post("/api/v1/accesses/:id/extend", h.accesses.Extend)
 
 	// Pages: the user and language come first so that a refusal (CSRF, 413)
 	// is a page in the user's language with their header (LoadUser only ever

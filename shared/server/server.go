@@ -26,6 +26,7 @@ import (
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/labels"
+	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/storage"
@@ -158,14 +159,16 @@ func New(d Deps) (*App, error) {
 
 	draining := new(atomic.Bool)
 	h := handlers{
-		staff:     sd,
-		account:   &account.Handlers{Deps: sd},
-		studies:   &studylist.Handlers{Deps: sd},
-		print:     &print.Handlers{Deps: sd},
-		status:    &statusfw.Handlers{Deps: sd},
-		admin:     &admin.Handlers{Deps: sd},
-		patient:   ph,
-		machine:   &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit},
+		staff:   sd,
+		account: &account.Handlers{Deps: sd},
+		studies: &studylist.Handlers{Deps: sd},
+		print:   &print.Handlers{Deps: sd},
+		status:  &statusfw.Handlers{Deps: sd},
+		admin:   &admin.Handlers{Deps: sd},
+		patient: ph,
+		machine: &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit},
+		accesses: &machineapi.Handler{DB: d.DB, Buckets: bk, Key: cfg.SecretKey,
+			BaseURL: strings.TrimSuffix(cfg.BaseURL.String(), "/"), Log: d.Log},
 		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
 		language:  setLanguage(d.DB, secure),
 		readiness: ready(d.DB, draining),
