@@ -45,6 +45,9 @@ type Config struct {
 	// Default: the process's local zone (TZ, /etc/localtime).
 	Zone   *time.Location
 	Notify Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+	// RADPASS_JOBS_EVERY: how often this instance looks for due jobs (the
+	// "result ready" messages, embargo ends, new-device alerts); default 30s.
+	JobsEvery time.Duration
 }
 
 // DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
@@ -188,6 +191,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SecretKey = b
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
+		return nil, err
+	}
+	if c.JobsEvery, err = parseDuration("RADPASS_JOBS_EVERY", getenv("RADPASS_JOBS_EVERY"), 30*time.Second); err != nil {
 		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {

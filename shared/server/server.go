@@ -24,6 +24,7 @@ import (
 	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
@@ -57,6 +58,7 @@ type App struct {
 	PatientSessions *web.Sessions
 	Patient         *patient.Handlers
 	Buckets         *buckets.Service
+	Informed        *informed.Service // its Queue is run by serve
 }
 
 // A patient session ends after 15 idle minutes and at most 2 hours after sign-in.
@@ -136,12 +138,15 @@ func New(d Deps) (*App, error) {
 
 	notifier := notify.New(cfg, d.DB)
 	notifier.LogStatus(d.Log)
+	inf := &informed.Service{DB: d.DB, Send: notifier, Zone: cfg.Zone, Now: sd.Print.Clock, SignInURL: printer.SignInURL}
+	sd.Informed = inf
 	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
 	ph := &patient.Handlers{
 		Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB},
 		Store: st, Renderer: sd.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
+		Informed:   inf,
 	}
 
 	h := handlers{
@@ -163,7 +168,7 @@ func New(d Deps) (*App, error) {
 		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
 	}
 	routes(app, h)
-	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk}, nil
+	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, Informed: inf}, nil
 }
 
 // ready answers /readyz: 200 when a fresh connection (not a pooled one)
