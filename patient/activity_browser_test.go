@@ -60,4 +60,3 @@ func TestBrowserActivityPage(t *testing.T) {
 		t.Fatalf("alert not stored: %+v %v", st, err)
 	}
 }
-
