@@ -21,9 +21,9 @@ import (
 
 // Audit actions of this package.
 const (
-	ActionNoticeSent  = "notice.ready_sent"  // a "result ready" message went out
-	ActionDeviceAlert = "notice.device_sent" // a new-device alert went out
-	ActionAlertSet    = "notice.alert_set"   // the patient switched the alert on or off
+	ActionNoticeSent  = audit.NoticeReadySent
+	ActionDeviceAlert = audit.NoticeDeviceSent
+	ActionAlertSet    = audit.NoticeAlertSet
 )
 
 // studyJob is the payload of KindStudy and KindNotice.
