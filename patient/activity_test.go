@@ -190,3 +190,50 @@ func TestNewDeviceAlert(t *testing.T) {
 		t.Fatalf("code sign-in row %q", got)
 	}
 }
+
+// A doctor's use of a share (audit actor kind "share", built by the share
+// feature) shows as "a doctor you shared with", named by the share's
+// recipient when the shares table has one. The schema of that feature is
+// stood in for here: its own migration adds the actor kind and the table.
+func TestActivityShowsShares(t *testing.T) {
+	f := newFixture(t)
+	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
+	ctx := context.Background()
+	for _, q := range []string{
+		`ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS audit_events_actor_kind_check`,
+		`CREATE TABLE IF NOT EXISTS shares (id bigserial PRIMARY KEY, bucket_id bigint NOT NULL, recipient text NOT NULL)`,
+	} {
+		if _, err := f.srv.DB.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var shareID int64
+	if err := f.srv.DB.NewRaw(`INSERT INTO shares (bucket_id, recipient) VALUES (?, 'dr.peeters@example.org') RETURNING id`, b.ID).Scan(ctx, &shareID); err != nil {
+		t.Fatal(err)
+	}
+	share := audit.Actor{Kind: "share", ID: &shareID, Name: "share:" + strconv.FormatInt(shareID, 10), Bucket: &b.ID, IP: "198.51.100.7"}
+	for _, a := range []string{"share.opened", audit.ReportView} {
+		if err := share.Record(ctx, f.srv.DB, a, &f.dept.ID, map[string]any{"study_id": f.studies[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail := share.Event("share.code_fail", &f.dept.ID, nil)
+	fail.Outcome = "wrong_code"
+	if err := audit.Record(ctx, f.srv.DB, fail); err != nil {
+		t.Fatal(err)
+	}
+	c := signInAs(t, f.srv, n.Canonical(), uaWindows)
+	rows := c.GetDoc("/p/activity", http.StatusOK).Find("[data-testid=activity-row]")
+	if rows.Length() != 3 {
+		t.Fatalf("%d rows, want the patient's sign-in and the share's two:\n%s", rows.Length(), rows.Text())
+	}
+	for i, want := range []string{"Report read", "Signed in"} {
+		got := rows.Eq(i + 1).Text()
+		if !strings.Contains(got, want) || !strings.Contains(got, "A doctor you shared with (dr.peeters@example.org)") {
+			t.Fatalf("share row %d: %q", i, got)
+		}
+	}
+	if strings.Contains(rows.Text(), "198.51.100.7") {
+		t.Fatal("the doctor's address is shown")
+	}
+}

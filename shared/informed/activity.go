@@ -3,7 +3,6 @@ package informed
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -122,28 +121,21 @@ func (s *Service) Activity(ctx context.Context, bucketID, before int64, limit in
 	return out, next, nil
 }
 
-// shareRecipients caches whether a shares table exists and which column names
-// its recipient (the share feature is built beside this one).
-var shareRecipients struct {
-	once   sync.Once
-	column string // "" : no such table or column
-}
-
 // ShareRecipient is to whom share id went ("" when unknown).
 func (s *Service) ShareRecipient(ctx context.Context, bucketID, shareID int64) string {
-	shareRecipients.once.Do(func() {
+	s.shares.once.Do(func() {
 		var col string
 		_ = s.DB.NewRaw(`SELECT column_name FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = 'shares'
 			AND column_name IN ('recipient', 'destination', 'contact', 'email')
 			ORDER BY array_position(ARRAY['recipient', 'destination', 'contact', 'email']::text[], column_name::text) LIMIT 1`).Scan(ctx, &col)
-		shareRecipients.column = col
+		s.shares.column = col
 	})
-	if shareRecipients.column == "" {
+	if s.shares.column == "" {
 		return ""
 	}
 	var to string
 	_ = s.DB.NewRaw(`SELECT ?::text FROM shares WHERE id = ? AND bucket_id = ?`,
-		bun.Ident(shareRecipients.column), shareID, bucketID).Scan(ctx, &to)
+		bun.Ident(s.shares.column), shareID, bucketID).Scan(ctx, &to)
 	return to
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -34,6 +35,13 @@ type Service struct {
 	Zone      *time.Location   // RADPASS_TIMEZONE: times shown to the patient, "today"
 	Now       func() time.Time // nil: time.Now
 	SignInURL string           // the patient's start page, named in the messages ("" leaves it out)
+
+	// shares: whether a shares table exists and which column names its
+	// recipient (the share feature is built beside this one), read once.
+	shares struct {
+		once   sync.Once
+		column string // "": no such table or column
+	}
 }
 
 func (s *Service) now() time.Time {
