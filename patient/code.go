@@ -66,6 +66,9 @@ func (h *Handlers) CheckCode(c fiber.Ctx) error {
 		if answer, err = h.startSessionTx(c, tx, w, a.Bucket, StageIn); err != nil {
 			return err
 		}
+		if err = h.queueSignInDevice(c, w, a.Bucket.ID); err != nil {
+			return err
+		}
 		if to, err = h.insideTarget(ctx, tx, a.Bucket); err != nil {
 			return err
 		}

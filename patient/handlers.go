@@ -13,6 +13,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
@@ -31,4 +32,6 @@ type Handlers struct {
 	// IPThrottle slows the refused sign-in tries of one address down, and
 	// all tries past a server-wide ceiling (nil: none).
 	IPThrottle *auth.AddressLimit
+	// Informed is the activity list and the new-device alert (nil: off).
+	Informed *informed.Service
 }

@@ -152,7 +152,9 @@ func (h *Handlers) SignIn(c fiber.Ctx) error {
 		var err error
 		switch a.Outcome {
 		case buckets.Open:
-			answer, err = h.startSession(c, w, a.Bucket, StageIn)
+			if answer, err = h.startSession(c, w, a.Bucket, StageIn); err == nil {
+				err = h.queueSignInDevice(c, w, a.Bucket.ID)
+			}
 		case buckets.NeedOTP:
 			answer, err = h.startSession(c, w, a.Bucket, StageCode)
 		}

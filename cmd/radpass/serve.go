@@ -85,6 +85,9 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	storageGrace = cfg.Storage.OrphanGrace
 	go housekeeping(ctx, a, log, 5*time.Minute)
 	go backfillBurnedIn(ctx, a, log)
+	q := a.Informed.Queue() // messages when a result is ready, new-device alerts
+	q.Log = log
+	go q.Run(ctx, cfg.JobsEvery)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- a.Fiber.Listen(cfg.Addr, fiber.ListenConfig{DisableStartupMessage: true})

@@ -59,6 +59,11 @@ const (
 	StudyDownload    = "study.download"
 	InstanceDownload = "instance.download"
 
+	// Keeping the patient informed (shared/informed, issue 17).
+	NoticeReadySent  = "notice.ready_sent"  // a "result ready" message went out
+	NoticeDeviceSent = "notice.device_sent" // a new-device alert went out
+	NoticeAlertSet   = "notice.alert_set"   // the patient switched the alert on or off
+
 	// Machines and the command line.
 	DICOMImport  = "dicom.import"
 	DICOMStow    = "dicom.stow"
@@ -76,6 +81,7 @@ var Actions = []string{
 	PatientSignIn, PatientSignInFail, PatientOTPSend, PatientOTPFail, PatientSignOut,
 	StudyView, SeriesView, ReportView, StudyDownload, InstanceDownload,
 	DICOMImport, DICOMStow, ReportUpload,
+	NoticeReadySent, NoticeDeviceSent, NoticeAlertSet,
 }
 
 // KnownAction reports whether a is one of Actions.

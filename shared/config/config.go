@@ -57,6 +57,9 @@ type Config struct {
 	ShutdownDelay time.Duration
 	// RADPASS_S3_*, RADPASS_STORAGE_ORPHAN_GRACE (storage.go)
 	Storage Storage
+	// RADPASS_JOBS_EVERY: how often this instance looks for due jobs (the
+	// "result ready" messages, embargo ends, new-device alerts); default 30s.
+	JobsEvery time.Duration
 }
 
 // DefaultShutdownDelay is RADPASS_SHUTDOWN_DELAY's default.
@@ -219,6 +222,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	if c.Storage, err = loadStorage(getenv); err != nil {
+		return nil, err
+	}
+	if c.JobsEvery, err = parseDuration("RADPASS_JOBS_EVERY", getenv("RADPASS_JOBS_EVERY"), 30*time.Second); err != nil {
 		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {

@@ -127,6 +127,11 @@ func routes(app *fiber.App, h handlers) {
 	r.get("/p/images/:id<int>", form, patientSame, h.patient.Image)
 	r.get("/p/download", form, patientSame, h.patient.Download)
 
+	// Issue 17, "Who opened my images": an access's activity and its
+	// new-device alert (patient/activity.go)
+	r.get("/p/activity", form, patientSame, h.patient.Activity)
+	r.post("/p/activity/alert", form, patientSame, h.patient.SetAlert)
+
 	r.post("/language", form, none, h.language)
 
 	// Staff sign-in, sign-out and the password change after a reset, which

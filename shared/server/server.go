@@ -25,6 +25,7 @@ import (
 	"github.com/radpass/radpass/shared/departments"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/notify"
@@ -60,7 +61,8 @@ type App struct {
 	Patient         *patient.Handlers
 	Buckets         *buckets.Service
 
-	draining *atomic.Bool // set by Drain
+	draining *atomic.Bool      // set by Drain
+	Informed *informed.Service // its Queue is run by serve
 }
 
 // Drain marks the instance as going away (SIGTERM): /readyz answers 503 from
@@ -149,12 +151,15 @@ func New(d Deps) (*App, error) {
 
 	notifier := notify.New(cfg, d.DB)
 	notifier.LogStatus(d.Log)
+	inf := &informed.Service{DB: d.DB, Send: notifier, Zone: cfg.Zone, Now: sd.Print.Clock, SignInURL: printer.SignInURL}
+	sd.Informed = inf
 	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
 	ph := &patient.Handlers{
 		Buckets: bk, Sessions: patientSessions, Notify: notifier,
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB},
 		Store: st, Renderer: sd.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
+		Informed:   inf,
 	}
 
 	draining := new(atomic.Bool)
@@ -180,7 +185,7 @@ func New(d Deps) (*App, error) {
 		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
 	}
 	routes(app, h)
-	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, draining: draining}, nil
+	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, draining: draining, Informed: inf}, nil
 }
 
 // ready answers /readyz: 200 when a fresh connection (not a pooled one)

@@ -29,6 +29,7 @@ type settingsData struct {
 	Departments     []database.Department
 	Saved           bool
 	settingsChoices // the verification choices and the logo
+	Notice          noticeSettings
 }
 
 // SettingsForm shows the department settings. Department admins edit their
@@ -60,13 +61,21 @@ func (h *Handlers) SaveSettings(c fiber.Ctx) error {
 		MaxN: strings.TrimSpace(c.FormValue("max_n")), MaxUnit: c.FormValue("max_unit"),
 	}
 	readSMSFields(c, &form)
+	readyDefault := c.FormValue("ready_notice_default") == "1"
 	_, err = h.Departments.Update(c.Context(), staffweb.Actor(c), d, form)
 	page := web.NewPage(c, "settings.title", nil)
 	if staffweb.FieldErrors(page, err) {
-		return h.renderSettings(c, u, http.StatusUnprocessableEntity, page, settingsData{Dept: d, Form: form, Units: ValidityUnits})
+		data := settingsData{Dept: d, Form: form, Units: ValidityUnits}
+		data.Notice.ReadyDefault, data.Notice.fromForm = readyDefault, true
+		return h.renderSettings(c, u, http.StatusUnprocessableEntity, page, data)
 	}
 	if err != nil {
 		return err
+	}
+	if form.Extra { // the whole form was posted, its checkbox with it
+		if err := h.saveReadyDefault(c, d.ID, readyDefault); err != nil {
+			return err
+		}
 	}
 	to := "/staff/settings?saved=1"
 	if u.IsServiceDesk() {
@@ -140,5 +149,8 @@ func (h *Handlers) loadChoices(c fiber.Ctx, data *settingsData) error {
 	data.LogoMaxMB = departments.MaxLogoBytes >> 20
 	var err error
 	data.LogoW, data.LogoH, data.HasLogo, err = h.Departments.LogoSize(c.Context(), data.Dept.ID)
-	return err
+	if err != nil {
+		return err
+	}
+	return h.loadNotice(c, data)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/i18n"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/web"
@@ -32,6 +33,7 @@ type printView struct {
 	MaxText   string // MaxDate written the reader's way
 	AnonNote  bool   // anonymize + images and report: the report will never be accessible
 	StudyArgs string // study=1&study=2 for links back to this selection
+	Notice    noticeForm
 }
 
 // Form is STEP 2: the ten parameters, preset with the department's
@@ -51,6 +53,9 @@ func (h *Handlers) Form(c fiber.Ctx) error {
 		return err
 	}
 	page := h.printPage(c, sel, f, ch)
+	if page.Data.(*printView).Notice, err = h.defaultNotice(c.Context(), u, sel.Dept.ID); err != nil {
+		return err
+	}
 	return web.Render(c, http.StatusOK, "staff/print", page)
 }
 
@@ -70,8 +75,14 @@ func (h *Handlers) Submit(c fiber.Ctx) error {
 		return err
 	}
 	req, errs := f.Check(h.Buckets.Today(), sel.Dept, ch)
-	if len(errs) > 0 {
+	nf := parseNotice(c)
+	notice, noticeErr := nf.check(f, sel.Dept)
+	if len(errs) > 0 || noticeErr != "" {
 		page := h.printPage(c, sel, f, ch)
+		page.Data.(*printView).Notice = nf
+		if noticeErr != "" {
+			page.AddError("notice_contact", noticeErr)
+		}
 		for _, e := range errs {
 			page.AddError(e.Field, e.Key, localArgs(page.Lang, e.Args)...)
 		}
@@ -86,6 +97,9 @@ func (h *Handlers) Submit(c fiber.Ctx) error {
 	// connection while the transaction holds one.
 	res, err := h.Buckets.Create(c.Context(), u, c.IP(), sel, req, buckets.Hooks{
 		Keep: func(ctx context.Context, tx bun.Tx, b *database.Bucket, n refnum.Number) error {
+			if err := keepNotice(ctx, tx, b.ID, notice); err != nil {
+				return err
+			}
 			return h.rememberRef(c, tx, b.ID, n)
 		},
 	})
@@ -93,6 +107,11 @@ func (h *Handlers) Submit(c fiber.Ctx) error {
 		h.Log.WarnContext(c.Context(), "print preferences not saved", "request_id", c.RequestID(), "error", err.Error())
 	} else if err != nil {
 		return err
+	}
+	if !res.Duplicate { // sticky, after the commit like the other print preferences
+		if err := informed.SavePrefs(c.Context(), h.Buckets.DB, &informed.Prefs{UserID: u.ID, ReadyNotice: nf.ReadyNotice, DeviceAlert: nf.DeviceAlert}); err != nil {
+			h.Log.WarnContext(c.Context(), "notice preferences not saved", "request_id", c.RequestID(), "error", err.Error())
+		}
 	}
 	to := "/staff/print/" + strconv.FormatInt(res.Bucket.ID, 10)
 	if req.PrintNow && !res.Duplicate {

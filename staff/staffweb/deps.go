@@ -13,6 +13,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/departments"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/studies"
 	"github.com/radpass/radpass/shared/users"
@@ -40,4 +41,6 @@ type Deps struct {
 	Audit       audit.Trail
 	Viewer      viewer.Service
 	Studies     *studies.Service
+	// Informed: the print form's notice choices and the settings page's count.
+	Informed *informed.Service
 }
