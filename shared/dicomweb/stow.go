@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
@@ -256,6 +257,12 @@ func failureReason(code string) int {
 }
 
 func (h *Handler) internal(c fiber.Ctx, err error) error {
+	if apperr.IsUnavailable(err) {
+		// The database is down or failing over: the sender retries later.
+		h.logWarn(c, "machine request: database unavailable", err)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
+		return jsonError(c, http.StatusServiceUnavailable, "the database is unavailable, try again later")
+	}
 	h.logError(c, "machine request failed", err)
 	return jsonError(c, http.StatusInternalServerError, "internal error")
 }
