@@ -177,6 +177,7 @@ func (s *Service) Create(ctx context.Context, u *database.User, ip string, sel *
 	if dup != nil {
 		return &Created{Bucket: dup, Duplicate: true}, nil
 	}
+	s.Metrics.Print()
 	if r.PrintNow && pdf != nil {
 		s.Letters.Keep(b.ID, b.Language, pdf)
 	}

@@ -45,6 +45,12 @@ type Config struct {
 	// Default: the process's local zone (TZ, /etc/localtime).
 	Zone   *time.Location
 	Notify Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+
+	// Metrics (docs/metrics.md).
+	// RADPASS_METRICS_ADDR: listen address of /metrics (Prometheus), e.g.
+	// 127.0.0.1:9090; empty (the default): no metrics listener, nothing counted.
+	// Never the public address.
+	MetricsAddr string
 }
 
 // DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
@@ -189,6 +195,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
 		return nil, err
+	}
+	// Metrics
+	if c.MetricsAddr = strings.TrimSpace(getenv("RADPASS_METRICS_ADDR")); c.MetricsAddr != "" {
+		_, port, perr := net.SplitHostPort(c.MetricsAddr)
+		if perr != nil || !validPort(port) {
+			return nil, &Error{"RADPASS_METRICS_ADDR", fmt.Sprintf("%q is not a listen address such as 127.0.0.1:9090", c.MetricsAddr)}
+		}
+		if _, apport, _ := net.SplitHostPort(c.Addr); port == apport && port != "0" {
+			return nil, &Error{"RADPASS_METRICS_ADDR", "must not share RADPASS_ADDR's port: /metrics is never served on the public port"}
+		}
 	}
 	if c.DatabaseURL == "" && !c.Dev {
 		return nil, &Error{"RADPASS_DATABASE_URL", "missing; only dev mode (RADPASS_DEV=1) starts a project-local PostgreSQL"}

@@ -18,6 +18,7 @@ import (
 	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/ingest"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -27,8 +28,9 @@ type Handler struct {
 	DB       *bun.DB
 	Store    storage.Store
 	Log      *slog.Logger
-	MaxBytes int64 // request body limit (413 above it); DefaultMaxBytes when 0
-	MaxParts int   // DICOM parts per STOW-RS request; DefaultMaxParts when 0
+	MaxBytes int64            // request body limit (413 above it); DefaultMaxBytes when 0
+	Metrics  *metrics.Metrics // counts imports (nil: off)
+	MaxParts int              // DICOM parts per STOW-RS request; DefaultMaxParts when 0
 }
 
 // Limits of one machine request.
@@ -150,7 +152,7 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 		return jsonError(c, http.StatusBadRequest, "the multipart boundary is missing")
 	}
 	studyUID := c.Params("study")
-	im := &ingest.Importer{DB: h.DB, Store: h.Store, DepartmentID: tok.DepartmentID, Log: h.Log}
+	im := &ingest.Importer{DB: h.DB, Store: h.Store, DepartmentID: tok.DepartmentID, Log: h.Log, Metrics: h.Metrics}
 	var opts []ingest.Option
 	if studyUID != "" {
 		opts = append(opts, ingest.WithStudy(studyUID))
