@@ -252,6 +252,11 @@ func TestPostgresFailoverSystem(t *testing.T) {
 		t.Helper()
 		for _, l := range loads {
 			for !cond(l) {
+				if l.other.Load() > 0 { // a wrong answer: no use waiting for more
+					stop.Store(true)
+					wg.Wait()
+					t.Fatalf("waiting for %s: answers neither normal nor 503 with Retry-After: %v", what, l.odd)
+				}
 				if ctx.Err() != nil {
 					stop.Store(true)
 					wg.Wait()
