@@ -88,6 +88,14 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	q := a.Informed.Queue() // messages when a result is ready, new-device alerts
 	q.Log = log
 	go q.Run(ctx, cfg.JobsEvery)
+	if cfg.MetricsAddr != "" { // its own listener, never the public port
+		ms, maddr, err := a.ListenMetrics(cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("RADPASS_METRICS_ADDR: %w", err)
+		}
+		defer ms.Close()
+		log.Info("metrics", "url", "http://"+maddr+"/metrics")
+	}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- a.Fiber.Listen(cfg.Addr, fiber.ListenConfig{DisableStartupMessage: true})

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/apperr"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/printing"
 )
 
@@ -52,6 +53,8 @@ type Service struct {
 	// cannot be printed) and keeps it for "Print immediately"; nil renders
 	// nothing (seeding, domain tests).
 	Letters *printing.Printer
+	// Metrics counts prints, sign-in outcomes, blocks and unlocks (nil: off).
+	Metrics *metrics.Metrics
 
 	forms formFlights // submits of one form token in flight (Create)
 	gate  signInGate  // sign-ins talking to PostgreSQL, admitted in arrival order

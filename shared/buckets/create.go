@@ -198,6 +198,7 @@ func (s *Service) create(ctx context.Context, who creator, ip string, sel *Selec
 	if dup != nil {
 		return &Created{Bucket: dup, Duplicate: true}, nil
 	}
+	s.Metrics.Print()
 	if r.PrintNow && pdf != nil {
 		s.Letters.Keep(b.ID, b.Language, pdf)
 	}

@@ -70,7 +70,7 @@ func (s *Service) change(ctx context.Context, who manager, id int64, ip, action,
 
 // Unlock reopens a blocked bucket and resets its counter.
 func (s *Service) Unlock(ctx context.Context, u *database.User, id int64, ip, reason string) (*database.Bucket, error) {
-	return s.change(ctx, staffManager{u}, id, ip, audit.BucketUnlock, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
+	b, err := s.change(ctx, staffManager{u}, id, ip, audit.BucketUnlock, reason, nil, func(ctx context.Context, tx bun.Tx, b *database.Bucket) error {
 		if b.State != database.BucketBlocked {
 			return ErrState
 		}
@@ -79,6 +79,10 @@ func (s *Service) Unlock(ctx context.Context, u *database.User, id int64, ip, re
 		_, err := tx.NewUpdate().Model(b).Column("state", "failures", "blocked_at", "blocked_probes", "otp_hash", "otp_expires_at").WherePK().Exec(ctx)
 		return err
 	})
+	if err == nil {
+		s.Metrics.Unlock()
+	}
+	return b, err
 }
 
 // Revoke withdraws a bucket for good; a live patient session ends at its next request.

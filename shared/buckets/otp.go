@@ -187,8 +187,10 @@ func (s *Service) CheckOTPThen(ctx context.Context, id int64, typed, ip string, 
 		return then(ctx, tx, a)
 	})
 	if err != nil {
+		s.Metrics.OTPCheck("error", false)
 		return nil, err
 	}
+	s.Metrics.OTPCheck(a.Outcome.String(), a.JustBlocked)
 	return a, nil
 }
 

@@ -74,6 +74,17 @@ func (s *Service) SignIn(ctx context.Context, n refnum.Number, birth time.Time, 
 // read to the commit, so the counters stay exact under any concurrency.
 func (s *Service) SignInThen(ctx context.Context, n refnum.Number, birth time.Time, ip string,
 	then func(ctx context.Context, a *Attempt, w *Batch) error) (*Attempt, error) {
+	a, err := s.signInThen(ctx, n, birth, ip, then)
+	if err != nil {
+		s.Metrics.SignIn("error", false)
+	} else {
+		s.Metrics.SignIn(a.Outcome.String(), a.JustBlocked)
+	}
+	return a, err
+}
+
+func (s *Service) signInThen(ctx context.Context, n refnum.Number, birth time.Time, ip string,
+	then func(ctx context.Context, a *Attempt, w *Batch) error) (*Attempt, error) {
 	hash := refnum.Hash(s.Key, n)
 	release, err := s.gate.enter(ctx)
 	if err != nil {

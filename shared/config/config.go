@@ -60,6 +60,11 @@ type Config struct {
 	// RADPASS_JOBS_EVERY: how often this instance looks for due jobs (the
 	// "result ready" messages, embargo ends, new-device alerts); default 30s.
 	JobsEvery time.Duration
+	// Metrics (docs/metrics.md).
+	// RADPASS_METRICS_ADDR: listen address of /metrics (Prometheus), e.g.
+	// 127.0.0.1:9090; empty (the default): no metrics listener, nothing counted.
+	// Never the public address.
+	MetricsAddr string
 }
 
 // DefaultShutdownDelay is RADPASS_SHUTDOWN_DELAY's default.
@@ -226,6 +231,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.JobsEvery, err = parseDuration("RADPASS_JOBS_EVERY", getenv("RADPASS_JOBS_EVERY"), 30*time.Second); err != nil {
 		return nil, err
+	}
+	// Metrics
+	if c.MetricsAddr = strings.TrimSpace(getenv("RADPASS_METRICS_ADDR")); c.MetricsAddr != "" {
+		_, port, perr := net.SplitHostPort(c.MetricsAddr)
+		if perr != nil || !validPort(port) {
+			return nil, &Error{"RADPASS_METRICS_ADDR", fmt.Sprintf("%q is not a listen address such as 127.0.0.1:9090", c.MetricsAddr)}
+		}
+		if _, apport, _ := net.SplitHostPort(c.Addr); port == apport && port != "0" {
+			return nil, &Error{"RADPASS_METRICS_ADDR", "must not share RADPASS_ADDR's port: /metrics is never served on the public port"}
+		}
 	}
 	if c.DatabaseURL == "" && !c.Dev {
 		return nil, &Error{"RADPASS_DATABASE_URL", "missing; only dev mode (RADPASS_DEV=1) starts a project-local PostgreSQL"}

@@ -57,7 +57,7 @@ func WithTimeouts(statement, lock, idleInTx time.Duration) Option {
 
 // connectors remembers the connector of every pool Open made, so Ready can
 // dial a fresh connection with the same settings.
-var connectors sync.Map // *sql.DB -> *pgdriver.Connector
+var connectors sync.Map // *sql.DB -> driver.Connector
 
 // Open connects to dsn and checks the connection.
 func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
@@ -65,8 +65,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 	for _, o := range opts {
 		o(oc)
 	}
-	connector := pgdriver.NewConnector(
-		pgdriver.WithDSN(dsn),
+	// Several hosts (h1:5432,h2:5432) are tried in turn, and with
+	// target_session_attrs=read-write only a primary serves (multihost.go).
+	connector, err := newMultiConnector(dsn,
 		// A short dial timeout finds a dead server fast; reads may legitimately
 		// take long (COPY, CREATE INDEX, a big import transaction).
 		pgdriver.WithDialTimeout(10*time.Second),
@@ -92,6 +93,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 			return nil
 		}),
 	)
+	if err != nil {
+		return nil, err
+	}
 	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(32)
 	sqldb.SetMaxIdleConns(16)
@@ -124,7 +128,7 @@ func Ready(ctx context.Context, db *bun.DB) error {
 	if !ok {
 		return db.PingContext(ctx)
 	}
-	cn, err := c.(*pgdriver.Connector).Connect(ctx)
+	cn, err := c.(driver.Connector).Connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/dicom/codec"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/storage"
 )
 
@@ -56,6 +57,8 @@ type Renderer struct {
 	CacheDir string // "" disables the cache
 	// Parallel bounds the renderings running at once; 0 means GOMAXPROCS.
 	Parallel int
+	// Metrics counts cache hits and misses and shared renders (nil: off).
+	Metrics *metrics.Metrics
 
 	mu      sync.Mutex
 	slots   chan struct{}      // a token per running render; set with flights
@@ -135,7 +138,9 @@ func (r *Renderer) Render(ctx context.Context, q Request) (*Result, error) {
 	path := ""
 	if r.CacheDir != "" {
 		path = filepath.Join(r.CacheDir, ck[:2], ck)
-		if b, err := os.ReadFile(path); err == nil {
+		b, err := os.ReadFile(path)
+		r.Metrics.RenderCache(err == nil)
+		if err == nil {
 			return &Result{Data: b, ContentType: ctype, ETag: etag}, nil
 		}
 	}
@@ -246,6 +251,8 @@ func (r *Renderer) shared(ctx context.Context, key string, fn func(context.Conte
 		f = &flight{done: make(chan struct{}), cancel: cancel}
 		r.flights[key] = f
 		go r.fly(fctx, key, f, fn)
+	} else {
+		r.Metrics.SharedRender()
 	}
 	f.waiters++
 	r.mu.Unlock()

@@ -15,8 +15,10 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/ingest"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -26,8 +28,9 @@ type Handler struct {
 	DB       *bun.DB
 	Store    storage.Store
 	Log      *slog.Logger
-	MaxBytes int64 // request body limit (413 above it); DefaultMaxBytes when 0
-	MaxParts int   // DICOM parts per STOW-RS request; DefaultMaxParts when 0
+	MaxBytes int64            // request body limit (413 above it); DefaultMaxBytes when 0
+	Metrics  *metrics.Metrics // counts imports (nil: off)
+	MaxParts int              // DICOM parts per STOW-RS request; DefaultMaxParts when 0
 }
 
 // Limits of one machine request.
@@ -152,7 +155,7 @@ func (h *Handler) Stow(c fiber.Ctx) error {
 		return jsonError(c, http.StatusBadRequest, "the multipart boundary is missing")
 	}
 	studyUID := c.Params("study")
-	im := &ingest.Importer{DB: h.DB, Store: h.Store, DepartmentID: tok.DepartmentID, Log: h.Log}
+	im := &ingest.Importer{DB: h.DB, Store: h.Store, DepartmentID: tok.DepartmentID, Log: h.Log, Metrics: h.Metrics}
 	var opts []ingest.Option
 	if studyUID != "" {
 		opts = append(opts, ingest.WithStudy(studyUID))
@@ -259,6 +262,12 @@ func failureReason(code string) int {
 }
 
 func (h *Handler) internal(c fiber.Ctx, err error) error {
+	if apperr.IsUnavailable(err) {
+		// The database is down or failing over: the sender retries later.
+		h.logWarn(c, "machine request: database unavailable", err)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
+		return jsonError(c, http.StatusServiceUnavailable, "the database is unavailable, try again later")
+	}
 	h.logError(c, "machine request failed", err)
 	return jsonError(c, http.StatusInternalServerError, "internal error")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/storage"
 )
 
@@ -72,8 +73,9 @@ type Importer struct {
 	DB           *bun.DB
 	Store        storage.Store
 	DepartmentID int64
-	Log          *slog.Logger // optional
-	Workers      int          // parallel files in ImportPaths (1 when 0)
+	Log          *slog.Logger     // optional
+	Workers      int              // parallel files in ImportPaths (1 when 0)
+	Metrics      *metrics.Metrics // counts instances, bytes and rejects (nil: off)
 }
 
 var (
@@ -95,6 +97,18 @@ func WithStudy(uid string) Option { return func(o *options) { o.studyUID = uid }
 
 // Import stores one instance read from r (streamed to storage, never held in memory).
 func (im *Importer) Import(ctx context.Context, name string, r io.Reader, opts ...Option) Result {
+	res := im.importOne(ctx, name, r, opts...)
+	if im.Metrics != nil {
+		var bytes int64
+		if res.Outcome == Added {
+			bytes = res.Bytes
+		}
+		im.Metrics.Import([...]string{"added", "already_present", "rejected"}[res.Outcome], res.Code, bytes)
+	}
+	return res
+}
+
+func (im *Importer) importOne(ctx context.Context, name string, r io.Reader, opts ...Option) Result {
 	var o options
 	for _, f := range opts {
 		f(&o)

@@ -29,9 +29,13 @@ type Cluster struct {
 	Port    int
 	Log     string // server log file
 	Private bool   // unix socket in Dir only, fsync and synchronous commit on
+	// Settings are extra server options (-c name=value ...), after the
+	// defaults so they win (a replication test turns synchronous commit on).
+	Settings string
 
-	bin    string
-	asUser string // system user that owns and runs the cluster ("" = current user)
+	bin     string
+	asUser  string   // system user that owns and runs the cluster ("" = current user)
+	primary *Cluster // a replica's primary (Replica), cloned on first Start
 }
 
 // New describes a cluster in dir on port; nothing runs until Start.
@@ -76,6 +80,11 @@ func (c *Cluster) socketPath() string {
 func findBin() (string, error) {
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		if _, err := exec.LookPath("initdb"); err == nil {
+			// A link in PATH (/usr/local/bin/pg_ctl) stands for the
+			// version's folder, which has the other tools (pg_basebackup).
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				p = real
+			}
 			return filepath.Dir(p), nil
 		}
 	}
@@ -116,7 +125,11 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.prepareDir(); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(c.Dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(c.Dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) && c.primary != nil {
+		if err := c.baseBackup(ctx); err != nil {
+			return err
+		}
+	} else if errors.Is(err, os.ErrNotExist) {
 		args := []string{"-D", c.Dir, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"}
 		if c.Private {
 			// Socket connections only (the folder's 0700 is the guard); TCP
@@ -149,6 +162,9 @@ func (c *Cluster) Start(ctx context.Context) error {
 			socketDir = "''"
 		}
 		opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s %s -c max_connections=200 -c shared_buffers=256MB", c.Port, socketDir, fastSettings)
+	}
+	if c.Settings != "" {
+		opts += " " + c.Settings
 	}
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-l", c.Log, "-o", opts, "-w", "-t", "60", "start"); err != nil {
 		logTail, _ := os.ReadFile(c.Log)

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/metrics"
 )
 
 // SMS sends one text message to an E.164 number ("+32470123456").
@@ -47,6 +48,8 @@ type Notifier struct {
 	Email Email
 	// Outbox is the dev outbox when at least one channel writes to it, else nil.
 	Outbox *Outbox
+	// Metrics counts one-time password sends by channel and outcome (nil: off).
+	Metrics *metrics.Metrics
 }
 
 // New picks the backends: Vonage when RADPASS_VONAGE_API_KEY is set, SMTP
@@ -94,6 +97,12 @@ func (n *Notifier) SendEmail(ctx context.Context, m EmailMessage) error {
 // address to. The caller has checked the destination (the one on file;
 // SMSAllowed for SMS), the cooldown and the daily cap.
 func (n *Notifier) SendOTP(ctx context.Context, channel, to, lang, code, departmentName string) error {
+	err := n.sendOTP(ctx, channel, to, lang, code, departmentName)
+	n.Metrics.OTPSend(channel, err)
+	return err
+}
+
+func (n *Notifier) sendOTP(ctx context.Context, channel, to, lang, code, departmentName string) error {
 	sms, mail := OTPMessages(lang, code, departmentName)
 	switch channel {
 	case ChannelSMS:

@@ -11,6 +11,7 @@ import (
 	"github.com/radpass/radpass/patient"
 	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/machineapi"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/web"
 	"github.com/radpass/radpass/staff/account"
 	"github.com/radpass/radpass/staff/admin"
@@ -48,8 +49,9 @@ type handlers struct {
 	csrf      fiber.Handler
 	language  fiber.Handler
 	readiness fiber.Handler
-	drain     fiber.Handler // several instances: a draining instance sends new GETs elsewhere
-	devOutbox fiber.Handler // nil: not mounted (outside dev mode)
+	drain     fiber.Handler    // several instances: a draining instance sends new GETs elsewhere
+	devOutbox fiber.Handler    // nil: not mounted (outside dev mode)
+	metrics   *metrics.Metrics // nil: metrics off
 	log       *slog.Logger
 	secure    bool // HTTPS: HSTS, __Host- cookies
 }
@@ -60,6 +62,9 @@ type handlers struct {
 // anything reads it, then a form route checks its CSRF token and form text.
 // Ids are :name<int>; handlers read them with web.ParamID.
 func routes(app *fiber.App, h handlers) {
+	if h.metrics != nil {
+		app.Use(h.metrics.Middleware()) // first: it sees a panic's 500 too
+	}
 	app.Use(recover.New())
 	app.Use(web.RequestID()) // made here; a client's X-Request-Id is only logged beside it
 	app.Use(web.AccessLog(h.log))
@@ -207,7 +212,7 @@ func routes(app *fiber.App, h handlers) {
 	app.Use("/staff", h.staff.RequireUser)
 	app.Use("/p/code", h.patient.RequireStage(patient.StageCode))
 	app.Use("/p", h.patient.RequireStage(patient.StageIn))
-	app.Use(func(c fiber.Ctx) error { return fiber.ErrNotFound })
+	app.Use(func(c fiber.Ctx) error { metrics.Unmatched(c); return fiber.ErrNotFound })
 }
 
 // table mounts the rows of the route table.

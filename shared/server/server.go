@@ -28,6 +28,7 @@ import (
 	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/labels"
 	"github.com/radpass/radpass/shared/machineapi"
+	"github.com/radpass/radpass/shared/metrics"
 	"github.com/radpass/radpass/shared/notify"
 	"github.com/radpass/radpass/shared/printing"
 	"github.com/radpass/radpass/shared/storage"
@@ -63,6 +64,7 @@ type App struct {
 
 	draining *atomic.Bool      // set by Drain
 	Informed *informed.Service // its Queue is run by serve
+	Metrics  *metrics.Metrics  // nil unless RADPASS_METRICS_ADDR is set
 }
 
 // Drain marks the instance as going away (SIGTERM): /readyz answers 503 from
@@ -133,6 +135,11 @@ func New(d Deps) (*App, error) {
 	}
 	app := fiber.New(fcfg)
 	secure := cfg.SecureCookies()
+	var m *metrics.Metrics // metrics off: nothing counted, no middleware
+	if cfg.MetricsAddr != "" {
+		m = metrics.New()
+		m.WatchPool(d.DB.DB, "radpass")
+	}
 	st, err := storage.Open(context.Background(), cfg.Storage, filepath.Join(cfg.DataDir, "dicom"))
 	if err != nil {
 		return nil, err
@@ -140,16 +147,17 @@ func New(d Deps) (*App, error) {
 	staffSessions := web.NewSessions(web.NewPGStore(d.DB, "staff", cfg.SecretKey, cfg.IdleTimeout, cfg.MaxAge, secure))
 	sd := &staffweb.Deps{Sessions: staffSessions, Throttle: auth.DefaultStaffThrottle(d.DB),
 		IPThrottle: auth.DefaultStaffIPThrottle(d.DB), Log: d.Log,
-		DICOM:       &staffweb.DICOMDeps{Store: st, Renderer: &dicom.Renderer{Store: st, CacheDir: filepath.Join(cfg.DataDir, "cache")}},
+		DICOM:       &staffweb.DICOMDeps{Store: st, Renderer: &dicom.Renderer{Store: st, CacheDir: filepath.Join(cfg.DataDir, "cache"), Metrics: m}},
 		Departments: departments.Service{DB: d.DB}, Users: users.Service{DB: d.DB}, Labels: labels.Service{DB: d.DB},
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB}, Studies: &studies.Service{DB: d.DB}}
 	sd.SignIns = &users.SignIns{DB: d.DB, Throttle: sd.Throttle, IPThrottle: sd.IPThrottle, Log: d.Log}
 	sd.Print = &staffweb.PrintDeps{Key: cfg.SecretKey}
 	printer := &printing.Printer{DB: d.DB, SignInURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/", Now: sd.Print.Clock, Zone: cfg.Zone}
-	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sd.Print.Clock, Zone: cfg.Zone, Letters: printer}
+	bk := &buckets.Service{DB: d.DB, Key: cfg.SecretKey, Now: sd.Print.Clock, Zone: cfg.Zone, Letters: printer, Metrics: m}
 	sd.Buckets = bk
 
 	notifier := notify.New(cfg, d.DB)
+	notifier.Metrics = m
 	notifier.LogStatus(d.Log)
 	inf := &informed.Service{DB: d.DB, Send: notifier, Zone: cfg.Zone, Now: sd.Print.Clock, SignInURL: printer.SignInURL}
 	sd.Informed = inf
@@ -171,7 +179,7 @@ func New(d Deps) (*App, error) {
 		status:  &statusfw.Handlers{Deps: sd},
 		admin:   &admin.Handlers{Deps: sd},
 		patient: ph,
-		machine: &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit},
+		machine: &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit, Metrics: m},
 		accesses: &machineapi.Handler{DB: d.DB, Buckets: bk, Key: cfg.SecretKey,
 			BaseURL: strings.TrimSuffix(cfg.BaseURL.String(), "/"), Log: d.Log},
 		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
@@ -180,12 +188,13 @@ func New(d Deps) (*App, error) {
 		drain:     drain(draining),
 		log:       d.Log,
 		secure:    secure,
+		metrics:   m,
 	}
 	if cfg.Dev {
 		h.devOutbox = devOutbox(d.DB) // never mounted outside dev mode
 	}
 	routes(app, h)
-	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, draining: draining, Informed: inf}, nil
+	return &App{Fiber: app, DB: d.DB, StaffSessions: staffSessions, Staff: sd, PatientSessions: patientSessions, Patient: ph, Buckets: bk, draining: draining, Informed: inf, Metrics: m}, nil
 }
 
 // ready answers /readyz: 200 when a fresh connection (not a pooled one)
