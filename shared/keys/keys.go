@@ -41,10 +41,16 @@ const (
 	OTPHash = "otp-hash:v1"
 	// PrintFormToken hashes the one-time token of a print form (double-submit guard).
 	PrintFormToken = "print-form-token:"
+	// ShareToken: Sum(secret, ShareToken, token) is the stored hash of a
+	// share link's token (buckets.ShareTokenHash).
+	ShareToken = "share-token:"
+	// ShareCode: Sum(secret, ShareCode, share id (8 bytes, big endian),
+	// code) is the stored hash of a doctor's one-time code.
+	ShareCode = "share-code:v1"
 )
 
 // Purposes lists every purpose constant (tests check they are prefix-free).
-var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken}
+var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, ShareToken, ShareCode}
 
 // Derive returns the 32-byte key of one purpose: HMAC-SHA256(secret, purpose).
 func Derive(secret []byte, purpose string) []byte {
