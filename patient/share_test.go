@@ -22,6 +22,7 @@ import (
 type shareFixture struct {
 	*fixture
 	bucket  *database.Bucket
+	number  string
 	patient *testserver.Client
 	images  []int64 // one instance per study
 }
@@ -51,7 +52,7 @@ func newShareFixture(t *testing.T) *shareFixture {
 		withReport(t, f.srv, st, "final", nil)
 	}
 	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{Scope: database.ScopeImagesReport})
-	sf.bucket, sf.patient = b, signedIn(t, f.srv, n, birth)
+	sf.bucket, sf.number, sf.patient = b, n.Canonical(), signedIn(t, f.srv, n, birth)
 	return sf
 }
 
