@@ -28,7 +28,7 @@ type Handlers struct {
 	// Shares sends the messages of shares with a doctor (link, codes).
 	ShareSender buckets.ShareSender
 	// BaseURL is the server's public address, the start of a share's link.
-	BaseURL string
+	BaseURL  string
 	Store    storage.Store
 	Renderer *dicom.Renderer
 	Log      *slog.Logger

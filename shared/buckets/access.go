@@ -36,7 +36,7 @@ func Shared(b *database.Bucket, scope *ShareScope) Viewer {
 }
 
 // Sees reports whether the viewer's share (if any) includes study id.
-func (v Viewer) Sees(studyID int64) bool { return v.Share == nil || v.Share.Studies[studyID] }
+func (v Viewer) Sees(studyID int64) bool  { return v.Share == nil || v.Share.Studies[studyID] }
 func (v Viewer) IsPatient() bool          { return v.Bucket != nil }
 func (v Viewer) valid() bool              { return (v.User == nil) != (v.Bucket == nil) }
 func (v Viewer) seesDept(dept int64) bool { return v.User != nil && v.User.CanSeeDepartment(dept) }

@@ -157,7 +157,7 @@ func TestShareLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	shares = append(shares, f.shareOf(p, "dr9@example.org", nil)) // 6 links sent
-	for _, sh := range shares[1:4] {                                 // 3 codes: 9 messages
+	for _, sh := range shares[1:4] {                              // 3 codes: 9 messages
 		if err := f.s.SendShareCode(f.ctx, f.outbox(), sh.Share.ID, "192.0.2.10"); err != nil {
 			t.Fatal(err)
 		}
