@@ -15,6 +15,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"github.com/uptrace/bun"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/keys"
@@ -440,15 +441,6 @@ func (s *Service) SharesOf(ctx context.Context, id int64) ([]ShareView, error) {
 	return out, nil
 }
 
-// SharesForStaff lists bucket id's shares for staff user u (ErrNotFound
-// outside u's departments).
-func (s *Service) SharesForStaff(ctx context.Context, u *database.User, id int64) ([]ShareView, error) {
-	if _, err := s.ForStaff(ctx, u, id); err != nil {
-		return nil, err
-	}
-	return s.SharesOf(ctx, id)
-}
-
 // RevokeShare ends share shareID of bucket bucketID on behalf of actor
 // (the patient, or staff), with its audit row. Revoking an ended share
 // changes nothing; a share of another bucket is ErrNotFound.
@@ -483,10 +475,16 @@ func (s *Service) RevokeShare(ctx context.Context, a audit.Actor, bucketID, shar
 	})
 }
 
-// RevokeShareStaff is RevokeShare by staff user u, within u's departments.
+// RevokeShareStaff is RevokeShare by staff user u: whoever may manage the
+// bucket (CanManage: its department's admins, the service desk); other
+// staff of the department see its shares but get 403.
 func (s *Service) RevokeShareStaff(ctx context.Context, u *database.User, bucketID, shareID int64, ip string) error {
-	if _, err := s.ForStaff(ctx, u, bucketID); err != nil {
+	b, err := s.ForStaff(ctx, u, bucketID)
+	if err != nil {
 		return err
+	}
+	if !CanManage(u, b) {
+		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	return s.RevokeShare(ctx, audit.Staff(u, ip), bucketID, shareID)
 }

@@ -15,6 +15,7 @@ type sharesView struct {
 	BucketID int64
 	Shares   []buckets.ShareView
 	Revoked  bool
+	Manage   bool // the user may revoke (buckets.CanManage)
 }
 
 // Shares is GET /staff/status/:id/shares: who the patient shared with,
@@ -24,12 +25,17 @@ func (h *Handlers) Shares(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.Buckets.SharesForStaff(c.Context(), web.CurrentUser(c), id)
+	u := web.CurrentUser(c)
+	b, err := h.Buckets.ForStaff(c.Context(), u, id)
+	if err != nil {
+		return err
+	}
+	list, err := h.Buckets.SharesOf(c.Context(), id)
 	if err != nil {
 		return err
 	}
 	p := web.NewPage(c, "share.staff.title", nil)
-	p.Data = sharesView{BucketID: id, Shares: list, Revoked: c.Query("done") == "revoked"}
+	p.Data = sharesView{BucketID: id, Shares: list, Revoked: c.Query("done") == "revoked", Manage: buckets.CanManage(u, b)}
 	return web.Render(c, http.StatusOK, "staff/share_list", p)
 }
 
