@@ -66,7 +66,7 @@ func BenchmarkShareSignInLoad(b *testing.B) {
 				cookie += ck.Name + "=" + ck.Value + "; "
 			}
 			targets = append(targets, vegeta.Target{Method: "POST", URL: f.srv.URL + "/s/code",
-				Body: []byte(url.Values{"code": {code}, "_csrf": {c.CSRF}}.Encode()),
+				Body:   []byte(url.Values{"code": {code}, "_csrf": {c.CSRF}}.Encode()),
 				Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {cookie}, "Origin": {f.srv.URL}}})
 		}
 	}

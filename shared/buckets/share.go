@@ -416,7 +416,7 @@ func (s *Service) SendShareLink(ctx context.Context, n ShareSender, ns *NewShare
 type ShareView struct {
 	*Share
 	Studies int
-	Status  string // EffectiveState, and the parent access's end ends it too
+	Status  string // the share's own EffectiveState (an ended access ends every share too, whatever this says)
 }
 
 // Opened reports whether the doctor ever signed in.
