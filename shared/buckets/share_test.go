@@ -93,6 +93,15 @@ func TestShareCodeParallelWrongBlocksAtFive(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := f.lastCode("dr@example.org")
+	// Fifty pool connections open first, and every check released at once:
+	// the checks really overlap (else new connections stagger them).
+	var warm sync.WaitGroup
+	for range 50 {
+		warm.Add(1)
+		go func() { defer warm.Done(); _, _ = f.db.ExecContext(f.ctx, `SELECT pg_sleep(0.2)`) }()
+	}
+	warm.Wait()
+	release := make(chan struct{})
 	var (
 		wg                       sync.WaitGroup
 		mu                       sync.Mutex
@@ -102,6 +111,7 @@ func TestShareCodeParallelWrongBlocksAtFive(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-release
 			a, err := f.s.CheckShareCode(f.ctx, ns.Share.ID, otherCode(code), "192.0.2.11", nil)
 			mu.Lock()
 			defer mu.Unlock()
@@ -116,6 +126,7 @@ func TestShareCodeParallelWrongBlocksAtFive(t *testing.T) {
 			}
 		}()
 	}
+	close(release)
 	wg.Wait()
 	if counted != buckets.MaxFailures || refused != 50-buckets.MaxFailures {
 		t.Fatalf("%d counted, %d refused, want %d and %d", counted, refused, buckets.MaxFailures, 50-buckets.MaxFailures)
