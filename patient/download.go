@@ -27,7 +27,7 @@ const downloadTimeout = web.DownloadMax
 // PS3.15 basic profile) on the way out.
 func (h *Handlers) Download(c fiber.Ctx) error {
 	b := bucketOf(c)
-	files, leftOut, err := h.Buckets.Files(c.Context(), b)
+	files, leftOut, err := h.Buckets.FilesFor(c.Context(), viewerOf(c))
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Audit.Record(c.Context(), audit.Patient(&b.ID, c.IP()).Event(audit.StudyDownload, &b.DepartmentID,
+	if err := h.Audit.Record(c.Context(), actorOf(c, b).Event(audit.StudyDownload, &b.DepartmentID,
 		map[string]any{"studies": ids, "files": len(items), "left_out": len(left), "anonymized": b.Anonymized})); err != nil {
 		return err
 	}

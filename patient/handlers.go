@@ -26,6 +26,10 @@ type Handlers struct {
 	Viewer   viewer.Service   // the viewer pages
 	Sessions *web.Sessions    // the patient cookie, its own idle and absolute limits
 	Notify   buckets.Notifier // sends the one-time passwords (buckets.SendCode)
+	// Shares sends the messages of shares with a doctor (link, codes).
+	ShareSender buckets.ShareSender
+	// BaseURL is the server's public address, the start of a share's link.
+	BaseURL  string
 	Store    storage.Store
 	Renderer *dicom.Renderer
 	Log      *slog.Logger

@@ -20,17 +20,25 @@ type studiesView struct {
 	Anon     []buckets.AnonStudy
 	Ready    bool // at least one image has arrived
 	Download bool
+	Doctor   bool // a doctor's session through a share: no sharing, no shares list
 }
 
 // Studies lists the bucket's studies (never the name of an anonymized bucket).
 func (h *Handlers) Studies(c fiber.Ctx) error {
 	b := bucketOf(c)
-	studies, err := h.Buckets.Studies(c.Context(), b.ID)
+	all, err := h.Buckets.Studies(c.Context(), b.ID)
 	if err != nil {
 		return err
 	}
+	vw := viewerOf(c)
+	studies := all[:0:0]
+	for _, s := range all {
+		if vw.Sees(s.ID) {
+			studies = append(studies, s)
+		}
+	}
 	p := web.NewPage(c, "patient.studies.title", nil)
-	v := studiesView{Bucket: b, Studies: studies, Name: displayName(p, b)}
+	v := studiesView{Bucket: b, Studies: studies, Name: displayName(p, b), Doctor: isDoctor(c)}
 	for _, s := range studies {
 		if s.NumInstances > 0 {
 			v.Ready, v.Download = true, true
@@ -54,5 +62,11 @@ func displayName(p *web.Page, b *database.Bucket) string {
 	return b.Patient.DisplayName()
 }
 
-// viewerOf is the signed-in patient as a viewer of patient data.
-func viewerOf(c fiber.Ctx) buckets.Viewer { return buckets.Patient(bucketOf(c)) }
+// viewerOf is the signed-in patient as a viewer of patient data, or the
+// doctor's view of it, narrowed to their share.
+func viewerOf(c fiber.Ctx) buckets.Viewer {
+	if sc := shareScopeOf(c); sc != nil {
+		return buckets.Shared(bucketOf(c), sc)
+	}
+	return buckets.Patient(bucketOf(c))
+}

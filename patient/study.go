@@ -50,7 +50,11 @@ func (h *Handlers) Study(c fiber.Ctx) error {
 // view (study, and the series shown).
 func (h *Handlers) studyPage(c fiber.Ctx, b *database.Bucket, id int64) (*web.Page, error) {
 	ctx := c.Context()
-	study, err := h.Buckets.Study(ctx, buckets.Patient(b), id)
+	vw := buckets.Patient(b) // b: also right after sign-in, before any guard set it
+	if sc := shareScopeOf(c); sc != nil {
+		vw = buckets.Shared(b, sc)
+	}
+	study, err := h.Buckets.Study(ctx, vw, id)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +86,7 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *database.Bucket, id int64) (*web.Pa
 		}
 	}
 	p := web.NewPage(c, "patient.study.title", nil)
-	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(buckets.Patient(b), study, h.Buckets.Time()), Anon: anon}
+	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(vw, study, h.Buckets.Time()), Anon: anon}
 	return p, nil
 }
 
@@ -152,5 +156,5 @@ func (h *Handlers) Image(c fiber.Ctx) error {
 
 // recordView writes a view of patient data by bucket b, once per key and half hour.
 func (h *Handlers) recordView(c fiber.Ctx, b *database.Bucket, action, key string, details map[string]any) error {
-	return h.Audit.RecordView(c.Context(), audit.Patient(&b.ID, c.IP()).Event(action, &b.DepartmentID, details), key)
+	return h.Audit.RecordView(c.Context(), actorOf(c, b).Event(action, &b.DepartmentID, details), key)
 }

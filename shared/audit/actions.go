@@ -52,6 +52,14 @@ const (
 	PatientOTPFail    = "patient.otp_fail"
 	PatientSignOut    = "patient.signout"
 
+	// Shares with a doctor (shared/buckets/share*.go).
+	ShareCreate   = "share.create"
+	ShareSend     = "share.send" // the link or a code sent to the doctor (channel, kind, outcome)
+	ShareOpen     = "share.open" // the doctor's right code
+	ShareCodeFail = "share.code_fail"
+	ShareBlock    = "share.block"
+	ShareRevoke   = "share.revoke"
+
 	// Views of patient data (staff or patient: ActorKind tells).
 	StudyView        = "study.view"
 	SeriesView       = "series.view"
@@ -79,6 +87,7 @@ var Actions = []string{
 	SettingsUpdate, LogoUpdate, LogoDelete, AuditExport, StudyAccessExport,
 	BucketPrint, BucketLetter, BucketUnlock, BucketRevoke, BucketExtend, BucketRemoveStudy, BucketBlock,
 	PatientSignIn, PatientSignInFail, PatientOTPSend, PatientOTPFail, PatientSignOut,
+	ShareCreate, ShareSend, ShareOpen, ShareCodeFail, ShareBlock, ShareRevoke,
 	StudyView, SeriesView, ReportView, StudyDownload, InstanceDownload,
 	DICOMImport, DICOMStow, ReportUpload,
 	NoticeReadySent, NoticeDeviceSent, NoticeAlertSet,

@@ -15,6 +15,7 @@ const (
 	KindPatient = "patient"
 	KindAPI     = "api" // a machine token (STOW-RS, reports)
 	KindSystem  = "system"
+	KindShare   = "share" // a doctor signed in through a patient's share
 )
 
 // Actor is who does an action; every audit event is built from one (Event),
@@ -53,6 +54,11 @@ func Patient(bucket *int64, ip string) Actor {
 		a.Name = "bucket:" + strconv.FormatInt(*bucket, 10)
 	}
 	return a
+}
+
+// Share is the doctor using share shareID of bucket bucketID at ip.
+func Share(bucketID, shareID int64, ip string) Actor {
+	return Actor{Kind: KindShare, ID: &shareID, Name: "share:" + strconv.FormatInt(shareID, 10), Bucket: &bucketID, IP: ip}
 }
 
 // Machine is a client of the machine API with token id and name.

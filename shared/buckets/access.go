@@ -10,15 +10,33 @@ import (
 )
 
 // Viewer is whoever asks to see patient data: a staff user, or a patient
-// signed in to one bucket. Exactly one of the two is set.
+// signed in to one bucket. Exactly one of the two is set. Share narrows a
+// bucket's viewer to what a share shows (a doctor signed in through it):
+// every check below applies it, so the doctor uses the patient's own code
+// paths and sees only the shared studies.
 type Viewer struct {
 	User   *database.User
 	Bucket *database.Bucket
+	Share  *ShareScope
 }
 
-// Staff and Patient make viewers.
-func Staff(u *database.User) Viewer       { return Viewer{User: u} }
-func Patient(b *database.Bucket) Viewer   { return Viewer{Bucket: b} }
+// ShareScope is what a share shows of its bucket: these studies (only while
+// they are still in the bucket), and their reports only when Report is set.
+type ShareScope struct {
+	ID      int64
+	Studies map[int64]bool
+	Report  bool
+}
+
+// Staff and Patient make viewers; Shared is a doctor's, narrowed to scope.
+func Staff(u *database.User) Viewer     { return Viewer{User: u} }
+func Patient(b *database.Bucket) Viewer { return Viewer{Bucket: b} }
+func Shared(b *database.Bucket, scope *ShareScope) Viewer {
+	return Viewer{Bucket: b, Share: scope}
+}
+
+// Sees reports whether the viewer's share (if any) includes study id.
+func (v Viewer) Sees(studyID int64) bool  { return v.Share == nil || v.Share.Studies[studyID] }
 func (v Viewer) IsPatient() bool          { return v.Bucket != nil }
 func (v Viewer) valid() bool              { return (v.User == nil) != (v.Bucket == nil) }
 func (v Viewer) seesDept(dept int64) bool { return v.User != nil && v.User.CanSeeDepartment(dept) }
@@ -44,7 +62,7 @@ const inBucket = `EXISTS (SELECT 1 FROM bucket_studies bs WHERE bs.bucket_id = ?
 // Study loads study id with its patient if v may see it; anything else is
 // ErrNotFound, so ids of other departments or buckets reveal nothing.
 func (s *Service) Study(ctx context.Context, v Viewer, id int64) (*database.Study, error) {
-	if !v.valid() || id <= 0 {
+	if !v.valid() || id <= 0 || !v.Sees(id) {
 		return nil, ErrNotFound
 	}
 	st := new(database.Study)
@@ -98,7 +116,7 @@ func (s *Service) Instance(ctx context.Context, v Viewer, id int64) (*InstanceRe
 	if err != nil {
 		return nil, err
 	}
-	if !v.IsPatient() && !v.seesDept(ref.DepartmentID) || LeftOut(v, ref.PixelFacts) {
+	if !v.IsPatient() && !v.seesDept(ref.DepartmentID) || !v.Sees(ref.StudyID) || LeftOut(v, ref.PixelFacts) {
 		return nil, ErrNotFound
 	}
 	return ref, nil
@@ -115,7 +133,7 @@ func ReportAllowed(v Viewer, st *database.Study, now time.Time) bool {
 	if !v.IsPatient() {
 		return v.seesDept(st.DepartmentID)
 	}
-	if !v.Bucket.ReportAllowed() || st.ReportStatus != "final" {
+	if !v.Bucket.ReportAllowed() || st.ReportStatus != "final" || v.Share != nil && (!v.Share.Report || !v.Sees(st.ID)) {
 		return false
 	}
 	return st.ReportAvailableAt == nil || !st.ReportAvailableAt.After(now)

@@ -22,12 +22,23 @@ type File struct {
 // anonymized bucket does not see (LeftOut) come in leftOut instead, in the
 // same order, for the read-me.
 func (s *Service) Files(ctx context.Context, b *database.Bucket) (files, leftOut []File, err error) {
-	all, err := s.files(ctx, b.ID)
+	return s.FilesFor(ctx, Patient(b))
+}
+
+// FilesFor is Files for viewer v of a bucket: a doctor's share gets only
+// the shared studies' files.
+func (s *Service) FilesFor(ctx context.Context, v Viewer) (files, leftOut []File, err error) {
+	if !v.IsPatient() {
+		return nil, nil, ErrNotFound
+	}
+	all, err := s.files(ctx, v.Bucket.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	v := Patient(b)
 	for _, f := range all {
+		if !v.Sees(f.Study.ID) {
+			continue
+		}
 		if LeftOut(v, factsOf(f.Instance)) {
 			leftOut = append(leftOut, f)
 		} else {

@@ -45,10 +45,16 @@ const (
 	// seals the reference number of an access the RIS API created, while its
 	// letter may be downloaded (shared/machineapi).
 	APILetterSeal = "api-letter-seal"
+	// ShareToken: Sum(secret, ShareToken, token) is the stored hash of a
+	// share link's token (buckets.ShareTokenHash).
+	ShareToken = "share-token:"
+	// ShareCode: Sum(secret, ShareCode, share id (8 bytes, big endian),
+	// code) is the stored hash of a doctor's one-time code.
+	ShareCode = "share-code:v1"
 )
 
 // Purposes lists every purpose constant (tests check they are prefix-free).
-var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal}
+var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal, ShareToken, ShareCode}
 
 // Derive returns the 32-byte key of one purpose: HMAC-SHA256(secret, purpose).
 func Derive(secret []byte, purpose string) []byte {

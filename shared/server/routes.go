@@ -116,6 +116,11 @@ func routes(app *fiber.App, h handlers) {
 		// A signed-in patient (RequireStage marks every answer no-store).
 		patientIn   = []fiber.Handler{h.patient.RequireStage(patient.StageIn)}
 		patientSame = []fiber.Handler{h.patient.RequireStage(patient.StageIn), web.SameOriginOnly}
+		// The patient, or a doctor signed in through a share (narrowed to it).
+		viewerIn   = []fiber.Handler{h.patient.RequireViewer()}
+		viewerSame = []fiber.Handler{h.patient.RequireViewer(), web.SameOriginOnly}
+		// A doctor who opened a share's link; the code is due.
+		shareCode = []fiber.Handler{h.patient.RequireShareCode()}
 	)
 
 	// Patient (patient/)
@@ -125,12 +130,27 @@ func routes(app *fiber.App, h handlers) {
 	r.get("/p/code", signIn, codeDue, h.patient.CodeForm)
 	r.post("/p/code", signIn, codeDue, h.patient.CheckCode)
 	r.post("/p/code/resend", signIn, codeDue, h.patient.Resend)
-	r.get("/p/", form, patientIn, h.patient.Studies)
-	r.get("/p/studies/:id<int>", form, patientSame, h.patient.Study)
-	r.get("/p/studies/:id<int>/report", form, patientSame, h.patient.Report)
-	r.get("/p/studies/:id<int>/report.pdf", form, patientSame, h.patient.ReportPDF)
-	r.get("/p/images/:id<int>", form, patientSame, h.patient.Image)
-	r.get("/p/download", form, patientSame, h.patient.Download)
+	r.get("/p/", form, viewerIn, h.patient.Studies)
+	r.get("/p/studies/:id<int>", form, viewerSame, h.patient.Study)
+	r.get("/p/studies/:id<int>/report", form, viewerSame, h.patient.Report)
+	r.get("/p/studies/:id<int>/report.pdf", form, viewerSame, h.patient.ReportPDF)
+	r.get("/p/images/:id<int>", form, viewerSame, h.patient.Image)
+	r.get("/p/download", form, viewerSame, h.patient.Download)
+
+	// Share with a doctor (patient/share_*.go): the patient's shares, then
+	// the doctor's link (/s/<token>: never logged, web.LogPath), code and
+	// resend; signed in, the doctor uses the viewer rows above.
+	r.get("/p/shares", form, patientIn, h.patient.Shares)
+	r.get("/p/shares/new", form, patientIn, h.patient.ShareNew)
+	r.post("/p/shares", form, patientIn, h.patient.ShareCreate)
+	r.post("/p/shares/:sid<int>/revoke", form, patientIn, h.patient.ShareRevoke)
+	r.get("/s/code", signIn, shareCode, h.patient.ShareCodeForm)
+	r.post("/s/code", signIn, shareCode, h.patient.ShareCheck)
+	r.post("/s/send", signIn, shareCode, h.patient.ShareResend)
+	r.get("/s/:token", form, noStore, h.patient.ShareLink)
+	r.post("/s/:token", signIn, noStore, h.patient.ShareStart)
+	r.get("/staff/status/:id<int>/shares", form, staff, h.status.Shares)
+	r.post("/staff/status/:id<int>/shares/:sid<int>/revoke", form, staff, h.status.ShareRevoke)
 
 	// Issue 17, "Who opened my images": an access's activity and its
 	// new-device alert (patient/activity.go)

@@ -164,6 +164,7 @@ func New(d Deps) (*App, error) {
 	patientSessions := web.NewSessions(web.NewPGStore(d.DB, "patient", cfg.SecretKey, PatientIdle, PatientMaxAge, secure))
 	ph := &patient.Handlers{
 		Buckets: bk, Sessions: patientSessions, Notify: notifier,
+		ShareSender: notifier, BaseURL: cfg.BaseURL.String(),
 		Audit: audit.Trail{DB: d.DB}, Viewer: viewer.Service{DB: d.DB},
 		Store: st, Renderer: sd.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),

@@ -36,7 +36,7 @@ func ErrorHandler(c fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
 	}
 	if status >= 500 {
-		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", c.Path(), "error", err.Error())
+		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", LogPath(c.Path()), "error", err.Error())
 	}
 	// A session that expired under an htmx request: send the browser to sign
 	// in (patients to their own start page, never to the staff sign-in).
@@ -87,7 +87,7 @@ func StatusOf(err error) int {
 }
 
 func isPatientPath(p string) bool {
-	return p == "/" || (len(p) >= 2 && p[:2] == "/p")
+	return p == "/" || (len(p) >= 2 && p[:2] == "/p") || (len(p) >= 3 && p[:3] == "/s/") // /s/: a doctor's share
 }
 
 func keyForStatus(status int) string {
@@ -134,6 +134,6 @@ func RefuseEncodedBodies(c fiber.Ctx) error {
 
 // ErrorHandlerCSRF turns a CSRF rejection into the translated 403 page.
 func ErrorHandlerCSRF(c fiber.Ctx, err error) error {
-	slog.InfoContext(c.Context(), "csrf rejected", "request_id", c.RequestID(), "path", c.Path(), "reason", err.Error())
+	slog.InfoContext(c.Context(), "csrf rejected", "request_id", c.RequestID(), "path", LogPath(c.Path()), "reason", err.Error())
 	return apperr.New(apperr.Forbidden, "error.csrf")
 }

@@ -49,7 +49,7 @@ func AccessLog(log *slog.Logger) fiber.Handler {
 		attrs := []slog.Attr{
 			slog.String("request_id", c.RequestID()),
 			slog.String("method", c.Method()),
-			slog.String("path", path),
+			slog.String("path", LogPath(path)),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("ip", c.IP()),
