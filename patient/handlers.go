@@ -13,6 +13,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/viewer"
 	"github.com/radpass/radpass/shared/web"
@@ -31,4 +32,9 @@ type Handlers struct {
 	// IPThrottle slows the refused sign-in tries of one address down, and
 	// all tries past a server-wide ceiling (nil: none).
 	IPThrottle *auth.AddressLimit
+	// Viewer links (links.go): Links nil turns them off; OHIFURL set offers
+	// "Open in OHIF"; DICOMwebBase is the public base of the links.
+	Links        *dicomweb.Links
+	OHIFURL      string
+	DICOMwebBase string
 }

@@ -59,6 +59,10 @@ const (
 	StudyDownload    = "study.download"
 	InstanceDownload = "instance.download"
 
+	// Viewer links (DICOMweb per access).
+	LinkCreate = "link.create"
+	LinkRevoke = "link.revoke"
+
 	// Machines and the command line.
 	DICOMImport  = "dicom.import"
 	DICOMStow    = "dicom.stow"
@@ -75,6 +79,7 @@ var Actions = []string{
 	BucketPrint, BucketLetter, BucketUnlock, BucketRevoke, BucketExtend, BucketRemoveStudy, BucketBlock,
 	PatientSignIn, PatientSignInFail, PatientOTPSend, PatientOTPFail, PatientSignOut,
 	StudyView, SeriesView, ReportView, StudyDownload, InstanceDownload,
+	LinkCreate, LinkRevoke,
 	DICOMImport, DICOMStow, ReportUpload,
 }
 

@@ -45,6 +45,8 @@ type Config struct {
 	// Default: the process's local zone (TZ, /etc/localtime).
 	Zone   *time.Location
 	Notify Notify // RADPASS_VONAGE_*, RADPASS_SMS_FROM, RADPASS_SMTP_* (notify.go)
+	// RADPASS_DICOMWEB_ORIGINS, RADPASS_OHIF_URL: viewer links (dicomweb.go)
+	DICOMweb DICOMweb
 }
 
 // DefaultMemoryLimit is RADPASS_MEMORY_LIMIT's default.
@@ -188,6 +190,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SecretKey = b
 	}
 	if c.Notify, err = loadNotify(getenv); err != nil {
+		return nil, err
+	}
+	if c.DICOMweb, err = loadDICOMweb(getenv); err != nil {
 		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {

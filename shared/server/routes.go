@@ -43,6 +43,7 @@ type handlers struct {
 	admin     *admin.Handlers
 	patient   *patient.Handlers
 	machine   *dicomweb.Handler
+	links     *dicomweb.Reader // DICOMweb per access (viewer links)
 	csrf      fiber.Handler
 	language  fiber.Handler
 	readiness fiber.Handler
@@ -73,6 +74,12 @@ func routes(app *fiber.App, h handlers) {
 	app.Post("/dicomweb/studies", h.machine.Stow)
 	app.Post("/dicomweb/studies/:study", h.machine.Stow)
 	app.Post("/api/v1/studies/:study/report", h.machine.Report)
+
+	// DICOMweb per access (shared/dicomweb): a viewer link's token in the
+	// path or as a bearer token, read only; no session, no cookie, no CSRF;
+	// CORS for RADPASS_DICOMWEB_ORIGINS only.
+	app.Options(dicomweb.LinkBase+"/*", h.links.Preflight)
+	app.Get(dicomweb.LinkBase+"/*", h.links.Serve)
 
 	// Pages: the user and language come first so that a refusal (CSRF, 413)
 	// is a page in the user's language with their header (LoadUser only ever
@@ -112,6 +119,10 @@ func routes(app *fiber.App, h handlers) {
 	r.get("/p/studies/:id<int>/report.pdf", form, patientSame, h.patient.ReportPDF)
 	r.get("/p/images/:id<int>", form, patientSame, h.patient.Image)
 	r.get("/p/download", form, patientSame, h.patient.Download)
+	// Viewer links of the access (patient/links.go)
+	r.post("/p/links", form, patientSame, h.patient.LinkCreate)
+	r.post("/p/links/:id<int>/revoke", form, patientSame, h.patient.LinkRevoke)
+	r.post("/p/studies/:id<int>/ohif", form, patientSame, h.patient.OpenOHIF)
 
 	r.post("/language", form, none, h.language)
 

@@ -143,6 +143,11 @@ func New(d Deps) (*App, error) {
 		Store: st, Renderer: sd.DICOM.Renderer, Log: d.Log,
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
 	}
+	links := &dicomweb.Links{DB: d.DB, Buckets: bk, Key: cfg.SecretKey}
+	ph.Links, ph.OHIFURL = links, cfg.DICOMweb.OHIFURL
+	ph.DICOMwebBase = strings.TrimSuffix(cfg.BaseURL.String(), "/") + dicomweb.LinkBase
+	reader := &dicomweb.Reader{Links: links, Buckets: bk, Store: st, Renderer: sd.DICOM.Renderer,
+		Audit: audit.Trail{DB: d.DB}, Log: d.Log, Origins: cfg.DICOMweb.Origins}
 
 	h := handlers{
 		staff:     sd,
@@ -153,6 +158,7 @@ func New(d Deps) (*App, error) {
 		admin:     &admin.Handlers{Deps: sd},
 		patient:   ph,
 		machine:   &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit},
+		links:     reader,
 		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
 		language:  setLanguage(d.DB, secure),
 		readiness: ready(d.DB),

@@ -36,7 +36,7 @@ func ErrorHandler(c fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
 	}
 	if status >= 500 {
-		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", c.Path(), "error", err.Error())
+		slog.ErrorContext(c.Context(), "request failed", "request_id", c.RequestID(), "method", c.Method(), "path", redactCapability(c.Path()), "error", err.Error())
 	}
 	// A session that expired under an htmx request: send the browser to sign
 	// in (patients to their own start page, never to the staff sign-in).
