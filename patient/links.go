@@ -67,9 +67,10 @@ func (h *Handlers) LinkRevoke(c fiber.Ctx) error {
 	return web.Redirect(c, "/p/#viewer-links")
 }
 
-// OpenOHIF makes a fresh viewer link and sends the browser to the OHIF
-// viewer (RADPASS_OHIF_URL) with that link's DICOMweb data source and the
-// study opened.
+// OpenOHIF makes a fresh viewer link and offers the OHIF viewer
+// (RADPASS_OHIF_URL) with that link's DICOMweb data source and the study
+// opened: a link, since the pages' form-action policy keeps a form's
+// redirect on this site.
 func (h *Handlers) OpenOHIF(c fiber.Ctx) error {
 	if h.Links == nil || h.OHIFURL == "" {
 		return fiber.ErrNotFound
@@ -91,7 +92,13 @@ func (h *Handlers) OpenOHIF(c fiber.Ctx) error {
 	if b.Anonymized {
 		uid = h.Links.ServedUID(b, uid)
 	}
-	return c.Redirect().Status(http.StatusSeeOther).To(OHIFLink(h.OHIFURL, h.linkBase(token), uid))
+	p := web.NewPage(c, "dicomweb.ohif.heading", nil)
+	p.Data = struct {
+		URL     string
+		StudyID int64
+	}{OHIFLink(h.OHIFURL, h.linkBase(token), uid), study.ID}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, http.StatusOK, "patient/ohif", p)
 }
 
 // OHIFLink is the OHIF viewer address that opens study uid from the
