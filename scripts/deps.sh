@@ -27,6 +27,8 @@ if [ "${1:-run}" = test ]; then
   [ -d /usr/lib/python3/dist-packages/pydicom/data/test_files ] || need+=(python3-pydicom)
   # zip -T judges every download archive in the tests.
   command -v zip >/dev/null 2>&1 || need+=(zip)
+  # Orthanc with its DICOMweb plugin retrieves studies through viewer links (shared/dicomweb).
+  [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc orthanc-dicomweb)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
