@@ -444,6 +444,22 @@ func TestViewerLinkServesTheAnonymizedZIP(t *testing.T) {
 			t.Fatalf("part %d names the patient", i)
 		}
 	}
+	// Its metadata is the de-identified header: the served UIDs, no one named.
+	res, body = dw(t, base+"/studies/"+uid+"/metadata", "Accept", "application/dicom+json")
+	var meta dicomJSON
+	if err := json.Unmarshal(body, &meta); res.StatusCode != http.StatusOK || err != nil || len(meta) != 4 {
+		t.Fatalf("metadata: %d %v (%d data sets)", res.StatusCode, err, len(meta))
+	}
+	for _, secret := range []string{"Doe", "PID4242", "ACC98765", linkStudyUID} {
+		if strings.Contains(string(body), secret) {
+			t.Fatalf("metadata of an anonymized access says %q", secret)
+		}
+	}
+	for _, d := range meta {
+		if firstValue(t, d, "0020000D") != uid || zipFiles[firstValue(t, d, "00080018")] == nil {
+			t.Fatalf("metadata names study %s, instance %s", firstValue(t, d, "0020000D"), firstValue(t, d, "00080018"))
+		}
+	}
 	// A second download names everything the same (keyed UIDs, not per download).
 	again := anonZIP(t, f)
 	for sop := range zipFiles {

@@ -2,6 +2,7 @@ package dicomweb_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/png"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -113,10 +115,26 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 	var console []string
 	_ = chromedp.Listen(p.Ctx, func(ev any) {
 		switch e := ev.(type) {
-		case *page.EventJavascriptDialogOpening:
+		case *page.EventJavascriptDialogOpening: // it would block every evaluation: dismiss it, report it
 			mu.Lock()
 			console = append(console, "dialog: "+e.Message)
 			mu.Unlock()
+			go func() {
+				_ = chromedp.Do(p.Ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+					_, err := cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+					return err
+				}))
+			}()
+		case *cdpruntime.EventConsoleAPICalled:
+			if e.Type == "error" || e.Type == "warning" {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				mu.Lock()
+				console = append(console, string(e.Type)+": "+strings.Join(parts, " "))
+				mu.Unlock()
+			}
 		case *cdpruntime.EventExceptionThrown:
 			mu.Lock()
 			console = append(console, "exception: "+e.ExceptionDetails.Text+" "+func() string {
@@ -147,7 +165,9 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 			t.Fatalf("OHIF painted no image (canvas %q); screenshot %s; page text: %.500s\nconsole: %s", rect, out, p.Eval(`document.body.innerText`), strings.Join(console, "\n"))
 		}
 		if testing.Verbose() {
-			t.Logf("waiting: canvas %q, title %q", rect, p.Eval(`document.title`))
+			mu.Lock()
+			t.Logf("waiting: canvas %q; %d console lines: %.300s", rect, len(console), strings.Join(console, " | "))
+			mu.Unlock()
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

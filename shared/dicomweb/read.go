@@ -23,6 +23,7 @@ import (
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/dicomzip"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/web"
@@ -648,23 +649,37 @@ func (r *Reader) writeInstance(ctx context.Context, mw *multipartWriter, cat *ca
 	return dcmWrite(mw.w, ds)
 }
 
-// readDataset reads e's data set as it is served (pixel data as stored).
-func (r *Reader) readDataset(ctx context.Context, cat *catalog, e entry) (*dcm.Dataset, error) {
+// readHeader reads e's data set as it is served, without its pixel data
+// (metadata): an anonymized access's de-identified by the ZIP's rule.
+func (r *Reader) readHeader(ctx context.Context, cat *catalog, e entry) (*dcm.Dataset, error) {
 	blob, err := r.Store.Open(ctx, e.Instance.StorageKey)
 	if err != nil {
 		return nil, err
 	}
 	defer blob.Close()
-	if cat.uids == nil {
-		return dicom.ReadFull(blob, blob.Size())
+	ds, _, err := dicom.ReadHeader(blob, blob.Size())
+	if err != nil || cat.uids == nil {
+		return ds, err
 	}
-	select {
-	case anonSlots <- struct{}{}:
-		defer func() { <-anonSlots }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if deid.BurnedIn(ds) {
+		return nil, deid.ErrBurnedIn
 	}
-	return dicomzip.Deidentified(blob, blob.Size(), cat.bucket.AnonNumber, cat.uids)
+	if err := deid.Apply(ds, dicomzip.DeidOptions(cat.bucket.AnonNumber, cat.uids)); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// readPixels reads e's stored data set with its pixel data as stored (the
+// frames): de-identification leaves pixel data unchanged, so an anonymized
+// access's frames are the stored ones too.
+func (r *Reader) readPixels(ctx context.Context, e entry) (*dcm.Dataset, error) {
+	blob, err := r.Store.Open(ctx, e.Instance.StorageKey)
+	if err != nil {
+		return nil, err
+	}
+	defer blob.Close()
+	return dicom.ReadFull(blob, blob.Size())
 }
 
 // metadata sends the DICOM JSON of es (pixel data as a BulkDataURI).
@@ -680,7 +695,7 @@ func (r *Reader) metadata(q *request, es []entry) error {
 	}
 	out := make([]jsonDataset, 0, len(es))
 	for _, e := range es {
-		ds, err := r.readDataset(q.c.Context(), q.cat, e)
+		ds, err := r.readHeader(q.c.Context(), q.cat, e)
 		if err != nil {
 			return err
 		}
@@ -715,7 +730,7 @@ func (r *Reader) rendered(q *request, es []entry, list string, thumb bool) error
 		case "image/png":
 			png, ok = true, true
 		}
-		if ok {
+		if ok { // the first acceptable type wins
 			break
 		}
 	}
@@ -781,7 +796,7 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 	if !okType {
 		return fiber.NewError(http.StatusNotAcceptable, "frames are sent as stored (transfer-syntax="+ts+")")
 	}
-	ds, err := r.readDataset(q.c.Context(), q.cat, e)
+	ds, err := r.readPixels(q.c.Context(), e)
 	if err != nil {
 		return err
 	}

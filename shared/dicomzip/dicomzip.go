@@ -403,6 +403,12 @@ func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.U
 	return p, nil
 }
 
+// DeidOptions are the de-identification options of an anonymized download
+// with pseudonym number and uids (DICOMweb de-identifies headers with them).
+func DeidOptions(number string, uids *deid.UIDMap) deid.Options {
+	return deidOptions(Options{Number: number}, uids)
+}
+
 func deidOptions(opt Options, uids *deid.UIDMap) deid.Options {
 	return deid.Options{PatientName: deid.PseudonymName(opt.Number), PatientID: opt.Number, UIDs: uids}
 }
