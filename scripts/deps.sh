@@ -47,18 +47,6 @@ if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/axe-co
 fi
 mkdir -p static/vendor
 cp -p node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-# The OHIF viewer's built files (shared/dicomweb's OHIF test): npm cannot
-# install @ohif/app 3.13.2 (it depends on @ohif/i18n@3.13.2, which is not on
-# the registry), so its package is fetched with npm pack and its dist unpacked.
-OHIF_VERSION=3.13.2
-if [ "${1:-run}" = test ] && [ ! -f "bin/ohif-$OHIF_VERSION/index.html" ]; then
-  echo "installing: @ohif/app $OHIF_VERSION (npm pack, dist into bin/)"
-  tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "@ohif/app@$OHIF_VERSION" >/dev/null)
-  mkdir -p "bin/ohif-$OHIF_VERSION"
-  tar xzf "$tmp"/ohif-app-"$OHIF_VERSION".tgz -C "bin/ohif-$OHIF_VERSION" --strip-components=2 package/dist
-  rm -rf "$tmp"
-fi
 # Mailpit, the real SMTP server of the e-mail tests (shared/testkit/testsmtp), built
 # from the Go module proxy into bin/ (pinned; the test never skips without it).
 MAILPIT_VERSION=v1.27.11

