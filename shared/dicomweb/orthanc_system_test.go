@@ -30,6 +30,7 @@ var orthanc struct {
 	once sync.Once
 	url  string
 	cmd  *exec.Cmd
+	done chan error // Wait's result (one goroutine waits)
 	dir  string
 	err  error
 }
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if orthanc.cmd != nil && orthanc.cmd.Process != nil {
 		_ = orthanc.cmd.Process.Kill()
-		_ = orthanc.cmd.Wait()
+		<-orthanc.done
 	}
 	if orthanc.dir != "" {
 		_ = os.RemoveAll(orthanc.dir)
@@ -89,8 +90,8 @@ func startOrthanc(t testing.TB) string {
 		}
 		orthanc.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 		// Wait until it answers (or has died): a start, not a timing.
-		exited := make(chan error, 1)
-		go func() { exited <- orthanc.cmd.Wait() }()
+		orthanc.done = make(chan error, 1)
+		go func() { orthanc.done <- orthanc.cmd.Wait() }()
 		for {
 			res, err := http.Get(orthanc.url + "/system")
 			if err == nil {
@@ -100,7 +101,7 @@ func startOrthanc(t testing.TB) string {
 				}
 			}
 			select {
-			case err := <-exited:
+			case err := <-orthanc.done:
 				out, _ := os.ReadFile(filepath.Join(orthanc.dir, "orthanc.log"))
 				orthanc.err = fmt.Errorf("Orthanc exited: %v\n%s", err, out)
 				orthanc.cmd = nil
