@@ -52,6 +52,9 @@ func (h *Handlers) Download(c fiber.Ctx) error {
 		ids = append(ids, id)
 	}
 	opt := dicomzip.Options{Anonymize: b.Anonymized, Number: b.AnonNumber, Lang: b.Language, Now: h.Buckets.Time(), LeftOut: left}
+	if b.Anonymized {
+		opt.UIDKey = h.Buckets.AnonUIDKey(b) // the UIDs its viewer links serve
+	}
 	log, bucketID, reqID := h.Log, b.ID, c.RequestID()
 	opt.OnSkip = func(it dicomzip.Item, reason error) {
 		log.Warn("download: file left out", "request_id", reqID, "bucket_id", bucketID, "reason", reason.Error())

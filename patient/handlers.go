@@ -13,6 +13,7 @@ import (
 	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/viewer"
@@ -38,4 +39,9 @@ type Handlers struct {
 	IPThrottle *auth.AddressLimit
 	// Informed is the activity list and the new-device alert (nil: off).
 	Informed *informed.Service
+	// Viewer links (links.go): Links nil turns them off; OHIFURL set offers
+	// "Open in OHIF"; DICOMwebBase is the public base of the links.
+	Links        *dicomweb.Links
+	OHIFURL      string
+	DICOMwebBase string
 }

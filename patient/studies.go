@@ -20,12 +20,18 @@ type studiesView struct {
 	Anon     []buckets.AnonStudy
 	Ready    bool // at least one image has arrived
 	Download bool
-	Doctor   bool // a doctor's session through a share: no sharing, no shares list
+	Doctor   bool       // a doctor's session through a share: no sharing, no shares list
+	Links    *linksView // viewer links (links.go); nil: off
 }
 
 // Studies lists the bucket's studies (never the name of an anonymized bucket).
 func (h *Handlers) Studies(c fiber.Ctx) error {
-	b := bucketOf(c)
+	return h.studiesPage(c, bucketOf(c), "")
+}
+
+// studiesPage renders the studies page of b; created is the DICOMweb base
+// of a viewer link just made (shown once), or "".
+func (h *Handlers) studiesPage(c fiber.Ctx, b *database.Bucket, created string) error {
 	all, err := h.Buckets.Studies(c.Context(), b.ID)
 	if err != nil {
 		return err
@@ -49,6 +55,14 @@ func (h *Handlers) Studies(c fiber.Ctx) error {
 			return err
 		}
 		v.Studies = nil
+	}
+	if !v.Doctor { // viewer links are the patient's own, like shares
+		if v.Links, err = h.linkList(c, b); err != nil {
+			return err
+		}
+	}
+	if v.Links != nil {
+		v.Links.Created = created
 	}
 	p.Data = v
 	return web.Render(c, http.StatusOK, "patient/studies", p)

@@ -31,6 +31,7 @@ type studyView struct {
 	// Anon is set for an anonymized bucket: the study as its de-identified
 	// files keep it (Study is then redacted to the same).
 	Anon *buckets.AnonStudy
+	OHIF bool // "Open in OHIF" (RADPASS_OHIF_URL, links.go)
 }
 
 // Study shows one study of the bucket: series thumbnails and one image at a time.
@@ -86,7 +87,8 @@ func (h *Handlers) studyPage(c fiber.Ctx, b *database.Bucket, id int64) (*web.Pa
 		}
 	}
 	p := web.NewPage(c, "patient.study.title", nil)
-	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(vw, study, h.Buckets.Time()), Anon: anon}
+	p.Data = &studyView{StudyView: v, Name: displayName(p, b), Report: buckets.ReportAllowed(vw, study, h.Buckets.Time()), Anon: anon,
+		OHIF: h.Links != nil && h.OHIFURL != "" && !isDoctor(c)}
 	return p, nil
 }
 

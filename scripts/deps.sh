@@ -29,6 +29,8 @@ if [ "${1:-run}" = test ]; then
   command -v zip >/dev/null 2>&1 || need+=(zip)
   # nginx: the proxy in front of several instances (shared/testkit/cluster).
   [ -x /usr/sbin/nginx ] || need+=(nginx)
+  # Orthanc with its DICOMweb plugin retrieves studies through viewer links (shared/dicomweb).
+  [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc orthanc-dicomweb)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -41,8 +43,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # The project's front-end packages (htmx; axe-core for the accessibility
-# checks of the browser tests), pinned by package-lock.json.
-if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
+# checks of the browser tests; dicomweb-client, a DICOMweb client of the viewer
+# link tests), pinned by package-lock.json.
+if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/axe-core/axe.min.js ] ||
+  [ ! -f node_modules/dicomweb-client/build/dicomweb-client.js ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 mkdir -p static/vendor

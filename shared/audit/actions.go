@@ -71,6 +71,9 @@ const (
 	NoticeReadySent  = "notice.ready_sent"  // a "result ready" message went out
 	NoticeDeviceSent = "notice.device_sent" // a new-device alert went out
 	NoticeAlertSet   = "notice.alert_set"   // the patient switched the alert on or off
+	// Viewer links (DICOMweb per access).
+	LinkCreate = "link.create"
+	LinkRevoke = "link.revoke"
 
 	// Machines and the command line.
 	DICOMImport  = "dicom.import"
@@ -89,6 +92,7 @@ var Actions = []string{
 	PatientSignIn, PatientSignInFail, PatientOTPSend, PatientOTPFail, PatientSignOut,
 	ShareCreate, ShareSend, ShareOpen, ShareCodeFail, ShareBlock, ShareRevoke,
 	StudyView, SeriesView, ReportView, StudyDownload, InstanceDownload,
+	LinkCreate, LinkRevoke,
 	DICOMImport, DICOMStow, ReportUpload,
 	NoticeReadySent, NoticeDeviceSent, NoticeAlertSet,
 }

@@ -16,6 +16,7 @@ const (
 	KindAPI     = "api" // a machine token (STOW-RS, reports)
 	KindSystem  = "system"
 	KindShare   = "share" // a doctor signed in through a patient's share
+	KindLink    = "link"  // a viewer link (a DICOMweb client of a patient's access)
 )
 
 // Actor is who does an action; every audit event is built from one (Event),
@@ -64,6 +65,11 @@ func Share(bucketID, shareID int64, ip string) Actor {
 // Machine is a client of the machine API with token id and name.
 func Machine(tokenID int64, tokenName, ip string) Actor {
 	return Actor{Kind: KindAPI, ID: &tokenID, Name: "token:" + tokenName, IP: ip}
+}
+
+// ViewerLink is a DICOMweb client using viewer link linkID of bucket bucketID.
+func ViewerLink(bucketID, linkID int64, ip string) Actor {
+	return Actor{Kind: KindLink, ID: &linkID, Name: "link:" + strconv.FormatInt(linkID, 10), Bucket: &bucketID, IP: ip}
 }
 
 // System is the server acting on its own (a block after too many failures).

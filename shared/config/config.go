@@ -65,6 +65,8 @@ type Config struct {
 	// 127.0.0.1:9090; empty (the default): no metrics listener, nothing counted.
 	// Never the public address.
 	MetricsAddr string
+	// RADPASS_DICOMWEB_ORIGINS, RADPASS_OHIF_URL: viewer links (dicomweb.go)
+	DICOMweb DICOMweb
 }
 
 // DefaultShutdownDelay is RADPASS_SHUTDOWN_DELAY's default.
@@ -241,6 +243,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		if _, apport, _ := net.SplitHostPort(c.Addr); port == apport && port != "0" {
 			return nil, &Error{"RADPASS_METRICS_ADDR", "must not share RADPASS_ADDR's port: /metrics is never served on the public port"}
 		}
+	}
+	if c.DICOMweb, err = loadDICOMweb(getenv); err != nil {
+		return nil, err
 	}
 	if c.DatabaseURL == "" && !c.Dev {
 		return nil, &Error{"RADPASS_DATABASE_URL", "missing; only dev mode (RADPASS_DEV=1) starts a project-local PostgreSQL"}

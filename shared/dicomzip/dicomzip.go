@@ -122,6 +122,10 @@ type Options struct {
 	// OnSkip, when set, hears of each file left out of an anonymized
 	// download (deid.ErrBurnedIn: pixels with burned-in annotation).
 	OnSkip func(it Item, reason error)
+	// UIDKey, when set, keys the replacement UIDs (deid.NewKeyedUIDMap):
+	// every download of the access, and its DICOMweb answers, name each
+	// study, series and instance the same. Empty: new UIDs per download.
+	UIDKey []byte
 	// LeftOut are items the caller left out of items (an anonymized
 	// bucket's images whose pixels may show the patient's name, see
 	// buckets.LeftOut): never opened, only counted and named in the read-me
@@ -205,6 +209,9 @@ func Prepare(ctx context.Context, items []Item, opt Options) (*Download, error) 
 	d := &Download{items: items, plans: make([]planned, len(items)), opt: opt}
 	if opt.Anonymize {
 		d.uids = deid.NewUIDMap()
+		if opt.UIDKey != nil {
+			d.uids = deid.NewKeyedUIDMap(opt.UIDKey)
+		}
 	}
 	records := make([]dicomdir.Instance, 0, len(items))
 	opened := 0
@@ -396,6 +403,12 @@ func plan(ctx context.Context, it Item, path []string, opt Options, uids *deid.U
 	return p, nil
 }
 
+// DeidOptions are the de-identification options of an anonymized download
+// with pseudonym number and uids (DICOMweb de-identifies headers with them).
+func DeidOptions(number string, uids *deid.UIDMap) deid.Options {
+	return deidOptions(Options{Number: number}, uids)
+}
+
 func deidOptions(opt Options, uids *deid.UIDMap) deid.Options {
 	return deid.Options{PatientName: deid.PseudonymName(opt.Number), PatientID: opt.Number, UIDs: uids}
 }
@@ -453,30 +466,9 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, p planned, method u
 		return transcode(fw, ctxReaderAt{ctx, ra}, size, false, p.sop)
 	}
 	// Parse and de-identify before the entry exists, so a file that cannot
-	// be de-identified never leaves a partial (or raw) entry behind. The
-	// parse is plan's (lengths checked first, UN resolved, file meta
-	// completed) with the pixel data kept as stored.
-	ds, err := rd.ReadFull(ctxReaderAt{ctx, ra}, size)
+	// be de-identified never leaves a partial (or raw) entry behind.
+	ds, err := Deidentified(ctxReaderAt{ctx, ra}, size, opt.Number, uids)
 	if err != nil {
-		return err
-	}
-	if deid.BurnedIn(ds) {
-		return deid.ErrBurnedIn
-	}
-	if err := deid.Apply(ds, deidOptions(opt, uids)); err != nil {
-		return err
-	}
-	switch deid.String(ds, tag.TransferSyntaxUID) {
-	case implicitVRLittleEndian:
-		setTransferSyntax(ds, explicitVRLittleEndian)
-		explicitPixelVR(ds)
-		if err := fitLengths(ds.Elements); err != nil {
-			return err
-		}
-	case deflatedExplicitVRLE: // the library reads deflate, writes it not
-		setTransferSyntax(ds, explicitVRLittleEndian)
-	}
-	if err := completeMeta(ds); err != nil {
 		return err
 	}
 	fw, err := zw.CreateHeader(hdr)
@@ -484,6 +476,39 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, p planned, method u
 		return err
 	}
 	return deid.Write(fw, ds)
+}
+
+// Deidentified is the data set of one stored file as an anonymized
+// download writes it (deid.Write it): parsed as plan parses it (lengths
+// checked first, UN resolved, file meta completed) with the pixel data kept
+// as stored, de-identified with pseudonym number and uids, made explicit VR
+// little endian where it was implicit or deflated. deid.ErrBurnedIn: the
+// file must be left out. DICOMweb serves an anonymized access with it.
+func Deidentified(ra io.ReaderAt, size int64, number string, uids *deid.UIDMap) (*dcm.Dataset, error) {
+	ds, err := rd.ReadFull(ra, size)
+	if err != nil {
+		return nil, err
+	}
+	if deid.BurnedIn(ds) {
+		return nil, deid.ErrBurnedIn
+	}
+	if err := deid.Apply(ds, deidOptions(Options{Number: number}, uids)); err != nil {
+		return nil, err
+	}
+	switch deid.String(ds, tag.TransferSyntaxUID) {
+	case implicitVRLittleEndian:
+		setTransferSyntax(ds, explicitVRLittleEndian)
+		explicitPixelVR(ds)
+		if err := fitLengths(ds.Elements); err != nil {
+			return nil, err
+		}
+	case deflatedExplicitVRLE: // the library reads deflate, writes it not
+		setTransferSyntax(ds, explicitVRLittleEndian)
+	}
+	if err := completeMeta(ds); err != nil {
+		return nil, err
+	}
+	return ds, nil
 }
 
 // completeMeta adds the file meta elements PS3.10 7.1 requires that a

@@ -51,10 +51,17 @@ const (
 	// ShareCode: Sum(secret, ShareCode, share id (8 bytes, big endian),
 	// code) is the stored hash of a doctor's one-time code.
 	ShareCode = "share-code:v1"
+	// ViewerLinkHash: Sum(secret, ViewerLinkHash, token) is the stored hash
+	// of a viewer link's token (dicomweb.HashLink).
+	ViewerLinkHash = "viewer-link:"
+	// AnonUIDs: Sum(secret, AnonUIDs, bucket id (8 bytes, big endian)) keys
+	// the de-identified UIDs of an anonymized bucket, so its ZIP and its
+	// DICOMweb answers name every study, series and instance the same.
+	AnonUIDs = "anon-uids:"
 )
 
 // Purposes lists every purpose constant (tests check they are prefix-free).
-var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal, ShareToken, ShareCode}
+var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal, ShareToken, ShareCode, ViewerLinkHash, AnonUIDs}
 
 // Derive returns the 32-byte key of one purpose: HMAC-SHA256(secret, purpose).
 func Derive(secret []byte, purpose string) []byte {

@@ -46,6 +46,7 @@ type handlers struct {
 	patient   *patient.Handlers
 	machine   *dicomweb.Handler
 	accesses  *machineapi.Handler
+	links     *dicomweb.Reader // DICOMweb per access (viewer links)
 	csrf      fiber.Handler
 	language  fiber.Handler
 	readiness fiber.Handler
@@ -92,6 +93,11 @@ func routes(app *fiber.App, h handlers) {
 	app.Get("/api/v1/accesses/:id/letter", h.accesses.Letter)
 	app.Post("/api/v1/accesses/:id/revoke", h.accesses.Revoke)
 	app.Post("/api/v1/accesses/:id/extend", h.accesses.Extend)
+	// DICOMweb per access (shared/dicomweb): a viewer link's token in the
+	// path or as a bearer token, read only; no session, no cookie, no CSRF;
+	// CORS for RADPASS_DICOMWEB_ORIGINS only.
+	app.Options(dicomweb.LinkBase+"/*", h.links.Preflight)
+	app.Get(dicomweb.LinkBase+"/*", h.links.Serve)
 
 	// Pages: the user and language come first so that a refusal (CSRF, 413)
 	// is a page in the user's language with their header (LoadUser only ever
@@ -136,6 +142,10 @@ func routes(app *fiber.App, h handlers) {
 	r.get("/p/studies/:id<int>/report.pdf", form, viewerSame, h.patient.ReportPDF)
 	r.get("/p/images/:id<int>", form, viewerSame, h.patient.Image)
 	r.get("/p/download", form, viewerSame, h.patient.Download)
+	// Viewer links of the access (patient/links.go)
+	r.post("/p/links", form, patientSame, h.patient.LinkCreate)
+	r.post("/p/links/:id<int>/revoke", form, patientSame, h.patient.LinkRevoke)
+	r.post("/p/studies/:id<int>/ohif", form, patientSame, h.patient.OpenOHIF)
 
 	// Share with a doctor (patient/share_*.go): the patient's shares, then
 	// the doctor's link (/s/<token>: never logged, web.LogPath), code and

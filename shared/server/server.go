@@ -170,6 +170,11 @@ func New(d Deps) (*App, error) {
 		IPThrottle: auth.DefaultPatientLimit(d.DB),
 		Informed:   inf,
 	}
+	links := &dicomweb.Links{DB: d.DB, Buckets: bk, Key: cfg.SecretKey}
+	ph.Links, ph.OHIFURL = links, cfg.DICOMweb.OHIFURL
+	ph.DICOMwebBase = strings.TrimSuffix(cfg.BaseURL.String(), "/") + dicomweb.LinkBase
+	reader := &dicomweb.Reader{Links: links, Buckets: bk, Store: st, Renderer: sd.DICOM.Renderer,
+		Audit: audit.Trail{DB: d.DB}, Log: d.Log, Origins: cfg.DICOMweb.Origins}
 
 	draining := new(atomic.Bool)
 	h := handlers{
@@ -183,6 +188,7 @@ func New(d Deps) (*App, error) {
 		machine: &dicomweb.Handler{DB: d.DB, Store: st, Log: d.Log, MaxBytes: MachineBodyLimit, Metrics: m},
 		accesses: &machineapi.Handler{DB: d.DB, Buckets: bk, Key: cfg.SecretKey,
 			BaseURL: strings.TrimSuffix(cfg.BaseURL.String(), "/"), Log: d.Log},
+		links:     reader,
 		csrf:      web.CSRF(cfg.SecretKey, secure, web.ErrorHandlerCSRF, cfg.BaseURL.Scheme+"://"+cfg.BaseURL.Host),
 		language:  setLanguage(d.DB, secure),
 		readiness: ready(d.DB, draining),

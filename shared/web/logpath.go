@@ -6,6 +6,9 @@ import "strings"
 // (/s/<token>, a capability) is replaced by "…"; the share's own pages
 // (/s/code, /s/send) stay as they are.
 func LogPath(path string) string {
+	if strings.HasPrefix(path, "/dicomweb/l/") {
+		return redactCapability(path)
+	}
 	rest, ok := strings.CutPrefix(path, "/s/")
 	if !ok || rest == "code" || rest == "send" || rest == "" {
 		return path

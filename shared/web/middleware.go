@@ -46,6 +46,7 @@ func AccessLog(log *slog.Logger) fiber.Handler {
 		if strings.HasPrefix(path, "/static/") {
 			return err
 		}
+		path = redactCapability(path)
 		attrs := []slog.Attr{
 			slog.String("request_id", c.RequestID()),
 			slog.String("method", c.Method()),
@@ -90,4 +91,18 @@ func ResolveLang(c fiber.Ctx) string {
 		}
 	}
 	return i18n.Match(c.Get(fiber.HeaderAcceptLanguage))
+}
+
+// redactCapability hides a viewer link's token (a capability) in a logged
+// path: /dicomweb/l/rpv_… becomes /dicomweb/l/rpv_-.
+func redactCapability(path string) string {
+	const prefix = "/dicomweb/l/rpv_"
+	if !strings.HasPrefix(path, prefix) {
+		return path
+	}
+	rest := path[len(prefix):]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return prefix + "-" + rest[i:]
+	}
+	return prefix + "-"
 }

@@ -8,7 +8,9 @@
 package deid
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/big"
@@ -61,10 +63,32 @@ type UIDMap struct {
 	mu  sync.Mutex
 	m   map[string]string
 	new map[string]bool
+	key []byte // keyed map: replacements derived from the UID (KeyedUID)
 }
 
 // NewUIDMap returns an empty map; use one per download.
 func NewUIDMap() *UIDMap { return &UIDMap{m: map[string]string{}, new: map[string]bool{}} }
+
+// NewKeyedUIDMap returns a map whose replacements are KeyedUID(key, uid):
+// every map with the same key (every download and DICOMweb answer of one
+// anonymized access) gives a UID the same replacement, and without the key
+// the original cannot be found from it.
+func NewKeyedUIDMap(key []byte) *UIDMap {
+	u := NewUIDMap()
+	u.key = append([]byte(nil), key...)
+	return u
+}
+
+// KeyedUID is the replacement of uid under key: 2.25.<decimal of the first
+// 128 bits of HMAC-SHA256(key, uid), marked as a version 8 UUID>.
+func KeyedUID(key []byte, uid string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.TrimRight(uid, "\x00 ")))
+	b := m.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x80 // version 8 (RFC 9562: custom)
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return "2.25." + new(big.Int).SetBytes(b).String()
+}
 
 // Map returns the replacement of uid ("" stays "").
 func (u *UIDMap) Map(uid string) string {
@@ -77,7 +101,12 @@ func (u *UIDMap) Map(uid string) string {
 	if n, ok := u.m[uid]; ok {
 		return n
 	}
-	n := NewUID()
+	n := ""
+	if u.key != nil {
+		n = KeyedUID(u.key, uid)
+	} else {
+		n = NewUID()
+	}
 	u.m[uid] = n
 	u.new[n] = true
 	return n
