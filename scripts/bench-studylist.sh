@@ -17,7 +17,8 @@ echo "study list, ${RADPASS_BENCH_STUDIES} studies (target: search p95 < 20 ms)"
 for spec in "BenchmarkSearch ./shared/studies/" "BenchmarkStudyListHTTP ./staff/studylist/"; do
   set -- $spec
   go test -run '^$' -bench "^$1\$" -benchtime 300x -count 1 -timeout 30m -v "$2" |
-    awk '/bulk-loaded|studies; staff/ { sub(/^[ \t]*[a-z_]+\.go:[0-9]+: /, ""); print "  " $0 }
+    awk -v n="$RADPASS_BENCH_STUDIES" 'function load(  l) { getline l < "/proc/loadavg"; close("/proc/loadavg"); split(l, a, " "); return a[1] }
+         /bulk-loaded|studies; staff/ { sub(/^[ \t]*[a-z_]+\.go:[0-9]+: /, ""); print "  " $0 }
          /^Benchmark[A-Za-z]+\/[^ \t]+[ \t]+[0-9]+[ \t]/ {
            name = $1; sub(/-[0-9]+$/, "", name)
            delete m
@@ -25,6 +26,11 @@ for spec in "BenchmarkSearch ./shared/studies/" "BenchmarkStudyListHTTP ./staff/
            line = sprintf("  %-40s p50 %7s ms  p95 %7s ms  p99 %7s ms", name, m["p50-ms"], m["p95-ms"], m["p99-ms"])
            if ("sql-p95-ms" in m) line = line sprintf("  bare SQL p95 %7s ms  ratio %5s  rows %s", m["sql-p95-ms"], m["ratio-p95"], m["rows"])
            print line
+           # The row of the summary table (scripts/bench_table.sh).
+           if ("sql-p95-ms" in m)
+             printf "BENCHROW study list %s at %s studies, p95 (load %s)|%s ms|< 20 ms, ≤ 2× bare SQL|bare SQL %s ms|%s|%s\n", name, n, load(), m["p95-ms"], m["sql-p95-ms"], m["ratio-p95"], (m["p95-ms"] + 0 < 20 && m["ratio-p95"] + 0 <= 2) ? "pass" : "FAIL"
+           else
+             printf "BENCHROW whole GET /staff/ over loopback %s at %s studies, p95 (load %s)|%s ms|—|—|—|—\n", name, n, load(), m["p95-ms"]
          }
          /^(FAIL|ok|PASS|---)/ { print }'
 done
