@@ -32,5 +32,7 @@ fi
 cat "$work/summary.txt"
 if [ -n "$rss_kb" ]; then
   echo "peak RSS of the import: $((rss_kb / 1024)) MB"
+  # The row of make bench's summary table (scripts/bench_table.sh).
+  echo "BENCHROW DICOM import of ${BENCH_DICOM_MB:-520} MB, peak RSS|$((rss_kb / 1024)) MB|< 300 MB|—|—|$([ $((rss_kb / 1024)) -lt 300 ] && echo pass || echo FAIL)"
 fi
 rm -rf "$work"

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/throwaway-pg.sh 55700
 export RADPASS_BENCH_TMP=$tmp
+log=$tmp/bench.log
+{
+echo "make bench $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== go benchmarks"
 go test -run '^$' -bench . -benchmem -count 1 -timeout 30m ./...
 for s in scripts/bench-*.sh; do
@@ -24,3 +27,10 @@ echo "== stress"
 # Peak RSS of a real `radpass serve` under bursts of anonymous requests
 # (parallel sign-ins with random account names); each program prints its figures and its target.
 go run ./scripts/stress-signin -bin bin/radpass -db "$RADPASS_TEST_DATABASE_URL" -n 80
+} 2>&1 | tee "$log"
+# The summary: one table from every benchmark's figures (BENCHROW lines and
+# the Go benchmarks named in bench_table.sh); docs/performance.md keeps the
+# latest full run.
+echo
+echo "== summary (load now $(cut -d' ' -f1-3 /proc/loadavg))"
+scripts/bench_table.sh "$log"

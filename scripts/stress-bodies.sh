@@ -48,16 +48,21 @@ serve() {
   exit 1
 }
 peak() { awk '/^VmHWM/ {printf "%d MiB", $2 / 1024}' "/proc/$pid/status"; }
+# A row of make bench's summary table (scripts/bench_table.sh): what, target MiB.
+row() { awk -v what="$1" -v t="$2" '/^VmHWM/ { v = int($2 / 1024); printf "BENCHROW %s|%d MiB|%s|—|—|%s\n", what, v, t ? "< " t " MiB" : "—", t ? (v < t ? "pass" : "FAIL") : "—" }' "/proc/$pid/status"; }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
 serve
 echo "server idle: $(peak)"
+row "server idle RSS" 60
 "$work/stressbodies" -addr "$RADPASS_ADDR" -mode anon -n 20 -mb 60
 echo "peak RSS during 20 parallel unauthenticated 60 MiB POSTs: $(peak) (target < 400 MiB)"
+row "server peak RSS, 20 parallel unauthenticated 60 MiB POSTs" 400
 stop
 
 serve
 "$work/stressbodies" -addr "$RADPASS_ADDR" -mode stow -token "$token" -n 20 -mb 60
 echo "peak RSS during 20 parallel authenticated 60 MiB STOW-RS pushes: $(peak)"
+row "server peak RSS, 20 parallel 60 MiB STOW-RS pushes" 400
 echo "instances stored: $(psql -qtA "$dsn" -c 'SELECT count(*) FROM instances')"
 stop

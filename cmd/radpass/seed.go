@@ -87,7 +87,7 @@ func seedBulk(ctx context.Context, cfg *config.Config, n int, out io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "bulk data written: %d studies, %d patients (IDs %s...) in %s\n", res.Studies, res.Patients, res.Prefix, res.Took.Round(100*time.Millisecond))
+	fmt.Fprintf(out, "bulk data written: %d studies, %d patients (IDs %s...) in %s; database size %.1f GB\n", res.Studies, res.Patients, res.Prefix, res.Took.Round(100*time.Millisecond), float64(res.DatabaseBytes)/1e9)
 	return nil
 }
 

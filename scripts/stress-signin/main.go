@@ -169,6 +169,12 @@ func run(bin, admin string, n, target int) error {
 	}
 	fmt.Printf("%d parallel anonymous sign-ins (random names, one address): %s in %.1f s\n", n, strings.Join(parts, " "), took.Seconds())
 	fmt.Printf("server peak RSS (VmHWM): %d MiB (%d MiB before the burst); target < %d MiB: %s\n", peak/1024, before/1024, target, verdict)
+	pass := "pass"
+	if verdict != "ok" {
+		pass = "FAIL"
+	}
+	// The row of make bench's summary table (scripts/bench_table.sh).
+	fmt.Printf("BENCHROW server peak RSS, %d parallel anonymous staff sign-ins|%d MiB|< %d MiB|—|—|%s\n", n, peak/1024, target, pass)
 	if verdict != "ok" {
 		return fmt.Errorf("peak RSS over target")
 	}

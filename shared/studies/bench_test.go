@@ -109,6 +109,7 @@ func BenchmarkSearch(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		explain(b, db, c.name, query)
 		b.Run(c.name, func(b *testing.B) {
 			var tm testbench.Timings
 			var rows int
@@ -202,13 +203,7 @@ func BenchmarkLabelFilter(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if os.Getenv("RADPASS_BENCH_EXPLAIN") != "" {
-			var plan []string
-			if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+query).Scan(ctx, &plan); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("%s:\n%s", c.name, strings.Join(plan, "\n"))
-		}
+		explain(b, db, c.name, query)
 		b.Run(c.name, func(b *testing.B) {
 			var tm testbench.Timings
 			var rows int
@@ -230,4 +225,17 @@ func BenchmarkLabelFilter(b *testing.B) {
 			b.ReportMetric(float64(rows), "rows")
 		})
 	}
+}
+
+// explain logs the plan of a case's main query, run, with RADPASS_BENCH_EXPLAIN set.
+func explain(b *testing.B, db *bun.DB, name, query string) {
+	b.Helper()
+	if os.Getenv("RADPASS_BENCH_EXPLAIN") == "" {
+		return
+	}
+	var plan []string
+	if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+query).Scan(context.Background(), &plan); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s:\n%s", name, strings.Join(plan, "\n"))
 }

@@ -108,11 +108,18 @@ func filtered(q *bun.SelectQuery, f Filter, st strategy) *bun.SelectQuery {
 	if f.Modality != "" {
 		q = q.Where("s.modalities @> ARRAY[?]::text[]", f.Modality)
 	}
+	return reported(q, f)
+}
+
+// reported adds the report filter, in the form the studies_dept_report_walk
+// index answers: its key is (report_status <> 'none'), which "IS FALSE"
+// matches where "= 'none'" would not.
+func reported(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	switch f.Report {
 	case ReportYes:
 		q = q.Where("s.report_status <> 'none'")
 	case ReportNo:
-		q = q.Where("s.report_status = 'none'")
+		q = q.Where("(s.report_status <> 'none') IS FALSE")
 	}
 	return q
 }
@@ -152,14 +159,14 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 
 	ids := db.NewSelect().ColumnExpr("s.id, s.study_date")
 	if st == budget {
-		// The newest entries in scope (and date range) after the
-		// cursor; the filters then apply to those alone.
+		// The newest entries in scope (date range and report status)
+		// after the cursor; the other filters then apply to those alone.
 		// The key is passed out as a column so that PostgreSQL sees the
 		// window is already in order and stops at the page size.
-		window := sorting(dateRange(scoped(db.NewSelect().
+		window := sorting(reported(dateRange(scoped(db.NewSelect().
 			TableExpr("studies AS s").
 			ColumnExpr("s.id, s.study_date, s.search, s.modalities, s.report_status").
-			ColumnExpr(sortKey+" AS sort_key"), u, f), f), sortKey).
+			ColumnExpr(sortKey+" AS sort_key"), u, f), f), f), sortKey).
 			Limit(pl.entries)
 		ids = ids.TableExpr("(?) AS s", window)
 		ids = filtered(ids, f, st).OrderExpr("s.sort_key" + order + ", s.id" + order)

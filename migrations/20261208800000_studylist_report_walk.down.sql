@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS studies_dept_report_walk;
