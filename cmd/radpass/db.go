@@ -110,7 +110,7 @@ func openDeptStorage(ctx context.Context, cfg *config.Config, out io.Writer, cod
 		done()
 		return nil, err
 	}
-	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg))
+	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg), nil)
 	if err != nil {
 		done()
 		return nil, err

@@ -107,7 +107,7 @@ func writeDemo(ctx context.Context, cfg *config.Config, patients int, out io.Wri
 	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-seed"),
 		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))), pgdialect.New())
 	defer db.Close()
-	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg))
+	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg), nil)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func cmdStorage(ctx context.Context, load configLoader, args []string, out io.Wr
 	if err != nil {
 		return err
 	}
-	st, err := storage.Open(ctx, cfg.Storage, "")
+	st, err := storage.Open(ctx, cfg.Storage, "", nil)
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func New(d Deps) (*App, error) {
 		m = metrics.New()
 		m.WatchPool(d.DB.DB, "radpass")
 	}
-	st, err := storage.Open(context.Background(), cfg.Storage, filepath.Join(cfg.DataDir, "dicom"))
+	st, err := storage.Open(context.Background(), cfg.Storage, filepath.Join(cfg.DataDir, "dicom"), m.S3().Transport(nil))
 	if err != nil {
 		return nil, err
 	}
