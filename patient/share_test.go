@@ -3,6 +3,7 @@ package patient_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -144,6 +145,17 @@ func TestShareWalkThrough(t *testing.T) {
 	}
 	if list.Find("[data-testid=share-open]").Length() != 0 {
 		t.Fatal("the doctor is offered to share the patient's images")
+	}
+	// The doctor reads how long the share lasts, not the patient's access.
+	var shareUntil, accessUntil time.Time
+	if err := f.srv.DB.NewRaw(`SELECT sh.valid_until, b.valid_until FROM shares sh JOIN buckets b ON b.id = sh.bucket_id`).Scan(context.Background(), &shareUntil, &accessUntil); err != nil {
+		t.Fatal(err)
+	}
+	if shareUntil.Equal(accessUntil) {
+		t.Fatalf("the fixture's share ends with its access (%s): the test cannot tell them apart", accessUntil.Format(time.DateOnly))
+	}
+	if text := list.Text(); !strings.Contains(text, shareUntil.Format(time.DateOnly)) || strings.Contains(text, accessUntil.Format(time.DateOnly)) {
+		t.Fatalf("the doctor's page does not show the share's last day %s (access %s)", shareUntil.Format(time.DateOnly), accessUntil.Format(time.DateOnly))
 	}
 	for i, st := range f.studies {
 		want := http.StatusOK

@@ -2,6 +2,7 @@ package patient
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -22,6 +23,7 @@ type studiesView struct {
 	Download bool
 	Doctor   bool       // a doctor's session through a share: no sharing, no shares list
 	Links    *linksView // viewer links (links.go); nil: off
+	Until    time.Time  // the last day this page opens: the access's, or the doctor's share's
 }
 
 // Studies lists the bucket's studies (never the name of an anonymized bucket).
@@ -44,7 +46,10 @@ func (h *Handlers) studiesPage(c fiber.Ctx, b *database.Bucket, created string) 
 		}
 	}
 	p := web.NewPage(c, "patient.studies.title", nil)
-	v := studiesView{Bucket: b, Studies: studies, Name: displayName(p, b), Doctor: isDoctor(c)}
+	v := studiesView{Bucket: b, Studies: studies, Name: displayName(p, b), Doctor: isDoctor(c), Until: b.ValidUntil}
+	if sc := shareScopeOf(c); sc != nil {
+		v.Until = sc.Until
+	}
 	for _, s := range studies {
 		if s.NumInstances > 0 {
 			v.Ready, v.Download = true, true

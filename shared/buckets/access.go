@@ -26,6 +26,7 @@ type ShareScope struct {
 	ID      int64
 	Studies map[int64]bool
 	Report  bool
+	Until   time.Time // the share's last day (never after its access's)
 }
 
 // Staff and Patient make viewers; Shared is a doctor's, narrowed to scope.

@@ -88,7 +88,7 @@ func (s *Service) ShareScopeOf(ctx context.Context, sh *Share) (*ShareScope, err
 		WHERE ss.share_id = ?`, sh.BucketID, sh.ID).Scan(ctx, &ids); err != nil {
 		return nil, err
 	}
-	scope := &ShareScope{ID: sh.ID, Studies: make(map[int64]bool, len(ids)), Report: sh.Report}
+	scope := &ShareScope{ID: sh.ID, Studies: make(map[int64]bool, len(ids)), Report: sh.Report, Until: sh.ValidUntil}
 	for _, id := range ids {
 		scope.Studies[id] = true
 	}
