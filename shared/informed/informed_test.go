@@ -254,8 +254,8 @@ func TestEmbargoSetBeforePrint(t *testing.T) {
 	}
 }
 
-// Nobody is told when the rules say no: the access was revoked, has
-// expired, shows no report (images only), did not ask, or is a
+// Nobody is told when the rules say no: the access was revoked, is
+// blocked, has expired, shows no report (images only), did not ask, or is a
 // date-of-birth access without a contact; with a contact it is told.
 func TestReportReadyRules(t *testing.T) {
 	f := newFixture(t)
@@ -278,6 +278,7 @@ func TestReportReadyRules(t *testing.T) {
 	on := informed.Settings{ReadyNotice: true}
 	var studies []*database.Study
 	studies = append(studies, add("revoked", "revoked@example.org", 0, email("revoked@example.org"), on))
+	studies = append(studies, add("blocked", "blocked@example.org", 0, email("blocked@example.org"), on))
 	studies = append(studies, add("imagesonly", "images@example.org", 0,
 		testserver.BucketSpec{Verification: database.VerifyEmail, Destination: "images@example.org", Scope: database.ScopeImages}, on))
 	studies = append(studies, add("notasked", "notasked@example.org", 0, email("notasked@example.org"), informed.Settings{}))
@@ -289,6 +290,9 @@ func TestReportReadyRules(t *testing.T) {
 	expiring := add("expired", "expired@example.org", 0, testserver.BucketSpec{Verification: database.VerifyEmail,
 		Destination: "expired@example.org", Scope: database.ScopeImagesReport, ValidUntil: f.srv.App.Buckets.Today().AddDate(0, 0, 1)}, on)
 	if _, err := f.srv.DB.NewRaw(`UPDATE buckets SET state = 'revoked' WHERE id = ?`, cases[0].b.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.srv.DB.NewRaw(`UPDATE buckets SET state = 'blocked', failures = 5, blocked_at = now() WHERE id = ?`, cases[1].b.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range studies {
