@@ -199,25 +199,18 @@ func TestActivityShowsShares(t *testing.T) {
 	f := newFixture(t)
 	b, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
 	ctx := context.Background()
-	for _, q := range []string{
-		`ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS audit_events_actor_kind_check`,
-		`CREATE TABLE IF NOT EXISTS shares (id bigserial PRIMARY KEY, bucket_id bigint NOT NULL, recipient text NOT NULL)`,
-	} {
-		if _, err := f.srv.DB.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var shareID int64
-	if err := f.srv.DB.NewRaw(`INSERT INTO shares (bucket_id, recipient) VALUES (?, 'dr.peeters@example.org') RETURNING id`, b.ID).Scan(ctx, &shareID); err != nil {
+	if err := f.srv.DB.NewRaw(`INSERT INTO shares (bucket_id, token_hash, channel, destination, valid_until, language)
+		VALUES (?, sha256('activity-test'), 'email', 'dr.peeters@example.org', current_date + 7, 'en') RETURNING id`, b.ID).Scan(ctx, &shareID); err != nil {
 		t.Fatal(err)
 	}
-	share := audit.Actor{Kind: "share", ID: &shareID, Name: "share:" + strconv.FormatInt(shareID, 10), Bucket: &b.ID, IP: "198.51.100.7"}
-	for _, a := range []string{"share.opened", audit.ReportView} {
+	share := audit.Share(b.ID, shareID, "198.51.100.7")
+	for _, a := range []string{audit.ShareOpen, audit.ReportView} {
 		if err := share.Record(ctx, f.srv.DB, a, &f.dept.ID, map[string]any{"study_id": f.studies[0].ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fail := share.Event("share.code_fail", &f.dept.ID, nil)
+	fail := share.Event(audit.ShareCodeFail, &f.dept.ID, nil)
 	fail.Outcome = "wrong_code"
 	if err := audit.Record(ctx, f.srv.DB, fail); err != nil {
 		t.Fatal(err)

@@ -89,12 +89,12 @@ func formLock(ctx context.Context, db *bun.DB, key string) (release func(), err 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	release, err = formLockConn(ctx, db, key)
+	unlock, err := formLockConn(ctx, db, key)
 	if err != nil {
 		<-formLockSlots
 		return nil, err
 	}
-	return func() { release(); <-formLockSlots }, nil
+	return func() { unlock(); <-formLockSlots }, nil
 }
 
 // formLockSlots bounds the connections formLock holds at once, process-wide.

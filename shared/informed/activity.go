@@ -103,7 +103,7 @@ func (s *Service) Activity(ctx context.Context, bucketID, before int64, limit in
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.Where("e.action IN (?) AND e.actor_kind IN ('patient', 'share')", bun.In(viewActions)).
 				WhereOr("e.action = ? AND e.actor_kind = 'patient'", audit.PatientSignIn).
-				WhereOr("e.actor_kind = 'share' AND (e.action LIKE '%.open%' OR e.action LIKE '%signin%')")
+				WhereOr("e.actor_kind = 'share' AND e.action = ?", audit.ShareOpen)
 		}).
 		OrderExpr("e.id DESC").Limit(limit + 1)
 	if before > 0 {
@@ -121,21 +121,10 @@ func (s *Service) Activity(ctx context.Context, bucketID, before int64, limit in
 	return out, next, nil
 }
 
-// ShareRecipient is to whom share id went ("" when unknown).
+// ShareRecipient is to whom share id of bucket bucketID went: the doctor's
+// address or number ("" when there is no such share).
 func (s *Service) ShareRecipient(ctx context.Context, bucketID, shareID int64) string {
-	s.shares.once.Do(func() {
-		var col string
-		_ = s.DB.NewRaw(`SELECT column_name FROM information_schema.columns
-			WHERE table_schema = current_schema() AND table_name = 'shares'
-			AND column_name IN ('recipient', 'destination', 'contact', 'email')
-			ORDER BY array_position(ARRAY['recipient', 'destination', 'contact', 'email']::text[], column_name::text) LIMIT 1`).Scan(ctx, &col)
-		s.shares.column = col
-	})
-	if s.shares.column == "" {
-		return ""
-	}
 	var to string
-	_ = s.DB.NewRaw(`SELECT ?::text FROM shares WHERE id = ? AND bucket_id = ?`,
-		bun.Ident(s.shares.column), shareID, bucketID).Scan(ctx, &to)
+	_ = s.DB.NewRaw(`SELECT destination FROM shares WHERE id = ? AND bucket_id = ?`, shareID, bucketID).Scan(ctx, &to)
 	return to
 }

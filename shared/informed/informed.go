@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -35,13 +34,6 @@ type Service struct {
 	Zone      *time.Location   // RADPASS_TIMEZONE: times shown to the patient, "today"
 	Now       func() time.Time // nil: time.Now
 	SignInURL string           // the patient's start page, named in the messages ("" leaves it out)
-
-	// shares: whether a shares table exists and which column names its
-	// recipient (the share feature is built beside this one), read once.
-	shares struct {
-		once   sync.Once
-		column string // "": no such table or column
-	}
 }
 
 func (s *Service) now() time.Time {
