@@ -53,8 +53,17 @@ beside=$!
 # The longest packages first (go test starts them in this order), so that
 # none of them starts last and holds the run up alone.
 longest="./patient ./staff/... ./shared/dicomzip ./shared/seed ./shared/server ./cmd/radpass ./shared/auth ./shared/buckets ./shared/dicom/..."
-go test -race -count=1 -vet=off -ldflags=-w -p 4 -timeout 12m -skip 'NoRace$|System$' $longest ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
+go test -race -count=1 -vet=off -ldflags=-w -p 4 -timeout 12m -skip 'NoRace$|System$|^TestBrowser' $longest ./... github.com/phpdave11/gofpdf 2>&1 | tee "$tmp/test.log"
 status=${PIPESTATUS[0]}
+# Tests named TestBrowser... drive a real Chromium through whole pages. They
+# run in their own pass without the race detector: most of their time is
+# Chromium's and the waits for it, which -race only slows down, while the
+# handlers they click through run under -race in the HTTP tests of the same
+# packages (parallel requests included), where the detector can see a race.
+browser=$(git grep -l 'func TestBrowser[A-Za-z0-9_]*(' -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's#^#./#')
+phase "go test (the browser tests, without the race detector)"
+go test -count=1 -vet=off -ldflags=-w -timeout 12m -run '^TestBrowser' $browser 2>&1 | tee "$tmp/browser.log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 phase "go vet, the NoRace tests and the fuzz runs (started beside the race pass)"
 wait "$beside"
 echo "== go vet"
@@ -82,6 +91,6 @@ fi
 set -e
 passed=$(grep -c '^ok ' "$tmp/test.log" || true)
 failed=$(grep -cE '^FAIL\s' "$tmp/test.log" || true)
-echo "packages: $passed passed, $failed failed (race pass); NoRace pass: $(grep -c '^ok ' "$tmp/norace.log" || true) passed, $(grep -cE '^FAIL\s' "$tmp/norace.log" || true) failed; System pass: $(grep -c '^ok ' "$tmp/system.log" || true) passed, $(grep -cE '^FAIL\s' "$tmp/system.log" || true) failed"
+echo "packages: $passed passed, $failed failed (race pass); NoRace pass: $(grep -c '^ok ' "$tmp/norace.log" || true) passed, $(grep -cE '^FAIL\s' "$tmp/norace.log" || true) failed; browser pass: $(grep -c '^ok ' "$tmp/browser.log" || true) passed, $(grep -cE '^FAIL\s' "$tmp/browser.log" || true) failed; System pass: $(grep -c '^ok ' "$tmp/system.log" || true) passed, $(grep -cE '^FAIL\s' "$tmp/system.log" || true) failed"
 phase done
 exit "$status"

@@ -55,7 +55,7 @@ func viewerSite(t testing.TB, script string) *httptest.Server {
 // viewers) runs QIDO-RS and WADO-RS through a viewer link from a page of
 // a configured origin in headless Chromium: studies, series, instances,
 // metadata, a whole instance, a frame and a rendered image, over CORS.
-func TestDICOMwebClientThroughViewerLink(t *testing.T) {
+func TestBrowserDICOMwebClientThroughViewerLink(t *testing.T) {
 	site := viewerSite(t, "dwclient.js")
 	f := newLinkFixture(t, func(c *config.Config) { c.DICOMweb.Origins = append(c.DICOMweb.Origins, site.URL) })
 	base := createLink(t, f.plain)

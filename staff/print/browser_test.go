@@ -18,12 +18,12 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-// TestPrintFlowInBrowser clicks through PRINT REFERENCE NUMBER as a staff
+// TestBrowserPrintFlow clicks through PRINT REFERENCE NUMBER as a staff
 // member would, in real headless Chromium: sign in, search, select two
 // studies, fill the form with one mistake, correct it, print with Print
 // immediately (the letter opens in a new tab), PRINT THIS INFORMATION in
 // French, COPY THIS INFORMATION (read back from the clipboard), PRINT AGAIN.
-func TestPrintFlowInBrowser(t *testing.T) {
+func TestBrowserPrintFlow(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
 	testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)

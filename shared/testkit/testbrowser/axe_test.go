@@ -13,7 +13,7 @@ import (
 
 // The accessibility check really finds violations: an image without alt
 // text and an input without a label.
-func TestAxeFindsViolations(t *testing.T) {
+func TestBrowserAxeFindsViolations(t *testing.T) {
 	ctx := testbrowser.New(t, 60*time.Second)
 	p := testbrowser.Page{TB: t, Ctx: ctx}
 	page := `<!doctype html><html lang="en"><head><title>t</title></head><body><main><img src="x.png"><input id="q"></main></body></html>`
