@@ -69,44 +69,50 @@ func startOrthanc(t testing.TB) string {
 		if orthanc.err != nil {
 			return
 		}
-		port, dicomPort := freePort(t), freePort(t)
-		cfg := map[string]any{
-			"Name": "radpass-test", "StorageDirectory": filepath.Join(orthanc.dir, "db"), "IndexDirectory": filepath.Join(orthanc.dir, "db"),
-			"HttpPort": port, "DicomPort": dicomPort, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
-			"Plugins": []string{orthancPlugin}, "HttpTimeout": 60,
-			"DicomWeb": map[string]any{"Enable": true, "Root": "/dicom-web/"},
-		}
-		b, _ := json.Marshal(cfg)
-		conf := filepath.Join(orthanc.dir, "orthanc.json")
-		if orthanc.err = os.WriteFile(conf, b, 0o600); orthanc.err != nil {
-			return
-		}
-		log, _ := os.Create(filepath.Join(orthanc.dir, "orthanc.log"))
-		orthanc.cmd = exec.Command(bin, conf)
-		orthanc.cmd.Stdout, orthanc.cmd.Stderr = log, log
-		orthanc.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test binary
-		if orthanc.err = orthanc.cmd.Start(); orthanc.err != nil {
-			return
-		}
-		orthanc.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-		// Wait until it answers (or has died): a start, not a timing.
-		orthanc.done = make(chan error, 1)
-		go func() { orthanc.done <- orthanc.cmd.Wait() }()
-		for {
-			res, err := http.Get(orthanc.url + "/system")
-			if err == nil {
-				res.Body.Close()
-				if res.StatusCode == http.StatusOK {
-					return
-				}
+		// The HTTP port is free when picked but may be taken before Orthanc
+		// binds it (other tests pick ports too): a few attempts. Orthanc's
+		// DICOM listener is off, the tests use its REST and DICOMweb only.
+	attempts:
+		for attempt := 0; attempt < 3; attempt++ {
+			port := freePort(t)
+			cfg := map[string]any{
+				"Name": "radpass-test", "StorageDirectory": filepath.Join(orthanc.dir, "db"), "IndexDirectory": filepath.Join(orthanc.dir, "db"),
+				"HttpPort": port, "DicomServerEnabled": false, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+				"Plugins": []string{orthancPlugin}, "HttpTimeout": 60,
+				"DicomWeb": map[string]any{"Enable": true, "Root": "/dicom-web/"},
 			}
-			select {
-			case err := <-orthanc.done:
-				out, _ := os.ReadFile(filepath.Join(orthanc.dir, "orthanc.log"))
-				orthanc.err = fmt.Errorf("Orthanc exited: %v\n%s", err, out)
-				orthanc.cmd = nil
+			b, _ := json.Marshal(cfg)
+			conf := filepath.Join(orthanc.dir, "orthanc.json")
+			if orthanc.err = os.WriteFile(conf, b, 0o600); orthanc.err != nil {
 				return
-			case <-time.After(100 * time.Millisecond):
+			}
+			log, _ := os.Create(filepath.Join(orthanc.dir, "orthanc.log"))
+			orthanc.cmd = exec.Command(bin, conf)
+			orthanc.cmd.Stdout, orthanc.cmd.Stderr = log, log
+			orthanc.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test binary
+			if orthanc.err = orthanc.cmd.Start(); orthanc.err != nil {
+				return
+			}
+			orthanc.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+			// Wait until it answers (or has died): a start, not a timing.
+			orthanc.done = make(chan error, 1)
+			go func() { orthanc.done <- orthanc.cmd.Wait() }()
+			for {
+				res, err := http.Get(orthanc.url + "/system")
+				if err == nil {
+					res.Body.Close()
+					if res.StatusCode == http.StatusOK {
+						return
+					}
+				}
+				select {
+				case err := <-orthanc.done:
+					out, _ := os.ReadFile(filepath.Join(orthanc.dir, "orthanc.log"))
+					orthanc.err = fmt.Errorf("Orthanc exited: %v\n%s", err, out)
+					orthanc.cmd = nil
+					continue attempts
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 		}
 	})
