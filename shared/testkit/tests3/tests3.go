@@ -12,7 +12,6 @@ package tests3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -26,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/radpass/radpass/shared/testkit/testtool"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -57,42 +58,7 @@ var (
 )
 
 // Binary finds the versitygw executable (see the package comment).
-func Binary() (string, error) {
-	if p := os.Getenv("RADPASS_TEST_VERSITYGW"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("RADPASS_TEST_VERSITYGW=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, "bin", "versitygw")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("versitygw")
-	if err != nil {
-		return "", errors.New("no versitygw: set RADPASS_TEST_VERSITYGW, or run scripts/deps.sh test (installs bin/versitygw)")
-	}
-	return p, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func Binary() (string, error) { return testtool.ProjectBinary("RADPASS_TEST_VERSITYGW", "versitygw") }
 
 // Main runs the tests and then stops the server, if one was started.
 func Main(m *testing.M) {

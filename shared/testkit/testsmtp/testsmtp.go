@@ -16,7 +16,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -31,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // Server is one running Mailpit.
@@ -80,42 +81,7 @@ type Message struct {
 }
 
 // Binary finds the Mailpit executable (see the package comment).
-func Binary() (string, error) {
-	if p := os.Getenv("RADPASS_TEST_MAILPIT"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("RADPASS_TEST_MAILPIT=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, "bin", "mailpit")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("mailpit")
-	if err != nil {
-		return "", errors.New("no Mailpit: set RADPASS_TEST_MAILPIT, or run scripts/deps.sh test (installs bin/mailpit)")
-	}
-	return p, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func Binary() (string, error) { return testtool.ProjectBinary("RADPASS_TEST_MAILPIT", "mailpit") }
 
 // Start runs a Mailpit for this test and stops it at cleanup. Any problem
 // fails the test.
