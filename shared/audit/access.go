@@ -17,7 +17,7 @@ type Access struct {
 	ID        int64     `bun:"id"`
 	At        time.Time `bun:"at"`
 	Action    string    `bun:"action"`
-	ActorKind string    `bun:"actor_kind"` // staff or patient
+	ActorKind string    `bun:"actor_kind"` // staff, patient, share or link
 	ActorName string    `bun:"actor_name"` // staff: username
 	BucketID  *int64    `bun:"bucket_id"`  // patient: the bucket they signed in to
 	SeriesID  string    `bun:"series_id"`

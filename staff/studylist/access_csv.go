@@ -59,8 +59,15 @@ func accessWhatKey(action string) string {
 
 // accessWho says who accessed, in words of page language tr.
 func accessWho(t func(string, ...any) string, a *audit.Access) string {
-	if a.ActorKind == "patient" && a.BucketID != nil {
-		return t("statusfw.access.who.patient", "ID", *a.BucketID)
+	if a.BucketID != nil {
+		switch a.ActorKind {
+		case audit.KindPatient:
+			return t("statusfw.access.who.patient", "ID", *a.BucketID)
+		case audit.KindShare: // actor_name "share:<id>"
+			return t("statusfw.access.who.share", "ID", *a.BucketID, "Share", strings.TrimPrefix(a.ActorName, "share:"))
+		case audit.KindLink: // actor_name "link:<id>"
+			return t("statusfw.access.who.link", "ID", *a.BucketID, "Link", strings.TrimPrefix(a.ActorName, "link:"))
+		}
 	}
 	return t("statusfw.access.who.staff", "Name", a.ActorName)
 }
