@@ -130,7 +130,7 @@ func TestBrowserPrintFlow(t *testing.T) {
 			t.Fatalf("%d tabs open after a failed print, want 1", pages())
 		}
 	}
-	if c := printCount(t, srv, `SELECT count(*) FROM buckets`); c != 0 {
+	if c := srv.Count(t, `SELECT count(*) FROM buckets`); c != 0 {
 		t.Fatal("a bucket was stored despite the error")
 	}
 
@@ -159,7 +159,7 @@ func TestBrowserPrintFlow(t *testing.T) {
 	waitLetters := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
-		for printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter'`) < want {
+		for srv.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter'`) < want {
 			if time.Now().After(deadline) {
 				t.Fatalf("the letter tabs did not load %d letters", want)
 			}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 // BenchmarkParallelPrintsOneUser (make bench, stress): 200 PRINT REFERENCE
@@ -13,12 +15,12 @@ import (
 // in the print; the time until all are stored, and the slowest one (a
 // second pool connection inside the print transaction would wedge it).
 func BenchmarkParallelPrintsOneUser(b *testing.B) {
-	f := newPrintFixture(b, "")
-	p := newPoster(b, f, f.c)
+	f := testserver.NewPrintFixture(b, "")
+	p := newPoster(b, f, f.C)
 	const n = 200
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
-		results := make([]shot, n)
+		results := make([]testserver.Shot, n)
 		var wg sync.WaitGroup
 		gate := make(chan struct{})
 		began := time.Now()
@@ -27,7 +29,7 @@ func BenchmarkParallelPrintsOneUser(b *testing.B) {
 			go func(i int) {
 				defer wg.Done()
 				<-gate
-				results[i] = send(p.hc, f.srv, http.MethodPost, "/staff/print", p.form)
+				results[i] = f.Srv.Send(p.hc, http.MethodPost, "/staff/print", p.form)
 			}(i)
 		}
 		close(gate)
@@ -35,10 +37,10 @@ func BenchmarkParallelPrintsOneUser(b *testing.B) {
 		total := time.Since(began)
 		took := make([]time.Duration, n)
 		for i, s := range results {
-			if s.err != nil || s.status != http.StatusSeeOther {
-				b.Fatalf("print %d: status %d, error %v", i, s.status, s.err)
+			if s.Err != nil || s.Status != http.StatusSeeOther {
+				b.Fatalf("print %d: status %d, error %v", i, s.Status, s.Err)
 			}
-			took[i] = s.took
+			took[i] = s.Took
 		}
 		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 		b.Logf("200 parallel prints by one user: all stored in %v; per print p50 %v, slowest %v",

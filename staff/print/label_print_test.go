@@ -18,7 +18,7 @@ import (
 func TestLabelSetWhenPrintingShowsOnTheStudy(t *testing.T) {
 	t.Parallel()
 	srv := testserver.New(t)
-	srv.App.Staff.Print.Now = func() time.Time { return printToday }
+	srv.App.Staff.Print.Now = func() time.Time { return testserver.PrintToday }
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
 	colleague, cc := srv.SignedIn(t, "cora", database.RoleStaff, d)
 	_, admin := srv.SignedIn(t, "adam", database.RoleAdmin, d)
@@ -33,7 +33,7 @@ func TestLabelSetWhenPrintingShowsOnTheStudy(t *testing.T) {
 	if err := srv.DB.NewRaw(`SELECT id FROM labels WHERE name = 'Second opinion'`).Scan(t.Context(), &labelID); err != nil {
 		t.Fatal(err)
 	}
-	form := (&printFixture{studies: []*database.Study{st}}).validForm()
+	form := (&testserver.PrintFixture{Studies: []*database.Study{st}}).ValidForm()
 	form.Set("add_label", "1")
 	form.Set("label", strconv.FormatInt(labelID, 10))
 	form.Set("label_for", "u:"+strconv.FormatInt(colleague.ID, 10))

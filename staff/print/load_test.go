@@ -2,11 +2,9 @@ package print_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,42 +36,6 @@ func loadSize() (oneUser, users, perUser int) {
 	return 200, 64, 4
 }
 
-// shot is one request sent from a goroutine.
-type shot struct {
-	status int
-	loc    string
-	took   time.Duration
-	err    error
-}
-
-// send is safe for concurrent use (unlike testserver.Client.Do): it reports
-// instead of failing the test, and does not parse the body.
-func send(hc *http.Client, srv *testserver.Server, method, path string, form url.Values, header ...string) shot {
-	var body io.Reader = http.NoBody
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, srv.URL+path, body)
-	if err != nil {
-		return shot{err: err}
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", srv.URL)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	began := time.Now()
-	res, err := hc.Do(req)
-	if err != nil {
-		return shot{err: err, took: time.Since(began)}
-	}
-	_, err = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return shot{status: res.StatusCode, loc: res.Header.Get("Location"), took: time.Since(began), err: err}
-}
-
 // poster is one signed-in staff browser whose cookie jar and CSRF token
 // goroutines share.
 type poster struct {
@@ -81,10 +43,10 @@ type poster struct {
 	form url.Values
 }
 
-func newPoster(t testing.TB, f *printFixture, c *testserver.Client) poster {
+func newPoster(t testing.TB, f *testserver.PrintFixture, c *testserver.Client) poster {
 	t.Helper()
-	c.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)
-	form := f.validForm()
+	c.GetDoc("/staff/print?"+testserver.StudyQuery(f.Studies...), http.StatusOK)
+	form := f.ValidForm()
 	form.Set("_csrf", c.CSRF)
 	return poster{hc: &http.Client{Jar: c.Jar, Timeout: 2 * wedgeLimit,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, form: form}
@@ -99,11 +61,11 @@ var printRedirect = regexp.MustCompile(`^/staff/print/(\d+)$`)
 // prints ran at once.
 func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	srv := f.srv
+	f := testserver.NewPrintFixture(t, "")
+	srv := f.Srv
 	oneUser, users, perUser := loadSize()
 	for i := 0; i < users; i++ {
-		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%02d", i), database.RoleStaff, f.dept)
+		testserver.MustUser(t, srv.DB, fmt.Sprintf("user%02d", i), database.RoleStaff, f.Dept)
 	}
 	// Signed in one after the other: each sign-in is a 64 MiB argon2id hash.
 	posters := make([]poster, users)
@@ -112,26 +74,26 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 		c.SignIn(fmt.Sprintf("user%02d", i), testserver.Password)
 		posters[i] = newPoster(t, f, c)
 	}
-	one := newPoster(t, f, f.c)
+	one := newPoster(t, f, f.C)
 	watcher := srv.Client(t)
 	watcher.SignIn("ann", testserver.Password) // the same user, another browser
 
 	run := func(name string, jobs []poster) {
 		t.Helper()
-		results := make([]shot, len(jobs))
+		results := make([]testserver.Shot, len(jobs))
 		var done atomic.Bool
 		var listMax time.Duration
-		var listBad []shot
+		var listBad []testserver.Shot
 		watched := make(chan struct{})
 		hcWatch := &http.Client{Jar: watcher.Jar, Timeout: 2 * wedgeLimit}
 		go func() {
 			defer close(watched)
 			for n := 0; !done.Load() || n < 3; n++ {
-				s := send(hcWatch, srv, http.MethodGet, "/staff/", nil)
-				if s.err != nil || s.status != http.StatusOK {
+				s := srv.Send(hcWatch, http.MethodGet, "/staff/", nil)
+				if s.Err != nil || s.Status != http.StatusOK {
 					listBad = append(listBad, s)
 				}
-				listMax = max(listMax, s.took)
+				listMax = max(listMax, s.Took)
 			}
 		}()
 		var wg sync.WaitGroup
@@ -141,7 +103,7 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 			go func(i int, p poster) {
 				defer wg.Done()
 				<-gate
-				results[i] = send(p.hc, srv, http.MethodPost, "/staff/print", p.form)
+				results[i] = srv.Send(p.hc, http.MethodPost, "/staff/print", p.form)
 			}(i, p)
 		}
 		close(gate)
@@ -152,18 +114,18 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 		var slowest time.Duration
 		ids := map[string]bool{}
 		for i, s := range results {
-			if s.err != nil || s.status != http.StatusSeeOther {
-				t.Fatalf("%s: print %d: status %d, error %v after %v", name, i, s.status, s.err, s.took)
+			if s.Err != nil || s.Status != http.StatusSeeOther {
+				t.Fatalf("%s: print %d: status %d, error %v after %v", name, i, s.Status, s.Err, s.Took)
 			}
-			m := printRedirect.FindStringSubmatch(s.loc)
+			m := printRedirect.FindStringSubmatch(s.Loc)
 			if m == nil {
-				t.Fatalf("%s: print %d redirects to %q", name, i, s.loc)
+				t.Fatalf("%s: print %d redirects to %q", name, i, s.Loc)
 			}
 			if ids[m[1]] {
 				t.Fatalf("%s: two prints answered bucket %s", name, m[1])
 			}
 			ids[m[1]] = true
-			slowest = max(slowest, s.took)
+			slowest = max(slowest, s.Took)
 		}
 		if slowest > wedgeLimit {
 			t.Errorf("%s: the slowest print took %v", name, slowest)
@@ -182,7 +144,7 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 		jobs[i] = one
 	}
 	run("one user", jobs)
-	if n := printCount(t, srv, `SELECT count(*) FROM buckets WHERE created_by = ?`, f.user.ID); n != oneUser {
+	if n := srv.Count(t, `SELECT count(*) FROM buckets WHERE created_by = ?`, f.User.ID); n != oneUser {
 		t.Fatalf("%d buckets for %d prints by one user", n, oneUser)
 	}
 
@@ -191,10 +153,10 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 		jobs = append(jobs, posters...)
 	}
 	run("many users", jobs)
-	if n := printCount(t, srv, `SELECT count(*) FROM buckets`); n != oneUser+users*perUser {
+	if n := srv.Count(t, `SELECT count(*) FROM buckets`); n != oneUser+users*perUser {
 		t.Fatalf("%d buckets after %d prints", n, oneUser+users*perUser)
 	}
-	if n := printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.print'`); n != oneUser+users*perUser {
+	if n := srv.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'bucket.print'`); n != oneUser+users*perUser {
 		t.Fatalf("%d print events after %d prints", n, oneUser+users*perUser)
 	}
 }
@@ -204,17 +166,17 @@ func TestParallelPrintsDoNotWedgeTheServer(t *testing.T) {
 // connection for it would wedge the pool under load). Triggers note the transaction of each write.
 func TestPrintWritesTheSessionInItsTransaction(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	printExec(t, f.srv, `CREATE TABLE probe_xact (what text NOT NULL, xid bigint NOT NULL)`)
-	printExec(t, f.srv, `CREATE FUNCTION probe_xact() RETURNS trigger LANGUAGE plpgsql AS $$
+	f := testserver.NewPrintFixture(t, "")
+	f.Srv.Exec(t, `CREATE TABLE probe_xact (what text NOT NULL, xid bigint NOT NULL)`)
+	f.Srv.Exec(t, `CREATE FUNCTION probe_xact() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN INSERT INTO probe_xact VALUES (TG_TABLE_NAME, txid_current()); RETURN NULL; END $$`)
-	printExec(t, f.srv, `CREATE TRIGGER probe_sessions AFTER INSERT OR UPDATE OF data ON sessions FOR EACH ROW EXECUTE FUNCTION probe_xact()`)
-	printExec(t, f.srv, `CREATE TRIGGER probe_buckets AFTER INSERT ON buckets FOR EACH ROW EXECUTE FUNCTION probe_xact()`)
-	f.print(t, f.validForm())
-	if n := printCount(t, f.srv, `SELECT count(*) FROM probe_xact WHERE what = 'buckets'`); n != 1 {
+	f.Srv.Exec(t, `CREATE TRIGGER probe_sessions AFTER INSERT OR UPDATE OF data ON sessions FOR EACH ROW EXECUTE FUNCTION probe_xact()`)
+	f.Srv.Exec(t, `CREATE TRIGGER probe_buckets AFTER INSERT ON buckets FOR EACH ROW EXECUTE FUNCTION probe_xact()`)
+	f.Print(t, f.ValidForm())
+	if n := f.Srv.Count(t, `SELECT count(*) FROM probe_xact WHERE what = 'buckets'`); n != 1 {
 		t.Fatalf("%d bucket inserts noted, want 1", n)
 	}
-	if n := printCount(t, f.srv, `SELECT count(*) FROM probe_xact s JOIN probe_xact b ON b.xid = s.xid
+	if n := f.Srv.Count(t, `SELECT count(*) FROM probe_xact s JOIN probe_xact b ON b.xid = s.xid
 		WHERE s.what = 'sessions' AND b.what = 'buckets'`); n != 1 {
 		t.Fatalf("%d session writes in the print's transaction, want 1 (the number must be kept by the same transaction)", n)
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-func noticeOf(t *testing.T, f *printFixture, bucketID int64) *informed.Settings {
+func noticeOf(t *testing.T, f *testserver.PrintFixture, bucketID int64) *informed.Settings {
 	t.Helper()
-	st, err := informed.BucketSettings(context.Background(), f.srv.DB, bucketID)
+	st, err := informed.BucketSettings(context.Background(), f.Srv.DB, bucketID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,24 +24,24 @@ func noticeOf(t *testing.T, f *printFixture, bucketID int64) *informed.Settings 
 // with the print.
 func TestPrintNoticeChoicesAreSticky(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	if err := informed.SetReadyDefault(context.Background(), f.srv.DB, f.dept.ID, true); err != nil {
+	f := testserver.NewPrintFixture(t, "")
+	if err := informed.SetReadyDefault(context.Background(), f.Srv.DB, f.Dept.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	doc := f.openForm(t)
+	doc := f.OpenForm(t)
 	if _, on := doc.Find(`input[name=ready_notice]`).Attr("checked"); !on {
 		t.Fatal("the department's default is not ticked")
 	}
 	if _, on := doc.Find(`input[name=device_alert]`).Attr("checked"); on {
 		t.Fatal("the new-device alert is ticked by default")
 	}
-	form := f.validForm()
+	form := f.ValidForm()
 	form.Set("device_alert", "1")
-	id := f.print(t, form)
+	id := f.Print(t, form)
 	if st := noticeOf(t, f, id); st.ReadyNotice || !st.DeviceAlert || st.Contact != "" {
 		t.Fatalf("stored %+v", st)
 	}
-	doc = f.openForm(t)
+	doc = f.OpenForm(t)
 	_, ready := doc.Find(`input[name=ready_notice]`).Attr("checked")
 	_, device := doc.Find(`input[name=device_alert]`).Attr("checked")
 	if ready || !device {
@@ -54,38 +54,38 @@ func TestPrintNoticeChoicesAreSticky(t *testing.T) {
 // nothing. An SMS access keeps its own number whatever the field says.
 func TestPrintNoticeContactForBirthDateOnly(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
+	f := testserver.NewPrintFixture(t, "")
 	dob := func(contact string) map[string][]string {
-		form := f.validForm()
+		form := f.ValidForm()
 		form.Set("verification", "dob")
 		form.Set("ready_notice", "1")
 		form.Set("notice_contact", contact)
 		return form
 	}
-	f.openForm(t)
-	before := printCount(t, f.srv, `SELECT count(*) FROM buckets`)
-	res, body := f.c.PostForm("/staff/print", dob("not a number"))
+	f.OpenForm(t)
+	before := f.Srv.Count(t, `SELECT count(*) FROM buckets`)
+	res, body := f.C.PostForm("/staff/print", dob("not a number"))
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("a wrong contact answered %d", res.StatusCode)
 	}
-	if n := printCount(t, f.srv, `SELECT count(*) FROM buckets`); n != before {
+	if n := f.Srv.Count(t, `SELECT count(*) FROM buckets`); n != before {
 		t.Fatal("a print with a wrong contact stored a bucket")
 	}
 	if doc := testserver.Doc(t, body); doc.Find(`[data-error=notice_contact]`).Length() != 1 {
 		t.Fatal("no error next to the contact field")
 	}
-	id := f.print(t, dob("0470 12 34 56"))
+	id := f.Print(t, dob("0470 12 34 56"))
 	if st := noticeOf(t, f, id); st.ContactChannel != "sms" || st.Contact != "+32470123456" || !st.ReadyNotice {
 		t.Fatalf("stored %+v", st)
 	}
-	id = f.print(t, dob("zoe@example.org"))
+	id = f.Print(t, dob("zoe@example.org"))
 	if st := noticeOf(t, f, id); st.ContactChannel != "email" || st.Contact != "zoe@example.org" {
 		t.Fatalf("stored %+v", st)
 	}
-	form := f.validForm()
+	form := f.ValidForm()
 	form.Set("ready_notice", "1")
 	form.Set("notice_contact", "other@example.org")
-	id = f.print(t, form)
+	id = f.Print(t, form)
 	if st := noticeOf(t, f, id); st.Contact != "" || !st.ReadyNotice {
 		t.Fatalf("an SMS access took a contact: %+v", st)
 	}

@@ -21,16 +21,16 @@ import (
 // print's confirmation, which still shows the number.
 func TestParallelSubmitsOfOneFormPrintOnce(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	p := newPoster(t, f, f.c)
-	token, ok := f.openForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
+	f := testserver.NewPrintFixture(t, "")
+	p := newPoster(t, f, f.C)
+	token, ok := f.OpenForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
 	if !ok || len(token) < 16 {
 		t.Fatalf("the form carries no one-time token (%q)", token)
 	}
 	p.form.Set("form_token", token)
-	p.form.Set("_csrf", f.c.CSRF)
+	p.form.Set("_csrf", f.C.CSRF)
 	const n = 20
-	results := make([]shot, n)
+	results := make([]testserver.Shot, n)
 	var wg sync.WaitGroup
 	gate := make(chan struct{})
 	for i := 0; i < n; i++ {
@@ -38,55 +38,55 @@ func TestParallelSubmitsOfOneFormPrintOnce(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-gate
-			results[i] = send(p.hc, f.srv, http.MethodPost, "/staff/print", p.form)
+			results[i] = f.Srv.Send(p.hc, http.MethodPost, "/staff/print", p.form)
 		}(i)
 	}
 	close(gate)
 	wg.Wait()
 	var to string
 	for i, s := range results {
-		if s.err != nil || s.status != http.StatusSeeOther {
-			t.Fatalf("submit %d: status %d, error %v", i, s.status, s.err)
+		if s.Err != nil || s.Status != http.StatusSeeOther {
+			t.Fatalf("submit %d: status %d, error %v", i, s.Status, s.Err)
 		}
-		if !printRedirect.MatchString(s.loc) {
-			t.Fatalf("submit %d redirects to %q", i, s.loc)
+		if !printRedirect.MatchString(s.Loc) {
+			t.Fatalf("submit %d redirects to %q", i, s.Loc)
 		}
 		if to == "" {
-			to = s.loc
+			to = s.Loc
 		}
-		if s.loc != to {
-			t.Fatalf("submits went to %q and %q", to, s.loc)
+		if s.Loc != to {
+			t.Fatalf("submits went to %q and %q", to, s.Loc)
 		}
 	}
 	for _, table := range []string{"buckets", "bucket_studies"} {
-		want := map[string]int{"buckets": 1, "bucket_studies": len(f.studies)}[table]
-		if got := printCount(t, f.srv, `SELECT count(*) FROM `+table); got != want {
+		want := map[string]int{"buckets": 1, "bucket_studies": len(f.Studies)}[table]
+		if got := f.Srv.Count(t, `SELECT count(*) FROM `+table); got != want {
 			t.Errorf("%d rows in %s after 20 submits of one form, want %d", got, table, want)
 		}
 	}
-	if got := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.print'`); got != 1 {
+	if got := f.Srv.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'bucket.print'`); got != 1 {
 		t.Errorf("%d print events, want 1", got)
 	}
-	doc := f.c.GetDoc(to, http.StatusOK)
+	doc := f.C.GetDoc(to, http.StatusOK)
 	if ref := strings.TrimSpace(doc.Find(`[data-testid=refnum]`).Text()); ref == "" {
 		t.Error("the confirmation lost the number")
 	} else if _, err := refnum.Parse(ref); err != nil {
 		t.Errorf("the confirmation shows %q: %v", ref, err)
 	}
 	// The same form once more, later: still that print, nothing new.
-	if res, _ := f.c.PostForm("/staff/print", p.form); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != to {
+	if res, _ := f.C.PostForm("/staff/print", p.form); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != to {
 		t.Fatalf("a late resubmit: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	if got := printCount(t, f.srv, `SELECT count(*) FROM buckets`); got != 1 {
+	if got := f.Srv.Count(t, `SELECT count(*) FROM buckets`); got != 1 {
 		t.Fatalf("%d buckets after a late resubmit", got)
 	}
 	// A fresh form (new token) prints anew.
-	fresh, _ := f.openForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
+	fresh, _ := f.OpenForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
 	if fresh == token {
 		t.Fatal("a new form got the same token")
 	}
 	p.form.Set("form_token", fresh)
-	if id := f.print(t, p.form); strconv.FormatInt(id, 10) == strings.TrimPrefix(to, "/staff/print/") {
+	if id := f.Print(t, p.form); strconv.FormatInt(id, 10) == strings.TrimPrefix(to, "/staff/print/") {
 		t.Fatal("a new form answered the old print")
 	}
 }
@@ -121,16 +121,16 @@ func sessionRefs(t *testing.T, srv *testserver.Server, id int64) (map[any]any, [
 // no letter for either.
 func TestSealedNumberIsBoundToItsBucket(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
+	f := testserver.NewPrintFixture(t, "")
 	// Bucket "other" first, from another browser of the same user, so this
 	// session keeps only "mine".
-	other := f.srv.Client(t)
+	other := f.Srv.Client(t)
 	other.SignIn("ann", testserver.Password)
-	oc := &printFixture{srv: f.srv, dept: f.dept, user: f.user, c: other, studies: f.studies}
-	otherID := oc.print(t, oc.validForm())
-	mine := f.print(t, f.validForm())
+	oc := &testserver.PrintFixture{Srv: f.Srv, Dept: f.Dept, User: f.User, C: other, Studies: f.Studies}
+	otherID := oc.Print(t, oc.ValidForm())
+	mine := f.Print(t, f.ValidForm())
 	letter := func(id int64) int {
-		res, _ := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=en")
+		res, _ := f.C.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=en")
 		return res.StatusCode
 	}
 	if got := letter(mine); got != http.StatusOK {
@@ -140,7 +140,7 @@ func TestSealedNumberIsBoundToItsBucket(t *testing.T) {
 		t.Fatalf("letter of a bucket this session did not print: %d", got)
 	}
 
-	vals, idHash := sessionRefs(t, f.srv, mine)
+	vals, idHash := sessionRefs(t, f.Srv, mine)
 	refs := vals["print.refs"].(map[string]string)
 	sealed, ok := refs[strconv.FormatInt(mine, 10)]
 	if !ok || len(refs) != 1 {
@@ -151,12 +151,12 @@ func TestSealedNumberIsBoundToItsBucket(t *testing.T) {
 	if err := gob.NewEncoder(&buf).Encode(vals); err != nil {
 		t.Fatal(err)
 	}
-	printExec(t, f.srv, `UPDATE sessions SET data = ? WHERE id_hash = ?`, buf.Bytes(), idHash)
+	f.Srv.Exec(t, `UPDATE sessions SET data = ? WHERE id_hash = ?`, buf.Bytes(), idHash)
 
 	if got := letter(otherID); got != http.StatusNotFound {
 		t.Fatalf("a sealed number moved to bucket %d printed a letter: %d", otherID, got)
 	}
-	if ref := f.c.GetDoc("/staff/print/"+strconv.FormatInt(otherID, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text(); ref != "" {
+	if ref := f.C.GetDoc("/staff/print/"+strconv.FormatInt(otherID, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text(); ref != "" {
 		t.Fatalf("a sealed number moved to another bucket is shown: %q", ref)
 	}
 	if got := letter(mine); got != http.StatusNotFound {
@@ -169,20 +169,20 @@ func TestSealedNumberIsBoundToItsBucket(t *testing.T) {
 // (the session data among them) as raw bytes.
 func TestNoPlaintextNumberAtRest(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
+	f := testserver.NewPrintFixture(t, "")
 	var numbers []string
 	for _, lang := range []string{"en", "fr"} {
-		form := f.validForm()
+		form := f.ValidForm()
 		form.Set("language", lang)
-		id := f.print(t, form)
-		ref := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
+		id := f.Print(t, form)
+		ref := strings.TrimSpace(f.C.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
 		n, err := refnum.Parse(ref)
 		if err != nil {
 			t.Fatalf("confirmation shows %q: %v", ref, err)
 		}
 		numbers = append(numbers, n.Canonical(), n.Grouped())
 		// The letter was fetched too (it writes an audit row).
-		if res, _ := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=" + lang); res.StatusCode != http.StatusOK {
+		if res, _ := f.C.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=" + lang); res.StatusCode != http.StatusOK {
 			t.Fatalf("letter: %d", res.StatusCode)
 		}
 	}
@@ -192,7 +192,7 @@ func TestNoPlaintextNumberAtRest(t *testing.T) {
 		Column string `bun:"column_name"`
 		Type   string `bun:"data_type"`
 	}
-	if err := f.srv.DB.NewRaw(`SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+	if err := f.Srv.DB.NewRaw(`SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
 		JOIN information_schema.tables t USING (table_schema, table_name)
 		WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'`).Scan(ctx, &cols); err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestNoPlaintextNumberAtRest(t *testing.T) {
 		if c.Type == "bytea" {
 			expr = "?"
 		}
-		if err := f.srv.DB.NewRaw(`SELECT `+expr+` FROM ? WHERE ? IS NOT NULL`, bun.Ident(c.Column), bun.Ident(c.Table), bun.Ident(c.Column)).Scan(ctx, &vals); err != nil {
+		if err := f.Srv.DB.NewRaw(`SELECT `+expr+` FROM ? WHERE ? IS NOT NULL`, bun.Ident(c.Column), bun.Ident(c.Table), bun.Ident(c.Column)).Scan(ctx, &vals); err != nil {
 			t.Fatalf("dump %s.%s: %v", c.Table, c.Column, err)
 		}
 		for _, v := range vals {
@@ -233,17 +233,17 @@ func TestNoPlaintextNumberAtRest(t *testing.T) {
 // took 1.22 GB.
 func TestRepeatedFormTokenRendersNoLetter(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	p := newPoster(t, f, f.c)
-	token, _ := f.openForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
+	f := testserver.NewPrintFixture(t, "")
+	p := newPoster(t, f, f.C)
+	token, _ := f.OpenForm(t).Find(`form#print-form input[name=form_token]`).Attr("value")
 	p.form.Set("form_token", token)
-	p.form.Set("_csrf", f.c.CSRF)
-	before := f.srv.App.Buckets.Letters.Renders()
+	p.form.Set("_csrf", f.C.CSRF)
+	before := f.Srv.App.Buckets.Letters.Renders()
 	n := 150
 	if raceDetector {
 		n = 60
 	}
-	results := make([]shot, n)
+	results := make([]testserver.Shot, n)
 	var wg sync.WaitGroup
 	gate := make(chan struct{})
 	for i := 0; i < n; i++ {
@@ -251,34 +251,34 @@ func TestRepeatedFormTokenRendersNoLetter(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-gate
-			results[i] = send(p.hc, f.srv, http.MethodPost, "/staff/print", p.form)
+			results[i] = f.Srv.Send(p.hc, http.MethodPost, "/staff/print", p.form)
 		}(i)
 	}
 	close(gate)
 	wg.Wait()
 	for i, s := range results {
-		if s.err != nil || s.status != http.StatusSeeOther || s.loc != results[0].loc {
-			t.Fatalf("submit %d: status %d to %q (first %q), error %v", i, s.status, s.loc, results[0].loc, s.err)
+		if s.Err != nil || s.Status != http.StatusSeeOther || s.Loc != results[0].Loc {
+			t.Fatalf("submit %d: status %d to %q (first %q), error %v", i, s.Status, s.Loc, results[0].Loc, s.Err)
 		}
 	}
-	if got := f.srv.App.Buckets.Letters.Renders() - before; got != 1 {
+	if got := f.Srv.App.Buckets.Letters.Renders() - before; got != 1 {
 		t.Errorf("%d letters rendered for %d submits of one form, want 1", got, n)
 	}
-	if got := printCount(t, f.srv, `SELECT count(*) FROM buckets`); got != 1 {
+	if got := f.Srv.Count(t, `SELECT count(*) FROM buckets`); got != 1 {
 		t.Errorf("%d buckets, want 1", got)
 	}
 	// A resubmit later renders nothing either.
-	if res, _ := f.c.PostForm("/staff/print", p.form); res.StatusCode != http.StatusSeeOther {
+	if res, _ := f.C.PostForm("/staff/print", p.form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a late resubmit: status %d", res.StatusCode)
 	}
-	if got := f.srv.App.Buckets.Letters.Renders() - before; got != 1 {
+	if got := f.Srv.App.Buckets.Letters.Renders() - before; got != 1 {
 		t.Errorf("a late resubmit rendered a letter (%d in all)", got)
 	}
 	// A reprint in another language renders, under the same bound.
-	if res, _ := f.c.Get(results[0].loc + "/letter?lang=de"); res.StatusCode != http.StatusOK {
+	if res, _ := f.C.Get(results[0].Loc + "/letter?lang=de"); res.StatusCode != http.StatusOK {
 		t.Fatalf("reprint in German: status %d", res.StatusCode)
 	}
-	if got := f.srv.App.Buckets.Letters.Renders() - before; got != 2 {
+	if got := f.Srv.App.Buckets.Letters.Renders() - before; got != 2 {
 		t.Errorf("%d letters rendered after a reprint, want 2 (the reprint passes the render gate)", got)
 	}
 }

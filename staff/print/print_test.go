@@ -22,97 +22,10 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
-// printToday is the fixed "today" of these tests, so dates never race midnight.
-var printToday = time.Date(2026, 6, 15, 10, 0, 0, 0, time.Local)
-
-type printFixture struct {
-	srv     *testserver.Server
-	dept    *database.Department
-	user    *database.User
-	c       *testserver.Client
-	studies []*database.Study // two studies of one patient
-}
-
-func newPrintFixture(t testing.TB, lang string) *printFixture {
-	t.Helper()
-	srv := testserver.New(t)
-	srv.App.Staff.Print.Now = func() time.Time { return printToday }
-	d := testserver.MustDepartment(t, srv.DB, "NORTH")
-	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
-	if lang != "" {
-		printExec(t, srv, `UPDATE users SET language = ? WHERE id = ?`, lang, u.ID)
-	}
-	bd := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
-	s1 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
-	s2 := testserver.MustPatientStudy(t, srv.DB, d, "P001", "Łukasik", "Zoë", &bd)
-	c := srv.Client(t)
-	c.SignIn("ann", testserver.Password)
-	return &printFixture{srv: srv, dept: d, user: u, c: c, studies: []*database.Study{s1, s2}}
-}
-
-func printExec(t testing.TB, srv *testserver.Server, q string, args ...any) {
-	t.Helper()
-	if _, err := srv.DB.ExecContext(context.Background(), q, args...); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func printCount(t *testing.T, srv *testserver.Server, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := srv.DB.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func printStudyQuery(ss ...*database.Study) string {
-	q := url.Values{}
-	for _, s := range ss {
-		q.Add("study", strconv.FormatInt(s.ID, 10))
-	}
-	return q.Encode()
-}
-
-// validForm is a complete, correct STEP 2.
-func (f *printFixture) validForm() url.Values {
-	v := url.Values{
-		"verification": {"sms"}, "sms_region": {"BE"}, "phone": {"0470 12 34 89"},
-		"scope": {"images_report"}, "reason": {"Patient asked for the images"}, "language": {"en"},
-		"valid_until": {"2026-07-15"}, "agreed": {"1"},
-	}
-	for _, s := range f.studies {
-		v.Add("study", strconv.FormatInt(s.ID, 10))
-	}
-	return v
-}
-
-func (f *printFixture) openForm(t *testing.T) *goquery.Document {
-	t.Helper()
-	return f.c.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)
-}
-
-// print posts form and returns the bucket id from the redirect (fails unless 303).
-func (f *printFixture) print(t *testing.T, form url.Values) int64 {
-	t.Helper()
-	f.openForm(t)
-	res, body := f.c.PostForm("/staff/print", form)
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("print: status %d\n%s", res.StatusCode, body)
-	}
-	loc := res.Header.Get("Location")
-	m := regexp.MustCompile(`^/staff/print/(\d+)`).FindStringSubmatch(loc)
-	if m == nil {
-		t.Fatalf("redirect to %q", loc)
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
-	return id
-}
-
 func TestPrintFormShowsTheTenParameters(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	res, body := f.c.Get("/staff/print?" + printStudyQuery(f.studies...))
+	f := testserver.NewPrintFixture(t, "")
+	res, body := f.C.Get("/staff/print?" + testserver.StudyQuery(f.Studies...))
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d\n%s", res.StatusCode, body)
 	}
@@ -167,8 +80,8 @@ func TestPrintFormShowsTheTenParameters(t *testing.T) {
 
 func TestPrintDefaultLanguageIsTheUsersDisplayLanguage(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "nl")
-	doc := f.openForm(t)
+	f := testserver.NewPrintFixture(t, "nl")
+	doc := f.OpenForm(t)
 	if v, _ := doc.Find(`[name=language] option[selected]`).Attr("value"); v != "nl" {
 		t.Errorf("default letter language %q, want nl", v)
 	}
@@ -179,27 +92,27 @@ func TestPrintDefaultLanguageIsTheUsersDisplayLanguage(t *testing.T) {
 
 func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	form := f.validForm()
+	f := testserver.NewPrintFixture(t, "")
+	form := f.ValidForm()
 	form.Set("message", "Bring your card, s’il vous plaît")
-	id := f.print(t, form)
+	id := f.Print(t, form)
 	ctx := context.Background()
 
 	b := new(database.Bucket)
-	if err := f.srv.DB.NewSelect().Model(b).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := f.Srv.DB.NewSelect().Model(b).Where("id = ?", id).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if b.Verification != "sms" || b.Destination != "+32470123489" || b.Scope != "images_report" || b.Language != "en" ||
 		b.ValidUntil.Format("2006-01-02") != "2026-07-15" || b.Reason != "Patient asked for the images" || b.State != "active" ||
-		b.Failures != 0 || b.CreatedBy != f.user.ID || b.DepartmentID != f.dept.ID || b.PatientID != f.studies[0].PatientID ||
+		b.Failures != 0 || b.CreatedBy != f.User.ID || b.DepartmentID != f.Dept.ID || b.PatientID != f.Studies[0].PatientID ||
 		b.Anonymized || b.AnonNumber != "" || b.Message != "Bring your card, s’il vous plaît" {
 		t.Fatalf("bucket stored wrongly: %+v", b)
 	}
-	if n := printCount(t, f.srv, `SELECT count(*) FROM bucket_studies WHERE bucket_id = ?`, id); n != 2 {
+	if n := f.Srv.Count(t, `SELECT count(*) FROM bucket_studies WHERE bucket_id = ?`, id); n != 2 {
 		t.Fatalf("%d bucket studies, want 2", n)
 	}
 
-	res, page := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10))
+	res, page := f.C.Get("/staff/print/" + strconv.FormatInt(id, 10))
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("confirmation: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
@@ -209,7 +122,7 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("confirmation shows %q: %v", shown, err)
 	}
-	if !bytes.Equal(refnum.Hash(f.srv.Config.SecretKey, n), b.RefHash) {
+	if !bytes.Equal(refnum.Hash(f.Srv.Config.SecretKey, n), b.RefHash) {
 		t.Fatal("the stored hash is not the HMAC of the shown number")
 	}
 	for _, w := range []string{"PRINT THIS INFORMATION", "COPY THIS INFORMATION", "PRINT AGAIN"} {
@@ -221,14 +134,14 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 		t.Errorf("copy text lacks number or validity: %q", doc.Find("#copy-text").Text())
 	}
 	again, _ := doc.Find("#print-again").Attr("href")
-	if again != "/staff/print?"+printStudyQuery(f.studies[1], f.studies[0]) {
+	if again != "/staff/print?"+testserver.StudyQuery(f.Studies[1], f.Studies[0]) {
 		t.Errorf("PRINT AGAIN goes to %q", again)
 	}
 
 	// The audit event: action print, with the reason, never the number.
 	var details string
 	var bucketID int64
-	if err := f.srv.DB.QueryRowContext(ctx, `SELECT details::text, bucket_id FROM audit_events WHERE action = 'bucket.print'`).Scan(&details, &bucketID); err != nil {
+	if err := f.Srv.DB.QueryRowContext(ctx, `SELECT details::text, bucket_id FROM audit_events WHERE action = 'bucket.print'`).Scan(&details, &bucketID); err != nil {
 		t.Fatal(err)
 	}
 	if bucketID != id || !strings.Contains(details, "Patient asked for the images") {
@@ -242,7 +155,7 @@ func TestPrintCreatesBucketAuditAndConfirmation(t *testing.T) {
 		if strings.Count(q, "?") == 3 {
 			args = []any{args[0], args[0], args[0]}
 		}
-		if c := printCount(t, f.srv, q, args...); c != 0 {
+		if c := f.Srv.Count(t, q, args...); c != 0 {
 			t.Errorf("plaintext number found at rest: %s", q)
 		}
 	}
@@ -255,89 +168,89 @@ func TestPrintValidationRules(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) }
 	cases := []struct {
 		name   string
-		change func(*testing.T, url.Values, *printFixture)
+		change func(*testing.T, url.Values, *testserver.PrintFixture)
 		field  string
 		key    string
 		args   []any
 	}{
-		{"verification missing", func(t *testing.T, v url.Values, _ *printFixture) { v.Del("verification") }, "verification", "print.error.verification", nil},
-		{"verification unknown", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("verification", "fax") }, "verification", "print.error.verification", nil},
-		{"sms prefix not offered", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("sms_region", "XX") }, "sms_region", "print.error.region", nil},
-		{"sms number missing", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("phone", "") }, "phone", "print.error.phone.required", nil},
-		{"sms number is a landline", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("phone", "02 555 12 34") }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
-		{"sms number of another country", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("phone", "+31 6 12345678") }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
-		{"sms number garbage", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("phone", "call me maybe") }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
-		{"email missing", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("verification", "email") }, "email", "print.error.email.required", nil},
-		{"email invalid", func(t *testing.T, v url.Values, _ *printFixture) {
+		{"verification missing", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Del("verification") }, "verification", "print.error.verification", nil},
+		{"verification unknown", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("verification", "fax") }, "verification", "print.error.verification", nil},
+		{"sms prefix not offered", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("sms_region", "XX") }, "sms_region", "print.error.region", nil},
+		{"sms number missing", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("phone", "") }, "phone", "print.error.phone.required", nil},
+		{"sms number is a landline", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("phone", "02 555 12 34") }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
+		{"sms number of another country", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("phone", "+31 6 12345678") }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
+		{"sms number garbage", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("phone", "call me maybe") }, "phone", "print.error.phone.invalid", []any{"Prefix", "+32", "Region", "BE"}},
+		{"email missing", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("verification", "email") }, "email", "print.error.email.required", nil},
+		{"email invalid", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) {
 			v.Set("verification", "email")
 			v.Set("email", "zoe@localhost")
 		}, "email", "print.error.email.invalid", nil},
-		{"email with display name", func(t *testing.T, v url.Values, _ *printFixture) {
+		{"email with display name", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) {
 			v.Set("verification", "email")
 			v.Set("email", "Zoë <zoe@example.org>")
 		}, "email", "print.error.email.invalid", nil},
-		{"scope missing", func(t *testing.T, v url.Values, _ *printFixture) { v.Del("scope") }, "scope", "print.error.scope", nil},
-		{"reason missing", func(t *testing.T, v url.Values, _ *printFixture) { v.Del("reason") }, "reason", "print.error.reason.short", []any{"Min", 3}},
-		{"reason too short", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("reason", "  ab ") }, "reason", "print.error.reason.short", []any{"Min", 3}},
-		{"reason too long", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("reason", long(501)) }, "reason", "print.error.reason.long", []any{"Max", 500}},
-		{"language unknown", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("language", "es") }, "language", "print.error.language", nil},
-		{"validity not a date", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("valid_until", "15/07/2026") }, "valid_until", "print.error.valid.format", nil},
-		{"validity today", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("valid_until", "2026-06-15") }, "valid_until", "print.error.valid.past", nil},
-		{"validity in the past", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("valid_until", "2025-01-01") }, "valid_until", "print.error.valid.past", nil},
-		{"patient did not agree", func(t *testing.T, v url.Values, _ *printFixture) { v.Del("agreed") }, "agreed", "print.error.agreed", nil},
-		{"emoji in the message", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("message", "Get well 😀") }, "message", "letterfix.unprintable", []any{"Char", "😀"}},
-		{"math letter in the message", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("message", "𝐀 bold") }, "message", "letterfix.unprintable", []any{"Char", "𝐀"}},
-		{"label missing", func(t *testing.T, v url.Values, f *printFixture) {
+		{"scope missing", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Del("scope") }, "scope", "print.error.scope", nil},
+		{"reason missing", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Del("reason") }, "reason", "print.error.reason.short", []any{"Min", 3}},
+		{"reason too short", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("reason", "  ab ") }, "reason", "print.error.reason.short", []any{"Min", 3}},
+		{"reason too long", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("reason", long(501)) }, "reason", "print.error.reason.long", []any{"Max", 500}},
+		{"language unknown", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("language", "es") }, "language", "print.error.language", nil},
+		{"validity not a date", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("valid_until", "15/07/2026") }, "valid_until", "print.error.valid.format", nil},
+		{"validity today", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("valid_until", "2026-06-15") }, "valid_until", "print.error.valid.past", nil},
+		{"validity in the past", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("valid_until", "2025-01-01") }, "valid_until", "print.error.valid.past", nil},
+		{"patient did not agree", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Del("agreed") }, "agreed", "print.error.agreed", nil},
+		{"emoji in the message", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("message", "Get well 😀") }, "message", "letterfix.unprintable", []any{"Char", "😀"}},
+		{"math letter in the message", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("message", "𝐀 bold") }, "message", "letterfix.unprintable", []any{"Char", "𝐀"}},
+		{"label missing", func(t *testing.T, v url.Values, f *testserver.PrintFixture) {
 			v.Set("add_label", "1")
-			v.Set("label_for", "u:"+strconv.FormatInt(f.user.ID, 10))
+			v.Set("label_for", "u:"+strconv.FormatInt(f.User.ID, 10))
 		}, "label", "print.error.label", nil},
-		{"label of another department", func(t *testing.T, v url.Values, f *printFixture) {
-			other := testserver.MustDepartment(t, f.srv.DB, "SOUTH")
+		{"label of another department", func(t *testing.T, v url.Values, f *testserver.PrintFixture) {
+			other := testserver.MustDepartment(t, f.Srv.DB, "SOUTH")
 			l := &database.Label{DepartmentID: other.ID, Name: "Theirs", Color: "#5b7db1"}
-			if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
+			if _, err := f.Srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			v.Set("add_label", "1")
 			v.Set("label", strconv.FormatInt(l.ID, 10))
-			v.Set("label_for", "u:"+strconv.FormatInt(f.user.ID, 10))
+			v.Set("label_for", "u:"+strconv.FormatInt(f.User.ID, 10))
 		}, "label", "print.error.label", nil},
-		{"label target missing", func(t *testing.T, v url.Values, f *printFixture) {
-			l := &database.Label{DepartmentID: f.dept.ID, Name: "Ours", Color: "#5b7db1"}
-			if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
+		{"label target missing", func(t *testing.T, v url.Values, f *testserver.PrintFixture) {
+			l := &database.Label{DepartmentID: f.Dept.ID, Name: "Ours", Color: "#5b7db1"}
+			if _, err := f.Srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			v.Set("add_label", "1")
 			v.Set("label", strconv.FormatInt(l.ID, 10))
 		}, "label_for", "print.error.labelfor", nil},
-		{"label target in another department", func(t *testing.T, v url.Values, f *printFixture) {
-			other := testserver.MustDepartment(t, f.srv.DB, "EAST")
-			ou := testserver.MustUser(t, f.srv.DB, "bob", database.RoleStaff, other)
-			l := &database.Label{DepartmentID: f.dept.ID, Name: "Mine", Color: "#5b7db1"}
-			if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
+		{"label target in another department", func(t *testing.T, v url.Values, f *testserver.PrintFixture) {
+			other := testserver.MustDepartment(t, f.Srv.DB, "EAST")
+			ou := testserver.MustUser(t, f.Srv.DB, "bob", database.RoleStaff, other)
+			l := &database.Label{DepartmentID: f.Dept.ID, Name: "Mine", Color: "#5b7db1"}
+			if _, err := f.Srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			v.Set("label", strconv.FormatInt(l.ID, 10))
 			v.Set("add_label", "1")
 			v.Set("label_for", "u:"+strconv.FormatInt(ou.ID, 10))
 		}, "label_for", "print.error.labelfor", nil},
-		{"message too long", func(t *testing.T, v url.Values, _ *printFixture) { v.Set("message", long(1001)) }, "message", "print.error.message", []any{"Max", 1000}},
+		{"message too long", func(t *testing.T, v url.Values, _ *testserver.PrintFixture) { v.Set("message", long(1001)) }, "message", "print.error.message", []any{"Max", 1000}},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		lang := lang
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			f := newPrintFixture(t, lang)
-			f.openForm(t)
+			f := testserver.NewPrintFixture(t, lang)
+			f.OpenForm(t)
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					form := f.validForm()
+					form := f.ValidForm()
 					tc.change(t, form, f)
 					for _, htmx := range []bool{false, true} {
 						var hdr []string
 						if htmx {
 							hdr = []string{"HX-Request", "true"}
 						}
-						res, body := f.c.PostForm("/staff/print", form, hdr...)
+						res, body := f.C.PostForm("/staff/print", form, hdr...)
 						if res.StatusCode != http.StatusUnprocessableEntity {
 							t.Fatalf("status %d, want 422\n%s", res.StatusCode, body)
 						}
@@ -359,7 +272,7 @@ func TestPrintValidationRules(t *testing.T) {
 						if n := doc.Find(".field-error").Length(); n != 1 {
 							t.Errorf("%d field errors, want exactly 1", n)
 						}
-						if c := printCount(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
+						if c := f.Srv.Count(t, `SELECT count(*) FROM buckets`); c != 0 {
 							t.Fatalf("%d buckets stored after a validation error", c)
 						}
 					}
@@ -371,25 +284,25 @@ func TestPrintValidationRules(t *testing.T) {
 
 func TestPrintAnonymizeAndReportNote(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	form := f.validForm()
+	f := testserver.NewPrintFixture(t, "")
+	form := f.ValidForm()
 	form.Set("anonymize", "1")
 	form.Del("agreed") // a 422 round trip shows the note server-side
-	_, body := f.c.PostForm("/staff/print", form)
+	_, body := f.C.PostForm("/staff/print", form)
 	note := testserver.Doc(t, body).Find(`[data-testid=anon-note]`)
 	if _, hidden := note.Attr("hidden"); hidden || !strings.Contains(note.Text(), "never accessible") {
 		t.Fatalf("anonymize + images and report: the form does not say the report is never accessible")
 	}
 	form.Set("agreed", "1")
-	id := f.print(t, form)
+	id := f.Print(t, form)
 	b := new(database.Bucket)
-	if err := f.srv.DB.NewSelect().Model(b).Where("id = ?", id).Scan(context.Background()); err != nil {
+	if err := f.Srv.DB.NewSelect().Model(b).Where("id = ?", id).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if !b.Anonymized || !regexp.MustCompile(`^\d{6}$`).MatchString(b.AnonNumber) || b.ReportAllowed() {
 		t.Fatalf("anonymized bucket: %+v", b)
 	}
-	doc := f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
+	doc := f.C.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
 	if got := doc.Find(`[data-testid=confirm-patient]`).Text(); strings.Contains(got, "Łukasik") || !strings.Contains(got, "Anonymized exams") {
 		t.Errorf("confirmation patient %q", got)
 	}
@@ -404,30 +317,30 @@ func TestPrintAnonymizeAndReportNote(t *testing.T) {
 
 func TestPrintSamePatientRule(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "de")
+	f := testserver.NewPrintFixture(t, "de")
 	bd := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	other := testserver.MustPatientStudy(t, f.srv.DB, f.dept, "P002", "Müller", "Jürgen", &bd)
-	res, body := f.c.Get("/staff/print?" + printStudyQuery(f.studies[0], other))
+	other := testserver.MustPatientStudy(t, f.Srv.DB, f.Dept, "P002", "Müller", "Jürgen", &bd)
+	res, body := f.C.Get("/staff/print?" + testserver.StudyQuery(f.Studies[0], other))
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("de", "print.error.patients")) {
 		t.Fatalf("GET with two patients: %d\n%s", res.StatusCode, body)
 	}
-	f.openForm(t)
-	form := f.validForm()
+	f.OpenForm(t)
+	form := f.ValidForm()
 	form.Add("study", strconv.FormatInt(other.ID, 10))
-	res, body = f.c.PostForm("/staff/print", form)
+	res, body = f.C.PostForm("/staff/print", form)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("de", "print.error.patients")) {
 		t.Fatalf("POST with two patients: %d", res.StatusCode)
 	}
-	if c := printCount(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
+	if c := f.Srv.Count(t, `SELECT count(*) FROM buckets`); c != 0 {
 		t.Fatal("a bucket was stored for two patients")
 	}
 }
 
 func TestPrintNeedsBirthDate(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	s := testserver.MustPatientStudy(t, f.srv.DB, f.dept, "P003", "Nowak", "Jan", nil)
-	res, body := f.c.Get("/staff/print?" + printStudyQuery(s))
+	f := testserver.NewPrintFixture(t, "")
+	s := testserver.MustPatientStudy(t, f.Srv.DB, f.Dept, "P003", "Nowak", "Jan", nil)
+	res, body := f.C.Get("/staff/print?" + testserver.StudyQuery(s))
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "date of birth of Nowak, Jan is not known") {
 		t.Fatalf("missing birth date: %d\n%s", res.StatusCode, body)
 	}
@@ -435,53 +348,53 @@ func TestPrintNeedsBirthDate(t *testing.T) {
 
 func TestPrintNoSelection(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	res, body := f.c.Get("/staff/print")
+	f := testserver.NewPrintFixture(t, "")
+	res, body := f.C.Get("/staff/print")
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("en", "print.error.noselection")) {
 		t.Fatalf("no selection: %d", res.StatusCode)
 	}
 	many := url.Values{}
 	for i := 0; i < 51; i++ {
-		many.Add("study", strconv.FormatInt(f.studies[0].ID, 10))
+		many.Add("study", strconv.FormatInt(f.Studies[0].ID, 10))
 	}
-	if res, body := f.c.Get("/staff/print?" + many.Encode()); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("en", "print.error.toomany", "Max", 50)) {
+	if res, body := f.C.Get("/staff/print?" + many.Encode()); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, i18n.T("en", "print.error.toomany", "Max", 50)) {
 		t.Fatalf("51 studies: %d", res.StatusCode)
 	}
-	if res, _ := f.c.Get("/staff/print/999999"); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.C.Get("/staff/print/999999"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown bucket: %d", res.StatusCode)
 	}
-	if res, _ := f.c.Get("/staff/print/999999/letter"); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.C.Get("/staff/print/999999/letter"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown bucket letter: %d", res.StatusCode)
 	}
-	if res, _ := f.c.Get("/staff/print?study=abc"); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.C.Get("/staff/print?study=abc"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("bad id: %d", res.StatusCode)
 	}
-	if res, _ := f.c.Get("/staff/print?study=999999"); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.C.Get("/staff/print?study=999999"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown id: %d", res.StatusCode)
 	}
 }
 
 func TestPrintDepartmentScoping(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	south := testserver.MustDepartment(t, f.srv.DB, "SOUTH")
+	f := testserver.NewPrintFixture(t, "")
+	south := testserver.MustDepartment(t, f.Srv.DB, "SOUTH")
 	bd := time.Date(1980, 5, 5, 0, 0, 0, 0, time.UTC)
-	theirs := testserver.MustPatientStudy(t, f.srv.DB, south, "S001", "Dubois", "Marie", &bd)
+	theirs := testserver.MustPatientStudy(t, f.Srv.DB, south, "S001", "Dubois", "Marie", &bd)
 
-	if res, _ := f.c.Get("/staff/print?" + printStudyQuery(theirs)); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.C.Get("/staff/print?" + testserver.StudyQuery(theirs)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET another department's study: %d, want 404", res.StatusCode)
 	}
-	f.openForm(t)
-	form := f.validForm()
+	f.OpenForm(t)
+	form := f.ValidForm()
 	form.Del("study")
 	form.Add("study", strconv.FormatInt(theirs.ID, 10))
-	if res, _ := f.c.PostForm("/staff/print", form); res.StatusCode != http.StatusNotFound {
+	if res, _ := f.C.PostForm("/staff/print", form); res.StatusCode != http.StatusNotFound {
 		t.Errorf("POST another department's study: %d, want 404", res.StatusCode)
 	}
 	// A bucket of our department is invisible to a south staff member, and its letter too.
-	id := f.print(t, f.validForm())
-	testserver.MustUser(t, f.srv.DB, "sam", database.RoleStaff, south)
-	sc := f.srv.Client(t)
+	id := f.Print(t, f.ValidForm())
+	testserver.MustUser(t, f.Srv.DB, "sam", database.RoleStaff, south)
+	sc := f.Srv.Client(t)
 	sc.SignIn("sam", testserver.Password)
 	for _, p := range []string{"", "/letter"} {
 		if res, _ := sc.Get("/staff/print/" + strconv.FormatInt(id, 10) + p); res.StatusCode != http.StatusNotFound {
@@ -489,17 +402,17 @@ func TestPrintDepartmentScoping(t *testing.T) {
 		}
 	}
 	// The service desk prints for any department.
-	testserver.MustUser(t, f.srv.DB, "desk", database.RoleServiceDesk, nil)
-	dc := f.srv.Client(t)
+	testserver.MustUser(t, f.Srv.DB, "desk", database.RoleServiceDesk, nil)
+	dc := f.Srv.Client(t)
 	dc.SignIn("desk", testserver.Password)
-	dc.GetDoc("/staff/print?"+printStudyQuery(theirs), http.StatusOK)
+	dc.GetDoc("/staff/print?"+testserver.StudyQuery(theirs), http.StatusOK)
 	form.Set("reason", "Support request")
 	form.Del("_csrf") // the desk's own token
 	res, body := dc.PostForm("/staff/print", form)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("service desk print: %d\n%s", res.StatusCode, body)
 	}
-	if c := printCount(t, f.srv, `SELECT count(*) FROM buckets WHERE department_id = ?`, south.ID); c != 1 {
+	if c := f.Srv.Count(t, `SELECT count(*) FROM buckets WHERE department_id = ?`, south.ID); c != 1 {
 		t.Fatalf("service desk bucket not in the study's department")
 	}
 }
@@ -507,20 +420,20 @@ func TestPrintDepartmentScoping(t *testing.T) {
 // TestPrintIsAtomic makes the audit insert fail: nothing of the print may remain.
 func TestPrintIsAtomic(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	l := &database.Label{DepartmentID: f.dept.ID, Name: "Follow-up", Color: "#5b7db1"}
-	if _, err := f.srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
+	f := testserver.NewPrintFixture(t, "")
+	l := &database.Label{DepartmentID: f.Dept.ID, Name: "Follow-up", Color: "#5b7db1"}
+	if _, err := f.Srv.DB.NewInsert().Model(l).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	printExec(t, f.srv, `CREATE FUNCTION fail_print_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+	f.Srv.Exec(t, `CREATE FUNCTION fail_print_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN IF NEW.action = 'bucket.print' THEN RAISE EXCEPTION 'audit down'; END IF; RETURN NEW; END $$`)
-	printExec(t, f.srv, `CREATE TRIGGER fail_print_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_print_audit()`)
-	f.openForm(t)
-	form := f.validForm()
+	f.Srv.Exec(t, `CREATE TRIGGER fail_print_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION fail_print_audit()`)
+	f.OpenForm(t)
+	form := f.ValidForm()
 	form.Set("add_label", "1")
 	form.Set("label", strconv.FormatInt(l.ID, 10))
-	form.Set("label_for", "u:"+strconv.FormatInt(f.user.ID, 10))
-	res, body := f.c.PostForm("/staff/print", form)
+	form.Set("label_for", "u:"+strconv.FormatInt(f.User.ID, 10))
+	res, body := f.C.PostForm("/staff/print", form)
 	if res.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", res.StatusCode)
 	}
@@ -528,27 +441,27 @@ func TestPrintIsAtomic(t *testing.T) {
 		t.Error("internal error text shown to the user")
 	}
 	for _, tbl := range []string{"buckets", "bucket_studies", "study_labels", "user_print_prefs"} {
-		if c := printCount(t, f.srv, `SELECT count(*) FROM `+tbl); c != 0 {
+		if c := f.Srv.Count(t, `SELECT count(*) FROM `+tbl); c != 0 {
 			t.Errorf("%d rows left in %s", c, tbl)
 		}
 	}
 	// With the audit working again, the same print goes through with its label.
-	printExec(t, f.srv, `DROP TRIGGER fail_print_audit ON audit_events`)
-	f.print(t, form)
-	if c := printCount(t, f.srv, `SELECT count(*) FROM study_labels WHERE label_id = ? AND user_id = ?`, l.ID, f.user.ID); c != 2 {
+	f.Srv.Exec(t, `DROP TRIGGER fail_print_audit ON audit_events`)
+	f.Print(t, form)
+	if c := f.Srv.Count(t, `SELECT count(*) FROM study_labels WHERE label_id = ? AND user_id = ?`, l.ID, f.User.ID); c != 2 {
 		t.Errorf("%d labels set, want one per study", c)
 	}
 }
 
 func TestPrintStickyValues(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	form := f.validForm()
+	f := testserver.NewPrintFixture(t, "")
+	form := f.ValidForm()
 	form.Set("sms_region", "NL")
 	form.Set("phone", "06 12345678")
 	form.Set("language", "de")
-	f.print(t, form)
-	doc := f.openForm(t)
+	f.Print(t, form)
+	doc := f.OpenForm(t)
 	checked := func(doc *goquery.Document, sel string) string { v, _ := doc.Find(sel).Attr("value"); return v }
 	if v := checked(doc, `[name=verification][checked]`); v != "sms" {
 		t.Errorf("sticky verification %q", v)
@@ -564,20 +477,20 @@ func TestPrintStickyValues(t *testing.T) {
 		t.Error("non-sticky values were preset")
 	}
 	// A date-of-birth print keeps the last SMS prefix for next time.
-	form = f.validForm()
+	form = f.ValidForm()
 	form.Set("verification", "dob")
 	form.Set("language", "fr")
 	form.Del("sms_region")
-	f.print(t, form)
-	doc = f.openForm(t)
+	f.Print(t, form)
+	doc = f.OpenForm(t)
 	if checked(doc, `[name=verification][checked]`) != "dob" || checked(doc, `[name=sms_region] option[selected]`) != "NL" || checked(doc, `[name=language] option[selected]`) != "fr" {
 		t.Error("sticky values after a dob print")
 	}
 	// Sticky per user: another user of the department starts from the defaults.
-	testserver.MustUser(t, f.srv.DB, "ben", database.RoleStaff, f.dept)
-	bc := f.srv.Client(t)
+	testserver.MustUser(t, f.Srv.DB, "ben", database.RoleStaff, f.Dept)
+	bc := f.Srv.Client(t)
 	bc.SignIn("ben", testserver.Password)
-	doc = bc.GetDoc("/staff/print?"+printStudyQuery(f.studies...), http.StatusOK)
+	doc = bc.GetDoc("/staff/print?"+testserver.StudyQuery(f.Studies...), http.StatusOK)
 	if checked(doc, `[name=verification][checked]`) != "sms" || checked(doc, `[name=language] option[selected]`) != "en" {
 		t.Error("another user's sticky values leaked")
 	}
@@ -585,9 +498,9 @@ func TestPrintStickyValues(t *testing.T) {
 
 func TestPrintDepartmentMaximum(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "nl")
-	printExec(t, f.srv, `UPDATE departments SET default_validity_n = 3, default_validity_unit = 'month', max_validity_n = 2, max_validity_unit = 'week' WHERE id = ?`, f.dept.ID)
-	doc := f.openForm(t)
+	f := testserver.NewPrintFixture(t, "nl")
+	f.Srv.Exec(t, `UPDATE departments SET default_validity_n = 3, default_validity_unit = 'month', max_validity_n = 2, max_validity_unit = 'week' WHERE id = ?`, f.Dept.ID)
+	doc := f.OpenForm(t)
 	in := doc.Find(`[name=valid_until]`)
 	if v, _ := in.Attr("max"); v != "2026-06-29" {
 		t.Errorf("max %q, want 2026-06-29", v)
@@ -595,35 +508,35 @@ func TestPrintDepartmentMaximum(t *testing.T) {
 	if v, _ := in.Attr("value"); v != "2026-06-29" {
 		t.Errorf("default %q beyond the maximum, want it capped at 2026-06-29", v)
 	}
-	form := f.validForm()
+	form := f.ValidForm()
 	form.Set("valid_until", "2026-06-30")
-	res, body := f.c.PostForm("/staff/print", form)
+	res, body := f.C.PostForm("/staff/print", form)
 	want := i18n.T("nl", "print.error.valid.max", "Date", "29 juni 2026")
 	if res.StatusCode != http.StatusUnprocessableEntity || strings.TrimSpace(testserver.Doc(t, body).Find(`[data-error=valid_until]`).Text()) != want {
 		t.Fatalf("beyond max: %d", res.StatusCode)
 	}
 	form.Set("valid_until", "2026-06-29")
-	f.print(t, form)
+	f.Print(t, form)
 }
 
 func TestPrintDefaultValidityUnits(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
+	f := testserver.NewPrintFixture(t, "")
 	for _, tc := range []struct {
 		n    int
 		unit string
 		want string
 	}{{10, "day", "2026-06-25"}, {2, "week", "2026-06-29"}, {1, "month", "2026-07-15"}, {1, "year", "2027-06-15"}} {
-		printExec(t, f.srv, `UPDATE departments SET default_validity_n = ?, default_validity_unit = ? WHERE id = ?`, tc.n, tc.unit, f.dept.ID)
-		if v, _ := f.openForm(t).Find(`[name=valid_until]`).Attr("value"); v != tc.want {
+		f.Srv.Exec(t, `UPDATE departments SET default_validity_n = ?, default_validity_unit = ? WHERE id = ?`, tc.n, tc.unit, f.Dept.ID)
+		if v, _ := f.OpenForm(t).Find(`[name=valid_until]`).Attr("value"); v != tc.want {
 			t.Errorf("%d %s: default %q, want %q", tc.n, tc.unit, v, tc.want)
 		}
 	}
 }
 
-func printLetterText(t *testing.T, f *printFixture, id int64, lang string) string {
+func printLetterText(t *testing.T, f *testserver.PrintFixture, id int64, lang string) string {
 	t.Helper()
-	res, body := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=" + lang)
+	res, body := f.C.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=" + lang)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("letter: %d\n%s", res.StatusCode, body)
 	}
@@ -649,9 +562,9 @@ func printLetterText(t *testing.T, f *printFixture, id int64, lang string) strin
 
 func TestPrintLetterSameNumberOtherLanguage(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	id := f.print(t, f.validForm())
-	doc := f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
+	f := testserver.NewPrintFixture(t, "")
+	id := f.Print(t, f.ValidForm())
+	doc := f.C.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
 	ref := strings.TrimSpace(doc.Find(`[data-testid=refnum]`).Text())
 	for lang, want := range map[string]string{"en": "Your reference number", "fr": "Votre numéro de référence", "nl": "Uw referentienummer", "de": "Ihre Referenznummer"} {
 		txt := printLetterText(t, f, id, lang)
@@ -659,11 +572,11 @@ func TestPrintLetterSameNumberOtherLanguage(t *testing.T) {
 			t.Errorf("letter in %s lacks the number, %q or the name:\n%s", lang, want, txt)
 		}
 	}
-	if c := printCount(t, f.srv, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter' AND bucket_id = ?`, id); c != 4 {
+	if c := f.Srv.Count(t, `SELECT count(*) FROM audit_events WHERE action = 'bucket.letter' AND bucket_id = ?`, id); c != 4 {
 		t.Errorf("%d letter prints audited, want 4", c)
 	}
 	// Another session (even the same user) cannot recover the number.
-	c2 := f.srv.Client(t)
+	c2 := f.Srv.Client(t)
 	c2.SignIn("ann", testserver.Password)
 	d2 := c2.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK)
 	if d2.Find(`[data-testid=refnum]`).Length() != 0 || d2.Find(`[data-testid=ref-gone]`).Length() != 1 {
@@ -672,21 +585,21 @@ func TestPrintLetterSameNumberOtherLanguage(t *testing.T) {
 	if res, _ := c2.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another session printed the letter: %d", res.StatusCode)
 	}
-	if res, _ := f.c.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=xx"); res.StatusCode != http.StatusUnprocessableEntity {
+	if res, _ := f.C.Get("/staff/print/" + strconv.FormatInt(id, 10) + "/letter?lang=xx"); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("unknown letter language: %d", res.StatusCode)
 	}
 }
 
 func TestPrintAgainMakesANewNumber(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	id1 := f.print(t, f.validForm())
-	r1 := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id1, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
-	id2 := f.print(t, f.validForm())
+	f := testserver.NewPrintFixture(t, "")
+	id1 := f.Print(t, f.ValidForm())
+	r1 := strings.TrimSpace(f.C.GetDoc("/staff/print/"+strconv.FormatInt(id1, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
+	id2 := f.Print(t, f.ValidForm())
 	if id1 == id2 {
 		t.Fatal("same bucket twice")
 	}
-	r2 := strings.TrimSpace(f.c.GetDoc("/staff/print/"+strconv.FormatInt(id2, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
+	r2 := strings.TrimSpace(f.C.GetDoc("/staff/print/"+strconv.FormatInt(id2, 10), http.StatusOK).Find(`[data-testid=refnum]`).Text())
 	if r1 == "" || r1 == r2 {
 		t.Fatalf("PRINT AGAIN reused the number: %q %q", r1, r2)
 	}
@@ -694,29 +607,29 @@ func TestPrintAgainMakesANewNumber(t *testing.T) {
 
 func TestPrintNeedsCSRFAndSignIn(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	form := f.validForm()
+	f := testserver.NewPrintFixture(t, "")
+	form := f.ValidForm()
 	form.Set("_csrf", "forged")
-	if res, _ := f.c.PostForm("/staff/print", form); res.StatusCode != http.StatusForbidden {
+	if res, _ := f.C.PostForm("/staff/print", form); res.StatusCode != http.StatusForbidden {
 		t.Errorf("forged CSRF: %d", res.StatusCode)
 	}
-	anon := f.srv.Client(t)
-	if res, _ := anon.Get("/staff/print?" + printStudyQuery(f.studies...)); res.StatusCode != http.StatusSeeOther {
+	anon := f.Srv.Client(t)
+	if res, _ := anon.Get("/staff/print?" + testserver.StudyQuery(f.Studies...)); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("anonymous GET: %d", res.StatusCode)
 	}
-	if c := printCount(t, f.srv, `SELECT count(*) FROM buckets`); c != 0 {
+	if c := f.Srv.Count(t, `SELECT count(*) FROM buckets`); c != 0 {
 		t.Error("bucket stored without CSRF")
 	}
 }
 
 func TestPrintImmediatelyLinksTheLetter(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	form := f.validForm()
+	f := testserver.NewPrintFixture(t, "")
+	form := f.ValidForm()
 	form.Set("print_now", "1")
 	form.Set("language", "nl")
-	f.openForm(t)
-	res, body := f.c.PostForm("/staff/print", form, "HX-Request", "true")
+	f.OpenForm(t)
+	res, body := f.C.PostForm("/staff/print", form, "HX-Request", "true")
 	if res.StatusCode != http.StatusNoContent {
 		t.Fatalf("htmx print: %d\n%s", res.StatusCode, body)
 	}
@@ -724,7 +637,7 @@ func TestPrintImmediatelyLinksTheLetter(t *testing.T) {
 	if !strings.HasSuffix(to, "?open=1") {
 		t.Fatalf("HX-Redirect %q does not ask to open the letter", to)
 	}
-	doc := f.c.GetDoc(to, http.StatusOK)
+	doc := f.C.GetDoc(to, http.StatusOK)
 	link := doc.Find(`a[data-autoopen][data-testid=letter-link]`)
 	href, _ := link.Attr("href")
 	target, _ := link.Attr("target")
@@ -733,8 +646,8 @@ func TestPrintImmediatelyLinksTheLetter(t *testing.T) {
 	}
 	// Without Print immediately, only the confirmation: no auto-open link.
 	form.Del("print_now")
-	id := f.print(t, form)
-	if f.c.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK).Find(`a[data-autoopen]`).Length() != 0 {
+	id := f.Print(t, form)
+	if f.C.GetDoc("/staff/print/"+strconv.FormatInt(id, 10), http.StatusOK).Find(`a[data-autoopen]`).Length() != 0 {
 		t.Error("the letter opens without Print immediately")
 	}
 }

@@ -20,9 +20,9 @@ import (
 func viewRows(t *testing.T, srv *testserver.Server, action string, u *database.User, seriesID int64) int {
 	t.Helper()
 	if seriesID == 0 {
-		return printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = ? AND actor_id = ?`, action, u.ID)
+		return srv.Count(t, `SELECT count(*) FROM audit_events WHERE action = ? AND actor_id = ?`, action, u.ID)
 	}
-	return printCount(t, srv, `SELECT count(*) FROM audit_events WHERE action = ? AND actor_id = ? AND (details->>'series_id')::bigint = ?`,
+	return srv.Count(t, `SELECT count(*) FROM audit_events WHERE action = ? AND actor_id = ? AND (details->>'series_id')::bigint = ?`,
 		action, u.ID, seriesID)
 }
 
@@ -78,8 +78,8 @@ func TestViewsAreAuditedWhateverTheHeaders(t *testing.T) {
 			if i%2 == 0 {
 				header = []string{"HX-Request", "true"}
 			}
-			s := send(hc, srv, http.MethodGet, fmt.Sprintf("/staff/images/%d?f=%d&size=64", inst, i%2), nil, header...)
-			statuses[i] = s.status
+			s := srv.Send(hc, http.MethodGet, fmt.Sprintf("/staff/images/%d?f=%d&size=64", inst, i%2), nil, header...)
+			statuses[i] = s.Status
 		}(i)
 	}
 	close(gate)
@@ -106,10 +106,10 @@ func TestViewsAreAuditedWhateverTheHeaders(t *testing.T) {
 // row for them; the app's own requests and typed URLs are served.
 func TestPatientDataRefusesOtherSites(t *testing.T) {
 	t.Parallel()
-	f := newPrintFixture(t, "")
-	srv := f.srv
+	f := testserver.NewPrintFixture(t, "")
+	srv := f.Srv
 	ctx := context.Background()
-	ct := dicomFixture(t, srv, f.dept)
+	ct := dicomFixture(t, srv, f.Dept)
 	inst := instanceOf(t, srv, ct)
 	var uid string
 	if err := srv.DB.NewSelect().Table("studies").Column("study_uid").Where("id = ?", ct).Scan(ctx, &uid); err != nil {
@@ -119,10 +119,10 @@ func TestPatientDataRefusesOtherSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ingest.AttachReport(ctx, srv.DB, st, f.dept.ID, uid, ingest.Report{PDF: strings.NewReader("%PDF-1.4\n%%EOF\n"), Status: "final"}); err != nil {
+	if _, err := ingest.AttachReport(ctx, srv.DB, st, f.Dept.ID, uid, ingest.Report{PDF: strings.NewReader("%PDF-1.4\n%%EOF\n"), Status: "final"}); err != nil {
 		t.Fatal(err)
 	}
-	bucket := f.print(t, f.validForm())
+	bucket := f.Print(t, f.ValidForm())
 	paths := []string{
 		fmt.Sprintf("/staff/studies/%d", ct),
 		fmt.Sprintf("/staff/images/%d?f=0&size=64", inst),
@@ -130,15 +130,15 @@ func TestPatientDataRefusesOtherSites(t *testing.T) {
 		fmt.Sprintf("/staff/instances/%d/dicom", inst),
 		"/staff/print/" + strconv.FormatInt(bucket, 10) + "/letter?lang=en",
 	}
-	before := printCount(t, srv, `SELECT count(*) FROM audit_events`)
+	before := srv.Count(t, `SELECT count(*) FROM audit_events`)
 	for _, p := range paths {
 		for _, site := range []string{"cross-site", "same-site"} {
-			if res, _ := f.c.Get(p, "Sec-Fetch-Site", site); res.StatusCode != http.StatusForbidden {
+			if res, _ := f.C.Get(p, "Sec-Fetch-Site", site); res.StatusCode != http.StatusForbidden {
 				t.Errorf("%s with Sec-Fetch-Site %s: %d, want 403", p, site, res.StatusCode)
 			}
 		}
 	}
-	if after := printCount(t, srv, `SELECT count(*) FROM audit_events`); after != before {
+	if after := srv.Count(t, `SELECT count(*) FROM audit_events`); after != before {
 		t.Errorf("refused requests wrote %d audit rows", after-before)
 	}
 	for _, p := range paths {
@@ -147,7 +147,7 @@ func TestPatientDataRefusesOtherSites(t *testing.T) {
 			if site != "" {
 				header = []string{"Sec-Fetch-Site", site}
 			}
-			if res, _ := f.c.Get(p, header...); res.StatusCode != http.StatusOK {
+			if res, _ := f.C.Get(p, header...); res.StatusCode != http.StatusOK {
 				t.Errorf("%s with Sec-Fetch-Site %q: %d, want 200", p, site, res.StatusCode)
 			}
 		}
