@@ -1,12 +1,15 @@
 // Package cluster runs several real `radpass serve` processes on one
-// PostgreSQL database and one storage, behind Debian's nginx on loopback
+// PostgreSQL database and one storage (an S3 bucket on the test binary's
+// versitygw, or a shared folder), behind Debian's nginx on loopback
 // (round-robin, the configuration of docs/nginx-radpass.conf), for the
 // multi-instance tests and the scale-out benchmark. The radpass binary is
-// built once per test binary. A test that needs nginx fails without it.
+// built once per test binary. A test that needs nginx or versitygw fails
+// without it; a test binary that uses S3 calls tests3.Main from TestMain.
 package cluster
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,14 +25,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/radpass/radpass/shared/storage"
+	"github.com/radpass/radpass/shared/testkit/tests3"
 )
 
 // Options say what the instances run on.
 type Options struct {
 	Instances   int    // how many `radpass serve` processes (at least 1)
 	DatabaseURL string // one database for all of them
-	// StoreDir is the shared DICOM store (a folder, linked as dicom/ into
-	// each instance's own data folder: the render cache stays per instance).
+	// S3: every instance stores its DICOM files and report PDFs in one new
+	// bucket of the test binary's versitygw (tests3), as a deployment of
+	// several instances does. The render cache stays per instance.
+	S3 bool
+	// StoreDir, without S3, is a shared DICOM folder (linked as dicom/ into
+	// each instance's data folder); empty: each instance has its own.
 	StoreDir  string
 	SecretKey []byte
 	// Env is added to every instance's environment, e.g. RADPASS_S3_* to put
@@ -44,6 +54,8 @@ type Options struct {
 type Cluster struct {
 	URL   string // nginx, what clients use
 	Insts []*Instance
+	// S3 is the instances' bucket (Options.S3).
+	S3 storage.S3Options
 
 	tb    testing.TB
 	dir   string
@@ -136,6 +148,11 @@ func Start(tb testing.TB, o Options) *Cluster {
 	c := &Cluster{tb: tb, dir: tb.TempDir(), opts: o}
 	proxyPort := freePort(tb)
 	c.URL = "http://127.0.0.1:" + strconv.Itoa(proxyPort)
+	if o.S3 {
+		gw := tests3.Start(tb)
+		c.S3 = gw.NewBucket(tb)
+		c.opts.Env = append(gw.Env(c.S3), o.Env...)
+	}
 	for i := 0; i < o.Instances; i++ {
 		in := &Instance{Index: i, Addr: "127.0.0.1:" + strconv.Itoa(freePort(tb)),
 			DataDir: filepath.Join(c.dir, fmt.Sprintf("inst%d", i)), LogPath: filepath.Join(c.dir, fmt.Sprintf("inst%d.log", i))}
@@ -242,6 +259,19 @@ func (c *Cluster) WaitReady(i int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	c.tb.Fatalf("instance %d not ready after two minutes:\n%s", i, c.LogTail(i, 40))
+}
+
+// Store opens the instances' S3 bucket (Options.S3) for a test to look into.
+func (c *Cluster) Store(tb testing.TB) *storage.S3 {
+	tb.Helper()
+	if c.S3.Bucket == "" {
+		tb.Fatal("the cluster does not run on S3")
+	}
+	st, err := storage.NewS3(context.Background(), c.S3)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
 
 // Err is how the instance's last process ended (nil while it runs or after a clean exit).

@@ -1,49 +1,91 @@
 package cluster_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicomweb"
 	"github.com/radpass/radpass/shared/refnum"
-	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/testkit/cluster"
+	"github.com/radpass/radpass/shared/testkit/tests3"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
 var birth = time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
 
+func TestMain(m *testing.M) { tests3.Main(m) }
+
 // fixture is one database with a department, a staff user and a patient
-// whose study has stored images, served by a cluster behind nginx.
+// whose study was imported over STOW-RS through the first instance, served
+// by a cluster behind nginx whose instances all store on one S3 bucket.
 type fixture struct {
 	srv     *testserver.Server // the in-process app: fixtures and the database
 	front   *testserver.Server // nginx, for testserver clients
 	cl      *cluster.Cluster
 	dept    *database.Department
 	staff   *database.User
+	token   string // the department's machine API token (STOW-RS)
 	studies []*database.Study
-	inst    []int64 // stored instances of studies[0]
+	inst    []int64  // stored instances of studies[0]
+	files   [][]byte // their DICOM files, as imported
 }
 
-func image(t testing.TB, uid string) []byte {
+// synth is a small image of a study; seed makes its pixels (and so its
+// stored object) its own.
+func synth(t testing.TB, patientID, study, sop string, seed int) []byte {
 	t.Helper()
-	b, err := dicom.Synth{StudyUID: "2.25.7", SeriesUID: "2.25.7.1", SOPUID: uid, PatientID: "P001", Modality: "CR",
-		Rows: 256, Cols: 256, BitsAllocated: 16, BitsStored: 12,
-		Pixel: func(_, i, _ int) int { return (i%256)*7 + (i/256)%300 }}.Bytes()
+	b, err := synthBytes(patientID, study, sop, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func synthBytes(patientID, study, sop string, seed int) ([]byte, error) {
+	return dicom.Synth{StudyUID: study, SeriesUID: study + ".1", SOPUID: sop, PatientID: patientID,
+		PatientName: "Lukasik^Zoe", BirthDate: birth.Format("20060102"), Modality: "CR",
+		Rows: 256, Cols: 256, BitsAllocated: 16, BitsStored: 12,
+		Pixel: func(_, i, _ int) int { return (i%256)*7 + (i/256)%300 + seed }}.Bytes()
+}
+
+// stow sends DICOM files to base's STOW-RS endpoint with the machine token.
+func stow(hc *http.Client, base, token string, files ...[]byte) (int, error) {
+	const boundary = "cluster-stow-boundary"
+	var body bytes.Buffer
+	for _, p := range files {
+		fmt.Fprintf(&body, "--%s\r\nContent-Type: application/dicom\r\n\r\n", boundary)
+		body.Write(p)
+		body.WriteString("\r\n")
+	}
+	fmt.Fprintf(&body, "--%s--\r\n", boundary)
+	req, err := http.NewRequest(http.MethodPost, base+"/dicomweb/studies", &body)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	_, err = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, err
 }
 
 func newFixture(t testing.TB, instances int) *fixture {
@@ -52,16 +94,27 @@ func newFixture(t testing.TB, instances int) *fixture {
 	f := &fixture{srv: srv}
 	f.dept = testserver.MustDepartment(t, srv.DB, "NORTH")
 	f.staff = testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, f.dept)
-	bd := birth
-	s := testserver.MustPatientStudy(t, srv.DB, f.dept, "P001", "Łukasik", "Zoë", &bd)
-	f.studies = []*database.Study{s}
-	for i := 0; i < 2; i++ {
-		id, _ := srv.MustStoredInstance(t, s, image(t, "2.25.7.1."+strconv.Itoa(i+1)), 1)
-		f.inst = append(f.inst, id)
-	}
-	f.cl = cluster.Start(t, cluster.Options{Instances: instances, DatabaseURL: srv.DSN,
-		StoreDir: filepath.Join(srv.Config.DataDir, "dicom"), SecretKey: srv.Config.SecretKey})
+	f.cl = cluster.Start(t, cluster.Options{Instances: instances, DatabaseURL: srv.DSN, S3: true, SecretKey: srv.Config.SecretKey})
 	f.front = &testserver.Server{URL: f.cl.URL, DB: srv.DB, DSN: srv.DSN, Config: srv.Config}
+	var err error
+	if f.token, _, err = dicomweb.CreateToken(t.Context(), srv.DB, f.dept.ID, "pacs"); err != nil {
+		t.Fatal(err)
+	}
+	// The patient's study is imported through the first instance only.
+	for i := 0; i < 2; i++ {
+		f.files = append(f.files, synth(t, "P001", "2.25.7", "2.25.7.1."+strconv.Itoa(i+1), i))
+	}
+	if st, err := stow(http.DefaultClient, "http://"+f.cl.Insts[0].Addr, f.token, f.files...); err != nil || st != http.StatusOK {
+		t.Fatalf("STOW-RS to instance 0: %d %v\n%s", st, err, f.cl.LogTail(0, 10))
+	}
+	s := new(database.Study)
+	if err := srv.DB.NewSelect().Model(s).Where("study_uid = '2.25.7'").Scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.studies = []*database.Study{s}
+	if err := srv.DB.NewSelect().Table("instances").Column("id").Where("sop_uid LIKE '2.25.7.1.%'").Order("sop_uid").Scan(t.Context(), &f.inst); err != nil || len(f.inst) != 2 {
+		t.Fatalf("imported instances %v: %v", f.inst, err)
+	}
 	return f
 }
 
@@ -124,11 +177,68 @@ func (f *fixture) studyQuery() string {
 	return q.Encode()
 }
 
-// Two instances behind nginx on one database and one store: what one
-// instance knows (sessions, failure counts, a print's form token, the
-// sign-in limits) every instance knows.
+// Two instances behind nginx on one database and one S3 bucket: what one
+// instance stored (files) or knows (sessions, failure counts, a print's form
+// token, the sign-in limits) every instance has.
 func TestSeveralInstancesSystem(t *testing.T) {
 	f := newFixture(t, 2)
+
+	t.Run("imported through one instance, viewed and downloaded through the other", func(t *testing.T) {
+		keys := storeKeys(t, f)
+		for _, id := range f.inst {
+			var key string
+			if err := f.srv.DB.QueryRowContext(t.Context(), `SELECT storage_key FROM instances WHERE id = ?`, id).Scan(&key); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := keys[key]; !ok {
+				t.Fatalf("instance %d's file %s is not in the S3 bucket", id, key)
+			}
+		}
+		for _, in := range f.cl.Insts {
+			if n := countFiles(filepath.Join(in.DataDir, "dicom")); n != 0 {
+				t.Fatalf("instance %d keeps %d DICOM files in its own folder", in.Index, n)
+			}
+		}
+		_, n := f.srv.MustBucket(t, f.staff, f.studies, testserver.BucketSpec{})
+		p := f.front.Client(t)
+		p.Get("/")
+		if res, body := p.PostForm("/p/signin", signInForm(n.Canonical(), birth)); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("patient sign-in: %d\n%s", res.StatusCode, body)
+		}
+		// Straight to the second instance, which never saw the import.
+		other := "http://" + f.cl.Insts[1].Addr
+		for _, id := range f.inst {
+			st, body, err := get(p.HTTP, other, "/p/images/"+strconv.FormatInt(id, 10))
+			if err != nil || st != http.StatusOK || len(body) < 100 {
+				t.Fatalf("image %d on instance 1: %d (%d bytes) %v", id, st, len(body), err)
+			}
+		}
+		st, body, err := get(p.HTTP, other, "/p/download")
+		if err != nil || st != http.StatusOK {
+			t.Fatalf("download on instance 1: %d %v", st, err)
+		}
+		zr, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, zf := range zr.File {
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			for _, want := range f.files {
+				if bytes.Equal(b, want) {
+					found++
+				}
+			}
+		}
+		if found != len(f.files) {
+			t.Fatalf("the download from instance 1 holds %d of the %d imported files byte for byte", found, len(f.files))
+		}
+	})
 
 	t.Run("staff session moves between instances", func(t *testing.T) {
 		c := f.front.Client(t)
@@ -303,15 +413,11 @@ func countFiles(dir string) int {
 	return n
 }
 
-// Store says which keys the shared store holds.
-func storeKeys(t *testing.T, dir string) []string {
+// storeKeys are the keys of the objects in the instances' bucket.
+func storeKeys(t *testing.T, f *fixture) map[string]time.Time {
 	t.Helper()
-	st, err := storage.NewFS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	if err := st.Walk(t.Context(), func(k string, _ time.Time) error { keys = append(keys, k); return nil }); err != nil {
+	keys := map[string]time.Time{}
+	if err := f.cl.Store(t).Walk(t.Context(), func(k string, mod time.Time) error { keys[k] = mod; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return keys

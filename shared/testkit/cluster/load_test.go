@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
@@ -109,8 +110,8 @@ func expect(st, want int, err error) error {
 func startLoad(t *testing.T, f *fixture, numbers []refnum.Number, staff []*http.Client) *load {
 	t.Helper()
 	l := &load{base: f.cl.URL, stop: make(chan struct{}), took: map[string][]time.Duration{}, started: time.Now()}
-	const clients = 100
-	patients := clients - len(staff)
+	const clients, pacs = 100, 2
+	patients := clients - len(staff) - pacs
 	img := "/p/images/" + strconv.FormatInt(f.inst[0], 10)
 	study := "/p/studies/" + strconv.FormatInt(f.studies[0].ID, 10)
 	for i := 0; i < patients; i++ {
@@ -154,6 +155,27 @@ func startLoad(t *testing.T, f *fixture, numbers []refnum.Number, staff []*http.
 					st, _, err = get(hc, l.base, "/p/download")
 					l.record("download", s, expect(st, 200, err))
 				}
+			}
+		})
+	}
+	// PACS sending new images over STOW-RS (each its own object in S3).
+	for i := 0; i < pacs; i++ {
+		l.wg.Go(func() {
+			hc := &http.Client{Timeout: 2 * time.Minute}
+			for n := 0; ; n++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				uid := fmt.Sprintf("2.25.9%d%d", time.Now().UnixNano(), i)
+				file, err := synthBytes("PACS"+strconv.Itoa(i), uid, uid+".1.1", n)
+				s := time.Now()
+				st := 0
+				if err == nil {
+					st, err = stow(hc, l.base, f.token, file)
+				}
+				l.record("import (STOW-RS)", s, expect(st, http.StatusOK, err))
 			}
 		})
 	}
@@ -258,8 +280,11 @@ func patientNumbers(t testing.TB, f *fixture, n int) []refnum.Number {
 
 // consistent checks that nothing half-written stayed: every print has its
 // studies and its audit row and every print audit row its bucket; every
-// stored file is named by a row.
-func consistent(t *testing.T, f *fixture) {
+// stored row's object is in the S3 bucket; and once the orphan sweep has
+// run past its grace (0 here: the load is over, no import is in flight),
+// every object is named by a row. It returns how many objects the sweep
+// removed (imports cut between the object and its row).
+func consistent(t *testing.T, f *fixture) (swept int) {
 	t.Helper()
 	checks := map[string]string{
 		"buckets without studies":           `SELECT count(*) FROM buckets b WHERE NOT EXISTS (SELECT 1 FROM bucket_studies s WHERE s.bucket_id = b.id)`,
@@ -271,11 +296,32 @@ func consistent(t *testing.T, f *fixture) {
 			t.Errorf("%d %s", n, what)
 		}
 	}
-	for _, k := range storeKeys(t, f.cl.Insts[0].DataDir+"/dicom") {
-		if f.count(t, `SELECT count(*) FROM instances WHERE storage_key = ?`, k)+f.count(t, `SELECT count(*) FROM studies WHERE report_pdf_key = ?`, k) == 0 {
-			t.Errorf("stored file %s has no row", k)
+	swept, err := ingest.SweepOrphans(t.Context(), f.srv.DB, f.cl.Store(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := storeKeys(t, f)
+	var named []string
+	if err := f.srv.DB.NewRaw(`SELECT storage_key FROM instances UNION SELECT report_pdf_key FROM studies WHERE report_pdf_key <> ''`).Scan(t.Context(), &named); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	for _, k := range named {
+		rows[k] = true
+		if _, ok := keys[k]; !ok {
+			t.Errorf("row names %s, which is not in the S3 bucket", k)
 		}
 	}
+	for k := range keys {
+		if !rows[k] {
+			t.Errorf("object %s is in the S3 bucket without a row after the sweep", k)
+		}
+	}
+	if imported := f.count(t, `SELECT count(*) FROM instances`); imported <= len(f.inst) {
+		t.Errorf("%d instances stored: the PACS clients imported nothing", imported)
+	}
+	t.Logf("%d objects in S3, each with its row; the sweep removed %d without one", len(keys), swept)
+	return swept
 }
 
 // A rolling restart of both instances (SIGTERM, wait for the exit, start
@@ -307,7 +353,9 @@ func TestRestartsUnderLoadSystem(t *testing.T) {
 		if len(l.fails) != 0 {
 			t.Fatalf("%d requests failed during a rolling restart, want 0", len(l.fails))
 		}
-		consistent(t, f)
+		if swept := consistent(t, f); swept != 0 {
+			t.Errorf("a rolling restart left %d objects without a row", swept)
+		}
 	})
 
 	t.Run("SIGKILL fails only the requests in flight", func(t *testing.T) {
