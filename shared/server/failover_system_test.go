@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,10 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v3"
 	"github.com/uptrace/bun"
 
-	"github.com/radpass/radpass/shared/auth"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/config"
 	"github.com/radpass/radpass/shared/database"
@@ -28,6 +28,7 @@ import (
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/server"
+	"github.com/radpass/radpass/shared/testkit/cluster"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
@@ -39,6 +40,16 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// fromAddresses dials every connection from the next address of
+// 127.<net3>.0.1-250, one request per connection.
+func fromAddresses(net3 byte) *http.Transport {
+	var n atomic.Uint32
+	return &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, net3, 0, byte(1+n.Add(1)%250))}}
+		return d.DialContext(ctx, network, addr)
+	}}
 }
 
 // failoverLoad counts, per kind of client, what the server answered.
@@ -65,14 +76,15 @@ func (l *failoverLoad) record(kind string, res *http.Response, body string, want
 }
 
 // A primary and a streaming replica (synchronous: a commit returns once the
-// replica has it), RadPass on a URL naming both with
-// target_session_attrs=read-write. Under load from staff (prints), patients
-// (wrong birth dates) and the machine API (reports), the primary is killed
-// (SIGKILL) and the replica promoted: every answer in between is the normal
-// one or 503 with Retry-After, never a 500; the same server then serves
-// again by itself (no restart, new connections find the new primary); and
-// every print, failure count and audit row a client saw acknowledged is on
-// the new primary.
+// replica has it), two `radpass serve` instances behind nginx (the cluster
+// kit) on a URL naming both hosts with target_session_attrs=read-write.
+// Under load through nginx from staff (prints), patients (wrong birth dates)
+// and the machine API (reports), the primary is killed (SIGKILL) and the
+// replica promoted: every answer in between is the normal one or 503 with
+// Retry-After, never a 500 or a 502; every instance then serves again by
+// itself (no restart: through nginx, and straight to each instance a print,
+// a wrong answer, a report and /readyz); and every print, failure count and
+// audit row a client saw acknowledged is on the new primary.
 func TestPostgresFailoverSystem(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two PostgreSQL servers; skipped under -short")
@@ -130,13 +142,15 @@ func TestPostgresFailoverSystem(t *testing.T) {
 	if _, err := database.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
+	// The in-process app only prints the fixtures' buckets; the instances
+	// serve every request.
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"RADPASS_DEV": "1", "RADPASS_DATABASE_URL": dsn, "RADPASS_ADDR": ln.Addr().String(),
-			"RADPASS_DATA_DIR": t.TempDir()}[k]
+		return map[string]string{"RADPASS_DEV": "1", "RADPASS_DATABASE_URL": dsn, "RADPASS_DATA_DIR": t.TempDir(),
+			"RADPASS_SECRET_KEY": hex.EncodeToString(key)}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -145,12 +159,8 @@ func TestPostgresFailoverSystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// All clients come from 127.0.0.1: lift the per-address sign-in limit,
-	// it is not what this test is about.
-	a.Patient.IPThrottle = &auth.AddressLimit{DB: db, Prefix: "patient-ip:", Free: 1 << 30, Window: time.Minute, Step: time.Second}
-	go func() { _ = a.Fiber.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
-	t.Cleanup(func() { _ = a.Fiber.Shutdown() })
-	srv := &testserver.Server{URL: "http://" + ln.Addr().String(), DB: db, App: a, Config: cfg}
+	cl := cluster.Start(t, cluster.Options{Instances: 2, DatabaseURL: dsn, SecretKey: key})
+	srv := &testserver.Server{URL: cl.URL, DB: db, App: a, Config: cfg}
 
 	dept := testserver.MustDepartment(t, db, "NORTH")
 	birth := time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC)
@@ -192,35 +202,62 @@ func TestPostgresFailoverSystem(t *testing.T) {
 	)
 	validUntil := a.Buckets.Today().AddDate(0, 1, 0).Format("2006-01-02")
 	bucketID := regexp.MustCompile(`^/staff/print/(\d+)`)
+	printForm := func(study int64) url.Values {
+		return url.Values{"verification": {"dob"}, "scope": {"images"}, "reason": {"Patient asked"}, "language": {"en"},
+			"valid_until": {validUntil}, "agreed": {"1"}, "study": {strconv.FormatInt(study, 10)}}
+	}
+	ackPrint := func(res *http.Response) {
+		if m := bucketID.FindStringSubmatch(res.Header.Get("Location")); res.StatusCode == http.StatusSeeOther && m != nil {
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			ackedMu.Lock()
+			ackedPrints = append(ackedPrints, id)
+			ackedMu.Unlock()
+		}
+	}
+	wrongAnswer := func(b *patientBucket) url.Values {
+		return url.Values{"ref": {b.num.Canonical()}, "dob_day": {"1"}, "dob_month": {"1"}, "dob_year": {"1970"}, "lang": {"en"}}
+	}
+	report := func(base string) (*http.Response, string, error) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/studies/"+reportStudy.StudyUID+"/report?status=final",
+			strings.NewReader("No abnormality."))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, "", err
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(body), nil
+	}
+	staffClients := make([]*testserver.Client, staffWorkers)
 	for i := range staffWorkers {
 		c := srv.Client(t)
 		c.SignIn(staffUsers[i].Username, testserver.Password)
-		form := url.Values{"verification": {"dob"}, "scope": {"images"}, "reason": {"Patient asked"}, "language": {"en"},
-			"valid_until": {validUntil}, "agreed": {"1"}, "study": {strconv.FormatInt(staffStudies[i], 10)}}
+		staffClients[i] = c
 		wg.Go(func() {
 			for !stop.Load() {
-				res, body := c.PostForm("/staff/print", form)
+				res, body := c.PostForm("/staff/print", printForm(staffStudies[i]))
 				staffL.record("staff print", res, body, http.StatusSeeOther)
-				if m := bucketID.FindStringSubmatch(res.Header.Get("Location")); res.StatusCode == http.StatusSeeOther && m != nil {
-					id, _ := strconv.ParseInt(m[1], 10, 64)
-					ackedMu.Lock()
-					ackedPrints = append(ackedPrints, id)
-					ackedMu.Unlock()
-				}
+				ackPrint(res)
 			}
 		})
 	}
+	patientClients := make([]*testserver.Client, patientWorkers)
 	for w := range patientWorkers {
 		c := srv.Client(t)
+		// Each try from the next of 250 addresses (nginx passes it on): the
+		// per-address sign-in limit is not what this test is about.
+		c.HTTP.Transport = fromAddresses(byte(10 + w))
 		c.Get("/")
+		patientClients[w] = c
 		wg.Go(func() {
 			for i := 0; !stop.Load(); i++ {
 				// A blocked bucket answers a wrong birth date as any other
 				// (security requirement 6), so the load never changes.
 				b := patientBuckets[w][i%len(patientBuckets[w])]
 				b.attempts++
-				res, body := c.PostForm("/p/signin", url.Values{"ref": {b.num.Canonical()},
-					"dob_day": {"1"}, "dob_month": {"1"}, "dob_year": {"1970"}, "lang": {"en"}})
+				res, body := c.PostForm("/p/signin", wrongAnswer(b))
 				patientL.record("patient sign-in", res, body, http.StatusUnprocessableEntity)
 				if res.StatusCode == http.StatusUnprocessableEntity {
 					b.acked++
@@ -230,28 +267,21 @@ func TestPostgresFailoverSystem(t *testing.T) {
 	}
 	for range machineWorkers {
 		wg.Go(func() {
-			hc := &http.Client{Timeout: 30 * time.Second}
 			for !stop.Load() {
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/studies/"+reportStudy.StudyUID+"/report?status=final",
-					strings.NewReader("No abnormality."))
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-				res, err := hc.Do(req)
+				res, body, err := report(srv.URL)
 				if err != nil {
 					machine.other.Add(1)
 					continue
 				}
-				body, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				machine.record("machine report", res, string(body), http.StatusOK)
+				machine.record("machine report", res, body, http.StatusOK)
 			}
 		})
 	}
 	loads := []*failoverLoad{&staffL, &patientL, &machine}
-	waitAll := func(what string, cond func(l *failoverLoad) bool) {
+	waitAll := func(what string, cond func(k int, l *failoverLoad) bool) {
 		t.Helper()
-		for _, l := range loads {
-			for !cond(l) {
+		for k, l := range loads {
+			for !cond(k, l) {
 				if l.other.Load() > 0 { // a wrong answer: no use waiting for more
 					stop.Store(true)
 					wg.Wait()
@@ -269,19 +299,17 @@ func TestPostgresFailoverSystem(t *testing.T) {
 		}
 	}
 
-	waitAll("the load to run", func(l *failoverLoad) bool { return l.ok.Load() >= 3 })
+	waitAll("the load to run", func(_ int, l *failoverLoad) bool { return l.ok.Load() >= 3 })
 	if err := primary.Kill(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitAll("503s while no host takes writes", func(l *failoverLoad) bool { return l.unavailable.Load() >= 2 })
+	waitAll("503s while no host takes writes", func(_ int, l *failoverLoad) bool { return l.unavailable.Load() >= 2 })
 	if err := replica.Promote(ctx); err != nil {
 		t.Fatal(err)
 	}
 	okAt := []int64{staffL.ok.Load(), patientL.ok.Load(), machine.ok.Load()}
-	i := 0
-	waitAll("the server to serve again on the new primary", func(l *failoverLoad) bool {
-		defer func() { i++ }()
-		return l.ok.Load() >= okAt[i%3]+3
+	waitAll("the instances to serve again on the new primary", func(k int, l *failoverLoad) bool {
+		return l.ok.Load() >= okAt[k]+3
 	})
 	stop.Store(true)
 	wg.Wait()
@@ -292,9 +320,36 @@ func TestPostgresFailoverSystem(t *testing.T) {
 			t.Errorf("%s: %d answers neither the normal one nor 503 with Retry-After: %v", name, l.other.Load(), l.odd)
 		}
 	}
-	// /readyz agrees: the same server is ready again.
-	if res, _ := srv.Client(t).Get("/readyz"); res.StatusCode != http.StatusOK {
-		t.Fatalf("readyz after the failover: %d", res.StatusCode)
+	// Straight to each instance, past nginx: every one reconnected by
+	// itself (ready, and a print, a wrong answer and a report commit there).
+	for _, in := range cl.Insts {
+		base := "http://" + in.Addr
+		post := func(c *testserver.Client, path string, form url.Values) (*http.Response, string) {
+			form.Set("_csrf", c.CSRF)
+			req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", srv.URL)
+			return c.Do(req)
+		}
+		if res, err := http.Get(base + "/readyz"); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("instance %d /readyz after the failover: %v %v", in.Index, res, err)
+		} else {
+			res.Body.Close()
+		}
+		if res, body := post(staffClients[0], "/staff/print", printForm(staffStudies[0])); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("a print straight to instance %d after the failover: %d\n%.300s", in.Index, res.StatusCode, body)
+		} else {
+			ackPrint(res)
+		}
+		b := patientBuckets[0][in.Index]
+		b.attempts++
+		if res, body := post(patientClients[0], "/p/signin", wrongAnswer(b)); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("a wrong answer straight to instance %d after the failover: %d\n%.300s", in.Index, res.StatusCode, body)
+		}
+		b.acked++
+		if res, body, err := report(base); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("a report straight to instance %d after the failover: %v %v %.300s", in.Index, res, err, body)
+		}
 	}
 
 	// Everything acknowledged is on the new primary (a separate pool on the
