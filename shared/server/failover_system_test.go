@@ -320,6 +320,12 @@ func TestPostgresFailoverSystem(t *testing.T) {
 			t.Errorf("%s: %d answers neither the normal one nor 503 with Retry-After: %v", name, l.other.Load(), l.odd)
 		}
 	}
+	// Each instance met the outage itself and never answered 500.
+	for _, in := range cl.Insts {
+		if n503, n500 := cl.Answered(in.Index, http.StatusServiceUnavailable), cl.Answered(in.Index, http.StatusInternalServerError); n503 == 0 || n500 != 0 {
+			t.Errorf("instance %d answered 503 %d times and 500 %d times; want some 503s and no 500", in.Index, n503, n500)
+		}
+	}
 	// Straight to each instance, past nginx: every one reconnected by
 	// itself (ready, and a print, a wrong answer and a report commit there).
 	for _, in := range cl.Insts {

@@ -356,6 +356,14 @@ func (c *Cluster) Requests(i int, method, path string) int {
 	return len(re.FindAll(b, -1))
 }
 
+// Answered counts the requests instance i logged (all its runs) with the
+// HTTP status st.
+func (c *Cluster) Answered(i, st int) int {
+	b, _ := os.ReadFile(c.Insts[i].LogPath)
+	re := regexp.MustCompile(`"msg":"request".*"status":` + strconv.Itoa(st) + `[,}]`)
+	return len(re.FindAll(b, -1))
+}
+
 // Served counts the requests instance i logged (all its runs), health
 // checks (/readyz, /healthz) left out.
 func (c *Cluster) Served(i int) int {
