@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/radpass/radpass/shared/config"
+	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/localpg"
 	"github.com/radpass/radpass/shared/seed"
 )
@@ -104,8 +105,13 @@ func writeDemo(ctx context.Context, cfg *config.Config, patients int, out io.Wri
 	if err != nil {
 		return err
 	}
-	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-seed"),
-		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))), pgdialect.New())
+	// database.Connector: a URL naming several hosts works as for serve.
+	conn, err := database.Connector(dsn, pgdriver.WithApplicationName("radpass-seed"),
+		pgdriver.WithConnParams(map[string]any{"synchronous_commit": "off"}))
+	if err != nil {
+		return err
+	}
+	db := bun.NewDB(sql.OpenDB(conn), pgdialect.New())
 	defer db.Close()
 	st, err := storage.Open(ctx, cfg.Storage, dicomDir(cfg), nil)
 	if err != nil {

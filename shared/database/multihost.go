@@ -56,6 +56,14 @@ type multiConnector struct {
 	last      atomic.Int32
 }
 
+// Connector is the connector for dsn that Open uses, for tools that open a
+// pool of their own with other settings (the demo seed, the bulk load): a
+// URL naming several hosts, with or without target_session_attrs, works as
+// it does for serve. opts are pgdriver's, added after the DSN.
+func Connector(dsn string, opts ...pgdriver.Option) (driver.Connector, error) {
+	return newMultiConnector(dsn, opts...)
+}
+
 func newMultiConnector(dsn string, opts ...pgdriver.Option) (driver.Connector, error) {
 	hosts, rw, u, err := hostList(dsn)
 	if err != nil {

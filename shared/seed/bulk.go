@@ -61,8 +61,13 @@ func Bulk(ctx context.Context, dsn string, n int, progress io.Writer) (BulkResul
 	if n <= 0 {
 		return res, nil
 	}
-	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithApplicationName("radpass-bulk"),
-		pgdriver.WithReadTimeout(2*time.Hour), pgdriver.WithWriteTimeout(2*time.Hour)))
+	// A URL naming several hosts (target_session_attrs) works as for serve.
+	connector, err := database.Connector(dsn, pgdriver.WithApplicationName("radpass-bulk"),
+		pgdriver.WithReadTimeout(2*time.Hour), pgdriver.WithWriteTimeout(2*time.Hour))
+	if err != nil {
+		return res, err
+	}
+	sqldb := sql.OpenDB(connector)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	defer db.Close()
 	depts, err := bulkDepartments(ctx, db)
