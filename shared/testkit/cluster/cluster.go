@@ -54,8 +54,9 @@ type Options struct {
 type Cluster struct {
 	URL   string // nginx, what clients use
 	Insts []*Instance
-	// S3 is the instances' bucket (Options.S3).
-	S3 storage.S3Options
+	// S3 is the instances' bucket (Options.S3) on the server S3Server.
+	S3       storage.S3Options
+	S3Server *tests3.Server
 
 	tb    testing.TB
 	dir   string
@@ -150,7 +151,7 @@ func Start(tb testing.TB, o Options) *Cluster {
 	c.URL = "http://127.0.0.1:" + strconv.Itoa(proxyPort)
 	if o.S3 {
 		gw := tests3.Start(tb)
-		c.S3 = gw.NewBucket(tb)
+		c.S3, c.S3Server = gw.NewBucket(tb), gw
 		c.opts.Env = append(gw.Env(c.S3), o.Env...)
 	}
 	for i := 0; i < o.Instances; i++ {
