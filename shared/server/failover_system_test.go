@@ -55,6 +55,7 @@ func fromAddresses(net3 byte) *http.Transport {
 // failoverLoad counts, per kind of client, what the server answered.
 type failoverLoad struct {
 	ok, unavailable, other atomic.Int64
+	fromProxy              atomic.Int64 // of the 503s, nginx's own (no instance answered)
 	mu                     sync.Mutex
 	odd                    []string // answers that are neither
 }
@@ -65,6 +66,12 @@ func (l *failoverLoad) record(kind string, res *http.Response, body string, want
 		l.ok.Add(1)
 	case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
 		l.unavailable.Add(1)
+		if strings.Contains(body, `id="proxy-unavailable"`) { // docs/nginx-radpass.conf
+			l.fromProxy.Add(1)
+		}
+		// A client waits before it tries again (Retry-After asks for
+		// seconds; a short pause keeps the test short without spinning).
+		time.Sleep(50 * time.Millisecond)
 	default:
 		l.other.Add(1)
 		l.mu.Lock()
@@ -79,7 +86,7 @@ func (l *failoverLoad) record(kind string, res *http.Response, body string, want
 // replica has it), two `radpass serve` instances behind nginx (the cluster
 // kit) on a URL naming both hosts with target_session_attrs=read-write.
 // Under load through nginx from staff (prints), patients (wrong birth dates)
-// and the machine API (reports), the primary is killed (SIGKILL) and the
+// the machine API (reports) and staff pages (GETs), the primary is killed (SIGKILL) and the
 // replica promoted: every answer in between is the normal one or 503 with
 // Retry-After, never a 500 or a 502; every instance then serves again by
 // itself (no restart: through nginx, and straight to each instance a print,
@@ -196,6 +203,7 @@ func TestPostgresFailoverSystem(t *testing.T) {
 	var (
 		stop                      atomic.Bool
 		staffL, patientL, machine failoverLoad
+		pages                     failoverLoad
 		ackedMu                   sync.Mutex
 		ackedPrints               []int64
 		wg                        sync.WaitGroup
@@ -277,7 +285,17 @@ func TestPostgresFailoverSystem(t *testing.T) {
 			}
 		})
 	}
-	loads := []*failoverLoad{&staffL, &patientL, &machine}
+	// A staff user reading pages: GETs, which nginx resends to the other
+	// instance on a 503 (and counts as the instance's failure).
+	reader := srv.Client(t)
+	reader.SignIn(staffUsers[0].Username, testserver.Password)
+	wg.Go(func() {
+		for !stop.Load() {
+			res, body := reader.Get("/staff/print?study=" + strconv.FormatInt(staffStudies[0], 10))
+			pages.record("staff page", res, body, http.StatusOK)
+		}
+	})
+	loads := []*failoverLoad{&staffL, &patientL, &machine, &pages}
 	waitAll := func(what string, cond func(k int, l *failoverLoad) bool) {
 		t.Helper()
 		for k, l := range loads {
@@ -307,15 +325,15 @@ func TestPostgresFailoverSystem(t *testing.T) {
 	if err := replica.Promote(ctx); err != nil {
 		t.Fatal(err)
 	}
-	okAt := []int64{staffL.ok.Load(), patientL.ok.Load(), machine.ok.Load()}
+	okAt := []int64{staffL.ok.Load(), patientL.ok.Load(), machine.ok.Load(), pages.ok.Load()}
 	waitAll("the instances to serve again on the new primary", func(k int, l *failoverLoad) bool {
 		return l.ok.Load() >= okAt[k]+3
 	})
 	stop.Store(true)
 	wg.Wait()
 
-	for name, l := range map[string]*failoverLoad{"staff": &staffL, "patients": &patientL, "machine API": &machine} {
-		t.Logf("%s: %d ok, %d answered 503 with Retry-After, %d other", name, l.ok.Load(), l.unavailable.Load(), l.other.Load())
+	for name, l := range map[string]*failoverLoad{"staff": &staffL, "patients": &patientL, "machine API": &machine, "staff pages": &pages} {
+		t.Logf("%s: %d ok, %d answered 503 with Retry-After (%d of them by nginx), %d other", name, l.ok.Load(), l.unavailable.Load(), l.fromProxy.Load(), l.other.Load())
 		if l.other.Load() != 0 {
 			t.Errorf("%s: %d answers neither the normal one nor 503 with Retry-After: %v", name, l.other.Load(), l.odd)
 		}
