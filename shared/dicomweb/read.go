@@ -810,14 +810,18 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 			pick = append(pick, i)
 		}
 	} else {
+		// Each frame at most once: the answer stays within the instance's
+		// pixel data, whatever the length of the list.
+		seen := make(map[int]bool)
 		for _, f := range strings.Split(list, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
+			if err != nil || n < 1 || seen[n] {
 				return fiber.NewError(http.StatusBadRequest, "bad frame number")
 			}
 			if n > len(all) {
 				return errNotFound
 			}
+			seen[n] = true
 			pick = append(pick, n-1)
 		}
 	}
