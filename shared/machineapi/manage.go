@@ -74,6 +74,11 @@ func (h *Handler) change(c fiber.Ctx, do func(m buckets.Machine, id int64, r Cha
 	if body.TooLarge() {
 		return h.problem(c, http.StatusRequestEntityTooLarge, "too-large", "api.problem.toolarge")
 	}
+	if err == nil {
+		if ok, err := h.badText(c, raw); !ok {
+			return err
+		}
+	}
 	var req ChangeRequest
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
