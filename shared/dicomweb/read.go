@@ -20,6 +20,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	dcm "github.com/suyashkumar/dicom"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
@@ -878,6 +879,10 @@ func bitstreamType(ts string) string {
 }
 
 func (r *Reader) internal(c fiber.Ctx, err error) error {
+	if apperr.IsUnavailable(err) { // an outage: 503, the client retries (as stow.go)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
+		return problem(c, http.StatusServiceUnavailable, "the database is unavailable, try again later")
+	}
 	if r.Log != nil {
 		r.Log.ErrorContext(c.Context(), "dicomweb request failed", "request_id", c.RequestID(), "error", err.Error())
 	}
