@@ -19,6 +19,7 @@ import (
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/testkit/testserver"
@@ -288,10 +289,12 @@ func TestAccessAPI(t *testing.T) {
 		if e := a.do("POST", path+"/extend", ris, map[string]string{"reason": "Second opinion", "valid_until": until}); e.status != http.StatusOK || e.json(t)["valid_until"] != until {
 			t.Fatalf("extend: %d %s", e.status, e.body)
 		}
-		if e := a.do("POST", path+"/extend", ris, map[string]string{"reason": "Too long", "valid_until": today.AddDate(1, 0, 0).Format(time.DateOnly)}); e.status != http.StatusUnprocessableEntity {
+		// A refused change is titled as a change, not as a creation.
+		changeTitle := i18n.T(i18n.Default, "api.problem.change")
+		if e := a.do("POST", path+"/extend", ris, map[string]string{"reason": "Too long", "valid_until": today.AddDate(1, 0, 0).Format(time.DateOnly)}); e.status != http.StatusUnprocessableEntity || e.json(t)["title"] != changeTitle {
 			t.Fatalf("extend past the maximum: %d %s", e.status, e.body)
 		}
-		if e := a.do("POST", path+"/revoke", ris, map[string]string{"reason": ""}); e.status != http.StatusUnprocessableEntity {
+		if e := a.do("POST", path+"/revoke", ris, map[string]string{"reason": ""}); e.status != http.StatusUnprocessableEntity || e.json(t)["title"] != changeTitle {
 			t.Fatalf("revoke without a reason: %d %s", e.status, e.body)
 		}
 		if e := a.do("POST", path+"/revoke", ris, map[string]string{"reason": "Patient withdrew consent"}); e.status != http.StatusOK || e.json(t)["state"] != "revoked" {

@@ -18,8 +18,9 @@ import (
 // wants UTF-8; the decoder would swap the bytes for U+FFFD), a NUL
 // character in a key or a string is 422 naming the field (the driver drops
 // it: "AC\u0000C1" would find study "ACC1", and a reason could shrink under
-// its length rule into a 500). ok is false when it answered.
-func (h *Handler) badText(c fiber.Ctx, raw []byte) (ok bool, err error) {
+// its length rule into a 500), titled by the i18n key title. ok is false
+// when it answered.
+func (h *Handler) badText(c fiber.Ctx, raw []byte, title string) (ok bool, err error) {
 	if !utf8.Valid(raw) {
 		return false, h.problem(c, http.StatusBadRequest, "bad-json", "api.problem.json")
 	}
@@ -31,7 +32,7 @@ func (h *Handler) badText(c fiber.Ctx, raw []byte) (ok bool, err error) {
 	if !found {
 		return true, nil
 	}
-	return false, h.problem(c, http.StatusUnprocessableEntity, "invalid", "api.problem.invalid",
+	return false, h.problem(c, http.StatusUnprocessableEntity, "invalid", title,
 		fieldProblems(problemLang(c), buckets.FieldErrors{{Field: field, Key: "error.form.encoding", Args: []any{"Field", field}}})...)
 }
 
