@@ -20,6 +20,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	dcm "github.com/suyashkumar/dicom"
 
+	"github.com/radpass/radpass/shared/apperr"
 	"github.com/radpass/radpass/shared/audit"
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/dicom"
@@ -810,14 +811,18 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 			pick = append(pick, i)
 		}
 	} else {
+		// Each frame at most once: the answer stays within the instance's
+		// pixel data, whatever the length of the list.
+		seen := make(map[int]bool)
 		for _, f := range strings.Split(list, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
+			if err != nil || n < 1 || seen[n] {
 				return fiber.NewError(http.StatusBadRequest, "bad frame number")
 			}
 			if n > len(all) {
 				return errNotFound
 			}
+			seen[n] = true
 			pick = append(pick, n-1)
 		}
 	}
@@ -874,6 +879,10 @@ func bitstreamType(ts string) string {
 }
 
 func (r *Reader) internal(c fiber.Ctx, err error) error {
+	if apperr.IsUnavailable(err) { // an outage: 503, the client retries (as stow.go)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(apperr.RetryAfter))
+		return problem(c, http.StatusServiceUnavailable, "the database is unavailable, try again later")
+	}
 	if r.Log != nil {
 		r.Log.ErrorContext(c.Context(), "dicomweb request failed", "request_id", c.RequestID(), "error", err.Error())
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicomweb"
+	"github.com/radpass/radpass/shared/i18n"
 	"github.com/radpass/radpass/shared/machineapi"
 	"github.com/radpass/radpass/shared/refnum"
 	"github.com/radpass/radpass/shared/testkit/testserver"
@@ -121,6 +122,13 @@ func (a *api) do(method, path, token string, body any, header ...string) answer 
 		a.t.Fatal(err)
 	}
 	return answer{res.StatusCode, res.Header, b}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func count(t *testing.T, srv *testserver.Server, q string, args ...any) int {
@@ -281,10 +289,12 @@ func TestAccessAPI(t *testing.T) {
 		if e := a.do("POST", path+"/extend", ris, map[string]string{"reason": "Second opinion", "valid_until": until}); e.status != http.StatusOK || e.json(t)["valid_until"] != until {
 			t.Fatalf("extend: %d %s", e.status, e.body)
 		}
-		if e := a.do("POST", path+"/extend", ris, map[string]string{"reason": "Too long", "valid_until": today.AddDate(1, 0, 0).Format(time.DateOnly)}); e.status != http.StatusUnprocessableEntity {
+		// A refused change is titled as a change, not as a creation.
+		changeTitle := i18n.T(i18n.Default, "api.problem.change")
+		if e := a.do("POST", path+"/extend", ris, map[string]string{"reason": "Too long", "valid_until": today.AddDate(1, 0, 0).Format(time.DateOnly)}); e.status != http.StatusUnprocessableEntity || e.json(t)["title"] != changeTitle {
 			t.Fatalf("extend past the maximum: %d %s", e.status, e.body)
 		}
-		if e := a.do("POST", path+"/revoke", ris, map[string]string{"reason": ""}); e.status != http.StatusUnprocessableEntity {
+		if e := a.do("POST", path+"/revoke", ris, map[string]string{"reason": ""}); e.status != http.StatusUnprocessableEntity || e.json(t)["title"] != changeTitle {
 			t.Fatalf("revoke without a reason: %d %s", e.status, e.body)
 		}
 		if e := a.do("POST", path+"/revoke", ris, map[string]string{"reason": "Patient withdrew consent"}); e.status != http.StatusOK || e.json(t)["state"] != "revoked" {
@@ -339,6 +349,11 @@ func TestAccessAPI(t *testing.T) {
 			{"bad phone", ris, sms, 422, "phone", "print.error.phone.invalid"},
 			{"no consent", ris, with("patient_agreed", false), 422, "patient_agreed", "print.error.agreed"},
 			{"unknown label", ris, with("label", map[string]int{"id": 999999, "user_id": 1}), 422, "label.id", "print.error.label"},
+			// Text PostgreSQL would not keep as sent: the driver drops a NUL
+			// (the accession would find study s2, the reason shrink to a 500).
+			{"a NUL in an accession number", ris, with("studies", []map[string]string{{"accession_number": s2.Accession[:2] + "\x00" + s2.Accession[2:]}}), 422, "studies[0].accession_number", "error.form.encoding"},
+			{"a NUL in the reason", ris, with("reason", "P\x00a"), 422, "reason", "error.form.encoding"},
+			{"not UTF-8", ris, bytes.Replace(must(json.Marshal(valid())), []byte("Patient"), []byte("Pa\xfftient"), 1), 400, "", ""},
 			{"unknown field", ris, with("colour", "red"), 400, "", ""},
 			{"not JSON", ris, "{", 400, "", ""},
 			{"token without the access scope", stowOnly, valid(), 403, "", ""},
@@ -388,6 +403,9 @@ func TestAccessAPI(t *testing.T) {
 		}
 		if res := a.do("POST", "/api/v1/studies/"+s1.StudyUID+"/report?status=final", accessOnly, "text", "Content-Type", "text/plain"); res.status != http.StatusForbidden {
 			t.Errorf("report with an access-only token: %d %s", res.status, res.body)
+		}
+		if res := a.do("POST", "/api/v1/accesses/"+strconv.FormatInt(id, 10)+"/revoke", ris, `{"reason":"Asked\u0000 by phone"}`); res.status != http.StatusUnprocessableEntity {
+			t.Errorf("revoke with a NUL in the reason: %d %s", res.status, res.body)
 		}
 		if b, au, r := stored(); b != b0 || au != a0 || r != r0 {
 			t.Fatalf("bad input stored something: buckets %d→%d, audit %d→%d, api records %d→%d", b0, b, a0, au, r0, r)

@@ -96,6 +96,9 @@ func (h *Handler) Create(c fiber.Ctx) error {
 	if err != nil {
 		return h.problem(c, http.StatusBadRequest, "bad-json", "api.problem.json")
 	}
+	if ok, err := h.badText(c, raw, "api.problem.invalid"); !ok {
+		return err
+	}
 	var req CreateRequest
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

@@ -74,6 +74,11 @@ func (h *Handler) change(c fiber.Ctx, do func(m buckets.Machine, id int64, r Cha
 	if body.TooLarge() {
 		return h.problem(c, http.StatusRequestEntityTooLarge, "too-large", "api.problem.toolarge")
 	}
+	if err == nil {
+		if ok, err := h.badText(c, raw, "api.problem.change"); !ok {
+			return err
+		}
+	}
 	var req ChangeRequest
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -90,14 +95,14 @@ func (h *Handler) change(c fiber.Ctx, do func(m buckets.Machine, id int64, r Cha
 		return h.problem(c, http.StatusConflict, "state", "api.problem.state")
 	case errors.Is(err, buckets.ErrValidity):
 		max := buckets.MaxValidity(h.Buckets.Today(), h.department(c, m))
-		return h.problem(c, http.StatusUnprocessableEntity, "invalid", "api.problem.invalid",
+		return h.problem(c, http.StatusUnprocessableEntity, "invalid", "api.problem.change",
 			fieldProblems(lang, buckets.FieldErrors{{Field: "valid_until", Key: "access.error.extend.range", Args: []any{"Date", max}}})...)
 	case errors.As(err, &ae) && ae.Code == apperr.Invalid:
 		field := ae.Field
 		if field == "" {
 			field = "reason" // buckets.error.reason: the one rule without a field
 		}
-		return h.problem(c, http.StatusUnprocessableEntity, "invalid", "api.problem.invalid",
+		return h.problem(c, http.StatusUnprocessableEntity, "invalid", "api.problem.change",
 			fieldProblems(lang, buckets.FieldErrors{{Field: field, Key: ae.Key, Args: ae.Args}})...)
 	case err != nil:
 		return h.internal(c, err)
