@@ -15,13 +15,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
-	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/radpass/radpass/shared/config"
@@ -106,6 +104,20 @@ const ohifViewport = `(() => {
   return '';
 })()`
 
+// pageErrors runs before the page's own scripts and keeps its errors in
+// window.__radpassErrors.
+const pageErrors = `(() => {
+  const errs = window.__radpassErrors = [];
+  const text = x => { try { return x && x.stack ? String(x.stack) : typeof x === 'object' ? JSON.stringify(x) : String(x); } catch (e) { return String(x); } };
+  const keep = s => { if (errs.length < 200) errs.push(s.slice(0, 600)); };
+  addEventListener('error', e => keep('exception: ' + e.message + ' ' + text(e.error)));
+  addEventListener('unhandledrejection', e => keep('rejection: ' + text(e.reason)));
+  for (const k of ['error', 'warn']) {
+    const orig = console[k];
+    console[k] = function (...args) { keep(k + ': ' + args.map(text).join(' ')); return orig.apply(this, args); };
+  }
+})()`
+
 // ohifPlacement is ohifViewport's answer.
 type ohifPlacement struct {
 	ID   string     `json:"id"`
@@ -149,39 +161,25 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 	ref := dcm2pnmRender(t, "3.dcm") // the study's first image: series 1, instance 1
 
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 280*time.Second)}
-	var mu sync.Mutex
-	var console []string
-	note := func(s string) {
-		mu.Lock()
-		console = append(console, s)
-		mu.Unlock()
-	}
+	// A dialog would block every evaluation: accept it. The page itself
+	// records its errors (console.error and .warn, uncaught exceptions and
+	// rejections) for the failure message: DevTools' console events do not
+	// reliably reach the test across OHIF's process swap on navigation.
 	_ = chromedp.Listen(p.Ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *page.EventJavascriptDialogOpening: // it would block every evaluation: dismiss it, report it
-			note("dialog: " + e.Message)
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 			go func() {
 				_ = chromedp.Do(p.Ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 					_, err := cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 					return err
 				}))
 			}()
-		case *cdpruntime.EventConsoleAPICalled:
-			if e.Type == "error" || e.Type == "warning" {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				note(string(e.Type) + ": " + strings.Join(parts, " "))
-			}
-		case *cdpruntime.EventExceptionThrown:
-			s := "exception: " + e.ExceptionDetails.Text
-			if e.ExceptionDetails.Exception != nil {
-				s += " " + e.ExceptionDetails.Exception.Description
-			}
-			note(s)
 		}
 	})
+	p.Do("record the page's errors", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageErrors})
+		return err
+	}))
+	opened := time.Now()
 	p.Do("open OHIF", chromedp.EmulateViewport(1200, 800), chromedp.Navigate(href))
 	// OHIF boots (about 20 MB of script), queries the link, loads the
 	// metadata and the first frames; then the viewport shows the image.
@@ -199,7 +197,7 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 			}
 			last = fmt.Sprintf("%s: correlation %.3f with dcm2pnm's render", at.ID, r)
 			if strings.Contains(at.ID, "/instances/2.25.47110000000000000000000000000010/frames/1") && r >= 0.9 {
-				t.Log(last)
+				t.Logf("%s, %.1f s after opening OHIF", last, time.Since(opened).Seconds())
 				return
 			}
 		}
@@ -207,10 +205,8 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 			shot, _ := chromedp.Run(p.Ctx, chromedp.CaptureScreenshot())
 			out := filepath.Join(os.TempDir(), "radpass-ohif-failed.png")
 			_ = os.WriteFile(out, shot, 0o644)
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("OHIF painted not the study's first image (%s); screenshot %s; page text: %.300s\nconsole:\n%s",
-				last, out, p.Eval(`document.body.innerText`), strings.Join(console, "\n"))
+			t.Fatalf("OHIF painted not the study's first image (%s); screenshot %s; page text: %.300s\nconsole:\n%.6000s",
+				last, out, p.Eval(`document.body.innerText`), p.Eval(`(window.__radpassErrors || []).join("\n")`))
 		}
 		time.Sleep(time.Second)
 	}
