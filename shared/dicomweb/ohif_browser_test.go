@@ -163,8 +163,8 @@ func TestOpenInOHIFPaintsTheStudySystem(t *testing.T) {
 	p := testbrowser.Page{TB: t, Ctx: testbrowser.New(t, 280*time.Second)}
 	// A dialog would block every evaluation: accept it. The page itself
 	// records its errors (console.error and .warn, uncaught exceptions and
-	// rejections) for the failure message: DevTools' console events do not
-	// reliably reach the test across OHIF's process swap on navigation.
+	// rejections) for the failure message: DevTools' console events reached
+	// the test in some runs and not in others.
 	_ = chromedp.Listen(p.Ctx, func(ev any) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 			go func() {
