@@ -105,6 +105,6 @@ func (h *Handlers) OpenOHIF(c fiber.Ctx) error {
 // DICOMweb base: OHIF's dicomwebproxy data source reads the data source
 // from base+"/ohif.json" (the deployment enables it, docs/dicomweb.md).
 func OHIFLink(ohif, base, uid string) string {
-	q := url.Values{"url": {base + "/ohif.json"}, "StudyInstanceUIDs": {uid}}
+	q := url.Values{"url": {base + "/ohif.json"}, "studyInstanceUIDs": {uid}}
 	return strings.TrimSuffix(ohif, "/") + "/viewer/dicomwebproxy?" + q.Encode()
 }

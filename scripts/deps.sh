@@ -65,3 +65,23 @@ if [ "${1:-run}" = test ] && [ ! -x bin/versitygw ]; then
   echo "installing: versitygw $VERSITYGW_VERSION (go install into bin/)"
   GOBIN="$PWD/bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
+# The OHIF viewer (@ohif/app's built dist, MIT) that TestOpenInOHIFPaintsTheStudySystem serves
+# (shared/dicomweb): npm pack checks the tarball against the registry's integrity, this script
+# against the pinned one, then its dist/ is unpacked into bin/ (200 MB; npm install of the
+# package would pull its whole source tree of dependencies instead).
+OHIF_VERSION=3.12.10
+OHIF_INTEGRITY=sha512-0kuF66Mq9c9dMD++bUsTjMrJpXJwaZhz9B4uS244DawAjSkTwIYFU93pxPuRUQixaRi7QAHlF3Fe1qudBlZrmA==
+if [ "${1:-run}" = test ] && [ ! -f "bin/ohif-$OHIF_VERSION/index.html" ]; then
+  echo "installing: @ohif/app $OHIF_VERSION (npm pack, its dist into bin/)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack "@ohif/app@$OHIF_VERSION" --loglevel=error >/dev/null)
+  got=$(node -e 'process.stdout.write("sha512-"+require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$tmp/ohif-app-$OHIF_VERSION.tgz")
+  if [ "$got" != "$OHIF_INTEGRITY" ]; then
+    echo "@ohif/app $OHIF_VERSION: integrity $got, want $OHIF_INTEGRITY" >&2
+    exit 1
+  fi
+  mkdir -p "$tmp/dist" bin
+  tar xzf "$tmp/ohif-app-$OHIF_VERSION.tgz" -C "$tmp/dist" --strip-components=2 package/dist
+  rm -rf "bin/ohif-$OHIF_VERSION" && mv "$tmp/dist" "bin/ohif-$OHIF_VERSION"
+  rm -rf "$tmp"
+fi

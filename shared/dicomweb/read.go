@@ -478,6 +478,9 @@ func parseAccept(h string) []mediaRange {
 	for _, part := range splitAccept(h) {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
+			mt, params, err = looseMediaType(part)
+		}
+		if err != nil {
 			continue
 		}
 		for k, v := range params {
