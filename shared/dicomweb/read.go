@@ -671,15 +671,15 @@ func (r *Reader) readHeader(ctx context.Context, cat *catalog, e entry) (*dcm.Da
 }
 
 // readPixels reads e's stored data set with its pixel data as stored (the
-// frames): de-identification leaves pixel data unchanged, so an anonymized
-// access's frames are the stored ones too.
-func (r *Reader) readPixels(ctx context.Context, e entry) (*dcm.Dataset, error) {
+// frames) and its offset tables: de-identification leaves pixel data
+// unchanged, so an anonymized access's frames are the stored ones too.
+func (r *Reader) readPixels(ctx context.Context, e entry) (*dcm.Dataset, dicom.OffsetTables, error) {
 	blob, err := r.Store.Open(ctx, e.Instance.StorageKey)
 	if err != nil {
-		return nil, err
+		return nil, dicom.OffsetTables{}, err
 	}
 	defer blob.Close()
-	return dicom.ReadFull(blob, blob.Size())
+	return dicom.ReadFullOffsets(blob, blob.Size())
 }
 
 // metadata sends the DICOM JSON of es (pixel data as a BulkDataURI).
@@ -796,11 +796,11 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 	if !okType {
 		return fiber.NewError(http.StatusNotAcceptable, "frames are sent as stored (transfer-syntax="+ts+")")
 	}
-	ds, err := r.readPixels(q.c.Context(), e)
+	ds, tabs, err := r.readPixels(q.c.Context(), e)
 	if err != nil {
 		return err
 	}
-	all, err := pixelFrames(ds, max(e.Instance.Frames, 1))
+	all, err := pixelFrames(ds, tabs, max(e.Instance.Frames, 1), ts)
 	if err != nil {
 		return fiber.NewError(http.StatusNotAcceptable, err.Error())
 	}
