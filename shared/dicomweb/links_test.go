@@ -47,6 +47,7 @@ type linkFixture struct {
 	plainB      *database.Bucket
 	anonB       *database.Bucket
 	plain, anon *testserver.Client
+	plainNumber refnum.Number     // the plain access's reference number
 	files       map[string][]byte // original SOP Instance UID -> the file as imported
 }
 
@@ -123,7 +124,7 @@ func newLinkFixture(t testing.TB, opts ...testserver.Option) *linkFixture {
 	}
 	var n refnum.Number
 	f.plainB, n = srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Language: "en"})
-	f.plain = signIn(t, srv, n)
+	f.plain, f.plainNumber = signIn(t, srv, n), n
 	f.anonB, n = srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Anonymize: true, Language: "en"})
 	f.anon = signIn(t, srv, n)
 	return f
