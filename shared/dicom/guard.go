@@ -239,6 +239,12 @@ func (w walker) walk(src source) error {
 				return err
 			}
 			vr = string(b[:2])
+			if s, ok := src.(*atSource); ok && w.info != nil && (vr == "OV" || vr == "SV" || vr == "UV") {
+				// The parser reads these 64-bit VRs with a 2-byte length;
+				// as OB (the same 4-byte length layout) it keeps them as
+				// opaque bytes (the Extended Offset Table is OV).
+				w.info.patches = append(w.info.patches, patch{off: s.pos - 4, val: 'O' | 'B'<<8})
+			}
 			if longVR(vr) {
 				b, err = src.read(4)
 				if err != nil {

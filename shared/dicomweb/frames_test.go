@@ -17,6 +17,7 @@ import (
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
+	"github.com/radpass/radpass/shared/dicom/deid"
 	"github.com/radpass/radpass/shared/ingest"
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/testkit/testserver"
@@ -37,11 +38,14 @@ type fragCase struct {
 // fragCases: a three-frame image (8 KB a frame, about 1 KB fragments), with
 // and without the Basic Offset Table, as JPEG lossless and JPEG-LS, a
 // single frame in many fragments, and one whose frame count does not match
-// the codestreams (ambiguous: refused).
+// the codestreams (ambiguous: refused); and one frame per fragment with an
+// Extended Offset Table (the parser misreads its 64-bit VR without the
+// walk's help).
 var fragCases = []fragCase{
 	{"jpeg lossless, offset table", "2.25.47110000000000000000000000000770001", []string{"dcmcjpeg", "+fs", "1", "+ot"}, 0, true},
 	{"jpeg lossless, no offset table", "2.25.47110000000000000000000000000770002", []string{"dcmcjpeg", "+fs", "1", "-ot"}, 0, true},
 	{"jpeg-ls, no offset table", "2.25.47110000000000000000000000000770003", []string{"dcmcjpls", "+fs", "1", "-ot"}, 0, true},
+	{"extended offset table", "2.25.47110000000000000000000000000770006", []string{"dcmcjpeg", "-ot"}, 0, true},
 	{"single frame in fragments", "2.25.47110000000000000000000000000770004", []string{"dcmcjpeg", "+fs", "1", "-ot"}, 0, true},
 	{"frame count not the codestreams'", "2.25.47110000000000000000000000000770005", []string{"dcmcjpeg", "+fs", "1", "-ot"}, 2, false},
 }
@@ -68,7 +72,11 @@ func buildFragFiles(t *testing.T) []string {
 		if err := os.WriteFile(src, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		run(t, "dcmodify", "-nb", "-i", "(0028,0301)=NO", src) // no burned-in text: an anonymized access shows it
 		run(t, append(c.tool, src, dst)...)
+		if strings.HasPrefix(c.name, "extended") {
+			withExtendedOffsetTable(t, dst)
+		}
 		if c.frames > 0 {
 			run(t, "dcmodify", "-nb", "-m", fmt.Sprintf("(0028,0008)=%d", c.frames), dst)
 		}
@@ -111,6 +119,8 @@ func TestViewerLinkServesFragmentedFrames(t *testing.T) {
 	}
 	_, n := srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Language: "en"})
 	base := createLink(t, signIn(t, srv, n))
+	anonB, an := srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Anonymize: true, Language: "en"})
+	anonBase := createLink(t, signIn(t, srv, an))
 	dir := t.TempDir()
 
 	for i, c := range fragCases {
@@ -120,7 +130,7 @@ func TestViewerLinkServesFragmentedFrames(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts, frames, fragments := storedLayout(t, stored)
-			if c.ok && fragments <= frames {
+			if c.ok && fragments <= frames && !strings.HasPrefix(c.name, "extended") {
 				t.Fatalf("%d fragments for %d frames: the case needs several per frame", fragments, frames)
 			}
 			inst := base + "/studies/" + fragStudyUID + "/series/" + fragStudyUID + ".1/instances/" + c.sop
@@ -168,6 +178,62 @@ func TestViewerLinkServesFragmentedFrames(t *testing.T) {
 			}
 		})
 	}
+
+	// An anonymized access serves its de-identified copies with the pixel
+	// data as stored: the offset table kept (an Extended one as the Basic
+	// one), and each decodes with dcmtk to the stored file's pixels.
+	t.Run("anonymized copies", func(t *testing.T) {
+		key := srv.App.Buckets.AnonUIDKey(anonB)
+		for i, c := range fragCases {
+			if !c.ok {
+				continue
+			}
+			series, sop := deid.KeyedUID(key, fragStudyUID+".1"), deid.KeyedUID(key, c.sop)
+			res, body := dw(t, anonBase+"/studies/"+deid.KeyedUID(key, fragStudyUID)+"/series/"+series+"/instances/"+sop, "Accept", acceptDICOM)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("%s: retrieve %d %s", c.name, res.StatusCode, body)
+			}
+			_, got := parts(t, res, body)
+			p := filepath.Join(dir, fmt.Sprintf("anon%d.dcm", i))
+			if err := os.WriteFile(p, got[0], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if stderr, err := dcmdump(p); err != nil || stderr != "" {
+				t.Fatalf("%s: dcmdump: %v %s", c.name, err, stderr)
+			}
+			stored, _ := os.ReadFile(paths[i])
+			_, storedTabs, err := dicom.ReadFullOffsets(bytes.NewReader(stored), int64(len(stored)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, tabs, err := dicom.ReadFullOffsets(bytes.NewReader(got[0]), int64(len(got[0])))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := storedTabs.Basic
+			if len(storedTabs.Extended) > 0 {
+				want = nil
+				for _, o := range storedTabs.Extended {
+					want = append(want, uint32(o))
+				}
+			}
+			if fmt.Sprint(tabs.Basic) != fmt.Sprint(want) || tabs.Extended != nil {
+				t.Fatalf("%s: served offset table %v (extended %v), stored %v", c.name, tabs.Basic, tabs.Extended, want)
+			}
+			if e, _ := ds.FindElementByTag(tag.ExtendedOffsetTable); e != nil {
+				t.Fatalf("%s: an Extended Offset Table as OB", c.name)
+			}
+			decoder := "dcmdjpeg"
+			if c.tool[0] == "dcmcjpls" {
+				decoder = "dcmdjpls"
+			}
+			run(t, decoder, p, p+".native")
+			run(t, decoder, paths[i], p+".stored")
+			if !bytes.Equal(nativePixels(t, p+".native"), nativePixels(t, p+".stored")) {
+				t.Fatalf("%s: the de-identified copy decodes to other pixels", c.name)
+			}
+		}
+	})
 }
 
 // storedLayout reads a file's transfer syntax, frame count and fragments.
@@ -232,4 +298,60 @@ func wrapFrame(t *testing.T, stored, frame []byte) []byte {
 	item(nil)
 	item(frame)
 	return append(out, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0)
+}
+
+// pixelItems are the offsets (from the first fragment item) and lengths of
+// the fragments of the stored file's encapsulated pixel data, and where its
+// pixel data element starts.
+func pixelItems(t *testing.T, b []byte) (at int, offs, lens []uint64) {
+	t.Helper()
+	at = bytes.LastIndex(b, []byte("\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"))
+	if at < 0 {
+		t.Fatal("no encapsulated pixel data")
+	}
+	p := at + 12
+	p += 8 + int(binary.LittleEndian.Uint32(b[p+4:])) // the Basic Offset Table
+	first := p
+	for binary.LittleEndian.Uint16(b[p+2:]) == 0xE000 {
+		n := int(binary.LittleEndian.Uint32(b[p+4:]))
+		offs, lens = append(offs, uint64(p-first)), append(lens, uint64(n))
+		p += 8 + n
+	}
+	return at, offs, lens
+}
+
+// withExtendedOffsetTable gives the file at path (one fragment per frame,
+// empty Basic Offset Table) an Extended Offset Table and its lengths (each
+// frame without its padding byte), as PS3.5 A.4 and PS3.3 C.7.6.3 describe.
+func withExtendedOffsetTable(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, offs, lens := pixelItems(t, b)
+	p := at + 12 + 8
+	for i := range lens {
+		start := p + 8 + int(offs[i])
+		if f := b[start : start+int(lens[i])]; len(f) > 2 && f[len(f)-1] == 0 && f[len(f)-2] == 0xD9 {
+			lens[i]--
+		}
+	}
+	ov := func(elem uint16, v []uint64) []byte {
+		out := binary.LittleEndian.AppendUint16(nil, 0x7FE0)
+		out = binary.LittleEndian.AppendUint16(out, elem)
+		out = append(out, 'O', 'V', 0, 0)
+		out = binary.LittleEndian.AppendUint32(out, uint32(8*len(v)))
+		for _, x := range v {
+			out = binary.LittleEndian.AppendUint64(out, x)
+		}
+		return out
+	}
+	out := append(append(append([]byte(nil), b[:at]...), ov(1, offs)...), ov(2, lens)...)
+	if err := os.WriteFile(path, append(out, b[at:]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dump := run(t, "dcmdump", "-E", path); !bytes.Contains(dump, []byte("ExtendedOffsetTableLengths")) {
+		t.Fatalf("dcmdump does not see the table:\n%s", dump)
+	}
 }
