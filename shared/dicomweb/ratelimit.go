@@ -27,7 +27,7 @@ type linkBudget struct {
 	mu      sync.Mutex
 	left    int       // requests of the claimed slice not used yet
 	refused time.Time // the shared bucket was empty: refuse until then without asking
-	used    time.Time
+	used    time.Time // last request (guarded by Reader.mu)
 }
 
 func (r *Reader) limits() (rate, burst float64) {
@@ -62,13 +62,13 @@ func (r *Reader) allow(ctx context.Context, id int64) (ok bool, wait time.Durati
 		lb = &linkBudget{}
 		r.budgets[id] = lb
 	}
+	lb.used = now
 	r.mu.Unlock()
 
 	// One claim at a time per link and instance: the requests that arrive
 	// meanwhile share its slice.
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
-	lb.used = now
 	wait = time.Duration(math.Ceil(1/rate)) * time.Second
 	if lb.left == 0 {
 		if now.Before(lb.refused) {
