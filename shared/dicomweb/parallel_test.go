@@ -3,7 +3,9 @@ package dicomweb_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -61,13 +63,10 @@ func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 	sop := firstValue(t, qidoJSON(t, viewer+"/studies/"+uid+"/series/"+ctSeries+"/instances", http.StatusOK)[0], "00080018")
 	inst := viewer + "/studies/" + uid + "/series/" + ctSeries + "/instances/" + sop
 
-	// One signed-in client per patient goroutine (a client is not safe for
-	// concurrent use): 20 creating, 20 revoking.
-	var creators, revokers []*testserver.Client
-	for range 20 {
-		creators = append(creators, signInPlain(t, f))
-		revokers = append(revokers, signInPlain(t, f))
-	}
+	// Two signed-in patients (browsers with several tabs): one creating, one
+	// revoking, each sending its session's CSRF token from 20 goroutines.
+	creator, revoker := signInPlain(t, f), signInPlain(t, f)
+	revoker.Get("/p/")
 	var heaps, rsss []uint64
 	for round := range 3 {
 		// Fifteen live links; ten to revoke, each by two goroutines at once:
@@ -76,7 +75,7 @@ func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 15 {
-			createLink(t, creators[0])
+			createLink(t, creator)
 		}
 		var ids []int64
 		if err := f.srv.DB.NewRaw(`SELECT id FROM viewer_links WHERE bucket_id = ? AND revoked_at IS NULL ORDER BY id LIMIT 10`, f.plainB.ID).Scan(ctx, &ids); err != nil || len(ids) != 10 {
@@ -107,14 +106,14 @@ func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 				<-start
 				switch {
 				case i < 20: // create: 200 with the link, or the cap's error page
-					res, body := creators[i].PostForm("/p/links", nil)
-					if res.StatusCode == http.StatusOK && !strings.Contains(body, "/dicomweb/l/rpv_") {
-						res.StatusCode = -1
+					status, body := postShared(creator, f.srv.URL, "/p/links")
+					if status == http.StatusOK && !strings.Contains(body, "/dicomweb/l/rpv_") {
+						status = -1
 					}
-					note("create", res.StatusCode, http.StatusOK, http.StatusUnprocessableEntity, http.StatusBadRequest)
+					note("create", status, http.StatusOK, http.StatusUnprocessableEntity, http.StatusBadRequest)
 				case i < 40: // revoke: one of two wins, the other finds it gone
-					res, _ := revokers[i-20].PostForm(fmt.Sprintf("/p/links/%d/revoke", ids[(i-20)/2]), nil)
-					note("revoke", res.StatusCode, http.StatusSeeOther, http.StatusNotFound)
+					status, _ := postShared(revoker, f.srv.URL, fmt.Sprintf("/p/links/%d/revoke", ids[(i-20)/2]))
+					note("revoke", status, http.StatusSeeOther, http.StatusNotFound)
 				case i < 60:
 					res, _ := dwNoFatal(viewer+"/studies/"+uid+"/series", "Accept", "application/dicom+json")
 					note("qido", res, http.StatusOK)
@@ -160,6 +159,25 @@ func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 func signInPlain(t *testing.T, f *linkFixture) *testserver.Client {
 	t.Helper()
 	return signIn(t, f.srv, f.plainNumber)
+}
+
+// postShared posts an empty form as c's session (its cookies and CSRF
+// token) from any goroutine; the status (0 when the request failed) and
+// the body.
+func postShared(c *testserver.Client, base, path string) (int, string) {
+	req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"_csrf": {c.CSRF}}.Encode()))
+	if err != nil {
+		return 0, ""
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	res, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
 
 // dwNoFatal is dw for goroutines: the status (0 when the request failed)
