@@ -404,8 +404,8 @@ func TestViewerLinkServesTheAccess(t *testing.T) {
 }
 
 // An anonymized access's viewer link serves exactly what its ZIP holds:
-// the same de-identified files (byte for byte), under the same UIDs, and
-// its QIDO answers name no one.
+// the same de-identified files (byte for byte), under the same UIDs, which
+// pass the judges (dcmtk, dciodvfy), and its QIDO answers name no one.
 func TestViewerLinkServesTheAnonymizedZIP(t *testing.T) {
 	f := newLinkFixture(t)
 	base := createLink(t, f.anon)
@@ -445,6 +445,7 @@ func TestViewerLinkServesTheAnonymizedZIP(t *testing.T) {
 			t.Fatalf("part %d names the patient", i)
 		}
 	}
+	passTheJudges(t, f, got)
 	// Its metadata is the de-identified header: the served UIDs, no one named.
 	res, body = dw(t, base+"/studies/"+uid+"/metadata", "Accept", "application/dicom+json")
 	var meta dicomJSON
