@@ -47,12 +47,12 @@ func settled(t *testing.T) (heap, rss uint64) {
 	return m.HeapAlloc, vmRSS(t)
 }
 
-// 100 requests at once on the link endpoints, three rounds: patients
+// 100 requests at once on the link endpoints, two rounds: patients
 // creating links (past the 20-link cap, so some are refused), revoking the
 // same links twice over, and a viewer's QIDO, metadata, frames and WADO of
 // the whole study through an anonymized access's link (de-identified on the
 // fly). No answer is a 500 or otherwise unexpected, the cap holds, and the
-// server's heap and RSS do not grow from round to round.
+// server's heap and RSS do not grow from the first round to the second.
 func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 	f := newLinkFixture(t)
 	ctx := context.Background()
@@ -68,7 +68,7 @@ func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 	creator, revoker := signInPlain(t, f), signInPlain(t, f)
 	revoker.Get("/p/")
 	var heaps, rsss []uint64
-	for round := range 3 {
+	for round := range 2 {
 		// Fifteen live links; ten to revoke, each by two goroutines at once:
 		// of the 20 creates at most 15 fit under the cap.
 		if _, err := f.srv.DB.NewRaw(`UPDATE viewer_links SET revoked_at = now() WHERE bucket_id = ?`, f.plainB.ID).Exec(ctx); err != nil {
@@ -149,8 +149,8 @@ func TestViewerLinkEndpointsUnderParallelLoad(t *testing.T) {
 		heaps, rsss = append(heaps, h), append(rsss, r)
 		t.Logf("round %d: %v; heap %d MiB, RSS %d MiB", round+1, seen, h>>20, r>>20)
 	}
-	// The first round warms caches and pools; after it nothing may pile up.
-	if heaps[2] > heaps[1]+16<<20 || rsss[2] > rsss[1]+64<<20 {
+	// The first round also warms caches and pools, hence the margin.
+	if heaps[1] > heaps[0]+16<<20 || rsss[1] > rsss[0]+64<<20 {
 		t.Fatalf("heap %v, RSS %v over the rounds: memory piles up", heaps, rsss)
 	}
 }
