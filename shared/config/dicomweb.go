@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,11 @@ type DICOMweb struct {
 	// OHIFURL is an OHIF viewer's address: the patient's viewer then offers
 	// "Open in OHIF" with a fresh link's DICOMweb base; empty: not offered.
 	OHIFURL string // RADPASS_OHIF_URL
+	// LinkRate and LinkBurst bound the requests of one viewer link across
+	// all instances: LinkBurst at once, then LinkRate a second; 0: the
+	// defaults (dicomweb.DefaultRate, dicomweb.DefaultBurst).
+	LinkRate  float64 // RADPASS_DICOMWEB_LINK_RATE
+	LinkBurst float64 // RADPASS_DICOMWEB_LINK_BURST
 }
 
 func loadDICOMweb(getenv func(string) string) (DICOMweb, error) {
@@ -34,6 +40,18 @@ func loadDICOMweb(getenv func(string) string) (DICOMweb, error) {
 			return d, &Error{"RADPASS_OHIF_URL", fmt.Sprintf("%q is not an http(s) URL such as https://viewer.example.org/", v)}
 		}
 		d.OHIFURL = v
+	}
+	for _, v := range []struct {
+		key string
+		to  *float64
+	}{{"RADPASS_DICOMWEB_LINK_RATE", &d.LinkRate}, {"RADPASS_DICOMWEB_LINK_BURST", &d.LinkBurst}} {
+		if s := strings.TrimSpace(getenv(v.key)); s != "" {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil || !(f > 0) || f > 1e6 {
+				return d, &Error{v.key, fmt.Sprintf("%q is not a positive number of requests", s)}
+			}
+			*v.to = f
+		}
 	}
 	return d, nil
 }

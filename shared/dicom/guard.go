@@ -116,6 +116,9 @@ type walkInfo struct {
 	// bot is the Basic Offset Table of the last encapsulated pixel data
 	// (the image's own, after any icon): frame offsets into the fragments.
 	bot []uint32
+	// eot and eotLengths are the Extended Offset Table (7FE0,0001) and its
+	// lengths (7FE0,0002), nil when absent.
+	eot, eotLengths []uint64
 	// resolvedUN counts the UN elements given their dictionary VR (ResolveUN).
 	resolvedUN int
 	// pixels are the byte ranges of native pixel data values, which a
@@ -236,6 +239,12 @@ func (w walker) walk(src source) error {
 				return err
 			}
 			vr = string(b[:2])
+			if s, ok := src.(*atSource); ok && w.info != nil && (vr == "OV" || vr == "SV" || vr == "UV") {
+				// The parser reads these 64-bit VRs with a 2-byte length;
+				// as OB (the same 4-byte length layout) it keeps them as
+				// opaque bytes (the Extended Offset Table is OV).
+				w.info.patches = append(w.info.patches, patch{off: s.pos - 4, val: 'O' | 'B'<<8})
+			}
 			if longVR(vr) {
 				b, err = src.read(4)
 				if err != nil {
@@ -285,6 +294,14 @@ func (w walker) walk(src source) error {
 				return err
 			}
 		default:
+			if s, ok := src.(*atSource); ok && group == 0x7FE0 && (elem == 0x0001 || elem == 0x0002) && w.info != nil {
+				v := readUint64s(s, vl, w.order)
+				if elem == 0x0001 {
+					w.info.eot = v
+				} else {
+					w.info.eotLengths = v
+				}
+			}
 			if s, ok := src.(*atSource); ok && isPixel && w.info != nil {
 				w.info.pixels = append(w.info.pixels, patch{off: s.pos, val: vl})
 			}
@@ -328,6 +345,23 @@ func (w walker) fragments(src source) error {
 			return err
 		}
 	}
+}
+
+// readUint64s reads the value of vl bytes at s's position as 64-bit
+// words (an OV value), nil when it does not fit the file or is too large.
+func readUint64s(s *atSource, vl uint32, order binary.ByteOrder) []uint64 {
+	if vl%8 != 0 || s.pos+int64(vl) > s.size || vl > 1<<24 {
+		return nil
+	}
+	raw := make([]byte, vl)
+	if _, err := s.r.ReadAt(raw, s.pos); err != nil {
+		return nil
+	}
+	out := make([]uint64, 0, vl/8)
+	for i := 0; i+8 <= len(raw); i += 8 {
+		out = append(out, order.Uint64(raw[i:]))
+	}
+	return out
 }
 
 // checkOnly verifies a container length fits without moving past it (its

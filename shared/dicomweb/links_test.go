@@ -47,6 +47,7 @@ type linkFixture struct {
 	plainB      *database.Bucket
 	anonB       *database.Bucket
 	plain, anon *testserver.Client
+	plainNumber refnum.Number     // the plain access's reference number
 	files       map[string][]byte // original SOP Instance UID -> the file as imported
 }
 
@@ -123,7 +124,7 @@ func newLinkFixture(t testing.TB, opts ...testserver.Option) *linkFixture {
 	}
 	var n refnum.Number
 	f.plainB, n = srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Language: "en"})
-	f.plain = signIn(t, srv, n)
+	f.plain, f.plainNumber = signIn(t, srv, n), n
 	f.anonB, n = srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Anonymize: true, Language: "en"})
 	f.anon = signIn(t, srv, n)
 	return f
@@ -403,8 +404,8 @@ func TestViewerLinkServesTheAccess(t *testing.T) {
 }
 
 // An anonymized access's viewer link serves exactly what its ZIP holds:
-// the same de-identified files (byte for byte), under the same UIDs, and
-// its QIDO answers name no one.
+// the same de-identified files (byte for byte), under the same UIDs, which
+// pass the judges (dcmtk, dciodvfy), and its QIDO answers name no one.
 func TestViewerLinkServesTheAnonymizedZIP(t *testing.T) {
 	f := newLinkFixture(t)
 	base := createLink(t, f.anon)
@@ -444,6 +445,7 @@ func TestViewerLinkServesTheAnonymizedZIP(t *testing.T) {
 			t.Fatalf("part %d names the patient", i)
 		}
 	}
+	passTheJudges(t, f, got)
 	// Its metadata is the de-identified header: the served UIDs, no one named.
 	res, body = dw(t, base+"/studies/"+uid+"/metadata", "Accept", "application/dicom+json")
 	var meta dicomJSON

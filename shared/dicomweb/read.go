@@ -48,64 +48,17 @@ type Reader struct {
 	// Origins may read the answers from a browser (CORS); none: no CORS
 	// header at all (RADPASS_DICOMWEB_ORIGINS).
 	Origins []string
-	// Rate and Burst bound the requests of one link, per process: Burst at
-	// once, then Rate a second (429 past it). 0: DefaultRate, DefaultBurst.
+	// Rate and Burst bound the requests of one link across all instances
+	// (ratelimit.go): Burst at once, then Rate a second (429 past it).
+	// 0: DefaultRate, DefaultBurst.
 	Rate, Burst float64
 
 	mu      sync.Mutex
-	buckets map[int64]*tokenBucket
+	budgets map[int64]*linkBudget
 }
-
-// Defaults of the per-link rate limit: a viewer opening a large study
-// fetches its metadata and every frame at once.
-const (
-	DefaultRate  = 100
-	DefaultBurst = 2000
-)
 
 // streamMax bounds one streamed answer (a whole study).
 const streamMax = web.DownloadMax
-
-type tokenBucket struct {
-	tokens float64
-	at     time.Time
-}
-
-// allow takes one request from link id's bucket.
-func (r *Reader) allow(id int64) bool {
-	rate, burst := r.Rate, r.Burst
-	if rate <= 0 {
-		rate = DefaultRate
-	}
-	if burst <= 0 {
-		burst = DefaultBurst
-	}
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.buckets == nil {
-		r.buckets = map[int64]*tokenBucket{}
-	}
-	tb := r.buckets[id]
-	if tb == nil {
-		if len(r.buckets) > 10000 { // forget idle links now and then
-			for k, v := range r.buckets {
-				if now.Sub(v.at) > time.Minute {
-					delete(r.buckets, k)
-				}
-			}
-		}
-		tb = &tokenBucket{tokens: burst, at: now}
-		r.buckets[id] = tb
-	}
-	tb.tokens = min(burst, tb.tokens+now.Sub(tb.at).Seconds()*rate)
-	tb.at = now
-	if tb.tokens < 1 {
-		return false
-	}
-	tb.tokens--
-	return true
-}
 
 // problem answers a request-level error as JSON.
 func problem(c fiber.Ctx, status int, msg string) error {
@@ -167,8 +120,12 @@ func (r *Reader) Serve(c fiber.Ctx) error {
 	if err != nil {
 		return r.internal(c, err)
 	}
-	if !r.allow(link.ID) {
-		c.Set(fiber.HeaderRetryAfter, "1")
+	ok, wait, err := r.allow(c.Context(), link.ID)
+	if err != nil {
+		return r.internal(c, err)
+	}
+	if !ok {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(int(wait/time.Second), 1)))
 		return problem(c, http.StatusTooManyRequests, "too many requests for this viewer link")
 	}
 	cat, err := r.catalog(c.Context(), b)
@@ -675,15 +632,15 @@ func (r *Reader) readHeader(ctx context.Context, cat *catalog, e entry) (*dcm.Da
 }
 
 // readPixels reads e's stored data set with its pixel data as stored (the
-// frames): de-identification leaves pixel data unchanged, so an anonymized
-// access's frames are the stored ones too.
-func (r *Reader) readPixels(ctx context.Context, e entry) (*dcm.Dataset, error) {
+// frames) and its offset tables: de-identification leaves pixel data
+// unchanged, so an anonymized access's frames are the stored ones too.
+func (r *Reader) readPixels(ctx context.Context, e entry) (*dcm.Dataset, dicom.OffsetTables, error) {
 	blob, err := r.Store.Open(ctx, e.Instance.StorageKey)
 	if err != nil {
-		return nil, err
+		return nil, dicom.OffsetTables{}, err
 	}
 	defer blob.Close()
-	return dicom.ReadFull(blob, blob.Size())
+	return dicom.ReadFullOffsets(blob, blob.Size())
 }
 
 // metadata sends the DICOM JSON of es (pixel data as a BulkDataURI).
@@ -800,11 +757,11 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 	if !okType {
 		return fiber.NewError(http.StatusNotAcceptable, "frames are sent as stored (transfer-syntax="+ts+")")
 	}
-	ds, err := r.readPixels(q.c.Context(), e)
+	ds, tabs, err := r.readPixels(q.c.Context(), e)
 	if err != nil {
 		return err
 	}
-	all, err := pixelFrames(ds, max(e.Instance.Frames, 1))
+	all, err := pixelFrames(ds, tabs, max(e.Instance.Frames, 1), ts)
 	if err != nil {
 		return fiber.NewError(http.StatusNotAcceptable, err.Error())
 	}

@@ -485,10 +485,11 @@ func writeFile(ctx context.Context, zw *zip.Writer, it Item, p planned, method u
 // little endian where it was implicit or deflated. deid.ErrBurnedIn: the
 // file must be left out. DICOMweb serves an anonymized access with it.
 func Deidentified(ra io.ReaderAt, size int64, number string, uids *deid.UIDMap) (*dcm.Dataset, error) {
-	ds, err := rd.ReadFull(ra, size)
+	ds, tabs, err := rd.ReadFullOffsets(ra, size)
 	if err != nil {
 		return nil, err
 	}
+	rd.KeepOffsetTable(ds, tabs)
 	if deid.BurnedIn(ds) {
 		return nil, deid.ErrBurnedIn
 	}

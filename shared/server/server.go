@@ -174,7 +174,8 @@ func New(d Deps) (*App, error) {
 	ph.Links, ph.OHIFURL = links, cfg.DICOMweb.OHIFURL
 	ph.DICOMwebBase = strings.TrimSuffix(cfg.BaseURL.String(), "/") + dicomweb.LinkBase
 	reader := &dicomweb.Reader{Links: links, Buckets: bk, Store: st, Renderer: sd.DICOM.Renderer,
-		Audit: audit.Trail{DB: d.DB}, Log: d.Log, Origins: cfg.DICOMweb.Origins}
+		Audit: audit.Trail{DB: d.DB}, Log: d.Log, Origins: cfg.DICOMweb.Origins,
+		Rate: cfg.DICOMweb.LinkRate, Burst: cfg.DICOMweb.LinkBurst}
 
 	draining := new(atomic.Bool)
 	h := handlers{

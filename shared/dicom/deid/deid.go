@@ -44,7 +44,7 @@ const (
 	DummyDate     = "19000101"       // DA
 	DummyTime     = "000000"         // TM
 	DummyDateTime = "19000101000000" // DT
-	DummyPN       = "Anonymous"      // PN
+	DummyPN       = "Anonymous^"     // PN: family name only, with its "^" (a bare word is the retired ACR-NEMA form dciodvfy flags)
 	DummyAS       = "000Y"           // AS
 	DummyNumber   = "0"              // DS, IS
 	DummyText     = "ANONYMIZED"     // AE, CS, SH, LO, ST, LT, UT, UC, UR

@@ -1,0 +1,1 @@
+DROP TABLE viewer_link_budget;
