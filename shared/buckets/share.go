@@ -416,27 +416,71 @@ func (s *Service) SendShareLink(ctx context.Context, n ShareSender, ns *NewShare
 type ShareView struct {
 	*Share
 	Studies int
-	Status  string // the share's own EffectiveState (an ended access ends every share too, whatever this says)
+	// Status is what the share does now: the share's own EffectiveState
+	// while its access is open; once the access has ended (revoked,
+	// blocked, expired) the access's end wins, as "access_revoked",
+	// "access_blocked" or "access_expired", since the share no longer
+	// opens whatever its own row says.
+	Status string
+	// Revocable: the share's own row is still open and its access could
+	// open again (blocked and expired accesses can be unlocked or extended;
+	// a revoked one cannot), so revoking it still changes something.
+	Revocable bool
 }
 
 // Opened reports whether the doctor ever signed in.
 func (v ShareView) Opened() bool { return v.FirstOpenedAt != nil }
 
-// SharesOf lists the shares of bucket id, newest first.
+// EndedByKey is the i18n key naming who or what ended the share's own
+// row ("" while it is open): the patient, staff (EndedByStaff names
+// them), wrong codes, or a link that could not be sent.
+func (v ShareView) EndedByKey() string {
+	switch {
+	case v.EndedBy == "":
+		return ""
+	case strings.HasPrefix(v.EndedBy, "staff:"):
+		return "sharefix.endedby.staff"
+	case v.EndedBy == audit.KindPatient, v.EndedBy == "failures", v.EndedBy == "not_sent":
+		return "sharefix.endedby." + v.EndedBy
+	}
+	return "sharefix.endedby.other"
+}
+
+// EndedByStaff is the user name of the staff member who ended the share.
+func (v ShareView) EndedByStaff() string {
+	return strings.TrimPrefix(v.EndedBy, "staff:")
+}
+
+// shareStatus is a share's Status given its access's effective state.
+func shareStatus(sh *Share, access string, today time.Time) string {
+	if access != database.BucketActive {
+		return "access_" + access
+	}
+	return sh.EffectiveState(today)
+}
+
+// SharesOf lists the shares of bucket id, newest first, each with the
+// state it has now (ShareView.Status).
 func (s *Service) SharesOf(ctx context.Context, id int64) ([]ShareView, error) {
 	var rows []struct {
 		Share
-		Studies int `bun:"n_studies"`
+		Studies     int       `bun:"n_studies"`
+		BucketState string    `bun:"bucket_state"`
+		BucketUntil time.Time `bun:"bucket_until,type:date"`
 	}
-	if err := s.DB.NewRaw(`SELECT sh.*, (SELECT count(*) FROM share_studies ss WHERE ss.share_id = sh.id) AS n_studies
-		FROM shares sh WHERE sh.bucket_id = ? ORDER BY sh.created_at DESC, sh.id DESC`, id).Scan(ctx, &rows); err != nil {
+	if err := s.DB.NewRaw(`SELECT sh.*, (SELECT count(*) FROM share_studies ss WHERE ss.share_id = sh.id) AS n_studies,
+		b.state AS bucket_state, b.valid_until AS bucket_until
+		FROM shares sh JOIN buckets b ON b.id = sh.bucket_id
+		WHERE sh.bucket_id = ? ORDER BY sh.created_at DESC, sh.id DESC`, id).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
 	today := s.Today()
 	out := make([]ShareView, len(rows))
 	for i := range rows {
 		sh := rows[i].Share
-		out[i] = ShareView{Share: &sh, Studies: rows[i].Studies, Status: sh.EffectiveState(today)}
+		access := (&database.Bucket{State: rows[i].BucketState, ValidUntil: rows[i].BucketUntil}).EffectiveState(today)
+		out[i] = ShareView{Share: &sh, Studies: rows[i].Studies, Status: shareStatus(&sh, access, today),
+			Revocable: sh.EffectiveState(today) == database.BucketActive && access != database.BucketRevoked}
 	}
 	return out, nil
 }
