@@ -101,6 +101,8 @@ func (h *Handlers) sendShareCode(c fiber.Ctx, sh *buckets.Share) string {
 		return "cooldown"
 	case errors.Is(err, buckets.ErrShareSendLimit):
 		return "daylimit"
+	case errors.Is(err, buckets.ErrShareAddressLimit):
+		return "addresslimit"
 	case errors.Is(err, buckets.ErrNotFound):
 		return noticeClosed
 	case !errors.As(err, &se):
@@ -135,6 +137,8 @@ func (h *Handlers) shareCodePage(c fiber.Ctx, notice string) *web.Page {
 	switch notice {
 	case "cooldown", "daylimit", "notsent", "resent":
 		v.Notice = p.T("share.doctor.notice." + notice)
+	case "addresslimit":
+		v.Notice = p.T("share.doctor.notice.addresslimit", "Max", buckets.MaxShareCodesPerAddressDay)
 	}
 	p.Data = v
 	return p
@@ -158,7 +162,7 @@ func (h *Handlers) ShareResend(c fiber.Ctx) error {
 		notice = "resent"
 	}
 	status := http.StatusOK
-	if notice == "cooldown" || notice == "daylimit" {
+	if notice == "cooldown" || notice == "daylimit" || notice == "addresslimit" {
 		status = http.StatusTooManyRequests
 	} else if notice == "notsent" {
 		status = http.StatusServiceUnavailable

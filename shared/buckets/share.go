@@ -30,6 +30,10 @@ const (
 	// MaxShareSendsPerDay caps the messages (links and codes) sent for the
 	// shares of one access in any 24 hours (SMS pumping).
 	MaxShareSendsPerDay = 10
+	// MaxShareCodesPerAddressDay caps the codes one doctor's address or
+	// number receives in any 24 hours, across every share of every access
+	// (SMS pumping through many shares to one number).
+	MaxShareCodesPerAddressDay = 20
 	// ShareDefaultDays is how long a share lasts unless the patient says
 	// otherwise (never past the access itself).
 	ShareDefaultDays = 14
@@ -43,6 +47,9 @@ const (
 var (
 	ErrShareLimit     = errors.New("buckets: too many active shares")
 	ErrShareSendLimit = errors.New("buckets: too many share messages today")
+	// ErrShareAddressLimit: the doctor's address or number has had
+	// MaxShareCodesPerAddressDay codes in the last 24 hours.
+	ErrShareAddressLimit = errors.New("buckets: too many codes to this address today")
 )
 
 // Share is one share of a bucket with a doctor.
@@ -86,6 +93,39 @@ func (sh *Share) EffectiveState(today time.Time) string {
 // ShareTokenHash is the stored hash of a link's token.
 func ShareTokenHash(key []byte, token string) []byte {
 	return keys.Sum(key, keys.ShareToken, []byte(token))
+}
+
+// ShareAddressHash is the keyed hash of a doctor's normalized address or
+// number, the only form in which the per-address code count holds it.
+func ShareAddressHash(key []byte, channel, dest string) []byte {
+	return keys.Sum(key, keys.ShareAddress, []byte(channel+":"+normalizeShareAddress(channel, dest)))
+}
+
+// normalizeShareAddress makes the spellings of one mailbox or number one
+// key: an e-mail address in lower case without a "+tag" on its local part
+// (dr+1@x and DR@X reach the same mailbox); a number as its E.164 digits.
+func normalizeShareAddress(channel, dest string) string {
+	dest = strings.ToLower(strings.TrimSpace(dest))
+	if channel == notify.ChannelSMS {
+		if e164, ok := internationalMobile(dest); ok {
+			return e164
+		}
+		return strings.Map(func(r rune) rune {
+			if r == '+' || (r >= '0' && r <= '9') {
+				return r
+			}
+			return -1
+		}, dest)
+	}
+	at := strings.LastIndexByte(dest, '@')
+	if at < 0 {
+		return dest
+	}
+	local, domain := dest[:at], dest[at:]
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		local = local[:plus]
+	}
+	return local + domain
 }
 
 // shareCodeHash is the stored hash of a doctor's code, bound to its share.
