@@ -12,6 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -180,6 +181,13 @@ func (h *Handlers) ShareCheck(c fiber.Ctx) error {
 	a, err := h.Buckets.CheckShareCode(c.Context(), sh.ID, c.FormValue("code"), c.IP(), func(ctx context.Context, tx bun.Tx, a *buckets.ShareAttempt) error {
 		w := &buckets.Batch{Tx: tx}
 		var err error
+		// The doctor's device goes on the "share.open" row (the last audit
+		// row of this transaction) for the patient's activity list.
+		if h.Informed != nil {
+			if err := w.Add(informed.SignInDeviceQuery(w.On(), a.Bucket.ID, informed.ParseDevice(c.Get(fiber.HeaderUserAgent)))); err != nil {
+				return err
+			}
+		}
 		if answer, err = h.startShareSession(c, w, a.Share); err != nil {
 			return err
 		}

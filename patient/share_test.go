@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
@@ -210,6 +212,13 @@ func TestShareWalkThrough(t *testing.T) {
 	row := shares.Find("[data-testid=share-row]")
 	if row.Length() != 1 || strings.TrimSpace(row.Find("[data-testid=share-opened]").Text()) != "Yes" || row.Find("[data-testid=share-last]").Length() != 1 {
 		t.Fatalf("the patient's list does not show the share as opened: %q", row.Text())
+	}
+	// The patient's activity names the doctor's sign-in with its device.
+	signIns := f.patient.GetDoc("/p/activity", http.StatusOK).Find("[data-testid=activity-row]").FilterFunction(func(_ int, r *goquery.Selection) bool {
+		return strings.Contains(r.Text(), "Signed in") && strings.Contains(r.Text(), "A doctor you shared with")
+	})
+	if signIns.Length() != 1 || strings.Contains(signIns.Text(), "Device not recorded") || !strings.Contains(signIns.Text(), "(computer)") {
+		t.Fatalf("the doctor's sign-in in the activity: %q", signIns.Text())
 	}
 	sid, _ := row.Attr("data-share")
 	if res, _ := f.patient.PostForm("/p/shares/"+sid+"/revoke", url.Values{}); res.StatusCode != http.StatusSeeOther {
