@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 
@@ -20,6 +21,9 @@ type linksView struct {
 	// token is never stored.
 	Created string
 	OHIF    bool
+	// Until is each link's last day (by link id): a link expires at the
+	// start of the day after its access's last day, so that day is shown.
+	Until map[int64]string
 }
 
 // linkList is the live links of b for the studies page (nil when links are off).
@@ -31,7 +35,15 @@ func (h *Handlers) linkList(c fiber.Ctx, b *database.Bucket) (*linksView, error)
 	if err != nil {
 		return nil, err
 	}
-	return &linksView{Links: ls, OHIF: h.OHIFURL != ""}, nil
+	v := &linksView{Links: ls, OHIF: h.OHIFURL != "", Until: make(map[int64]string, len(ls))}
+	zone := h.Buckets.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	for _, l := range ls {
+		v.Until[l.ID] = l.ExpiresAt.In(zone).Add(-time.Nanosecond).Format("2006-01-02")
+	}
+	return v, nil
 }
 
 // linkBase is the DICOMweb base URL of token.

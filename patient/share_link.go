@@ -12,6 +12,7 @@ import (
 
 	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/database"
+	"github.com/radpass/radpass/shared/informed"
 	"github.com/radpass/radpass/shared/letter"
 	"github.com/radpass/radpass/shared/web"
 )
@@ -101,6 +102,8 @@ func (h *Handlers) sendShareCode(c fiber.Ctx, sh *buckets.Share) string {
 		return "cooldown"
 	case errors.Is(err, buckets.ErrShareSendLimit):
 		return "daylimit"
+	case errors.Is(err, buckets.ErrShareAddressLimit):
+		return "addresslimit"
 	case errors.Is(err, buckets.ErrNotFound):
 		return noticeClosed
 	case !errors.As(err, &se):
@@ -135,6 +138,8 @@ func (h *Handlers) shareCodePage(c fiber.Ctx, notice string) *web.Page {
 	switch notice {
 	case "cooldown", "daylimit", "notsent", "resent":
 		v.Notice = p.T("share.doctor.notice." + notice)
+	case "addresslimit":
+		v.Notice = p.T("share.doctor.notice.addresslimit", "Max", buckets.MaxShareCodesPerAddressDay)
 	}
 	p.Data = v
 	return p
@@ -158,7 +163,7 @@ func (h *Handlers) ShareResend(c fiber.Ctx) error {
 		notice = "resent"
 	}
 	status := http.StatusOK
-	if notice == "cooldown" || notice == "daylimit" {
+	if notice == "cooldown" || notice == "daylimit" || notice == "addresslimit" {
 		status = http.StatusTooManyRequests
 	} else if notice == "notsent" {
 		status = http.StatusServiceUnavailable
@@ -176,6 +181,13 @@ func (h *Handlers) ShareCheck(c fiber.Ctx) error {
 	a, err := h.Buckets.CheckShareCode(c.Context(), sh.ID, c.FormValue("code"), c.IP(), func(ctx context.Context, tx bun.Tx, a *buckets.ShareAttempt) error {
 		w := &buckets.Batch{Tx: tx}
 		var err error
+		// The doctor's device goes on the "share.open" row (the last audit
+		// row of this transaction) for the patient's activity list.
+		if h.Informed != nil {
+			if err := w.Add(informed.SignInDeviceQuery(w.On(), a.Bucket.ID, informed.ParseDevice(c.Get(fiber.HeaderUserAgent)))); err != nil {
+				return err
+			}
+		}
 		if answer, err = h.startShareSession(c, w, a.Share); err != nil {
 			return err
 		}

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/radpass/radpass/shared/buckets"
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/notify"
@@ -210,6 +213,13 @@ func TestShareWalkThrough(t *testing.T) {
 	if row.Length() != 1 || strings.TrimSpace(row.Find("[data-testid=share-opened]").Text()) != "Yes" || row.Find("[data-testid=share-last]").Length() != 1 {
 		t.Fatalf("the patient's list does not show the share as opened: %q", row.Text())
 	}
+	// The patient's activity names the doctor's sign-in with its device.
+	signIns := f.patient.GetDoc("/p/activity", http.StatusOK).Find("[data-testid=activity-row]").FilterFunction(func(_ int, r *goquery.Selection) bool {
+		return strings.Contains(r.Text(), "Signed in") && strings.Contains(r.Text(), "A doctor you shared with")
+	})
+	if signIns.Length() != 1 || strings.Contains(signIns.Text(), "Device not recorded") || !strings.Contains(signIns.Text(), "(computer)") {
+		t.Fatalf("the doctor's sign-in in the activity: %q", signIns.Text())
+	}
 	sid, _ := row.Attr("data-share")
 	if res, _ := f.patient.PostForm("/p/shares/"+sid+"/revoke", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke answered %d", res.StatusCode)
@@ -296,11 +306,38 @@ func TestShareEndsWithItsAccess(t *testing.T) {
 	if res, _ := doc.Get("/p/studies/" + id(f.studies[0].ID)); res.StatusCode != http.StatusOK {
 		t.Fatalf("study answered %d", res.StatusCode)
 	}
+	// The number has had the day's codes through other shares: a second
+	// share to it, opened in a Dutch browser, sends no code and says why.
+	second := f.share(t, to, []int64{f.studies[1].ID})
+	addr := buckets.ShareAddressHash(f.srv.App.Buckets.Key, notify.ChannelSMS, "+32 470 12 34 56")
+	for range buckets.MaxShareCodesPerAddressDay {
+		if _, err := f.srv.DB.ExecContext(t.Context(), `INSERT INTO share_address_sends (addr_hash, outcome) VALUES (?, 'sent')`, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ := url.Parse(second)
+	nl := f.srv.Client(t)
+	nl.Get(u.Path)
+	if res, _ := nl.PostForm("/language", url.Values{"lang": {"nl"}, "back": {"/"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("language answered %d", res.StatusCode)
+	}
+	nl.Get(u.Path)
+	res, _ := nl.PostForm(u.Path, url.Values{})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/s/code?notice=addresslimit" {
+		t.Fatalf("code past the address's cap answered %d -> %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	wantNL := "Uw adres of nummer heeft vandaag het maximale aantal codes ontvangen (20), voor alle delingen met u samen."
+	if got := nl.GetDoc("/s/code?notice=addresslimit", http.StatusOK).Find("[data-testid=code-notice]").Text(); !strings.Contains(got, wantNL) {
+		t.Fatalf("the doctor reads %q", got)
+	}
+	if res, body := nl.PostForm("/s/send", url.Values{}); res.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "(20)") {
+		t.Fatalf("resend past the address's cap answered %d", res.StatusCode)
+	}
 	admin := testserver.MustUser(t, f.srv.DB, "adm", database.RoleAdmin, f.dept)
 	if _, err := f.srv.App.Buckets.Revoke(t.Context(), admin, f.bucket.ID, "127.0.0.1", "patient asked"); err != nil {
 		t.Fatal(err)
 	}
-	res, _ := doc.Get("/p/studies/" + id(f.studies[0].ID))
+	res, _ = doc.Get("/p/studies/" + id(f.studies[0].ID))
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
 		t.Fatalf("after the access was revoked the doctor's click answered %d -> %q", res.StatusCode, res.Header.Get("Location"))
 	}

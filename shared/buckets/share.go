@@ -30,6 +30,10 @@ const (
 	// MaxShareSendsPerDay caps the messages (links and codes) sent for the
 	// shares of one access in any 24 hours (SMS pumping).
 	MaxShareSendsPerDay = 10
+	// MaxShareCodesPerAddressDay caps the codes one doctor's address or
+	// number receives in any 24 hours, across every share of every access
+	// (SMS pumping through many shares to one number).
+	MaxShareCodesPerAddressDay = 20
 	// ShareDefaultDays is how long a share lasts unless the patient says
 	// otherwise (never past the access itself).
 	ShareDefaultDays = 14
@@ -43,6 +47,9 @@ const (
 var (
 	ErrShareLimit     = errors.New("buckets: too many active shares")
 	ErrShareSendLimit = errors.New("buckets: too many share messages today")
+	// ErrShareAddressLimit: the doctor's address or number has had
+	// MaxShareCodesPerAddressDay codes in the last 24 hours.
+	ErrShareAddressLimit = errors.New("buckets: too many codes to this address today")
 )
 
 // Share is one share of a bucket with a doctor.
@@ -86,6 +93,39 @@ func (sh *Share) EffectiveState(today time.Time) string {
 // ShareTokenHash is the stored hash of a link's token.
 func ShareTokenHash(key []byte, token string) []byte {
 	return keys.Sum(key, keys.ShareToken, []byte(token))
+}
+
+// ShareAddressHash is the keyed hash of a doctor's normalized address or
+// number, the only form in which the per-address code count holds it.
+func ShareAddressHash(key []byte, channel, dest string) []byte {
+	return keys.Sum(key, keys.ShareAddress, []byte(channel+":"+normalizeShareAddress(channel, dest)))
+}
+
+// normalizeShareAddress makes the spellings of one mailbox or number one
+// key: an e-mail address in lower case without a "+tag" on its local part
+// (dr+1@x and DR@X reach the same mailbox); a number as its E.164 digits.
+func normalizeShareAddress(channel, dest string) string {
+	dest = strings.ToLower(strings.TrimSpace(dest))
+	if channel == notify.ChannelSMS {
+		if e164, ok := internationalMobile(dest); ok {
+			return e164
+		}
+		return strings.Map(func(r rune) rune {
+			if r == '+' || (r >= '0' && r <= '9') {
+				return r
+			}
+			return -1
+		}, dest)
+	}
+	at := strings.LastIndexByte(dest, '@')
+	if at < 0 {
+		return dest
+	}
+	local, domain := dest[:at], dest[at:]
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		local = local[:plus]
+	}
+	return local + domain
 }
 
 // shareCodeHash is the stored hash of a doctor's code, bound to its share.
@@ -416,27 +456,71 @@ func (s *Service) SendShareLink(ctx context.Context, n ShareSender, ns *NewShare
 type ShareView struct {
 	*Share
 	Studies int
-	Status  string // the share's own EffectiveState (an ended access ends every share too, whatever this says)
+	// Status is what the share does now: the share's own EffectiveState
+	// while its access is open; once the access has ended (revoked,
+	// blocked, expired) the access's end wins, as "access_revoked",
+	// "access_blocked" or "access_expired", since the share no longer
+	// opens whatever its own row says.
+	Status string
+	// Revocable: the share's own row is still open and its access could
+	// open again (blocked and expired accesses can be unlocked or extended;
+	// a revoked one cannot), so revoking it still changes something.
+	Revocable bool
 }
 
 // Opened reports whether the doctor ever signed in.
 func (v ShareView) Opened() bool { return v.FirstOpenedAt != nil }
 
-// SharesOf lists the shares of bucket id, newest first.
+// EndedByKey is the i18n key naming who or what ended the share's own
+// row ("" while it is open): the patient, staff (EndedByStaff names
+// them), wrong codes, or a link that could not be sent.
+func (v ShareView) EndedByKey() string {
+	switch {
+	case v.EndedBy == "":
+		return ""
+	case strings.HasPrefix(v.EndedBy, "staff:"):
+		return "sharefix.endedby.staff"
+	case v.EndedBy == audit.KindPatient, v.EndedBy == "failures", v.EndedBy == "not_sent":
+		return "sharefix.endedby." + v.EndedBy
+	}
+	return "sharefix.endedby.other"
+}
+
+// EndedByStaff is the user name of the staff member who ended the share.
+func (v ShareView) EndedByStaff() string {
+	return strings.TrimPrefix(v.EndedBy, "staff:")
+}
+
+// shareStatus is a share's Status given its access's effective state.
+func shareStatus(sh *Share, access string, today time.Time) string {
+	if access != database.BucketActive {
+		return "access_" + access
+	}
+	return sh.EffectiveState(today)
+}
+
+// SharesOf lists the shares of bucket id, newest first, each with the
+// state it has now (ShareView.Status).
 func (s *Service) SharesOf(ctx context.Context, id int64) ([]ShareView, error) {
 	var rows []struct {
 		Share
-		Studies int `bun:"n_studies"`
+		Studies     int       `bun:"n_studies"`
+		BucketState string    `bun:"bucket_state"`
+		BucketUntil time.Time `bun:"bucket_until,type:date"`
 	}
-	if err := s.DB.NewRaw(`SELECT sh.*, (SELECT count(*) FROM share_studies ss WHERE ss.share_id = sh.id) AS n_studies
-		FROM shares sh WHERE sh.bucket_id = ? ORDER BY sh.created_at DESC, sh.id DESC`, id).Scan(ctx, &rows); err != nil {
+	if err := s.DB.NewRaw(`SELECT sh.*, (SELECT count(*) FROM share_studies ss WHERE ss.share_id = sh.id) AS n_studies,
+		b.state AS bucket_state, b.valid_until AS bucket_until
+		FROM shares sh JOIN buckets b ON b.id = sh.bucket_id
+		WHERE sh.bucket_id = ? ORDER BY sh.created_at DESC, sh.id DESC`, id).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
 	today := s.Today()
 	out := make([]ShareView, len(rows))
 	for i := range rows {
 		sh := rows[i].Share
-		out[i] = ShareView{Share: &sh, Studies: rows[i].Studies, Status: sh.EffectiveState(today)}
+		access := (&database.Bucket{State: rows[i].BucketState, ValidUntil: rows[i].BucketUntil}).EffectiveState(today)
+		out[i] = ShareView{Share: &sh, Studies: rows[i].Studies, Status: shareStatus(&sh, access, today),
+			Revocable: sh.EffectiveState(today) == database.BucketActive && access != database.BucketRevoked}
 	}
 	return out, nil
 }

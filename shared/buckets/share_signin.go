@@ -96,15 +96,19 @@ func (s *Service) ShareScopeOf(ctx context.Context, sh *Share) (*ShareScope, err
 }
 
 // SendShareCode issues a code for share id and sends it to the doctor's
-// address or number on file: 60 s between codes of a share, and every
-// message counts for the access's MaxShareSendsPerDay. A share that does not
-// open is ErrNotFound. The code is stored only as its keyed hash.
+// address or number on file: 60 s between codes of a share, every message
+// counts for the access's MaxShareSendsPerDay, and every code for its
+// address's MaxShareCodesPerAddressDay across all shares and accesses
+// (ErrShareAddressLimit). A share that does not open is ErrNotFound. The
+// code is stored only as its keyed hash, the address in the per-address
+// count only as ShareAddressHash.
 func (s *Service) SendShareCode(ctx context.Context, n ShareSender, id int64, ip string) error {
 	var (
 		sh     *Share
 		b      *database.Bucket
 		plain  string
 		sendID int64
+		addrID int64
 	)
 	err := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -132,6 +136,28 @@ func (s *Service) SendShareCode(ctx context.Context, n ShareSender, id int64, ip
 		if last.Day >= MaxShareSendsPerDay {
 			return ErrShareSendLimit
 		}
+		// Codes to one address are counted under the address's own lock,
+		// taken after the access's (always in this order: no deadlock), so
+		// parallel requests through many shares cannot pass the cap.
+		addr := ShareAddressHash(s.Key, sh.Channel, sh.Destination)
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('share-addr:' || encode(?::bytea, 'hex')))`, addr); err != nil {
+			return err
+		}
+		since := now.Add(-24 * time.Hour)
+		if _, err := tx.NewRaw(`DELETE FROM share_address_sends WHERE addr_hash = ? AND at <= ?`, addr, since).Exec(ctx); err != nil {
+			return err
+		}
+		var toAddr int
+		if err := tx.NewRaw(`SELECT count(*) FROM share_address_sends WHERE addr_hash = ? AND at > ? AND outcome <> 'failed'`,
+			addr, since).Scan(ctx, &toAddr); err != nil {
+			return err
+		}
+		if toAddr >= MaxShareCodesPerAddressDay {
+			return ErrShareAddressLimit
+		}
+		if err := tx.NewRaw(`INSERT INTO share_address_sends (addr_hash, at) VALUES (?, ?) RETURNING id`, addr, now).Scan(ctx, &addrID); err != nil {
+			return err
+		}
 		if plain, err = otp.Generate(); err != nil {
 			return err
 		}
@@ -154,6 +180,9 @@ func (s *Service) SendShareCode(ctx context.Context, n ShareSender, id int64, ip
 	}
 	recErr := database.InTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw(`UPDATE share_sends SET outcome = ? WHERE id = ?`, outcome, sendID).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw(`UPDATE share_address_sends SET outcome = ? WHERE id = ?`, outcome, addrID).Exec(ctx); err != nil {
 			return err
 		}
 		if sendErr != nil { // only this code: a newer one stays valid

@@ -300,3 +300,96 @@ func TestShareFormRules(t *testing.T) {
 		t.Fatalf("international mobile: %+v %v", r, errs)
 	}
 }
+
+// 100 parallel code requests through 30 shares of 6 accesses, all to one
+// doctor's mailbox spelled six ways: exactly MaxShareCodesPerAddressDay
+// codes go out (counted in the dev outbox), the rest are refused with
+// ErrShareAddressLimit (or the share's own 60 s cooldown); the count holds
+// only the keyed hash of the normalized address; another doctor is not
+// affected, and a day later the address receives codes again.
+func TestShareCodesCappedPerAddress(t *testing.T) {
+	f := newFixture(t)
+	spellings := []string{"dr.peeters@example.org", "Dr.Peeters@Example.org", "DR.PEETERS@EXAMPLE.ORG",
+		"dr.peeters+knee@example.org", "dr.peeters+1@Example.ORG", "Dr.Peeters+x@example.org"}
+	var shares []int64
+	for _, to := range spellings {
+		p := f.print(database.VerifyDOB, nil, nil)
+		for range buckets.MaxActiveShares {
+			shares = append(shares, f.shareOf(p, to, nil).Share.ID)
+		}
+	}
+	other := f.shareOf(f.print(database.VerifyDOB, nil, nil), "other@example.org", nil).Share.ID
+	before, err := f.outbox().Recent(f.ctx, 1)
+	if err != nil || len(before) != 1 {
+		t.Fatalf("outbox: %v", err)
+	}
+	mark := before[0].ID
+	var warm sync.WaitGroup
+	for range 50 {
+		warm.Add(1)
+		go func() { defer warm.Done(); _, _ = f.db.ExecContext(f.ctx, `SELECT pg_sleep(0.2)`) }()
+	}
+	warm.Wait()
+	release := make(chan struct{})
+	var (
+		wg                     sync.WaitGroup
+		mu                     sync.Mutex
+		sent, capped, cooldown int
+		unexpected             []error
+	)
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-release
+			err := f.s.SendShareCode(f.ctx, f.outbox(), shares[i%len(shares)], "192.0.2.10")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				sent++
+			case errors.Is(err, buckets.ErrShareAddressLimit):
+				capped++
+			case errors.Is(err, buckets.ErrCooldown):
+				cooldown++
+			default:
+				unexpected = append(unexpected, err)
+			}
+		}()
+	}
+	close(release)
+	wg.Wait()
+	if len(unexpected) > 0 || sent != buckets.MaxShareCodesPerAddressDay || capped == 0 {
+		t.Fatalf("sent %d, capped %d, cooldown %d, other errors %v; want exactly %d sent", sent, capped, cooldown, unexpected, buckets.MaxShareCodesPerAddressDay)
+	}
+	msgs, err := f.outbox().Recent(f.ctx, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := 0
+	for _, m := range msgs {
+		if m.ID > mark {
+			if to := strings.ToLower(m.To); !strings.HasPrefix(to, "dr.peeters") || !strings.HasSuffix(to, "@example.org") || sixDigitsRE.FindString(m.Text) == "" {
+				t.Fatalf("unexpected message to %s: %q", m.To, m.Text)
+			}
+			codes++
+		}
+	}
+	if codes != buckets.MaxShareCodesPerAddressDay {
+		t.Fatalf("%d codes in the outbox, want %d", codes, buckets.MaxShareCodesPerAddressDay)
+	}
+	want := buckets.ShareAddressHash(f.s.Key, notify.ChannelEmail, "dr.peeters@example.org")
+	if n := f.count(`SELECT count(*) FROM share_address_sends WHERE addr_hash = ? AND outcome = 'sent'`, want); n != buckets.MaxShareCodesPerAddressDay {
+		t.Fatalf("%d sends counted under the address's hash", n)
+	}
+	if n := f.count(`SELECT count(*) FROM share_address_sends WHERE addr_hash <> ?`, want); n != 0 {
+		t.Fatalf("%d sends counted under other hashes: a spelling was not normalized", n)
+	}
+	if err := f.s.SendShareCode(f.ctx, f.outbox(), other, "192.0.2.10"); err != nil {
+		t.Fatalf("another doctor's code: %v", err)
+	}
+	f.clk.Add(24*time.Hour + time.Minute)
+	if err := f.s.SendShareCode(f.ctx, f.outbox(), shares[len(shares)-1], "192.0.2.10"); err != nil {
+		t.Fatalf("a day later: %v", err)
+	}
+}

@@ -32,9 +32,7 @@ func SignInQueries(db bun.IDB, bucketID int64, d Device, now time.Time, zone *ti
 	key := "device:" + strconv.FormatInt(bucketID, 10) + ":" + dev + ":" + day
 	payload := `{"bucket_id":` + strconv.FormatInt(bucketID, 10) + `,"device":"` + dev + `","at":"` + now.UTC().Format(time.RFC3339Nano) + `"}`
 	return []*bun.RawQuery{
-		// currval: the id the sign-in's audit row took in this session, a moment ago.
-		db.NewRaw(`INSERT INTO signin_devices (event_id, bucket_id, device)
-			VALUES (currval(pg_get_serial_sequence('audit_events', 'id')), ?, ?) ON CONFLICT DO NOTHING`, bucketID, dev),
+		SignInDeviceQuery(db, bucketID, d),
 		db.NewRaw(`WITH seen AS (
 				INSERT INTO access_devices (bucket_id, device, first_seen, last_seen) VALUES (?, ?, ?, ?)
 				ON CONFLICT (bucket_id, device) DO UPDATE SET last_seen = EXCLUDED.last_seen
@@ -44,6 +42,15 @@ func SignInQueries(db bun.IDB, bucketID int64, d Device, now time.Time, zone *ti
 			WHERE seen.fresh ON CONFLICT (key) DO NOTHING`,
 			bucketID, dev, now.UTC(), now.UTC(), KindDevice, key, payload, now.UTC(), bucketID),
 	}
+}
+
+// SignInDeviceQuery records device d on the sign-in's audit row, written
+// a moment before in the same session (currval), for the activity list. A
+// doctor's sign-in through a share adds only this: the doctor's device is
+// not one of the access's own (no new-device alert).
+func SignInDeviceQuery(db bun.IDB, bucketID int64, d Device) *bun.RawQuery {
+	return db.NewRaw(`INSERT INTO signin_devices (event_id, bucket_id, device)
+		VALUES (currval(pg_get_serial_sequence('audit_events', 'id')), ?, ?) ON CONFLICT DO NOTHING`, bucketID, d.String())
 }
 
 // Entry is one line of the activity list.

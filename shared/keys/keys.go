@@ -58,10 +58,14 @@ const (
 	// the de-identified UIDs of an anonymized bucket, so its ZIP and its
 	// DICOMweb answers name every study, series and instance the same.
 	AnonUIDs = "anon-uids:"
+	// ShareAddress: Sum(secret, ShareAddress, normalized address) keys the
+	// per-address count of a doctor's codes (buckets.ShareAddressHash), so
+	// the counter never holds an address in clear.
+	ShareAddress = "share-address:v1"
 )
 
 // Purposes lists every purpose constant (tests check they are prefix-free).
-var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal, ShareToken, ShareCode, ViewerLinkHash, AnonUIDs}
+var Purposes = []string{RefnumHash, SessionID, CSRF, PrintSessionSeal, OTPHash, PrintFormToken, APILetterSeal, ShareToken, ShareCode, ViewerLinkHash, AnonUIDs, ShareAddress}
 
 // Derive returns the 32-byte key of one purpose: HMAC-SHA256(secret, purpose).
 func Derive(secret []byte, purpose string) []byte {
