@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -31,9 +32,16 @@ const (
 	sorted
 	// exact is a search that is a patient ID or accession number as stored.
 	exact
-	// listed orders and filters the studies of a given id list: all that
-	// match the search words when they are few (see fewCap).
+	// listed orders and filters the studies of a given id list: the
+	// labelled ones when they are few (see labelSortCap).
 	listed
+	// collect collects every study with the search words, when they are few
+	// (fewCap), and sorts them: one statement that finds the candidates,
+	// counts them and makes the page from them (the page counts only when
+	// they were all collected). A search whose words are all parts of
+	// names finds them through the word index (studies_search_names, see
+	// candidateQuery), else through the trigram index.
+	collect
 	// intersect is sorted for a search with a common label (more than
 	// labelSortCap labelled studies): the label is matched on
 	// studies.label_ids, whose GIN index gives PostgreSQL a bitmap to AND
@@ -106,13 +114,17 @@ func find(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim limit
 		return run(ctx, db, u, f, plan{st: walk})
 	}
 	if len(toks) == 1 && strings.ContainsAny(toks[0], "0123456789") {
+		// The exact query itself: when it shows a study the ID exists. Only
+		// an empty page needs the existence check (the ID may exist with
+		// the filters excluding its studies).
+		r, err := run(ctx, db, u, f, plan{st: exact})
+		if err != nil || len(r.rows) > 0 {
+			return r, err
+		}
 		q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
 		ok, err := q.Where(exactCond, bun.In(idForms(toks[0])), bun.In(idForms(toks[0]))).Exists(ctx)
-		if err != nil {
-			return result{}, err
-		}
-		if ok {
-			return run(ctx, db, u, f, plan{st: exact})
+		if err != nil || ok {
+			return r, err
 		}
 	}
 	est, err := estimates(ctx, db, u, f)
@@ -123,12 +135,9 @@ func find(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim limit
 	// estimates are good to a factor of about two, and a step that fails
 	// costs at most a couple of milliseconds.
 	if est.mt <= 4*float64(lim.few) {
-		ids, err := candidates(ctx, db, u, f, lim.few)
-		if err != nil {
-			return result{}, err
-		}
-		if len(ids) <= lim.few {
-			return run(ctx, db, u, f, plan{st: listed, ids: ids})
+		r, err := run(ctx, db, u, f, plan{st: collect, entries: lim.few})
+		if err != nil || r.candidates <= lim.few {
+			return r, err
 		}
 	}
 	limit := float64(pageLimit(f) + 1)
@@ -157,48 +166,93 @@ func estimates(ctx context.Context, db bun.IDB, u *database.User, f Filter) (est
 	base := func() *bun.SelectQuery {
 		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
 	}
-	var e estimated
-	var err error
-	if e.n, err = estimate(ctx, db, base()); err != nil {
-		return e, err
+	// One EXPLAIN for the three: each is a scalar subquery, planned (for
+	// all its rows) as its own InitPlan, in this order.
+	qs := []*bun.SelectQuery{base(), tokenConds(base(), f)}
+	if f.From != nil || f.To != nil || f.Modality != "" || f.Report != ReportAny || len(f.LabelIDs) > 0 {
+		// The label filter is estimated in its semi-join form: PostgreSQL
+		// estimates the hashed check of the walk form ("OR false") as half
+		// of the rows whatever the labels, which would make a common label
+		// with a name run a budget walk (hashing every labelled id) bound
+		// to fail.
+		qs = append(qs, filtered(base(), f, sorted))
 	}
-	if e.mt, err = estimate(ctx, db, tokenConds(base(), f)); err != nil {
-		return e, err
+	q := db.NewSelect()
+	for _, sub := range qs {
+		q = q.ColumnExpr("(?)", sub)
 	}
-	if f.From == nil && f.To == nil && f.Modality == "" && f.Report == ReportAny && len(f.LabelIDs) == 0 {
-		e.mf = e.mt // no filters: spare a round trip
-		return e, nil
+	rows, err := estimate(ctx, db, q, len(qs))
+	if err != nil {
+		return estimated{}, err
 	}
-	// The label filter is estimated in its semi-join form: PostgreSQL
-	// estimates the hashed check of the walk form ("OR false") as half of
-	// the rows whatever the labels, which would make a common label with a
-	// name run a budget walk (hashing every labelled id) bound to fail.
-	if e.mf, err = estimate(ctx, db, filtered(base(), f, sorted)); err != nil {
-		return e, err
+	e := estimated{n: rows[0], mt: rows[1], mf: rows[1]} // no filters: mf is mt
+	if len(rows) > 2 {
+		e.mf = rows[2]
 	}
 	return e, nil
 }
 
-// candidates returns up to limit+1 ids of the studies in scope and date
-// range after the cursor that contain the search words, in no order: all of
-// them when there are no more than limit.
-func candidates(ctx context.Context, db bun.IDB, u *database.User, f Filter, limit int) ([]int64, error) {
-	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
-	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
-		if c.cur == "" {
-			continue
-		}
-		day, id, err := decodeCursor(c.cur)
-		if err != nil {
-			return nil, err
-		}
-		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+// candidateQuery selects the studies in scope and date range after the
+// cursor that contain the search words, in no order, with the columns the
+// filters read and the sort key (as sort_key).
+//
+// When every word is a part of names only, it takes them from the word
+// index: search_words lists the words of studies.search, so the studies
+// having one of those that contain what was typed are exactly those whose
+// search text contains it (words are separated by spaces, which a folded
+// search word without a space cannot span). A word with a digit or a space,
+// or found in a patient ID or accession (in_id), is looked up with the
+// trigram index as before. The choice is made by PostgreSQL when the
+// statement runs: each branch is gated by a condition on the words alone
+// (a one-time filter), so only one of them reads the table. by_words says
+// which.
+func candidateQuery(db bun.IDB, u *database.User, f Filter) (words, cands *bun.SelectQuery, err error) {
+	toks := Tokens(f.Query)
+	words = db.NewSelect()
+	ok := []string{"true"} // no words: every study in scope
+	var args []any
+	for i, tok := range toks {
+		p := database.EscapeLike(tok)
+		words = words.ColumnExpr("ARRAY(SELECT sw.word FROM search_words AS sw WHERE sw.word LIKE '%' || rp_fold(?) || '%') AS w?", p, bun.Safe(strconv.Itoa(i)))
+		ok = append(ok, "rp_fold(?) !~ '[0-9 ]'", "NOT EXISTS (SELECT 1 FROM search_words AS sw WHERE sw.in_id AND sw.word LIKE '%' || rp_fold(?) || '%')")
+		args = append(args, tok, p)
 	}
-	var ids []int64
-	if err := q.Limit(limit+1).Scan(ctx, &ids); err != nil {
-		return nil, err
+	words = words.ColumnExpr(strings.Join(ok, " AND ")+" AS ok", args...)
+
+	branch := func(byWords bool) (*bun.SelectQuery, error) {
+		q := db.NewSelect().TableExpr("studies AS s").
+			ColumnExpr("s.id, s.study_date, s.search, s.modalities, s.report_status").
+			ColumnExpr(sortKey + " AS sort_key")
+		if byWords {
+			q = q.Where("(SELECT w.ok FROM w)")
+			for i := range toks {
+				q = q.Where("rp_search_names(s.search) && (SELECT w.w? FROM w)", bun.Safe(strconv.Itoa(i)))
+			}
+		} else {
+			q = tokenConds(q.Where("NOT (SELECT w.ok FROM w)"), f)
+		}
+		q = dateRange(scoped(q, u, f), f)
+		for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
+			if c.cur == "" {
+				continue
+			}
+			day, id, err := decodeCursor(c.cur)
+			if err != nil {
+				return nil, err
+			}
+			q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+		}
+		return q, nil
 	}
-	return ids, nil
+	byWords, err := branch(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	byTrigrams, err := branch(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return words, byWords.UnionAll(byTrigrams), nil
 }
 
 // labelled returns the ids of the studies carrying f's labels for the
@@ -226,6 +280,18 @@ type result struct {
 	sql      string
 	backward bool
 	limit    int
+	// collect: the studies with the search words found (up to the cap
+	// plus one), and whether the word index found them.
+	candidates int
+	byWords    bool
+}
+
+// collectedRow is a row of a collect query: the page's rows, or one row
+// without a study when the page is empty, each with the candidates' count.
+type collectedRow struct {
+	Row
+	Candidates int  `bun:"candidates"`
+	ByWords    bool `bun:"by_words"`
 }
 
 func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (result, error) {
@@ -234,8 +300,21 @@ func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (
 		return result{}, err
 	}
 	r := result{st: pl.st, sql: q.String(), backward: backward, limit: limit}
-	if err := q.Scan(ctx, &r.rows); err != nil {
+	if pl.st != collect {
+		if err := q.Scan(ctx, &r.rows); err != nil {
+			return result{}, err
+		}
+		return r, nil
+	}
+	var rows []collectedRow
+	if err := q.Scan(ctx, &rows); err != nil {
 		return result{}, err
+	}
+	for _, c := range rows {
+		r.candidates, r.byWords = c.Candidates, c.ByWords
+		if c.ID != 0 {
+			r.rows = append(r.rows, c.Row)
+		}
 	}
 	return r, nil
 }
@@ -259,22 +338,34 @@ func fallback(est estimated, found float64, entries int, limit float64) strategy
 	return walk
 }
 
-// estimate is PostgreSQL's estimate of the rows q returns.
-func estimate(ctx context.Context, db bun.IDB, q *bun.SelectQuery) (float64, error) {
+// estimate returns PostgreSQL's estimates of the rows of the n scalar
+// subqueries of q, in their order.
+func estimate(ctx context.Context, db bun.IDB, q *bun.SelectQuery, n int) ([]float64, error) {
 	var plan string
 	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var out []struct {
-		Plan struct {
-			Rows float64 `json:"Plan Rows"`
-		} `json:"Plan"`
+	type node struct {
+		Rows     float64 `json:"Plan Rows"`
+		Relation string  `json:"Parent Relationship"`
+		Plans    []node  `json:"Plans"`
 	}
+	var out []struct{ Plan node }
 	if err := json.Unmarshal([]byte(plan), &out); err != nil {
-		return 0, fmt.Errorf("studies: read estimate: %w", err)
+		return nil, fmt.Errorf("studies: read estimate: %w", err)
 	}
+	rows := make([]float64, n)
 	if len(out) == 0 {
-		return 0, nil // no estimate: fallback then walks
+		return rows, nil // no estimate: fallback then walks
 	}
-	return out[0].Plan.Rows, nil
+	// The subqueries are the top node's InitPlans, in order (theirs are
+	// nested under them).
+	i := 0
+	for _, p := range out[0].Plan.Plans {
+		if p.Relation == "InitPlan" && i < n {
+			rows[i] = p.Rows
+			i++
+		}
+	}
+	return rows, nil
 }
