@@ -148,12 +148,22 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 				}
 				pl.ids = c
 			}
+			if st == collect {
+				words, err := nameWords(ctx, db, Tokens(f.Query))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pl.words = words
+			}
+			if st == collectTrigrams {
+				pl.st = collect
+			}
 			r, err := run(ctx, db, u, f, pl)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rows, limit := r.rows, r.limit
-			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || st == collect && r.candidates > n {
+			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n {
 				q, _, _, err := query(db, u, f, plan{st: sorted})
 				if err != nil {
 					t.Fatal(err)
@@ -200,7 +210,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 				for _, st := range []struct {
 					st strategy
 					n  int
-				}{{walk, 0}, {sorted, 0}, {intersect, 0}, {budget, 3}, {budget, 40}, {budget, 1000}, {listed, 2}, {listed, 1000}, {collect, 2}, {collect, 1000}} {
+				}{{walk, 0}, {sorted, 0}, {intersect, 0}, {budget, 3}, {budget, 40}, {budget, 1000}, {listed, 2}, {listed, 1000}, {collect, 2}, {collect, 1000}, {collectTrigrams, 2}, {collectTrigrams, 1000}} {
 					if f.Query == "RA007" {
 						break
 					}

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/radpass/radpass/shared/database"
 )
@@ -40,7 +40,7 @@ const (
 	// counts them and makes the page from them (the page counts only when
 	// they were all collected). A search whose words are all parts of
 	// names finds them through the word index (studies_search_names, see
-	// candidateQuery), else through the trigram index.
+	// nameWords and candidateQuery), else through the trigram index.
 	collect
 	// intersect is sorted for a search with a common label (more than
 	// labelSortCap labelled studies): the label is matched on
@@ -56,8 +56,9 @@ const (
 // plan is a strategy with its parameters.
 type plan struct {
 	st      strategy
-	entries int     // budget: index entries to read
-	ids     []int64 // listed: the candidates
+	entries int        // budget: index entries to read; collect: the cap
+	ids     []int64    // listed: the candidates
+	words   [][]string // collect: the name words of each search word, or nil
 }
 
 // fewCap is the number of studies matching the search words (in scope,
@@ -135,7 +136,11 @@ func find(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim limit
 	// estimates are good to a factor of about two, and a step that fails
 	// costs at most a couple of milliseconds.
 	if est.mt <= 4*float64(lim.few) {
-		r, err := run(ctx, db, u, f, plan{st: collect, entries: lim.few})
+		words, err := nameWords(ctx, db, toks)
+		if err != nil {
+			return result{}, err
+		}
+		r, err := run(ctx, db, u, f, plan{st: collect, entries: lim.few, words: words})
 		if err != nil || r.candidates <= lim.few {
 			return r, err
 		}
@@ -192,67 +197,83 @@ func estimates(ctx context.Context, db bun.IDB, u *database.User, f Filter) (est
 	return e, nil
 }
 
+// nameWords returns, for each search word, the words of search_words that
+// contain it (folded), when every search word is a part of names only: no
+// digit, no space, and not in a patient ID or accession (in_id). Else nil:
+// the trigram index must answer.
+func nameWords(ctx context.Context, db bun.IDB, toks []string) ([][]string, error) {
+	if len(toks) == 0 {
+		return nil, nil
+	}
+	for _, tok := range toks {
+		if strings.ContainsAny(tok, "0123456789") {
+			return nil, nil
+		}
+	}
+	arrays := make([]string, len(toks))
+	ok := make([]string, 0, 2*len(toks))
+	var args, okArgs []any
+	for i, tok := range toks {
+		p := database.EscapeLike(tok)
+		arrays[i] = "ARRAY(SELECT sw.word FROM search_words AS sw WHERE sw.word LIKE '%' || rp_fold(?) || '%')"
+		args = append(args, p)
+		ok = append(ok, "rp_fold(?) !~ '[0-9 ]'", "NOT EXISTS (SELECT 1 FROM search_words AS sw WHERE sw.in_id AND sw.word LIKE '%' || rp_fold(?) || '%')")
+		okArgs = append(okArgs, tok, p)
+	}
+	var out struct {
+		OK    bool   `bun:"ok"`
+		Words string `bun:"words"`
+	}
+	err := db.NewSelect().
+		ColumnExpr(strings.Join(ok, " AND ")+" AS ok", okArgs...).
+		ColumnExpr("json_build_array("+strings.Join(arrays, ", ")+") AS words", args...).
+		Scan(ctx, &out)
+	if err != nil || !out.OK {
+		return nil, err
+	}
+	var words [][]string
+	if err := json.Unmarshal([]byte(out.Words), &words); err != nil {
+		return nil, fmt.Errorf("studies: read name words: %w", err)
+	}
+	return words, nil
+}
+
 // candidateQuery selects the studies in scope and date range after the
 // cursor that contain the search words, in no order, with the columns the
 // filters read and the sort key (as sort_key).
 //
-// When every word is a part of names only, it takes them from the word
-// index: search_words lists the words of studies.search, so the studies
-// having one of those that contain what was typed are exactly those whose
-// search text contains it (words are separated by spaces, which a folded
-// search word without a space cannot span). A word with a digit or a space,
-// or found in a patient ID or accession (in_id), is looked up with the
-// trigram index as before. The choice is made by PostgreSQL when the
-// statement runs: each branch is gated by a condition on the words alone
-// (a one-time filter), so only one of them reads the table. by_words says
-// which.
-func candidateQuery(db bun.IDB, u *database.User, f Filter) (words, cands *bun.SelectQuery, err error) {
-	toks := Tokens(f.Query)
-	words = db.NewSelect()
-	ok := []string{"true"} // no words: every study in scope
-	var args []any
-	for i, tok := range toks {
-		p := database.EscapeLike(tok)
-		words = words.ColumnExpr("ARRAY(SELECT sw.word FROM search_words AS sw WHERE sw.word LIKE '%' || rp_fold(?) || '%') AS w?", p, bun.Safe(strconv.Itoa(i)))
-		ok = append(ok, "rp_fold(?) !~ '[0-9 ]'", "NOT EXISTS (SELECT 1 FROM search_words AS sw WHERE sw.in_id AND sw.word LIKE '%' || rp_fold(?) || '%')")
-		args = append(args, tok, p)
-	}
-	words = words.ColumnExpr(strings.Join(ok, " AND ")+" AS ok", args...)
-
-	branch := func(byWords bool) (*bun.SelectQuery, error) {
-		q := db.NewSelect().TableExpr("studies AS s").
-			ColumnExpr("s.id, s.study_date, s.search, s.modalities, s.report_status").
-			ColumnExpr(sortKey + " AS sort_key")
-		if byWords {
-			q = q.Where("(SELECT w.ok FROM w)")
-			for i := range toks {
-				q = q.Where("rp_search_names(s.search) && (SELECT w.w? FROM w)", bun.Safe(strconv.Itoa(i)))
-			}
-		} else {
-			q = tokenConds(q.Where("NOT (SELECT w.ok FROM w)"), f)
+// With words (see nameWords) it takes them from the word index: search_words
+// lists the words of studies.search, so the studies having one of those that
+// contain what was typed are exactly those whose search text contains it
+// (the text's words are separated by spaces, which a folded search word
+// without a space cannot span). Without, from the trigram index.
+func candidateQuery(db bun.IDB, u *database.User, f Filter, words [][]string) (*bun.SelectQuery, error) {
+	q := db.NewSelect().TableExpr("studies AS s").
+		ColumnExpr("s.id, s.study_date, s.search, s.modalities, s.report_status").
+		ColumnExpr(sortKey + " AS sort_key")
+	if words != nil {
+		for _, w := range words {
+			q = q.Where("rp_search_names(s.search) && ?::text[]", pgdialect.Array(w))
 		}
-		q = dateRange(scoped(q, u, f), f)
-		for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
-			if c.cur == "" {
-				continue
-			}
-			day, id, err := decodeCursor(c.cur)
-			if err != nil {
-				return nil, err
-			}
-			q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+		// The department is tested on the rows found, not through an
+		// index: ANDing the word index's few hundred studies with the
+		// department's millions costs seconds at 10 million studies.
+		q = scopedOn(q, u, f, "(s.department_id + 0)")
+	} else {
+		q = scoped(tokenConds(q, f), u, f)
+	}
+	q = dateRange(q, f)
+	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
+		if c.cur == "" {
+			continue
 		}
-		return q, nil
+		day, id, err := decodeCursor(c.cur)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
 	}
-	byWords, err := branch(true)
-	if err != nil {
-		return nil, nil, err
-	}
-	byTrigrams, err := branch(false)
-	if err != nil {
-		return nil, nil, err
-	}
-	return words, byWords.UnionAll(byTrigrams), nil
+	return q, nil
 }
 
 // labelled returns the ids of the studies carrying f's labels for the
@@ -290,8 +311,7 @@ type result struct {
 // without a study when the page is empty, each with the candidates' count.
 type collectedRow struct {
 	Row
-	Candidates int  `bun:"candidates"`
-	ByWords    bool `bun:"by_words"`
+	Candidates int `bun:"candidates"`
 }
 
 func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (result, error) {
@@ -310,8 +330,9 @@ func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (
 	if err := q.Scan(ctx, &rows); err != nil {
 		return result{}, err
 	}
+	r.byWords = pl.words != nil
 	for _, c := range rows {
-		r.candidates, r.byWords = c.Candidates, c.ByWords
+		r.candidates = c.Candidates
 		if c.ID != 0 {
 			r.rows = append(r.rows, c.Row)
 		}

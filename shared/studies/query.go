@@ -28,13 +28,18 @@ func idForms(tok string) []string {
 // department whatever the request says; only the service desk may pick one
 // (or see all).
 func scoped(q *bun.SelectQuery, u *database.User, f Filter) *bun.SelectQuery {
+	return scopedOn(q, u, f, "s.department_id")
+}
+
+// scopedOn is scoped with the department column written as col.
+func scopedOn(q *bun.SelectQuery, u *database.User, f Filter, col string) *bun.SelectQuery {
 	switch {
 	case !u.IsServiceDesk() && u.DepartmentID != nil:
-		return q.Where("s.department_id = ?", *u.DepartmentID)
+		return q.Where(col+" = ?", *u.DepartmentID)
 	case !u.IsServiceDesk():
 		return q.Where("false")
 	case f.DepartmentID > 0:
-		return q.Where("s.department_id = ?", f.DepartmentID)
+		return q.Where(col+" = ?", f.DepartmentID)
 	}
 	return q
 }
@@ -161,7 +166,7 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 	if st == collect {
 		// The candidates (cursor applied) are the CTE "few"; the page is
 		// made from their columns, with the joins for its rows only.
-		words, cands, err := candidateQuery(db, u, f)
+		cands, err := candidateQuery(db, u, f, pl.words)
 		if err != nil {
 			return nil, false, 0, err
 		}
@@ -169,13 +174,13 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 			OrderExpr("s.sort_key" + order + ", s.id" + order).Limit(limit + 1)
 		// cand is planned for all its rows (a bitmap scan of the word or
 		// trigram index), not for the first few+1, and read only that far.
+		// A row without a study carries the count when the page is empty.
 		q = db.NewSelect().
-			WithQuery(bun.NewWithQuery("w", words).Materialized()).
 			WithQuery(bun.NewWithQuery("cand", cands).Materialized()).
 			With("few", db.NewSelect().TableExpr("cand").ColumnExpr("*").Limit(pl.entries+1)).
 			TableExpr("(SELECT count(*) AS n FROM few) AS c").
 			Join("LEFT JOIN LATERAL (?) AS r ON true", page(db, ids, order)).
-			ColumnExpr("r.*, c.n AS candidates, (SELECT w.ok FROM w) AS by_words").
+			ColumnExpr("r.*, c.n AS candidates").
 			OrderExpr("coalesce(r.study_date, '-infinity'::date)" + order + ", r.id" + order)
 		return q, backward, limit, nil
 	}

@@ -59,15 +59,25 @@ func TestStrategiesAgree(t *testing.T) {
 				}
 				pl.ids = ids
 			}
+			if st == collect {
+				words, err := nameWords(ctx, db, Tokens(f.Query))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pl.words = words
+			}
+			if st == collectTrigrams {
+				pl.st = collect
+			}
 			r, err := run(ctx, db, u, f, pl)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rows, limit := r.rows, r.limit
-			if st == collect {
+			if pl.st == collect {
 				byWords[r.byWords]++
 			}
-			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || st == collect && r.candidates > n {
+			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n {
 				misses++
 				// What Search would do next: the fallback's pages.
 				q, _, _, err := query(db, u, f, plan{st: sorted})
@@ -78,7 +88,7 @@ func TestStrategiesAgree(t *testing.T) {
 				if err := q.Scan(ctx, &rows); err != nil {
 					t.Fatal(err)
 				}
-			} else if st == budget || st == listed || st == collect {
+			} else if st == budget || st == listed || pl.st == collect {
 				hits++
 			}
 			var ids []int64
@@ -118,7 +128,7 @@ func TestStrategiesAgree(t *testing.T) {
 		// always does.
 		// listed with the candidates of the trigram index alone is the
 		// query before collect: collect must give the same pages.
-		for _, st := range []strategy{budget, listed, collect} {
+		for _, st := range []strategy{budget, listed, collect, collectTrigrams} {
 			for _, n := range []int{3, 12, 40, 1000} {
 				if c := pages(f, st, n); !slices.EqualFunc(a, c, slices.Equal) {
 					t.Fatalf("%+v: walk %v, %v %d %v", f, a, st, n, c)
@@ -218,6 +228,9 @@ func TestStrategiesAgree(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// collectTrigrams is collect forced to the trigram index (tests only).
+const collectTrigrams strategy = 100
 
 // candidates returns up to limit+1 ids of the studies in scope and date
 // range after the cursor that contain the search words (trigram index), in
