@@ -73,6 +73,9 @@ func statements(b *testing.B, db *bun.DB, rec *recorder, u *database.User, f stu
 	if err != nil {
 		b.Fatal(err)
 	}
+	if os.Getenv("RADPASS_BENCH_EXPLAIN") != "" {
+		b.Logf("statements:\n%s", strings.Join(rec.sql, ";\n"))
+	}
 	return rec.sql
 }
 
