@@ -53,7 +53,9 @@ CREATE INDEX search_words_trgm ON search_words USING gin (word gin_trgm_ops);
 
 -- Kept by the studies it comes from. ON CONFLICT DO NOTHING takes no lock on
 -- an existing word, so imports of the same name do not wait for each other;
--- the UPDATE touches a word only the first time it is seen in an ID.
+-- the UPDATE touches a word only the first time it is seen in an ID, and
+-- finds it through the primary key (an IN (subquery) read the whole table
+-- for every study: 2 ms each at 11,000 words).
 CREATE FUNCTION studies_search_words() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -61,7 +63,7 @@ BEGIN
     SELECT r.part, bool_or(r.in_id) FROM rp_search_parts(NEW.search) AS r GROUP BY r.part
     ON CONFLICT (word) DO NOTHING;
     UPDATE search_words AS w SET in_id = true
-     WHERE NOT w.in_id AND w.word IN (SELECT r.part FROM rp_search_parts(NEW.search) AS r WHERE r.in_id);
+     WHERE w.word = ANY (ARRAY(SELECT r.part FROM rp_search_parts(NEW.search) AS r WHERE r.in_id)) AND NOT w.in_id;
     RETURN NULL;
 END $$;
 
