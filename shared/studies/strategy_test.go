@@ -129,7 +129,11 @@ func TestStrategiesAgree(t *testing.T) {
 		// listed with the candidates of the trigram index alone is the
 		// query before collect: collect must give the same pages.
 		for _, st := range []strategy{budget, listed, collect, collectTrigrams} {
-			for _, n := range []int{3, 12, 40, 1000} {
+			sizes := []int{3, 12, 40, 1000}
+			if st == collect || st == collectTrigrams {
+				sizes = []int{3, 1000} // cut, and all collected
+			}
+			for _, n := range sizes {
 				if c := pages(f, st, n); !slices.EqualFunc(a, c, slices.Equal) {
 					t.Fatalf("%+v: walk %v, %v %d %v", f, a, st, n, c)
 				}
