@@ -5,7 +5,8 @@
 # `radpass seed --studies N`; 10 million take about 15-25 minutes on 2 cores,
 # see docs/performance.md):
 #   BenchmarkSearch         studies.Search per case: p50/p95/p99, and the p95
-#                           of the same SQL run bare through database/sql
+#                           of the same statements run bare through
+#                           database/sql (all those Search runs, in order)
 #   BenchmarkStudyListHTTP  the whole GET /staff/ on the real server (page and
 #                           htmx fragment), measured by a loopback client, at
 #                           RADPASS_BENCH_HTTP_STUDIES (default 1,000,000: it

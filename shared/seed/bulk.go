@@ -248,6 +248,18 @@ func Bulk(ctx context.Context, dsn string, n int, progress io.Writer) (BulkResul
 		return res, fmt.Errorf("copy studies: %w", err)
 	}
 	res.Studies = n
+	// The study list's dictionary of search words (search_words, kept by a
+	// trigger the replica role skips): the parts of the folded names and of
+	// the IDs written above (the prefix, then digits only).
+	texts := []string{lowPrefix + "0"}
+	for _, f := range fold {
+		texts = append(texts, f)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO search_words (word, in_id)
+		SELECT r.part, bool_or(r.in_id) FROM unnest(?::text[]) AS t, rp_search_parts(t) AS r GROUP BY r.part
+		ON CONFLICT (word) DO UPDATE SET in_id = true WHERE excluded.in_id AND NOT search_words.in_id`, pgdialect.Array(texts)); err != nil {
+		return res, fmt.Errorf("bulk: search words: %w", err)
+	}
 	fmt.Fprintf(progress, "bulk: studies written in %s\n", time.Since(phase).Round(100*time.Millisecond))
 	if rebuild {
 		phase = time.Now()

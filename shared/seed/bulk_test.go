@@ -70,6 +70,16 @@ func TestBulkOnEmptyDatabaseAndAgain(t *testing.T) {
 		WHERE s.search <> rp_fold(p.family_name || ' ' || p.given_name || ' ' || p.middle_name || ' ' || p.patient_id) || ' ' || rp_fold(s.accession)`); n != 0 {
 		t.Fatalf("%d studies whose search text is not the trigger's", n)
 	}
+	// The study list's dictionary holds exactly the parts of the search
+	// texts (the trigger's, which the replica role skips).
+	for _, q := range []string{
+		`SELECT r.part, bool_or(r.in_id) FROM studies s, rp_search_parts(s.search) r GROUP BY r.part EXCEPT SELECT word, in_id FROM search_words`,
+		`SELECT word, in_id FROM search_words EXCEPT SELECT r.part, bool_or(r.in_id) FROM studies s, rp_search_parts(s.search) r GROUP BY r.part`,
+	} {
+		if n := count(`SELECT count(*) FROM (` + q + `) AS x`); n != 0 {
+			t.Fatalf("search_words and the search texts' parts differ by %d words (%s)", n, q)
+		}
+	}
 	if n := count(`SELECT count(*) FROM patients p WHERE NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_id = p.id)`); n != 0 {
 		t.Fatalf("%d patients without a study", n)
 	}

@@ -148,16 +148,24 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 				}
 				pl.ids = c
 			}
-			q, _, limit, err := query(db, u, f, pl)
+			if st == collect {
+				words, err := nameWords(ctx, db, Tokens(f.Query))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pl.words = words
+			}
+			if st == collectTrigrams {
+				pl.st = collect
+			}
+			r, err := run(ctx, db, u, f, pl)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rows []Row
-			if err := q.Scan(ctx, &rows); err != nil {
-				t.Fatal(err)
-			}
-			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n {
-				if q, _, _, err = query(db, u, f, plan{st: sorted}); err != nil {
+			rows, limit := r.rows, r.limit
+			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n {
+				q, _, _, err := query(db, u, f, plan{st: sorted})
+				if err != nil {
 					t.Fatal(err)
 				}
 				rows = nil
@@ -202,7 +210,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 				for _, st := range []struct {
 					st strategy
 					n  int
-				}{{walk, 0}, {sorted, 0}, {intersect, 0}, {budget, 3}, {budget, 40}, {budget, 1000}, {listed, 2}, {listed, 1000}} {
+				}{{walk, 0}, {sorted, 0}, {intersect, 0}, {budget, 3}, {budget, 40}, {budget, 1000}, {listed, 2}, {listed, 1000}, {collect, 1000}} {
 					if f.Query == "RA007" {
 						break
 					}
@@ -236,7 +244,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 	if nonEmpty < 10 {
 		t.Fatalf("only %d cases have matches: the data does not test much", nonEmpty)
 	}
-	for _, st := range []strategy{listed, budget, intersect, walk, exact} {
+	for _, st := range []strategy{listed, collect, budget, intersect, walk, exact} {
 		if ran[st] == 0 {
 			t.Errorf("strategy %d never served a page (ran %v): the limits do not reach it", st, ran)
 		}

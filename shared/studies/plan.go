@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/radpass/radpass/shared/database"
 )
@@ -31,9 +32,16 @@ const (
 	sorted
 	// exact is a search that is a patient ID or accession number as stored.
 	exact
-	// listed orders and filters the studies of a given id list: all that
-	// match the search words when they are few (see fewCap).
+	// listed orders and filters the studies of a given id list: the
+	// labelled ones when they are few (see labelSortCap).
 	listed
+	// collect collects every study with the search words, when they are few
+	// (fewCap), and sorts them: one statement that finds the candidates,
+	// counts them and makes the page from them (the page counts only when
+	// they were all collected). A search whose words are all parts of
+	// names finds them through the word index (studies_search_names, see
+	// nameWords and candidateQuery), else through the trigram index.
+	collect
 	// intersect is sorted for a search with a common label (more than
 	// labelSortCap labelled studies): the label is matched on
 	// studies.label_ids, whose GIN index gives PostgreSQL a bitmap to AND
@@ -48,8 +56,9 @@ const (
 // plan is a strategy with its parameters.
 type plan struct {
 	st      strategy
-	entries int     // budget: index entries to read
-	ids     []int64 // listed: the candidates
+	entries int        // budget: index entries to read; collect: the cap
+	ids     []int64    // listed: the candidates
+	words   [][]string // collect: the name words of each search word, or nil
 }
 
 // fewCap is the number of studies matching the search words (in scope,
@@ -106,13 +115,17 @@ func find(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim limit
 		return run(ctx, db, u, f, plan{st: walk})
 	}
 	if len(toks) == 1 && strings.ContainsAny(toks[0], "0123456789") {
+		// The exact query itself: when it shows a study the ID exists. Only
+		// an empty page needs the existence check (the ID may exist with
+		// the filters excluding its studies).
+		r, err := run(ctx, db, u, f, plan{st: exact})
+		if err != nil || len(r.rows) > 0 {
+			return r, err
+		}
 		q := scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
 		ok, err := q.Where(exactCond, bun.In(idForms(toks[0])), bun.In(idForms(toks[0]))).Exists(ctx)
-		if err != nil {
-			return result{}, err
-		}
-		if ok {
-			return run(ctx, db, u, f, plan{st: exact})
+		if err != nil || ok {
+			return r, err
 		}
 	}
 	est, err := estimates(ctx, db, u, f)
@@ -123,12 +136,13 @@ func find(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim limit
 	// estimates are good to a factor of about two, and a step that fails
 	// costs at most a couple of milliseconds.
 	if est.mt <= 4*float64(lim.few) {
-		ids, err := candidates(ctx, db, u, f, lim.few)
+		words, err := nameWords(ctx, db, toks)
 		if err != nil {
 			return result{}, err
 		}
-		if len(ids) <= lim.few {
-			return run(ctx, db, u, f, plan{st: listed, ids: ids})
+		r, err := run(ctx, db, u, f, plan{st: collect, entries: lim.few, words: words})
+		if err != nil || r.candidates <= lim.few {
+			return r, err
 		}
 	}
 	limit := float64(pageLimit(f) + 1)
@@ -157,33 +171,98 @@ func estimates(ctx context.Context, db bun.IDB, u *database.User, f Filter) (est
 	base := func() *bun.SelectQuery {
 		return scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("1"), u, f)
 	}
-	var e estimated
-	var err error
-	if e.n, err = estimate(ctx, db, base()); err != nil {
-		return e, err
+	// One EXPLAIN for the three: each is a scalar subquery, planned (for
+	// all its rows) as its own InitPlan, in this order.
+	qs := []*bun.SelectQuery{base(), tokenConds(base(), f)}
+	if f.From != nil || f.To != nil || f.Modality != "" || f.Report != ReportAny || len(f.LabelIDs) > 0 {
+		// The label filter is estimated in its semi-join form: PostgreSQL
+		// estimates the hashed check of the walk form ("OR false") as half
+		// of the rows whatever the labels, which would make a common label
+		// with a name run a budget walk (hashing every labelled id) bound
+		// to fail.
+		qs = append(qs, filtered(base(), f, sorted))
 	}
-	if e.mt, err = estimate(ctx, db, tokenConds(base(), f)); err != nil {
-		return e, err
+	q := db.NewSelect()
+	for _, sub := range qs {
+		q = q.ColumnExpr("(?)", sub)
 	}
-	if f.From == nil && f.To == nil && f.Modality == "" && f.Report == ReportAny && len(f.LabelIDs) == 0 {
-		e.mf = e.mt // no filters: spare a round trip
-		return e, nil
+	rows, err := estimate(ctx, db, q, len(qs))
+	if err != nil {
+		return estimated{}, err
 	}
-	// The label filter is estimated in its semi-join form: PostgreSQL
-	// estimates the hashed check of the walk form ("OR false") as half of
-	// the rows whatever the labels, which would make a common label with a
-	// name run a budget walk (hashing every labelled id) bound to fail.
-	if e.mf, err = estimate(ctx, db, filtered(base(), f, sorted)); err != nil {
-		return e, err
+	e := estimated{n: rows[0], mt: rows[1], mf: rows[1]} // no filters: mf is mt
+	if len(rows) > 2 {
+		e.mf = rows[2]
 	}
 	return e, nil
 }
 
-// candidates returns up to limit+1 ids of the studies in scope and date
-// range after the cursor that contain the search words, in no order: all of
-// them when there are no more than limit.
-func candidates(ctx context.Context, db bun.IDB, u *database.User, f Filter, limit int) ([]int64, error) {
-	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
+// nameWords returns, for each search word, the words of search_words that
+// contain it (folded), when every search word is a part of names only: no
+// digit, no space, and not in a patient ID or accession (in_id). Else nil:
+// the trigram index must answer.
+func nameWords(ctx context.Context, db bun.IDB, toks []string) ([][]string, error) {
+	if len(toks) == 0 {
+		return nil, nil
+	}
+	for _, tok := range toks {
+		if strings.ContainsAny(tok, "0123456789") {
+			return nil, nil
+		}
+	}
+	arrays := make([]string, len(toks))
+	ok := make([]string, 0, 2*len(toks))
+	var args, okArgs []any
+	for i, tok := range toks {
+		p := database.EscapeLike(tok)
+		arrays[i] = "ARRAY(SELECT sw.word FROM search_words AS sw WHERE sw.word LIKE '%' || rp_fold(?) || '%')"
+		args = append(args, p)
+		ok = append(ok, "rp_fold(?) !~ '[0-9 ]'", "NOT EXISTS (SELECT 1 FROM search_words AS sw WHERE sw.in_id AND sw.word LIKE '%' || rp_fold(?) || '%')")
+		okArgs = append(okArgs, tok, p)
+	}
+	var out struct {
+		OK    bool   `bun:"ok"`
+		Words string `bun:"words"`
+	}
+	err := db.NewSelect().
+		ColumnExpr(strings.Join(ok, " AND ")+" AS ok", okArgs...).
+		ColumnExpr("json_build_array("+strings.Join(arrays, ", ")+") AS words", args...).
+		Scan(ctx, &out)
+	if err != nil || !out.OK {
+		return nil, err
+	}
+	var words [][]string
+	if err := json.Unmarshal([]byte(out.Words), &words); err != nil {
+		return nil, fmt.Errorf("studies: read name words: %w", err)
+	}
+	return words, nil
+}
+
+// candidateQuery selects the studies in scope and date range after the
+// cursor that contain the search words, in no order, with the columns the
+// filters read and the sort key (as sort_key).
+//
+// With words (see nameWords) it takes them from the word index: search_words
+// lists the words of studies.search, so the studies having one of those that
+// contain what was typed are exactly those whose search text contains it
+// (the text's words are separated by spaces, which a folded search word
+// without a space cannot span). Without, from the trigram index.
+func candidateQuery(db bun.IDB, u *database.User, f Filter, words [][]string) (*bun.SelectQuery, error) {
+	q := db.NewSelect().TableExpr("studies AS s").
+		ColumnExpr("s.id, s.study_date, s.search, s.modalities, s.report_status").
+		ColumnExpr(sortKey + " AS sort_key")
+	if words != nil {
+		for _, w := range words {
+			q = q.Where("rp_search_names(s.search) && ?::text[]", pgdialect.Array(w))
+		}
+		// The department is tested on the rows found, not through an
+		// index: ANDing the word index's few hundred studies with the
+		// department's millions costs seconds at 10 million studies.
+		q = scopedOn(q, u, f, "(s.department_id + 0)")
+	} else {
+		q = scoped(tokenConds(q, f), u, f)
+	}
+	q = dateRange(q, f)
 	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
 		if c.cur == "" {
 			continue
@@ -194,11 +273,7 @@ func candidates(ctx context.Context, db bun.IDB, u *database.User, f Filter, lim
 		}
 		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
 	}
-	var ids []int64
-	if err := q.Limit(limit+1).Scan(ctx, &ids); err != nil {
-		return nil, err
-	}
-	return ids, nil
+	return q, nil
 }
 
 // labelled returns the ids of the studies carrying f's labels for the
@@ -226,6 +301,17 @@ type result struct {
 	sql      string
 	backward bool
 	limit    int
+	// collect: the studies with the search words found (up to the cap
+	// plus one), and whether the word index found them.
+	candidates int
+	byWords    bool
+}
+
+// collectedRow is a row of a collect query: the page's rows, or one row
+// without a study when the page is empty, each with the candidates' count.
+type collectedRow struct {
+	Row
+	Candidates int `bun:"candidates"`
 }
 
 func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (result, error) {
@@ -234,8 +320,22 @@ func run(ctx context.Context, db bun.IDB, u *database.User, f Filter, pl plan) (
 		return result{}, err
 	}
 	r := result{st: pl.st, sql: q.String(), backward: backward, limit: limit}
-	if err := q.Scan(ctx, &r.rows); err != nil {
+	if pl.st != collect {
+		if err := q.Scan(ctx, &r.rows); err != nil {
+			return result{}, err
+		}
+		return r, nil
+	}
+	var rows []collectedRow
+	if err := q.Scan(ctx, &rows); err != nil {
 		return result{}, err
+	}
+	r.byWords = pl.words != nil
+	for _, c := range rows {
+		r.candidates = c.Candidates
+		if c.ID != 0 {
+			r.rows = append(r.rows, c.Row)
+		}
 	}
 	return r, nil
 }
@@ -259,22 +359,34 @@ func fallback(est estimated, found float64, entries int, limit float64) strategy
 	return walk
 }
 
-// estimate is PostgreSQL's estimate of the rows q returns.
-func estimate(ctx context.Context, db bun.IDB, q *bun.SelectQuery) (float64, error) {
+// estimate returns PostgreSQL's estimates of the rows of the n scalar
+// subqueries of q, in their order.
+func estimate(ctx context.Context, db bun.IDB, q *bun.SelectQuery, n int) ([]float64, error) {
 	var plan string
 	if err := db.NewRaw("EXPLAIN (FORMAT JSON) ?", q).Scan(ctx, &plan); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var out []struct {
-		Plan struct {
-			Rows float64 `json:"Plan Rows"`
-		} `json:"Plan"`
+	type node struct {
+		Rows     float64 `json:"Plan Rows"`
+		Relation string  `json:"Parent Relationship"`
+		Plans    []node  `json:"Plans"`
 	}
+	var out []struct{ Plan node }
 	if err := json.Unmarshal([]byte(plan), &out); err != nil {
-		return 0, fmt.Errorf("studies: read estimate: %w", err)
+		return nil, fmt.Errorf("studies: read estimate: %w", err)
 	}
+	rows := make([]float64, n)
 	if len(out) == 0 {
-		return 0, nil // no estimate: fallback then walks
+		return rows, nil // no estimate: fallback then walks
 	}
-	return out[0].Plan.Rows, nil
+	// The subqueries are the top node's InitPlans, in order (theirs are
+	// nested under them).
+	i := 0
+	for _, p := range out[0].Plan.Plans {
+		if p.Relation == "InitPlan" && i < n {
+			rows[i] = p.Rows
+			i++
+		}
+	}
+	return rows, nil
 }

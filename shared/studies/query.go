@@ -28,13 +28,18 @@ func idForms(tok string) []string {
 // department whatever the request says; only the service desk may pick one
 // (or see all).
 func scoped(q *bun.SelectQuery, u *database.User, f Filter) *bun.SelectQuery {
+	return scopedOn(q, u, f, "s.department_id")
+}
+
+// scopedOn is scoped with the department column written as col.
+func scopedOn(q *bun.SelectQuery, u *database.User, f Filter, col string) *bun.SelectQuery {
 	switch {
 	case !u.IsServiceDesk() && u.DepartmentID != nil:
-		return q.Where("s.department_id = ?", *u.DepartmentID)
+		return q.Where(col+" = ?", *u.DepartmentID)
 	case !u.IsServiceDesk():
 		return q.Where("false")
 	case f.DepartmentID > 0:
-		return q.Where("s.department_id = ?", f.DepartmentID)
+		return q.Where(col+" = ?", f.DepartmentID)
 	}
 	return q
 }
@@ -131,7 +136,7 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 	limit, st := pageLimit(f), pl.st
 	// "+ 0" hides the sort key from the index so the planner cannot walk it.
 	key := sortKey
-	if st == sorted || st == exact || st == listed || st == intersect {
+	if st == sorted || st == exact || st == listed || st == intersect || st == collect {
 		key = sortKey + " + 0"
 	}
 	var cursor string
@@ -158,6 +163,27 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 	}
 
 	ids := db.NewSelect().ColumnExpr("s.id, s.study_date")
+	if st == collect {
+		// The candidates (cursor applied) are the CTE "few"; the page is
+		// made from their columns, with the joins for its rows only.
+		cands, err := candidateQuery(db, u, f, pl.words)
+		if err != nil {
+			return nil, false, 0, err
+		}
+		ids = filtered(ids.TableExpr("few AS s"), f, st).
+			OrderExpr("s.sort_key" + order + ", s.id" + order).Limit(limit + 1)
+		// cand is planned for all its rows (a bitmap scan of the word or
+		// trigram index), not for the first few+1, and read only that far.
+		// A row without a study carries the count when the page is empty.
+		q = db.NewSelect().
+			WithQuery(bun.NewWithQuery("cand", cands).Materialized()).
+			With("few", db.NewSelect().TableExpr("cand").ColumnExpr("*").Limit(pl.entries+1)).
+			TableExpr("(SELECT count(*) AS n FROM few) AS c").
+			Join("LEFT JOIN LATERAL (?) AS r ON true", page(db, ids, order)).
+			ColumnExpr("r.*, c.n AS candidates").
+			OrderExpr("coalesce(r.study_date, '-infinity'::date)" + order + ", r.id" + order)
+		return q, backward, limit, nil
+	}
 	if st == budget {
 		// The newest entries in scope (date range and report status)
 		// after the cursor; the other filters then apply to those alone.
@@ -178,9 +204,12 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 		}
 		ids = sorting(filtered(scoped(ids, u, f), f, st), key)
 	}
-	ids = ids.Limit(limit + 1)
+	return page(db, ids.Limit(limit+1), order), backward, limit, nil
+}
 
-	q = db.NewSelect().
+// page joins the patient and department to the page's study ids.
+func page(db bun.IDB, ids *bun.SelectQuery, order string) *bun.SelectQuery {
+	return db.NewSelect().
 		TableExpr("(?) AS k", ids).
 		Join("JOIN studies AS s ON s.id = k.id").
 		Join("JOIN patients AS p ON p.id = s.patient_id").
@@ -189,5 +218,4 @@ func query(db bun.IDB, u *database.User, f Filter, pl plan) (q *bun.SelectQuery,
 		ColumnExpr("p.patient_id, p.family_name, p.given_name, p.birth_date").
 		ColumnExpr("s.study_date, s.modalities, s.description, s.accession, s.num_instances, s.report_status").
 		OrderExpr(sortKey + order + ", s.id" + order)
-	return q, backward, limit, nil
 }

@@ -47,6 +47,7 @@ func TestStrategiesAgree(t *testing.T) {
 	// Search falls back): misses counts those.
 	misses, hits := 0, 0
 	seen := map[strategy]int{}
+	byWords := map[bool]int{} // collect pages by the word index, by the trigram one
 	pages := func(f Filter, st strategy, n int) [][]int64 {
 		var out [][]int64
 		for page := 0; page < 50; page++ {
@@ -58,18 +59,28 @@ func TestStrategiesAgree(t *testing.T) {
 				}
 				pl.ids = ids
 			}
-			q, _, limit, err := query(db, u, f, pl)
+			if st == collect {
+				words, err := nameWords(ctx, db, Tokens(f.Query))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pl.words = words
+			}
+			if st == collectTrigrams {
+				pl.st = collect
+			}
+			r, err := run(ctx, db, u, f, pl)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rows []Row
-			if err := q.Scan(ctx, &rows); err != nil {
-				t.Fatal(err)
+			rows, limit := r.rows, r.limit
+			if pl.st == collect {
+				byWords[r.byWords]++
 			}
-			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n {
+			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n {
 				misses++
 				// What Search would do next: the fallback's pages.
-				q, _, _, err = query(db, u, f, plan{st: sorted})
+				q, _, _, err := query(db, u, f, plan{st: sorted})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -77,7 +88,7 @@ func TestStrategiesAgree(t *testing.T) {
 				if err := q.Scan(ctx, &rows); err != nil {
 					t.Fatal(err)
 				}
-			} else if st == budget || st == listed {
+			} else if st == budget || st == listed || pl.st == collect {
 				hits++
 			}
 			var ids []int64
@@ -101,15 +112,28 @@ func TestStrategiesAgree(t *testing.T) {
 		{Query: "schafer", From: ptr(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)), Limit: 3},
 		{Query: "kim", Report: ReportNo, To: ptr(time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)), Limit: 6},
 		{Modality: "MR", Limit: 7},
+		// Two words (both by the word index), a part of a name, a part of
+		// an ID (the trigram index: "ac" is in the accession numbers) and
+		// a word that is no name.
+		{Query: "kim, mull", Limit: 4},
+		{Query: "owa", Limit: 4},
+		{Query: "ac", Modality: "MR", Limit: 4},
+		{Query: "zzz", Limit: 4},
 	} {
 		a, b := pages(f, walk, 0), pages(f, sorted, 0)
-		if len(a) < 2 || !slices.EqualFunc(a, b, slices.Equal) {
+		if len(a) < 2 && f.Query != "zzz" || !slices.EqualFunc(a, b, slices.Equal) {
 			t.Fatalf("%+v: walk %v, sorted %v", f, a, b)
 		}
 		// Budgets and caps that serve some pages and not others, and one that
 		// always does.
-		for _, st := range []strategy{budget, listed} {
-			for _, n := range []int{3, 12, 40, 1000} {
+		// listed with the candidates of the trigram index alone is the
+		// query before collect: collect must give the same pages.
+		for _, st := range []strategy{budget, listed, collect, collectTrigrams} {
+			sizes := []int{3, 12, 40, 1000}
+			if st == collect || st == collectTrigrams {
+				sizes = []int{3, 1000} // cut, and all collected
+			}
+			for _, n := range sizes {
 				if c := pages(f, st, n); !slices.EqualFunc(a, c, slices.Equal) {
 					t.Fatalf("%+v: walk %v, %v %d %v", f, a, st, n, c)
 				}
@@ -182,8 +206,11 @@ func TestStrategiesAgree(t *testing.T) {
 			}
 		}
 	}
-	if seen[listed] == 0 || seen[budget] == 0 || seen[walk]+seen[sorted] == 0 {
-		t.Fatalf("searches by strategy %v: the test wants listed, budget and a fallback", seen)
+	if seen[collect] == 0 || seen[budget] == 0 || seen[walk]+seen[sorted] == 0 {
+		t.Fatalf("searches by strategy %v: the test wants collect, budget and a fallback", seen)
+	}
+	if byWords[true] == 0 || byWords[false] == 0 {
+		t.Fatalf("collect pages by the word index / the trigram index: %d / %d; the test wants both", byWords[true], byWords[false])
 	}
 	if misses == 0 || hits == 0 {
 		t.Fatalf("budget walks and lists: %d served pages, %d fallbacks; the test wants both", hits, misses)
@@ -205,6 +232,32 @@ func TestStrategiesAgree(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// collectTrigrams is collect forced to the trigram index (tests only).
+const collectTrigrams strategy = 100
+
+// candidates returns up to limit+1 ids of the studies in scope and date
+// range after the cursor that contain the search words (trigram index), in
+// no order: the candidates of the query before collect, kept as its
+// reference.
+func candidates(ctx context.Context, db bun.IDB, u *database.User, f Filter, limit int) ([]int64, error) {
+	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
+	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
+		if c.cur == "" {
+			continue
+		}
+		day, id, err := decodeCursor(c.cur)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+	}
+	var ids []int64
+	if err := q.Limit(limit+1).Scan(ctx, &ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
 
 // cursorOf is the cursor of the last study of a page.
 func cursorOf(t *testing.T, page []int64, db bun.IDB) string {
