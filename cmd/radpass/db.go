@@ -60,7 +60,7 @@ func openDB(ctx context.Context, cfg *config.Config, out io.Writer, opts ...data
 // that write data: they need the current schema. done closes the connection
 // and then stops a local cluster this process started.
 func openMigratedDB(ctx context.Context, cfg *config.Config, out io.Writer) (db *bun.DB, done func(), err error) {
-	db, stop, err := openDB(ctx, cfg, out)
+	db, stop, err := openDB(ctx, cfg, out, database.ReadTimeout(0))
 	if err != nil {
 		return nil, func() {}, err
 	}

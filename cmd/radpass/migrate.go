@@ -18,7 +18,7 @@ func cmdMigrate(ctx context.Context, load configLoader, args []string, out io.Wr
 	if err != nil {
 		return err
 	}
-	db, stop, err := openDB(ctx, cfg, out)
+	db, stop, err := openDB(ctx, cfg, out, database.ReadTimeout(0))
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func cmdServe(ctx context.Context, cfg *config.Config, out io.Writer) error {
 
 	// Migrations and the demo data run over a pool without the request
 	// timeouts (an index build may take minutes); requests get their own.
-	adm, stopDB, err := openDB(ctx, cfg, out)
+	adm, stopDB, err := openDB(ctx, cfg, out, database.ReadTimeout(0))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,20 @@ const (
 type Option func(*openConfig)
 
 type openConfig struct {
-	params map[string]any
+	params      map[string]any
+	readTimeout time.Duration
+}
+
+// DefaultReadTimeout bounds the wait for PostgreSQL's answer on a pool
+// opened without ReadTimeout: a server that stops answering is noticed.
+const DefaultReadTimeout = 5 * time.Minute
+
+// ReadTimeout sets how long a connection waits for an answer (0: no limit).
+// Migrations and bulk loads use 0: one statement (a backfill, CREATE INDEX
+// over millions of studies) may legitimately take longer than five minutes,
+// and cutting it would leave the upgrade to be redone by hand.
+func ReadTimeout(d time.Duration) Option {
+	return func(o *openConfig) { o.readTimeout = d }
 }
 
 // RequestTimeouts sets the statement, lock and idle-in-transaction timeouts
@@ -61,7 +74,7 @@ var connectors sync.Map // *sql.DB -> driver.Connector
 
 // Open connects to dsn and checks the connection.
 func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
-	oc := &openConfig{params: map[string]any{}}
+	oc := &openConfig{params: map[string]any{}, readTimeout: DefaultReadTimeout}
 	for _, o := range opts {
 		o(oc)
 	}
@@ -71,7 +84,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 		// A short dial timeout finds a dead server fast; reads may legitimately
 		// take long (COPY, CREATE INDEX, a big import transaction).
 		pgdriver.WithDialTimeout(10*time.Second),
-		pgdriver.WithReadTimeout(5*time.Minute),
+		pgdriver.WithReadTimeout(oc.readTimeout),
 		pgdriver.WithWriteTimeout(time.Minute),
 		pgdriver.WithApplicationName("radpass"),
 		func(conf *pgdriver.Config) { // added to the DSN's parameters, not instead

@@ -164,3 +164,25 @@ func TestPoolSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// A pool waits for PostgreSQL's answer at most its read timeout; migrations
+// open with none (ReadTimeout(0)), so a backfill longer than the default is
+// not cut off mid-upgrade.
+func TestReadTimeout(t *testing.T) {
+	_, dsn := testdb.NewWithURL(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		timeout time.Duration
+		ok      bool
+	}{{200 * time.Millisecond, false}, {0, true}} {
+		db, err := database.Open(ctx, dsn, database.ReadTimeout(c.timeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.ExecContext(ctx, `SELECT pg_sleep(0.6)`)
+		db.Close()
+		if (err == nil) != c.ok {
+			t.Errorf("read timeout %v: pg_sleep(0.6) err = %v, want ok = %v", c.timeout, err, c.ok)
+		}
+	}
+}
