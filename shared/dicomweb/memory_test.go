@@ -28,11 +28,13 @@ import (
 // A viewer opening a large image through a link asks for its frames and
 // bulk data many times at once: 32 frame requests and 8 bulk data requests
 // for the 7.5 MB sample radiograph (one native frame) all answer 200 with
-// exactly the stored pixel data, while the process's heap grows by less
-// than three times the file. The file is read once for all the requests
-// running together (held within the process's pixel budget: twice the
-// file at most) and every answer is streamed from that read; reading it
-// per request, as a whole answer built in memory, held 40 copies and more.
+// exactly the stored pixel data, while the process's heap grows by at most
+// four times the file. The requests running together share one read of the
+// file (held within the process's pixel budget, twice the file at most)
+// and every answer is streamed from it; the bound leaves room for a second
+// read when the first ended before the last request came, its garbage not
+// yet collected. Reading the file per request, the whole answer built in
+// memory, the heap grew by some 300 MiB.
 func TestViewerLinkFramesShareOneRead(t *testing.T) {
 	f := newLinkFixture(t)
 	ctx := context.Background()
@@ -160,7 +162,7 @@ func TestViewerLinkFramesShareOneRead(t *testing.T) {
 	}
 	extra := int64(peak.Load()) - int64(base)
 	t.Logf("file %d KiB; heap %d MiB settled, peak %d MiB over it", len(data)>>10, base>>20, extra>>20)
-	if bound := int64(3 * len(data)); extra > bound {
+	if bound := int64(4 * len(data)); extra > bound {
 		t.Fatalf("heap peaked %d MiB over its settled %d MiB serving 40 frame requests of one %d MiB file: more than %d MiB",
 			extra>>20, base>>20, len(data)>>20, bound>>20)
 	}
