@@ -3,7 +3,6 @@ package dicomweb_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"mime"
@@ -26,7 +25,7 @@ import (
 )
 
 // A viewer opening a large image through a link asks for its frames and
-// bulk data many times at once: 32 frame requests and 8 bulk data requests
+// bulk data many times at once: 24 frame requests and 8 bulk data requests
 // for the 7.5 MB sample radiograph (one native frame) all answer 200 with
 // exactly the stored pixel data, while the process's heap grows by at most
 // four times the file. The requests running together share one read of the
@@ -34,7 +33,7 @@ import (
 // and every answer is streamed from it; the bound leaves room for a second
 // read when the first ended before the last request came, its garbage not
 // yet collected. Reading the file per request, the whole answer built in
-// memory, the heap grew by some 300 MiB.
+// memory, the heap grew by some 250 MiB.
 func TestViewerLinkFramesShareOneRead(t *testing.T) {
 	f := newLinkFixture(t)
 	ctx := context.Background()
@@ -46,7 +45,7 @@ func TestViewerLinkFramesShareOneRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, wantLen := storedPixels(t, data)
+	want := storedPixels(t, data)
 
 	var studyID int64
 	if err := f.srv.DB.NewRaw(`SELECT id FROM studies WHERE study_uid = ?`, linkStudyUID).Scan(ctx, &studyID); err != nil {
@@ -88,13 +87,12 @@ func TestViewerLinkFramesShareOneRead(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		h := sha256.New()
-		n, err := io.Copy(h, p)
-		if err != nil {
+		cw := &sameAs{want: want}
+		if _, err := io.Copy(cw, p); err != nil {
 			return err
 		}
-		if [32]byte(h.Sum(nil)) != want || n != int64(wantLen) {
-			return fmt.Errorf("%s: %d bytes, not the stored pixel data", path, n)
+		if cw.diff || cw.n != len(want) {
+			return fmt.Errorf("%s: %d bytes, not the stored pixel data", path, cw.n)
 		}
 		if _, err := mr.NextPart(); err != io.EOF {
 			return fmt.Errorf("%s: more than one part (%v)", path, err)
@@ -136,12 +134,12 @@ func TestViewerLinkFramesShareOneRead(t *testing.T) {
 		fails []string
 		start = make(chan struct{})
 	)
-	for i := range 40 {
+	for i := range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			path := "/frames/1"
-			if i%5 == 4 {
+			if i%4 == 3 {
 				path = "/bulkdata/7FE00010"
 			}
 			<-start
@@ -158,18 +156,18 @@ func TestViewerLinkFramesShareOneRead(t *testing.T) {
 	<-done
 	http.DefaultClient.CloseIdleConnections()
 	if len(fails) > 0 {
-		t.Fatalf("%d of 40 failed: %v", len(fails), fails[0])
+		t.Fatalf("%d of 32 failed: %v", len(fails), fails[0])
 	}
 	extra := int64(peak.Load()) - int64(base)
 	t.Logf("file %d KiB; heap %d MiB settled, peak %d MiB over it", len(data)>>10, base>>20, extra>>20)
 	if bound := int64(4 * len(data)); extra > bound {
-		t.Fatalf("heap peaked %d MiB over its settled %d MiB serving 40 frame requests of one %d MiB file: more than %d MiB",
+		t.Fatalf("heap peaked %d MiB over its settled %d MiB serving 32 frame requests of one %d MiB file: more than %d MiB",
 			extra>>20, base>>20, len(data)>>20, bound>>20)
 	}
 }
 
-// storedPixels is the hash and length of a native file's pixel data.
-func storedPixels(t *testing.T, data []byte) ([32]byte, int) {
+// storedPixels is a native file's pixel data.
+func storedPixels(t *testing.T, data []byte) []byte {
 	t.Helper()
 	ds, err := dicom.ReadFull(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -179,6 +177,20 @@ func storedPixels(t *testing.T, data []byte) ([32]byte, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	px := pe.Value.GetValue().(dcm.PixelDataInfo).UnprocessedValueData
-	return sha256.Sum256(px), len(px)
+	return pe.Value.GetValue().(dcm.PixelDataInfo).UnprocessedValueData
+}
+
+// sameAs compares what is written to it with want, keeping nothing.
+type sameAs struct {
+	want []byte
+	n    int
+	diff bool
+}
+
+func (w *sameAs) Write(b []byte) (int, error) {
+	if w.n+len(b) > len(w.want) || !bytes.Equal(b, w.want[w.n:w.n+len(b)]) {
+		w.diff = true
+	}
+	w.n += len(b)
+	return len(b), nil
 }
