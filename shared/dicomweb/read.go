@@ -1,6 +1,7 @@
 package dicomweb
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,6 +56,7 @@ type Reader struct {
 
 	mu      sync.Mutex
 	budgets map[int64]*linkBudget
+	reads   map[string]*pixelRead // shared frame reads by pixelKey (pixels.go)
 }
 
 // streamMax bounds one streamed answer (a whole study).
@@ -134,6 +136,10 @@ func (r *Reader) Serve(c fiber.Ctx) error {
 	}
 	q := &request{c: c, link: link, cat: cat, base: base}
 	err = r.route(q, segs)
+	if errors.Is(err, errBusy) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(budgetWait/time.Second)))
+		return problem(c, http.StatusServiceUnavailable, err.Error())
+	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		return problem(c, fe.Code, fe.Message)
@@ -600,6 +606,11 @@ func (r *Reader) writeInstance(ctx context.Context, mw *multipartWriter, cat *ca
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	w := holdWeight(blob.Size())
+	if err := acquireBudget(ctx, w); err != nil {
+		return err
+	}
+	defer pixelBudget.Release(w)
 	ds, err := dicomzip.Deidentified(blob, blob.Size(), cat.bucket.AnonNumber, cat.uids)
 	if err != nil {
 		return err
@@ -629,18 +640,6 @@ func (r *Reader) readHeader(ctx context.Context, cat *catalog, e entry) (*dcm.Da
 		return nil, err
 	}
 	return ds, nil
-}
-
-// readPixels reads e's stored data set with its pixel data as stored (the
-// frames) and its offset tables: de-identification leaves pixel data
-// unchanged, so an anonymized access's frames are the stored ones too.
-func (r *Reader) readPixels(ctx context.Context, e entry) (*dcm.Dataset, dicom.OffsetTables, error) {
-	blob, err := r.Store.Open(ctx, e.Instance.StorageKey)
-	if err != nil {
-		return nil, dicom.OffsetTables{}, err
-	}
-	defer blob.Close()
-	return dicom.ReadFullOffsets(blob, blob.Size())
 }
 
 // metadata sends the DICOM JSON of es (pixel data as a BulkDataURI).
@@ -757,14 +756,23 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 	if !okType {
 		return fiber.NewError(http.StatusNotAcceptable, "frames are sent as stored (transfer-syntax="+ts+")")
 	}
-	ds, tabs, err := r.readPixels(q.c.Context(), e)
+	// The frames as stored: de-identification leaves pixel data unchanged,
+	// so an anonymized access's frames are the stored ones too. They are
+	// shared with concurrent requests for the same file and held (within
+	// pixelBudget) until this answer is sent.
+	all, done, err := r.readFrames(q.c.Context(), e.Instance.StorageKey, ts, max(e.Instance.Frames, 1))
+	if errors.Is(err, errFrames) {
+		return fiber.NewError(http.StatusNotAcceptable, err.Error())
+	}
 	if err != nil {
 		return err
 	}
-	all, err := pixelFrames(ds, tabs, max(e.Instance.Frames, 1), ts)
-	if err != nil {
-		return fiber.NewError(http.StatusNotAcceptable, err.Error())
-	}
+	sending := false
+	defer func() {
+		if !sending {
+			done()
+		}
+	}()
 	var pick []int
 	if list == "" {
 		for i := range all {
@@ -793,23 +801,34 @@ func (r *Reader) frames(q *request, es []entry, list string) error {
 	if !native {
 		typ = bitstreamType(ts)
 	}
+	// The answer is streamed from the shared frames, never copied whole.
 	boundary := newBoundary()
 	q.c.Set(fiber.HeaderContentType, `multipart/related; type="`+typ+`"; boundary=`+boundary)
-	var body strings.Builder
-	mw := &multipartWriter{w: &body, boundary: boundary}
+	var (
+		head strings.Builder
+		rs   []io.Reader
+		size int
+	)
+	mw := &multipartWriter{w: &head, boundary: boundary}
 	for _, i := range pick {
 		h := textproto.MIMEHeader{}
 		h.Set("Content-Type", typ+"; transfer-syntax="+ts)
 		h.Set("Content-Length", strconv.Itoa(len(all[i])))
+		head.Reset()
 		if err := mw.part(h); err != nil {
 			return err
 		}
-		body.Write(all[i])
+		rs = append(rs, strings.NewReader(head.String()), bytes.NewReader(all[i]))
+		size += head.Len() + len(all[i])
 	}
+	head.Reset()
 	if err := mw.close(); err != nil {
 		return err
 	}
-	return q.c.SendString(body.String())
+	rs = append(rs, strings.NewReader(head.String()))
+	size += head.Len()
+	sending = true
+	return web.SendStream(q.c, &framesBody{Reader: io.MultiReader(rs...), done: done}, size, streamMax)
 }
 
 // isNative reports an uncompressed transfer syntax.
