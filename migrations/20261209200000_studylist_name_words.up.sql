@@ -55,12 +55,15 @@ CREATE INDEX search_words_trgm ON search_words USING gin (word gin_trgm_ops);
 -- an existing word, so imports of the same name do not wait for each other;
 -- the UPDATE touches a word only the first time it is seen in an ID, and
 -- finds it through the primary key (an IN (subquery) read the whole table
--- for every study: 2 ms each at 11,000 words).
+-- for every study: 2 ms each at 11,000 words). A word new to the table
+-- makes a second transaction adding it wait for the first to commit: both
+-- add their words in the same (sorted) order, so two imports never wait for
+-- each other crosswise (a deadlock).
 CREATE FUNCTION studies_search_words() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO search_words (word, in_id)
-    SELECT r.part, bool_or(r.in_id) FROM rp_search_parts(NEW.search) AS r GROUP BY r.part
+    SELECT r.part, bool_or(r.in_id) FROM rp_search_parts(NEW.search) AS r GROUP BY r.part ORDER BY r.part
     ON CONFLICT (word) DO NOTHING;
     UPDATE search_words AS w SET in_id = true
      WHERE w.word = ANY (ARRAY(SELECT r.part FROM rp_search_parts(NEW.search) AS r WHERE r.in_id)) AND NOT w.in_id;
