@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test check bench bench-quick build deps-run deps-test clean
+.PHONY: run test check fuzz bench bench-quick build deps-run deps-test clean
 
 build: deps-run
 	go build -o bin/radpass ./cmd/radpass
@@ -19,6 +19,11 @@ test: deps-test
 # The edit-test loop: no PostgreSQL, Chromium, Mailpit or DICOM tools needed.
 check:
 	bash scripts/check.sh
+
+# Longer fuzzing of the DICOM parser and pixel decoders (make test runs a
+# short exploration): FUZZTIME per target, 5 minutes unless set.
+fuzz: deps-test
+	FUZZTIME=$${FUZZTIME:-5m} scripts/fuzz.sh
 
 bench: deps-test
 	bash scripts/bench.sh
