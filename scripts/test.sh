@@ -48,8 +48,8 @@ set +e
 #   click through run under -race in the HTTP tests of the same packages;
 # - ...System: radpass serve binaries behind nginx, a PostgreSQL replica,
 #   Orthanc, versitygw: what they test runs outside the test binary.
-# go vet and the short fuzz runs (counts, never durations: nothing in them
-# can time out) run beside both.
+# go vet runs beside both; the short fuzz runs (counts, never durations:
+# nothing in them can time out) follow the non-race pass.
 list() { git grep -l "func $1" -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's#^#./#'; }
 others=$( (list 'Test[A-Za-z0-9_]*NoRace('; list 'TestBrowser[A-Za-z0-9_]*('; list 'Test[A-Za-z0-9_]*System(') | sort -u)
 phase "go test -race, and beside it the NoRace, browser and System tests, go vet and fuzz"
@@ -59,6 +59,11 @@ phase "go test -race, and beside it the NoRace, browser and System tests, go vet
 (
   go test -count=1 -vet=off -ldflags=-w -p 2 -timeout 12m -run 'NoRace$|^TestBrowser|System$' $others > "$tmp/others.log" 2>&1
   echo $? > "$tmp/others.rc"; echo "$SECONDS" > "$tmp/others.end"
+  # The fuzz runs (five builds and runs one after the other) follow this
+  # pass, which ends before the race pass: started at once, they were
+  # starved beside both passes and ended 44 s after the race pass.
+  if [ -x scripts/fuzz.sh ]; then scripts/fuzz.sh > "$tmp/fuzz.log" 2>&1; echo $? > "$tmp/fuzz.rc"; fi
+  echo "$SECONDS" > "$tmp/fuzz.end"
 ) &
 others_pid=$!
 (
@@ -66,8 +71,6 @@ others_pid=$!
   go vet ./... github.com/phpdave11/gofpdf > "$tmp/vet.log" 2>&1
   echo $? > "$tmp/vet.rc"
   echo "$SECONDS" > "$tmp/vet.end"
-  if [ -x scripts/fuzz.sh ]; then scripts/fuzz.sh > "$tmp/fuzz.log" 2>&1; echo $? > "$tmp/fuzz.rc"; fi
-  echo "$SECONDS" > "$tmp/fuzz.end"
 ) &
 vet_pid=$!
 # -p 3: with the other pass beside it, both cores stay busy while tests
