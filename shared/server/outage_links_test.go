@@ -1,10 +1,7 @@
 package server_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v3"
-
 	"github.com/radpass/radpass/shared/database"
-	"github.com/radpass/radpass/shared/server"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 )
 
@@ -30,29 +24,7 @@ func TestViewerLinkOutageAnswers503(t *testing.T) {
 	st := testserver.MustPatientStudy(t, base.DB, d, "P1", "Peeters", "An", &birth)
 	_, n := base.MustBucket(t, u, []*database.Study{st}, testserver.BucketSpec{Language: "en"})
 
-	dsn, err := url.Parse(base.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{target: dsn.Host, addr: "127.0.0.1:0"}
-	p.up(t)
-	dsn.Host = p.addr
-	db, err := database.Open(context.Background(), dsn.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	a, err := server.New(server.Deps{Config: base.Config, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.Fiber.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
-	t.Cleanup(func() { _ = a.Fiber.Shutdown() })
-	srv := &testserver.Server{URL: "http://" + ln.Addr().String(), DB: db, App: a, Config: base.Config}
+	srv, p := behindProxy(t, base)
 
 	patient := srv.Client(t)
 	patient.Get("/")

@@ -72,15 +72,11 @@ func (p *tcpProxy) down() {
 	p.conns = nil
 }
 
-// While PostgreSQL cannot be reached every page that needs it answers 503
-// with Retry-After and a translated "temporarily unavailable" page, in the
-// staff layout for staff and the patient layout for patients; /readyz says
-// 503 too. When the database is back, the same server answers normally.
-func TestDatabaseOutageAnswers503(t *testing.T) {
-	base := testserver.New(t)
-	d := testserver.MustDepartment(t, base.DB, "NORTH")
-	testserver.MustUser(t, base.DB, "ann", database.RoleStaff, d)
-
+// behindProxy runs a second app on base's database and configuration whose
+// connections to PostgreSQL go through a TCP proxy the test can cut (p.down)
+// and restore (p.up): an outage without stopping the shared test cluster.
+func behindProxy(t *testing.T, base *testserver.Server) (*testserver.Server, *tcpProxy) {
+	t.Helper()
 	u, err := url.Parse(base.DSN)
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +84,7 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 	p := &tcpProxy{target: u.Host, addr: "127.0.0.1:0"}
 	p.up(t)
 	u.Host = p.addr
-	ctx := context.Background()
-	db, err := database.Open(ctx, u.String())
+	db, err := database.Open(context.Background(), u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +99,19 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 	}
 	go func() { _ = a.Fiber.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
 	t.Cleanup(func() { _ = a.Fiber.Shutdown() })
-	srv := &testserver.Server{URL: "http://" + ln.Addr().String(), DB: db, App: a, Config: base.Config}
+	return &testserver.Server{URL: "http://" + ln.Addr().String(), DB: db, App: a, Config: base.Config}, p
+}
+
+// While PostgreSQL cannot be reached every page that needs it answers 503
+// with Retry-After and a translated "temporarily unavailable" page, in the
+// staff layout for staff and the patient layout for patients; /readyz says
+// 503 too. When the database is back, the same server answers normally.
+func TestDatabaseOutageAnswers503(t *testing.T) {
+	base := testserver.New(t)
+	d := testserver.MustDepartment(t, base.DB, "NORTH")
+	testserver.MustUser(t, base.DB, "ann", database.RoleStaff, d)
+
+	srv, p := behindProxy(t, base)
 
 	staff := srv.Client(t)
 	staff.SignIn("ann", testserver.Password)
