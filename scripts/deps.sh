@@ -51,37 +51,59 @@ if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/axe-co
 fi
 mkdir -p static/vendor
 cp -p node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-# Mailpit, the real SMTP server of the e-mail tests (shared/testkit/testsmtp), built
-# from the Go module proxy into bin/ (pinned; the test never skips without it).
-MAILPIT_VERSION=v1.27.11
-if [ "${1:-run}" = test ] && [ ! -x bin/mailpit ]; then
-  echo "installing: mailpit $MAILPIT_VERSION (go install into bin/)"
-  GOBIN="$PWD/bin" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
-fi
-# versitygw, the real S3 server of the object-storage tests (shared/testkit/tests3,
-# its POSIX backend in a temporary folder), built the same way (Apache-2.0, pinned).
-VERSITYGW_VERSION=v1.8.0
-if [ "${1:-run}" = test ] && [ ! -x bin/versitygw ]; then
-  echo "installing: versitygw $VERSITYGW_VERSION (go install into bin/)"
-  GOBIN="$PWD/bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+# The pinned test tools below are built or unpacked once per machine into a
+# cache folder named by version (like Go's module and build caches), and a
+# new clone links them into bin/ instead of building them again: 20-40 s of
+# make test in a fresh clone. A partly written entry never lands in the
+# cache: each is made in a temporary folder there and renamed into place.
+cache=${RADPASS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/radpass}
+# go_tool NAME MODULE@VERSION: bin/NAME from the Go module proxy.
+go_tool() {
+  local name=$1 module=$2 version=${2##*@} entry
+  entry="$cache/$name-$version"
+  if [ ! -x "$entry/$name" ]; then
+    echo "installing: $name $version (go install into $entry)"
+    mkdir -p "$cache"
+    local t
+    t=$(mktemp -d "$cache/.new-$name-XXXXXX")
+    GOBIN="$t" go install "$module"
+    rm -rf "$entry" && mv "$t" "$entry"
+  fi
+  mkdir -p bin
+  ln -sfn "$entry/$name" "bin/$name"
+}
+if [ "${1:-run}" = test ]; then
+  # Mailpit, the real SMTP server of the e-mail tests (shared/testkit/testsmtp;
+  # the test never skips without it).
+  go_tool mailpit github.com/axllent/mailpit@v1.27.11
+  # versitygw, the real S3 server of the object-storage tests
+  # (shared/testkit/tests3, its POSIX backend in a temporary folder), Apache-2.0.
+  go_tool versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 # The OHIF viewer (@ohif/app's built dist, MIT) that TestOpenInOHIFPaintsTheStudySystem serves
 # (shared/dicomweb): npm pack checks the tarball against the registry's integrity, this script
-# against the pinned one, then its dist/ is unpacked into bin/ (200 MB; npm install of the
-# package would pull its whole source tree of dependencies instead).
+# against the pinned one, then its dist/ is unpacked into the cache (200 MB; npm install of the
+# package would pull its whole source tree of dependencies instead) and linked into bin/.
 OHIF_VERSION=3.12.10
 OHIF_INTEGRITY=sha512-0kuF66Mq9c9dMD++bUsTjMrJpXJwaZhz9B4uS244DawAjSkTwIYFU93pxPuRUQixaRi7QAHlF3Fe1qudBlZrmA==
-if [ "${1:-run}" = test ] && [ ! -f "bin/ohif-$OHIF_VERSION/index.html" ]; then
-  echo "installing: @ohif/app $OHIF_VERSION (npm pack, its dist into bin/)"
-  tmp=$(mktemp -d)
+if [ "${1:-run}" = test ] && [ ! -f "$cache/ohif-$OHIF_VERSION/index.html" ]; then
+  echo "installing: @ohif/app $OHIF_VERSION (npm pack, its dist into $cache)"
+  mkdir -p "$cache"
+  tmp=$(mktemp -d "$cache/.new-ohif-XXXXXX")
   (cd "$tmp" && npm pack "@ohif/app@$OHIF_VERSION" --loglevel=error >/dev/null)
   got=$(node -e 'process.stdout.write("sha512-"+require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$tmp/ohif-app-$OHIF_VERSION.tgz")
   if [ "$got" != "$OHIF_INTEGRITY" ]; then
     echo "@ohif/app $OHIF_VERSION: integrity $got, want $OHIF_INTEGRITY" >&2
+    rm -rf "$tmp"
     exit 1
   fi
-  mkdir -p "$tmp/dist" bin
+  mkdir -p "$tmp/dist"
   tar xzf "$tmp/ohif-app-$OHIF_VERSION.tgz" -C "$tmp/dist" --strip-components=2 package/dist
-  rm -rf "bin/ohif-$OHIF_VERSION" && mv "$tmp/dist" "bin/ohif-$OHIF_VERSION"
+  rm -rf "$cache/ohif-$OHIF_VERSION" && mv "$tmp/dist" "$cache/ohif-$OHIF_VERSION"
   rm -rf "$tmp"
+fi
+if [ "${1:-run}" = test ]; then
+  mkdir -p bin
+  rm -rf "bin/ohif-$OHIF_VERSION"
+  ln -sfn "$cache/ohif-$OHIF_VERSION" "bin/ohif-$OHIF_VERSION"
 fi
