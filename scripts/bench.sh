@@ -10,7 +10,9 @@ log=$tmp/bench.log
 {
 echo "make bench $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== go benchmarks"
-go test -run '^$' -bench . -benchmem -count 1 -timeout 30m ./...
+# The study list and scale-out benchmarks run at full size in their own
+# scripts below (bench-studylist.sh, bench-scaleout.sh), not twice.
+go test -run '^$' -bench . -skip '^(BenchmarkSearch|BenchmarkStudyListHTTP|BenchmarkScaleout)$' -benchmem -count 1 -timeout 30m ./...
 for s in scripts/bench-*.sh; do
   [ -x "$s" ] || continue
   echo "== $s"

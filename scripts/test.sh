@@ -17,6 +17,9 @@ if [ -z "$RADPASS_TEST_CHROMIUM" ] || [ ! -x "$RADPASS_TEST_CHROMIUM" ]; then
   echo "no Chromium found (scripts/deps.sh test installs it); browser tests cannot run" >&2
   exit 1
 fi
+# bin/radpass, built by throwaway-pg.sh with these flags, is the binary the
+# tests that run the real program use (testtool.RadpassEnv): not one link more.
+export RADPASS_TEST_RADPASS=$PWD/bin/radpass
 export RADPASS_TEST_MAILPIT=${RADPASS_TEST_MAILPIT:-$PWD/bin/mailpit}
 export RADPASS_TEST_VERSITYGW=${RADPASS_TEST_VERSITYGW:-$PWD/bin/versitygw}
 export CI=${CI:-true}

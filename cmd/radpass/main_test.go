@@ -27,11 +27,13 @@ import (
 	"github.com/radpass/radpass/shared/testkit/testdb"
 	"github.com/radpass/radpass/shared/testkit/tests3"
 	"github.com/radpass/radpass/shared/testkit/testserver"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 var binary string
 
-// TestMain builds the real radpass binary once: exit codes and stderr are
+// TestMain builds the real radpass binary once (or takes make test's,
+// testtool.RadpassEnv): exit codes and stderr are
 // checked on the process, as an operator sees them.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "radpass-bin-")
@@ -39,11 +41,18 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "radpass")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	binary, err = testtool.BuiltRadpass()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "build radpass: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if binary == "" {
+		binary = filepath.Join(dir, "radpass")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build radpass: %v\n%s", err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	tests3.Stop()

@@ -28,6 +28,7 @@ import (
 
 	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/testkit/tests3"
+	"github.com/radpass/radpass/shared/testkit/testtool"
 )
 
 // Options say what the instances run on.
@@ -86,10 +87,14 @@ var (
 	buildErr  error
 )
 
-// Binary builds ./cmd/radpass once per test binary and returns its path.
+// Binary builds ./cmd/radpass once per test binary (unless make test has
+// built it: testtool.RadpassEnv) and returns its path.
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
+		if buildPath, buildErr = testtool.BuiltRadpass(); buildPath != "" || buildErr != nil {
+			return
+		}
 		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
 		if err != nil {
 			buildErr = fmt.Errorf("find the module: %w", err)

@@ -47,3 +47,21 @@ func moduleRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// RadpassEnv names the radpass binary scripts/test.sh has already built
+// (bin/radpass, for the throwaway PostgreSQL) with the flags of the tests:
+// tests that run the real binary use it instead of linking their own copy.
+const RadpassEnv = "RADPASS_TEST_RADPASS"
+
+// BuiltRadpass returns the path in RadpassEnv, or "" when the test must
+// build radpass itself (go test run by hand, where bin/ may be stale).
+func BuiltRadpass() (string, error) {
+	p := os.Getenv(RadpassEnv)
+	if p == "" {
+		return "", nil
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s=%s: %w", RadpassEnv, p, err)
+	}
+	return p, nil
+}
