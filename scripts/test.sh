@@ -20,6 +20,24 @@ fi
 # bin/radpass, built by throwaway-pg.sh with these flags, is the binary the
 # tests that run the real program use (testtool.RadpassEnv): not one link more.
 export RADPASS_TEST_RADPASS=$PWD/bin/radpass
+# One headless Chromium for the browser tests of every package (about 3 CPU-s
+# for each one a package would start), with the switches testbrowser uses
+# (its chromium.flags); each test still gets a fresh browser context.
+mapfile -t chromium_flags < <(grep -v '^$' shared/testkit/testbrowser/chromium.flags | sed 's/^/--/')
+"$RADPASS_TEST_CHROMIUM" "${chromium_flags[@]}" --user-data-dir="$tmp/chromium" --remote-debugging-address=127.0.0.1 \
+  --remote-debugging-port=0 about:blank 2> "$tmp/chromium.log" &
+chromium_pid=$!
+trap 'kill "$chromium_pid" 2> /dev/null; wait "$chromium_pid" 2> /dev/null; cleanup' EXIT
+for _ in $(seq 300); do
+  RADPASS_TEST_CHROMIUM_URL=$(grep -o 'ws://[^ ]*/devtools/browser/[^ ]*' "$tmp/chromium.log" | head -1 || true)
+  [ -n "$RADPASS_TEST_CHROMIUM_URL" ] && break
+  kill -0 "$chromium_pid" 2> /dev/null || break
+  sleep 0.1
+done
+if [ -z "$RADPASS_TEST_CHROMIUM_URL" ]; then
+  echo "Chromium did not start:" >&2; cat "$tmp/chromium.log" >&2; exit 1
+fi
+export RADPASS_TEST_CHROMIUM_URL
 export RADPASS_TEST_MAILPIT=${RADPASS_TEST_MAILPIT:-$PWD/bin/mailpit}
 export RADPASS_TEST_VERSITYGW=${RADPASS_TEST_VERSITYGW:-$PWD/bin/versitygw}
 export CI=${CI:-true}

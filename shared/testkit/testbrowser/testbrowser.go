@@ -2,16 +2,19 @@
 // missing browser fails the test: browser tests are never skipped silently.
 // Under `go test -short` (make check) they are skipped.
 //
-// One Chromium serves all the browser tests of a test binary (a package):
-// starting one costs seconds of the two cores. Each test gets a browser
-// context of its own (its own cookies, storage and cache, like a fresh
-// profile), disposed at the test's cleanup. The kernel ends the Chromium
-// with the test binary (chromedp's Pdeathsig), and the next binary removes
+// One Chromium serves all the browser tests of a test binary (a package),
+// or, under make test, of every package: starting one costs about 3 CPU-s.
+// scripts/test.sh starts it with the switches in chromium.flags and names
+// its DevTools address in SharedEnv. Each test gets a browser context of its
+// own (its own cookies, storage, cache and permissions, like a fresh
+// profile), disposed at the test's cleanup. A Chromium a test binary starts
+// itself ends with it (chromedp's Pdeathsig), and the next binary removes
 // the profile folders of binaries that are gone.
 package testbrowser
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"os"
@@ -25,7 +28,19 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 )
+
+// SharedEnv names the DevTools WebSocket address (ws://…/devtools/browser/…)
+// of a Chromium already running with chromium.flags, which the tests then
+// share instead of starting their own.
+const SharedEnv = "RADPASS_TEST_CHROMIUM_URL"
+
+// chromiumFlags holds the command-line switches of every Chromium the tests
+// use, one "name" or "name=value" a line; scripts/test.sh reads the same file.
+//
+//go:embed chromium.flags
+var chromiumFlags string
 
 var shared struct {
 	once sync.Once
@@ -64,29 +79,29 @@ func New(tb testing.TB, timeout time.Duration) context.Context {
 	return ctx
 }
 
-// start runs the Chromium the package's tests share, with its profile in a
-// folder named after this process.
+// start connects to the Chromium named in SharedEnv, or runs the one the
+// package's tests share, with its profile in a folder named after this
+// process.
 func start(path string) (context.Context, error) {
-	removeStaleProfiles()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("radpass-chromium-%d", os.Getpid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+	var actx context.Context
+	if url := os.Getenv(SharedEnv); url != "" {
+		actx, _ = remote.NewAllocator(context.Background(), url, remote.NoModifyURL)
+	} else {
+		removeStaleProfiles()
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("radpass-chromium-%d", os.Getpid()))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(dir)}
+		for _, line := range strings.Split(chromiumFlags, "\n") {
+			if name, value, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+				opts = append(opts, chromedp.Flag(name, value))
+			} else if name != "" {
+				opts = append(opts, chromedp.Flag(name, true))
+			}
+		}
+		actx, _ = chromedp.NewExecAllocator(context.Background(), opts...)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, _ := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, _ := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {
 		return nil, err
