@@ -17,6 +17,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,11 +94,11 @@ func start(path string) (context.Context, error) {
 			return nil, err
 		}
 		opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(dir)}
-		for _, line := range strings.Split(chromiumFlags, "\n") {
-			if name, value, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-				opts = append(opts, chromedp.Flag(name, value))
-			} else if name != "" {
+		for name, value := range switches() {
+			if value == "" {
 				opts = append(opts, chromedp.Flag(name, true))
+			} else {
+				opts = append(opts, chromedp.Flag(name, value))
 			}
 		}
 		actx, _ = chromedp.NewExecAllocator(context.Background(), opts...)
@@ -107,6 +108,19 @@ func start(path string) (context.Context, error) {
 		return nil, err
 	}
 	return ctx, nil
+}
+
+// switches returns chromium.flags as name and value ("" for a switch
+// without one), in the file's order.
+func switches() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, line := range strings.Split(chromiumFlags, "\n") {
+			name, value, _ := strings.Cut(strings.TrimSpace(line), "=")
+			if name != "" && !yield(name, value) {
+				return
+			}
+		}
+	}
 }
 
 // removeStaleProfiles deletes the profile folders of test binaries that
