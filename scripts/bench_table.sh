@@ -25,7 +25,7 @@ SPEC='
 ^BenchmarkSignInLoad$|p99-ms|1|ms|patient sign-in at 300/s over 200 connections, p99|<|100|r|p99-x-plain|plain Fiber handler
 ^BenchmarkSignInLoad$|max-req/s|1|/s|patient sign-ins per second at full speed|-|-|r|rate-x-plain|plain Fiber handler
 ^BenchmarkTimeToFirstImage$|median-ms|1|ms|time to first image, Chromium 360 px on Fast 3G, median|<|2000|-||
-^BenchmarkImageStampede/|peak-RSS-MiB|1|MiB|100 parallel views of one uncached radiograph, peak RSS|-|-|-||
+^BenchmarkImageStampede$|peak-RSS-MiB|1|MiB|100 parallel views of one uncached radiograph, peak RSS|-|-|-||
 ^BenchmarkStampede$|peak-RSS-MiB|1|MiB|100 parallel renders of one uncached radiograph, peak RSS|-|-|-||
 ^BenchmarkRender512Cold$|ns/op|0.000001|ms|512x512 16-bit frame to JPEG, cold|<|10|-||
 ^BenchmarkRender512Cached$|ns/op|0.000001|ms|512x512 16-bit frame to JPEG, cached|<|1|-||
