@@ -27,7 +27,7 @@ mapfile -t chromium_flags < <(grep -v '^$' shared/testkit/testbrowser/chromium.f
 "$RADPASS_TEST_CHROMIUM" "${chromium_flags[@]}" --user-data-dir="$tmp/chromium" --remote-debugging-address=127.0.0.1 \
   --remote-debugging-port=0 about:blank 2> "$tmp/chromium.log" &
 chromium_pid=$!
-trap 'kill "$chromium_pid" 2> /dev/null; wait "$chromium_pid" 2> /dev/null; cleanup' EXIT
+trap 'kill "$chromium_pid" 2> /dev/null; wait "$chromium_pid" 2> /dev/null; cleanup; echo "== cleaned up (at ${SECONDS} s)"' EXIT
 for _ in $(seq 300); do
   RADPASS_TEST_CHROMIUM_URL=$(grep -o 'ws://[^ ]*/devtools/browser/[^ ]*' "$tmp/chromium.log" | head -1 || true)
   [ -n "$RADPASS_TEST_CHROMIUM_URL" ] && break
