@@ -351,9 +351,18 @@ func freeAddr(t *testing.T) (string, int) {
 	return ln.Addr().String(), ln.Addr().(*net.TCPAddr).Port
 }
 
+// served is a running `radpass serve`: its output and its exit.
+type served struct {
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{} // closed when the process has ended; err is then set
+	err    error
+}
+
 // serveUntilReady starts `radpass serve`, waits for /readyz, and returns the
-// process and its output so far.
-func serveUntilReady(t *testing.T, env map[string]string, addr string) (*exec.Cmd, *syncBuffer) {
+// process. A process that ends before it is ready fails the test at once,
+// with what it printed.
+func serveUntilReady(t *testing.T, env map[string]string, addr string) *served {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
@@ -361,12 +370,13 @@ func serveUntilReady(t *testing.T, env map[string]string, addr string) (*exec.Cm
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Dir = t.TempDir()
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	s := &served{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	go func() { s.err = cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-s.exited })
 	// A first dev run generates and imports the demo's ~2,500 images
 	// before it listens: minutes on a loaded machine.
 	deadline := time.Now().Add(5 * time.Minute)
@@ -375,34 +385,37 @@ func serveUntilReady(t *testing.T, env map[string]string, addr string) (*exec.Cm
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return cmd, out
+				return s
 			}
 		}
+		select {
+		case <-s.exited:
+			t.Fatalf("serve ended before it was ready (%v):\n%s", s.err, s.out.String())
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve never became ready:\n%s", out.String())
+			t.Fatalf("serve never became ready:\n%s", s.out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
-// stop sends SIGTERM and expects a clean exit.
-func stop(t *testing.T, cmd *exec.Cmd, out *syncBuffer) {
+// stop sends SIGTERM and expects a clean exit with the shutdown message.
+func stop(t *testing.T, s *served) {
 	t.Helper()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve after SIGTERM: %v\n%s", err, out.String())
+	case <-s.exited:
+		if s.err != nil {
+			t.Fatalf("serve after SIGTERM: %v\n%s", s.err, s.out.String())
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("serve did not stop on SIGTERM:\n%s", out.String())
+		t.Fatalf("serve did not stop on SIGTERM:\n%s", s.out.String())
 	}
-	if !strings.Contains(out.String(), "shutting down") {
-		t.Fatalf("no shutdown message:\n%s", out.String())
+	if !strings.Contains(s.out.String(), "shutting down") {
+		t.Fatalf("no shutdown message:\n%s", s.out.String())
 	}
 }
 
@@ -430,7 +443,14 @@ func (s *syncBuffer) String() string {
 // (shared/seed's TestDemoTellsTheTruth checks the demo's content).
 func TestServeDevModeWithLocalPostgres(t *testing.T) {
 	t.Parallel()
-	data := filepath.Join(t.TempDir(), ".data")
+	// Not t.TempDir(): the test's name in the path would leave too little
+	// room under a long TMPDIR for the socket kept inside the data folder.
+	dir, err := os.MkdirTemp("", "rp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data := filepath.Join(dir, ".data")
 	_, pgPort := freeAddr(t)
 	addr, _ := freeAddr(t)
 	env := map[string]string{"RADPASS_DEV": "1", "RADPASS_DATA_DIR": data, "RADPASS_PG_PORT": fmt.Sprint(pgPort), "RADPASS_ADDR": addr, "RADPASS_DEMO_PATIENTS": "10"}
@@ -440,9 +460,9 @@ func TestServeDevModeWithLocalPostgres(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cl.Stop(context.Background()) })
 
-	cmd, out := serveUntilReady(t, env, addr)
-	if !strings.Contains(out.String(), "first run: writing demo data") || !strings.Contains(out.String(), "north.staff") {
-		t.Fatalf("first run output:\n%s", out.String())
+	srv := serveUntilReady(t, env, addr)
+	if out := srv.out.String(); !strings.Contains(out, "first run: writing demo data") || !strings.Contains(out, "north.staff") {
+		t.Fatalf("first run output:\n%s", out)
 	}
 	if res, err := http.Get("http://" + addr + "/staff/signin"); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in page: %v %v", res, err)
@@ -456,16 +476,16 @@ func TestServeDevModeWithLocalPostgres(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(data, config.DevKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("dev key file: %v %v", fi, err)
 	}
-	stop(t, cmd, out)
+	stop(t, srv)
 	if cl.Running(context.Background()) {
 		t.Fatal("the local PostgreSQL still runs after SIGTERM")
 	}
 
-	cmd, out = serveUntilReady(t, env, addr)
-	if strings.Contains(out.String(), "first run") {
-		t.Fatalf("second run seeded again:\n%s", out.String())
+	srv = serveUntilReady(t, env, addr)
+	if strings.Contains(srv.out.String(), "first run") {
+		t.Fatalf("second run seeded again:\n%s", srv.out.String())
 	}
-	stop(t, cmd, out)
+	stop(t, srv)
 	if cl.Running(context.Background()) {
 		t.Fatal("the local PostgreSQL still runs after the second SIGTERM")
 	}
@@ -477,15 +497,15 @@ func TestServeExternalDatabase(t *testing.T) {
 	db, dsn := testdb.NewWithURL(t)
 	addr, _ := freeAddr(t)
 	env := map[string]string{"RADPASS_DATABASE_URL": dsn, "RADPASS_SECRET_KEY": strongKey, "RADPASS_ADDR": addr}
-	cmd, out := serveUntilReady(t, env, addr)
+	srv := serveUntilReady(t, env, addr)
 	n, err := db.NewSelect().Table("departments").Count(context.Background())
 	if err != nil || n != 0 {
 		t.Fatalf("%d departments outside dev mode (%v): no demo data allowed", n, err)
 	}
-	if strings.Contains(out.String(), "starting the project-local PostgreSQL") {
-		t.Fatalf("started a local cluster although a URL was given:\n%s", out.String())
+	if strings.Contains(srv.out.String(), "starting the project-local PostgreSQL") {
+		t.Fatalf("started a local cluster although a URL was given:\n%s", srv.out.String())
 	}
-	stop(t, cmd, out)
+	stop(t, srv)
 }
 
 // Arguments are checked before the configuration is read or a database

@@ -135,8 +135,7 @@ func TestImportAndServeOnS3(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "dicom", key[:2])); !os.IsNotExist(err) {
 		t.Fatalf("imported file in the local folder too: %v", err)
 	}
-	cmd, out := serveUntilReady(t, env, addr)
-	stop(t, cmd, out)
+	stop(t, serveUntilReady(t, env, addr))
 
 	env["RADPASS_S3_BUCKET"] = "radpass-no-such-bucket"
 	r := radpass(t, env, "", "serve")
