@@ -23,6 +23,15 @@ const pixelBudgetBytes = 256 << 20
 // pixelBudget is that bound, per process (every Reader shares it).
 var pixelBudget = semaphore.NewWeighted(pixelBudgetBytes)
 
+// pixels is the budget r reads within: pixelBudget, unless r has its own
+// (a test's Reader, so other tests' requests cannot hold part of it).
+func (r *Reader) pixels() *semaphore.Weighted {
+	if r.budget != nil {
+		return r.budget
+	}
+	return pixelBudget
+}
+
 // budgetWait bounds the wait for a place in pixelBudget: a request that
 // waits longer answers 503 with Retry-After.
 const budgetWait = 30 * time.Second
@@ -38,12 +47,12 @@ func holdWeight(size int64) int64 {
 	return min(2*max(size, 1), pixelBudgetBytes)
 }
 
-// acquireBudget takes n bytes of pixelBudget, waiting at most budgetWait
+// acquireBudget takes n bytes of r's budget, waiting at most budgetWait
 // and no longer than ctx: errBusy, or ctx's error.
-func acquireBudget(ctx context.Context, n int64) error {
+func (r *Reader) acquireBudget(ctx context.Context, n int64) error {
 	wctx, cancel := context.WithTimeout(ctx, budgetWait)
 	defer cancel()
-	if err := pixelBudget.Acquire(wctx, n); err != nil {
+	if err := r.pixels().Acquire(wctx, n); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -123,7 +132,7 @@ func (r *Reader) leave(key string, p *pixelRead) {
 	}
 	p.cancel() // a load still waiting for its place gives up
 	if p.held > 0 {
-		pixelBudget.Release(p.held)
+		r.pixels().Release(p.held)
 		p.held = 0
 	}
 }
@@ -144,7 +153,7 @@ func (r *Reader) loadFrames(ctx context.Context, key string, p *pixelRead, stora
 				delete(r.reads, key)
 			}
 			if weight > 0 {
-				pixelBudget.Release(weight)
+				r.pixels().Release(weight)
 			}
 		} else {
 			p.held = weight
@@ -159,7 +168,7 @@ func (r *Reader) loadFrames(ctx context.Context, key string, p *pixelRead, stora
 	}
 	defer blob.Close()
 	w := holdWeight(blob.Size())
-	if err := acquireBudget(ctx, w); err != nil {
+	if err := r.acquireBudget(ctx, w); err != nil {
 		p.err = err
 		return
 	}

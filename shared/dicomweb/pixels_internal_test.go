@@ -8,6 +8,7 @@ import (
 
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/storage"
+	"golang.org/x/sync/semaphore"
 )
 
 // users is how many requests hold the shared read of key (0: none).
@@ -38,12 +39,15 @@ func TestFrameReadsWaitShareAndLetGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Reader{Store: st}
+	// Its own budget: requests other tests left in flight take from the
+	// process's budget at any time (a "given back" check failed on it).
+	budget := semaphore.NewWeighted(pixelBudgetBytes)
+	r := &Reader{Store: st, budget: budget}
 	const ts = explicitVRLE
 	pk := pixelKey(key, ts, 2)
 
 	// The whole budget taken: the read waits; its request goes away.
-	if err := pixelBudget.Acquire(context.Background(), pixelBudgetBytes); err != nil {
+	if err := budget.Acquire(context.Background(), pixelBudgetBytes); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,7 +70,7 @@ func TestFrameReadsWaitShareAndLetGo(t *testing.T) {
 	if n := r.users(pk); n != 0 {
 		t.Fatalf("%d users left behind", n)
 	}
-	pixelBudget.Release(pixelBudgetBytes)
+	budget.Release(pixelBudgetBytes)
 
 	// Two requests share one read; the bytes are held until both are done.
 	f1, done1, err := r.readFrames(context.Background(), key, ts, 2)
@@ -82,14 +86,14 @@ func TestFrameReadsWaitShareAndLetGo(t *testing.T) {
 	}
 	done1()
 	done1() // a second call changes nothing
-	if pixelBudget.TryAcquire(pixelBudgetBytes) {
+	if budget.TryAcquire(pixelBudgetBytes) {
 		t.Fatal("the read's bytes were given back while a request still uses them")
 	}
 	done2()
-	if !pixelBudget.TryAcquire(pixelBudgetBytes) {
+	if !budget.TryAcquire(pixelBudgetBytes) {
 		t.Fatal("the read's bytes were not given back")
 	}
-	pixelBudget.Release(pixelBudgetBytes)
+	budget.Release(pixelBudgetBytes)
 	if n := r.users(pk); n != 0 {
 		t.Fatalf("%d users after both were done", n)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"golang.org/x/sync/semaphore"
 	"io"
 	"log/slog"
 	"mime"
@@ -57,6 +58,7 @@ type Reader struct {
 	mu      sync.Mutex
 	budgets map[int64]*linkBudget
 	reads   map[string]*pixelRead // shared frame reads by pixelKey (pixels.go)
+	budget  *semaphore.Weighted   // nil: pixelBudget, the process's (pixels.go)
 }
 
 // streamMax bounds one streamed answer (a whole study).
@@ -607,10 +609,10 @@ func (r *Reader) writeInstance(ctx context.Context, mw *multipartWriter, cat *ca
 		return ctx.Err()
 	}
 	w := holdWeight(blob.Size())
-	if err := acquireBudget(ctx, w); err != nil {
+	if err := r.acquireBudget(ctx, w); err != nil {
 		return err
 	}
-	defer pixelBudget.Release(w)
+	defer r.pixels().Release(w)
 	ds, err := dicomzip.Deidentified(blob, blob.Size(), cat.bucket.AnonNumber, cat.uids)
 	if err != nil {
 		return err
