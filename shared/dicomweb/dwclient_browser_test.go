@@ -56,6 +56,9 @@ func viewerSite(t testing.TB, script string) *httptest.Server {
 // a configured origin in headless Chromium: studies, series, instances,
 // metadata, a whole instance, a frame and a rendered image, over CORS.
 func TestBrowserDICOMwebClientThroughViewerLink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Chromium and the npm packages; skipped under -short (make check)")
+	}
 	site := viewerSite(t, "dwclient.js")
 	f := newLinkFixture(t, func(c *config.Config) { c.DICOMweb.Origins = append(c.DICOMweb.Origins, site.URL) })
 	base := createLink(t, f.plain)
