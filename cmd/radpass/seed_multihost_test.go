@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 
@@ -14,14 +13,7 @@ import (
 func TestSeedMultiHostURL(t *testing.T) {
 	t.Parallel()
 	db, dsn := testdb.NewWithURL(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = "127.0.0.1:1," + u.Host
-	q := u.Query()
-	q.Set("target_session_attrs", "read-write")
-	u.RawQuery = q.Encode()
+	u := testdb.BehindHost(t, dsn, "127.0.0.1:1")
 	r := radpass(t, map[string]string{"RADPASS_DEV": "1", "RADPASS_DATABASE_URL": u.String(), "RADPASS_DATA_DIR": t.TempDir()},
 		"", "seed", "--patients", "1", "--studies", "40")
 	if r.code != 0 || !strings.Contains(r.stdout, "bulk data written: 40 studies") {

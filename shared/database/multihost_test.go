@@ -3,7 +3,6 @@ package database_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 
 	"github.com/radpass/radpass/shared/apperr"
@@ -18,16 +17,8 @@ import (
 func TestMultiHostURL(t *testing.T) {
 	t.Parallel()
 	_, dsn := testdb.NewWithURL(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	closed := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	q := u.Query()
-	q.Set("target_session_attrs", "read-write")
-	u.RawQuery = q.Encode()
-	real := u.Host
-	u.Host = closed + "," + real
+	u := testdb.BehindHost(t, dsn, closed)
 	ctx := context.Background()
 	db, err := database.Open(ctx, u.String())
 	if err != nil {
@@ -46,8 +37,10 @@ func TestMultiHostURL(t *testing.T) {
 	if _, err := database.Open(ctx, u.String()); err == nil || !apperr.IsUnavailable(err) {
 		t.Fatalf("no host answering: %v, want an outage", err)
 	}
+	u = testdb.BehindHost(t, dsn, closed)
+	q := u.Query()
 	q.Set("target_session_attrs", "standby")
-	u.RawQuery, u.Host = q.Encode(), real
+	u.RawQuery = q.Encode()
 	if _, err := database.Open(ctx, u.String()); err == nil {
 		t.Fatal("target_session_attrs=standby accepted")
 	}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // Cursor is the keyset position of this row.
@@ -41,4 +43,21 @@ func decodeCursor(c string) (day string, id int64, err error) {
 		return "", 0, ErrCursor
 	}
 	return t.Format(time.DateOnly), id, nil
+}
+
+// pastCursors keeps the rows of q after f.After and before f.Before in the
+// list's order (sort key, then id), in no particular order of their own:
+// the bound of the unordered candidate queries.
+func pastCursors(q *bun.SelectQuery, f Filter) (*bun.SelectQuery, error) {
+	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
+		if c.cur == "" {
+			continue
+		}
+		day, id, err := decodeCursor(c.cur)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+	}
+	return q, nil
 }

@@ -21,12 +21,7 @@ func TestEstimatesInOneExplain(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	ins := func(v any) {
-		t.Helper()
-		if _, err := db.NewInsert().Model(v).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ins := inserter(t, db)
 	d := &database.Department{Code: "EST", Name: "Estimates", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	ins(d)
 	u := &database.User{Username: "est", Role: database.RoleStaff, DepartmentID: &d.ID, PasswordHash: "x"}

@@ -24,12 +24,7 @@ func TestLabelFilterStrategies(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	ins := func(v any) {
-		t.Helper()
-		if _, err := db.NewInsert().Model(v).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ins := inserter(t, db)
 	d := &database.Department{Code: "LBL", Name: "Labels", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	o := &database.Department{Code: "OTHER", Name: "Other", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	ins(d)

@@ -23,12 +23,7 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	ins := func(v any) {
-		t.Helper()
-		if _, err := db.NewInsert().Model(v).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ins := inserter(t, db)
 	d := &database.Department{Code: "REF", Name: "Reference", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	o := &database.Department{Code: "REFO", Name: "Other", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	ins(d)
@@ -140,39 +135,8 @@ func TestLabelAndNameMatchReference(t *testing.T) {
 		var ids []int64
 		f.viewer = u.ID
 		for page := 0; page < 200; page++ {
-			pl := plan{st: st, entries: n}
-			if st == listed {
-				c, err := candidates(ctx, db, u, f, n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pl.ids = c
-			}
-			if st == collect {
-				words, err := nameWords(ctx, db, Tokens(f.Query))
-				if err != nil {
-					t.Fatal(err)
-				}
-				pl.words = words
-			}
-			if st == collectTrigrams {
-				pl.st = collect
-			}
-			r, err := run(ctx, db, u, f, pl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, limit := r.rows, r.limit
-			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n {
-				q, _, _, err := query(db, u, f, plan{st: sorted})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows = nil
-				if err := q.Scan(ctx, &rows); err != nil {
-					t.Fatal(err)
-				}
-			}
+			r, rows, _ := forcedPage(t, db, u, f, st, n)
+			limit := r.limit
 			more := len(rows) > limit
 			if more {
 				rows = rows[:limit]

@@ -262,18 +262,7 @@ func candidateQuery(db bun.IDB, u *database.User, f Filter, words [][]string) (*
 	} else {
 		q = scoped(tokenConds(q, f), u, f)
 	}
-	q = dateRange(q, f)
-	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
-		if c.cur == "" {
-			continue
-		}
-		day, id, err := decodeCursor(c.cur)
-		if err != nil {
-			return nil, err
-		}
-		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
-	}
-	return q, nil
+	return pastCursors(dateRange(q, f), f)
 }
 
 // labelled returns the ids of the studies carrying f's labels for the

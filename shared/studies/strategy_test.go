@@ -51,44 +51,14 @@ func TestStrategiesAgree(t *testing.T) {
 	pages := func(f Filter, st strategy, n int) [][]int64 {
 		var out [][]int64
 		for page := 0; page < 50; page++ {
-			pl := plan{st: st, entries: n}
-			if st == listed {
-				ids, err := candidates(ctx, db, u, f, n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pl.ids = ids
-			}
-			if st == collect {
-				words, err := nameWords(ctx, db, Tokens(f.Query))
-				if err != nil {
-					t.Fatal(err)
-				}
-				pl.words = words
-			}
-			if st == collectTrigrams {
-				pl.st = collect
-			}
-			r, err := run(ctx, db, u, f, pl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, limit := r.rows, r.limit
-			if pl.st == collect {
+			r, rows, fellBack := forcedPage(t, db, u, f, st, n)
+			limit := r.limit
+			if r.st == collect {
 				byWords[r.byWords]++
 			}
-			if st == budget && len(rows) <= limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n {
+			if fellBack {
 				misses++
-				// What Search would do next: the fallback's pages.
-				q, _, _, err := query(db, u, f, plan{st: sorted})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows = nil
-				if err := q.Scan(ctx, &rows); err != nil {
-					t.Fatal(err)
-				}
-			} else if st == budget || st == listed || pl.st == collect {
+			} else if st == budget || st == listed || r.st == collect {
 				hits++
 			}
 			var ids []int64
@@ -241,16 +211,9 @@ const collectTrigrams strategy = 100
 // no order: the candidates of the query before collect, kept as its
 // reference.
 func candidates(ctx context.Context, db bun.IDB, u *database.User, f Filter, limit int) ([]int64, error) {
-	q := dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f)
-	for _, c := range []struct{ cur, op string }{{f.After, "<"}, {f.Before, ">"}} {
-		if c.cur == "" {
-			continue
-		}
-		day, id, err := decodeCursor(c.cur)
-		if err != nil {
-			return nil, err
-		}
-		q = q.Where("("+sortKey+", s.id) "+c.op+" (?::date, ?)", day, id)
+	q, err := pastCursors(dateRange(tokenConds(scoped(db.NewSelect().TableExpr("studies AS s").ColumnExpr("s.id"), u, f), f), f), f)
+	if err != nil {
+		return nil, err
 	}
 	var ids []int64
 	if err := q.Limit(limit+1).Scan(ctx, &ids); err != nil {
@@ -267,4 +230,48 @@ func cursorOf(t *testing.T, page []int64, db bun.IDB) string {
 		t.Fatal(err)
 	}
 	return Row{ID: s.ID, StudyDate: s.StudyDate}.Cursor()
+}
+
+// forcedPage runs one page of f the way Search does once it has chosen st
+// (n: the budget's entries or the candidates' cap), falling back to sorted
+// where Search would: a budget walk that does not fill its page, or
+// candidates past the cap. It returns the chosen plan's result, the rows
+// of the page (limit+1 at most) and whether it fell back.
+func forcedPage(t *testing.T, db bun.IDB, u *database.User, f Filter, st strategy, n int) (result, []Row, bool) {
+	t.Helper()
+	ctx := context.Background()
+	pl := plan{st: st, entries: n}
+	if st == listed {
+		ids, err := candidates(ctx, db, u, f, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl.ids = ids
+	}
+	if st == collect {
+		words, err := nameWords(ctx, db, Tokens(f.Query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl.words = words
+	}
+	if st == collectTrigrams {
+		pl.st = collect
+	}
+	r, err := run(ctx, db, u, f, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(st == budget && len(r.rows) <= r.limit || st == listed && len(pl.ids) > n || pl.st == collect && r.candidates > n) {
+		return r, r.rows, false
+	}
+	q, _, _, err := query(db, u, f, plan{st: sorted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []Row
+	if err := q.Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	return r, rows, true
 }

@@ -16,12 +16,7 @@ func TestSearchWordsFollowTheStudies(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	ins := func(v any) {
-		t.Helper()
-		if _, err := db.NewInsert().Model(v).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ins := inserter(t, db)
 	d := &database.Department{Code: "WORDS", Name: "Words", DefaultValidityN: 1, DefaultValidityUnit: "month"}
 	ins(d)
 	u := &database.User{ID: 1, Role: database.RoleStaff, DepartmentID: &d.ID}

@@ -224,3 +224,20 @@ func Behind(tb testing.TB, db *bun.DB, blocker bun.Tx, calls ...func() error) []
 	wg.Wait()
 	return errs
 }
+
+// BehindHost is dsn in libpq's several-host form with first named before
+// dsn's own host, and target_session_attrs=read-write: the URL of a
+// deployment with a primary and a standby, here with first (a closed port,
+// say) in front of the test cluster.
+func BehindHost(tb testing.TB, dsn, first string) *url.URL {
+	tb.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Host = first + "," + u.Host
+	q := u.Query()
+	q.Set("target_session_attrs", "read-write")
+	u.RawQuery = q.Encode()
+	return u
+}
