@@ -2,7 +2,6 @@ package dicomweb_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"net/http"
@@ -18,8 +17,6 @@ import (
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
 	"github.com/radpass/radpass/shared/dicom/deid"
-	"github.com/radpass/radpass/shared/ingest"
-	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/testkit/testtool"
 )
@@ -105,18 +102,7 @@ func TestViewerLinkServesFragmentedFrames(t *testing.T) {
 	srv := testserver.New(t)
 	d := testserver.MustDepartment(t, srv.DB, "NORTH")
 	u := testserver.MustUser(t, srv.DB, "ann", database.RoleStaff, d)
-	blobs, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := &ingest.Importer{DB: srv.DB, Store: blobs, DepartmentID: d.ID}
-	if sum, err := im.ImportPaths(context.Background(), paths, nil); err != nil || sum.Instances != len(paths) {
-		t.Fatalf("import: %+v %v", sum, err)
-	}
-	var studyID int64
-	if err := srv.DB.NewRaw(`SELECT id FROM studies WHERE study_uid = ?`, fragStudyUID).Scan(context.Background(), &studyID); err != nil {
-		t.Fatal(err)
-	}
+	studyID := srv.MustImportStudy(t, d, paths, fragStudyUID)
 	_, n := srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Language: "en"})
 	base := createLink(t, signIn(t, srv, n))
 	anonB, an := srv.MustBucket(t, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Anonymize: true, Language: "en"})

@@ -2,7 +2,6 @@ package dicomweb_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/radpass/radpass/shared/database"
 	"github.com/radpass/radpass/shared/dicom"
-	"github.com/radpass/radpass/shared/ingest"
-	"github.com/radpass/radpass/shared/storage"
 	"github.com/radpass/radpass/shared/testkit/testserver"
 	"github.com/radpass/radpass/shared/testkit/testtool"
 )
@@ -35,10 +32,6 @@ func BenchmarkWADOStudy100(b *testing.B) {
 	srv := testserver.New(b)
 	d := testserver.MustDepartment(b, srv.DB, "NORTH")
 	u := testserver.MustUser(b, srv.DB, "ann", database.RoleStaff, d)
-	blobs, err := storage.NewFS(filepath.Join(srv.Config.DataDir, "dicom"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	dir, err := dicom.SampleDir()
 	if err != nil {
 		b.Fatal(err)
@@ -68,14 +61,7 @@ func BenchmarkWADOStudy100(b *testing.B) {
 		}
 		res.Body.Close()
 	}
-	im := &ingest.Importer{DB: srv.DB, Store: blobs, DepartmentID: d.ID}
-	if sum, err := im.ImportPaths(context.Background(), paths, nil); err != nil || sum.Instances != 100 {
-		b.Fatalf("import: %+v %v", sum, err)
-	}
-	var studyID int64
-	if err := srv.DB.NewRaw(`SELECT id FROM studies WHERE study_uid = ?`, benchStudyUID).Scan(context.Background(), &studyID); err != nil {
-		b.Fatal(err)
-	}
+	studyID := srv.MustImportStudy(b, d, paths, benchStudyUID)
 	_, n := srv.MustBucket(b, u, []*database.Study{{ID: studyID}}, testserver.BucketSpec{Language: "en"})
 	link := createLink(b, signIn(b, srv, n))
 	first := "/studies/" + benchStudyUID + "/series/2.25.47120000000000000000000000000002/instances/2.25.471200000000000000000000000011000/frames/1"

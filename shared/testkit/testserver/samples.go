@@ -40,3 +40,24 @@ func (s *Server) MustImportSamples(tb testing.TB, dept *database.Department) (ct
 	}
 	return ctStudy
 }
+
+// MustImportStudy imports the files at paths (every one an instance) into
+// dept through the server's own storage and returns the id of the study
+// studyUID they make up.
+func (s *Server) MustImportStudy(tb testing.TB, dept *database.Department, paths []string, studyUID string) int64 {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := storage.NewFS(filepath.Join(s.Config.DataDir, "dicom"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	im := &ingest.Importer{DB: s.DB, Store: st, DepartmentID: dept.ID}
+	if sum, err := im.ImportPaths(ctx, paths, nil); err != nil || sum.Instances != len(paths) {
+		tb.Fatalf("import: %+v %v", sum, err)
+	}
+	var id int64
+	if err := s.DB.NewRaw(`SELECT id FROM studies WHERE study_uid = ?`, studyUID).Scan(ctx, &id); err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
